@@ -1,0 +1,359 @@
+"""JSON-RPC transport to one RECRU tenant: login and re-login, retries honouring Retry-After, pagination.
+
+Everything above this module (streams, actions, the sync engine) speaks plain `Service.method` calls with
+dict params and gets the `result` object back, or one of the errors of `atsbridge.connectors.recru.errors`.
+
+Which failures are retried, and why writes are special:
+
+- RECRU's own answers (invalid params, not found, conflict, ...) are final and raised at once.
+- -32002 (token missing, invalid or expired) is checked before a call is processed, so the client logs in
+  again (once, shared by every concurrent call that saw the same token fail) and repeats the call, writes
+  included.
+- 429 (-32029) and 503 (-32050) are answered before processing, and so is a connection that could not be
+  opened (`httpx.ConnectError`, `ConnectTimeout`, `PoolTimeout`): nothing can have been stored, so even a
+  write is re-sent, after `Retry-After` when RECRU gives one.
+- 500 (-32603), a timeout or a dropped connection after the request went out, and a truncated or
+  non-JSON-RPC body leave it unknown whether RECRU stored the write. Idempotent calls (reads, `addTag`,
+  `removeTag`, login) are simply repeated. A call made with `idempotent=False` (creating a jobseeker or an
+  application) is NOT re-sent, because a second create could duplicate the record: `RecruOutcomeUnknown` is
+  raised instead, so the caller can look up what RECRU stored (the jobseeker by e-mail, the application by
+  jobseeker and project) before trying again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from atsbridge import __version__
+from atsbridge.connectors.recru.errors import (
+    RecruAccessDenied,
+    RecruConflict,
+    RecruError,
+    RecruInvalidParams,
+    RecruLoginFailed,
+    RecruNotFound,
+    RecruOutcomeUnknown,
+    RecruProjectNotOpen,
+    RecruRateLimited,
+    RecruRpcError,
+    RecruTokenRejected,
+    RecruUnavailable,
+)
+
+JsonObject = dict[str, Any]
+Sleep = Callable[[float], Awaitable[None]]
+
+_log = logging.getLogger(__name__)
+
+_ENDPOINT_PATH = "/api/json-rpc"
+_RATE_LIMITED = -32029
+_MAINTENANCE = -32050
+_INTERNAL_ERROR = -32603
+_ERROR_CLASSES: dict[int, type[RecruRpcError]] = {
+    -32001: RecruLoginFailed,
+    -32002: RecruTokenRejected,
+    -32003: RecruAccessDenied,
+    -32004: RecruNotFound,
+    -32009: RecruConflict,
+    -32010: RecruProjectNotOpen,
+    -32602: RecruInvalidParams,
+}
+# Raised while the request could not yet have been sent, so RECRU cannot have processed it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently transient failures are retried.
+
+    `max_attempts` counts every try of one call, the first included. Without a usable `Retry-After`, the
+    n-th retry waits a random time in `[0, min(backoff_cap, backoff_base * 2**(n-1))]` (full jitter); a
+    `Retry-After` is obeyed but never beyond `max_retry_after`.
+    """
+
+    max_attempts: int = 6
+    backoff_base: float = 0.25
+    backoff_cap: float = 10.0
+    max_retry_after: float = 60.0
+
+
+@dataclass
+class RecruStats:
+    """Counters a sync reports: HTTP requests sent (logins and retries included), retries, re-logins."""
+
+    calls: int = 0
+    retries: int = 0
+    relogins: int = 0
+
+
+class _Transient(Exception):
+    """A failure worth another attempt; `reached`: RECRU may have processed the request."""
+
+    def __init__(
+        self,
+        cause: BaseException,
+        *,
+        reached: bool,
+        rate_limited: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(repr(cause))
+        self.cause = cause
+        self.reached = reached
+        self.rate_limited = rate_limited
+        self.retry_after = retry_after
+
+    def give_up(self, method: str, attempts: int, *, idempotent: bool) -> RecruUnavailable:
+        if self.reached and not idempotent:
+            return RecruOutcomeUnknown(method, attempts, self.cause)
+        kind = RecruRateLimited if self.rate_limited else RecruUnavailable
+        return kind(method, attempts, self.cause)
+
+
+class RecruClient:
+    """An async JSON-RPC client for one tenant and one API user; use as `async with RecruClient(...) as c`.
+
+    One `httpx.AsyncClient` (and so one connection pool) lives as long as this object; one token is shared by
+    every concurrent call. `sleep` is injectable so tests need not wait out backoffs.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        login: str,
+        password: str,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        sleep: Sleep = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._endpoint = _endpoint(base_url)
+        self._credentials = {"login": login, "password": password}
+        self._retry = retry
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            headers={"Content-Type": "application/json", "User-Agent": f"atsbridge/{__version__}"},
+            transport=transport,
+        )
+        self._ids = itertools.count(1)
+        self._token: str | None = None
+        self._login_lock = asyncio.Lock()
+        self.stats = RecruStats()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (the token is left to expire; call `logout` first to end it now)."""
+        await self._http.aclose()
+
+    async def login(self) -> JsonObject:
+        """Log in now, replacing any token; returns the API user `{id, firstName, lastName, email}`.
+
+        Raises `RecruLoginFailed` or `RecruAccessDenied` for bad credentials: the connect page's check.
+        """
+        async with self._login_lock:
+            _token, user = await self._authenticate()
+        return user
+
+    async def logout(self) -> None:
+        """End the current session, if any; a token RECRU already dropped counts as logged out."""
+        async with self._login_lock:
+            token, self._token = self._token, None
+        if token is None:
+            return
+        with contextlib.suppress(RecruTokenRejected):
+            await self._rpc("AuthService.logout", {}, token, idempotent=True)
+
+    async def ping(self) -> datetime:
+        """RECRU's clock (`SystemService.ping`'s `serverTime`), the watermark a delta sync starts from."""
+        result = await self.call("SystemService.ping")
+        server_time = datetime.fromisoformat(result["serverTime"])
+        return server_time if server_time.tzinfo else server_time.replace(tzinfo=UTC)
+
+    async def call(
+        self, method: str, params: JsonObject | None = None, *, idempotent: bool = True
+    ) -> JsonObject:
+        """Call `method` and return its `result`; see the module docstring for what is retried.
+
+        Pass `idempotent=False` for calls that must never be repeated blindly (creates).
+        """
+        params = params or {}
+        token = self._token or await self._fresh_token(rejected=None)
+        try:
+            return await self._rpc(method, params, token, idempotent=idempotent)
+        except RecruTokenRejected:
+            token = await self._fresh_token(rejected=token)
+        return await self._rpc(method, params, token, idempotent=idempotent)
+
+    async def iter_pages(
+        self, method: str, params: JsonObject | None = None, *, per_page: int = 200
+    ) -> AsyncIterator[list[JsonObject]]:
+        """Yield the `items` of pages 1, 2, ... of a list until `hasMore` is false (or a page is empty)."""
+        for page in itertools.count(1):
+            result = await self.call(method, {**(params or {}), "page": page, "perPage": per_page})
+            items = _items(method, result)
+            if not items:
+                return
+            yield items
+            if not result.get("hasMore"):
+                return
+
+    async def list_all(self, method: str, params: JsonObject | None = None) -> list[JsonObject]:
+        """The `items` of a non-paginated list (stages, tags, a codebook, a jobseeker's attachments)."""
+        return _items(method, await self.call(method, params))
+
+    async def _fresh_token(self, *, rejected: str | None) -> str:
+        """The current token, logging in first if there is none or it is still the one RECRU just `rejected`.
+
+        The lock plus the re-check make concurrent callers that saw the same token fail share one login.
+        """
+        async with self._login_lock:
+            if self._token is not None and self._token != rejected:
+                return self._token
+            if rejected is not None:
+                self.stats.relogins += 1
+            token, _user = await self._authenticate()
+            return token
+
+    async def _authenticate(self) -> tuple[str, JsonObject]:
+        """`AuthService.login` (the caller holds the lock); stores and returns the token, with the user."""
+        result = await self._rpc("AuthService.login", self._credentials, None, idempotent=True)
+        token, user = result.get("token"), result.get("user")
+        if not isinstance(token, str) or not token or not isinstance(user, dict):
+            raise RecruError("AuthService.login returned no token or user")
+        self._token = token
+        return token, user
+
+    async def _rpc(
+        self, method: str, params: JsonObject, token: str | None, *, idempotent: bool
+    ) -> JsonObject:
+        """One call with the retries the policy allows; a `RecruRpcError` is raised at once."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(method, params, token)
+            except _Transient as failure:
+                if attempt >= self._retry.max_attempts or (failure.reached and not idempotent):
+                    raise failure.give_up(method, attempt, idempotent=idempotent) from failure.cause
+                delay = self._delay(failure, attempt)
+                _log.info(
+                    "RECRU %s failed (%r), attempt %d, retrying in %.2fs",
+                    method,
+                    failure.cause,
+                    attempt,
+                    delay,
+                )
+                self.stats.retries += 1
+                await self._sleep(delay)
+
+    def _delay(self, failure: _Transient, attempt: int) -> float:
+        if failure.retry_after is not None:
+            return min(failure.retry_after, self._retry.max_retry_after)
+        return random.uniform(0, min(self._retry.backoff_cap, self._retry.backoff_base * 2 ** (attempt - 1)))
+
+    async def _attempt(self, method: str, params: JsonObject, token: str | None) -> JsonObject:
+        request = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        body = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        self.stats.calls += 1
+        try:
+            response = await self._http.post(self._endpoint, content=body, headers=headers)
+        except _NOT_SENT as exc:
+            raise _Transient(exc, reached=False) from exc
+        except httpx.TransportError as exc:
+            raise _Transient(exc, reached=True) from exc
+        return _result(response)
+
+
+def _endpoint(base_url: str) -> httpx.URL:
+    url = httpx.URL(base_url.rstrip("/") + _ENDPOINT_PATH)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"RECRU base URL must be an http(s) URL, got {base_url!r}")
+    return url
+
+
+def _result(response: httpx.Response) -> JsonObject:
+    """The `result` of a JSON-RPC response, or the exception its error (or its garbage) stands for."""
+    try:
+        payload = json.loads(response.content)
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not even UTF-8
+        raise _garbage(response, exc) from exc
+    if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
+        raise _garbage(response, ValueError("body is not a JSON-RPC 2.0 response"))
+    result, error = payload.get("result"), payload.get("error")
+    if isinstance(result, dict) and error is None:
+        return result
+    if not isinstance(error, dict) or not isinstance(error.get("code"), int):
+        raise _garbage(response, ValueError("JSON-RPC response with neither an object result nor an error"))
+    raise _rpc_error(response, error)
+
+
+def _rpc_error(response: httpx.Response, error: JsonObject) -> Exception:
+    data = error.get("data") if isinstance(error.get("data"), dict) else None
+    cause = _ERROR_CLASSES.get(error["code"], RecruRpcError)(error["code"], str(error.get("message")), data)
+    if cause.code in (_RATE_LIMITED, _MAINTENANCE):
+        retry_after = _retry_after(response)
+        if retry_after is None:
+            retry_after = _seconds((data or {}).get("retryAfter"))
+        return _Transient(
+            cause, reached=False, rate_limited=cause.code == _RATE_LIMITED, retry_after=retry_after
+        )
+    if cause.code == _INTERNAL_ERROR:
+        return _Transient(cause, reached=True)
+    return cause
+
+
+def _garbage(response: httpx.Response, exc: ValueError) -> _Transient:
+    """A body that is no JSON-RPC response: judged by its HTTP status (429 and 503 come before processing)."""
+    # Size and type only: a cut login answer would put the token into logs.
+    kind = response.headers.get("Content-Type", "no content type")
+    cause = RecruError(f"HTTP {response.status_code}, {len(response.content)} bytes of {kind}: {exc}")
+    rate_limited = response.status_code == httpx.codes.TOO_MANY_REQUESTS
+    before_processing = rate_limited or response.status_code == httpx.codes.SERVICE_UNAVAILABLE
+    return _Transient(
+        cause, reached=not before_processing, rate_limited=rate_limited, retry_after=_retry_after(response)
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    return _seconds(response.headers.get("Retry-After"))
+
+
+def _seconds(value: object) -> float | None:
+    """A non-negative number of seconds from a header or `data.retryAfter`; None if absent or unusable."""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _items(method: str, result: JsonObject) -> list[JsonObject]:
+    items = result.get("items")
+    if not isinstance(items, list):
+        raise RecruError(f"{method} returned no items list")
+    return items

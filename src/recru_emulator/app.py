@@ -1,0 +1,29 @@
+"""The emulator as an ASGI app: the JSON-RPC endpoint plus the test controls."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from recru_emulator.controls import Controls
+from recru_emulator.emulator import Emulator
+from recru_emulator.jsonrpc import ConnectionDropped, RpcEndpoint
+
+
+class _HideDroppedConnections(logging.Filter):
+    """A ``drop`` fault ends its answer with an exception on purpose; it is not worth a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+def create_app(emulator: Emulator) -> Starlette:
+    logging.getLogger("uvicorn.error").addFilter(_HideDroppedConnections())
+    endpoint = RpcEndpoint(emulator)
+    routes = [
+        Route("/api/json-rpc", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+        *Controls(emulator).routes(),
+    ]
+    return Starlette(routes=routes)

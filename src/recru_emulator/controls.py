@@ -1,0 +1,499 @@
+"""Test controls under ``/__emulator__/`` (spec §8): reset, records as a recruiter would change them, tokens,
+rate limit, clock, faults and counters. They act like the RECRU UI: ``updatedAt`` moves and deletions cascade.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from recru_emulator import params as p
+from recru_emulator.clock import format_ts, parse_ts
+from recru_emulator.emulator import Emulator
+from recru_emulator.faults import KINDS, Fault
+from recru_emulator.reads import APPLICATION_STATUSES, PROJECT_STATUSES
+from recru_emulator.state import EntityTable, Tenant
+from recru_emulator.tenant_data import JOBSEEKER_KEYS, Record
+from recru_emulator.writes import read_jobseeker
+
+ENTITIES = ("users", "projects", "stages", "tags", "jobseekers", "applications", "sources")
+READ_ONLY = ("id", "updatedAt")
+NEVER_PATCHED = ("id", "createdAt", "updatedAt")
+
+Check = Callable[[Any], bool]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _opt(check: Check) -> Check:
+    return lambda value: value is None or check(value)
+
+
+def _one_of(*allowed: str) -> Check:
+    return lambda value: value in allowed
+
+
+def _is_ts(value: Any) -> bool:
+    try:
+        parse_ts(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _list_of(check: Check) -> Check:
+    return lambda value: isinstance(value, list) and all(check(v) for v in value)
+
+
+def _is_member(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and _is_int(value.get("userId"))
+        and value.get("role") in ("recruiter", "hiring_manager", "interviewer")
+    )
+
+
+def _is_salary(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("period"), str)
+
+
+SCHEMAS: dict[str, dict[str, Check]] = {
+    "users": {
+        "firstName": _is_str,
+        "lastName": _is_str,
+        "email": _is_str,
+        "role": _one_of("admin", "recruiter", "hiring_manager"),
+        "active": lambda v: isinstance(v, bool),
+        "apiAccess": lambda v: isinstance(v, bool),
+        "password": _opt(_is_str),
+        "createdAt": _is_ts,
+    },
+    "projects": {
+        "code": _opt(_is_str),
+        "name": _is_str,
+        "description": _opt(_is_str),
+        "status": _one_of(*PROJECT_STATUSES),
+        "closeReasonId": _opt(_is_int),
+        "visibility": _is_str,
+        "employmentType": _opt(_is_str),
+        "experienceLevel": _opt(_is_str),
+        "salary": _opt(_is_salary),
+        "weeklyHours": _opt(lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+        "remote": _opt(_is_str),
+        "departmentId": _opt(_is_int),
+        "locationIds": _list_of(_is_int),
+        "hiringTeam": _list_of(_is_member),
+        "stageIds": _list_of(_is_int),
+        "openedAt": _opt(_is_ts),
+        "closedAt": _opt(_is_ts),
+        "createdAt": _is_ts,
+    },
+    "stages": {
+        "name": _is_str,
+        "position": _is_int,
+        "kind": _one_of("regular", "hired", "rejected"),
+        "active": lambda v: isinstance(v, bool),
+    },
+    "tags": {"name": _is_str, "color": _opt(_is_str)},
+    "applications": {
+        "jobseekerId": _is_int,
+        "projectId": _is_int,
+        "stageId": _is_int,
+        "status": _one_of(*APPLICATION_STATUSES),
+        "rejectionReasonId": _opt(_is_int),
+        "appliedAt": _is_ts,
+        "createdAt": _is_ts,
+    },
+    "sources": {"name": _is_str, "active": lambda v: isinstance(v, bool)},
+}
+JOBSEEKER_FIELDS = tuple(k for k in JOBSEEKER_KEYS if k not in ("id", "updatedAt"))
+JOBSEEKER_EXTRA: dict[str, Check] = {
+    "source": _opt(lambda v: isinstance(v, dict) and _is_int(v.get("id")) and _is_str(v.get("name"))),
+    "tagIds": _list_of(_is_int),
+    "gdprConsent": lambda v: isinstance(v, dict) and isinstance(v.get("given"), bool),
+    "createdAt": _is_ts,
+}
+
+
+class BadBody(Exception):
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+def _bad(message: str, fields: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "fields": fields or {}}, status_code=422)
+
+
+def _table(tenant: Tenant, entity: str) -> EntityTable:
+    if entity == "sources":
+        return tenant.codebooks["jobseekerSources"]
+    table: EntityTable = getattr(tenant, entity)
+    return table
+
+
+def _normalise_timestamps(record: Record) -> None:
+    for key in ("createdAt", "openedAt", "closedAt", "appliedAt"):
+        if isinstance(record.get(key), str):
+            record[key] = format_ts(parse_ts(record[key]))
+
+
+def _validate(tenant: Tenant, entity: str, record: Record, changes: Record) -> None:
+    if entity == "jobseekers":
+        ch = p.Checker()
+        for key in changes:
+            if key not in JOBSEEKER_FIELDS:
+                ch.fail(key, "unknown_field")
+        read_jobseeker(record, ch, prefix="")
+        for key, check in JOBSEEKER_EXTRA.items():
+            if key in changes and not check(changes[key]):
+                ch.fail(key, "invalid_type")
+        if ch.fields:
+            raise BadBody("invalid fields", ch.fields)
+        _check_refs(tenant, entity, record)
+        return
+    schema = SCHEMAS[entity]
+    fields = {key: "unknown_field" for key in changes if key not in schema and key != "id"}
+    fields |= {key: "invalid" for key, value in changes.items() if key in schema and not schema[key](value)}
+    if fields:
+        raise BadBody("invalid fields", fields)
+    _check_refs(tenant, entity, record)
+
+
+def _check_refs(tenant: Tenant, entity: str, record: Record) -> None:
+    missing: dict[str, str] = {}
+    if entity == "applications":
+        if record.get("jobseekerId") not in tenant.jobseekers.records:
+            missing["jobseekerId"] = "not_found"
+        if record.get("projectId") not in tenant.projects.records:
+            missing["projectId"] = "not_found"
+        if record.get("stageId") not in tenant.stages.records:
+            missing["stageId"] = "not_found"
+    if entity == "projects":
+        if any(s not in tenant.stages.records for s in record["stageIds"]):
+            missing["stageIds"] = "not_found"
+        if any(m["userId"] not in tenant.users.records for m in record["hiringTeam"]):
+            missing["hiringTeam"] = "not_found"
+    if entity == "jobseekers":
+        if any(t not in tenant.tags.records for t in record["tagIds"]):
+            missing["tagIds"] = "not_found"
+        if record["ownerUserId"] is not None and record["ownerUserId"] not in tenant.users.records:
+            missing["ownerUserId"] = "not_found"
+    if missing:
+        raise BadBody("referenced records do not exist", missing)
+
+
+def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
+    now = tenant.now_ts()
+    if entity == "users":
+        return {
+            "id": new_id, "firstName": "Test", "lastName": f"User {new_id}", "email": f"user{new_id}@tenant.example",
+            "role": "recruiter", "active": True, "apiAccess": False, "createdAt": now, "updatedAt": now,
+        }  # fmt: skip
+    if entity == "projects":
+        status = body.get("status", "open")
+        stages = sorted(tenant.stages.records.values(), key=lambda s: s["position"])
+        return {
+            "id": new_id, "code": f"P-{new_id}", "name": f"Project {new_id}", "description": None,
+            "status": status, "closeReasonId": None, "visibility": "public", "employmentType": None,
+            "experienceLevel": None, "salary": None, "weeklyHours": None, "remote": None, "departmentId": None,
+            "locationIds": [], "hiringTeam": [], "stageIds": [s["id"] for s in stages if s["active"]],
+            "openedAt": now if status != "draft" else None, "closedAt": now if status == "closed" else None,
+            "createdAt": now, "updatedAt": now,
+        }  # fmt: skip
+    if entity == "stages":
+        position = max((s["position"] for s in tenant.stages.records.values()), default=0) + 1
+        return {
+            "id": new_id,
+            "name": f"Stage {new_id}",
+            "position": position,
+            "kind": "regular",
+            "active": True,
+        }
+    if entity == "tags":
+        return {"id": new_id, "name": f"Tag {new_id}", "color": "#888888"}
+    if entity == "sources":
+        return {"id": new_id, "name": f"Source {new_id}", "active": True}
+    if entity == "applications":
+        project = tenant.projects.get(body.get("projectId"))  # type: ignore[arg-type]
+        stage = project["stageIds"][0] if project and project["stageIds"] else None
+        return {
+            "id": new_id, "jobseekerId": None, "projectId": None, "stageId": stage, "status": "active",
+            "rejectionReasonId": None, "appliedAt": now, "createdAt": now, "updatedAt": now,
+        }  # fmt: skip
+    return {
+        "id": new_id, "salutation": None, "titleBefore": None, "titleAfter": None, "firstName": "Test",
+        "lastName": f"Jobseeker {new_id}",
+        "emails": [{"value": f"jobseeker{new_id}@example.test", "type": "private", "primary": True}],
+        "phones": [], "address": None, "currentCompany": None, "currentPosition": None, "dateOfBirth": None,
+        "availableFrom": None, "salaryExpectation": None, "source": None, "tagIds": [], "ownerUserId": None,
+        "gdprConsent": {"given": False, "givenAt": None, "expiresAt": None}, "createdAt": now, "updatedAt": now,
+    }  # fmt: skip
+
+
+def _insert(tenant: Tenant, entity: str, record: Record, password: str | None) -> None:
+    if entity == "jobseekers":
+        tenant.add_jobseeker(record)
+    elif entity == "applications":
+        tenant.add_application(record)
+    else:
+        _table(tenant, entity).insert(record)
+    if entity == "users":
+        tenant.passwords[record["id"]] = password
+
+
+def _project_dates(before: Record, after: Record, now: str) -> None:
+    """Opening or closing a project stamps ``openedAt`` / ``closedAt`` unless the change sets them."""
+    if before["status"] != after["status"]:
+        if after["status"] == "open" and after["openedAt"] is None:
+            after["openedAt"] = now
+        if after["status"] == "closed" and after["closedAt"] == before["closedAt"]:
+            after["closedAt"] = now
+
+
+class Controls:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.emulator.tenant
+
+    async def _body(self, request: Request) -> Any:
+        try:
+            return json.loads(await request.body() or b"{}")
+        except ValueError as error:
+            raise BadBody("body is not JSON") from error
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/__emulator__/reset", self._guard(self.reset), methods=["POST"]),
+            Route("/__emulator__/records/{entity}", self._guard(self.create), methods=["POST"]),
+            Route("/__emulator__/records/{entity}/{record_id:int}", self._guard(self.update), methods=["PATCH"]),
+            Route("/__emulator__/records/{entity}/{record_id:int}", self._guard(self.delete), methods=["DELETE"]),
+            Route("/__emulator__/records/{entity}/{record_id:int}", self._guard(self.read), methods=["GET"]),
+            Route("/__emulator__/tokens/expire", self._guard(self.expire_tokens), methods=["POST"]),
+            Route("/__emulator__/rate-limit", self._guard(self.rate_limit), methods=["PUT"]),
+            Route("/__emulator__/clock", self._guard(self.clock), methods=["POST"]),
+            Route("/__emulator__/faults", self._guard(self.add_fault), methods=["POST"]),
+            Route("/__emulator__/faults", self._guard(self.clear_faults), methods=["DELETE"]),
+            Route("/__emulator__/counters", self._guard(self.counters), methods=["GET"]),
+        ]
+
+    @staticmethod
+    def _guard(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def guarded(request: Request) -> Response:
+            try:
+                response: Response = await handler(request)
+            except BadBody as error:
+                return _bad(str(error), error.fields)
+            return response
+
+        return guarded
+
+    async def reset(self, request: Request) -> Response:
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise BadBody("body must be an object")
+        seed = body.get("seed", self.emulator.seed)
+        size = body.get("size", self.emulator.size)
+        if not _is_int(seed) or not _is_int(size) or size < 0:
+            raise BadBody("seed and size must be integers, size >= 0")
+        self.emulator.reset(seed, size)
+        return Response(status_code=204)
+
+    def _entity(self, request: Request) -> str:
+        entity: str = request.path_params["entity"]
+        return entity
+
+    async def create(self, request: Request) -> Response:
+        entity = self._entity(request)
+        if entity not in ENTITIES:
+            return JSONResponse({"error": f"unknown entity {entity}"}, status_code=404)
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise BadBody("body must be an object")
+        if any(key in body for key in READ_ONLY):
+            raise BadBody("id and updatedAt are set by the tenant", {k: "not_allowed" for k in READ_ONLY if k in body})
+        tenant = self.tenant
+        table = _table(tenant, entity)
+        record = _defaults(tenant, entity, table.last_id + 1, body)
+        password = body.pop("password", None) if entity == "users" else None
+        record.update(body)
+        _validate(tenant, entity, record, body)
+        _normalise_timestamps(record)
+        if entity == "projects" and "createdAt" in body:
+            record["updatedAt"] = record["createdAt"]
+        if entity in ("users", "jobseekers", "applications") and "createdAt" in body:
+            record["updatedAt"] = record["createdAt"]
+        table.next_id()
+        _insert(tenant, entity, record, password)
+        return JSONResponse(record, status_code=201)
+
+    def _existing(self, request: Request) -> tuple[str, EntityTable, Record] | Response:
+        entity = self._entity(request)
+        if entity not in ENTITIES:
+            return JSONResponse({"error": f"unknown entity {entity}"}, status_code=404)
+        table = _table(self.tenant, entity)
+        record = table.get(request.path_params["record_id"])
+        if record is None:
+            return JSONResponse({"error": "record not found"}, status_code=404)
+        return entity, table, record
+
+    async def read(self, request: Request) -> Response:
+        found = self._existing(request)
+        return found if isinstance(found, Response) else JSONResponse(found[2])
+
+    async def update(self, request: Request) -> Response:
+        found = self._existing(request)
+        if isinstance(found, Response):
+            return found
+        entity, table, record = found
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise BadBody("body must be an object")
+        if any(key in body for key in NEVER_PATCHED):
+            raise BadBody(
+                "id, createdAt and updatedAt cannot be changed",
+                {k: "not_allowed" for k in NEVER_PATCHED if k in body},
+            )
+        tenant = self.tenant
+        password = body.pop("password", None) if entity == "users" else None
+        changed = {**record, **body}
+        _validate(tenant, entity, changed, body)
+        _normalise_timestamps(changed)
+        if entity == "projects":
+            _project_dates(record, changed, tenant.now_ts())
+        if entity == "users" and password is not None:
+            tenant.passwords[record["id"]] = password
+        if changed == record:
+            return JSONResponse(record)
+        self._replace(entity, table, record, changed)
+        return JSONResponse(record)
+
+    def _replace(self, entity: str, table: EntityTable, record: Record, changed: Record) -> None:
+        tenant = self.tenant
+        if entity == "jobseekers":
+            tenant.unindex_emails(record)
+        if entity == "applications":
+            tenant.applications_of.get(record["jobseekerId"], {}).pop(record["projectId"], None)
+        changed.pop("updatedAt", None)
+        record.update(changed)
+        if entity == "jobseekers":
+            tenant.index_emails(record)
+        if entity == "applications":
+            tenant.applications_of.setdefault(record["jobseekerId"], {})[record["projectId"]] = record["id"]
+        tenant.touch(table, record)
+
+    async def delete(self, request: Request) -> Response:
+        found = self._existing(request)
+        if isinstance(found, Response):
+            return found
+        entity, _, record = found
+        tenant = self.tenant
+        record_id = record["id"]
+        if entity == "stages" and tenant.stage_in_use(record_id):
+            return JSONResponse({"error": "the stage is in a pipeline or used by an application"}, status_code=409)
+        if entity == "sources":
+            record["active"] = False
+        else:
+            deleters: dict[str, Callable[[int], Any]] = {
+                "users": tenant.delete_user,
+                "projects": tenant.delete_project,
+                "stages": tenant.stages.remove,
+                "tags": tenant.delete_tag,
+                "jobseekers": tenant.delete_jobseeker,
+                "applications": tenant.delete_application,
+            }
+            deleters[entity](record_id)
+        return Response(status_code=204)
+
+    async def expire_tokens(self, request: Request) -> Response:
+        self.tenant.expire_tokens()
+        return Response(status_code=204)
+
+    async def rate_limit(self, request: Request) -> Response:
+        body = await self._body(request)
+        if not isinstance(body, dict) or "perMinute" not in body:
+            raise BadBody("expected {perMinute: int | null}")
+        per_minute = body["perMinute"]
+        if per_minute is not None and (not _is_int(per_minute) or per_minute < 1):
+            raise BadBody("perMinute must be a positive integer or null", {"perMinute": "invalid"})
+        self.emulator.limiter.per_minute = per_minute
+        return JSONResponse({"perMinute": per_minute})
+
+    async def clock(self, request: Request) -> Response:
+        body = await self._body(request)
+        clock = self.tenant.clock
+        if not isinstance(body, dict) or len(body) != 1:
+            raise BadBody("expected one of {freeze: ts} | {advanceSeconds: n} | {release: true}")
+        if "freeze" in body:
+            try:
+                moment: datetime = parse_ts(body["freeze"])
+            except (TypeError, ValueError) as error:
+                raise BadBody("freeze needs a timestamp with an offset", {"freeze": "invalid_format"}) from error
+            clock.freeze(moment)
+        elif "advanceSeconds" in body:
+            seconds = body["advanceSeconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                raise BadBody("advanceSeconds must be a number >= 0", {"advanceSeconds": "invalid"})
+            clock.advance(seconds)
+        elif body.get("release") is True:
+            clock.release()
+        else:
+            raise BadBody("expected one of {freeze: ts} | {advanceSeconds: n} | {release: true}")
+        return JSONResponse({"serverTime": clock.now_ts(), "frozen": clock.frozen})
+
+    async def add_fault(self, request: Request) -> Response:
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise BadBody("body must be an object")
+        fault = _read_fault(body)
+        self.emulator.faults.add(fault)
+        return JSONResponse({"faults": len(self.emulator.faults.faults)})
+
+    async def clear_faults(self, request: Request) -> Response:
+        self.emulator.faults.clear()
+        return Response(status_code=204)
+
+    async def counters(self, request: Request) -> Response:
+        return JSONResponse(self.emulator.counters.as_json())
+
+
+def _read_fault(body: Record) -> Fault:
+    problems: dict[str, str] = {}
+    allowed = {"kind", "method", "count", "share", "retryAfter", "delaySeconds"}
+    problems |= {key: "unknown_field" for key in body if key not in allowed}
+    kind = body.get("kind")
+    if kind not in KINDS:
+        problems["kind"] = "invalid_enum"
+    method = body.get("method")
+    if method is not None and not isinstance(method, str):
+        problems["method"] = "invalid_type"
+    count = body.get("count")
+    if count is not None and (not _is_int(count) or count < 1):
+        problems["count"] = "invalid"
+    share = body.get("share")
+    if share is not None and (isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1):
+        problems["share"] = "invalid"
+    retry_after = body.get("retryAfter", 1)
+    if not _is_int(retry_after) or not 1 <= retry_after <= 60:
+        problems["retryAfter"] = "invalid"
+    delay = body.get("delaySeconds", 2)
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+        problems["delaySeconds"] = "invalid"
+    if problems:
+        raise BadBody("invalid fault", problems)
+    return Fault(str(kind), method, count, None if share is None else float(share), retry_after, float(delay))

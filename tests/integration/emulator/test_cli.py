@@ -1,0 +1,84 @@
+"""§8 command line: ``python -m recru_emulator --port P --seed S --size N [--rate-limit ...] [--json]``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from .conftest import JOBSEEKERS, Api, EmulatorProcess, free_port, start_emulator
+
+
+@pytest.fixture
+def started() -> Iterator[list[EmulatorProcess]]:
+    processes: list[EmulatorProcess] = []
+    yield processes
+    for process in processes:
+        process.stop()
+
+
+def first_page(em: EmulatorProcess) -> list[dict[str, object]]:
+    with httpx.Client(base_url=em.url, timeout=30) as client:
+        api = Api(client, em.login, em.password)
+        api.relogin()
+        return api.page(JOBSEEKERS, perPage=200)["items"]
+
+
+def test_help() -> None:
+    result = subprocess.run([sys.executable, "-m", "recru_emulator", "--help"], capture_output=True, timeout=60)
+    assert result.returncode == 0
+    assert b"--seed" in result.stdout
+    assert b"--json" in result.stdout
+
+
+def test_json_first_line(started: list[EmulatorProcess]) -> None:
+    port = free_port()
+    em = start_emulator("--seed", "3", "--size", "50", "--json", port=port)
+    started.append(em)
+    info = json.loads(em.first_line)
+    assert set(info) == {"url", "login", "password"}
+    assert info["url"] == f"http://127.0.0.1:{port}"
+    assert isinstance(info["login"], str)
+    assert "@" in info["login"]
+    assert isinstance(info["password"], str)
+    assert info["password"]
+    with httpx.Client(base_url=em.url, timeout=30) as client:
+        api = Api(client, em.login, em.password)
+        api.relogin()
+        assert api.total(JOBSEEKERS) == 50
+
+
+def test_same_seed_and_size_give_the_same_tenant(started: list[EmulatorProcess], api: Api) -> None:
+    first = start_emulator("--seed", "3", "--size", "50", "--json")
+    started.append(first)
+    time.sleep(1.1)  # timestamps must be anchored to a fixed date, not to the start time
+    second = start_emulator("--seed", "3", "--size", "50", "--json")
+    started.append(second)
+    page = first_page(first)
+    assert len(page) == 50
+    assert first_page(second) == page
+    third = start_emulator("--seed", "4", "--size", "50", "--json")
+    started.append(third)
+    assert first_page(third) != page
+    # and a reset of the session emulator to the same seed and size
+    api.ctl("POST", "/reset", {"seed": 3, "size": 50})
+    api.relogin()
+    assert api.page(JOBSEEKERS, perPage=200)["items"] == page
+
+
+def test_rate_limit_option(started: list[EmulatorProcess]) -> None:
+    em = start_emulator("--seed", "3", "--size", "10", "--rate-limit", "120", "--json")
+    started.append(em)
+    resp = httpx.post(
+        f"{em.url}/api/json-rpc",
+        json={"jsonrpc": "2.0", "id": 1, "method": "AuthService.login",
+              "params": {"login": em.login, "password": em.password}},
+    )  # fmt: skip
+    assert resp.status_code == 200
+    assert resp.headers["X-RateLimit-Limit"] == "120"
+    assert resp.headers["X-RateLimit-Remaining"] == "119"

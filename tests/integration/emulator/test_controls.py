@@ -1,0 +1,312 @@
+"""§8: the test controls under /__emulator__/ — records, reset, clock, counters."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from .conftest import (
+    APPLICATIONS,
+    ENTRY,
+    FROZEN,
+    JOBSEEKERS,
+    PROJECTS,
+    SEED,
+    SIZE,
+    STAGE,
+    TAG,
+    USERS,
+    Api,
+    Entity,
+    conform,
+    jobseeker_input,
+    parse_ts,
+    ts_add,
+    unique_email,
+)
+
+READ_BACK: dict[str, Any] = {
+    "users": USERS,
+    "projects": PROJECTS,
+    "jobseekers": JOBSEEKERS,
+    "stages": "StageService.list",
+    "tags": "TagService.list",
+    "sources": "jobseekerSources",
+}
+
+
+def read_back(api: Api, entity: str, rid: int) -> dict[str, Any] | None:
+    how = READ_BACK[entity]
+    if isinstance(how, Entity):
+        return api.get(how, rid)
+    items = api.codebook(how) if how == "jobseekerSources" else api.items(how)
+    return next((i for i in items if i["id"] == rid), None)
+
+
+SCHEMAS = {"users": USERS.schema, "projects": PROJECTS.schema, "jobseekers": JOBSEEKERS.schema, "stages": STAGE,
+           "tags": TAG, "sources": ENTRY}  # fmt: skip
+
+
+@pytest.mark.parametrize("entity", list(READ_BACK))
+def test_create_with_defaults(api: Api, entity: str) -> None:
+    record = api.create(entity)
+    conform(record, SCHEMAS[entity])
+    assert read_back(api, entity, record["id"]) == record
+
+
+@pytest.mark.parametrize(
+    ("entity", "fields"),
+    [
+        ("users", {"firstName": "Jürgen", "lastName": "Weiß", "email": "jw@example.org", "role": "hiring_manager"}),
+        ("projects", {"name": "Elektroniker (m/w/d)", "status": "on_hold", "visibility": "internal"}),
+        ("jobseekers", {"firstName": "Marek", "lastName": "Kováč", "salutation": "mr",
+                        "emails": [{"value": "marek@example.sk", "type": "work", "primary": True}]}),
+        ("stages", {"name": "Telefoninterview", "kind": "regular", "active": True}),
+        ("tags", {"name": "Top-Talent", "color": "#ff8800"}),
+        ("sources", {"name": "Empfehlung Mitarbeiter", "active": True}),
+    ],
+)  # fmt: skip
+def test_create_with_fields(api: Api, entity: str, fields: dict[str, Any]) -> None:
+    record = api.create(entity, **fields)
+    assert {k: record[k] for k in fields} == fields
+    assert read_back(api, entity, record["id"]) == record
+
+
+def test_create_application(api: Api) -> None:
+    project = api.open_project()
+    jid = api.new_jobseeker()
+    record = api.create("applications", jobseekerId=jid, projectId=project["id"], stageId=project["stageIds"][1],
+                        status="rejected")  # fmt: skip
+    conform(record, APPLICATIONS.schema)
+    assert api.get(APPLICATIONS, record["id"]) == record
+    assert (record["jobseekerId"], record["projectId"], record["status"]) == (jid, project["id"], "rejected")
+
+
+def test_created_user_with_password_can_log_in(api: Api) -> None:
+    email = unique_email("recruiter")
+    user = api.create("users", firstName="Petra", lastName="Horvátová", email=email, password="Geheim-123",
+                      apiAccess=True)  # fmt: skip
+    assert "password" not in user
+    assert user["apiAccess"] is True
+    assert api.login(email, "Geheim-123")["user"]["id"] == user["id"]
+
+
+@pytest.mark.parametrize(
+    ("entity", "change"),
+    [
+        ("users", {"role": "admin"}),
+        ("projects", {"status": "closed"}),
+        ("jobseekers", {"currentCompany": "Siemens AG", "tagIds": []}),
+        ("applications", {"status": "hired"}),
+        ("stages", {"name": "Angebot"}),
+        ("tags", {"color": "#000000"}),
+        ("sources", {"active": False}),
+    ],
+)
+def test_patch_returns_the_record(api: Api, entity: str, change: dict[str, Any]) -> None:
+    rid = api.create(entity)["id"] if entity != "applications" else api.walk(APPLICATIONS)[0]["id"]
+    record = api.patch(entity, rid, **change)
+    assert record["id"] == rid
+    assert {k: record[k] for k in change} == change
+    if entity in READ_BACK:
+        assert read_back(api, entity, rid) == record
+    else:
+        assert api.get(APPLICATIONS, rid) == record
+
+
+@pytest.mark.parametrize("key", ["id", "createdAt", "updatedAt"])
+@pytest.mark.parametrize("entity", [JOBSEEKERS, PROJECTS, USERS, APPLICATIONS], ids=lambda e: e.control)
+def test_patch_of_managed_fields_is_refused(api: Api, entity: Entity, key: str) -> None:
+    record = api.walk(entity)[-1]
+    value = 99_999 if key == "id" else "2031-01-01T00:00:00Z"
+    api.ctl("PATCH", f"/records/{entity.control}/{record['id']}", {key: value}, 422)
+    assert api.get(entity, record["id"]) == record
+
+
+@pytest.mark.parametrize(
+    ("verb", "path", "body"),
+    [
+        ("PATCH", "/records/jobseekers/987654", {"lastName": "Nowak"}),
+        ("DELETE", "/records/jobseekers/987654", None),
+        ("PATCH", "/records/projects/987654", {"name": "x"}),
+        ("DELETE", "/records/projects/987654", None),
+        ("DELETE", "/records/users/987654", None),
+        ("DELETE", "/records/applications/987654", None),
+        ("DELETE", "/records/tags/987654", None),
+        ("DELETE", "/records/stages/987654", None),
+        ("DELETE", "/records/sources/987654", None),
+        ("PATCH", "/records/widgets/1", {"name": "x"}),
+        ("POST", "/records/widgets", {}),
+    ],
+)
+def test_unknown_records_are_404(api: Api, verb: str, path: str, body: Any) -> None:
+    api.ctl(verb, path, body, 404)
+
+
+@pytest.mark.parametrize(
+    ("verb", "path", "body"),
+    [
+        ("POST", "/records/jobseekers", [1, 2]),
+        ("POST", "/records/jobseekers", {"firstName": 5}),
+        ("POST", "/records/jobseekers", {"salutation": "sir"}),
+        ("POST", "/records/projects", {"status": "running"}),
+        ("POST", "/records/users", {"role": "boss"}),
+        ("POST", "/records/stages", {"kind": "maybe"}),
+        ("PATCH", "/records/projects/1", {"stageIds": "all"}),
+        ("PATCH", "/records/jobseekers/1", "lastName"),
+        ("POST", "/reset", {"seed": "seven", "size": 10}),
+        ("POST", "/reset", {"seed": 7, "size": -1}),
+        ("PUT", "/rate-limit", {"perMinute": "fast"}),
+        ("POST", "/clock", {"freeze": "tomorrow"}),
+        ("POST", "/clock", {"advanceSeconds": "soon"}),
+        ("POST", "/clock", {}),
+        ("POST", "/faults", {"kind": "explode"}),
+        ("POST", "/faults", {}),
+        ("POST", "/faults", {"kind": "error_500", "share": 2}),
+        ("POST", "/faults", {"kind": "error_500", "count": "many"}),
+    ],
+)
+def test_bad_bodies_are_422(api: Api, verb: str, path: str, body: Any) -> None:
+    api.ctl(verb, path, body, 422)
+    api.call("SystemService.ping")  # no fault was installed, the clock did not move
+
+
+def test_non_json_body_is_422(api: Api) -> None:
+    resp = api.client.post(
+        "/__emulator__/records/jobseekers", content=b"{oops", headers={"Content-Type": "application/json"}
+    )
+    assert resp.status_code == 422
+
+
+def test_delete_is_204_and_then_404(api: Api) -> None:
+    tag = api.create("tags", name="Rückruf")
+    resp = api.ctl("DELETE", f"/records/tags/{tag['id']}", None, 204)
+    assert resp.content == b""
+    api.ctl("DELETE", f"/records/tags/{tag['id']}", None, 404)
+    api.ctl("PATCH", f"/records/tags/{tag['id']}", {"name": "x"}, 404)
+
+
+def test_bulk_actions_are_204(api: Api) -> None:
+    api.fault("error_500")
+    api.ctl("DELETE", "/faults", None, 204)
+    api.ctl("POST", "/tokens/expire", None, 204)
+
+
+def test_control_changes_show_in_the_api(api: Api) -> None:
+    jid = api.walk(JOBSEEKERS)[0]["id"]
+    api.patch("jobseekers", jid, lastName="Procházková")
+    assert api.get(JOBSEEKERS, jid)["lastName"] == "Procházková"
+    assert [j["id"] for j in api.walk(JOBSEEKERS, updatedSince=api.get(JOBSEEKERS, jid)["updatedAt"])][-1] == jid
+
+
+# --- reset -------------------------------------------------------------------------------------------------------
+
+
+def test_reset_gives_the_same_tenant_for_the_same_seed(api: Api) -> None:
+    before = {e.name: api.walk(e) for e in (USERS, PROJECTS, JOBSEEKERS, APPLICATIONS)}
+    stages, tags = api.items("StageService.list"), api.items("TagService.list")
+    api.patch("jobseekers", before["jobseeker"][0]["id"], lastName="Changed")
+    api.delete("projects", before["project"][0]["id"])
+    api.new_jobseeker()
+    api.ctl("POST", "/reset", {"seed": SEED, "size": SIZE})
+    api.relogin()
+    assert {e.name: api.walk(e) for e in (USERS, PROJECTS, JOBSEEKERS, APPLICATIONS)} == before
+    assert (api.items("StageService.list"), api.items("TagService.list")) == (stages, tags)
+
+
+def test_reset_with_another_seed_and_size(api: Api) -> None:
+    first = api.page(JOBSEEKERS)["items"]
+    api.ctl("POST", "/reset", {"seed": SEED + 1, "size": 25})
+    api.relogin()
+    assert api.total(JOBSEEKERS) == 25
+    assert api.page(JOBSEEKERS)["items"] != first[:25]
+
+
+def test_reset_keeps_the_api_user_and_clears_tokens(api: Api) -> None:
+    old = api.token
+    api.ctl("POST", "/reset", {"seed": 3, "size": 20})
+    assert api.error("SystemService.ping", {}, -32002, token=old)["data"]["reason"] in ("invalid", "expired")
+    result = api.login()
+    assert result["user"]["email"].lower() == api.login_name.lower()
+    api.call("SystemService.ping", token=result["token"])
+
+
+def test_reset_clears_faults_counters_and_clock(api: Api) -> None:
+    api.call("SystemService.ping")
+    api.fault("error_500", count=5)
+    api.ctl("POST", "/clock", {"freeze": FROZEN})
+    api.ctl("POST", "/reset", {"seed": SEED, "size": SIZE})
+    assert api.counters() == {"calls": {}, "errors": {}, "faults": {}}
+    api.relogin()
+    now = parse_ts(api.now())
+    assert abs((now - datetime.now(UTC)).total_seconds()) < 120
+
+
+def test_reset_keeps_the_rate_limit(api: Api) -> None:
+    api.ctl("PUT", "/rate-limit", {"perMinute": 3})
+    api.ctl("POST", "/reset", {"seed": SEED, "size": SIZE})
+    user, password = api.new_user()
+    token = api.login(user["email"], password)["token"]
+    for _ in range(2):
+        api.call("SystemService.ping", token=token)
+    api.error("SystemService.ping", {}, -32029, token=token)
+
+
+# --- clock -------------------------------------------------------------------------------------------------------
+
+
+def test_clock_freeze_advance_release(api: Api) -> None:
+    api.freeze(FROZEN)
+    time.sleep(1.1)
+    assert api.now() == FROZEN  # frozen: does not tick
+    api.advance(90)
+    assert api.now() == ts_add(FROZEN, 90)
+    api.ctl("POST", "/clock", {"release": True})
+    api.relogin()
+    assert abs((parse_ts(api.now()) - datetime.now(UTC)).total_seconds()) < 120
+
+
+def test_clock_freeze_accepts_an_offset(api: Api) -> None:
+    api.freeze("2030-01-01T01:00:00+01:00")
+    assert api.now() == FROZEN
+
+
+def test_clock_advance_without_freeze(api: Api) -> None:
+    api.advance(7200)
+    api.relogin()
+    delta = (parse_ts(api.now()) - datetime.now(UTC)).total_seconds()
+    assert 7200 - 120 < delta < 7200 + 120
+
+
+def test_clock_stamps_writes(api: Api) -> None:
+    api.freeze(FROZEN)
+    api.advance(5)
+    result = api.call("JobseekerService.create", {"jobseeker": jobseeker_input()})
+    assert result["createdAt"] == ts_add(FROZEN, 5)
+    assert api.create("projects")["createdAt"] == ts_add(FROZEN, 5)
+
+
+# --- counters ----------------------------------------------------------------------------------------------------
+
+
+def test_counters(api: Api) -> None:
+    assert api.counters() == {"calls": {"AuthService.login": 1}, "errors": {}, "faults": {}}
+    api.call("SystemService.ping")
+    api.call("SystemService.ping")
+    api.error("JobseekerService.get", {"id": 987_654}, -32004)
+    api.error("JobseekerService.list", {"page": 0})
+    api.fault("error_500")
+    api.error("TagService.list", {}, -32603)
+    counters = api.counters()
+    assert set(counters) == {"calls", "errors", "faults"}
+    assert counters["calls"]["SystemService.ping"] == 2
+    assert counters["calls"]["JobseekerService.get"] == 1
+    assert counters["calls"]["JobseekerService.list"] == 1
+    assert counters["calls"]["AuthService.login"] == 1
+    assert counters["errors"]["-32004"] == 1
+    assert counters["errors"]["-32602"] == 1
+    assert counters["faults"] == {"error_500": 1}
+    assert all(isinstance(v, int) for group in counters.values() for v in group.values())

@@ -1,0 +1,244 @@
+"""§8 faults and §3 rate limit."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from .conftest import Api, check_error
+
+
+def ok(api: Api, method: str = "SystemService.ping", **kw: object) -> bool:
+    """True when the call succeeds, False for an injected error_500."""
+    resp = api.rpc(method, **kw)  # type: ignore[arg-type]
+    if resp.status_code == 500:
+        check_error(resp, -32603)
+        return False
+    assert resp.status_code == 200, resp.text
+    assert "result" in resp.json(), resp.text
+    return True
+
+
+# --- faults ------------------------------------------------------------------------------------------------------
+
+
+def test_rate_limit_fault(api: Api) -> None:
+    api.fault("rate_limit", retryAfter=7)
+    resp = api.rpc("SystemService.ping")
+    error = check_error(resp, -32029)
+    assert resp.headers["Retry-After"] == "7"
+    assert error["data"] == {"retryAfter": 7}
+    assert ok(api)
+
+
+def test_rate_limit_fault_has_a_default_retry_after(api: Api) -> None:
+    api.fault("rate_limit")
+    check_error(api.rpc("SystemService.ping"), -32029)
+
+
+def test_error_500_fault(api: Api) -> None:
+    api.fault("error_500")
+    resp = api.rpc("JobseekerService.list", {}, id=9)
+    check_error(resp, -32603, 9)
+    assert ok(api, "JobseekerService.list")
+
+
+def test_unavailable_503_fault(api: Api) -> None:
+    api.fault("unavailable_503", retryAfter=30)
+    resp = api.rpc("SystemService.ping")
+    error = check_error(resp, -32050)
+    assert resp.headers["Retry-After"] == "30"
+    assert error["data"] == {"retryAfter": 30}
+    api.fault("unavailable_503")
+    resp = api.rpc("SystemService.ping")
+    check_error(resp, -32050)
+    assert int(resp.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("delay", [None, 1])
+def test_slow_fault(api: Api, delay: int | None) -> None:
+    api.fault("slow", **({} if delay is None else {"delaySeconds": delay}))
+    start = time.monotonic()
+    assert ok(api)
+    elapsed = time.monotonic() - start
+    assert elapsed >= (delay or 2) - 0.05
+    start = time.monotonic()
+    assert ok(api)
+    assert time.monotonic() - start < 0.9
+
+
+def test_drop_fault(api: Api) -> None:
+    api.fault("drop")
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        api.rpc("SystemService.ping")
+    assert ok(api)
+
+
+@pytest.mark.parametrize("kind", ["truncate", "garbage"])
+def test_broken_body_faults(api: Api, kind: str) -> None:
+    api.fault(kind)
+    try:
+        resp = api.rpc("JobseekerService.list", {"perPage": 20})
+    except (httpx.RemoteProtocolError, httpx.ReadError):  # a cut body may also be a cut connection
+        assert kind == "truncate"
+    else:
+        with pytest.raises(ValueError, match=r"."):
+            json.loads(resp.content)
+        if kind == "truncate":
+            assert resp.content
+            assert len(resp.content) < len(api.rpc("JobseekerService.list", {"perPage": 20}).content)
+    assert ok(api)
+
+
+def test_count_applies_to_the_next_n_calls(api: Api) -> None:
+    api.fault("error_500", count=3)
+    assert [ok(api) for _ in range(5)] == [False, False, False, True, True]
+
+
+def test_default_is_the_next_call_only(api: Api) -> None:
+    api.fault("error_500")
+    assert [ok(api) for _ in range(3)] == [False, True, True]
+
+
+def test_method_restricts_the_fault(api: Api) -> None:
+    api.fault("error_500", method="JobseekerService.list", count=2)
+    assert ok(api, "SystemService.ping")
+    assert ok(api, "TagService.list")
+    assert not ok(api, "JobseekerService.list")
+    assert ok(api, "SystemService.ping")
+    assert not ok(api, "JobseekerService.list")
+    assert ok(api, "JobseekerService.list")
+
+
+def test_share_one_hits_every_call_until_cleared(api: Api) -> None:
+    api.fault("error_500", share=1.0)
+    assert not any(ok(api) for _ in range(8))
+    api.ctl("DELETE", "/faults", None, 204)
+    assert all(ok(api) for _ in range(3))
+
+
+def test_share_zero_hits_nothing(api: Api) -> None:
+    api.fault("error_500", share=0.0)
+    assert all(ok(api) for _ in range(8))
+
+
+def test_share_half_hits_some(api: Api) -> None:
+    api.fault("error_500", share=0.5)
+    results = [ok(api) for _ in range(60)]
+    assert 5 < results.count(False) < 55
+
+
+def test_faults_act_before_authentication(api: Api) -> None:
+    api.fault("error_500")
+    check_error(api.rpc("SystemService.ping", token=None), -32603)
+    api.fault("rate_limit", retryAfter=5)
+    check_error(api.rpc("JobseekerService.list", token="bogus"), -32029)
+    api.fault("unavailable_503")
+    check_error(api.rpc("AuthService.login", {"login": "x@example.org", "password": "y"}, token=None), -32050)
+
+
+def test_faults_are_counted(api: Api) -> None:
+    api.fault("error_500", count=2)
+    api.fault("rate_limit", method="TagService.list")
+    for method in ("SystemService.ping", "SystemService.ping", "TagService.list", "TagService.list"):
+        api.rpc(method)
+    assert api.counters()["faults"] == {"error_500": 2, "rate_limit": 1}
+
+
+def test_controls_are_never_faulted(api: Api) -> None:
+    api.fault("drop", share=1.0)
+    for _ in range(3):
+        assert api.counters()
+    api.ctl("DELETE", "/faults", None, 204)
+    assert ok(api)
+
+
+# --- rate limit --------------------------------------------------------------------------------------------------
+
+
+def limited_user(api: Api, per_minute: int) -> tuple[str, str, str]:
+    """Set the limit and log a fresh user in (its own bucket); returns (login, password, token)."""
+    api.ctl("PUT", "/rate-limit", {"perMinute": per_minute})
+    user, password = api.new_user()
+    resp = api.rpc("AuthService.login", {"login": user["email"], "password": password}, token=None)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["X-RateLimit-Limit"] == str(per_minute)
+    assert resp.headers["X-RateLimit-Remaining"] == str(per_minute - 1)  # login counts
+    return user["email"], password, resp.json()["result"]["token"]
+
+
+def test_rate_limit(api: Api) -> None:
+    _, _, token = limited_user(api, 5)
+    for remaining in (3, 2, 1, 0):
+        resp = api.rpc("SystemService.ping", token=token)
+        assert resp.status_code == 200
+        assert resp.headers["X-RateLimit-Limit"] == "5"
+        assert resp.headers["X-RateLimit-Remaining"] == str(remaining)
+    resp = api.rpc("SystemService.ping", token=token)
+    error = check_error(resp, -32029)
+    assert 1 <= int(resp.headers["Retry-After"]) <= 60
+    assert 1 <= error["data"]["retryAfter"] <= 60
+    check_error(api.rpc("JobseekerService.list", {}, token=token), -32029)
+
+
+def test_rate_limit_is_per_user(api: Api) -> None:
+    _, _, token = limited_user(api, 3)
+    for _ in range(2):
+        api.call("SystemService.ping", token=token)
+    check_error(api.rpc("SystemService.ping", token=token), -32029)
+    _, _, other = limited_user(api, 3)
+    api.call("SystemService.ping", token=other)
+
+
+def test_rate_limit_counts_logins(api: Api) -> None:
+    login, password, _ = limited_user(api, 3)
+    api.login(login, password)
+    api.login(login, password)
+    check_error(api.rpc("AuthService.login", {"login": login, "password": password}, token=None), -32029)
+
+
+def test_failed_logins_are_limited_by_login_name(api: Api) -> None:
+    api.ctl("PUT", "/rate-limit", {"perMinute": 2})
+    params = {"login": "brute.force@example.org", "password": "guess"}
+    for _ in range(2):
+        api.error("AuthService.login", params, -32001, token=None)
+    check_error(api.rpc("AuthService.login", params, token=None), -32029)
+    user, password = api.new_user()
+    assert api.login(user["email"], password)["token"]
+
+
+def test_rate_limit_switched_off(api: Api) -> None:
+    _, _, token = limited_user(api, 2)
+    api.call("SystemService.ping", token=token)
+    check_error(api.rpc("SystemService.ping", token=token), -32029)
+    api.ctl("PUT", "/rate-limit", {"perMinute": None})
+    for _ in range(5):
+        api.call("SystemService.ping", token=token)
+
+
+def test_rate_limit_runs_on_real_time_not_the_tenant_clock(api: Api) -> None:
+    _, _, token = limited_user(api, 2)
+    api.call("SystemService.ping", token=token)
+    api.advance(120)
+    check_error(api.rpc("SystemService.ping", token=token), -32029)
+
+
+def test_controls_are_never_limited(api: Api) -> None:
+    _, _, token = limited_user(api, 2)
+    api.call("SystemService.ping", token=token)
+    check_error(api.rpc("SystemService.ping", token=token), -32029)
+    for _ in range(10):
+        api.counters()
+    api.create("tags", name="Nicht limitiert")
+
+
+def test_rate_limit_applies_to_the_api_user_too(api: Api) -> None:
+    api.ctl("PUT", "/rate-limit", {"perMinute": 1000})
+    resp = api.rpc("SystemService.ping")
+    assert resp.headers["X-RateLimit-Limit"] == "1000"
+    assert 0 <= int(resp.headers["X-RateLimit-Remaining"]) < 1000
+    api.ctl("PUT", "/rate-limit", {"perMinute": 1})
+    check_error(api.rpc("SystemService.ping"), -32029)

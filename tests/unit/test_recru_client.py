@@ -218,16 +218,12 @@ async def test_relogs_in_once_when_the_token_expired(fake: FakeRecru, recru: Rec
     assert recru.stats.relogins == 1
 
 
-async def test_concurrent_calls_with_an_expired_token_share_one_relogin(
-    fake: FakeRecru, recru: RecruClient
-) -> None:
+async def test_concurrent_calls_with_an_expired_token_share_one_relogin(fake: FakeRecru, recru: RecruClient) -> None:
     await recru.call("SystemService.ping")
     fake.expire_tokens()
     fake.hold_rejections = 20
 
-    results = await asyncio.wait_for(
-        asyncio.gather(*(recru.call("SystemService.ping") for _ in range(20))), timeout=5
-    )
+    results = await asyncio.wait_for(asyncio.gather(*(recru.call("SystemService.ping") for _ in range(20))), timeout=5)
 
     assert len(results) == 20
     assert fake.methods().count("AuthService.login") == 2
@@ -326,20 +322,12 @@ async def test_logout_without_a_session_sends_nothing(fake: FakeRecru, recru: Re
 @pytest.mark.parametrize(
     ("response", "expected_sleep"),
     [
-        pytest.param(
-            rpc_error(-32029, {"retryAfter": 3}, status=429, headers={"Retry-After": "7"}), 7.0, id="429"
-        ),
-        pytest.param(
-            rpc_error(-32050, {"retryAfter": 3}, status=503, headers={"Retry-After": "5"}), 5.0, id="503"
-        ),
+        pytest.param(rpc_error(-32029, {"retryAfter": 3}, status=429, headers={"Retry-After": "7"}), 7.0, id="429"),
+        pytest.param(rpc_error(-32050, {"retryAfter": 3}, status=503, headers={"Retry-After": "5"}), 5.0, id="503"),
         pytest.param(rpc_error(-32029, {"retryAfter": 3}, status=429), 3.0, id="429-data-fallback"),
-        pytest.param(
-            rpc_error(-32029, {"retryAfter": 3}, status=429, headers={"Retry-After": "0"}), 0.0, id="zero"
-        ),
+        pytest.param(rpc_error(-32029, {"retryAfter": 3}, status=429, headers={"Retry-After": "0"}), 0.0, id="zero"),
         pytest.param(rpc_error(-32029, None, status=429, headers={"Retry-After": "600"}), 60.0, id="capped"),
-        pytest.param(
-            httpx.Response(429, text="slow down", headers={"Retry-After": "2"}), 2.0, id="429-no-json"
-        ),
+        pytest.param(httpx.Response(429, text="slow down", headers={"Retry-After": "2"}), 2.0, id="429-no-json"),
     ],
 )
 async def test_retry_after_is_honoured(
@@ -461,9 +449,7 @@ async def test_max_attempts_is_configurable(fake: FakeRecru, sleeps: list[float]
         pytest.param(request_error(httpx.ReadError), id="read-error"),
         pytest.param(request_error(httpx.RemoteProtocolError), id="dropped"),
         pytest.param(request_error(httpx.ReadTimeout), id="read-timeout"),
-        pytest.param(
-            httpx.Response(200, content=b'{"jsonrpc":"2.0","id":1,"result":{"id":1'), id="truncated"
-        ),
+        pytest.param(httpx.Response(200, content=b'{"jsonrpc":"2.0","id":1,"result":{"id":1'), id="truncated"),
     ],
 )
 async def test_a_write_that_may_have_reached_recru_is_not_resent(
@@ -483,12 +469,8 @@ async def test_a_write_that_may_have_reached_recru_is_not_resent(
 @pytest.mark.parametrize(
     "failure",
     [
-        pytest.param(
-            rpc_error(-32029, {"retryAfter": 1}, status=429, headers={"Retry-After": "1"}), id="429"
-        ),
-        pytest.param(
-            rpc_error(-32050, {"retryAfter": 1}, status=503, headers={"Retry-After": "1"}), id="503"
-        ),
+        pytest.param(rpc_error(-32029, {"retryAfter": 1}, status=429, headers={"Retry-After": "1"}), id="429"),
+        pytest.param(rpc_error(-32050, {"retryAfter": 1}, status=503, headers={"Retry-After": "1"}), id="503"),
         pytest.param(httpx.Response(503, text="down for maintenance"), id="503-no-json"),
         pytest.param(request_error(httpx.ConnectError), id="connect-error"),
         pytest.param(request_error(httpx.ConnectTimeout), id="connect-timeout"),
@@ -507,9 +489,7 @@ async def test_a_write_that_cannot_have_reached_recru_is_resent(
     assert fake.created == 1
 
 
-async def test_a_write_rate_limited_then_failing_is_outcome_unknown(
-    fake: FakeRecru, recru: RecruClient
-) -> None:
+async def test_a_write_rate_limited_then_failing_is_outcome_unknown(fake: FakeRecru, recru: RecruClient) -> None:
     await recru.login()
     fake.script[CREATE] += [rpc_error(-32029, status=429), rpc_error(-32603, status=500)]
 
@@ -593,9 +573,7 @@ async def test_typed_fields_ignore_data_of_the_wrong_type() -> None:
 
 
 async def test_iter_pages_follows_has_more(fake: FakeRecru, recru: RecruClient) -> None:
-    pages = [
-        page async for page in recru.iter_pages("JobseekerService.list", {"updatedSince": "x"}, per_page=2)
-    ]
+    pages = [page async for page in recru.iter_pages("JobseekerService.list", {"updatedSince": "x"}, per_page=2)]
 
     assert pages == [[{"id": 1}, {"id": 2}], [{"id": 3}, {"id": 4}], [{"id": 5}]]
     lists = [request["params"] for request in fake.requests if request["method"] == "JobseekerService.list"]

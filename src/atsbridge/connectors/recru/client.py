@@ -191,9 +191,7 @@ class RecruClient:
         server_time = datetime.fromisoformat(result["serverTime"])
         return server_time if server_time.tzinfo else server_time.replace(tzinfo=UTC)
 
-    async def call(
-        self, method: str, params: JsonObject | None = None, *, idempotent: bool = True
-    ) -> JsonObject:
+    async def call(self, method: str, params: JsonObject | None = None, *, idempotent: bool = True) -> JsonObject:
         """Call `method` and return its `result`; see the module docstring for what is retried.
 
         Pass `idempotent=False` for calls that must never be repeated blindly (creates).
@@ -245,9 +243,7 @@ class RecruClient:
         self._token = token
         return token, user
 
-    async def _rpc(
-        self, method: str, params: JsonObject, token: str | None, *, idempotent: bool
-    ) -> JsonObject:
+    async def _rpc(self, method: str, params: JsonObject, token: str | None, *, idempotent: bool) -> JsonObject:
         """One call with the retries the policy allows; a `RecruRpcError` is raised at once."""
         attempt = 0
         while True:
@@ -317,9 +313,7 @@ def _rpc_error(response: httpx.Response, error: JsonObject) -> Exception:
         retry_after = _retry_after(response)
         if retry_after is None:
             retry_after = _seconds((data or {}).get("retryAfter"))
-        return _Transient(
-            cause, reached=False, rate_limited=cause.code == _RATE_LIMITED, retry_after=retry_after
-        )
+        return _Transient(cause, reached=False, rate_limited=cause.code == _RATE_LIMITED, retry_after=retry_after)
     if cause.code == _INTERNAL_ERROR:
         return _Transient(cause, reached=True)
     return cause

@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+
+from atsbridge.config import Settings, get_settings
+from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
+from atsbridge.connectors.recru.errors import RecruAccessDenied, RecruError, RecruLoginFailed
+from atsbridge.store.credentials import RecruCredentials
+from atsbridge.store.db import create_engine, migrate
+from atsbridge.store.integrations import create_integration, ensure_environment, load_integration
+from atsbridge.store.syncs import DELTA, FULL
+from atsbridge.sync.engine import SyncResult, SyncRun
+from atsbridge.unified.ids import ModelName
 
 app = typer.Typer(help="atsbridge: a self-hostable unified ATS API with a RECRU connector.", no_args_is_help=True)
+integration_app = typer.Typer(help="Connect and inspect integrations.", no_args_is_help=True)
+app.add_typer(integration_app, name="integration")
+err = Console(stderr=True)
+
+
+def _store(settings: Settings) -> Engine:
+    """The store at ``ATSBRIDGE_DATABASE_URL`` (default: SQLite under ``ATSBRIDGE_DATA_DIR``), migrated."""
+    engine = create_engine(settings.resolved_database_url)
+    migrate(engine)
+    return engine
+
+
+def _fail(message: str, json_output: bool, code: str) -> NoReturn:
+    if json_output:
+        print(json.dumps({"error": {"code": code, "message": message}}))
+    else:
+        err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
 
 
 def _run_emulator(args: list[str]) -> None:
@@ -37,6 +70,120 @@ def demo(
 ) -> None:
     """Start the demo: for now the RECRU emulator with a seeded tenant (sync, API and connect page come next)."""
     _run_emulator(["--port", str(port), "--seed", "1", "--size", str(size)])
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Create or upgrade the store's tables."""
+    _store(get_settings())
+    err.print("store is up to date")
+
+
+async def check_credentials(tenant_url: str, credentials: RecruCredentials) -> None:
+    """A real ``AuthService.login`` and ``ping`` with these credentials; raises the connector's typed errors."""
+    retry = RetryPolicy(max_attempts=2, backoff_cap=1.0)
+    async with RecruClient(tenant_url, credentials.login, credentials.password, retry=retry) as client:
+        await client.login()
+        await client.ping()
+        await client.logout()
+
+
+@integration_app.command("create")
+def integration_create(
+    tenant_url: Annotated[str, typer.Option(help="the RECRU tenant, e.g. https://acme.recru.eu")],
+    login: Annotated[str, typer.Option(help="login (e-mail) of the dedicated RECRU API user")],
+    password: Annotated[str, typer.Option(help="its password", prompt=True, hide_input=True)],
+    tool: Annotated[str, typer.Option(help="the ATS; only recruhr exists")] = "recruhr",
+    environment: Annotated[str, typer.Option(help="environment the integration belongs to")] = "default",
+    sync_only_created: Annotated[
+        bool, typer.Option("--sync-only-created/--sync-all", help="sync only applications created through us")
+    ] = True,
+    json_output: Annotated[bool, typer.Option("--json", help="print {id} as one JSON object")] = False,
+) -> None:
+    """Connect a RECRU tenant: the credentials are checked with a real login before anything is saved."""
+    if tool != "recruhr":
+        _fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
+    credentials = RecruCredentials(login, password)
+    try:
+        asyncio.run(check_credentials(tenant_url, credentials))
+    except RecruLoginFailed:
+        _fail("RECRU refused the login or password (or the user is deactivated)", json_output, "LOGIN_FAILED")
+    except RecruAccessDenied:
+        _fail("this RECRU user lacks the API access right", json_output, "NO_API_ACCESS")
+    except (RecruError, ValueError) as error:
+        _fail(f"could not reach RECRU at {tenant_url}: {error}", json_output, "UNREACHABLE")
+    settings = get_settings()
+    with _store(settings).begin() as conn:
+        environment_id = ensure_environment(conn, environment)
+        integration_id = create_integration(
+            conn,
+            settings.encryption_key,
+            environment_id=environment_id,
+            tenant_url=tenant_url,
+            credentials=credentials,
+            sync_only_created_applications=sync_only_created,
+        )
+    if json_output:
+        print(json.dumps({"id": integration_id, "environment_id": environment_id}))
+    else:
+        err.print(f"integration [bold]{integration_id}[/bold] created in environment {environment!r}")
+
+
+class _ProgressBars:
+    """One rich bar per model: records done of the listing's total, and the rate."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[ModelName, TaskID] = {}
+
+    def __call__(self, model: ModelName, done: int, total: int | None) -> None:
+        if model not in self.tasks:
+            self.tasks[model] = self.progress.add_task(model.value, total=total)
+        self.progress.update(self.tasks[model], completed=done, total=total)
+
+
+async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync_type: str, show: bool) -> SyncResult:
+    with engine.connect() as conn:
+        integration = load_integration(conn, settings.encryption_key, integration_id)
+    if integration is None:
+        raise LookupError(integration_id)
+    columns = (
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.speed:>8.0f} rec/s" if show else ""),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, disable=not show) as progress:
+        credentials = integration.credentials
+        async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
+            run = SyncRun(engine, client, integration, progress=_ProgressBars(progress))
+            return await run.run(sync_type)
+
+
+@app.command()
+def sync(
+    integration_id: Annotated[str, typer.Argument(help="the integration, e.g. recruhr:...")],
+    full: Annotated[bool, typer.Option("--full/--delta", help="FULL (default) or DELTA run")] = True,
+    json_output: Annotated[bool, typer.Option("--json", help="print the run's state and counts as JSON")] = False,
+) -> None:
+    """Run one sync of an integration now, with a progress bar per model."""
+    settings = get_settings()
+    engine = _store(settings)
+    try:
+        result = asyncio.run(run_sync(engine, settings, integration_id, FULL if full else DELTA, not json_output))
+    except LookupError:
+        _fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
+    if json_output:
+        print(json.dumps(result.as_json()))
+    else:
+        for model, counts in result.counts.items():
+            err.print(f"{model:<34} " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+        err.print(f"sync {result.sync_id}: {result.state} in {result.timings.get('total', 0):.1f} s")
+        for error in result.errors:
+            err.print(f"  {error.get('level', 'error')}: {error['message']}")
+    if result.state != "SUCCEEDED":
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -181,6 +181,9 @@ def _check_refs(tenant: Tenant, entity: str, record: Record) -> None:
             missing["projectId"] = "not_found"
         if record.get("stageId") not in tenant.stages.records:
             missing["stageId"] = "not_found"
+        existing = tenant.applications_of.get(record.get("jobseekerId"), {}).get(record.get("projectId"))  # type: ignore[arg-type]
+        if existing is not None and existing != record["id"]:
+            missing["projectId"] = "already_applied"
     if entity == "projects":
         if any(s not in tenant.stages.records for s in record["stageIds"]):
             missing["stageIds"] = "not_found"

@@ -11,7 +11,8 @@ read). Records have the read shapes of spec §4 (see ``tenant_data``), and these
   hired stage and at least one rejected stage; closed and archived projects carry ``closedAt`` and a close reason;
 - applications: at most one per jobseeker and project, never on a draft project, applied within the project's open
   window, ``stageId`` in the project's pipeline and matching the status (hired → the hired stage, rejected → a
-  rejected stage and a rejection reason);
+  rejected stage and a rejection reason); the first four applications take each status once, so that every
+  status occurs even in a tiny tenant;
 - e-mail addresses are unique across jobseekers; a jobseeker's ``createdAt`` is not after its applications';
 - ids of users, projects, jobseekers, applications and attachments follow ``createdAt``, as in a real database.
 """
@@ -312,7 +313,7 @@ def _tags(rng: Random, count: int) -> list[Record]:
 
 def _users(rng: Random, count: int, tenant: str, api_login: str, api_password: str) -> list[Record]:
     """The API user (id 1), then ``count - 1`` staff: users 2-4 are an active admin, recruiter and hiring manager
-    with passwords and without API access; the last user is inactive."""
+    with passwords and without API access; the last user is inactive, with a password."""
     created = sorted(_between(rng, _START, _END - 30 * _DAY) for _ in range(count - 1))
     taken = {api_login}
     staff = [
@@ -353,7 +354,7 @@ def _user(rng: Random, user_id: int, created: int, last: bool, domain: str, take
         "apiAccess": not fixed and rng.random() < (0.25 if role == "admin" else 0.03),
         "createdAt": _ts(created),
         "updatedAt": _ts(_after(rng, created, 365 * _DAY)),
-        "password": _secret(rng, 10) if fixed or rng.random() < 0.9 else None,
+        "password": _secret(rng, 10) if fixed or last or rng.random() < 0.9 else None,
     }
 
 
@@ -394,7 +395,7 @@ def _projects(rng: Random, count: int, users: list[Record], codebooks: dict[str,
 def _project_statuses(rng: Random, count: int) -> list[str]:
     """Statuses of projects in creation order: fixed shares, at least one of each, the rest (the most) open;
     older projects are more often archived or closed, younger ones more often drafts."""
-    statuses = [status for status, share in _STATUS_SHARES.items() for _ in range(max(1, round(share * count)))]
+    statuses = [status for status, share in _STATUS_SHARES.items() for _ in range(max(1, int(share * count)))]
     statuses += ["open"] * (count - len(statuses))
     return sorted(statuses, key=lambda status: _STATUS_LATENESS[status] + rng.random())
 
@@ -571,6 +572,7 @@ class _People:
         self._reasons = [entry["id"] for entry in codebooks["rejectionReasons"]]
         self._tag_ids = range(1, tag_count + 1)
         self._taken: set[str] = set()
+        self._unseen_statuses = ["withdrawn", "rejected", "hired", "active"]  # forced first, so that every one occurs
 
     def build(self, count: int) -> tuple[list[Record], list[Record], list[Record]]:
         """``count`` jobseekers, their applications and attachments, each list numbered in ``createdAt`` order."""
@@ -646,7 +648,7 @@ class _People:
         """One application; its status fits the project's state and the time applied."""
         rng = self._rng
         created = applied if rng.random() < 0.75 else _after(rng, applied, 4 * _DAY)
-        status = _outcome(opening, applied).pick(rng)
+        status = self._unseen_statuses.pop() if self._unseen_statuses else _outcome(opening, applied).pick(rng)
         stage_id = _stage_for(rng, opening, status)
         untouched = status == "active" and stage_id == opening.regular[0] and rng.random() < 0.7
         updated = created if untouched else _after(rng, created, 90 * _DAY)

@@ -44,7 +44,7 @@ class ListQuery:
         offset = (self.page - 1) * self.per_page
         if self.candidates is None and not self.filters:
             total = table.count_since(self.since)
-            items = list(islice(table.ordered(self.since), offset, offset + self.per_page))
+            items = [] if offset >= total else list(islice(table.ordered(self.since), offset, offset + self.per_page))
         else:
             matches = [r for r in self._rows(table) if all(f(r) for f in self.filters)]
             total = len(matches)

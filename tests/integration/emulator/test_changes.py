@@ -113,6 +113,8 @@ def test_writes_on_the_jobseeker_in_an_application_move_it(frozen: Api, extra: d
     api.call("ApplicationService.create", {"projectId": project["id"], "jobseekerId": jid, **extra})
     jobseeker = api.get(JOBSEEKERS, jid)
     assert jobseeker["updatedAt"] == T1
+    for item in api.items("AttachmentService.list", {"jobseekerId": jid}):
+        assert item["createdAt"] == T1
     if "gdprConsent" in extra:
         assert jobseeker["gdprConsent"] == {"given": True, "givenAt": T1, "expiresAt": "2031-06-30"}
 
@@ -173,6 +175,16 @@ def test_deleting_a_jobseeker_cascades(api: Api) -> None:
     assert api.walk(JOBSEEKERS, email=email) == []
     api.new_jobseeker(jobseeker=jobseeker_input(emails=[{"value": email, "type": "work", "primary": True}]))
     api.ctl("DELETE", f"/records/jobseekers/{jid}", None, 404)
+
+
+def test_deleting_an_application(api: Api) -> None:
+    apps = api.walk(APPLICATIONS)
+    victim = apps[len(apps) // 2]
+    jobseeker = api.get(JOBSEEKERS, victim["jobseekerId"])
+    api.delete("applications", victim["id"])
+    assert api.error("ApplicationService.get", {"id": victim["id"]}, -32004)["data"]["entity"] == "application"
+    assert api.walk(APPLICATIONS) == [a for a in apps if a["id"] != victim["id"]]
+    assert api.get(JOBSEEKERS, jobseeker["id"]) == jobseeker
 
 
 def test_deleting_a_project_cascades(api: Api) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from .conftest import (
     APPLICATIONS,
+    CTL,
     ENTRY,
     FROZEN,
     JOBSEEKERS,
@@ -172,6 +173,16 @@ def test_unknown_records_are_404(api: Api, verb: str, path: str, body: Any) -> N
 def test_bad_bodies_are_422(api: Api, verb: str, path: str, body: Any) -> None:
     api.ctl(verb, path, body, 422)
     api.call("SystemService.ping")  # no fault was installed, the clock did not move
+
+
+def test_controls_keep_at_most_one_application_per_pair(api: Api) -> None:
+    apps = api.walk(APPLICATIONS)
+    first = apps[0]
+    other = next(a for a in apps if first["jobseekerId"] != a["jobseekerId"] and first["projectId"] != a["projectId"])
+    pair = {"jobseekerId": first["jobseekerId"], "projectId": first["projectId"]}
+    assert api.client.post(f"{CTL}/records/applications", json=pair).status_code in (409, 422)
+    assert api.client.patch(f"{CTL}/records/applications/{other['id']}", json=pair).status_code in (409, 422)
+    assert api.walk(APPLICATIONS) == apps
 
 
 def test_non_json_body_is_422(api: Api) -> None:

@@ -76,7 +76,7 @@ def test_pages_follow_each_other_in_id_order(api: Api, entity: Entity) -> None:
 @by_name
 def test_page_past_the_end(api: Api, entity: Entity) -> None:
     total = api.total(entity)
-    for page in (total // 10 + 2, 10_000):
+    for page in (total // 10 + 2, 10_000, 2**62):
         result = api.page(entity, page=page, perPage=10)
         assert result == {"items": [], "page": page, "perPage": 10, "total": total, "hasMore": False}
 
@@ -180,6 +180,32 @@ def test_updated_since_with_equal_timestamps_orders_by_id(api: Api) -> None:
     api.patch("jobseekers", ids[0], currentPosition="Vedoucí skladu")
     assert [i["id"] for i in api.walk(JOBSEEKERS, updatedSince=FROZEN)] == [ids[2], ids[4], ids[0]]
     assert [i["id"] for i in api.walk(JOBSEEKERS, updatedSince=ts_add(FROZEN, 1))] == [ids[0]]
+
+
+@pytest.mark.parametrize(
+    ("entity", "filters"),
+    [(PROJECTS, {"status": "open"}), (USERS, {"active": True}), (APPLICATIONS, {"status": "active"})],
+    ids=["project-status", "user-active", "application-status"],
+)
+def test_updated_since_combines_with_filters(api: Api, entity: Entity, filters: dict[str, Any]) -> None:
+    full = api.walk(entity)
+    since = sorted(i["updatedAt"] for i in full)[len(full) // 3]
+    matching = [i for i in full if i["updatedAt"] >= since and all(i[k] == v for k, v in filters.items())]
+    assert [i["id"] for i in api.walk(entity, per_page=7, updatedSince=since, **filters)] == updated_order(matching)
+
+
+@pytest.mark.parametrize("key", ["projectId", "jobseekerId", "email"])
+def test_updated_since_combines_with_id_and_email_filters(api: Api, key: str) -> None:
+    entity = JOBSEEKERS if key == "email" else APPLICATIONS
+    full = api.walk(entity)
+    for record in full[:: len(full) // 4]:
+        value = record["emails"][0]["value"].upper() if key == "email" else record[key]
+        matching = api.walk(entity, **{key: value})
+        assert record in matching
+        since = record["updatedAt"]
+        expected = updated_order([i for i in matching if i["updatedAt"] >= since])
+        assert record["id"] in expected
+        assert [i["id"] for i in api.walk(entity, updatedSince=since, **{key: value})] == expected
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -126,8 +127,9 @@ def test_authentication_before_not_found(api: Api) -> None:
     assert api.error("JobseekerService.get", {"id": 999_999}, -32002, token=None)["data"]["reason"] == "missing"
 
 
-def test_success_shape(api: Api) -> None:
-    resp = api.rpc("SystemService.ping", id=3)
+def test_success_shape(rpc: Callable[..., httpx.Response], token: str) -> None:
+    assert rpc("SystemService.ping", token=None).status_code == 401
+    resp = rpc("SystemService.ping", id=3, token=token)
     assert resp.status_code == 200
     assert set(resp.json()) == {"jsonrpc", "id", "result"}
     assert "error" not in resp.json()

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from .conftest import APPLICATIONS, JOBSEEKERS, RPC, Api
@@ -98,6 +98,7 @@ def test_garbage_writes_never_fail_and_never_half_write(
     params = data.draw(strategy, label="params")
     before = totals(api)
     body = assert_no_server_error(api.rpc(method, params))
+    event(f"error {body['error']['code']}" if "error" in body else "created")
     if "error" in body:
         assert totals(api) == before, body
         assert body["error"]["code"] in (-32600, -32602, -32004, -32009, -32010), body

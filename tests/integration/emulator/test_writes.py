@@ -265,6 +265,7 @@ def test_consent_not_given(api: Api) -> None:
     ("consent", "fields"),
     [
         ({"given": True, "expiresAt": "2030-01-01"}, {"gdprConsent.expiresAt": "must_be_future_date"}),
+        ({"given": True, "expiresAt": "2030-01-01T12:00:00Z"}, {"gdprConsent.expiresAt": "invalid_format"}),
         ({"given": True, "expiresAt": "2029-12-31"}, {"gdprConsent.expiresAt": "must_be_future_date"}),
         ({"given": True, "expiresAt": "2020-05-05"}, {"gdprConsent.expiresAt": "must_be_future_date"}),
         ({"given": False, "expiresAt": "2031-01-01"}, {"gdprConsent.expiresAt": "not_allowed"}),
@@ -280,6 +281,15 @@ def test_consent_rules(api: Api, consent: dict[str, Any], fields: dict[str, str]
     before = snapshot(api)
     assert api.fields("JobseekerService.create", {"jobseeker": jobseeker_input(), "gdprConsent": consent}) == fields
     assert snapshot(api) == before
+
+
+def test_consent_expiry_is_compared_with_the_utc_date(api: Api) -> None:
+    api.freeze("2030-01-01T23:30:00-05:00")  # already 2030-01-02 in UTC
+    consent = {"given": True, "expiresAt": "2030-01-02"}
+    fields = api.fields("JobseekerService.create", {"jobseeker": jobseeker_input(), "gdprConsent": consent})
+    assert fields == {"gdprConsent.expiresAt": "must_be_future_date"}
+    jid = api.new_jobseeker(gdprConsent={"given": True, "expiresAt": "2030-01-03"})
+    assert api.get(JOBSEEKERS, jid)["gdprConsent"]["givenAt"] == "2030-01-02T04:30:00Z"
 
 
 def test_consent_given_needs_an_expiry(api: Api, unchanged: None) -> None:

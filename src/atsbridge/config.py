@@ -1,0 +1,50 @@
+"""Settings from the environment (prefix ``ATSBRIDGE_``) or a ``.env`` file: store, secrets, bind, sync cadence."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret.key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATSBRIDGE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".atsbridge")
+    database_url: str | None = None
+    secret_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    full_sync_every_hours: float = 10.0
+    delta_sync_every_minutes: float = 15.0
+    delta_overlap_seconds: int = 60
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """``database_url``, or the SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'atsbridge.sqlite3').resolve()}"
+
+    @cached_property
+    def encryption_key(self) -> bytes:
+        """32 bytes for AES-GCM: from ``secret_key`` (hex), else a key file made once under ``data_dir``.
+
+        The key file suits the embedded default; a deployment with several machines sets ``ATSBRIDGE_SECRET_KEY``.
+        """
+        if self.secret_key:
+            return bytes.fromhex(self.secret_key)
+        key_file = self.data_dir / SECRET_KEY_FILE
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_hex(32))
+        return bytes.fromhex(key_file.read_text().strip())
+
+
+def get_settings() -> Settings:
+    return Settings()

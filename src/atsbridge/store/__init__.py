@@ -1,0 +1,1 @@
+"""The unified store: schema (``tables``), engine and migrations (``db``), batched writes (``writer``)."""

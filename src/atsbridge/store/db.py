@@ -1,0 +1,88 @@
+"""The database engine and its migrations.
+
+``create_engine`` accepts any SQLAlchemy URL; ``postgresql://`` (and ``postgres://``) are normalised to the psycopg 3
+driver. Without a URL the store is the SQLite file ``<ATSBRIDGE_DATA_DIR or ./.atsbridge>/atsbridge.sqlite3``.
+Every SQLite connection runs in WAL mode with ``synchronous=NORMAL``, enforced foreign keys (needed for the
+``ON DELETE CASCADE`` of an integration's data) and a busy timeout, so API processes and a sync can share the file.
+
+``migrate`` runs Alembic's ``upgrade head`` in code, with the script directory inside this package, so it works from
+an installed wheel without an ``alembic.ini``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, event, make_url
+from sqlalchemy.engine import URL
+
+DATA_DIR_ENV = "ATSBRIDGE_DATA_DIR"
+SQLITE_FILE_NAME = "atsbridge.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+)
+
+
+def default_database_url() -> str:
+    """The SQLite file in ``$ATSBRIDGE_DATA_DIR`` (default ``./.atsbridge``)."""
+    data_dir = Path(os.environ.get(DATA_DIR_ENV) or ".atsbridge")
+    return f"sqlite:///{(data_dir / SQLITE_FILE_NAME).resolve()}"
+
+
+def normalise_url(url: str) -> URL:
+    """Parse ``url``; a PostgreSQL URL without a driver gets psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (default: ``default_database_url()``); extra ``kwargs`` go to SQLAlchemy."""
+    parsed = normalise_url(url or default_database_url())
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sqlalchemy.create_engine(
+        parsed,
+        json_serializer=partial(json.dumps, ensure_ascii=False, separators=(",", ":")),
+        **kwargs,
+    )
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def alembic_config(connection: Connection) -> Config:
+    """An Alembic configuration that runs this package's migrations on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema of ``engine``'s database to ``revision``, in one transaction."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)

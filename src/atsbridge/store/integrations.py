@@ -1,0 +1,139 @@
+"""Environments and integrations in the store: creating them, reading one back with its decrypted credentials,
+and the tracked set of "sync only created applications"."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from atsbridge.store.credentials import RecruCredentials, decrypt_credentials, encrypt_credentials
+from atsbridge.store.tables import environments, integrations, tracked_applications
+from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH, new_integration_id
+
+DEFAULT_ENVIRONMENT = "default"
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: str
+    environment_id: str
+    environment_name: str
+    tool: str
+    tenant_url: str
+    credentials: RecruCredentials
+    status: str
+    setup_status: str
+    enabled: bool
+    sync_only_created_applications: bool
+    source_label: str
+    remote_data_enabled: bool
+    delta_watermark: datetime | None
+
+
+def new_id() -> str:
+    return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def ensure_environment(conn: Connection, name: str = DEFAULT_ENVIRONMENT) -> str:
+    """The id of the environment called ``name``, created if there is none."""
+    found = conn.execute(select(environments.c.id).where(environments.c.name == name)).scalar()
+    if found is not None:
+        return str(found)
+    environment_id = new_id()
+    conn.execute(insert(environments).values(id=environment_id, name=name, created_at=datetime.now(UTC)))
+    return environment_id
+
+
+def create_integration(
+    conn: Connection,
+    key: bytes,
+    *,
+    environment_id: str,
+    tenant_url: str,
+    credentials: RecruCredentials,
+    sync_only_created_applications: bool = True,
+    end_user_email: str = "",
+    end_user_organization_name: str = "",
+    end_user_origin_id: str | None = None,
+) -> str:
+    integration_id = new_integration_id()
+    now = datetime.now(UTC)
+    conn.execute(
+        insert(integrations).values(
+            id=integration_id,
+            environment_id=environment_id,
+            tool="recruhr",
+            tenant_url=tenant_url.rstrip("/"),
+            credentials_encrypted=encrypt_credentials(key, integration_id, credentials),
+            status="ACTIVE",
+            setup_status="FINAL_SYNC_PENDING",
+            enabled=True,
+            sync_only_created_applications=sync_only_created_applications,
+            source_label=None,
+            remote_data_enabled=False,
+            end_user_email=end_user_email,
+            end_user_organization_name=end_user_organization_name,
+            end_user_origin_id=end_user_origin_id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return integration_id
+
+
+def load_integration(conn: Connection, key: bytes, integration_id: str) -> Integration | None:
+    row = conn.execute(
+        select(integrations, environments.c.name.label("environment_name"))
+        .join(environments, environments.c.id == integrations.c.environment_id)
+        .where(integrations.c.id == integration_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return Integration(
+        id=row.id,
+        environment_id=row.environment_id,
+        environment_name=row.environment_name,
+        tool=row.tool,
+        tenant_url=row.tenant_url,
+        credentials=decrypt_credentials(key, row.id, row.credentials_encrypted),
+        status=row.status,
+        setup_status=row.setup_status,
+        enabled=row.enabled,
+        sync_only_created_applications=row.sync_only_created_applications,
+        source_label=row.source_label or row.environment_name,
+        remote_data_enabled=row.remote_data_enabled,
+        delta_watermark=row.delta_watermark,
+    )
+
+
+def set_integration_fields(conn: Connection, integration_id: str, **values: object) -> None:
+    conn.execute(
+        update(integrations).where(integrations.c.id == integration_id).values(**values, updated_at=datetime.now(UTC))
+    )
+
+
+def track_application(conn: Connection, integration_id: str, remote_id: str) -> None:
+    exists = conn.execute(
+        select(tracked_applications.c.remote_id).where(
+            tracked_applications.c.integration_id == integration_id,
+            tracked_applications.c.remote_id == remote_id,
+        )
+    ).first()
+    if exists is None:
+        conn.execute(
+            insert(tracked_applications).values(
+                integration_id=integration_id, remote_id=remote_id, created_at=datetime.now(UTC)
+            )
+        )
+
+
+def tracked_application_ids(conn: Connection, integration_id: str) -> list[str]:
+    query = (
+        select(tracked_applications.c.remote_id)
+        .where(tracked_applications.c.integration_id == integration_id)
+        .order_by(tracked_applications.c.remote_id)
+    )
+    return [str(remote_id) for remote_id in conn.execute(query).scalars()]

@@ -1,0 +1,134 @@
+"""Sync runs in the store: one row per run with its state, counts per model, errors and timings."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from atsbridge.store.tables import syncs
+from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH
+
+QUEUED = "QUEUED"
+RUNNING = "RUNNING"
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+CANCELLED = "CANCELLED"
+ACTIVE_STATES = (QUEUED, RUNNING)
+FULL = "FULL"
+DELTA = "DELTA"
+
+
+@dataclass(frozen=True)
+class SyncRow:
+    id: str
+    integration_id: str
+    type: str
+    state: str
+    queued_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    counts: dict[str, Any]
+    errors: list[dict[str, Any]]
+    timings: dict[str, float]
+
+
+def new_sync_id() -> str:
+    return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def abandon_interrupted(conn: Connection, integration_id: str, now: datetime) -> None:
+    """Runs left RUNNING by a process that died become FAILED, so the next run can start (a lock upstream,
+    the scheduler's or the job queue's, keeps two live runs of one integration apart)."""
+    conn.execute(
+        update(syncs)
+        .where(syncs.c.integration_id == integration_id, syncs.c.state == RUNNING)
+        .values(state=FAILED, ended_at=now, errors=[{"message": "the run was interrupted before it finished"}])
+    )
+
+
+def start_sync(conn: Connection, integration_id: str, sync_type: str, now: datetime) -> str:
+    """Start the queued run of this type if there is one, else a new run; returns its id."""
+    abandon_interrupted(conn, integration_id, now)
+    queued = conn.execute(
+        select(syncs.c.id).where(
+            syncs.c.integration_id == integration_id, syncs.c.type == sync_type, syncs.c.state == QUEUED
+        )
+    ).scalar()
+    if queued is not None:
+        conn.execute(update(syncs).where(syncs.c.id == queued).values(state=RUNNING, started_at=now))
+        return str(queued)
+    sync_id = new_sync_id()
+    conn.execute(
+        insert(syncs).values(
+            id=sync_id,
+            integration_id=integration_id,
+            type=sync_type,
+            state=RUNNING,
+            queued_at=now,
+            started_at=now,
+        )
+    )
+    return sync_id
+
+
+def finish_sync(
+    conn: Connection,
+    sync_id: str,
+    *,
+    state: str,
+    now: datetime,
+    server_time: datetime | None,
+    counts: dict[str, Any],
+    errors: list[dict[str, Any]],
+    timings: dict[str, float],
+) -> None:
+    conn.execute(
+        update(syncs)
+        .where(syncs.c.id == sync_id)
+        .values(
+            state=state,
+            ended_at=now,
+            server_time_at_start=server_time,
+            counts=counts,
+            errors=errors,
+            timings=timings,
+        )
+    )
+
+
+def load_sync(conn: Connection, sync_id: str) -> SyncRow | None:
+    row = conn.execute(select(syncs).where(syncs.c.id == sync_id)).one_or_none()
+    return None if row is None else _row(row)
+
+
+def recent_syncs(conn: Connection, integration_id: str, limit: int = 50) -> list[SyncRow]:
+    query = (
+        select(syncs)
+        .where(syncs.c.integration_id == integration_id)
+        .order_by(syncs.c.queued_at.desc(), syncs.c.id)
+        .limit(limit)
+    )
+    return [_row(row) for row in conn.execute(query)]
+
+
+def _row(row: Any) -> SyncRow:
+    return SyncRow(
+        id=row.id,
+        integration_id=row.integration_id,
+        type=row.type,
+        state=row.state,
+        queued_at=row.queued_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        counts=row.counts or {},
+        errors=row.errors or [],
+        timings=row.timings or {},
+    )
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,278 @@
+"""One sync run (FULL or DELTA) of one integration: streams → mapping → store, then deletion detection.
+
+- **FULL** lists every stream completely and stamps each record it sees with the run's id. Only after a stream was
+  listed completely and without error are its unstamped records deletion candidates, and each is confirmed with a
+  ``get`` (offset pages drift when records vanish mid-listing): not found → tombstoned; found → refreshed.
+- **DELTA** asks for ``updatedSince = watermark − overlap``. The watermark is RECRU's ``serverTime`` taken by
+  ``SystemService.ping`` when the previous successful run *started* (RECRU's clock, never ours; the start, so a
+  record written during that run is read again). Deletions are left to FULL runs. Without a watermark (no
+  successful run yet) a DELTA run is a FULL run.
+- **Sync only created applications**: the tracked applications are read one by one with ``get`` (not found →
+  tombstoned), then their candidates; jobs, users, stages and tags are always read in full.
+- **Flat memory and speed**: one page (≤ 200 records) is mapped and written at a time, in its own transaction,
+  while the next page is already being fetched.
+- **Killed runs**: every page is committed on its own and keyed by our deterministic ids, so a killed run leaves
+  a consistent store; it never deletes (deletion needs a complete listing) and never moves the watermark, so the
+  next run redoes what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from atsbridge.connectors.recru.client import RecruClient
+from atsbridge.connectors.recru.errors import RecruError, RecruNotFound
+from atsbridge.connectors.recru.mapping import Codebooks, Mapped, MappingContext
+from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
+from atsbridge.store import syncs as sync_rows
+from atsbridge.store.integrations import Integration, set_integration_fields, tracked_application_ids
+from atsbridge.store.writer import Counts, deletion_candidates, mark_deleted, replace_joins, upsert
+from atsbridge.unified.ids import ModelName, model_id
+
+DEFAULT_OVERLAP = timedelta(seconds=60)
+CONFIRM_CONCURRENCY = 4
+
+ProgressCallback = Callable[[ModelName, int, int | None], None]
+
+
+@dataclass
+class SyncResult:
+    sync_id: str
+    type: str
+    state: str
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sync_id": self.sync_id,
+            "type": self.type,
+            "state": self.state,
+            "counts": self.counts,
+            "errors": self.errors,
+            "timings": self.timings,
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SyncRun:
+    """One run; ``progress(model, records_done, records_total_or_None)`` is called after every page."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        client: RecruClient,
+        integration: Integration,
+        *,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.engine = engine
+        self.client = client
+        self.integration = integration
+        self.overlap = overlap
+        self.progress = progress or (lambda model, done, total: None)
+        self.counts: dict[ModelName, Counts] = defaultdict(Counts)
+        self.timings: dict[str, float] = {}
+        self.sync_id = ""
+        self.full = True
+        self.since: str | None = None
+        self.jobseeker_ids: set[int] = set()
+
+    async def run(self, sync_type: str) -> SyncResult:
+        integration = self.integration
+        self.full = sync_type == sync_rows.FULL or integration.delta_watermark is None
+        with self.engine.begin() as conn:
+            self.sync_id = sync_rows.start_sync(conn, integration.id, sync_type, _now())
+        started = time.perf_counter()
+        server_time: datetime | None = None
+        ctx = MappingContext(integration.id)
+        try:
+            server_time = await self.client.ping()
+            if not self.full and integration.delta_watermark is not None:
+                self.since = (integration.delta_watermark - self.overlap).strftime("%Y-%m-%dT%H:%M:%SZ")
+            ctx = MappingContext(integration.id, await self._codebooks())
+            for stream in STREAMS:
+                stream_started = time.perf_counter()
+                await self._sync_stream(stream, ctx)
+                self.timings[stream.model.value] = round(time.perf_counter() - stream_started, 3)
+        except asyncio.CancelledError:
+            self._finish(sync_type, sync_rows.CANCELLED, server_time, ctx, started, [{"message": "cancelled"}])
+            raise
+        except (RecruError, OSError, ValueError) as error:
+            message = f"{type(error).__name__}: {error}"
+            return self._finish(sync_type, sync_rows.FAILED, server_time, ctx, started, [{"message": message}])
+        return self._finish(sync_type, sync_rows.SUCCEEDED, server_time, ctx, started, [])
+
+    def _finish(
+        self,
+        sync_type: str,
+        state: str,
+        server_time: datetime | None,
+        ctx: MappingContext,
+        started: float,
+        errors: list[dict[str, Any]],
+    ) -> SyncResult:
+        self.timings["total"] = round(time.perf_counter() - started, 3)
+        counts = {model.value: vars(c) for model, c in self.counts.items()}
+        warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(ctx.warnings.items())]
+        with self.engine.begin() as conn:
+            sync_rows.finish_sync(
+                conn,
+                self.sync_id,
+                state=state,
+                now=_now(),
+                server_time=server_time,
+                counts=counts,
+                errors=[*errors, *warnings],
+                timings=self.timings,
+            )
+            if state == sync_rows.SUCCEEDED:
+                set_integration_fields(conn, self.integration.id, delta_watermark=server_time, setup_status="COMPLETED")
+        return SyncResult(self.sync_id, sync_type, state, counts, [*errors, *warnings], self.timings)
+
+    async def _codebooks(self) -> Codebooks:
+        items = {}
+        for name in Codebooks.NAMES:
+            items[name] = await self.client.list_all("CodebookService.get", {"name": name})
+        return Codebooks.from_items(items)
+
+    # --- streams ------------------------------------------------------------------------------------------------
+
+    async def _sync_stream(self, stream: Stream, ctx: MappingContext) -> None:
+        if stream.tracked and self.integration.sync_only_created_applications:
+            await self._sync_tracked(stream, ctx)
+            return
+        done = 0
+        async for items, total in self._listing(stream):
+            await self._write(stream, [stream.mapper(item, ctx) for item in items])
+            done += len(items)
+            self.progress(stream.model, done, total)
+        if self.full:
+            await self._detect_deletions(stream, ctx)
+
+    async def _listing(self, stream: Stream) -> AsyncIterator[tuple[list[dict[str, Any]], int | None]]:
+        """The stream's pages, the next one fetched while the caller writes the current one."""
+        if not stream.paginated:
+            items = await self.client.list_all(stream.list_method)
+            yield items, len(items)
+            return
+        params: dict[str, Any] = {"perPage": PAGE_SIZE}
+        if self.since is not None:
+            params["updatedSince"] = self.since
+
+        async def fetch(page: int) -> dict[str, Any]:
+            return await self.client.call(stream.list_method, {**params, "page": page})
+
+        page = 1
+        upcoming: asyncio.Task[dict[str, Any]] | None = asyncio.create_task(fetch(page))
+        try:
+            while upcoming is not None:
+                result = await upcoming
+                items = result["items"]
+                upcoming = None
+                if result["hasMore"] and items:
+                    page += 1
+                    upcoming = asyncio.create_task(fetch(page))
+                yield items, result.get("total")
+        finally:
+            if upcoming is not None:
+                upcoming.cancel()
+
+    async def _sync_tracked(self, stream: Stream, ctx: MappingContext) -> None:
+        """Read the tracked applications (or their candidates) one by one; a record not found is tombstoned."""
+        if stream.model is ModelName.APPLICATIONS:
+            with self.engine.connect() as conn:
+                remote_ids = [int(r) for r in tracked_application_ids(conn, self.integration.id)]
+        else:
+            remote_ids = sorted(self.jobseeker_ids)
+        assert stream.get_method is not None
+        for start in range(0, len(remote_ids), PAGE_SIZE):
+            chunk = remote_ids[start : start + PAGE_SIZE]
+            found, missing = await self._get_many(stream.get_method, chunk)
+            if stream.model is ModelName.APPLICATIONS:
+                self.jobseeker_ids.update(item["jobseekerId"] for item in found)
+            await self._write(stream, [stream.mapper(item, ctx) for item in found])
+            await self._tombstone_remote(stream.model, missing)
+            self.progress(stream.model, start + len(chunk), len(remote_ids))
+
+    async def _get_many(self, method: str, remote_ids: Iterable[int]) -> tuple[list[dict[str, Any]], list[int]]:
+        """``get`` each id (a few at a time): (records found, ids RECRU no longer has)."""
+        semaphore = asyncio.Semaphore(CONFIRM_CONCURRENCY)
+
+        async def get(remote_id: int) -> dict[str, Any] | None:
+            async with semaphore:
+                try:
+                    return await self.client.call(method, {"id": remote_id})
+                except RecruNotFound:
+                    return None
+
+        ids = list(remote_ids)
+        results = await asyncio.gather(*(get(remote_id) for remote_id in ids))
+        found = [r for r in results if r is not None]
+        missing = [remote_id for remote_id, r in zip(ids, results, strict=True) if r is None]
+        return found, missing
+
+    async def _detect_deletions(self, stream: Stream, ctx: MappingContext) -> None:
+        """After a complete listing: records this run did not see are confirmed gone, or refreshed if still there."""
+        after: str | None = None
+        while True:
+            with self.engine.connect() as conn:
+                candidates = deletion_candidates(
+                    conn, stream.model, self.integration.id, self.sync_id, limit=PAGE_SIZE, after_id=after
+                )
+            if not candidates:
+                return
+            after = candidates[-1][0]
+            if stream.get_method is None:
+                gone_ids = [record_id for record_id, _ in candidates]
+            else:
+                by_remote = {int(remote_id): record_id for record_id, remote_id in candidates}
+                found, missing = await self._get_many(stream.get_method, by_remote)
+                await self._write(stream, [stream.mapper(item, ctx) for item in found])
+                gone_ids = [by_remote[remote_id] for remote_id in missing]
+            await asyncio.to_thread(self._mark_deleted, stream.model, gone_ids)
+
+    # --- store ----------------------------------------------------------------------------------------------
+
+    async def _write(self, stream: Stream, mapped: list[Mapped]) -> None:
+        if mapped:
+            await asyncio.to_thread(self._write_page, stream.model, mapped)
+
+    def _write_page(self, model: ModelName, mapped: list[Mapped]) -> None:
+        now = _now()
+        seen_by = self.sync_id if self.full else None
+        with self.engine.begin() as conn:
+            self.counts[model] += upsert(
+                conn, model, self.integration.id, [m.record for m in mapped], now=now, sync_id=seen_by
+            )
+            joins: dict[ModelName, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+            for item in mapped:
+                for join, rows in item.joins.items():
+                    joins[join][item.record["id"]] = rows
+            for join, rows_by_parent in joins.items():
+                self.counts[join] += replace_joins(conn, join, self.integration.id, rows_by_parent, now=now)
+
+    def _mark_deleted(self, model: ModelName, ids: list[str]) -> None:
+        if ids:
+            with self.engine.begin() as conn:
+                deleted = mark_deleted(conn, model, self.integration.id, ids, now=_now())
+            self.counts[model] += Counts(deleted=deleted)
+
+    async def _tombstone_remote(self, model: ModelName, remote_ids: list[int]) -> None:
+        if not remote_ids:
+            return
+        ids = [model_id(self.integration.id, model, remote_id) for remote_id in remote_ids]
+        await asyncio.to_thread(self._mark_deleted, model, ids)

@@ -1,0 +1,90 @@
+"""Identifiers of the unified model: model names, deterministic record ids and integration ids.
+
+A record's ``id`` is 24 characters of base58, derived from ``(integration id, model name, remote id)``: the sha256
+of a canonical JSON array of those parts, base58-encoded, first 24 characters (≈ 140 bits). It is therefore stable
+across re-syncs and re-installs of the same integration and distinct across integrations and models. Join rows have
+no remote id of their own; theirs is derived the same way from the remote ids of the two records they link.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import hashlib
+import json
+import re
+import secrets
+from enum import StrEnum
+
+BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+ID_LENGTH = 24
+INTEGRATION_ID_PREFIX = "recruhr:"
+
+_POWERS_OF_58 = [58**exponent for exponent in range(45)]  # 58**44 > 2**256
+_ID_PATTERN = re.compile(f"[{BASE58_ALPHABET}]{{{ID_LENGTH}}}")
+
+
+class ModelName(StrEnum):
+    """The unified models and joins, named as in webhooks, coverage and the store's table names."""
+
+    USERS = "ats_users"
+    JOBS = "ats_jobs"
+    APPLICATION_STAGES = "ats_application_stages"
+    TAGS = "ats_tags"
+    CANDIDATES = "ats_candidates"
+    APPLICATIONS = "ats_applications"
+    CANDIDATES_TAGS = "ats_join_candidates_tags"
+    JOBS_APPLICATION_STAGES = "ats_join_jobs_application_stages"
+    JOBS_USERS = "ats_join_jobs_users"
+
+
+def base58(data: bytes) -> str:
+    """Bitcoin-style base58 of ``data`` (leading zero bytes become leading ``1``s)."""
+    number = int.from_bytes(data, "big")
+    digits: list[str] = []
+    while number:
+        number, remainder = divmod(number, 58)
+        digits.append(BASE58_ALPHABET[remainder])
+    leading_zeros = len(data) - len(data.lstrip(b"\0"))
+    return BASE58_ALPHABET[0] * leading_zeros + "".join(reversed(digits))
+
+
+def _derived_id(*parts: str) -> str:
+    """``base58(sha256(canonical parts))[:24]``, computed from the 24 leading base58 digits only (ids are hot)."""
+    canonical = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    if digest[0] == 0:
+        return base58(digest)[:ID_LENGTH]
+    number = int.from_bytes(digest, "big")
+    digit_count = bisect.bisect_right(_POWERS_OF_58, number)
+    return _base58_digits(number // _POWERS_OF_58[digit_count - ID_LENGTH], ID_LENGTH)
+
+
+def _base58_digits(number: int, width: int) -> str:
+    """The last ``width`` base58 digits of ``number``, most significant first."""
+    digits: list[str] = []
+    for _ in range(width):
+        number, remainder = divmod(number, 58)
+        digits.append(BASE58_ALPHABET[remainder])
+    return "".join(reversed(digits))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def model_id(integration_id: str, model: ModelName, remote_id: str | int) -> str:
+    """Our id of the record ``remote_id`` of ``model`` in ``integration_id``."""
+    return _derived_id(integration_id, model.value, str(remote_id))
+
+
+def join_id(integration_id: str, join: ModelName, parent_remote_id: str | int, child_remote_id: str | int) -> str:
+    """Our id of the join row linking two records, from their remote ids (parent first: job, candidate)."""
+    return _derived_id(integration_id, join.value, str(parent_remote_id), str(child_remote_id))
+
+
+def is_model_id(value: str) -> bool:
+    """Whether ``value`` has the shape of one of our record ids."""
+    return _ID_PATTERN.fullmatch(value) is not None
+
+
+def new_integration_id() -> str:
+    """A fresh random integration id: ``recruhr:`` + 24 base58 characters."""
+    return INTEGRATION_ID_PREFIX + "".join(secrets.choice(BASE58_ALPHABET) for _ in range(ID_LENGTH))

@@ -1,0 +1,162 @@
+"""Deletions (detected, cascaded, revived, never false) and runs that meet faults, expired tokens or a kill."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, update
+
+from atsbridge.store import tables
+from atsbridge.store.integrations import Integration
+from atsbridge.unified.ids import ModelName
+from integration.sync.conftest import Sync, run_async
+from integration.sync.parity import assert_parity
+from support.recru import Recru
+
+
+def tombstones(engine: Engine, table: Any, integration_id: str) -> set[str]:
+    with engine.connect() as conn:
+        query = select(table.c.remote_id).where(
+            table.c.integration_id == integration_id, table.c.remote_deleted_at.is_not(None)
+        )
+        return set(conn.execute(query).scalars())
+
+
+def test_deletions_are_detected_and_cascade(engine: Engine, integration: Integration, recru: Recru, sync: Sync) -> None:
+    sync("FULL")
+    jobseeker = next(j for j in recru.all("jobseekers") if j["tagIds"])
+    applications = [a["id"] for a in recru.all("applications") if a["jobseekerId"] == jobseeker["id"]]
+    project = recru.all("projects")[-1]
+    project_applications = [a["id"] for a in recru.all("applications") if a["projectId"] == project["id"]]
+    tag = recru.all("tags")[0]
+    recru.delete("jobseekers", jobseeker["id"])
+    recru.delete("projects", project["id"])
+    recru.delete("tags", tag["id"])
+
+    delta = sync("DELTA")
+    # records are never deleted by a DELTA run (only tag links of changed candidates can vanish)
+    assert all(delta.counts.get(model, {}).get("deleted", 0) == 0 for model in tables.MODEL_TABLES)
+    result = sync("FULL")
+    assert result.state == "SUCCEEDED"
+    assert tombstones(engine, tables.candidates, integration.id) == {str(jobseeker["id"])}
+    assert tombstones(engine, tables.jobs, integration.id) == {str(project["id"])}
+    assert tombstones(engine, tables.tags, integration.id) == {str(tag["id"])}
+    assert tombstones(engine, tables.applications, integration.id) == {
+        str(a) for a in {*applications, *project_applications}
+    }
+    assert result.counts[ModelName.CANDIDATES]["deleted"] == 1
+    assert_parity(engine, integration.id, recru)  # tag links of the deleted tag and jobseeker are gone too
+
+
+def test_a_record_that_reappears_is_revived(engine: Engine, integration: Integration, recru: Recru, sync: Sync) -> None:
+    sync("FULL")
+    remote_id = str(recru.all("jobseekers")[3]["id"])
+    with engine.begin() as conn:  # as if an earlier run had seen it vanish
+        conn.execute(
+            update(tables.candidates)
+            .where(tables.candidates.c.integration_id == integration.id, tables.candidates.c.remote_id == remote_id)
+            .values(remote_deleted_at=tables.candidates.c.changed_at)
+        )
+    result = sync("FULL")
+    assert remote_id not in tombstones(engine, tables.candidates, integration.id)
+    assert result.counts[ModelName.CANDIDATES]["updated"] >= 1
+    assert_parity(engine, integration.id, recru)
+
+
+def test_records_deleted_during_a_full_listing_cause_no_false_deletion(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    jobseekers = recru.all("jobseekers")
+    doomed = [j["id"] for j in jobseekers[:40]]  # all on the first page: later pages shift back by 40
+
+    def delete_after_first_page(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.CANDIDATES and done == 200 and doomed:
+            while doomed:
+                recru.delete("jobseekers", doomed.pop())
+
+    result = sync("FULL", progress=delete_after_first_page)
+    assert result.state == "SUCCEEDED"
+    assert not doomed
+    # the 40 records that shifted from page 2 into page 1 were not listed, yet none of them is marked deleted
+    assert tombstones(engine, tables.candidates, integration.id) == set()
+    assert_parity_except_deleted(engine, integration, recru, sync)
+
+
+def assert_parity_except_deleted(engine: Engine, integration: Integration, recru: Recru, sync: Sync) -> None:
+    sync("FULL")  # the deleted ones were seen on page 1; the next complete listing retires them
+    assert_parity(engine, integration.id, recru)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "rate_limit", "count": 3, "retryAfter": 1},
+        {"kind": "error_500", "share": 0.15},
+        {"kind": "unavailable_503", "share": 0.15, "retryAfter": 1},
+        {"kind": "slow", "share": 0.1, "delaySeconds": 0.3},
+        {"kind": "drop", "share": 0.15},
+        {"kind": "truncate", "share": 0.15},
+        {"kind": "garbage", "share": 0.15},
+    ],
+    ids=lambda fault: fault["kind"],
+)
+def test_a_run_under_faults_still_ends_in_parity(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, fault: dict[str, Any]
+) -> None:
+    recru.control("POST", "/faults", fault)
+    result = sync("FULL")
+    recru.control("DELETE", "/faults")
+    assert result.state == "SUCCEEDED", result.errors
+    faults = recru.control("GET", "/counters")["faults"]
+    assert faults.get(fault["kind"], 0) >= 1
+    assert_parity(engine, integration.id, recru)
+
+
+def test_token_expiry_mid_run_is_survived(engine: Engine, integration: Integration, recru: Recru, sync: Sync) -> None:
+    expired = []
+
+    def expire_tokens(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.CANDIDATES and not expired:
+            recru.control("POST", "/tokens/expire")
+            expired.append(done)
+
+    result = sync("FULL", progress=expire_tokens)
+    assert expired
+    assert result.state == "SUCCEEDED", result.errors
+    assert_parity(engine, integration.id, recru)
+
+
+def test_a_killed_run_then_a_rerun_ends_in_parity_without_false_deletions(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    sync("FULL")
+    for jobseeker in recru.all("jobseekers")[:5]:
+        recru.patch("jobseekers", jobseeker["id"], currentCompany="Škoda Auto a.s.")
+    gone = recru.all("jobseekers")[-1]["id"]
+    recru.delete("jobseekers", gone)
+
+    async def killed() -> None:
+        started = asyncio.Event()
+
+        def on_progress(model: ModelName, done: int, total: int | None) -> None:
+            if model is ModelName.APPLICATIONS:
+                started.set()
+
+        task = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(killed())
+    with engine.connect() as conn:
+        states = list(conn.execute(select(tables.syncs.c.state).order_by(tables.syncs.c.queued_at)).scalars())
+    assert states[-1] == "CANCELLED"
+    assert tombstones(engine, tables.candidates, integration.id) == set()  # a partial run never deletes
+
+    result = sync("FULL")
+    assert result.state == "SUCCEEDED"
+    assert tombstones(engine, tables.candidates, integration.id) == {str(gone)}
+    assert_parity(engine, integration.id, recru)

@@ -1,0 +1,129 @@
+"""FULL and DELTA runs against the emulator: parity, nothing written when nothing changed, exact change marks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from atsbridge.store import tables
+from atsbridge.store.integrations import Integration, load_integration
+from atsbridge.store.syncs import load_sync
+from atsbridge.unified.ids import ModelName
+from integration.sync.conftest import KEY, Sync
+from integration.sync.parity import assert_parity
+from support.recru import Recru
+
+
+def stamps(engine: Engine, table: Any, integration_id: str) -> dict[str, tuple[Any, Any]]:
+    """remote_id → (changed_at, updated_at) of every row."""
+    with engine.connect() as conn:
+        query = select(table.c.remote_id, table.c.changed_at, table.c.updated_at).where(
+            table.c.integration_id == integration_id
+        )
+        return {row.remote_id: (row.changed_at, row.updated_at) for row in conn.execute(query)}
+
+
+def test_full_sync_mirrors_the_tenant_field_by_field(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    result = sync("FULL")
+    assert result.state == "SUCCEEDED", result.errors
+    assert_parity(engine, integration.id, recru)
+    assert result.counts[ModelName.CANDIDATES]["created"] == len(recru.all("jobseekers"))
+    assert result.counts[ModelName.APPLICATIONS]["created"] == len(recru.all("applications"))
+    with engine.connect() as conn:
+        row = load_sync(conn, result.sync_id)
+        stored = load_integration(conn, KEY, integration.id)
+    assert row is not None
+    assert row.state == "SUCCEEDED"
+    assert row.counts == result.counts
+    assert row.ended_at is not None
+    assert stored is not None
+    assert stored.setup_status == "COMPLETED"
+    assert stored.delta_watermark is not None
+
+
+def test_a_full_run_without_changes_writes_nothing(engine: Engine, integration: Integration, sync: Sync) -> None:
+    sync("FULL")
+    before = {name: stamps(engine, table, integration.id) for name, table in tables.MODEL_TABLES.items()}
+    result = sync("FULL")
+    assert result.state == "SUCCEEDED"
+    for model, counts in result.counts.items():
+        assert (counts["created"], counts["updated"], counts["deleted"]) == (0, 0, 0), model
+    after = {name: stamps(engine, table, integration.id) for name, table in tables.MODEL_TABLES.items()}
+    assert after == before
+
+
+def test_delta_picks_up_creates_updates_and_tag_changes(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    sync("FULL")
+    candidates_before = stamps(engine, tables.candidates, integration.id)
+    jobs_before = stamps(engine, tables.jobs, integration.id)
+    jobseekers = recru.all("jobseekers")
+    renamed, tagged, untouched = jobseekers[0], jobseekers[1], jobseekers[2]
+    recru.patch("jobseekers", renamed["id"], firstName="Radmila")
+    new_tag = next(t["id"] for t in recru.all("tags") if t["id"] not in tagged["tagIds"])
+    recru.call("JobseekerService.addTag", {"jobseekerId": tagged["id"], "tagId": new_tag})
+    project = next(p for p in recru.all("projects") if p["status"] == "open")
+    created = recru.create("jobseekers", firstName="Nový", lastName="Uchazeč")
+    application = recru.create("applications", jobseekerId=created["id"], projectId=project["id"])
+    new_user = recru.create("users", firstName="Hana", lastName="Horáková", email="hana@example.org")
+    recru.patch(
+        "projects",
+        project["id"],
+        hiringTeam=[*project["hiringTeam"], {"userId": new_user["id"], "role": "interviewer"}],
+    )
+
+    result = sync("DELTA")
+    assert result.state == "SUCCEEDED", result.errors
+    assert result.type == "DELTA"
+    assert_parity(engine, integration.id, recru)
+    candidates_after = stamps(engine, tables.candidates, integration.id)
+    jobs_after = stamps(engine, tables.jobs, integration.id)
+    renamed_id, tagged_id, untouched_id = (str(j["id"]) for j in (renamed, tagged, untouched))
+    # own field changed: changed_at and updated_at move
+    assert candidates_after[renamed_id][0] > candidates_before[renamed_id][0]
+    # RECRU's updatedAt is one of the candidate's own fields (remote_updated_at), so a tag change moves changed_at
+    # too; updated_at must move in any case
+    assert candidates_after[tagged_id][1] > candidates_before[tagged_id][1]
+    # unchanged record: nothing moves
+    assert candidates_after[untouched_id] == candidates_before[untouched_id]
+    assert str(created["id"]) in candidates_after
+    assert jobs_after[str(project["id"])][1] > jobs_before[str(project["id"])][1]
+    assert result.counts[ModelName.APPLICATIONS]["created"] == 1
+    assert str(application["id"]) in stamps(engine, tables.applications, integration.id)
+    # a DELTA run reads only what changed (plus the overlap window), not the whole tenant
+    assert result.counts[ModelName.CANDIDATES]["unchanged"] < 10
+
+
+def test_an_application_change_moves_its_candidate_updated_at_only(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    sync("FULL")
+    application = next(a for a in recru.all("applications") if a["status"] == "active")
+    project = next(p for p in recru.all("projects") if p["id"] == application["projectId"])
+    other_stage = next(s for s in project["stageIds"] if s != application["stageId"])
+    before = stamps(engine, tables.candidates, integration.id)[str(application["jobseekerId"])]
+    recru.patch("applications", application["id"], stageId=other_stage)
+    sync("DELTA")
+    after = stamps(engine, tables.candidates, integration.id)[str(application["jobseekerId"])]
+    assert after[0] == before[0]  # the candidate's own fields did not change
+    assert after[1] > before[1]  # but its nested application did
+    assert_parity(engine, integration.id, recru)
+
+
+def test_delta_window_comes_from_recru_clock_not_ours(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    # RECRU's clock is years behind ours: a watermark from our clock would skip every later RECRU change.
+    recru.control("POST", "/clock", {"freeze": "2021-03-01T08:00:00Z"})
+    recru.token = None
+    sync("FULL")
+    recru.control("POST", "/clock", {"advanceSeconds": 600})
+    jobseeker = recru.all("jobseekers")[5]
+    recru.patch("jobseekers", jobseeker["id"], lastName="Dvořáková")
+    result = sync("DELTA")
+    assert result.counts[ModelName.CANDIDATES]["updated"] == 1
+    assert_parity(engine, integration.id, recru)

@@ -7,40 +7,13 @@ asserted. The server runs in its own process (as in real use) with the rate limi
 from __future__ import annotations
 
 import argparse
-import json
-import socket
 import statistics
-import subprocess
-import sys
 import time
 
 import httpx
 
+from emulator_process import start_emulator
 from recru_emulator.generator import generate
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_emulator(size: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    command = [sys.executable, "-m", "recru_emulator", "--port", str(free_port()), "--seed", "1"]
-    process = subprocess.Popen(
-        [*command, "--size", str(size), "--rate-limit", "off", "--json"], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    tenant: dict[str, str] = json.loads(process.stdout.readline())
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{tenant['url']}/__emulator__/counters").status_code == 200:
-                return process, tenant
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError("the emulator did not start")
 
 
 def rpc(client: httpx.Client, method: str, params: dict[str, object], token: str | None = None) -> dict[str, object]:

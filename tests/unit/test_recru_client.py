@@ -404,7 +404,6 @@ async def test_backoff_doubles_up_to_its_cap(
         pytest.param(rpc_error(-32603, status=500), RecruUnavailable, RecruRpcError, id="500"),
         pytest.param(request_error(httpx.ReadError), RecruUnavailable, httpx.ReadError, id="read-error"),
         pytest.param(httpx.Response(200, text="nope"), RecruUnavailable, RecruError, id="garbage"),
-        pytest.param(rpc_error(-32029, status=429), RecruRateLimited, RecruRpcError, id="429"),
     ],
 )
 async def test_gives_up_after_max_attempts(
@@ -428,6 +427,20 @@ async def test_gives_up_after_max_attempts(
     assert raised.value.method == "SystemService.ping"
     assert fake.methods().count("SystemService.ping") == 6
     assert len(sleeps) == 5
+
+
+async def test_rate_limit_answers_have_their_own_budget(fake: FakeRecru, sleeps: list[float]) -> None:
+    fake.script["AuthService.login"] += [rpc_error(-32029, status=429)] * 3
+    async with make_client(fake, sleeps, retry=RetryPolicy(max_attempts=2, max_rate_limited=4)) as recru:
+        await recru.login()  # three 429s are more than max_attempts but within max_rate_limited
+    assert fake.methods().count("AuthService.login") == 4
+
+    fake.script["AuthService.login"] += [rpc_error(-32029, status=429)] * 4
+    async with make_client(fake, sleeps, retry=RetryPolicy(max_attempts=2, max_rate_limited=4)) as recru:
+        with pytest.raises(RecruRateLimited) as raised:
+            await recru.login()
+    assert raised.value.attempts == 4
+    assert isinstance(raised.value.cause, RecruRpcError)
 
 
 async def test_max_attempts_is_configurable(fake: FakeRecru, sleeps: list[float]) -> None:

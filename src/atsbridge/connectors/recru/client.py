@@ -78,12 +78,16 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 class RetryPolicy:
     """How often and how patiently transient failures are retried.
 
-    `max_attempts` counts every try of one call, the first included. Without a usable `Retry-After`, the
-    n-th retry waits a random time in `[0, min(backoff_cap, backoff_base * 2**(n-1))]` (full jitter); a
-    `Retry-After` is obeyed but never beyond `max_retry_after`.
+    `max_attempts` counts every try of one call that failed for another reason than the rate limit, the first
+    included; `max_rate_limited` bounds the tries answered 429. The rate limit is flow control, not a fault: a
+    sync that outruns RECRU's 120 calls a minute meets it on every window, and its concurrent requests wait
+    their turn, so it gets a budget of its own. Without a usable `Retry-After`, the n-th retry waits a random
+    time in `[0, min(backoff_cap, backoff_base * 2**(n-1))]` (full jitter); a `Retry-After` is obeyed but never
+    beyond `max_retry_after`.
     """
 
     max_attempts: int = 6
+    max_rate_limited: int = 30
     backoff_base: float = 0.25
     backoff_cap: float = 10.0
     max_retry_after: float = 60.0
@@ -245,15 +249,19 @@ class RecruClient:
 
     async def _rpc(self, method: str, params: JsonObject, token: str | None, *, idempotent: bool) -> JsonObject:
         """One call with the retries the policy allows; a `RecruRpcError` is raised at once."""
-        attempt = 0
+        attempt = rate_limited = 0
         while True:
-            attempt += 1
             try:
                 return await self._attempt(method, params, token)
             except _Transient as failure:
-                if attempt >= self._retry.max_attempts or (failure.reached and not idempotent):
-                    raise failure.give_up(method, attempt, idempotent=idempotent) from failure.cause
-                delay = self._delay(failure, attempt)
+                if failure.rate_limited:
+                    rate_limited += 1
+                else:
+                    attempt += 1
+                exhausted = attempt >= self._retry.max_attempts or rate_limited >= self._retry.max_rate_limited
+                if exhausted or (failure.reached and not idempotent):
+                    raise failure.give_up(method, attempt + rate_limited, idempotent=idempotent) from failure.cause
+                delay = self._delay(failure, max(attempt, 1))
                 _log.info(
                     "RECRU %s failed (%r), attempt %d, retrying in %.2fs",
                     method,

@@ -1,0 +1,48 @@
+"""'Sync only created applications': tracked applications and their candidates only; the rest in full."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from atsbridge.store import tables
+from atsbridge.store.integrations import track_application
+from integration.sync.conftest import Sync, make_integration
+from integration.sync.parity import live
+from support.emulator_process import EmulatorProcess
+from support.recru import Recru
+
+
+def test_tracked_mode_reads_only_tracked_applications_and_their_candidates(
+    engine: Engine, recru: Recru, recru_process: EmulatorProcess, sync: Sync
+) -> None:
+    integration = make_integration(engine, recru_process, sync_all=False)
+    applications = recru.all("applications")
+    tracked = [a for a in applications if a["status"] == "active"][:2]
+    with engine.begin() as conn:
+        for application in tracked:
+            track_application(conn, integration.id, str(application["id"]))
+
+    result = sync("FULL", integration=integration)
+    assert result.state == "SUCCEEDED", result.errors
+
+    def remote_ids(table: object) -> set[str]:
+        return {row.remote_id for row in live(engine, table, integration.id)}
+
+    assert remote_ids(tables.applications) == {str(a["id"]) for a in tracked}
+    assert remote_ids(tables.candidates) == {str(a["jobseekerId"]) for a in tracked}
+    assert len(remote_ids(tables.jobs)) == len(recru.all("projects"))
+    assert len(remote_ids(tables.users)) == len(recru.all("users"))
+    assert len(remote_ids(tables.tags)) == len(recru.all("tags"))
+
+    moved, removed = tracked
+    project = next(p for p in recru.all("projects") if p["id"] == moved["projectId"])
+    new_stage = next(s for s in project["stageIds"] if s != moved["stageId"])
+    recru.patch("applications", moved["id"], stageId=new_stage)
+    recru.delete("applications", removed["id"])
+
+    delta = sync("DELTA", integration=integration)
+    assert delta.state == "SUCCEEDED", delta.errors
+    stored = {row.remote_id: row for row in live(engine, tables.applications, integration.id)}
+    stage_remote_ids = {row.id: row.remote_id for row in live(engine, tables.application_stages, integration.id)}
+    assert stage_remote_ids[stored[str(moved["id"])].current_stage_id] == str(new_stage)
+    assert str(removed["id"]) not in stored  # a tracked application RECRU no longer has is tombstoned

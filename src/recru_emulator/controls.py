@@ -189,6 +189,10 @@ def _check_refs(tenant: Tenant, entity: str, record: Record) -> None:
             missing["stageIds"] = "not_found"
         if any(m["userId"] not in tenant.users.records for m in record["hiringTeam"]):
             missing["hiringTeam"] = "not_found"
+    if entity == "users":
+        login = record["email"].strip().lower()
+        if any(u["email"].lower() == login and u["id"] != record["id"] for u in tenant.users.records.values()):
+            missing["email"] = "already_used"
     if entity == "jobseekers":
         if any(t not in tenant.tags.records for t in record["tagIds"]):
             missing["tagIds"] = "not_found"
@@ -394,6 +398,8 @@ class Controls:
             tenant.applications_of.get(record["jobseekerId"], {}).pop(record["projectId"], None)
         changed.pop("updatedAt", None)
         record.update(changed)
+        if entity == "users" and not record["active"]:
+            tenant.revoke_tokens(record["id"])
         if entity == "jobseekers":
             tenant.index_emails(record)
         if entity == "applications":

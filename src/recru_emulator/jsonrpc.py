@@ -136,7 +136,7 @@ class RpcEndpoint:
         fault = emulator.faults.take(method if isinstance(method, str) else None)
         if fault is not None:
             emulator.counters.faults[fault.kind] += 1
-            faulted = await self._fault(fault, payload)
+            faulted = await self._fault(fault, payload, request.headers.get("authorization"))
             if faulted is not None:
                 return faulted
         answer = self._answer(payload, parsed, request.headers.get("authorization"))
@@ -144,7 +144,7 @@ class RpcEndpoint:
             emulator.counters.errors[str(answer.error.code)] += 1
         return answer.response()
 
-    async def _fault(self, fault: Fault, payload: Any) -> Response | None:
+    async def _fault(self, fault: Fault, payload: Any, authorization: str | None) -> Response | None:
         request_id = payload.get("id") if isinstance(payload, dict) and _valid_id(payload.get("id")) else None
         if fault.kind == "slow":
             await asyncio.sleep(fault.delay_seconds)
@@ -154,7 +154,7 @@ class RpcEndpoint:
         if fault.kind == "garbage":
             return Response(b"<html><body>502 Bad Gateway</body></html>", 200, media_type="text/html")
         if fault.kind == "truncate":
-            answer = self._answer(payload, True, None)
+            answer = self._answer(payload, True, authorization)
             whole = json.dumps(answer.body()).encode()
             return Response(whole[: max(1, len(whole) // 2)], 200, media_type="application/json")
         code = {"rate_limit": RATE_LIMITED, "unavailable_503": UNAVAILABLE}.get(fault.kind)

@@ -222,6 +222,7 @@ class Tenant:
         if user is None:
             return None
         self.passwords.pop(user_id, None)
+        self.revoke_tokens(user_id)
         for jobseeker in list(self.jobseekers.records.values()):
             if jobseeker["ownerUserId"] == user_id:
                 jobseeker["ownerUserId"] = None
@@ -249,6 +250,10 @@ class Tenant:
         moment = self.clock.now()
         for token in self.tokens.values():
             token.expires_at = min(token.expires_at, moment)
+
+    def revoke_tokens(self, user_id: int) -> None:
+        for token in [t for t, entry in self.tokens.items() if entry.user_id == user_id]:
+            del self.tokens[token]
 
     def user_by_login(self, login: str) -> Record | None:
         wanted = login.strip().lower()

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .conftest import JOBSEEKERS, Api, EmulatorProcess, free_port, start_emulator
+from support.emulator_process import EmulatorProcess, free_port, start_emulator
+
+from .conftest import JOBSEEKERS, Api
 
 
 @pytest.fixture

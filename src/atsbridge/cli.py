@@ -9,16 +9,19 @@ import sys
 from typing import Annotated, NoReturn
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from atsbridge.api.app import create_app
 from atsbridge.config import Settings, get_settings
 from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
 from atsbridge.connectors.recru.errors import RecruAccessDenied, RecruError, RecruLoginFailed
+from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.db import create_engine, migrate
-from atsbridge.store.integrations import create_integration, ensure_environment, load_integration
+from atsbridge.store.integrations import create_integration, ensure_environment, load_credentials, load_integration
 from atsbridge.store.syncs import DELTA, FULL
 from atsbridge.sync.engine import SyncResult, SyncRun
 from atsbridge.unified.ids import ModelName
@@ -26,6 +29,8 @@ from atsbridge.unified.ids import ModelName
 app = typer.Typer(help="atsbridge: a self-hostable unified ATS API with a RECRU connector.", no_args_is_help=True)
 integration_app = typer.Typer(help="Connect and inspect integrations.", no_args_is_help=True)
 app.add_typer(integration_app, name="integration")
+api_key_app = typer.Typer(help="Create API keys.", no_args_is_help=True)
+app.add_typer(api_key_app, name="api-key")
 err = Console(stderr=True)
 
 
@@ -70,6 +75,33 @@ def demo(
 ) -> None:
     """Start the demo: for now the RECRU emulator with a seeded tenant (sync, API and connect page come next)."""
     _run_emulator(["--port", str(port), "--seed", "1", "--size", str(size)])
+
+
+@api_key_app.command("create")
+def api_key_create(
+    environment: Annotated[str, typer.Option(help="environment the key belongs to (created if new)")] = "default",
+    json_output: Annotated[bool, typer.Option("--json", help="print {key, environment_id} as one JSON object")] = False,
+) -> None:
+    """Create an API key; it is shown once and stored only as a hash."""
+    with _store(get_settings()).begin() as conn:
+        environment_id = ensure_environment(conn, environment)
+        key = create_api_key(conn, environment_id)
+    if json_output:
+        print(json.dumps({"key": key, "environment_id": environment_id}))
+    else:
+        print(key)
+        err.print(f"API key for environment {environment!r} ({environment_id}); it is not shown again.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface to bind (default ATSBRIDGE_HOST or 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default ATSBRIDGE_PORT or 8000)")] = None,
+) -> None:
+    """Serve the unified API."""
+    settings = get_settings()
+    app_ = create_app(_store(settings), settings)
+    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 @app.command("migrate")
@@ -144,9 +176,10 @@ class _ProgressBars:
 
 async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync_type: str, show: bool) -> SyncResult:
     with engine.connect() as conn:
-        integration = load_integration(conn, settings.encryption_key, integration_id)
-    if integration is None:
-        raise LookupError(integration_id)
+        integration = load_integration(conn, integration_id)
+        if integration is None:
+            raise LookupError(integration_id)
+        credentials = load_credentials(conn, settings.encryption_key, integration_id)
     columns = (
         TextColumn("{task.description:<34}"),
         BarColumn(),
@@ -155,7 +188,6 @@ async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, disable=not show) as progress:
-        credentials = integration.credentials
         async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
             run = SyncRun(engine, client, integration, progress=_ProgressBars(progress))
             return await run.run(sync_type)

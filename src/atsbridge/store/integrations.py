@@ -23,7 +23,6 @@ class Integration:
     environment_name: str
     tool: str
     tenant_url: str
-    credentials: RecruCredentials
     status: str
     setup_status: str
     enabled: bool
@@ -84,12 +83,16 @@ def create_integration(
     return integration_id
 
 
-def load_integration(conn: Connection, key: bytes, integration_id: str) -> Integration | None:
-    row = conn.execute(
+def load_integration(conn: Connection, integration_id: str, environment_id: str | None = None) -> Integration | None:
+    """The integration, or ``None`` if it does not exist (or belongs to another environment than the one given)."""
+    query = (
         select(integrations, environments.c.name.label("environment_name"))
         .join(environments, environments.c.id == integrations.c.environment_id)
         .where(integrations.c.id == integration_id)
-    ).one_or_none()
+    )
+    if environment_id is not None:
+        query = query.where(integrations.c.environment_id == environment_id)
+    row = conn.execute(query).one_or_none()
     if row is None:
         return None
     return Integration(
@@ -98,7 +101,6 @@ def load_integration(conn: Connection, key: bytes, integration_id: str) -> Integ
         environment_name=row.environment_name,
         tool=row.tool,
         tenant_url=row.tenant_url,
-        credentials=decrypt_credentials(key, row.id, row.credentials_encrypted),
         status=row.status,
         setup_status=row.setup_status,
         enabled=row.enabled,
@@ -107,6 +109,13 @@ def load_integration(conn: Connection, key: bytes, integration_id: str) -> Integ
         remote_data_enabled=row.remote_data_enabled,
         delta_watermark=row.delta_watermark,
     )
+
+
+def load_credentials(conn: Connection, key: bytes, integration_id: str) -> RecruCredentials:
+    blob = conn.execute(
+        select(integrations.c.credentials_encrypted).where(integrations.c.id == integration_id)
+    ).scalar_one()
+    return decrypt_credentials(key, integration_id, blob)
 
 
 def set_integration_fields(conn: Connection, integration_id: str, **values: object) -> None:

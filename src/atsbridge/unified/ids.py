@@ -80,6 +80,11 @@ def join_id(integration_id: str, join: ModelName, parent_remote_id: str | int, c
     return _derived_id(integration_id, join.value, str(parent_remote_id), str(child_remote_id))
 
 
+def attachment_id(integration_id: str, remote_id: str | int) -> str:
+    """Id of a RECRU attachment (attachments are served live, not stored, but their ids are as stable)."""
+    return _derived_id(integration_id, "ats_attachments", str(remote_id))
+
+
 def is_model_id(value: str) -> bool:
     """Whether ``value`` has the shape of one of our record ids."""
     return _ID_PATTERN.fullmatch(value) is not None

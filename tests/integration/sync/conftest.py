@@ -16,6 +16,7 @@ from atsbridge.store.integrations import (
     Integration,
     create_integration,
     ensure_environment,
+    load_credentials,
     load_integration,
 )
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
@@ -60,7 +61,7 @@ def make_integration(engine: Engine, process: EmulatorProcess, *, sync_all: bool
 
 def reload(engine: Engine, integration_id: str) -> Integration:
     with engine.connect() as conn:
-        integration = load_integration(conn, KEY, integration_id)
+        integration = load_integration(conn, integration_id)
     assert integration is not None
     return integration
 
@@ -73,7 +74,8 @@ def integration(engine: Engine, recru: Recru, recru_process: EmulatorProcess) ->
 async def run_async(
     engine: Engine, integration: Integration, kind: str, progress: ProgressCallback | None = None
 ) -> SyncResult:
-    credentials = integration.credentials
+    with engine.connect() as conn:
+        credentials = load_credentials(conn, KEY, integration.id)
     async with RecruClient(integration.tenant_url, credentials.login, credentials.password, retry=FAST_RETRIES) as c:
         run = SyncRun(engine, c, reload(engine, integration.id), overlap=timedelta(seconds=60), progress=progress)
         return await run.run(kind)

@@ -10,7 +10,7 @@ from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, load_integration
 from atsbridge.store.syncs import load_sync
 from atsbridge.unified.ids import ModelName
-from integration.sync.conftest import KEY, Sync
+from integration.sync.conftest import Sync
 from integration.sync.parity import assert_parity
 from support.recru import Recru
 
@@ -34,7 +34,7 @@ def test_full_sync_mirrors_the_tenant_field_by_field(
     assert result.counts[ModelName.APPLICATIONS]["created"] == len(recru.all("applications"))
     with engine.connect() as conn:
         row = load_sync(conn, result.sync_id)
-        stored = load_integration(conn, KEY, integration.id)
+        stored = load_integration(conn, integration.id)
     assert row is not None
     assert row.state == "SUCCEEDED"
     assert row.counts == result.counts

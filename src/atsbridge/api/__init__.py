@@ -1,0 +1,1 @@
+"""The HTTP API: Kombo-compatible unified ATS endpoints, integrations, the connect flow."""

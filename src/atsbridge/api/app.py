@@ -1,0 +1,104 @@
+"""The FastAPI application: routers under ``/v1`` and error handlers that always answer with the envelope."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
+
+from atsbridge import __version__
+from atsbridge.api.clients import ClientPool
+from atsbridge.api.errors import ApiError, error_body
+from atsbridge.api.responses import json_response
+from atsbridge.api.routes import ats_read, attachments, general
+from atsbridge.config import Settings
+from atsbridge.store.reader import BadQuery
+from atsbridge.unified import models
+
+log = logging.getLogger("atsbridge.api")
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": models.ErrorResponse, "description": description}
+    for status, description in (
+        (400, "Invalid input (PLATFORM.INPUT_INVALID)"),
+        (401, "Missing or invalid API key (PLATFORM.AUTHENTICATION_INVALID)"),
+        (403, "Integration disabled (INTEGRATION.INACTIVE)"),
+        (404, "Unknown integration (PLATFORM.INTEGRATION_NOT_FOUND) or record"),
+        (409, "The integration's first sync has not finished (INTEGRATION.SETUP_SYNC_PENDING)"),
+        (500, "Unexpected error (PLATFORM.UNKNOWN_ERROR)"),
+    )
+}
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in problem.get("loc", ()) if part not in ("query", "body", "header"))
+        parts.append(f"{location or 'request'}: {problem.get('msg', 'invalid')}")
+    return "Invalid request: " + "; ".join(parts)
+
+
+def _error(code: str | None, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    return json_response(error_body(code, message, status), status, headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> Response:
+        return _error(error.code, error.message, error.status, error.headers)
+
+    @app.exception_handler(BadQuery)
+    async def bad_query(request: Request, error: BadQuery) -> Response:
+        return _error("PLATFORM.INPUT_INVALID", str(error), 400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        return _error("PLATFORM.INPUT_INVALID", _validation_message(error), 400)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if error.status_code == 404:
+            message = f"No endpoint {request.method} {request.url.path}."
+        elif error.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}."
+        else:
+            message = str(error.detail)
+        return _error(None, message, error.status_code, dict(error.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error("PLATFORM.UNKNOWN_ERROR", "An unexpected error occurred; it has been logged.", 500)
+
+
+def create_app(engine: Engine, settings: Settings) -> FastAPI:
+    clients = ClientPool(engine, settings.encryption_key)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await clients.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="atsbridge unified ATS API",
+        version=__version__,
+        description="A Kombo-compatible unified ATS API serving RECRU data.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.clients = clients
+    install_error_handlers(app)
+    for router in (general.router, ats_read.router, attachments.router, attachments.downloads):
+        app.include_router(router, prefix="/v1", responses=ERROR_RESPONSES)
+    return app

@@ -1,0 +1,69 @@
+"""Who is calling: the API key in ``Authorization: Bearer`` names an environment; ``X-Integration-Id`` names one
+of that environment's integrations. An integration of another environment is answered exactly like one that does
+not exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import Engine
+
+from atsbridge.api.errors import ApiError, integration_not_found
+from atsbridge.store.api_keys import environment_of_key
+from atsbridge.store.integrations import Integration, load_integration
+
+
+@dataclass(frozen=True)
+class Caller:
+    environment_id: str
+
+
+def store(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def caller(
+    request: Request,
+    authorization: Annotated[str | None, Header(description="`Bearer <API key>`")] = None,
+) -> Caller:
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(
+            "PLATFORM.AUTHENTICATION_INVALID",
+            "Send your API key as `Authorization: Bearer <key>`.",
+        )
+    with store(request).connect() as conn:
+        environment_id = environment_of_key(conn, key.strip())
+    if environment_id is None:
+        raise ApiError("PLATFORM.AUTHENTICATION_INVALID", "The API key is not valid.")
+    return Caller(environment_id)
+
+
+def integration(
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+    x_integration_id: Annotated[str | None, Header(description="The integration to act on")] = None,
+) -> Integration:
+    """The integration of ``X-Integration-Id`` in the caller's environment."""
+    if not x_integration_id:
+        raise ApiError("PLATFORM.INPUT_INVALID", "The X-Integration-Id header is required on this endpoint.")
+    with store(request).connect() as conn:
+        found = load_integration(conn, x_integration_id, who.environment_id)
+    if found is None:
+        raise integration_not_found(x_integration_id)
+    return found
+
+
+def readable_integration(found: Annotated[Integration, Depends(integration)]) -> Integration:
+    """An integration whose data can be read: enabled, and past its first sync."""
+    if not found.enabled:
+        raise ApiError("INTEGRATION.INACTIVE", "The integration is disabled; enable it to read its data.")
+    if found.setup_status != "COMPLETED":
+        raise ApiError(
+            "INTEGRATION.SETUP_SYNC_PENDING",
+            "The integration's first sync has not finished yet; its data is not available until then.",
+        )
+    return found

@@ -1,0 +1,42 @@
+"""RECRU clients of the API process: one per integration, created on first use and kept, so that concurrent
+requests share its connection pool and its single login."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import Engine
+
+from atsbridge.connectors.recru.client import RecruClient
+from atsbridge.store.integrations import Integration, load_credentials
+
+
+class ClientPool:
+    def __init__(self, engine: Engine, key: bytes) -> None:
+        self.engine = engine
+        self.key = key
+        self._clients: dict[str, RecruClient] = {}
+        self._lock = asyncio.Lock()
+
+    async def client(self, integration: Integration) -> RecruClient:
+        async with self._lock:
+            found = self._clients.get(integration.id)
+            if found is None:
+                with self.engine.connect() as conn:
+                    credentials = load_credentials(conn, self.key, integration.id)
+                found = RecruClient(integration.tenant_url, credentials.login, credentials.password)
+                self._clients[integration.id] = found
+            return found
+
+    async def forget(self, integration_id: str) -> None:
+        """Drop an integration's client (its credentials changed or it was deleted)."""
+        async with self._lock:
+            client = self._clients.pop(integration_id, None)
+        if client is not None:
+            await client.aclose()
+
+    async def close(self) -> None:
+        async with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()

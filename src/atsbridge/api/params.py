@@ -1,0 +1,105 @@
+"""Query parameters of the list endpoints (unified-api §2, §7): one pydantic model per list, parsed into a
+``ListQuery``. Lists are comma-joined; ``updated_after`` takes a date or a date-time (naive = UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from atsbridge.store.reader import BadQuery, ListQuery
+
+MAX_PAGE_SIZE = 250
+
+
+def parse_instant(name: str, value: str) -> datetime:
+    """A date (midnight UTC) or an ISO 8601 date-time with or without offset (naive = UTC)."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError as error:
+        raise BadQuery(f"`{name}` must be an ISO 8601 date or date-time, e.g. 2026-01-31T12:00:00Z") from error
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+class ListParams(BaseModel):
+    """Parameters every list takes."""
+
+    model_config = ConfigDict(extra="ignore")
+    list_filters: ClassVar[tuple[str, ...]] = ()
+    instant_filters: ClassVar[tuple[str, ...]] = ()
+
+    cursor: str | None = Field(None, description="`data.next` of the previous page")
+    page_size: int = Field(100, ge=1, le=MAX_PAGE_SIZE, description="records per page, 1 to 250")
+    updated_after: str | None = Field(
+        None, description="only records whose own fields or tracked nested data changed after this instant"
+    )
+    include_deleted: bool = Field(False, description="also return records deleted in the ATS")
+    ignore_unsupported_filters: bool = Field(
+        False, description="ignore filters on fields RECRU does not provide instead of matching nothing"
+    )
+    ids: str | None = Field(None, description="comma-separated ids")
+    remote_ids: str | None = Field(None, description="comma-separated RECRU ids")
+
+    def to_query(self) -> ListQuery:
+        filters: dict[str, Any] = {}
+        common = set(ListParams.model_fields)
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in common or value is None:
+                continue
+            if name in self.list_filters:
+                filters[name] = split(value)
+            elif name in self.instant_filters:
+                filters[name] = parse_instant(name, value)
+            else:
+                filters[name] = value
+        return ListQuery(
+            page_size=self.page_size,
+            cursor=self.cursor,
+            updated_after=None if self.updated_after is None else parse_instant("updated_after", self.updated_after),
+            include_deleted=self.include_deleted,
+            ignore_unsupported_filters=self.ignore_unsupported_filters,
+            ids=None if self.ids is None else split(self.ids),
+            remote_ids=None if self.remote_ids is None else split(self.remote_ids),
+            filters=filters,
+        )
+
+
+class UsersParams(ListParams):
+    list_filters: ClassVar[tuple[str, ...]] = ("emails",)
+    emails: str | None = Field(None, description="comma-separated e-mail addresses (case-insensitive)")
+
+
+class JobsParams(ListParams):
+    list_filters: ClassVar[tuple[str, ...]] = ("job_codes", "statuses", "employment_types", "visibilities")
+    instant_filters: ClassVar[tuple[str, ...]] = ("remote_created_after",)
+    job_codes: str | None = Field(None, description="comma-separated job codes")
+    post_url: str | None = Field(None, description="RECRU has no post URLs: matches nothing unless ignored")
+    statuses: str | None = Field(None, description="comma-separated: OPEN, CLOSED, DRAFT, ARCHIVED")
+    employment_types: str | None = Field(None, description="comma-separated employment types")
+    visibilities: str | None = Field(None, description="comma-separated: PUBLIC, INTERNAL, UNLISTED, CONFIDENTIAL")
+    remote_created_after: str | None = Field(None, description="created in RECRU after this instant")
+    name_contains: str | None = Field(None, description="case-insensitive part of the job name")
+
+
+class CandidatesParams(ListParams):
+    list_filters: ClassVar[tuple[str, ...]] = ("job_ids",)
+    email: str | None = Field(None, description="an e-mail address of the candidate (case-insensitive)")
+    job_ids: str | None = Field(None, description="comma-separated ids of jobs the candidate applied to")
+    first_name: str | None = Field(None, description="case-insensitive exact first name")
+    last_name: str | None = Field(None, description="case-insensitive exact last name")
+
+
+class ApplicationsParams(ListParams):
+    list_filters: ClassVar[tuple[str, ...]] = ("outcomes", "job_ids", "job_remote_ids", "current_stage_ids")
+    instant_filters: ClassVar[tuple[str, ...]] = ("remote_created_after",)
+    outcomes: str | None = Field(None, description="comma-separated: PENDING, HIRED, DECLINED")
+    job_ids: str | None = Field(None, description="comma-separated job ids")
+    job_remote_ids: str | None = Field(None, description="comma-separated RECRU project ids")
+    current_stage_ids: str | None = Field(None, description="comma-separated stage ids")
+    remote_created_after: str | None = Field(None, description="created in RECRU after this instant")

@@ -1,0 +1,31 @@
+"""What a RECRU failure means to an API client: connector errors → unified error codes (unified-api §1, §5)."""
+
+from __future__ import annotations
+
+from atsbridge.api.errors import ApiError
+from atsbridge.connectors.recru.errors import (
+    RecruAuthError,
+    RecruError,
+    RecruInvalidParams,
+    RecruRateLimited,
+    RecruUnavailable,
+)
+
+
+def remote_error(error: RecruError) -> ApiError:
+    """The unified error for a RECRU failure no endpoint handled more specifically."""
+    if isinstance(error, RecruAuthError):
+        return ApiError(
+            "INTEGRATION.AUTHENTICATION_INVALID",
+            "RECRU refused the integration's credentials; reconnect the integration with a working API user.",
+        )
+    if isinstance(error, RecruRateLimited):
+        return ApiError(
+            "REMOTE.RATE_LIMIT_EXCEEDED", "RECRU's rate limit was still exceeded after retrying; try again later."
+        )
+    if isinstance(error, RecruUnavailable):
+        return ApiError("REMOTE.SERVICE_UNAVAILABLE", "RECRU is not reachable right now; try again later.")
+    if isinstance(error, RecruInvalidParams):
+        fields = ", ".join(f"{path}: {reason}" for path, reason in sorted(error.fields.items()))
+        return ApiError("REMOTE.INPUT_INVALID", f"RECRU rejected the input ({fields}).")
+    return ApiError("REMOTE.UNKNOWN_HTTP_ERROR", f"RECRU answered with an error: {error}")

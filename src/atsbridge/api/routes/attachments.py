@@ -1,0 +1,141 @@
+"""Attachments, live from RECRU (they are not synced): the lists of a candidate or an application, each file with
+a short-lived signed link served by ``GET /v1/attachment-downloads/{token}``."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from atsbridge.api.auth import integration, store
+from atsbridge.api.errors import ApiError
+from atsbridge.api.remote_errors import remote_error
+from atsbridge.api.responses import json_response
+from atsbridge.api.signed_links import LinkTarget, sign, verify
+from atsbridge.connectors.recru.errors import RecruError, RecruNotFound
+from atsbridge.store import tables
+from atsbridge.store.integrations import Integration, load_integration
+from atsbridge.store.reader import ts
+from atsbridge.unified import models
+from atsbridge.unified.ids import ModelName, attachment_id, model_id
+
+router = APIRouter(tags=["ATS"])
+downloads = APIRouter(tags=["Attachments"])
+
+ATTACHMENT_TYPES = {"cv": "CV", "cover_letter": "COVER_LETTER"}
+
+
+def _remote_id(request: Request, integration_: Integration, model: ModelName, record_id: str) -> str:
+    """RECRU id of one of our records (``id`` or ``remote:<RECRU id>``), or 404."""
+    table = tables.MODEL_TABLES[model]
+    column = table.c.remote_id if record_id.startswith("remote:") else table.c.id
+    wanted = record_id.removeprefix("remote:")
+    with store(request).connect() as conn:
+        found = conn.execute(
+            select(table.c.remote_id).where(
+                table.c.integration_id == integration_.id, column == wanted, table.c.remote_deleted_at.is_(None)
+            )
+        ).scalar()
+    if found is None:
+        raise ApiError(
+            "PLATFORM.INPUT_INVALID", f"No {model.value.removeprefix('ats_')[:-1]} {record_id!r}.", status=404
+        )
+    return str(found)
+
+
+async def _attachments(request: Request, integration_: Integration, params: dict[str, int]) -> Response:
+    pool = request.app.state.clients
+    try:
+        client = await pool.client(integration_)
+        items = await client.list_all("AttachmentService.list", params)
+    except RecruNotFound as error:
+        raise ApiError("PLATFORM.INPUT_INVALID", f"RECRU no longer has this record ({error}).", status=404) from error
+    except RecruError as error:
+        raise remote_error(error) from error
+    secret = request.app.state.settings.encryption_key
+    base = str(request.base_url).rstrip("/")
+    results = [_attachment(integration_.id, item, secret, base) for item in items]
+    return json_response({"status": "success", "data": {"results": results}, "warnings": []})
+
+
+def _attachment(integration_id: str, item: dict[str, Any], secret: bytes, base: str) -> dict[str, Any]:
+    token = sign(secret, LinkTarget(integration_id, int(item["id"])))
+    application = item.get("applicationId")
+    created = item.get("createdAt")
+    return {
+        "id": attachment_id(integration_id, item["id"]),
+        "remote_id": str(item["id"]),
+        "candidate_id": model_id(integration_id, ModelName.CANDIDATES, item["jobseekerId"]),
+        "application_id": None
+        if application is None
+        else model_id(integration_id, ModelName.APPLICATIONS, application),
+        "type": ATTACHMENT_TYPES.get(item.get("type") or "", "OTHER"),
+        "data_url": f"{base}/v1/attachment-downloads/{token}",
+        "file_name": item.get("fileName") or f"attachment-{item['id']}",
+        "content_type": item.get("contentType") or "application/octet-stream",
+        "remote_created_at": created and ts(datetime.fromisoformat(created)),
+        "remote_updated_at": created and ts(datetime.fromisoformat(created)),
+    }
+
+
+@router.get(
+    "/ats/candidates/{candidate_id}/attachments",
+    response_model=models.AttachmentsResponse,
+    summary="Attachments of a candidate, live from RECRU.",
+)
+async def candidate_attachments(
+    request: Request, candidate_id: str, integration_: Annotated[Integration, Depends(integration)]
+) -> Response:
+    remote = _remote_id(request, integration_, ModelName.CANDIDATES, candidate_id)
+    return await _attachments(request, integration_, {"jobseekerId": int(remote)})
+
+
+@router.get(
+    "/ats/applications/{application_id}/attachments",
+    response_model=models.AttachmentsResponse,
+    summary="Attachments of an application, live from RECRU.",
+)
+async def application_attachments(
+    request: Request, application_id: str, integration_: Annotated[Integration, Depends(integration)]
+) -> Response:
+    remote = _remote_id(request, integration_, ModelName.APPLICATIONS, application_id)
+    with store(request).connect() as conn:
+        candidate = conn.execute(
+            select(tables.candidates.c.remote_id)
+            .join(tables.applications, tables.applications.c.candidate_id == tables.candidates.c.id)
+            .where(tables.applications.c.integration_id == integration_.id, tables.applications.c.remote_id == remote)
+        ).scalar()
+    if candidate is None:
+        raise ApiError(
+            "PLATFORM.INPUT_INVALID", f"The candidate of application {application_id!r} is unknown.", status=404
+        )
+    return await _attachments(request, integration_, {"jobseekerId": int(candidate), "applicationId": int(remote)})
+
+
+@downloads.get("/attachment-downloads/{token}", summary="Download an attachment through its signed link.")
+async def download(request: Request, token: str) -> Response:
+    target = verify(request.app.state.settings.encryption_key, token)
+    if target is None:
+        raise ApiError("PLATFORM.AUTHENTICATION_INVALID", "This download link is invalid or has expired.")
+    with store(request).connect() as conn:
+        found = load_integration(conn, target.integration_id)
+    if found is None:
+        raise ApiError("PLATFORM.INTEGRATION_NOT_FOUND", "The integration of this link no longer exists.")
+    try:
+        client = await request.app.state.clients.client(found)
+        file = await client.call("AttachmentService.download", {"id": target.attachment_remote_id})
+    except RecruNotFound as error:
+        raise ApiError("PLATFORM.INPUT_INVALID", "RECRU no longer has this attachment.", status=404) from error
+    except RecruError as error:
+        raise remote_error(error) from error
+    name = str(file.get("fileName") or "attachment").replace('"', "")
+    return Response(
+        base64.b64decode(file["data"]),
+        media_type=file.get("contentType") or "application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )

@@ -1,0 +1,53 @@
+"""Short-lived signed download links for attachments: the link itself is the permission (HMAC-SHA256 over the
+integration, the RECRU attachment id and the expiry), so a browser or a plain HTTP client can fetch it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+
+LINK_LIFETIME_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    integration_id: str
+    attachment_remote_id: int
+
+
+def _signing_key(secret: bytes) -> bytes:
+    return hmac.new(secret, b"atsbridge attachment links", hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign(secret: bytes, target: LinkTarget, now: float | None = None) -> str:
+    expires = int((now if now is not None else time.time()) + LINK_LIFETIME_SECONDS)
+    payload = _b64(json.dumps([target.integration_id, target.attachment_remote_id, expires]).encode())
+    signature = _b64(hmac.new(_signing_key(secret), payload.encode(), hashlib.sha256).digest())
+    return f"{payload}.{signature}"
+
+
+def verify(secret: bytes, token: str, now: float | None = None) -> LinkTarget | None:
+    """The target of a valid, unexpired token; ``None`` otherwise."""
+    payload, _, signature = token.partition(".")
+    expected = _b64(hmac.new(_signing_key(secret), payload.encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(signature, expected):
+        return None
+    try:
+        integration_id, remote_id, expires = json.loads(_unb64(payload))
+    except (ValueError, TypeError):
+        return None
+    if expires < (now if now is not None else time.time()):
+        return None
+    return LinkTarget(str(integration_id), int(remote_id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from atsbridge.unified.models import error_payload
+
 CODE_STATUS = {
     "PLATFORM.INPUT_INVALID": 400,
     "PLATFORM.AUTHENTICATION_INVALID": 401,
@@ -61,10 +63,7 @@ class ApiError(Exception):
 
 
 def error_body(code: str | None, message: str, status: int) -> dict[str, Any]:
-    return {
-        "status": "error",
-        "error": {"code": code, "title": TITLES.get(status, "Error"), "message": message, "log_url": None},
-    }
+    return error_payload(code, message, title=TITLES.get(status, "Error"))
 
 
 def invalid_input(message: str) -> ApiError:

@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi.responses import Response
 
+from atsbridge.unified.models import action_payload, data_payload
+
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
@@ -14,8 +16,8 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 
 def success(data: Any) -> Response:
-    return json_response({"status": "success", "data": data})
+    return json_response(data_payload(data))
 
 
 def action_success(data: Any, warnings: list[str]) -> Response:
-    return json_response({"status": "success", "data": data, "warnings": [{"message": w} for w in warnings]})
+    return json_response(action_payload(data, warnings))

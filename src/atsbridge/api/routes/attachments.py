@@ -23,6 +23,7 @@ from atsbridge.store.integrations import Integration, load_integration
 from atsbridge.store.reader import ts
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, attachment_id, model_id
+from atsbridge.unified.models import action_payload
 
 router = APIRouter(tags=["ATS"])
 downloads = APIRouter(tags=["Attachments"])
@@ -60,7 +61,7 @@ async def _attachments(request: Request, integration_: Integration, params: dict
     secret = request.app.state.settings.encryption_key
     base = str(request.base_url).rstrip("/")
     results = [_attachment(integration_.id, item, secret, base) for item in items]
-    return json_response({"status": "success", "data": {"results": results}, "warnings": []})
+    return json_response(action_payload({"results": results}))
 
 
 def _attachment(integration_id: str, item: dict[str, Any], secret: bytes, base: str) -> dict[str, Any]:

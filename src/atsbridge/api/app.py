@@ -21,6 +21,7 @@ from atsbridge.api.routes import ats_read, attachments, general
 from atsbridge.config import Settings
 from atsbridge.store.reader import BadQuery
 from atsbridge.unified import models
+from atsbridge.unified.models import ErrorCode
 
 log = logging.getLogger("atsbridge.api")
 
@@ -45,7 +46,7 @@ def _validation_message(error: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
-def _error(code: str | None, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+def _error(code: ErrorCode | None, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
     return json_response(error_body(code, message, status), status, headers)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atsbridge.unified.models import error_payload
+from atsbridge.unified.models import ErrorCode, error_payload
 
 CODE_STATUS = {
     "PLATFORM.INPUT_INVALID": 400,
@@ -49,7 +49,7 @@ class ApiError(Exception):
 
     def __init__(
         self,
-        code: str | None,
+        code: ErrorCode | None,
         message: str,
         *,
         status: int | None = None,
@@ -62,7 +62,7 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def error_body(code: str | None, message: str, status: int) -> dict[str, Any]:
+def error_body(code: ErrorCode | None, message: str, status: int) -> dict[str, Any]:
     return error_payload(code, message, title=TITLES.get(status, "Error"))
 
 

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     full_sync_every_hours: float = 10.0
     delta_sync_every_minutes: float = 15.0
     delta_overlap_seconds: int = 60
+    data_url_allowlist: str = ""
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -111,7 +111,7 @@ def _salary(raw: dict[str, Any], ch: p.Checker, prefix: str) -> Record | None:
     if salary is None:
         return None
     path = p.join(prefix, "salaryExpectation")
-    currency = p.text(salary, "currency", ch, path, required=True, max_length=3)
+    currency = p.text(salary, "currency", ch, path, max_length=3)
     if currency is not None and not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
         ch.fail(f"{path}.currency", "invalid_format")
     return {

@@ -14,10 +14,11 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 
 from atsbridge import __version__
+from atsbridge.api.action_guard import ActionSlots, Idempotency
 from atsbridge.api.clients import ClientPool
-from atsbridge.api.errors import ApiError, error_body
+from atsbridge.api.errors import ApiError, error_body, error_response
 from atsbridge.api.responses import json_response
-from atsbridge.api.routes import ats_read, attachments, general
+from atsbridge.api.routes import ats_actions, ats_read, attachments, general
 from atsbridge.config import Settings
 from atsbridge.store.reader import BadQuery
 from atsbridge.unified import models
@@ -53,7 +54,7 @@ def _error(code: ErrorCode | None, message: str, status: int, headers: dict[str,
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> Response:
-        return _error(error.code, error.message, error.status, error.headers)
+        return error_response(error)
 
     @app.exception_handler(BadQuery)
     async def bad_query(request: Request, error: BadQuery) -> Response:
@@ -99,7 +100,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     app.state.clients = clients
+    app.state.action_slots = ActionSlots()
+    app.state.idempotency = Idempotency(engine)
     install_error_handlers(app)
-    for router in (general.router, ats_read.router, attachments.router, attachments.downloads):
+    for router in (general.router, ats_read.router, ats_actions.router, attachments.router, attachments.downloads):
         app.include_router(router, prefix="/v1", responses=ERROR_RESPONSES)
     return app

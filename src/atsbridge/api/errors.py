@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.responses import Response
+
+from atsbridge.api.responses import json_response
 from atsbridge.unified.models import ErrorCode, error_payload
 
 CODE_STATUS = {
@@ -75,3 +78,7 @@ def integration_not_found(integration_id: str) -> ApiError:
         "PLATFORM.INTEGRATION_NOT_FOUND",
         f"No integration {integration_id!r} exists in the environment of this API key.",
     )
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(error_body(error.code, error.message, error.status), error.status, error.headers)

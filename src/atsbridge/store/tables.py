@@ -40,6 +40,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -235,6 +236,18 @@ tracked_applications = Table(
     ),
     Column("remote_id", String(64), primary_key=True),
     Column("created_at", UtcDateTime(), nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    _integration_column(),
+    Column("key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response", json_type()),
+    Column("created_at", UtcDateTime(), nullable=False, index=True),
+    PrimaryKeyConstraint("integration_id", "key"),
 )
 
 webhook_outbox = Table(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError
+from atsbridge.api.lookups import remote_id_of
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import json_response
 from atsbridge.api.signed_links import LinkTarget, sign, verify
@@ -29,24 +30,6 @@ router = APIRouter(tags=["ATS"])
 downloads = APIRouter(tags=["Attachments"])
 
 ATTACHMENT_TYPES = {"cv": "CV", "cover_letter": "COVER_LETTER"}
-
-
-def _remote_id(request: Request, integration_: Integration, model: ModelName, record_id: str) -> str:
-    """RECRU id of one of our records (``id`` or ``remote:<RECRU id>``), or 404."""
-    table = tables.MODEL_TABLES[model]
-    column = table.c.remote_id if record_id.startswith("remote:") else table.c.id
-    wanted = record_id.removeprefix("remote:")
-    with store(request).connect() as conn:
-        found = conn.execute(
-            select(table.c.remote_id).where(
-                table.c.integration_id == integration_.id, column == wanted, table.c.remote_deleted_at.is_(None)
-            )
-        ).scalar()
-    if found is None:
-        raise ApiError(
-            "PLATFORM.INPUT_INVALID", f"No {model.value.removeprefix('ats_')[:-1]} {record_id!r}.", status=404
-        )
-    return str(found)
 
 
 async def _attachments(request: Request, integration_: Integration, params: dict[str, int]) -> Response:
@@ -92,8 +75,8 @@ def _attachment(integration_id: str, item: dict[str, Any], secret: bytes, base: 
 async def candidate_attachments(
     request: Request, candidate_id: str, integration_: Annotated[Integration, Depends(integration)]
 ) -> Response:
-    remote = _remote_id(request, integration_, ModelName.CANDIDATES, candidate_id)
-    return await _attachments(request, integration_, {"jobseekerId": int(remote)})
+    remote = remote_id_of(store(request), integration_, ModelName.CANDIDATES, candidate_id)
+    return await _attachments(request, integration_, {"jobseekerId": remote})
 
 
 @router.get(
@@ -104,7 +87,7 @@ async def candidate_attachments(
 async def application_attachments(
     request: Request, application_id: str, integration_: Annotated[Integration, Depends(integration)]
 ) -> Response:
-    remote = _remote_id(request, integration_, ModelName.APPLICATIONS, application_id)
+    remote = str(remote_id_of(store(request), integration_, ModelName.APPLICATIONS, application_id))
     with store(request).connect() as conn:
         candidate = conn.execute(
             select(tables.candidates.c.remote_id)

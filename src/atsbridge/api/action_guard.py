@@ -1,0 +1,158 @@
+"""Guards around write actions: at most 30 in flight per integration, and ``Idempotency-Key`` replays.
+
+- **Concurrency.** A 31st action of one integration while 30 are running is refused at once with 429
+  ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED`` (counted per API process).
+- **Idempotency.** The first request with a key claims it (a row inserted under the primary key
+  ``(integration, key)``, so two simultaneous requests cannot both claim it); its final answer is stored and
+  replayed to every retry with the same key and body for 24 hours. A retry that arrives while the first is still
+  running waits for its answer. The same key with another body is refused. Answers worth retrying (429, 5xx) are
+  not kept: the key is released so the retry acts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.responses import Response
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from atsbridge.api.errors import ApiError, error_response
+from atsbridge.api.responses import json_response
+from atsbridge.store.tables import idempotency_keys
+
+MAX_ACTIONS_IN_FLIGHT = 30
+KEY_LIFETIME = timedelta(hours=24)
+WAIT_FOR_FIRST = 60.0
+POLL_SECONDS = 0.05
+
+
+class ActionSlots:
+    def __init__(self, limit: int = MAX_ACTIONS_IN_FLIGHT) -> None:
+        self.limit = limit
+        self.in_flight: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def slot(self, integration_id: str) -> AsyncIterator[None]:
+        if self.in_flight.get(integration_id, 0) >= self.limit:
+            raise ApiError(
+                "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
+                f"At most {self.limit} actions per integration may run at once; retry when one has finished.",
+                headers={"Retry-After": "1"},
+            )
+        self.in_flight[integration_id] = self.in_flight.get(integration_id, 0) + 1
+        try:
+            yield
+        finally:
+            self.in_flight[integration_id] -= 1
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = body.decode(errors="replace")
+    return hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()
+
+
+class Idempotency:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def run(
+        self, integration_id: str, key: str | None, fingerprint: str, action: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        if key is None:
+            return await action()
+        if len(key) > 255:
+            raise ApiError("PLATFORM.INPUT_INVALID", "Idempotency-Key: at most 255 characters.")
+        if not await asyncio.to_thread(self._claim, integration_id, key, fingerprint):
+            return await self._replay(integration_id, key, fingerprint)
+        try:
+            response = await action()
+        except ApiError as error:
+            response = error_response(error)
+        except BaseException:
+            await asyncio.to_thread(self._release, integration_id, key)
+            raise
+        if response.status_code >= 500 or response.status_code == 429:
+            await asyncio.to_thread(self._release, integration_id, key)
+        else:
+            await asyncio.to_thread(self._keep, integration_id, key, response)
+        return response
+
+    def _claim(self, integration_id: str, key: str, fingerprint: str) -> bool:
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(idempotency_keys).where(
+                    idempotency_keys.c.integration_id == integration_id,
+                    idempotency_keys.c.key == key,
+                    idempotency_keys.c.created_at < now - KEY_LIFETIME,
+                )
+            )
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(idempotency_keys).values(
+                        integration_id=integration_id, key=key, request_hash=fingerprint, created_at=now
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def _stored(self, integration_id: str, key: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(idempotency_keys).where(
+                    idempotency_keys.c.integration_id == integration_id, idempotency_keys.c.key == key
+                )
+            ).one_or_none()
+
+    async def _replay(self, integration_id: str, key: str, fingerprint: str) -> Response:
+        deadline = asyncio.get_running_loop().time() + WAIT_FOR_FIRST
+        while True:
+            row = await asyncio.to_thread(self._stored, integration_id, key)
+            if row is not None and row.request_hash != fingerprint:
+                raise ApiError(
+                    "PLATFORM.INPUT_INVALID",
+                    "This Idempotency-Key was already used with a different request; use a new key.",
+                )
+            if row is not None and row.status_code is not None:
+                return json_response(row.response, row.status_code, {"Idempotent-Replayed": "true"})
+            if row is None:
+                raise ApiError(
+                    "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
+                    "The first request with this Idempotency-Key failed meanwhile; send it again.",
+                    headers={"Retry-After": "1"},
+                )
+            if asyncio.get_running_loop().time() > deadline:
+                raise ApiError(
+                    "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
+                    "The first request with this Idempotency-Key is still running; retry shortly.",
+                    headers={"Retry-After": "1"},
+                )
+            await asyncio.sleep(POLL_SECONDS)
+
+    def _keep(self, integration_id: str, key: str, response: Response) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(idempotency_keys)
+                .where(idempotency_keys.c.integration_id == integration_id, idempotency_keys.c.key == key)
+                .values(status_code=response.status_code, response=json.loads(bytes(response.body)))
+            )
+
+    def _release(self, integration_id: str, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(idempotency_keys).where(
+                    idempotency_keys.c.integration_id == integration_id, idempotency_keys.c.key == key
+                )
+            )

@@ -1,0 +1,236 @@
+"""Write actions (unified-api §5): create an application or a candidate, add or remove a tag.
+
+Each action validates its input and its attachments before RECRU is called, then writes what RECRU stored into
+the store in the same request (write-through), so the response and every following GET show it; created
+applications join the integration's tracked set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi.responses import Response
+
+from atsbridge.api.action_guard import request_hash
+from atsbridge.api.auth import integration, store
+from atsbridge.api.errors import ApiError
+from atsbridge.api.lookups import remote_id_of
+from atsbridge.api.remote_errors import remote_error
+from atsbridge.api.responses import action_success
+from atsbridge.api.uploads import AllowList, prepare
+from atsbridge.connectors.base import ActionRefused
+from atsbridge.connectors.recru import actions as recru
+from atsbridge.connectors.recru.client import RecruClient
+from atsbridge.connectors.recru.errors import RecruError
+from atsbridge.store.integrations import Integration, track_application
+from atsbridge.store.reader import ListQuery, Reader
+from atsbridge.sync import refresh
+from atsbridge.unified import models
+from atsbridge.unified.ids import ModelName, model_id
+from atsbridge.unified.inputs import ActionExtras, CandidateInput, CreateApplicationBody, CreateCandidateBody, TagBody
+
+router = APIRouter(prefix="/ats", tags=["ATS actions"])
+
+REFUSALS: dict[str, tuple[models.ErrorCode, int]] = {
+    "job_not_found": ("PLATFORM.INPUT_INVALID", 404),
+    "candidate_not_found": ("PLATFORM.INPUT_INVALID", 404),
+    "job_closed": ("ATS.JOB_CLOSED", 409),
+    "application_exists": ("ATS.APPLICATION_ALREADY_EXISTS", 409),
+    "stage_not_allowed": ("PLATFORM.INPUT_INVALID", 400),
+    "input_invalid": ("PLATFORM.INPUT_INVALID", 400),
+    "remote_input_invalid": ("REMOTE.INPUT_INVALID", 422),
+}
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="retries with the same key and body act once (24 h)")
+]
+
+
+def refused(refusal: ActionRefused) -> ApiError:
+    code, status = REFUSALS[refusal.kind]
+    return ApiError(code, refusal.message, status=status)
+
+
+async def guarded(
+    request: Request, integration_: Integration, key: str | None, action: Callable[[], Awaitable[Response]]
+) -> Response:
+    """Run an action within the integration's concurrency limit and its idempotency key."""
+    fingerprint = request_hash(request.method, request.url.path, await request.body())
+    async with request.app.state.action_slots.slot(integration_.id):
+        response: Response = await request.app.state.idempotency.run(integration_.id, key, fingerprint, action)
+        return response
+
+
+async def _client(request: Request, integration_: Integration) -> RecruClient:
+    client: RecruClient = await request.app.state.clients.client(integration_)
+    return client
+
+
+async def _write_through(request: Request, integration_: Integration, created: recru.CreatedApplication) -> None:
+    client = await _client(request, integration_)
+    applications = await refresh.fetch(client, ModelName.APPLICATIONS, [created.application_id])
+    candidates = await refresh.fetch(client, ModelName.CANDIDATES, [created.jobseeker_id])
+
+    def write() -> None:
+        with store(request).begin() as conn:
+            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
+            refresh.store(conn, integration_.id, ModelName.APPLICATIONS, applications)
+            track_application(conn, integration_.id, str(created.application_id))
+
+    await asyncio.to_thread(write)
+
+
+async def _create(
+    request: Request,
+    integration_: Integration,
+    job_ref: str,
+    stage_ref: str | None,
+    candidate: CandidateInput,
+    extras: ActionExtras,
+) -> recru.CreatedApplication:
+    engine = store(request)
+    project_id = remote_id_of(engine, integration_, ModelName.JOBS, job_ref)
+    stage_id = (
+        None
+        if stage_ref is None
+        else remote_id_of(engine, integration_, ModelName.APPLICATION_STAGES, stage_ref, status=400)
+    )
+    settings = request.app.state.settings
+    files = await prepare(extras.attachments or [], recru.UPLOAD_LIMITS, AllowList.parse(settings.data_url_allowlist))
+    try:
+        consent = recru.consent_params(extras, datetime.now(UTC).date())
+        source = recru.source_params(extras.source, integration_.source_label)
+        new = recru.NewApplication(project_id, candidate, extras, files, source, stage_id)
+        created = await recru.create_application(await _client(request, integration_), new, consent)
+        await _write_through(request, integration_, created)
+    except ActionRefused as refusal:
+        raise refused(refusal) from refusal
+    except RecruError as error:
+        raise remote_error(error) from error
+    return created
+
+
+def _read_one(request: Request, integration_: Integration, model: ModelName, record_id: str) -> dict[str, Any]:
+    with store(request).connect() as conn:
+        results, _ = Reader(conn, integration_).page(model, ListQuery(page_size=1, ids=(record_id,)))
+    if not results:
+        raise ApiError("PLATFORM.UNKNOWN_ERROR", "The created record could not be read back from the store.")
+    return results[0]
+
+
+def _ids(integration_: Integration, created: recru.CreatedApplication) -> tuple[str, str]:
+    return (
+        model_id(integration_.id, ModelName.APPLICATIONS, created.application_id),
+        model_id(integration_.id, ModelName.CANDIDATES, created.jobseeker_id),
+    )
+
+
+@router.post(
+    "/jobs/{job_id}/applications",
+    response_model=models.ActionResponse[models.CreatedApplication],
+    summary="Create an application (and its candidate, unless RECRU knows the e-mail) for a job.",
+)
+async def create_application(
+    request: Request,
+    job_id: str,
+    body: CreateApplicationBody,
+    integration_: Annotated[Integration, Depends(integration)],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def act() -> Response:
+        created = await _create(request, integration_, job_id, body.stage_id, body.candidate, body)
+        application_id, candidate_id = _ids(integration_, created)
+        application = _read_one(request, integration_, ModelName.APPLICATIONS, application_id)
+        candidate = _read_one(request, integration_, ModelName.CANDIDATES, candidate_id)
+        candidate.pop("applications")
+        for key in ("interviews", "offers"):
+            application.pop(key)
+        return action_success({**application, "candidate": candidate}, created.warnings)
+
+    return await guarded(request, integration_, idempotency_key, act)
+
+
+@router.post(
+    "/candidates",
+    response_model=models.ActionResponse[models.Candidate],
+    summary="Create a candidate with an application (legacy; prefer creating an application).",
+)
+async def create_candidate(
+    request: Request,
+    body: CreateCandidateBody,
+    integration_: Annotated[Integration, Depends(integration)],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def act() -> Response:
+        application = body.application
+        created = await _create(request, integration_, application.job_id, application.stage_id, body.candidate, body)
+        _, candidate_id = _ids(integration_, created)
+        return action_success(_read_one(request, integration_, ModelName.CANDIDATES, candidate_id), created.warnings)
+
+    return await guarded(request, integration_, idempotency_key, act)
+
+
+async def _tag_action(
+    request: Request,
+    integration_: Integration,
+    candidate_ref: str,
+    name: str,
+    change: Callable[[RecruClient, int, str], Awaitable[dict[str, Any] | None]],
+) -> Response:
+    jobseeker_id = remote_id_of(store(request), integration_, ModelName.CANDIDATES, candidate_ref)
+    try:
+        client = await _client(request, integration_)
+        tag = await change(client, jobseeker_id, name)
+        candidates = await refresh.fetch(client, ModelName.CANDIDATES, [jobseeker_id])
+    except ActionRefused as refusal:
+        raise refused(refusal) from refusal
+    except RecruError as error:
+        raise remote_error(error) from error
+
+    def write() -> None:
+        with store(request).begin() as conn:
+            if tag is not None:
+                refresh.store(conn, integration_.id, ModelName.TAGS, {int(tag["id"]): tag})
+            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
+
+    await asyncio.to_thread(write)
+    return action_success({}, [])
+
+
+@router.post(
+    "/candidates/{candidate_id}/tags",
+    response_model=models.ActionResponse[models.EmptyData],
+    summary="Add an existing RECRU tag (matched by name) to a candidate.",
+)
+async def add_tag(
+    request: Request,
+    candidate_id: str,
+    body: TagBody,
+    integration_: Annotated[Integration, Depends(integration)],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def act() -> Response:
+        return await _tag_action(request, integration_, candidate_id, body.tag.name, recru.add_tag)
+
+    return await guarded(request, integration_, idempotency_key, act)
+
+
+@router.delete(
+    "/candidates/{candidate_id}/tags",
+    response_model=models.ActionResponse[models.EmptyData],
+    summary="Remove a tag (by name) from a candidate; removing a tag it does not have succeeds.",
+)
+async def remove_tag(
+    request: Request,
+    candidate_id: str,
+    body: Annotated[TagBody, Body()],
+    integration_: Annotated[Integration, Depends(integration)],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def act() -> Response:
+        return await _tag_action(request, integration_, candidate_id, body.tag.name, recru.remove_tag)
+
+    return await guarded(request, integration_, idempotency_key, act)

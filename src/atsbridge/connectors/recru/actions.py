@@ -1,0 +1,276 @@
+"""Write actions against RECRU: create an application (and its candidate), add and remove a tag.
+
+- **Existing candidates.** The candidate is looked up by e-mail first (``JobseekerService.list {email}``); if RECRU
+  knows the address, the application is attached to that jobseeker and nothing of it is written (no source, no
+  consent: its fields are never overwritten). A jobseeker that appears between the look-up and the create
+  (RECRU answers -32009 with ``existingId``) is handled the same way.
+- **Never a duplicate.** A create whose outcome is unknown (timeout, dropped connection, 500) is not repeated
+  blindly: RECRU is asked what it stored (the jobseeker by e-mail, then its application for the project) and the
+  create is repeated only if nothing is there.
+- **What RECRU cannot store** (gender, social links, sourced_by, screening answers, other tools' remote_fields)
+  is dropped with a warning naming the field.
+- **Tags.** RECRU cannot create tags: a name is matched (trimmed, case-insensitive) against ``TagService.list``.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from atsbridge.connectors.base import ActionRefused, PreparedFile, UploadLimits
+from atsbridge.connectors.recru.client import RecruClient
+from atsbridge.connectors.recru.errors import (
+    RecruConflict,
+    RecruInvalidParams,
+    RecruNotFound,
+    RecruOutcomeUnknown,
+    RecruProjectNotOpen,
+)
+from atsbridge.unified.inputs import ActionExtras, CandidateInput, SourceInput
+
+MiB = 1024 * 1024
+UPLOAD_LIMITS = UploadLimits(
+    max_file_bytes=10 * MiB,
+    max_total_bytes=25 * MiB,
+    max_files=10,
+    content_types=frozenset(
+        {
+            "application/pdf",
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.oasis.opendocument.text",
+            "application/rtf",
+            "text/plain",
+            "image/jpeg",
+            "image/png",
+        }
+    ),
+)
+ATTACHMENT_TYPES = {"CV": "cv", "COVER_LETTER": "cover_letter", "OTHER": "other"}
+EMAIL_TYPES = {"PERSONAL": "private", "WORK": "work", "OTHER": "private"}
+PHONE_TYPES = {"PERSONAL": "private", "WORK": "work", "OTHER": "mobile"}
+UNSTORABLE = ("gender", "social_links")
+UNSTORABLE_EXTRAS = ("sourced_by", "screening_question_answers", "remote_fields")
+
+
+@dataclass
+class NewApplication:
+    """An application to create in RECRU, from the unified input, with RECRU ids resolved."""
+
+    project_id: int
+    candidate: CandidateInput
+    extras: ActionExtras
+    files: list[PreparedFile]
+    source: dict[str, Any]
+    stage_id: int | None = None
+
+
+@dataclass
+class CreatedApplication:
+    application_id: int
+    jobseeker_id: int
+    existing_candidate: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras) -> list[str]:
+    """A warning for each given field RECRU has no place for."""
+    dropped = [f"candidate.{name}" for name in UNSTORABLE if getattr(candidate, name)]
+    dropped += [name for name in UNSTORABLE_EXTRAS if getattr(extras, name)]
+    return [f"{name} was not written: RECRU cannot store it." for name in dropped]
+
+
+def jobseeker_params(candidate: CandidateInput) -> dict[str, Any]:
+    """RECRU's jobseeker input for a unified candidate (recru-mapping.md, writes)."""
+    emails = [{"value": candidate.email_address, "type": "private", "primary": True}]
+    emails += [
+        {"value": e.email_address, "type": EMAIL_TYPES[e.type], "primary": False}
+        for e in candidate.additional_email_addresses or []
+        if e.email_address.lower() != candidate.email_address.lower()
+    ]
+    phones = [{"value": candidate.phone_number, "type": "mobile", "primary": True}] if candidate.phone_number else []
+    phones += [
+        {"value": p.phone_number, "type": PHONE_TYPES[p.type], "primary": not phones and i == 0}
+        for i, p in enumerate(candidate.additional_phone_numbers or [])
+    ]
+    location = candidate.location
+    salary = candidate.salary_expectations
+    return {
+        "firstName": candidate.first_name,
+        "lastName": candidate.last_name,
+        "emails": emails,
+        "phones": phones,
+        "address": None
+        if location is None
+        else {
+            "street": location.street_1,
+            "postalCode": location.zip_code,
+            "city": location.city,
+            "region": location.state,
+            "countryCode": location.country.upper(),
+        },
+        "currentCompany": candidate.company,
+        "currentPosition": candidate.title,
+        "availableFrom": candidate.availability_date.date().isoformat() if candidate.availability_date else None,
+        "salaryExpectation": None
+        if salary is None
+        else {"amount": salary.amount, "currency": None, "period": salary.period.lower()},
+    }
+
+
+def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
+    """RECRU's source input: the request's ``id``, ``name`` or ``unified_key`` (matched as a name), else the
+    integration's source label."""
+    if source is not None and source.id:
+        if not source.id.strip().isdigit():
+            raise ActionRefused("input_invalid", "source.id: a RECRU source id is a number.")
+        return {"id": int(source.id)}
+    name = (source.name or source.unified_key) if source is not None else None
+    return {"name": name or label}
+
+
+def consent_params(extras: ActionExtras, today: date) -> dict[str, Any] | None:
+    """RECRU's consent input, or ``None`` when the request gives none; refuses a given consent without a future
+    expiry (RECRU would refuse it too, but only after we had uploaded everything)."""
+    consent = extras.gdpr_consent
+    if consent is None or (consent.given is None and consent.expires_at is None):
+        return None
+    given = consent.given if consent.given is not None else True
+    if not given:
+        return {"given": False, "expiresAt": None}
+    if consent.expires_at is None or consent.expires_at.date() <= today:
+        raise ActionRefused("input_invalid", "gdpr_consent.expires_at must be a future date when consent is given.")
+    return {"given": True, "expiresAt": consent.expires_at.date().isoformat()}
+
+
+def attachment_params(files: list[PreparedFile]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": ATTACHMENT_TYPES[f.type],
+            "fileName": f.name,
+            "contentType": f.content_type,
+            "data": base64.b64encode(f.data).decode(),
+        }
+        for f in files
+    ]
+
+
+async def find_jobseeker(client: RecruClient, email: str) -> int | None:
+    """The jobseeker RECRU has for this e-mail (the lowest id if several), or ``None``."""
+    result = await client.call("JobseekerService.list", {"email": email, "perPage": 200})
+    ids = [item["id"] for item in result["items"]]
+    return min(ids) if ids else None
+
+
+async def _existing_application(client: RecruClient, jobseeker_id: int, project_id: int) -> int | None:
+    result = await client.call("ApplicationService.list", {"jobseekerId": jobseeker_id, "projectId": project_id})
+    return result["items"][0]["id"] if result["items"] else None
+
+
+async def create_application(
+    client: RecruClient, new: NewApplication, consent: dict[str, Any] | None
+) -> CreatedApplication:
+    warnings = unstorable_warnings(new.candidate, new.extras)
+    explicit_source = new.extras.source is not None
+    jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
+    for _ in range(3):
+        params: dict[str, Any] = {"projectId": new.project_id, "attachments": attachment_params(new.files)}
+        if new.stage_id is not None:
+            params["stageId"] = new.stage_id
+        if jobseeker_id is None:
+            params |= {"jobseeker": jobseeker_params(new.candidate), "source": new.source}
+            if consent is not None:
+                params["gdprConsent"] = consent
+        else:
+            params["jobseekerId"] = jobseeker_id
+        try:
+            result = await client.call("ApplicationService.create", params, idempotent=False)
+        except RecruConflict as conflict:
+            if jobseeker_id is None and conflict.existing_id is not None:
+                jobseeker_id = conflict.existing_id  # created meanwhile: attach to it instead
+                continue
+            raise ActionRefused("application_exists", "This candidate has already applied to this job.") from conflict
+        except RecruOutcomeUnknown:
+            jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
+            if jobseeker_id is not None:
+                stored = await _existing_application(client, jobseeker_id, new.project_id)
+                if stored is not None:
+                    return _created(stored, jobseeker_id, params, consent, warnings, explicit_source)
+            continue
+        except RecruProjectNotOpen as closed:
+            raise ActionRefused(
+                "job_closed", f"The job is not open for applications (RECRU status {closed.status})."
+            ) from closed
+        except RecruNotFound as missing:
+            raise _not_found(missing) from missing
+        except RecruInvalidParams as invalid:
+            raise _invalid(invalid) from invalid
+        return _created(int(result["id"]), int(result["jobseekerId"]), params, consent, warnings, explicit_source)
+    raise ActionRefused("remote_input_invalid", "RECRU did not accept the application after several attempts.")
+
+
+def _created(
+    application_id: int,
+    jobseeker_id: int,
+    params: dict[str, Any],
+    consent: dict[str, Any] | None,
+    warnings: list[str],
+    explicit_source: bool,
+) -> CreatedApplication:
+    existing = "jobseekerId" in params
+    if existing and consent is not None:
+        warnings = [*warnings, "gdpr_consent was not written: the candidate already existed in RECRU."]
+    if existing and explicit_source:
+        warnings = [*warnings, "source was not written: the candidate already existed in RECRU and keeps its own."]
+    return CreatedApplication(application_id, jobseeker_id, existing, warnings)
+
+
+def _not_found(missing: RecruNotFound) -> ActionRefused:
+    if missing.entity == "project":
+        return ActionRefused("job_not_found", "RECRU has no such job (project).")
+    if missing.entity == "source":
+        return ActionRefused("input_invalid", f"source.id: RECRU has no source with id {missing.id}.")
+    return ActionRefused("remote_input_invalid", f"RECRU has no {missing.entity} {missing.id}.")
+
+
+def _invalid(invalid: RecruInvalidParams) -> ActionRefused:
+    if invalid.fields.get("stageId") == "not_allowed":
+        return ActionRefused("stage_not_allowed", "stage_id: the stage is not in this job's pipeline.")
+    fields = ", ".join(f"{path}: {reason}" for path, reason in sorted(invalid.fields.items()))
+    return ActionRefused("remote_input_invalid", f"RECRU rejected the input ({fields}).")
+
+
+async def find_tag(client: RecruClient, name: str) -> dict[str, Any] | None:
+    wanted = name.strip().casefold()
+    tags = await client.list_all("TagService.list")
+    return next((tag for tag in tags if str(tag["name"]).strip().casefold() == wanted), None)
+
+
+async def add_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any]:
+    tag = await find_tag(client, name)
+    if tag is None:
+        raise ActionRefused(
+            "remote_input_invalid",
+            f"RECRU has no tag named {name.strip()!r}, and RECRU cannot create tags through its API: "
+            "create the tag in RECRU first, then add it again.",
+        )
+    await _tag_call(client, "JobseekerService.addTag", jobseeker_id, tag)
+    return tag
+
+
+async def remove_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any] | None:
+    tag = await find_tag(client, name)
+    if tag is not None:
+        await _tag_call(client, "JobseekerService.removeTag", jobseeker_id, tag)
+    return tag
+
+
+async def _tag_call(client: RecruClient, method: str, jobseeker_id: int, tag: dict[str, Any]) -> None:
+    try:
+        await client.call(method, {"jobseekerId": jobseeker_id, "tagId": tag["id"]})
+    except RecruNotFound as missing:
+        if missing.entity == "jobseeker":
+            raise ActionRefused("candidate_not_found", "RECRU no longer has this candidate.") from missing
+        raise _not_found(missing) from missing

@@ -1,0 +1,51 @@
+"""Write-through: re-read a few records from RECRU and put them in the store, exactly as a sync would (same
+mapping, same writer), so the next GET sees them at once and a later sync finds nothing to change."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from atsbridge.connectors.recru.client import RecruClient
+from atsbridge.connectors.recru.errors import RecruNotFound
+from atsbridge.connectors.recru.mapping import Codebooks, MappingContext
+from atsbridge.connectors.recru.streams import STREAMS, Stream
+from atsbridge.store.writer import mark_deleted, replace_joins, upsert
+from atsbridge.unified.ids import ModelName, model_id
+
+STREAM_OF = {stream.model: stream for stream in STREAMS}
+
+
+async def fetch(client: RecruClient, model: ModelName, remote_ids: Iterable[int]) -> dict[int, dict[str, Any] | None]:
+    """Each record's current RECRU payload (``None``: RECRU no longer has it)."""
+    stream = STREAM_OF[model]
+    assert stream.get_method is not None
+    found: dict[int, dict[str, Any] | None] = {}
+    for remote_id in remote_ids:
+        try:
+            found[remote_id] = await client.call(stream.get_method, {"id": remote_id})
+        except RecruNotFound:
+            found[remote_id] = None
+    return found
+
+
+def store(conn: Connection, integration_id: str, model: ModelName, payloads: dict[int, dict[str, Any] | None]) -> None:
+    """Upsert the payloads (and their join rows) and tombstone the records RECRU no longer has."""
+    stream: Stream = STREAM_OF[model]
+    ctx = MappingContext(integration_id, Codebooks())
+    now = datetime.now(UTC)
+    mapped = [stream.mapper(payload, ctx) for payload in payloads.values() if payload is not None]
+    upsert(conn, model, integration_id, [m.record for m in mapped], now=now)
+    joins: dict[ModelName, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    for item in mapped:
+        for join, rows in item.joins.items():
+            joins[join][item.record["id"]] = rows
+    for join, rows_by_parent in joins.items():
+        replace_joins(conn, join, integration_id, rows_by_parent, now=now)
+    gone = [model_id(integration_id, model, remote_id) for remote_id, p in payloads.items() if p is None]
+    if gone:
+        mark_deleted(conn, model, integration_id, gone, now=now)

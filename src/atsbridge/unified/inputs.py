@@ -1,0 +1,119 @@
+"""Pydantic models of the action bodies the unified API accepts (unified-api §5), as Kombo's SDK sends them.
+
+The SDK omits ``None`` fields, so absent and ``null`` are treated alike. Unknown keys are ignored (Kombo's bodies
+carry tool-specific ``remote_fields`` for other ATSs). Checks that need more than the shape (base64, the
+``data`` / ``data_url`` choice, consent dates) are made by the action code, which reports them in the envelope.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ContactType = Literal["PERSONAL", "WORK", "OTHER"]
+
+
+class InputModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class AdditionalEmail(InputModel):
+    type: ContactType = "PERSONAL"
+    email_address: str = Field(min_length=3, max_length=254)
+
+
+class AdditionalPhone(InputModel):
+    type: ContactType = "PERSONAL"
+    phone_number: str = Field(min_length=1, max_length=50)
+
+
+class CandidateLocation(InputModel):
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    city: str | None = None
+    state: str | None = None
+    street_1: str | None = None
+    zip_code: str | None = None
+
+
+class SalaryExpectations(InputModel):
+    period: Literal["MONTH", "YEAR"]
+    amount: float = Field(ge=0)
+
+
+class SocialLink(InputModel):
+    url: str
+
+
+class CandidateInput(InputModel):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    email_address: str = Field(min_length=3, max_length=254)
+    additional_email_addresses: list[AdditionalEmail] | None = None
+    company: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, max_length=200)
+    phone_number: str | None = Field(None, max_length=50)
+    additional_phone_numbers: list[AdditionalPhone] | None = None
+    location: CandidateLocation | None = None
+    gender: Literal["MALE", "FEMALE", "OTHER"] | None = None
+    availability_date: datetime | None = None
+    salary_expectations: SalaryExpectations | None = None
+    social_links: list[SocialLink] | None = None
+
+
+class AttachmentInput(InputModel):
+    name: str = Field(min_length=1, max_length=255)
+    type: Literal["CV", "COVER_LETTER", "OTHER"]
+    content_type: str | None = None
+    data_url: str | None = None
+    data: str | None = None
+
+
+class SourceInput(InputModel):
+    name: str | None = Field(None, max_length=100)
+    unified_key: str | None = Field(None, max_length=100)
+    id: str | None = None
+
+
+class SourcedBy(InputModel):
+    user_id: str
+
+
+class GdprConsent(InputModel):
+    expires_at: datetime | None = None
+    given: bool | None = None
+
+
+class ActionExtras(InputModel):
+    """What both creates take beside the candidate."""
+
+    attachments: list[AttachmentInput] | None = None
+    source: SourceInput | None = None
+    sourced_by: SourcedBy | None = None
+    gdpr_consent: GdprConsent | None = None
+    screening_question_answers: list[dict[str, Any]] | None = None
+    remote_fields: dict[str, Any] | None = None
+
+
+class CreateApplicationBody(ActionExtras):
+    candidate: CandidateInput
+    stage_id: str | None = None
+
+
+class ApplicationInput(InputModel):
+    job_id: str = Field(min_length=1)
+    stage_id: str | None = None
+
+
+class CreateCandidateBody(ActionExtras):
+    candidate: CandidateInput
+    application: ApplicationInput
+
+
+class TagInput(InputModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TagBody(InputModel):
+    tag: TagInput

@@ -154,6 +154,24 @@ environments = Table(
     _id_column(primary_key=True),
     Column("name", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("webhook_url", Text),
+    Column("webhook_secret_encrypted", LargeBinary),
+)
+
+connect_links = Table(
+    "connect_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("environment_id", String(64), ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("end_user_email", Text, nullable=False),
+    Column("end_user_organization_name", Text, nullable=False),
+    Column("end_user_origin_id", Text),
+    Column("language", String(8), nullable=False),
+    Column("link_type", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime()),
+    Column("integration_id", String(64), ForeignKey("integrations.id", ondelete="SET NULL")),
 )
 
 api_keys = Table(
@@ -236,6 +254,17 @@ tracked_applications = Table(
     ),
     Column("remote_id", String(64), primary_key=True),
     Column("created_at", UtcDateTime(), nullable=False),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), ForeignKey("webhook_outbox.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("attempted_at", UtcDateTime(), nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
 )
 
 idempotency_keys = Table(

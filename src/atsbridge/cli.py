@@ -21,9 +21,16 @@ from atsbridge.connectors.recru.errors import RecruAccessDenied, RecruError, Rec
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.db import create_engine, migrate
-from atsbridge.store.integrations import create_integration, ensure_environment, load_credentials, load_integration
+from atsbridge.store.integrations import (
+    create_integration,
+    ensure_environment,
+    load_credentials,
+    load_integration,
+    set_integration_fields,
+)
 from atsbridge.store.syncs import DELTA, FULL
 from atsbridge.sync.engine import SyncResult, SyncRun
+from atsbridge.sync.worker import SyncQueue
 from atsbridge.unified.ids import ModelName
 
 app = typer.Typer(help="atsbridge: a self-hostable unified ATS API with a RECRU connector.", no_args_is_help=True)
@@ -97,11 +104,24 @@ def api_key_create(
 def serve(
     host: Annotated[str | None, typer.Option(help="interface to bind (default ATSBRIDGE_HOST or 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default ATSBRIDGE_PORT or 8000)")] = None,
+    syncs: Annotated[
+        bool, typer.Option("--syncs/--no-syncs", help="also schedule and run syncs in this process (embedded)")
+    ] = True,
 ) -> None:
-    """Serve the unified API."""
+    """Serve the unified API and the connect page (and, by default, run the sync scheduler)."""
     settings = get_settings()
-    app_ = create_app(_store(settings), settings)
+    app_ = create_app(_store(settings), settings, run_syncs=syncs)
     uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@app.command()
+def worker() -> None:
+    """Run syncs from PostgreSQL's job queue (ATSBRIDGE_SYNC_RUNNER=queue); start as many as you like."""
+    settings = get_settings()
+    engine = _store(settings)
+    if engine.dialect.name != "postgresql":
+        _fail("workers need ATSBRIDGE_DATABASE_URL=postgresql://...; SQLite runs syncs in `atsbridge serve`", False, "")
+    asyncio.run(SyncQueue(engine, settings).work())
 
 
 @app.command("migrate")
@@ -118,6 +138,41 @@ async def check_credentials(tenant_url: str, credentials: RecruCredentials) -> N
         await client.login()
         await client.ping()
         await client.logout()
+
+
+@integration_app.command("settings")
+def integration_settings(
+    integration_id: Annotated[str, typer.Argument(help="the integration, e.g. recruhr:...")],
+    sync_only_created: Annotated[
+        bool | None, typer.Option("--sync-only-created/--sync-all", help="sync only applications created through us")
+    ] = None,
+    source_label: Annotated[str | None, typer.Option(help="source written on candidates created through us")] = None,
+    remote_data: Annotated[
+        bool | None, typer.Option("--remote-data/--no-remote-data", help="serve remote_data")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the settings as JSON")] = False,
+) -> None:
+    """Show or change an integration's settings."""
+    changes: dict[str, object] = {}
+    if sync_only_created is not None:
+        changes["sync_only_created_applications"] = sync_only_created
+    if source_label is not None:
+        changes["source_label"] = source_label
+    if remote_data is not None:
+        changes["remote_data_enabled"] = remote_data
+    with _store(get_settings()).begin() as conn:
+        if load_integration(conn, integration_id) is None:
+            _fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
+        if changes:
+            set_integration_fields(conn, integration_id, **changes)
+        found = load_integration(conn, integration_id)
+    assert found is not None
+    shown = {
+        "sync_only_created_applications": found.sync_only_created_applications,
+        "source_label": found.source_label,
+        "remote_data": found.remote_data_enabled,
+    }
+    print(json.dumps(shown) if json_output else "\n".join(f"{k}: {v}" for k, v in shown.items()))
 
 
 @integration_app.command("create")

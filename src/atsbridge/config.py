@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,6 +24,7 @@ class Settings(BaseSettings):
     delta_sync_every_minutes: float = 15.0
     delta_overlap_seconds: int = 60
     data_url_allowlist: str = ""
+    sync_runner: Literal["embedded", "queue"] = "embedded"
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -18,9 +18,10 @@ from atsbridge.api.action_guard import ActionSlots, Idempotency
 from atsbridge.api.clients import ClientPool
 from atsbridge.api.errors import ApiError, error_body, error_response
 from atsbridge.api.responses import json_response
-from atsbridge.api.routes import ats_actions, ats_read, attachments, general
+from atsbridge.api.routes import ats_actions, ats_read, attachments, general, integrations
 from atsbridge.config import Settings
 from atsbridge.store.reader import BadQuery
+from atsbridge.sync.service import SyncService
 from atsbridge.unified import models
 from atsbridge.unified.models import ErrorCode
 
@@ -80,12 +81,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error("PLATFORM.UNKNOWN_ERROR", "An unexpected error occurred; it has been logged.", 500)
 
 
-def create_app(engine: Engine, settings: Settings) -> FastAPI:
+def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -> FastAPI:
+    """The API; with ``run_syncs`` this process also schedules and runs syncs (see ``sync.service``)."""
     clients = ClientPool(engine, settings.encryption_key)
+    syncs = SyncService(engine, settings, run_syncs=run_syncs)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await syncs.start()
         yield
+        await syncs.stop()
         await clients.close()
 
     app = FastAPI(
@@ -100,9 +105,11 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     app.state.clients = clients
+    app.state.syncs = syncs
     app.state.action_slots = ActionSlots()
     app.state.idempotency = Idempotency(engine)
     install_error_handlers(app)
-    for router in (general.router, ats_read.router, ats_actions.router, attachments.router, attachments.downloads):
+    routers = (general.router, integrations.router, ats_read.router, ats_actions.router, attachments.router)
+    for router in (*routers, attachments.downloads):
         app.include_router(router, prefix="/v1", responses=ERROR_RESPONSES)
     return app

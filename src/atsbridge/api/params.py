@@ -4,13 +4,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from atsbridge.store.reader import BadQuery, ListQuery
 
 MAX_PAGE_SIZE = 250
+CREATED_AFTER = "created in RECRU at or after this instant (a date: that day's midnight UTC)"
+
+Instant = Annotated[
+    str | None,
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}),
+]
+"""A query parameter holding an instant: parsed by ``parse_instant``, documented as a date-time or a date."""
 
 
 def parse_instant(name: str, value: str) -> datetime:
@@ -35,7 +42,7 @@ class ListParams(BaseModel):
 
     cursor: str | None = Field(None, description="`data.next` of the previous page")
     page_size: int = Field(100, ge=1, le=MAX_PAGE_SIZE, description="records per page, 1 to 250")
-    updated_after: str | None = Field(
+    updated_after: Instant = Field(
         None, description="only records whose own fields or tracked nested data changed after this instant"
     )
     include_deleted: bool = Field(False, description="also return records deleted in the ATS")
@@ -83,7 +90,7 @@ class JobsParams(ListParams):
     statuses: str | None = Field(None, description="comma-separated: OPEN, CLOSED, DRAFT, ARCHIVED")
     employment_types: str | None = Field(None, description="comma-separated employment types")
     visibilities: str | None = Field(None, description="comma-separated: PUBLIC, INTERNAL, UNLISTED, CONFIDENTIAL")
-    remote_created_after: str | None = Field(None, description="created in RECRU after this instant")
+    remote_created_after: Instant = Field(None, description=CREATED_AFTER)
     name_contains: str | None = Field(None, description="case-insensitive part of the job name")
 
 
@@ -102,4 +109,4 @@ class ApplicationsParams(ListParams):
     job_ids: str | None = Field(None, description="comma-separated job ids")
     job_remote_ids: str | None = Field(None, description="comma-separated RECRU project ids")
     current_stage_ids: str | None = Field(None, description="comma-separated stage ids")
-    remote_created_after: str | None = Field(None, description="created in RECRU after this instant")
+    remote_created_after: Instant = Field(None, description=CREATED_AFTER)

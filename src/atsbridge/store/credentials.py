@@ -1,5 +1,6 @@
-"""Integration credentials at rest: AES-GCM with a fresh nonce per value and the integration id as associated data,
-so a ciphertext copied onto another integration's row does not decrypt."""
+"""Secrets at rest: AES-GCM with a fresh nonce per value and the owning row's id as associated data, so a ciphertext
+copied onto another row does not decrypt. ``seal``/``unseal`` are the one implementation; integration credentials
+(bound to the integration id) and webhook secrets (bound to the environment id) both use them."""
 
 from __future__ import annotations
 
@@ -18,12 +19,20 @@ class RecruCredentials:
     password: str
 
 
-def encrypt_credentials(key: bytes, integration_id: str, credentials: RecruCredentials) -> bytes:
+def seal(key: bytes, owner_id: str, plaintext: bytes) -> bytes:
+    """``nonce + AES-GCM(plaintext)`` under ``key``, bound to ``owner_id``."""
     nonce = os.urandom(NONCE_BYTES)
-    plaintext = json.dumps(asdict(credentials)).encode()
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, integration_id.encode())
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, owner_id.encode())
+
+
+def unseal(key: bytes, owner_id: str, blob: bytes) -> bytes:
+    """The plaintext of ``seal(key, owner_id, …)``; raises ``cryptography.exceptions.InvalidTag`` otherwise."""
+    return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], owner_id.encode())
+
+
+def encrypt_credentials(key: bytes, integration_id: str, credentials: RecruCredentials) -> bytes:
+    return seal(key, integration_id, json.dumps(asdict(credentials)).encode())
 
 
 def decrypt_credentials(key: bytes, integration_id: str, blob: bytes) -> RecruCredentials:
-    plaintext = AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], integration_id.encode())
-    return RecruCredentials(**json.loads(plaintext))
+    return RecruCredentials(**json.loads(unseal(key, integration_id, blob)))

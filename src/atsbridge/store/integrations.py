@@ -7,10 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from atsbridge.store.credentials import RecruCredentials, decrypt_credentials, encrypt_credentials
-from atsbridge.store.tables import environments, integrations, tracked_applications
+from atsbridge.store.tables import environments, integrations, tracked_applications, webhook_outbox
 from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH, new_integration_id
 
 DEFAULT_ENVIRONMENT = "default"
@@ -30,6 +30,10 @@ class Integration:
     source_label: str
     remote_data_enabled: bool
     delta_watermark: datetime | None
+    end_user_email: str
+    end_user_organization_name: str
+    end_user_origin_id: str | None
+    created_at: datetime
 
 
 def new_id() -> str:
@@ -108,6 +112,10 @@ def load_integration(conn: Connection, integration_id: str, environment_id: str 
         source_label=row.source_label or row.environment_name,
         remote_data_enabled=row.remote_data_enabled,
         delta_watermark=row.delta_watermark,
+        end_user_email=row.end_user_email,
+        end_user_organization_name=row.end_user_organization_name,
+        end_user_origin_id=row.end_user_origin_id,
+        created_at=row.created_at,
     )
 
 
@@ -146,3 +154,14 @@ def tracked_application_ids(conn: Connection, integration_id: str) -> list[str]:
         .order_by(tracked_applications.c.remote_id)
     )
     return [str(remote_id) for remote_id in conn.execute(query).scalars()]
+
+
+def delete_integration(conn: Connection, integration_id: str) -> None:
+    """The integration, its credentials, records, joins, syncs, tracked set and keys (ON DELETE CASCADE), and its
+    webhook events not yet delivered."""
+    conn.execute(
+        delete(webhook_outbox).where(
+            webhook_outbox.c.integration_id == integration_id, webhook_outbox.c.delivered_at.is_(None)
+        )
+    )
+    conn.execute(delete(integrations).where(integrations.c.id == integration_id))

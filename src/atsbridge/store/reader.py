@@ -112,7 +112,7 @@ def _jobs_filters() -> dict[str, FilterBuilder]:
         "statuses": lambda v, r: t.c.status.in_(v),
         "employment_types": lambda v, r: t.c.employment_type.in_(v),
         "visibilities": lambda v, r: t.c.visibility.in_(v),
-        "remote_created_after": lambda v, r: t.c.remote_created_at > v,
+        "remote_created_after": lambda v, r: t.c.remote_created_at >= v,
         "name_contains": lambda v, r: func.lower(t.c.name).contains(v.lower(), autoescape=True),
     }
 
@@ -128,7 +128,7 @@ def _applications_filters() -> dict[str, FilterBuilder]:
             )
         ),
         "current_stage_ids": lambda v, r: t.c.current_stage_id.in_(v),
-        "remote_created_after": lambda v, r: t.c.remote_created_at > v,
+        "remote_created_after": lambda v, r: t.c.remote_created_at >= v,
     }
 
 

@@ -31,17 +31,19 @@ with the stale planner statistics of a first sync PostgreSQL would otherwise sca
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, or_, select, update
+import orjson
+from sqlalchemy import Connection, Dialect, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
+from atsbridge.store.bulk import BulkStatement, compile_insert
 from atsbridge.store.tables import ANONYMISE_TO, JOINS, MODEL_TABLES, JoinSpec, record_columns, table_of
 from atsbridge.unified.ids import ModelName
 
@@ -90,8 +92,8 @@ NESTED_MARKS: tuple[NestedMark, ...] = (
 
 def content_hash(record: Record) -> str:
     """The digest that decides whether a stored record changed (see the module docstring for its scope)."""
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+    canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(canonical, digest_size=16).hexdigest()
 
 
 def upsert(
@@ -138,7 +140,7 @@ def replace_joins(
     plan = _plan(batch, stored)
     _write(conn, table, integration_id, plan, now=now, sync_id=None)
     _mark_nested_changes(conn, join, [*plan.created, *plan.updated], now)
-    vanished = [id_ for id_, state in stored.items() if id_ not in batch and state.remote_deleted_at is None]
+    vanished = [id_ for id_, state in stored.items() if id_ not in batch and not state.deleted]
     deleted = sum(_tombstone_joins(conn, spec, table.c.id.in_(chunk), now) for chunk in _chunks(vanished))
     return Counts(created=len(plan.created), updated=len(plan.updated), unchanged=len(plan.unchanged), deleted=deleted)
 
@@ -215,7 +217,7 @@ def anonymise_expired(conn: Connection, *, now: datetime, after: timedelta = ANO
 @dataclass(frozen=True)
 class _StoredState:
     content_hash: str
-    remote_deleted_at: datetime | None
+    deleted: bool
 
 
 @dataclass
@@ -226,12 +228,6 @@ class _Plan:
     created: list[Record] = field(default_factory=list)
     updated: list[Record] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -260,8 +256,9 @@ def _by_id(table: Table, records: Iterable[Record]) -> dict[str, Record]:
 
 
 def _stored_state(conn: Connection, table: Table, condition: ColumnElement[bool]) -> dict[str, _StoredState]:
-    query = select(table.c.id, table.c.content_hash, table.c.remote_deleted_at).where(condition)
-    return {row.id: _StoredState(row.content_hash, row.remote_deleted_at) for row in conn.execute(query)}
+    deleted = table.c.remote_deleted_at.is_not(None).label("deleted")
+    query = select(table.c.id, table.c.content_hash, deleted).where(condition)
+    return {row.id: _StoredState(row.content_hash, bool(row.deleted)) for row in conn.execute(query)}
 
 
 def _plan(batch: Mapping[str, Record], stored: Mapping[str, _StoredState]) -> _Plan:
@@ -271,7 +268,7 @@ def _plan(batch: Mapping[str, Record], stored: Mapping[str, _StoredState]) -> _P
         state = stored.get(id_)
         if state is None:
             plan.created.append(record)
-        elif state.content_hash != digest or state.remote_deleted_at is not None:
+        elif state.content_hash != digest or state.deleted:
             plan.updated.append(record)
         else:
             plan.unchanged.append(id_)
@@ -287,25 +284,30 @@ def _write(
     records = [*plan.created, *plan.updated]
     if not records:
         return
-    bookkeeping: dict[str, Any] = {"changed_at": now, "updated_at": now, "remote_deleted_at": None}
+    shared: dict[str, Any] = {
+        "integration_id": integration_id,
+        "changed_at": now,
+        "updated_at": now,
+        "remote_deleted_at": None,
+        "created_in_store_at": now,
+    }
     if "last_seen_sync_id" in table.c:
-        bookkeeping |= {"anonymised_at": None, "last_seen_sync_id": sync_id}
-    params = [
-        {
-            **record,
-            **bookkeeping,
-            "integration_id": integration_id,
-            "content_hash": plan.hashes[record["id"]],
-            "created_in_store_at": now,
-        }
-        for record in records
-    ]
-    insert = postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+        shared |= {"anonymised_at": None, "last_seen_sync_id": sync_id}
+    rows = ({**record, "content_hash": plan.hashes[record["id"]]} for record in records)
+    _upsert_statement(table, conn.dialect).execute(conn, rows, shared)
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_statement(table: Table, dialect: Dialect) -> BulkStatement:
+    """``INSERT … ON CONFLICT (id) DO UPDATE`` of every column but the ones a first insert settles."""
+    insert = postgresql.insert(table) if dialect.name == "postgresql" else sqlite.insert(table)
     kept_on_conflict = {"id", "integration_id", "created_in_store_at"}
-    assignments: dict[str, Any] = {name: insert.excluded[name] for name in params[0] if name not in kept_on_conflict}
+    assignments: dict[str, Any] = {
+        column.name: insert.excluded[column.name] for column in table.columns if column.name not in kept_on_conflict
+    }
     if "last_seen_sync_id" in assignments:
         assignments["last_seen_sync_id"] = func.coalesce(insert.excluded.last_seen_sync_id, table.c.last_seen_sync_id)
-    conn.execute(insert.on_conflict_do_update(index_elements=[table.c.id], set_=assignments), params)
+    return compile_insert(insert.on_conflict_do_update(index_elements=[table.c.id], set_=assignments), table, dialect)
 
 
 def _tombstone_joins(conn: Connection, spec: JoinSpec, condition: ColumnElement[bool], now: datetime) -> int:

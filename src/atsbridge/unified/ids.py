@@ -11,16 +11,18 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
-import json
 import re
 import secrets
 from enum import StrEnum
+
+import orjson
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 ID_LENGTH = 24
 INTEGRATION_ID_PREFIX = "recruhr:"
 
 _POWERS_OF_58 = [58**exponent for exponent in range(45)]  # 58**44 > 2**256
+_DIGIT_PAIRS = [high + low for high in BASE58_ALPHABET for low in BASE58_ALPHABET]  # 58**2 two-digit strings
 _ID_PATTERN = re.compile(f"[{BASE58_ALPHABET}]{{{ID_LENGTH}}}")
 
 
@@ -50,9 +52,12 @@ def base58(data: bytes) -> str:
 
 
 def _derived_id(*parts: str) -> str:
-    """``base58(sha256(canonical parts))[:24]``, computed from the 24 leading base58 digits only (ids are hot)."""
-    canonical = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode()).digest()
+    """``base58(sha256(canonical parts))[:24]``, computed from the 24 leading base58 digits only (ids are hot).
+
+    orjson writes a list of strings byte for byte as ``json.dumps(parts, ensure_ascii=False, separators=(",", ":"))``
+    does, only faster.
+    """
+    digest = hashlib.sha256(orjson.dumps(parts)).digest()
     if digest[0] == 0:
         return base58(digest)[:ID_LENGTH]
     number = int.from_bytes(digest, "big")
@@ -61,12 +66,13 @@ def _derived_id(*parts: str) -> str:
 
 
 def _base58_digits(number: int, width: int) -> str:
-    """The last ``width`` base58 digits of ``number``, most significant first."""
-    digits: list[str] = []
-    for _ in range(width):
-        number, remainder = divmod(number, 58)
-        digits.append(BASE58_ALPHABET[remainder])
-    return "".join(reversed(digits))
+    """The last ``width`` (even) base58 digits of ``number``, most significant first, two digits per division."""
+    pairs: list[str] = []
+    for _ in range(width // 2):
+        number, remainder = divmod(number, len(_DIGIT_PAIRS))
+        pairs.append(_DIGIT_PAIRS[remainder])
+    pairs.reverse()
+    return "".join(pairs)
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+import orjson
 
 from atsbridge import __version__
 from atsbridge.connectors.recru.errors import (
@@ -301,8 +302,8 @@ def _endpoint(base_url: str) -> httpx.URL:
 def _result(response: httpx.Response) -> JsonObject:
     """The `result` of a JSON-RPC response, or the exception its error (or its garbage) stands for."""
     try:
-        payload = json.loads(response.content)
-    except ValueError as exc:  # JSONDecodeError, or bytes that are not even UTF-8
+        payload = orjson.loads(response.content)
+    except ValueError as exc:  # orjson.JSONDecodeError, also for bytes that are not even UTF-8
         raise _garbage(response, exc) from exc
     if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
         raise _garbage(response, ValueError("body is not a JSON-RPC 2.0 response"))

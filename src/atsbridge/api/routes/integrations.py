@@ -1,0 +1,170 @@
+"""Integrations (unified-api §6): details with coverage, delete, enable/disable, settings, force-sync and the
+list of recent syncs. General endpoints: errors carry only ``PLATFORM.*`` codes (§7)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from atsbridge.api.auth import Caller, caller, integration, store
+from atsbridge.api.errors import integration_not_found
+from atsbridge.api.responses import success
+from atsbridge.connectors.recru import coverage
+from atsbridge.store.integrations import Integration, delete_integration, load_integration, set_integration_fields
+from atsbridge.store.reader import ts
+from atsbridge.store.syncs import recent_syncs
+from atsbridge.sync.scheduler import queue_sync
+
+router = APIRouter(tags=["General"])
+
+TOOL = {
+    "id": "recruhr",
+    "label": "RECRU",
+    "internal_label": None,
+    "logo_url": "https://recruhr.com/favicon.ico",
+    "icon_url": "https://recruhr.com/favicon.ico",
+}
+
+
+class EnabledBody(BaseModel):
+    value: bool
+
+
+class SettingsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sync_only_created_applications: bool | None = None
+    source_label: str | None = Field(None, min_length=1, max_length=100)
+    remote_data: bool | None = None
+
+
+class ForceSyncBody(BaseModel):
+    type: Literal["FULL", "DELTA"] = "FULL"
+
+
+def _own(request: Request, who: Caller, integration_id: str) -> Integration:
+    with store(request).connect() as conn:
+        found = load_integration(conn, integration_id, who.environment_id)
+    if found is None:
+        raise integration_not_found(integration_id)
+    return found
+
+
+def integration_details(found: Integration) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "tool": TOOL,
+        "category": "ATS",
+        "status": found.status if found.enabled else "INACTIVE",
+        "setup_status": found.setup_status,
+        "end_user": {
+            "organization_name": found.end_user_organization_name,
+            "creator_email": found.end_user_email or None,
+            "origin_id": found.end_user_origin_id,
+        },
+        "scope_config": {"id": "default", "name": "Default"},
+        "data_expired_at": None,
+        "created_at": ts(found.created_at),
+        "beta": False,
+        "read_models": coverage.read_models(),
+        "write_actions": coverage.write_actions(),
+        "settings": _settings(found),
+    }
+
+
+def _settings(found: Integration) -> dict[str, Any]:
+    return {
+        "sync_only_created_applications": found.sync_only_created_applications,
+        "source_label": found.source_label,
+        "remote_data": found.remote_data_enabled,
+    }
+
+
+@router.get("/integrations/{integration_id}", summary="An integration, its state and what it covers.")
+def get_integration(request: Request, integration_id: str, who: Annotated[Caller, Depends(caller)]) -> Response:
+    return success(integration_details(_own(request, who, integration_id)))
+
+
+@router.delete("/integrations/{integration_id}", summary="Delete an integration with all its data and credentials.")
+async def remove_integration(
+    request: Request,
+    integration_id: str,
+    who: Annotated[Caller, Depends(caller)],
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> Response:
+    found = _own(request, who, integration_id)
+    with store(request).begin() as conn:
+        delete_integration(conn, found.id)
+    await request.app.state.clients.forget(found.id)
+    return success({})
+
+
+@router.put("/integrations/{integration_id}/enabled", summary="Enable or disable an integration.")
+def set_enabled(
+    request: Request, integration_id: str, body: EnabledBody, who: Annotated[Caller, Depends(caller)]
+) -> Response:
+    found = _own(request, who, integration_id)
+    with store(request).begin() as conn:
+        set_integration_fields(conn, found.id, enabled=body.value)
+    return success({})
+
+
+@router.patch("/integrations/{integration_id}/settings", summary="Change an integration's settings (atsbridge).")
+def change_settings(
+    request: Request, integration_id: str, body: SettingsBody, who: Annotated[Caller, Depends(caller)]
+) -> Response:
+    found = _own(request, who, integration_id)
+    changes: dict[str, Any] = {}
+    if body.sync_only_created_applications is not None:
+        changes["sync_only_created_applications"] = body.sync_only_created_applications
+    if body.source_label is not None:
+        changes["source_label"] = body.source_label
+    if body.remote_data is not None:
+        changes["remote_data_enabled"] = body.remote_data
+    with store(request).begin() as conn:
+        if changes:
+            set_integration_fields(conn, found.id, **changes)
+        updated = load_integration(conn, found.id)
+    assert updated is not None
+    return success(_settings(updated))
+
+
+@router.post("/force-sync", summary="Queue a sync of the integration now.")
+async def force_sync(
+    request: Request,
+    found: Annotated[Integration, Depends(integration)],
+    body: Annotated[ForceSyncBody | None, Body()] = None,
+) -> Response:
+    sync_type = (body or ForceSyncBody()).type
+    with store(request).begin() as conn:
+        sync_id, already = queue_sync(conn, found.id, sync_type)
+    if not already:
+        await request.app.state.syncs.dispatch(sync_id, found.id, sync_type)
+    return success({"already_queued": already, "sync_id": sync_id, "type": sync_type})
+
+
+@router.get("/integrations/{integration_id}/syncs", summary="Recent syncs: state, timings, counts per model, errors.")
+def list_syncs(request: Request, integration_id: str, who: Annotated[Caller, Depends(caller)]) -> Response:
+    found = _own(request, who, integration_id)
+    with store(request).connect() as conn:
+        rows = recent_syncs(conn, found.id)
+    return success(
+        {
+            "results": [
+                {
+                    "id": row.id,
+                    "type": row.type,
+                    "state": row.state,
+                    "queued_at": ts(row.queued_at),
+                    "started_at": ts(row.started_at),
+                    "ended_at": ts(row.ended_at),
+                    "counts": row.counts,
+                    "errors": row.errors,
+                    "timings": row.timings,
+                }
+                for row in rows
+            ]
+        }
+    )

@@ -1,0 +1,62 @@
+"""Running one queued sync to its end, whoever runs it (the embedded scheduler or a procrastinate worker):
+load the integration and its credentials, run the sync, and when it failed, tell a broken login apart from a
+passing outage: credentials that RECRU refuses make the integration INVALID (it is then no longer synced on
+schedule, and reading its data says why) instead of failing silently forever."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, update
+
+from atsbridge.config import Settings
+from atsbridge.connectors.recru.client import RecruClient
+from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
+from atsbridge.store.integrations import load_credentials, load_integration, set_integration_fields
+from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED
+from atsbridge.store.tables import syncs
+from atsbridge.sync.engine import SyncResult, SyncRun
+
+log = logging.getLogger("atsbridge.sync")
+INVALID = "INVALID"
+ACTIVE = "ACTIVE"
+
+
+async def login_accepted(client: RecruClient) -> bool | None:
+    """Whether RECRU accepts the integration's login now; ``None`` when RECRU cannot be reached to tell."""
+    try:
+        await client.login()
+    except RecruAuthError:
+        return False
+    except RecruError:
+        return None
+    return True
+
+
+async def execute_sync(
+    engine: Engine, settings: Settings, sync_id: str, integration_id: str, sync_type: str
+) -> SyncResult | None:
+    with engine.connect() as conn:
+        integration = load_integration(conn, integration_id)
+        credentials = None if integration is None else load_credentials(conn, settings.encryption_key, integration_id)
+    if integration is None or credentials is None:
+        return None
+    if not integration.enabled:
+        with engine.begin() as conn:
+            conn.execute(
+                update(syncs)
+                .where(syncs.c.id == sync_id, syncs.c.state == QUEUED)
+                .values(state=CANCELLED, ended_at=datetime.now(UTC), errors=[{"message": "integration disabled"}])
+            )
+        return None
+    async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
+        run = SyncRun(engine, client, integration, overlap=timedelta(seconds=settings.delta_overlap_seconds))
+        result = await run.run(sync_type)
+        accepted = True if result.state != FAILED else await login_accepted(client)
+    status = integration.status if accepted is None else ACTIVE if accepted else INVALID
+    if status != integration.status:
+        with engine.begin() as conn:
+            set_integration_fields(conn, integration.id, status=status)
+        log.warning("integration %s is now %s", integration.id, status)
+    return result

@@ -1,0 +1,175 @@
+"""When syncs run: queueing (``queue_sync``), what is due (``due_syncs``) and the runners.
+
+- A sync is first a ``QUEUED`` row in ``syncs``; at most one queued or running sync per integration and type (a
+  unique partial index guards it, so two processes racing to queue get the same run back).
+- **Embedded** (SQLite, one process): ``EmbeddedScheduler`` is an asyncio task of the ``serve``/``demo`` process.
+  Every tick it queues what is due (FULL every ``full_sync_every_hours``, DELTA every ``delta_sync_every_minutes``
+  per enabled, valid integration) and runs queued syncs, never two of one integration at once.
+- **Scale-out** (PostgreSQL): the same queueing, but the runs are procrastinate jobs (see ``sync.worker``), locked
+  per integration, executed by ``atsbridge worker`` processes on any machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from atsbridge.store.syncs import ACTIVE_STATES, DELTA, FULL, QUEUED, new_sync_id
+from atsbridge.store.tables import integrations, syncs
+
+log = logging.getLogger("atsbridge.scheduler")
+TICK_SECONDS = 2.0
+
+
+def _active_sync(conn: Connection, integration_id: str, sync_type: str) -> str | None:
+    found = conn.execute(
+        select(syncs.c.id).where(
+            syncs.c.integration_id == integration_id, syncs.c.type == sync_type, syncs.c.state.in_(ACTIVE_STATES)
+        )
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[str, bool]:
+    """(sync id, already_queued): the queued or running sync of this integration and type, or a new queued one."""
+    existing = _active_sync(conn, integration_id, sync_type)
+    if existing is not None:
+        return existing, True
+    sync_id = new_sync_id()
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(syncs).values(
+                    id=sync_id,
+                    integration_id=integration_id,
+                    type=sync_type,
+                    state=QUEUED,
+                    queued_at=datetime.now(UTC),
+                )
+            )
+    except IntegrityError:
+        raced = _active_sync(conn, integration_id, sync_type)
+        if raced is None:
+            raise
+        return raced, True
+    return sync_id, False
+
+
+def due_syncs(conn: Connection, now: datetime, full_every: timedelta, delta_every: timedelta) -> list[tuple[str, str]]:
+    """(integration id, type) of every sync that is due: FULL when the last started FULL is older than
+    ``full_every`` (or there is none), else DELTA when the last started run of any type is older than
+    ``delta_every``. Disabled and INVALID integrations are not synced on schedule."""
+    last = (
+        select(syncs.c.integration_id, syncs.c.type, func.max(syncs.c.queued_at).label("last"))
+        .group_by(syncs.c.integration_id, syncs.c.type)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(integrations.c.id, last.c.type, last.c.last)
+        .select_from(integrations.outerjoin(last, last.c.integration_id == integrations.c.id))
+        .where(integrations.c.enabled.is_(True), integrations.c.status == "ACTIVE")
+    )
+    latest: dict[str, dict[str, datetime]] = {}
+    for integration_id, sync_type, queued_at in rows:
+        entry = latest.setdefault(integration_id, {})
+        if sync_type is not None:
+            entry[sync_type] = queued_at
+    due: list[tuple[str, str]] = []
+    for integration_id, by_type in latest.items():
+        last_full = by_type.get(FULL)
+        last_any = max(by_type.values(), default=None)
+        if last_full is None or now - last_full >= full_every:
+            due.append((integration_id, FULL))
+        elif last_any is None or now - last_any >= delta_every:
+            due.append((integration_id, DELTA))
+    return due
+
+
+def queued_syncs(conn: Connection) -> list[tuple[str, str, str]]:
+    """(sync id, integration id, type) of queued syncs, oldest first."""
+    query = (
+        select(syncs.c.id, syncs.c.integration_id, syncs.c.type)
+        .where(syncs.c.state == QUEUED)
+        .order_by(syncs.c.queued_at)
+    )
+    return [(row.id, row.integration_id, row.type) for row in conn.execute(query)]
+
+
+RunSync = Callable[[str, str, str], Awaitable[None]]
+
+
+class EmbeddedScheduler:
+    """The in-process scheduler: queue what is due, run what is queued; one run per integration at a time."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        run_sync: RunSync,
+        *,
+        full_every: timedelta,
+        delta_every: timedelta,
+        max_parallel: int = 2,
+        schedule: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.run_sync = run_sync
+        self.full_every = full_every
+        self.delta_every = delta_every
+        self.schedule = schedule
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(max_parallel)
+        self._wake = asyncio.Event()
+        self._stopped = False
+
+    def wake(self) -> None:
+        """Look at the queue now (a sync was just queued)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopped:
+            try:
+                await asyncio.to_thread(self._queue_due)
+                for sync_id, integration_id, sync_type in await asyncio.to_thread(self._queued):
+                    if integration_id not in self._running:
+                        self._running[integration_id] = asyncio.create_task(
+                            self._run_one(sync_id, integration_id, sync_type)
+                        )
+            except Exception:
+                log.exception("scheduler tick failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), TICK_SECONDS)
+
+    async def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+        for task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def _queue_due(self) -> None:
+        if not self.schedule:
+            return
+        with self.engine.begin() as conn:
+            for integration_id, sync_type in due_syncs(conn, datetime.now(UTC), self.full_every, self.delta_every):
+                queue_sync(conn, integration_id, sync_type)
+
+    def _queued(self) -> list[tuple[str, str, str]]:
+        with self.engine.connect() as conn:
+            return queued_syncs(conn)
+
+    async def _run_one(self, sync_id: str, integration_id: str, sync_type: str) -> None:
+        try:
+            async with self._slots:
+                await self.run_sync(sync_id, integration_id, sync_type)
+        except Exception:
+            log.exception("sync %s of %s failed", sync_id, integration_id)
+        finally:
+            self._running.pop(integration_id, None)
+            self._wake.set()

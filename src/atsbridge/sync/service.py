@@ -1,0 +1,63 @@
+"""The sync machinery of an API process: either the embedded scheduler (the default: it queues what is due and runs
+queued syncs in this process) or, with ``ATSBRIDGE_SYNC_RUNNER=queue`` on PostgreSQL, procrastinate (queued syncs
+become jobs run by ``atsbridge worker`` processes). ``dispatch`` tells it a sync was just queued."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from atsbridge.config import Settings
+from atsbridge.sync.runner import execute_sync
+from atsbridge.sync.scheduler import EmbeddedScheduler
+from atsbridge.sync.worker import SyncQueue
+
+
+class SyncService:
+    def __init__(self, engine: Engine, settings: Settings, *, run_syncs: bool) -> None:
+        """``run_syncs``: this process schedules and runs syncs (embedded) or defers them (queue); off, queued
+        syncs wait for a process that runs them."""
+        self.engine = engine
+        self.settings = settings
+        self.run_syncs = run_syncs
+        self.queue: SyncQueue | None = None
+        self.scheduler: EmbeddedScheduler | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._queue_context: contextlib.AbstractAsyncContextManager[object] | None = None
+
+    async def _run(self, sync_id: str, integration_id: str, sync_type: str) -> None:
+        await execute_sync(self.engine, self.settings, sync_id, integration_id, sync_type)
+
+    async def start(self) -> None:
+        if not self.run_syncs:
+            return
+        if self.settings.sync_runner == "queue":
+            self.queue = SyncQueue(self.engine, self.settings)
+            self._queue_context = self.queue.app.open_async()
+            await self._queue_context.__aenter__()
+            await self.queue.ensure_schema()
+            return
+        self.scheduler = EmbeddedScheduler(
+            self.engine,
+            self._run,
+            full_every=timedelta(hours=self.settings.full_sync_every_hours),
+            delta_every=timedelta(minutes=self.settings.delta_sync_every_minutes),
+        )
+        self._task = asyncio.create_task(self.scheduler.run())
+
+    async def stop(self) -> None:
+        if self.scheduler is not None and self._task is not None:
+            await self.scheduler.stop()
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._queue_context is not None:
+            await self._queue_context.__aexit__(None, None, None)
+
+    async def dispatch(self, sync_id: str, integration_id: str, sync_type: str) -> None:
+        if self.queue is not None:
+            await self.queue.defer(sync_id, integration_id, sync_type)
+        elif self.scheduler is not None:
+            self.scheduler.wake()

@@ -1,0 +1,81 @@
+"""Syncs on PostgreSQL's job queue (procrastinate), for scale-out: ``atsbridge worker`` processes on any machine.
+
+``run_sync`` jobs carry a lock per integration, so two workers never sync one integration at once, and a queueing
+lock per integration and type, so a burst of requests queues one job. A periodic ``tick`` (every minute) queues
+the syncs that are due and defers their jobs; API processes defer a job when a sync is forced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import procrastinate
+from procrastinate import exceptions as procrastinate_errors
+from sqlalchemy import Engine, inspect
+
+from atsbridge.config import Settings
+from atsbridge.store.db import normalise_url
+from atsbridge.sync.runner import execute_sync
+from atsbridge.sync.scheduler import due_syncs, queue_sync
+
+
+def conninfo(database_url: str) -> str:
+    """A libpq connection string for procrastinate from our SQLAlchemy URL (search_path options kept)."""
+    url = normalise_url(database_url)
+    parts = {
+        "host": url.host,
+        "port": url.port,
+        "dbname": url.database,
+        "user": url.username,
+        "password": url.password,
+        **dict(url.query),
+    }
+    return " ".join(f"{key}='{value}'" for key, value in parts.items() if value is not None)
+
+
+class SyncQueue:
+    """The procrastinate app of one store, with the tasks bound to that store."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(settings.resolved_database_url))
+        self.app = procrastinate.App(connector=connector)
+        self.run_sync = self.app.task(name="atsbridge.run_sync", queue="syncs")(self._run_sync)
+        self.app.periodic(cron="* * * * *", periodic_id="atsbridge.tick")(
+            self.app.task(name="atsbridge.tick", queue="syncs")(self._tick)
+        )
+
+    async def _run_sync(self, sync_id: str, integration_id: str, sync_type: str) -> None:
+        await execute_sync(self.engine, self.settings, sync_id, integration_id, sync_type)
+
+    async def _tick(self, timestamp: int) -> None:
+        full_every = timedelta(hours=self.settings.full_sync_every_hours)
+        delta_every = timedelta(minutes=self.settings.delta_sync_every_minutes)
+        with self.engine.begin() as conn:
+            due = due_syncs(conn, datetime.now(UTC), full_every, delta_every)
+            queued = [
+                (queue_sync(conn, integration_id, sync_type), integration_id, sync_type)
+                for integration_id, sync_type in due
+            ]
+        for (sync_id, already), integration_id, sync_type in queued:
+            if not already:
+                await self.defer(sync_id, integration_id, sync_type)
+
+    async def defer(self, sync_id: str, integration_id: str, sync_type: str) -> None:
+        with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
+            await self.run_sync.configure(
+                lock=integration_id, queueing_lock=f"{integration_id}:{sync_type}"
+            ).defer_async(sync_id=sync_id, integration_id=integration_id, sync_type=sync_type)
+
+    async def ensure_schema(self) -> None:
+        if not inspect(self.engine).has_table("procrastinate_jobs"):
+            await self.app.schema_manager.apply_schema_async()
+
+    async def work(self, **options: Any) -> None:
+        """Run a worker until stopped (``wait=False``: until the queue is empty)."""
+        async with self.app.open_async():
+            await self.ensure_schema()
+            await self.app.run_worker_async(queues=["syncs"], **options)

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
 from atsbridge.api.app import create_app
 from atsbridge.config import Settings, get_settings
-from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
-from atsbridge.connectors.recru.errors import RecruAccessDenied, RecruError, RecruLoginFailed
+from atsbridge.connectors.recru import credentials as recru_credentials
+from atsbridge.connectors.recru.client import RecruClient
+from atsbridge.connectors.recru.guide import problem_message
+from atsbridge.demo import prepare, run_demo
+from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.db import create_engine, migrate
@@ -31,13 +35,15 @@ from atsbridge.store.integrations import (
 from atsbridge.store.syncs import DELTA, FULL
 from atsbridge.sync.engine import SyncResult, SyncRun
 from atsbridge.sync.worker import SyncQueue
-from atsbridge.unified.ids import ModelName
+from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_webhook, webhook_of
 
 app = typer.Typer(help="atsbridge: a self-hostable unified ATS API with a RECRU connector.", no_args_is_help=True)
 integration_app = typer.Typer(help="Connect and inspect integrations.", no_args_is_help=True)
 app.add_typer(integration_app, name="integration")
 api_key_app = typer.Typer(help="Create API keys.", no_args_is_help=True)
 app.add_typer(api_key_app, name="api-key")
+webhook_app = typer.Typer(help="Configure where events are sent.", no_args_is_help=True)
+app.add_typer(webhook_app, name="webhook")
 err = Console(stderr=True)
 
 
@@ -77,11 +83,21 @@ def emulator(
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="port of the RECRU emulator")] = 8765,
+    port: Annotated[int, typer.Option(help="port of the API and connect page")] = 8000,
+    emulator_port: Annotated[int, typer.Option(help="port of the RECRU emulator")] = 8765,
     size: Annotated[int, typer.Option(help="jobseekers in the seeded tenant")] = 1000,
+    data_dir: Annotated[Path, typer.Option(help="where the demo's store lives (recreated each run)")] = Path(
+        ".atsbridge/demo"
+    ),
 ) -> None:
-    """Start the demo: for now the RECRU emulator with a seeded tenant (sync, API and connect page come next)."""
-    _run_emulator(["--port", str(port), "--seed", "1", "--size", str(size)])
+    """Run the whole product on this machine: emulator, store, connect flow, first sync, API, scheduler."""
+    console = Console()
+    prepared = prepare(data_dir, emulator_port, size, console)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_demo(prepared, "127.0.0.1", port, console))
+    finally:
+        prepared.emulator.terminate()
 
 
 @api_key_app.command("create")
@@ -98,6 +114,47 @@ def api_key_create(
     else:
         print(key)
         err.print(f"API key for environment {environment!r} ({environment_id}); it is not shown again.")
+
+
+def _print_webhook(environment: str, endpoint: WebhookEndpoint | None, json_output: bool) -> None:
+    if json_output:
+        url, secret = (endpoint.url, endpoint.secret) if endpoint else (None, None)
+        print(json.dumps({"environment": environment, "url": url, "secret": secret}))
+    elif endpoint is None:
+        err.print(f"no webhook URL is set for environment {environment!r}")
+    else:
+        print(endpoint.secret)
+        err.print(f"events of environment {environment!r} go to {endpoint.url}, signed with the secret above")
+
+
+@webhook_app.command("set")
+def webhook_set(
+    url: Annotated[str, typer.Option(help="where events are POSTed (http:// or https://)")],
+    environment: Annotated[str, typer.Option(help="the environment (created if new)")] = "default",
+    rotate_secret: Annotated[bool, typer.Option("--rotate-secret", help="replace the signing secret")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="print {environment, url, secret} as JSON")] = False,
+) -> None:
+    """Send the environment's events to URL; prints the signing secret (made on first use, kept unless rotated)."""
+    settings = get_settings()
+    try:
+        with _store(settings).begin() as conn:
+            environment_id = ensure_environment(conn, environment)
+            secret = set_webhook(conn, settings.encryption_key, environment_id, url, rotate_secret=rotate_secret)
+    except InvalidWebhookUrl as error:
+        _fail(str(error), json_output, "INPUT_INVALID")
+    _print_webhook(environment, WebhookEndpoint(url, secret), json_output)
+
+
+@webhook_app.command("show")
+def webhook_show(
+    environment: Annotated[str, typer.Option(help="the environment")] = "default",
+    json_output: Annotated[bool, typer.Option("--json", help="print {environment, url, secret} as JSON")] = False,
+) -> None:
+    """Show where the environment's events go and the secret they are signed with."""
+    settings = get_settings()
+    with _store(settings).begin() as conn:
+        endpoint = webhook_of(conn, settings.encryption_key, ensure_environment(conn, environment))
+    _print_webhook(environment, endpoint, json_output)
 
 
 @app.command()
@@ -129,15 +186,6 @@ def migrate_command() -> None:
     """Create or upgrade the store's tables."""
     _store(get_settings())
     err.print("store is up to date")
-
-
-async def check_credentials(tenant_url: str, credentials: RecruCredentials) -> None:
-    """A real ``AuthService.login`` and ``ping`` with these credentials; raises the connector's typed errors."""
-    retry = RetryPolicy(max_attempts=2, backoff_cap=1.0)
-    async with RecruClient(tenant_url, credentials.login, credentials.password, retry=retry) as client:
-        await client.login()
-        await client.ping()
-        await client.logout()
 
 
 @integration_app.command("settings")
@@ -192,13 +240,10 @@ def integration_create(
         _fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
     credentials = RecruCredentials(login, password)
     try:
-        asyncio.run(check_credentials(tenant_url, credentials))
-    except RecruLoginFailed:
-        _fail("RECRU refused the login or password (or the user is deactivated)", json_output, "LOGIN_FAILED")
-    except RecruAccessDenied:
-        _fail("this RECRU user lacks the API access right", json_output, "NO_API_ACCESS")
-    except (RecruError, ValueError) as error:
-        _fail(f"could not reach RECRU at {tenant_url}: {error}", json_output, "UNREACHABLE")
+        tenant_url = recru_credentials.tenant_url(tenant_url, allow_custom=True)
+        asyncio.run(recru_credentials.check_credentials(tenant_url, credentials))
+    except recru_credentials.CredentialsRefused as refused:
+        _fail(problem_message(refused.problem, tenant_url), json_output, refused.problem.value)
     settings = get_settings()
     with _store(settings).begin() as conn:
         environment_id = ensure_environment(conn, environment)
@@ -216,35 +261,15 @@ def integration_create(
         err.print(f"integration [bold]{integration_id}[/bold] created in environment {environment!r}")
 
 
-class _ProgressBars:
-    """One rich bar per model: records done of the listing's total, and the rate."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.tasks: dict[ModelName, TaskID] = {}
-
-    def __call__(self, model: ModelName, done: int, total: int | None) -> None:
-        if model not in self.tasks:
-            self.tasks[model] = self.progress.add_task(model.value, total=total)
-        self.progress.update(self.tasks[model], completed=done, total=total)
-
-
 async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync_type: str, show: bool) -> SyncResult:
     with engine.connect() as conn:
         integration = load_integration(conn, integration_id)
         if integration is None:
             raise LookupError(integration_id)
         credentials = load_credentials(conn, settings.encryption_key, integration_id)
-    columns = (
-        TextColumn("{task.description:<34}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.speed:>8.0f} rec/s" if show else ""),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, disable=not show) as progress:
+    with sync_progress(err, show) as bars:
         async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
-            run = SyncRun(engine, client, integration, progress=_ProgressBars(progress))
+            run = SyncRun(engine, client, integration, progress=bars)
             return await run.run(sync_type)
 
 

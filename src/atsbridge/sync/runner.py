@@ -16,7 +16,7 @@ from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
 from atsbridge.store.integrations import load_credentials, load_integration, set_integration_fields
 from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED
 from atsbridge.store.tables import syncs
-from atsbridge.sync.engine import SyncResult, SyncRun
+from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
 
 log = logging.getLogger("atsbridge.sync")
 INVALID = "INVALID"
@@ -35,7 +35,12 @@ async def login_accepted(client: RecruClient) -> bool | None:
 
 
 async def execute_sync(
-    engine: Engine, settings: Settings, sync_id: str, integration_id: str, sync_type: str
+    engine: Engine,
+    settings: Settings,
+    sync_id: str,
+    integration_id: str,
+    sync_type: str,
+    progress: ProgressCallback | None = None,
 ) -> SyncResult | None:
     with engine.connect() as conn:
         integration = load_integration(conn, integration_id)
@@ -51,7 +56,8 @@ async def execute_sync(
             )
         return None
     async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
-        run = SyncRun(engine, client, integration, overlap=timedelta(seconds=settings.delta_overlap_seconds))
+        overlap = timedelta(seconds=settings.delta_overlap_seconds)
+        run = SyncRun(engine, client, integration, overlap=overlap, progress=progress)
         result = await run.run(sync_type)
         accepted = True if result.state != FAILED else await login_accepted(client)
     status = integration.status if accepted is None else ACTIVE if accepted else INVALID

@@ -48,6 +48,12 @@ class SyncService:
         )
         self._task = asyncio.create_task(self.scheduler.run())
 
+    async def enable(self) -> None:
+        """Start running syncs in this process now (the demo runs the first sync itself, then this)."""
+        if not self.run_syncs:
+            self.run_syncs = True
+            await self.start()
+
     async def stop(self) -> None:
         if self.scheduler is not None and self._task is not None:
             await self.scheduler.stop()

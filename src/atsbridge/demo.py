@@ -1,0 +1,164 @@
+"""``atsbridge demo``: the whole product on one machine, from nothing.
+
+It starts the bundled RECRU emulator with a seeded tenant, creates a fresh SQLite store, an environment and an API
+key, serves the API and the connect page, connects an integration through the real connection flow (create-link,
+the hosted form with its CSRF token, the credential check), runs the first sync with progress bars, starts the
+scheduler and webhook delivery, and prints what to try.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from rich.console import Console
+from sqlalchemy import Engine
+
+from atsbridge.api.app import create_app
+from atsbridge.config import Settings
+from atsbridge.progress import sync_progress
+from atsbridge.store.api_keys import create_api_key
+from atsbridge.store.db import create_engine, migrate
+from atsbridge.store.integrations import ensure_environment
+from atsbridge.store.syncs import FULL
+from atsbridge.sync.runner import execute_sync
+from atsbridge.sync.scheduler import queued_syncs
+
+ENVIRONMENT = "demo"
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Tenant:
+    url: str
+    login: str
+    password: str
+
+
+def start_emulator(port: int, size: int) -> tuple[subprocess.Popen[str], Tenant]:
+    command = [sys.executable, "-m", "recru_emulator", "--port", str(port), "--seed", "1", "--size", str(size)]
+    process = subprocess.Popen([*command, "--json"], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    first = json.loads(process.stdout.readline())
+    tenant = Tenant(first["url"], first["login"], first["password"])
+    for _ in range(600):
+        try:
+            httpx.get(f"{tenant.url}/__emulator__/counters").raise_for_status()
+            return process, tenant
+        except httpx.HTTPError:
+            if process.poll() is not None:
+                raise RuntimeError("the RECRU emulator exited; is the port free?") from None
+            time.sleep(0.1)
+    raise RuntimeError("the RECRU emulator did not start")
+
+
+async def connect_integration(api: httpx.AsyncClient, key: str, tenant: Tenant) -> tuple[str, str]:
+    """Connect through the hosted flow as an end user would; returns (integration id, link)."""
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {
+        "end_user_email": "it@demo.example",
+        "end_user_organization_name": "Demo s.r.o.",
+        "integration_tool": "recruhr",
+    }
+    link = (await api.post("/v1/connect/create-link", json=body, headers=headers)).json()["data"]["link"]
+    page = await api.get(link)
+    csrf = CSRF_FIELD.search(page.text)
+    if csrf is None:
+        raise RuntimeError("the connect page has no form")
+    form = {"csrf": csrf.group(1), "tenant": tenant.url, "login": tenant.login, "password": tenant.password}
+    answer = await api.post(link, data=form)
+    if answer.status_code != 303:
+        raise RuntimeError(f"the connect page refused the demo tenant's credentials ({answer.status_code})")
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    exchanged = (await api.get(f"/v1/connect/integration-by-token/{token}", headers=headers)).json()
+    integration_id: str = exchanged["data"]["id"]
+    settings = {"sync_only_created_applications": False}
+    await api.patch(f"/v1/integrations/{integration_id}/settings", json=settings, headers=headers)
+    new_link = (await api.post("/v1/connect/create-link", json=body, headers=headers)).json()["data"]["link"]
+    return integration_id, new_link
+
+
+def instructions(console: Console, base: str, key: str, integration_id: str, link: str, tenant: Tenant) -> None:
+    console.print(f"\n[bold green]atsbridge is running[/bold green] on {base}   (Ctrl-C stops everything)")
+    print(f"""
+  API key          {key}
+  integration      {integration_id}
+  RECRU emulator   {tenant.url}  (login {tenant.login}, password {tenant.password})
+  OpenAPI          {base}/v1/openapi.json   docs: {base}/v1/docs
+  connect page     {link}
+
+Try it:
+
+  curl -s -H 'Authorization: Bearer {key}' -H 'X-Integration-Id: {integration_id}' \\
+       '{base}/v1/ats/candidates?page_size=2'
+
+  python -c "
+from kombo import Kombo
+kombo = Kombo(api_key='{key}', integration_id='{integration_id}', server_url='{base}/v1')
+jobs = kombo.ats.get_jobs(page_size=5).result.data.results
+print([job.name for job in jobs])
+"
+""")
+
+
+@dataclass
+class Demo:
+    settings: Settings
+    engine: Engine
+    key: str
+    emulator: subprocess.Popen[str]
+    tenant: Tenant
+
+
+def prepare(data_dir: Path, emulator_port: int, size: int, console: Console) -> Demo:
+    """A fresh store with the demo environment and its API key, and a running emulator."""
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    settings = Settings(data_dir=data_dir, database_url=None, allow_custom_tenant_urls=True)
+    engine = create_engine(settings.resolved_database_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        key = create_api_key(conn, ensure_environment(conn, ENVIRONMENT))
+    console.print(f"store: {settings.resolved_database_url}")
+    console.print(f"starting the RECRU emulator with a seeded tenant ({size:,} jobseekers)…")
+    emulator, tenant = start_emulator(emulator_port, size)
+    return Demo(settings, engine, key, emulator, tenant)
+
+
+async def run_demo(demo: Demo, host: str, port: int, console: Console) -> None:
+    app = create_app(demo.engine, demo.settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        for _ in range(600):
+            if server.started or serving.done():
+                break
+            await asyncio.sleep(0.05)
+        if not server.started:
+            raise RuntimeError(f"could not serve on {host}:{port}; is the port in use? (--port chooses another)")
+        base = f"http://{host}:{port}"
+        async with httpx.AsyncClient(base_url=base, timeout=60) as api:
+            integration_id, link = await connect_integration(api, demo.key, demo.tenant)
+        console.print(f"connected integration {integration_id} through the connect flow; first sync:")
+        with demo.engine.connect() as conn:
+            sync_id = next(s for s, owner, kind in queued_syncs(conn) if owner == integration_id and kind == FULL)
+        with sync_progress(console) as bars:
+            result = await execute_sync(demo.engine, demo.settings, sync_id, integration_id, FULL, progress=bars)
+        console.print(f"first sync: {result.state if result else 'not run'}")
+        await app.state.syncs.enable()
+        instructions(console, base, demo.key, integration_id, link, demo.tenant)
+        await serving
+    finally:
+        server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)
+        demo.emulator.terminate()
+        demo.emulator.wait()

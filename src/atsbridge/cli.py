@@ -35,6 +35,7 @@ from atsbridge.store.integrations import (
 from atsbridge.store.syncs import DELTA, FULL
 from atsbridge.sync.engine import SyncResult, SyncRun
 from atsbridge.sync.worker import SyncQueue
+from atsbridge.webhooks import notify
 from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_webhook, webhook_of
 
 app = typer.Typer(help="atsbridge: a self-hostable unified ATS API with a RECRU connector.", no_args_is_help=True)
@@ -255,6 +256,7 @@ def integration_create(
             credentials=credentials,
             sync_only_created_applications=sync_only_created,
         )
+        notify.integration_created(conn, integration_id)
     if json_output:
         print(json.dumps({"id": integration_id, "environment_id": environment_id}))
     else:

@@ -17,6 +17,7 @@ from atsbridge.store.integrations import load_credentials, load_integration, set
 from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED
 from atsbridge.store.tables import syncs
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
+from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.sync")
 INVALID = "INVALID"
@@ -64,5 +65,6 @@ async def execute_sync(
     if status != integration.status:
         with engine.begin() as conn:
             set_integration_fields(conn, integration.id, status=status)
+            notify.integration_state_changed(conn, integration.id)
         log.warning("integration %s is now %s", integration.id, status)
     return result

@@ -1,6 +1,9 @@
-"""The sync machinery of an API process: either the embedded scheduler (the default: it queues what is due and runs
-queued syncs in this process) or, with ``ATSBRIDGE_SYNC_RUNNER=queue`` on PostgreSQL, procrastinate (queued syncs
-become jobs run by ``atsbridge worker`` processes). ``dispatch`` tells it a sync was just queued."""
+"""The background work of an API process: syncs and webhook delivery.
+
+Syncs run either in the embedded scheduler (the default: it queues what is due and runs queued syncs in this
+process) or, with ``ATSBRIDGE_SYNC_RUNNER=queue`` on PostgreSQL, as procrastinate jobs run by ``atsbridge worker``
+processes. ``dispatch`` tells it a sync was just queued. Webhook delivery runs beside them (it is safe with any
+number of processes delivering at once)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from atsbridge.config import Settings
 from atsbridge.sync.runner import execute_sync
 from atsbridge.sync.scheduler import EmbeddedScheduler
 from atsbridge.sync.worker import SyncQueue
+from atsbridge.webhooks.delivery import DeliveryLoop
 
 
 class SyncService:
@@ -26,6 +30,8 @@ class SyncService:
         self.queue: SyncQueue | None = None
         self.scheduler: EmbeddedScheduler | None = None
         self._task: asyncio.Task[None] | None = None
+        self.delivery = DeliveryLoop(engine, settings.encryption_key)
+        self._delivery_task: asyncio.Task[None] | None = None
         self._queue_context: contextlib.AbstractAsyncContextManager[object] | None = None
 
     async def _run(self, sync_id: str, integration_id: str, sync_type: str) -> None:
@@ -34,6 +40,7 @@ class SyncService:
     async def start(self) -> None:
         if not self.run_syncs:
             return
+        self._delivery_task = asyncio.create_task(self.delivery.run())
         if self.settings.sync_runner == "queue":
             self.queue = SyncQueue(self.engine, self.settings)
             self._queue_context = self.queue.app.open_async()
@@ -55,6 +62,9 @@ class SyncService:
             await self.start()
 
     async def stop(self) -> None:
+        if self._delivery_task is not None:
+            self.delivery.stop()
+            await asyncio.gather(self._delivery_task, return_exceptions=True)
         if self.scheduler is not None and self._task is not None:
             await self.scheduler.stop()
             self._task.cancel()

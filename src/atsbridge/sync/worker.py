@@ -7,6 +7,7 @@ the syncs that are due and defers their jobs; API processes defer a job when a s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from atsbridge.config import Settings
 from atsbridge.store.db import normalise_url
 from atsbridge.sync.runner import execute_sync
 from atsbridge.sync.scheduler import due_syncs, queue_sync
+from atsbridge.webhooks.delivery import DeliveryLoop
 
 
 def conninfo(database_url: str) -> str:
@@ -75,7 +77,13 @@ class SyncQueue:
             await self.app.schema_manager.apply_schema_async()
 
     async def work(self, **options: Any) -> None:
-        """Run a worker until stopped (``wait=False``: until the queue is empty)."""
-        async with self.app.open_async():
-            await self.ensure_schema()
-            await self.app.run_worker_async(queues=["syncs"], **options)
+        """Run a worker, and webhook delivery beside it, until stopped (``wait=False``: until the queue is empty)."""
+        delivery = DeliveryLoop(self.engine, self.settings.encryption_key)
+        delivering = asyncio.create_task(delivery.run())
+        try:
+            async with self.app.open_async():
+                await self.ensure_schema()
+                await self.app.run_worker_async(queues=["syncs"], **options)
+        finally:
+            delivery.stop()
+            await asyncio.gather(delivering, return_exceptions=True)

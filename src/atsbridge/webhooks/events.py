@@ -80,7 +80,7 @@ def _integration_fields(integration_id: str) -> JsonObject:
 
 def data_changed(integration_id: str, changed_models: Iterable[ModelName]) -> JsonObject:
     """``data-changed``: records of these models or joins were created, updated or deleted (each named once)."""
-    names = sorted({ModelName(model).value for model in changed_models})
+    names = sorted({model.value for model in changed_models})
     return {**_integration_fields(integration_id), "changed_models": [{"name": name} for name in names]}
 
 
@@ -119,7 +119,10 @@ def integration_created(*, integration_id: str, end_user: EndUser) -> JsonObject
 
 def integration_deleted(*, integration_id: str, end_user: EndUser, deleted_at: datetime) -> JsonObject:
     """``integration-deleted``: the integration and its data are gone (build it before deleting the row)."""
-    return {**integration_created(integration_id=integration_id, end_user=end_user), "deleted_at": format_datetime(deleted_at)}
+    return {
+        **integration_created(integration_id=integration_id, end_user=end_user),
+        "deleted_at": format_datetime(deleted_at),
+    }
 
 
 def integration_state_changed(

@@ -17,6 +17,7 @@ from atsbridge.store.integrations import Integration, delete_integration, load_i
 from atsbridge.store.reader import ts
 from atsbridge.store.syncs import recent_syncs
 from atsbridge.sync.scheduler import queue_sync
+from atsbridge.webhooks import notify
 
 router = APIRouter(tags=["General"])
 
@@ -96,6 +97,7 @@ async def remove_integration(
 ) -> Response:
     found = _own(request, who, integration_id)
     with store(request).begin() as conn:
+        notify.integration_deleted(conn, found.id)
         delete_integration(conn, found.id)
     await request.app.state.clients.forget(found.id)
     return success({})
@@ -108,6 +110,8 @@ def set_enabled(
     found = _own(request, who, integration_id)
     with store(request).begin() as conn:
         set_integration_fields(conn, found.id, enabled=body.value)
+        if body.value != found.enabled:
+            notify.integration_state_changed(conn, found.id)
     return success({})
 
 

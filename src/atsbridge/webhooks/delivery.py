@@ -1,0 +1,269 @@
+"""At-least-once delivery of the outbox: claim due events, POST them signed, record every attempt, back off.
+
+``deliver_due`` handles one batch: in one statement it picks up to ``batch_size`` due events, oldest first
+(``SELECT … FOR UPDATE SKIP LOCKED … LIMIT n`` in a CTE, materialised so that PostgreSQL runs it once: as a plain
+``IN (subquery)`` the planner may rescan it and claim far more than n rows), and moves their ``next_attempt_at`` past
+the time the batch can take (the lease), re-checking ``next_attempt_at <= now``. A second process (or a second
+call) therefore never claims the same events: on PostgreSQL locked rows are skipped and rows claimed meanwhile fail
+the re-check; on SQLite writers are serialised. If a process dies mid-batch, its events fall due again when the
+lease ends and are sent again: receivers de-duplicate on the event id.
+
+Events of one environment are sent one after the other, oldest first; environments are served concurrently. A 2xx
+answer delivers the event; anything else (another status, a redirect, a timeout, a refused connection) is a failed
+attempt, retried after ``RetryPolicy.delay_after`` (30 s, 1 min, 2 min, … capped at 4 h: 15 attempts span about a
+day) and given up after the last one, with ``last_error`` saying so. Each attempt is a ``webhook_attempts`` row with
+its status code or error and duration.
+
+``now`` drives the scheduling (which events are due, ``attempted_at``, the next attempt), so tests can move it
+freely; the ``webhook-timestamp`` header is the wall clock at sending, as receivers check it against theirs.
+Database work runs in worker threads so that the event loop of an API process sharing the loop is never blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from cryptography.exceptions import InvalidTag
+from sqlalchemy import Engine, insert, select, update
+
+from atsbridge import __version__
+from atsbridge.store.tables import environments, webhook_attempts, webhook_outbox
+from atsbridge.webhooks.endpoint import open_secret
+from atsbridge.webhooks.events import envelope
+from atsbridge.webhooks.signing import signature_headers
+
+log = logging.getLogger("atsbridge.webhooks")
+
+BATCH_SIZE = 20
+TIMEOUT_SECONDS = 10.0
+POLL_SECONDS = 2.0
+URL_REMOVED = "not delivered: the environment has no webhook URL any more"
+UNREADABLE_SECRET = "cannot decrypt the webhook secret: was the store's secret key changed?"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long a failing event is retried."""
+
+    max_attempts: int = 15
+    first_delay: timedelta = timedelta(seconds=30)
+    max_delay: timedelta = timedelta(hours=4)
+
+    def delay_after(self, attempts: int) -> timedelta:
+        """The wait after the ``attempts``-th failed attempt: doubling from ``first_delay``, at most ``max_delay``."""
+        return min(self.first_delay * (1 << min(attempts - 1, 32)), self.max_delay)
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: str
+    environment_id: str
+    type: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One try: the receiver's status code (if it answered) and, unless it answered 2xx, what went wrong."""
+
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.error is None
+
+
+def _claim(engine: Engine, now: datetime, batch_size: int, lease: timedelta) -> list[_Claimed]:
+    outbox = webhook_outbox.c
+    due = (
+        select(outbox.id)
+        .where(outbox.delivered_at.is_(None), outbox.next_attempt_at <= now)
+        .order_by(outbox.next_attempt_at, outbox.created_at, outbox.id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    claim = (
+        update(webhook_outbox)
+        .where(outbox.id.in_(select(due.c.id)), outbox.delivered_at.is_(None), outbox.next_attempt_at <= now)
+        .values(next_attempt_at=now + lease)
+        .returning(outbox.id, outbox.environment_id, outbox.type, outbox.payload, outbox.attempts, outbox.created_at)
+    )
+    with engine.begin() as conn:
+        claimed = [_Claimed(*row) for row in conn.execute(claim)]
+    return sorted(claimed, key=lambda event: (event.created_at, event.id))
+
+
+def _endpoints(engine: Engine, environment_ids: set[str]) -> dict[str, tuple[str | None, bytes | None]]:
+    query = select(environments.c.id, environments.c.webhook_url, environments.c.webhook_secret_encrypted)
+    with engine.connect() as conn:
+        rows = conn.execute(query.where(environments.c.id.in_(environment_ids)))
+        return {row.id: (row.webhook_url, row.webhook_secret_encrypted) for row in rows}
+
+
+def _record(engine: Engine, event: _Claimed, attempt: _Attempt, now: datetime, policy: RetryPolicy) -> None:
+    attempts = event.attempts + 1
+    if attempt.delivered:
+        outcome: dict[str, Any] = {"delivered_at": now, "next_attempt_at": None, "last_error": None}
+    elif attempts >= policy.max_attempts:
+        outcome = {"next_attempt_at": None, "last_error": f"gave up after {attempts} attempts; last: {attempt.error}"}
+    else:
+        outcome = {"next_attempt_at": now + policy.delay_after(attempts), "last_error": attempt.error}
+    with engine.begin() as conn:
+        conn.execute(
+            insert(webhook_attempts).values(
+                event_id=event.id,
+                attempted_at=now,
+                status_code=attempt.status_code,
+                error=attempt.error,
+                duration_ms=attempt.duration_ms,
+            )
+        )
+        conn.execute(
+            update(webhook_outbox)
+            .where(webhook_outbox.c.id == event.id, webhook_outbox.c.delivered_at.is_(None))
+            .values(attempts=attempts, **outcome)
+        )
+
+
+def _mark_dead(engine: Engine, event_ids: list[str], reason: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(webhook_outbox)
+            .where(webhook_outbox.c.id.in_(event_ids), webhook_outbox.c.delivered_at.is_(None))
+            .values(next_attempt_at=None, last_error=reason)
+        )
+
+
+def _open_secret(key: bytes, environment_id: str, sealed: bytes) -> str | None:
+    try:
+        return open_secret(key, environment_id, sealed)
+    except InvalidTag:
+        return None
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+async def _post(http_client: httpx.AsyncClient, url: str, secret: str, event: _Claimed) -> _Attempt:
+    body = json.dumps(envelope(event.id, event.type, event.payload), ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"atsbridge-webhooks/{__version__}",
+        **signature_headers(secret, event.id, int(time.time()), body),
+    }
+    started = time.monotonic()
+    status: int | None = None
+    try:
+        response = await http_client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        failure: str | None = _describe(error)
+    else:
+        status = response.status_code
+        failure = None if 200 <= status < 300 else f"HTTP {status} {response.reason_phrase}".strip()
+    return _Attempt(status, failure, round((time.monotonic() - started) * 1000))
+
+
+async def deliver_due(
+    engine: Engine,
+    http_client: httpx.AsyncClient,
+    key: bytes,
+    now: datetime,
+    *,
+    batch_size: int = BATCH_SIZE,
+    policy: RetryPolicy = DEFAULT_POLICY,
+) -> int:
+    """Claim and send one batch of events due at ``now``; returns how many were claimed (``batch_size``: maybe more).
+
+    ``key`` is the store's encryption key (``Settings.encryption_key``), which opens the environments' secrets.
+    """
+    lease = timedelta(seconds=TIMEOUT_SECONDS * batch_size + 60)
+    claimed = await asyncio.to_thread(_claim, engine, now, batch_size, lease)
+    if not claimed:
+        return 0
+    endpoints = await asyncio.to_thread(_endpoints, engine, {event.environment_id for event in claimed})
+    by_environment: dict[str, list[_Claimed]] = {}
+    for event in claimed:
+        by_environment.setdefault(event.environment_id, []).append(event)
+
+    async def send_in_order(environment_id: str, events: list[_Claimed]) -> None:
+        url, sealed = endpoints.get(environment_id, (None, None))
+        if url is None or sealed is None:
+            await asyncio.to_thread(_mark_dead, engine, [event.id for event in events], URL_REMOVED)
+            return
+        secret = _open_secret(key, environment_id, sealed)
+        for event in events:
+            attempt = await _post(http_client, url, secret, event) if secret else _Attempt(None, UNREADABLE_SECRET, 0)
+            await asyncio.to_thread(_record, engine, event, attempt, now, policy)
+
+    await asyncio.gather(*(send_in_order(environment_id, events) for environment_id, events in by_environment.items()))
+    return len(claimed)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeliveryLoop:
+    """Runs ``deliver_due`` every ``interval`` seconds (at once again while batches come back full) until ``stop``.
+
+    Start it as a task in the process's event loop (``asyncio.create_task(loop.run())``) and call ``stop()`` from that
+    loop to end it after the batch in flight; an error in one round is logged and the next round goes on.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        key: bytes,
+        *,
+        interval: float = POLL_SECONDS,
+        batch_size: int = BATCH_SIZE,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.engine = engine
+        self.key = key
+        self.interval = interval
+        self.batch_size = batch_size
+        self.policy = policy
+        self.clock = clock
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as http_client:
+            while not self._stopping.is_set():
+                try:
+                    batch_was_full = await self._round(http_client)
+                except Exception:
+                    log.exception("webhook delivery round failed; next round in %s s", self.interval)
+                    batch_was_full = False
+                if not batch_was_full:
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self.interval)
+
+    async def _round(self, http_client: httpx.AsyncClient) -> bool:
+        claimed = await deliver_due(
+            self.engine, http_client, self.key, self.clock(), batch_size=self.batch_size, policy=self.policy
+        )
+        return claimed == self.batch_size

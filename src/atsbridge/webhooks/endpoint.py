@@ -1,0 +1,78 @@
+"""Each environment's webhook endpoint: its URL and its signing secret, stored sealed with the environment id as
+associated data (``store.credentials.seal``). The secret is made on the first ``set_webhook`` and kept when only the
+URL changes; ``rotate_secret`` replaces it (deliveries from then on, retries included, are signed with the new one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import Connection, select, update
+
+from atsbridge.store.credentials import seal, unseal
+from atsbridge.store.tables import environments
+from atsbridge.webhooks.signing import new_secret
+
+MAX_URL_LENGTH = 2048
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    url: str
+    secret: str
+
+
+class InvalidWebhookUrl(ValueError):
+    """The URL is not an absolute http(s) URL with a host."""
+
+
+def validate_url(url: str) -> None:
+    """Raise ``InvalidWebhookUrl`` unless ``url`` is an absolute ``http``/``https`` URL with a host."""
+    if not url or len(url) > MAX_URL_LENGTH or any(char.isspace() for char in url):
+        raise InvalidWebhookUrl(f"the webhook URL must be 1 to {MAX_URL_LENGTH} characters without spaces")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise InvalidWebhookUrl(f"the webhook URL is not valid: {error}") from error
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidWebhookUrl("the webhook URL must be an absolute http:// or https:// URL with a host")
+
+
+def set_webhook(conn: Connection, key: bytes, environment_id: str, url: str, *, rotate_secret: bool = False) -> str:
+    """Point the environment's webhooks at ``url``; returns the secret (new on the first call or when rotating).
+
+    Raises ``InvalidWebhookUrl`` for a bad URL and ``LookupError`` for an unknown environment.
+    """
+    validate_url(url)
+    stored = _stored(conn, environment_id)
+    if stored is None:
+        raise LookupError(f"no environment {environment_id!r}")
+    _, blob = stored
+    secret = new_secret() if blob is None or rotate_secret else open_secret(key, environment_id, blob)
+    conn.execute(
+        update(environments)
+        .where(environments.c.id == environment_id)
+        .values(webhook_url=url, webhook_secret_encrypted=seal(key, environment_id, secret.encode()))
+    )
+    return secret
+
+
+def webhook_of(conn: Connection, key: bytes, environment_id: str) -> WebhookEndpoint | None:
+    """The environment's endpoint, or ``None`` if none is set (or the environment does not exist)."""
+    url, blob = _stored(conn, environment_id) or (None, None)
+    if url is None or blob is None:
+        return None
+    return WebhookEndpoint(url, open_secret(key, environment_id, blob))
+
+
+def open_secret(key: bytes, environment_id: str, blob: bytes) -> str:
+    """The clear secret of a sealed ``environments.webhook_secret_encrypted`` value."""
+    return unseal(key, environment_id, blob).decode()
+
+
+def _stored(conn: Connection, environment_id: str) -> tuple[str | None, bytes | None] | None:
+    """The environment's ``(webhook_url, webhook_secret_encrypted)``, or ``None`` if it does not exist."""
+    query = select(environments.c.webhook_url, environments.c.webhook_secret_encrypted)
+    row = conn.execute(query.where(environments.c.id == environment_id)).one_or_none()
+    return None if row is None else (row.webhook_url, row.webhook_secret_encrypted)

@@ -1,0 +1,101 @@
+"""The events of the product, each emitted on the connection (so in the transaction) of the change it reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+
+from atsbridge.store.integrations import load_integration
+from atsbridge.unified.ids import ModelName
+from atsbridge.webhooks import events
+from atsbridge.webhooks.events import EventType
+from atsbridge.webhooks.outbox import end_user_of, enqueue
+
+
+def _environment(conn: Connection, integration_id: str) -> str:
+    found = load_integration(conn, integration_id)
+    if found is None:
+        raise LookupError(integration_id)
+    return found.environment_id
+
+
+def data_changed(conn: Connection, integration_id: str, models: Iterable[ModelName]) -> None:
+    """``data-changed`` for the models that really changed (nothing when none did)."""
+    changed = set(models)
+    if changed:
+        enqueue(
+            conn,
+            environment_id=_environment(conn, integration_id),
+            integration_id=integration_id,
+            type=EventType.DATA_CHANGED,
+            data=events.data_changed(integration_id, changed),
+        )
+
+
+def sync_finished(
+    conn: Connection, integration_id: str, sync_id: str, state: str, started_at: datetime, ended_at: datetime
+) -> None:
+    data = events.sync_finished(
+        integration_id=integration_id,
+        end_user=end_user_of(conn, integration_id),
+        sync_id=sync_id,
+        sync_state=state,
+        started_at=started_at,
+        ended_at=ended_at,
+        log_url=f"/v1/integrations/{integration_id}/syncs",
+    )
+    enqueue(
+        conn,
+        environment_id=_environment(conn, integration_id),
+        integration_id=integration_id,
+        type=EventType.SYNC_FINISHED,
+        data=data,
+    )
+
+
+def integration_created(conn: Connection, integration_id: str) -> None:
+    data = events.integration_created(integration_id=integration_id, end_user=end_user_of(conn, integration_id))
+    enqueue(
+        conn,
+        environment_id=_environment(conn, integration_id),
+        integration_id=integration_id,
+        type=EventType.INTEGRATION_CREATED,
+        data=data,
+    )
+
+
+def integration_state_changed(conn: Connection, integration_id: str) -> None:
+    """The integration's state as it is now (call it after changing ``status``, ``enabled`` or setup status)."""
+    found = load_integration(conn, integration_id)
+    if found is None:
+        raise LookupError(integration_id)
+    data = events.integration_state_changed(
+        integration_id=integration_id,
+        end_user=end_user_of(conn, integration_id),
+        state=found.status if found.enabled else "INACTIVE",
+        setup_status=found.setup_status,
+        updated_at=datetime.now(UTC),
+    )
+    enqueue(
+        conn,
+        environment_id=found.environment_id,
+        integration_id=integration_id,
+        type=EventType.INTEGRATION_STATE_CHANGED,
+        data=data,
+    )
+
+
+def integration_deleted(conn: Connection, integration_id: str) -> None:
+    """Call before deleting the integration; the event keeps no link to it (so no row of it remains)."""
+    data = events.integration_deleted(
+        integration_id=integration_id, end_user=end_user_of(conn, integration_id), deleted_at=datetime.now(UTC)
+    )
+    enqueue(
+        conn,
+        environment_id=_environment(conn, integration_id),
+        integration_id=None,
+        type=EventType.INTEGRATION_DELETED,
+        data=data,
+    )

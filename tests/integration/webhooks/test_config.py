@@ -1,0 +1,131 @@
+"""Configuring an environment's webhook endpoint: in the store, with ``atsbridge webhook``, and over the API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.exceptions import InvalidTag
+from sqlalchemy import Engine, select, update
+from typer.testing import CliRunner
+
+from atsbridge.cli import app
+from atsbridge.store.api_keys import create_api_key
+from atsbridge.store.integrations import ensure_environment
+from atsbridge.store.tables import environments
+from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_webhook, webhook_of
+from integration.webhooks.conftest import KEY
+from support.api_server import serve_api
+
+BAD_URLS = [
+    "",
+    "hooks.example.com/kombo",
+    "ftp://hooks.example.com/",
+    "http://",
+    "https://x.example/a b",
+    "mailto:a@b",
+    "https://x.example/\x00",
+]
+
+
+def test_secret_is_made_once_kept_and_rotated(engine: Engine) -> None:
+    with engine.begin() as conn:
+        environment_id = ensure_environment(conn, "acme")
+        assert webhook_of(conn, KEY, environment_id) is None
+        first = set_webhook(conn, KEY, environment_id, "https://hooks.example.com/a")
+        assert set_webhook(conn, KEY, environment_id, "http://127.0.0.1:9000/b") == first
+        assert webhook_of(conn, KEY, environment_id) == WebhookEndpoint("http://127.0.0.1:9000/b", first)
+        rotated = set_webhook(conn, KEY, environment_id, "http://127.0.0.1:9000/b", rotate_secret=True)
+        assert rotated != first
+        assert webhook_of(conn, KEY, environment_id) == WebhookEndpoint("http://127.0.0.1:9000/b", rotated)
+        stored = conn.execute(select(environments.c.webhook_secret_encrypted)).scalar_one()
+        assert rotated.encode() not in stored
+        with pytest.raises(LookupError):
+            set_webhook(conn, KEY, "nope", "https://hooks.example.com/a")
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_only_http_and_https_urls_are_accepted(engine: Engine, url: str) -> None:
+    with engine.begin() as conn, pytest.raises(InvalidWebhookUrl):
+        set_webhook(conn, KEY, ensure_environment(conn, "acme"), url)
+
+
+def test_a_sealed_secret_opens_only_for_its_environment(engine: Engine) -> None:
+    with engine.begin() as conn:
+        acme, other = ensure_environment(conn, "acme"), ensure_environment(conn, "other")
+        set_webhook(conn, KEY, acme, "https://hooks.example.com/a")
+        set_webhook(conn, KEY, other, "https://hooks.example.com/b")
+        sealed = conn.execute(select(environments.c.webhook_secret_encrypted).where(environments.c.id == acme)).scalar()
+        conn.execute(update(environments).where(environments.c.id == other).values(webhook_secret_encrypted=sealed))
+        with pytest.raises(InvalidTag):
+            webhook_of(conn, KEY, other)
+
+
+def test_cli_sets_and_shows_the_webhook(engine: Engine, tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {
+        "ATSBRIDGE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "ATSBRIDGE_SECRET_KEY": KEY.hex(),
+        "ATSBRIDGE_DATA_DIR": str(tmp_path),
+    }
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, ["webhook", *args], env=env)
+        return result.exit_code, result.stdout
+
+    code, out = run("show", "--environment", "acme", "--json")
+    assert (code, json.loads(out)) == (0, {"environment": "acme", "url": None, "secret": None})
+    code, out = run("set", "--environment", "acme", "--url", "https://hooks.example.com/k", "--json")
+    created = json.loads(out)
+    assert code == 0
+    assert created["url"] == "https://hooks.example.com/k"
+    assert created["secret"].startswith("whsec_")
+    assert run("show", "--environment", "acme", "--json") == (0, out)
+    code, out = run("set", "--environment", "acme", "--url", "https://hooks.example.com/k", "--rotate-secret")
+    rotated = out.strip()
+    assert code == 0
+    assert rotated.startswith("whsec_")
+    assert rotated != created["secret"]
+    code, out = run("set", "--environment", "acme", "--url", "ftp://hooks.example.com", "--json")
+    assert code == 1
+    assert json.loads(out)["error"]["code"] == "INPUT_INVALID"
+    with engine.connect() as conn:
+        environment_id = conn.execute(select(environments.c.id).where(environments.c.name == "acme")).scalar_one()
+        assert webhook_of(conn, KEY, environment_id) == WebhookEndpoint("https://hooks.example.com/k", rotated)
+
+
+def test_api_sets_and_shows_the_webhook_of_the_keys_environment(engine: Engine, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        acme_key = create_api_key(conn, ensure_environment(conn, "acme"))
+        other_key = create_api_key(conn, ensure_environment(conn, "other"))
+    with serve_api(engine, KEY, tmp_path) as server, httpx.Client(base_url=server.v1, timeout=30) as http:
+
+        def call(method: str, key: str | None, body: object = None) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {key}"} if key else {}
+            return http.request(method, "/webhook", headers=headers, json=body)
+
+        assert call("GET", acme_key).json() == {"status": "success", "data": {"url": None, "secret": None}}
+        created = call("PUT", acme_key, {"url": "https://hooks.example.com/k"})
+        assert created.status_code == 200
+        data = created.json()["data"]
+        assert data["url"] == "https://hooks.example.com/k"
+        assert data["secret"].startswith("whsec_")
+        assert call("GET", acme_key).json()["data"] == data
+        assert call("GET", other_key).json()["data"] == {"url": None, "secret": None}, "one environment per key"
+        rotated = call("PUT", acme_key, {"url": "https://hooks.example.com/k", "rotate_secret": True}).json()["data"]
+        assert rotated["secret"] != data["secret"]
+
+        for status, key, body in [
+            (400, acme_key, {"url": "ftp://hooks.example.com/k"}),
+            (400, acme_key, {"url": "https://hooks.example.com/\u0000"}),
+            (400, acme_key, {"uri": "https://hooks.example.com/k"}),
+            (401, None, {"url": "https://hooks.example.com/k"}),
+            (401, "atsb_wrong", None),
+        ]:
+            response = call("PUT" if body else "GET", key, body)
+            assert response.status_code == status
+            error = response.json()["error"]
+            assert error["code"].startswith("PLATFORM."), error
+        assert call("GET", acme_key).json()["data"] == rotated

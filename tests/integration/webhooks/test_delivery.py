@@ -1,0 +1,246 @@
+"""Delivery: at least once, retried with backoff, given up after the last attempt, never twice from two workers.
+
+Time is the injected ``now``: backoff needs no sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, update
+
+from atsbridge.store.db import create_engine
+from atsbridge.store.integrations import ensure_environment
+from atsbridge.store.tables import environments, webhook_attempts, webhook_outbox
+from atsbridge.webhooks import events
+from atsbridge.webhooks.delivery import DEFAULT_POLICY, UNREADABLE_SECRET, URL_REMOVED, DeliveryLoop, RetryPolicy
+from atsbridge.webhooks.events import EventType
+from atsbridge.webhooks.outbox import NO_WEBHOOK_URL, enqueue
+from integration.webhooks.conftest import KEY, T0, Environment, Receiver, deliver, make_environment
+
+
+def emit(engine: Engine, environment: Environment | str, count: int = 1, start: datetime = T0) -> list[str]:
+    """``count`` data-changed events, created one millisecond apart from ``start``."""
+    environment_id = environment if isinstance(environment, str) else environment.id
+    with engine.begin() as conn:
+        return [
+            enqueue(
+                conn,
+                environment_id=environment_id,
+                integration_id="recruhr:x",
+                type=EventType.DATA_CHANGED,
+                data=events.data_changed("recruhr:x", []),
+                now=start + timedelta(milliseconds=index),
+            )
+            for index in range(count)
+        ]
+
+
+def outbox_row(engine: Engine, event_id: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(select(webhook_outbox).where(webhook_outbox.c.id == event_id)).one()
+
+
+def attempts_of(engine: Engine, event_id: str) -> list[Any]:
+    query = select(webhook_attempts).where(webhook_attempts.c.event_id == event_id).order_by(webhook_attempts.c.id)
+    with engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def undelivered(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(webhook_outbox.c.id).where(webhook_outbox.c.delivered_at.is_(None))).scalars())
+
+
+def test_backoff_doubles_and_spans_about_a_day() -> None:
+    delays = [DEFAULT_POLICY.delay_after(attempt) for attempt in range(1, DEFAULT_POLICY.max_attempts)]
+    assert delays[:4] == [timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
+    assert max(delays) == timedelta(hours=4)
+    assert timedelta(hours=20) < sum(delays, timedelta()) < timedelta(hours=30)
+
+
+async def test_a_receiver_that_is_down_loses_nothing(engine: Engine, down_receiver: Receiver) -> None:
+    environment = make_environment(engine, down_receiver.url)
+    sent = emit(engine, environment, 3)
+
+    assert await deliver(engine, T0 + timedelta(seconds=1)) == 3
+    for event_id in sent:
+        row = outbox_row(engine, event_id)
+        assert (row.delivered_at, row.attempts, row.next_attempt_at) == (None, 1, T0 + timedelta(seconds=31))
+        assert "ConnectError" in row.last_error
+        (attempt,) = attempts_of(engine, event_id)
+        assert attempt.status_code is None
+        assert "ConnectError" in attempt.error
+        assert attempt.attempted_at == T0 + timedelta(seconds=1)
+    assert await deliver(engine, T0 + timedelta(seconds=30)) == 0, "not due before the backoff has passed"
+
+    down_receiver.start()
+    assert await deliver(engine, T0 + timedelta(seconds=31)) == 3
+    assert down_receiver.ids == sent, "all delivered, oldest first"
+    for event_id in sent:
+        row = outbox_row(engine, event_id)
+        assert (row.delivered_at, row.attempts, row.next_attempt_at, row.last_error) == (
+            T0 + timedelta(seconds=31),
+            2,
+            None,
+            None,
+        )
+        assert [attempt.status_code for attempt in attempts_of(engine, event_id)] == [None, 200]
+    assert await deliver(engine, T0 + timedelta(days=30)) == 0, "delivered events are never sent again"
+
+
+async def test_a_round_claims_one_batch_oldest_first(engine: Engine, down_receiver: Receiver) -> None:
+    environment = make_environment(engine, down_receiver.url)
+    sent = emit(engine, environment, 10)
+    assert await deliver(engine, T0 + timedelta(seconds=1), batch_size=4) == 4
+    assert [outbox_row(engine, event_id).attempts for event_id in sent] == [1] * 4 + [0] * 6
+
+
+async def test_error_answers_are_retried(engine: Engine, receiver: Receiver) -> None:
+    environment = make_environment(engine, receiver.url)
+    receiver.answers = [503, 500, 302]
+    (event_id,) = emit(engine, environment)
+
+    now = T0
+    for status in (503, 500, 302):
+        assert await deliver(engine, now) == 1
+        row = outbox_row(engine, event_id)
+        assert row.delivered_at is None
+        assert row.last_error.startswith(f"HTTP {status}")
+        assert await deliver(engine, row.next_attempt_at - timedelta(microseconds=1)) == 0
+        now = row.next_attempt_at
+    assert await deliver(engine, now) == 1
+
+    assert outbox_row(engine, event_id).delivered_at == now
+    assert [attempt.status_code for attempt in attempts_of(engine, event_id)] == [503, 500, 302, 200]
+    assert receiver.ids == [event_id] * 4, "the same event id each time: receivers de-duplicate on it"
+    assert now - T0 == timedelta(seconds=30 + 60 + 120)
+
+
+async def test_gives_up_after_the_last_attempt(engine: Engine, receiver: Receiver) -> None:
+    environment = make_environment(engine, receiver.url)
+    receiver.status = 500
+    (event_id,) = emit(engine, environment)
+
+    now = T0
+    for _ in range(DEFAULT_POLICY.max_attempts):
+        assert await deliver(engine, now) == 1
+        row = outbox_row(engine, event_id)
+        now = row.next_attempt_at or now
+    assert row.next_attempt_at is None
+    assert row.delivered_at is None
+    assert row.attempts == DEFAULT_POLICY.max_attempts
+    assert (
+        row.last_error == f"gave up after {DEFAULT_POLICY.max_attempts} attempts; last: HTTP 500 Internal Server Error"
+    )
+    attempts = attempts_of(engine, event_id)
+    assert len(attempts) == DEFAULT_POLICY.max_attempts
+    assert timedelta(hours=20) < attempts[-1].attempted_at - attempts[0].attempted_at < timedelta(hours=30)
+    assert await deliver(engine, now + timedelta(days=30)) == 0
+
+
+async def test_events_without_a_webhook_url_are_recorded_but_never_sent(engine: Engine, receiver: Receiver) -> None:
+    with engine.begin() as conn:
+        environment_id = ensure_environment(conn, "no-hook")
+    (event_id,) = emit(engine, environment_id)
+    row = outbox_row(engine, event_id)
+    assert (row.next_attempt_at, row.last_error) == (None, NO_WEBHOOK_URL)
+
+    make_environment(engine, receiver.url, name="no-hook")
+    assert await deliver(engine, T0 + timedelta(days=1)) == 0
+    assert receiver.received == []
+
+
+async def test_a_removed_url_or_an_unreadable_secret_stops_retries(engine: Engine, receiver: Receiver) -> None:
+    first = make_environment(engine, receiver.url, name="first")
+    second = make_environment(engine, receiver.url, name="second")
+    (removed,) = emit(engine, first)
+    (unreadable,) = emit(engine, second)
+    with engine.begin() as conn:
+        conn.execute(update(environments).where(environments.c.id == first.id).values(webhook_url=None))
+
+    assert await deliver(engine, T0, key=bytes(32)) == 2
+
+    assert (outbox_row(engine, removed).next_attempt_at, outbox_row(engine, removed).last_error) == (None, URL_REMOVED)
+    assert attempts_of(engine, removed) == []
+    row = outbox_row(engine, unreadable)
+    assert (row.last_error, row.next_attempt_at) == (UNREADABLE_SECRET, T0 + timedelta(seconds=30))
+    assert receiver.received == []
+
+
+def test_an_event_commits_or_rolls_back_with_its_change(engine: Engine) -> None:
+    environment = make_environment(engine, "https://example.invalid/hook")
+    (committed,) = emit(engine, environment)
+
+    def change_that_fails() -> None:
+        with engine.begin() as conn:
+            enqueue(
+                conn,
+                environment_id=environment.id,
+                integration_id="recruhr:x",
+                type=EventType.DATA_CHANGED,
+                data=events.data_changed("recruhr:x", []),
+            )
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
+    with engine.connect() as conn:
+        assert conn.execute(select(webhook_outbox.c.id)).scalars().all() == [committed]
+
+
+def test_two_workers_never_deliver_one_event_twice(engine: Engine, receiver: Receiver) -> None:
+    environment = make_environment(engine, receiver.url)
+    receiver.delay = 0.01
+    sent = emit(engine, environment, 60)
+    url = engine.url.render_as_string(hide_password=False)
+    start = threading.Barrier(2)
+    claimed: list[int] = []
+
+    def worker() -> None:
+        own_engine = create_engine(url)
+        total = 0
+
+        async def drain() -> None:
+            # A claim racing the other worker's may come back empty: drain until nothing is left undelivered.
+            nonlocal total
+            while undelivered(own_engine):
+                batch = await deliver(own_engine, T0 + timedelta(minutes=1), batch_size=4)
+                total += batch
+                await asyncio.sleep(0 if batch else 0.01)
+
+        start.wait()
+        try:
+            asyncio.run(drain())
+        finally:
+            own_engine.dispose()
+            claimed.append(total)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert sorted(receiver.ids) == sorted(sent), "every event exactly once"
+    assert sum(claimed) == len(sent)
+    assert min(claimed) > 0, "both workers took part"
+    assert undelivered(engine) == []
+
+
+async def test_the_delivery_loop_delivers_until_stopped(engine: Engine, receiver: Receiver) -> None:
+    environment = make_environment(engine, receiver.url)
+    loop = DeliveryLoop(engine, KEY, interval=0.05, batch_size=2, policy=RetryPolicy(max_attempts=3))
+    task = asyncio.create_task(loop.run())
+    sent = emit(engine, environment, 5, start=datetime.now(UTC))
+    for _ in range(1000):
+        if len(receiver.received) == len(sent):
+            break
+        await asyncio.sleep(0.02)
+    loop.stop()
+    await asyncio.wait_for(task, 10)
+    assert receiver.ids == sent

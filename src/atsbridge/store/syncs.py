@@ -50,6 +50,16 @@ def abandon_interrupted(conn: Connection, integration_id: str, now: datetime) ->
     )
 
 
+def claim_sync(conn: Connection, integration_id: str, sync_id: str, now: datetime) -> bool:
+    """Take the queued run ``sync_id`` (QUEUED → RUNNING); False if it is no longer queued (another runner took it,
+    or it was cancelled), so a stale look at the queue never runs a sync twice."""
+    abandon_interrupted(conn, integration_id, now)
+    claimed = conn.execute(
+        update(syncs).where(syncs.c.id == sync_id, syncs.c.state == QUEUED).values(state=RUNNING, started_at=now)
+    )
+    return claimed.rowcount == 1
+
+
 def start_sync(conn: Connection, integration_id: str, sync_type: str, now: datetime) -> str:
     """Start the queued run of this type if there is one, else a new run; returns its id."""
     abandon_interrupted(conn, integration_id, now)

@@ -14,7 +14,7 @@ from atsbridge.config import Settings
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
 from atsbridge.store.integrations import load_credentials, load_integration, set_integration_fields
-from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED
+from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED, claim_sync
 from atsbridge.store.tables import syncs
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
 from atsbridge.webhooks import notify
@@ -48,18 +48,20 @@ async def execute_sync(
         credentials = None if integration is None else load_credentials(conn, settings.encryption_key, integration_id)
     if integration is None or credentials is None:
         return None
-    if not integration.enabled:
-        with engine.begin() as conn:
+    with engine.begin() as conn:
+        if not integration.enabled:
             conn.execute(
                 update(syncs)
                 .where(syncs.c.id == sync_id, syncs.c.state == QUEUED)
                 .values(state=CANCELLED, ended_at=datetime.now(UTC), errors=[{"message": "integration disabled"}])
             )
-        return None
+            return None
+        if not claim_sync(conn, integration_id, sync_id, datetime.now(UTC)):
+            return None
     async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
         overlap = timedelta(seconds=settings.delta_overlap_seconds)
         run = SyncRun(engine, client, integration, overlap=overlap, progress=progress)
-        result = await run.run(sync_type)
+        result = await run.run(sync_type, claimed_sync_id=sync_id)
         accepted = True if result.state != FAILED else await login_accepted(client)
     status = integration.status if accepted is None else ACTIVE if accepted else INVALID
     if status != integration.status:

@@ -1,0 +1,144 @@
+"""Integration endpoints with the kombo SDK and over plain HTTP: details and coverage, enable/disable, settings,
+force-sync with already_queued, the syncs list, credentials that stop working, deletion leaving nothing behind."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, func, inspect, select, text
+
+from atsbridge.store import tables
+from atsbridge.store.integrations import load_integration
+from integration.integrations.conftest import Live
+from support.recru import Recru
+
+
+def wait_for(condition: Any, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+def syncs_of(live: Live) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{live.server.v1}/integrations/{live.integration.id}/syncs", headers=live.headers)
+    assert answer.status_code == 200, answer.text
+    results: list[dict[str, Any]] = answer.json()["data"]["results"]
+    return results
+
+
+def test_details_validate_with_the_sdk_and_list_recru_coverage(live: Live) -> None:
+    details = live.sdk().general.get_integration_details(integration_id=live.integration.id).data
+    assert (details.id, details.tool.id, details.category) == (live.integration.id, "recruhr", "ATS")
+    assert (details.status, details.setup_status) == ("ACTIVE", "COMPLETED")
+    models = {model.id: model for model in details.read_models}
+    assert models["ats_candidates"].coverage_status == "SUPPORTED"
+    assert {"first_name", "email_addresses", "tags"} <= {
+        f.id for f in models["ats_candidates"].fields if f.is_available
+    }
+    assert "social_media" in {f.id for f in models["ats_candidates"].fields if not f.is_available}
+    assert models["ats_interviews"].coverage_status == "UNSUPPORTED"
+    actions = {action.id for action in details.write_actions if action.is_available}
+    assert actions == {
+        "ats_create_application",
+        "ats_create_candidate",
+        "ats_add_candidate_tag",
+        "ats_remove_candidate_tag",
+    }
+
+
+def test_disabling_stops_reads_and_shows_inactive(live: Live, engine: Engine) -> None:
+    sdk = live.sdk()
+    sdk.general.set_integration_enabled(integration_id=live.integration.id, value=False)
+    assert sdk.general.get_integration_details(integration_id=live.integration.id).data.status == "INACTIVE"
+    answer = httpx.get(f"{live.server.v1}/ats/jobs", headers=live.headers)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (403, "INTEGRATION.INACTIVE")
+    sdk.general.set_integration_enabled(integration_id=live.integration.id, value=True)
+    assert httpx.get(f"{live.server.v1}/ats/jobs", headers=live.headers).status_code == 200
+    with engine.connect() as conn:
+        states = conn.execute(
+            select(tables.webhook_outbox.c.payload).where(tables.webhook_outbox.c.type == "integration-state-changed")
+        ).scalars()
+        assert [p["state"] for p in states] == ["INACTIVE", "ACTIVE"]
+
+
+def test_settings_change_what_is_served(live: Live) -> None:
+    url = f"{live.server.v1}/integrations/{live.integration.id}/settings"
+    candidates = f"{live.server.v1}/ats/candidates"
+    assert httpx.get(candidates, headers=live.headers).json()["data"]["results"]  # sync-all integration
+    changed = httpx.patch(
+        url, json={"sync_only_created_applications": True, "source_label": "Jobportal"}, headers=live.headers
+    )
+    assert changed.json()["data"] == {
+        "sync_only_created_applications": True,
+        "source_label": "Jobportal",
+        "remote_data": False,
+    }
+    assert httpx.get(candidates, headers=live.headers).json()["data"]["results"] == []  # nothing created through us
+    jobs = f"{live.server.v1}/ats/jobs"
+    assert httpx.get(jobs, headers=live.headers).json()["data"]["results"][0]["remote_data"] is None
+    httpx.patch(url, json={"remote_data": True}, headers=live.headers)
+    job = httpx.get(jobs, headers=live.headers).json()["data"]["results"][0]
+    assert job["remote_data"]["ProjectService.list"]["id"] == int(job["remote_id"])
+    bad = httpx.patch(url, json={"source_label": ""}, headers=live.headers)
+    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")
+
+
+def test_force_sync_queues_once_and_the_scheduler_runs_it(live: Live) -> None:
+    sdk = live.sdk()
+    first = sdk.general.trigger_sync(type_="DELTA").data
+    second = sdk.general.trigger_sync(type_="DELTA").data
+    assert first.type == "DELTA"
+    assert second.sync_id == first.sync_id or not second.already_queued
+    if second.sync_id == first.sync_id:
+        assert second.already_queued
+    wait_for(lambda: next(s for s in syncs_of(live) if s["id"] == first.sync_id)["state"] == "SUCCEEDED")
+    run = next(s for s in syncs_of(live) if s["id"] == first.sync_id)
+    assert run["type"] == "DELTA"
+    assert run["started_at"] >= run["queued_at"]
+    assert run["counts"]["ats_tags"]["unchanged"] > 0
+    full = sdk.general.trigger_sync().data
+    assert (full.type, full.already_queued) == ("FULL", False)
+
+
+def test_credentials_that_stop_working_make_the_integration_invalid(live: Live, recru: Recru, engine: Engine) -> None:
+    recru.patch("users", 1, password="changed-by-the-customer")
+    try:
+        sync_id = live.sdk().general.trigger_sync(type_="DELTA").data.sync_id
+        wait_for(lambda: next(s for s in syncs_of(live) if s["id"] == sync_id)["state"] == "FAILED")
+        details = live.sdk().general.get_integration_details
+        wait_for(lambda: details(integration_id=live.integration.id).data.status == "INVALID")
+    finally:  # a reset keeps the API user's password: put it back for the other tests
+        recru.patch("users", 1, password=recru.process.password)
+    with engine.connect() as conn:
+        payloads = list(
+            conn.execute(
+                select(tables.webhook_outbox.c.payload).where(
+                    tables.webhook_outbox.c.type == "integration-state-changed"
+                )
+            ).scalars()
+        )
+    assert payloads[-1]["state"] == "INVALID"
+
+
+def test_deleting_an_integration_leaves_no_row_of_it(live: Live, engine: Engine) -> None:
+    integration_id = live.integration.id
+    answer = httpx.request("DELETE", f"{live.server.v1}/integrations/{integration_id}", json={}, headers=live.headers)
+    assert answer.status_code == 200, answer.text
+    with engine.connect() as conn:
+        assert load_integration(conn, integration_id) is None
+        for table in inspect(engine).get_table_names():
+            columns = {column["name"] for column in inspect(engine).get_columns(table)}
+            if "integration_id" in columns:
+                count = conn.execute(
+                    text(f'SELECT count(*) FROM "{table}" WHERE integration_id = :id'), {"id": integration_id}
+                ).scalar_one()
+                assert count == 0, table
+        deleted = conn.execute(
+            select(func.count()).where(tables.webhook_outbox.c.type == "integration-deleted")
+        ).scalar_one()
+        assert deleted == 1
+    again = httpx.get(f"{live.server.v1}/integrations/{integration_id}", headers=live.headers)
+    assert (again.status_code, again.json()["error"]["code"]) == (404, "PLATFORM.INTEGRATION_NOT_FOUND")

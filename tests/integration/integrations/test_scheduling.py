@@ -1,0 +1,137 @@
+"""When syncs run: what is due, queueing once, one run per integration at a time, and the procrastinate worker."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from atsbridge.config import Settings
+from atsbridge.store import tables
+from atsbridge.store.integrations import Integration, set_integration_fields
+from atsbridge.store.syncs import claim_sync, load_sync
+from atsbridge.sync.scheduler import EmbeddedScheduler, due_syncs, queue_sync
+from atsbridge.sync.worker import SyncQueue
+from integration.sync.conftest import KEY, make_integration
+from support.emulator_process import EmulatorProcess
+from support.recru import Recru
+from support.store import fresh_store
+
+FULL_EVERY, DELTA_EVERY = timedelta(hours=10), timedelta(minutes=15)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def backdate(engine: Engine, sync_id: str, when: datetime) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(tables.syncs).where(tables.syncs.c.id == sync_id).values(queued_at=when, state="SUCCEEDED"))
+
+
+def due(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        return due_syncs(conn, NOW, FULL_EVERY, DELTA_EVERY)
+
+
+def queue(engine: Engine, integration_id: str, sync_type: str) -> tuple[str, bool]:
+    with engine.begin() as conn:
+        return queue_sync(conn, integration_id, sync_type)
+
+
+def test_full_every_ten_hours_delta_every_fifteen_minutes(engine: Engine, integration: Integration) -> None:
+    assert due(engine) == [(integration.id, "FULL")]  # never synced
+    full, _ = queue(engine, integration.id, "FULL")
+    backdate(engine, full, NOW - timedelta(hours=1))
+    assert due(engine) == [(integration.id, "DELTA")]  # FULL recent, no DELTA for an hour
+    delta, _ = queue(engine, integration.id, "DELTA")
+    backdate(engine, delta, NOW - timedelta(minutes=5))
+    assert due(engine) == []
+    backdate(engine, full, NOW - timedelta(hours=10, minutes=1))
+    assert due(engine) == [(integration.id, "FULL")]
+
+
+def test_disabled_and_invalid_integrations_are_not_synced_on_schedule(engine: Engine, integration: Integration) -> None:
+    with engine.begin() as conn:
+        set_integration_fields(conn, integration.id, enabled=False)
+    assert due(engine) == []
+    with engine.begin() as conn:
+        set_integration_fields(conn, integration.id, enabled=True, status="INVALID")
+    assert due(engine) == []
+
+
+def test_a_sync_is_queued_once_per_integration_and_type(engine: Engine, integration: Integration) -> None:
+    first, first_queued = queue(engine, integration.id, "FULL")
+    again, again_queued = queue(engine, integration.id, "FULL")
+    delta, delta_queued = queue(engine, integration.id, "DELTA")
+    assert (first_queued, again, again_queued) == (False, first, True)
+    assert delta != first
+    assert not delta_queued
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.syncs)).scalar_one() == 2
+
+
+def test_the_embedded_scheduler_never_runs_two_syncs_of_one_integration_at_once(
+    engine: Engine, integration: Integration
+) -> None:
+    queue(engine, integration.id, "FULL")
+    queue(engine, integration.id, "DELTA")
+    running: list[str] = []
+    overlaps: list[int] = []
+    finished: list[str] = []
+
+    async def fake_run(sync_id: str, integration_id: str, sync_type: str) -> None:
+        with engine.begin() as conn:
+            if not claim_sync(conn, integration_id, sync_id, datetime.now(UTC)):
+                return  # as the real runner: a stale look at the queue never runs a sync twice
+        running.append(integration_id)
+        overlaps.append(running.count(integration_id))
+        await asyncio.sleep(0.2)
+        with engine.begin() as conn:
+            conn.execute(update(tables.syncs).where(tables.syncs.c.id == sync_id).values(state="SUCCEEDED"))
+        running.remove(integration_id)
+        finished.append(sync_type)
+
+    async def scenario() -> None:
+        scheduler = EmbeddedScheduler(engine, fake_run, full_every=FULL_EVERY, delta_every=DELTA_EVERY, schedule=False)
+        task = asyncio.create_task(scheduler.run())
+        for _ in range(100):
+            if len(finished) == 2:
+                break
+            scheduler.wake()
+            await asyncio.sleep(0.05)
+        await scheduler.stop()
+        await task
+
+    asyncio.run(scenario())
+    assert sorted(finished) == ["DELTA", "FULL"]
+    assert max(overlaps) == 1
+
+
+@pytest.mark.postgres
+def test_procrastinate_worker_runs_queued_syncs(recru: Recru, recru_process: EmulatorProcess, tmp_path: Path) -> None:
+    with fresh_store("postgres", tmp_path) as engine:
+        integration = make_integration(engine, recru_process)
+        settings = Settings(
+            data_dir=tmp_path,
+            secret_key=KEY.hex(),
+            database_url=engine.url.render_as_string(False),
+            sync_runner="queue",
+        )
+        sync_queue = SyncQueue(engine, settings)
+        sync_id, _ = queue(engine, integration.id, "FULL")
+
+        async def work() -> None:
+            async with sync_queue.app.open_async():
+                await sync_queue.ensure_schema()
+                await sync_queue.defer(sync_id, integration.id, "FULL")
+                await sync_queue.defer(sync_id, integration.id, "FULL")  # queueing lock: the second is a no-op
+            await sync_queue.work(wait=False, install_signal_handlers=False)
+
+        asyncio.run(work())
+        with engine.connect() as conn:
+            run = load_sync(conn, sync_id)
+            candidates = conn.execute(select(func.count()).select_from(tables.candidates)).scalar_one()
+    assert run is not None
+    assert run.state == "SUCCEEDED"
+    assert candidates == len(recru.all("jobseekers"))

@@ -4,7 +4,8 @@
   unique partial index guards it, so two processes racing to queue get the same run back).
 - **Embedded** (SQLite, one process): ``EmbeddedScheduler`` is an asyncio task of the ``serve``/``demo`` process.
   Every tick it queues what is due (FULL every ``full_sync_every_hours``, DELTA every ``delta_sync_every_minutes``
-  per enabled, valid integration) and runs queued syncs, never two of one integration at once.
+  per enabled, valid integration) and runs queued syncs, never two of one integration at once. Hourly it
+  anonymises records deleted more than 14 days ago.
 - **Scale-out** (PostgreSQL): the same queueing, but the runs are procrastinate jobs (see ``sync.worker``), locked
   per integration, executed by ``atsbridge worker`` processes on any machine.
 """
@@ -22,9 +23,11 @@ from sqlalchemy.exc import IntegrityError
 
 from atsbridge.store.syncs import ACTIVE_STATES, DELTA, FULL, QUEUED, new_sync_id
 from atsbridge.store.tables import integrations, syncs
+from atsbridge.store.writer import anonymise_expired
 
 log = logging.getLogger("atsbridge.scheduler")
 TICK_SECONDS = 2.0
+HOUSEKEEPING_EVERY = timedelta(hours=1)
 
 
 def _active_sync(conn: Connection, integration_id: str, sync_type: str) -> str | None:
@@ -126,6 +129,7 @@ class EmbeddedScheduler:
         self._slots = asyncio.Semaphore(max_parallel)
         self._wake = asyncio.Event()
         self._stopped = False
+        self._last_housekeeping: datetime | None = None
 
     def wake(self) -> None:
         """Look at the queue now (a sync was just queued)."""
@@ -156,9 +160,13 @@ class EmbeddedScheduler:
     def _queue_due(self) -> None:
         if not self.schedule:
             return
+        now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            for integration_id, sync_type in due_syncs(conn, datetime.now(UTC), self.full_every, self.delta_every):
+            for integration_id, sync_type in due_syncs(conn, now, self.full_every, self.delta_every):
                 queue_sync(conn, integration_id, sync_type)
+            if self._last_housekeeping is None or now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
+                anonymise_expired(conn, now=now)
+                self._last_housekeeping = now
 
     def _queued(self) -> list[tuple[str, str, str]]:
         with self.engine.connect() as conn:

@@ -2,7 +2,8 @@
 
 ``run_sync`` jobs carry a lock per integration, so two workers never sync one integration at once, and a queueing
 lock per integration and type, so a burst of requests queues one job. A periodic ``tick`` (every minute) queues
-the syncs that are due and defers their jobs; API processes defer a job when a sync is forced.
+the syncs that are due and defers their jobs, an hourly ``housekeeping`` anonymises long-deleted records; API
+processes defer a job when a sync is forced.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, inspect
 
 from atsbridge.config import Settings
 from atsbridge.store.db import normalise_url
+from atsbridge.store.writer import anonymise_expired
 from atsbridge.sync.runner import execute_sync
 from atsbridge.sync.scheduler import due_syncs, queue_sync
 from atsbridge.webhooks.delivery import DeliveryLoop
@@ -49,6 +51,9 @@ class SyncQueue:
         self.app.periodic(cron="* * * * *", periodic_id="atsbridge.tick")(
             self.app.task(name="atsbridge.tick", queue="syncs")(self._tick)
         )
+        self.app.periodic(cron="17 * * * *", periodic_id="atsbridge.housekeeping")(
+            self.app.task(name="atsbridge.housekeeping", queue="syncs")(self._housekeeping)
+        )
 
     async def _run_sync(self, sync_id: str, integration_id: str, sync_type: str) -> None:
         await execute_sync(self.engine, self.settings, sync_id, integration_id, sync_type)
@@ -65,6 +70,11 @@ class SyncQueue:
         for (sync_id, already), integration_id, sync_type in queued:
             if not already:
                 await self.defer(sync_id, integration_id, sync_type)
+
+    async def _housekeeping(self, timestamp: int) -> None:
+        """Anonymise records deleted more than 14 days ago (hourly)."""
+        with self.engine.begin() as conn:
+            anonymise_expired(conn, now=datetime.now(UTC))
 
     async def defer(self, sync_id: str, integration_id: str, sync_type: str) -> None:
         with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):

@@ -15,7 +15,7 @@ from atsbridge.store.integrations import Integration, set_integration_fields
 from atsbridge.store.syncs import claim_sync, load_sync
 from atsbridge.sync.scheduler import EmbeddedScheduler, due_syncs, queue_sync
 from atsbridge.sync.worker import SyncQueue
-from integration.sync.conftest import KEY, make_integration
+from integration.sync.conftest import KEY, Sync, make_integration
 from support.emulator_process import EmulatorProcess
 from support.recru import Recru
 from support.store import fresh_store
@@ -135,3 +135,41 @@ def test_procrastinate_worker_runs_queued_syncs(recru: Recru, recru_process: Emu
     assert run is not None
     assert run.state == "SUCCEEDED"
     assert candidates == len(recru.all("jobseekers"))
+
+
+def test_the_scheduler_anonymises_records_deleted_over_fourteen_days_ago(
+    engine: Engine, integration: Integration, sync: Sync
+) -> None:
+    sync("FULL")
+    long_ago, lately = datetime.now(UTC) - timedelta(days=15), datetime.now(UTC) - timedelta(days=13)
+    with engine.begin() as conn:
+        ids = list(conn.execute(select(tables.candidates.c.id).order_by(tables.candidates.c.id).limit(2)).scalars())
+        for candidate_id, deleted_at in zip(ids, (long_ago, lately), strict=True):
+            conn.execute(
+                update(tables.candidates)
+                .where(tables.candidates.c.id == candidate_id)
+                .values(remote_deleted_at=deleted_at)
+            )
+
+    async def no_runs(sync_id: str, integration_id: str, sync_type: str) -> None:
+        return None
+
+    async def one_tick() -> None:
+        scheduler = EmbeddedScheduler(engine, no_runs, full_every=FULL_EVERY, delta_every=DELTA_EVERY)
+        task = asyncio.create_task(scheduler.run())
+        await asyncio.sleep(0.3)
+        await scheduler.stop()
+        await task
+
+    asyncio.run(one_tick())
+    with engine.connect() as conn:
+        rows = {
+            row.id: row
+            for row in conn.execute(
+                select(
+                    tables.candidates.c.id, tables.candidates.c.first_name, tables.candidates.c.email_addresses
+                ).where(tables.candidates.c.id.in_(ids))
+            )
+        }
+    assert (rows[ids[0]].first_name, rows[ids[0]].email_addresses) == (None, [])
+    assert rows[ids[1]].first_name is not None

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     delta_sync_every_minutes: float = 15.0
     delta_overlap_seconds: int = 60
     data_url_allowlist: str = ""
+    allow_custom_tenant_urls: bool = False
+    """Let the connect page accept any http(s) tenant URL (plain http, loopback, another domain), not only
+    ``https://<tenant>.recru.eu``: for the bundled emulator and tests. Keep it off where end users are not
+    trusted, or the server would send requests to any address typed into the form."""
     sync_runner: Literal["embedded", "queue"] = "embedded"
 
     @cached_property

@@ -1,5 +1,10 @@
 """RECRU clients of the API process: one per integration, created on first use and kept, so that concurrent
-requests share its connection pool and its single login."""
+requests share its connection pool and its single login.
+
+They serve requests someone is waiting for (actions, live attachments), so they retry briefly: a few attempts and
+at most a few seconds per ``Retry-After``, then the client gets ``REMOTE.RATE_LIMIT_EXCEEDED`` or
+``REMOTE.SERVICE_UNAVAILABLE`` and may retry itself. (A sync's patient policy would hold the request, and one of
+the integration's 30 action slots, for up to half an hour while RECRU rate-limits.)"""
 
 from __future__ import annotations
 
@@ -7,14 +12,17 @@ import asyncio
 
 from sqlalchemy import Engine
 
-from atsbridge.connectors.recru.client import RecruClient
+from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
 from atsbridge.store.integrations import Integration, load_credentials
+
+INTERACTIVE_RETRIES = RetryPolicy(max_attempts=3, max_rate_limited=3, backoff_cap=2.0, max_retry_after=5.0)
 
 
 class ClientPool:
-    def __init__(self, engine: Engine, key: bytes) -> None:
+    def __init__(self, engine: Engine, key: bytes, retry: RetryPolicy = INTERACTIVE_RETRIES) -> None:
         self.engine = engine
         self.key = key
+        self.retry = retry
         self._clients: dict[str, RecruClient] = {}
         self._lock = asyncio.Lock()
 
@@ -24,7 +32,7 @@ class ClientPool:
             if found is None:
                 with self.engine.connect() as conn:
                     credentials = load_credentials(conn, self.key, integration.id)
-                found = RecruClient(integration.tenant_url, credentials.login, credentials.password)
+                found = RecruClient(integration.tenant_url, credentials.login, credentials.password, retry=self.retry)
                 self._clients[integration.id] = found
             return found
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine, select
 
 from atsbridge.api.errors import ApiError
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
-from atsbridge.unified.ids import ModelName
+from atsbridge.unified.ids import ModelName, is_model_id
 
 REMOTE_PREFIX = "remote:"
 NOUNS = {
@@ -18,21 +20,37 @@ NOUNS = {
 }
 
 
-def remote_id_of(engine: Engine, integration: Integration, model: ModelName, ref: str, *, status: int = 404) -> int:
-    """The RECRU id of a live record of ``model``; a ``remote:`` reference RECRU may know without us having synced
-    it yet is passed on as it is. Anything else unknown is ``PLATFORM.INPUT_INVALID`` with ``status``."""
+def _live_remote_id(engine: Engine, integration: Integration, model: ModelName, *, remote: bool, value: str) -> Any:
     table = tables.MODEL_TABLES[model]
-    remote = ref.startswith(REMOTE_PREFIX)
-    wanted = ref.removeprefix(REMOTE_PREFIX).strip()
     column = table.c.remote_id if remote else table.c.id
     with engine.connect() as conn:
-        found = conn.execute(
+        return conn.execute(
             select(table.c.remote_id).where(
-                table.c.integration_id == integration.id, column == wanted, table.c.remote_deleted_at.is_(None)
+                table.c.integration_id == integration.id, column == value, table.c.remote_deleted_at.is_(None)
             )
         ).scalar()
-    if found is None and remote and wanted.isdigit():
+
+
+def is_stored(engine: Engine, integration: Integration, model: ModelName, remote_id: int) -> bool:
+    """Whether the store holds a live record of ``model`` with this RECRU id."""
+    return _live_remote_id(engine, integration, model, remote=True, value=str(remote_id)) is not None
+
+
+def _is_remote_id(value: str) -> bool:
+    """RECRU ids are positive integers."""
+    return value.isascii() and value.isdigit() and int(value) > 0
+
+
+def remote_id_of(engine: Engine, integration: Integration, model: ModelName, ref: str, *, status: int = 404) -> int:
+    """The RECRU id of a live record of ``model``; a ``remote:`` reference RECRU may know without us having synced
+    it yet is passed on as it is. Anything else unknown is ``PLATFORM.INPUT_INVALID`` with ``status`` — also a
+    reference that cannot be an id at all, which is never looked up (PostgreSQL refuses NUL characters, say)."""
+    remote = ref.startswith(REMOTE_PREFIX)
+    wanted = ref.removeprefix(REMOTE_PREFIX).strip()
+    shaped = _is_remote_id(wanted) if remote else is_model_id(wanted)
+    found = _live_remote_id(engine, integration, model, remote=remote, value=wanted) if shaped else None
+    if found is None and remote and shaped:
         found = wanted
-    if found is None or not str(found).isdigit():
+    if found is None or not _is_remote_id(str(found)):
         raise ApiError("PLATFORM.INPUT_INVALID", f"No {NOUNS.get(model, 'record')} {ref!r}.", status=status)
     return int(found)

@@ -1,17 +1,18 @@
-"""JSON answers: the success envelopes of unified-api §1, encoded once, straight from plain dicts."""
+"""JSON answers: the success envelopes of unified-api §1, encoded once by orjson, straight from plain dicts
+(datetimes as RFC 3339 with ``Z``; anything else orjson cannot write goes out as ``str``)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from fastapi.responses import Response
 
 from atsbridge.unified.models import action_payload, data_payload
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    body = orjson.dumps(payload, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z)
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 

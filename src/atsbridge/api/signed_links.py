@@ -42,7 +42,7 @@ def verify(secret: bytes, token: str, now: float | None = None) -> LinkTarget | 
     """The target of a valid, unexpired token; ``None`` otherwise."""
     payload, _, signature = token.partition(".")
     expected = _b64(hmac.new(_signing_key(secret), payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(signature, expected):
+    if not hmac.compare_digest(signature.encode(), expected.encode()):  # bytes: any text a client sends
         return None
     try:
         integration_id, remote_id, expires = json.loads(_unb64(payload))

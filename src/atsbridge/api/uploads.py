@@ -1,10 +1,11 @@
 """Attachments of an action, made ready before anything is sent to the ATS: exactly one of ``data`` (base64) or
 ``data_url`` per file, type and content type known, the ATS's size, count and content-type limits checked.
 
-``data_url`` is fetched only over http(s), with timeouts and a size cap, and never from loopback, private,
-link-local (cloud metadata included), multicast or reserved addresses, unless ``ATSBRIDGE_DATA_URL_ALLOWLIST``
-names the host or network. Every address the host resolves to is checked, redirects are followed by hand (each
-hop checked again), and the connection goes to the checked address, so DNS cannot swap it afterwards.
+``data_url`` is fetched only over http(s), with timeouts, a deadline for the whole file and a size cap, and never
+from loopback, private, link-local (cloud metadata included), multicast or reserved addresses, unless
+``ATSBRIDGE_DATA_URL_ALLOWLIST`` names the host or network. Every address the host resolves to is checked,
+redirects are followed by hand (each hop checked again), and the connection goes to the checked address, so DNS
+cannot swap it afterwards.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from atsbridge.connectors.base import PreparedFile, UploadLimits
 from atsbridge.unified.inputs import AttachmentInput
 
 FETCH_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+FETCH_DEADLINE = 30.0  # seconds for one file, redirects included: a server dripping bytes cannot hold the action
 MAX_REDIRECTS = 3
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -66,7 +68,7 @@ def _forbidden(address: IpAddress) -> bool:
 async def _checked_address(host: str, port: int, allow: AllowList, field: str) -> str:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as error:
+    except (OSError, UnicodeError) as error:  # UnicodeError: a name IDNA cannot encode (a label over 63 chars)
         raise invalid_input(f"{field}: the host {host!r} cannot be resolved.") from error
     addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
     for address in addresses:
@@ -79,16 +81,29 @@ async def _checked_address(host: str, port: int, allow: AllowList, field: str) -
 
 
 async def fetch_data_url(url: str, allow: AllowList, max_bytes: int, field: str) -> tuple[bytes, str | None]:
-    """(content, content type) of ``url``; every refusal or failure is an INPUT_INVALID naming ``field``."""
+    """(content, content type) of ``url``, within ``FETCH_DEADLINE`` in all; every refusal or failure is an
+    INPUT_INVALID naming ``field``."""
+    try:
+        async with asyncio.timeout(FETCH_DEADLINE):
+            return await _fetch(url, allow, max_bytes, field)
+    except TimeoutError as error:
+        raise invalid_input(f"{field}: the URL did not deliver the file within {FETCH_DEADLINE:g} s.") from error
+
+
+async def _fetch(url: str, allow: AllowList, max_bytes: int, field: str) -> tuple[bytes, str | None]:
     for _ in range(MAX_REDIRECTS + 1):
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as error:  # a bracket left open, a port out of range
+            raise invalid_input(f"{field}: the URL is malformed ({error}).") from error
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise invalid_input(f"{field}: only http and https URLs can be fetched.")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         address = await _checked_address(parts.hostname, port, allow, field)
         # http: connect to the checked address itself; https: the certificate binds the name to the server.
+        host = parts.netloc.rpartition("@")[2]
         target = url if parts.scheme == "https" else url.replace(parts.netloc, f"{_bracket(address)}:{port}", 1)
-        headers = {"Host": parts.netloc} if parts.scheme == "http" else {}
+        headers = {"Host": host} if parts.scheme == "http" else {}
         try:
             async with (
                 httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) as client,
@@ -115,9 +130,11 @@ def _bracket(address: str) -> str:
 
 
 def _decode(data: str, field: str) -> bytes:
+    """Strict base64, but line breaks (MIME encoders wrap at 76 columns) and a ``data:`` URI prefix are accepted."""
     text = data.strip()
     if text.startswith("data:") and "," in text:
         text = text.split(",", 1)[1]
+    text = "".join(text.split())
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as error:

@@ -393,6 +393,8 @@ jobs_application_stages = _join_table(
     "stage_id",
     Column("index", Integer, nullable=False),
 )
+# The reader finds an application's stage index by (job, stage); without it SQLite takes the stage_id index.
+Index(None, jobs_application_stages.c.job_id, jobs_application_stages.c.stage_id)
 
 jobs_users = _join_table(
     ModelName.JOBS_USERS,

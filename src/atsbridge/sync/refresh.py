@@ -1,5 +1,6 @@
 """Write-through: re-read a few records from RECRU and put them in the store, exactly as a sync would (same
-mapping, same writer), so the next GET sees them at once and a later sync finds nothing to change."""
+mapping, same writer, the same codebooks where the model's mapping names entries from them), so the next GET sees
+them at once and a later sync finds nothing to change."""
 
 from __future__ import annotations
 
@@ -33,19 +34,34 @@ async def fetch(client: RecruClient, model: ModelName, remote_ids: Iterable[int]
     return found
 
 
-def store(conn: Connection, integration_id: str, model: ModelName, payloads: dict[int, dict[str, Any] | None]) -> None:
-    """Upsert the payloads (and their join rows) and tombstone the records RECRU no longer has."""
+async def fetch_codebooks(client: RecruClient) -> Codebooks:
+    """The codebooks the mappings name entries from (a job's department and location, a rejection reason)."""
+    items = {name: await client.list_all("CodebookService.get", {"name": name}) for name in Codebooks.NAMES}
+    return Codebooks.from_items(items)
+
+
+def store(
+    conn: Connection,
+    integration_id: str,
+    model: ModelName,
+    payloads: dict[int, dict[str, Any] | None],
+    codebooks: Codebooks | None = None,
+) -> set[ModelName]:
+    """Upsert the payloads (and their join rows) and tombstone the records RECRU no longer has; returns the models
+    and joins whose rows really changed. ``codebooks`` are needed for jobs and for rejected applications; without
+    them such names would be stored as ``null``."""
     stream: Stream = STREAM_OF[model]
-    ctx = MappingContext(integration_id, Codebooks())
+    ctx = MappingContext(integration_id, codebooks or Codebooks())
     now = datetime.now(UTC)
     mapped = [stream.mapper(payload, ctx) for payload in payloads.values() if payload is not None]
-    upsert(conn, model, integration_id, [m.record for m in mapped], now=now)
+    counts = {model: upsert(conn, model, integration_id, [m.record for m in mapped], now=now)}
     joins: dict[ModelName, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
     for item in mapped:
         for join, rows in item.joins.items():
             joins[join][item.record["id"]] = rows
     for join, rows_by_parent in joins.items():
-        replace_joins(conn, join, integration_id, rows_by_parent, now=now)
+        counts[join] = replace_joins(conn, join, integration_id, rows_by_parent, now=now)
     gone = [model_id(integration_id, model, remote_id) for remote_id, p in payloads.items() if p is None]
-    if gone:
-        mark_deleted(conn, model, integration_id, gone, now=now)
+    deleted = mark_deleted(conn, model, integration_id, gone, now=now) if gone else 0
+    changed = {name for name, c in counts.items() if c.created or c.updated or c.deleted}
+    return changed | ({model} if deleted else set())

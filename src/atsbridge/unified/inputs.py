@@ -1,8 +1,10 @@
 """Pydantic models of the action bodies the unified API accepts (unified-api §5), as Kombo's SDK sends them.
 
 The SDK omits ``None`` fields, so absent and ``null`` are treated alike. Unknown keys are ignored (Kombo's bodies
-carry tool-specific ``remote_fields`` for other ATSs). Checks that need more than the shape (base64, the
-``data`` / ``data_url`` choice, consent dates) are made by the action code, which reports them in the envelope.
+carry tool-specific ``remote_fields`` for other ATSs). A NUL character is refused in every text field before RECRU
+is called: RECRU would keep it, PostgreSQL cannot, and the create would end half done (lone surrogates pydantic
+refuses itself). Checks that need more than the shape (base64, the ``data`` / ``data_url`` choice, consent dates)
+are made by the action code, which reports them in the envelope.
 """
 
 from __future__ import annotations
@@ -10,13 +12,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ContactType = Literal["PERSONAL", "WORK", "OTHER"]
 
 
 class InputModel(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def storable_text(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class AdditionalEmail(InputModel):
@@ -39,7 +48,7 @@ class CandidateLocation(InputModel):
 
 class SalaryExpectations(InputModel):
     period: Literal["MONTH", "YEAR"]
-    amount: float = Field(ge=0)
+    amount: float = Field(ge=0, allow_inf_nan=False)
 
 
 class SocialLink(InputModel):

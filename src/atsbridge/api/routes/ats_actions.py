@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from atsbridge.api.action_guard import request_hash
 from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError
-from atsbridge.api.lookups import remote_id_of
+from atsbridge.api.lookups import is_stored, remote_id_of
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import action_success
 from atsbridge.api.uploads import AllowList, prepare
@@ -32,6 +32,7 @@ from atsbridge.sync import refresh
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, model_id
 from atsbridge.unified.inputs import ActionExtras, CandidateInput, CreateApplicationBody, CreateCandidateBody, TagBody
+from atsbridge.webhooks import notify
 
 router = APIRouter(prefix="/ats", tags=["ATS actions"])
 
@@ -47,6 +48,16 @@ REFUSALS: dict[str, tuple[models.ErrorCode, int]] = {
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", description="retries with the same key and body act once (24 h)")
 ]
+
+
+def active_integration(found: Annotated[Integration, Depends(integration)]) -> Integration:
+    """The caller's integration, if it is enabled: a disabled integration acts on nothing."""
+    if not found.enabled:
+        raise ApiError("INTEGRATION.INACTIVE", "The integration is disabled; enable it to act on its data.")
+    return found
+
+
+ActiveIntegration = Annotated[Integration, Depends(active_integration)]
 
 
 def refused(refusal: ActionRefused) -> ApiError:
@@ -69,16 +80,25 @@ async def _client(request: Request, integration_: Integration) -> RecruClient:
     return client
 
 
-async def _write_through(request: Request, integration_: Integration, created: recru.CreatedApplication) -> None:
+async def _write_through(
+    request: Request, integration_: Integration, project_id: int, created: recru.CreatedApplication
+) -> None:
+    """Store the application and its candidate, and its job too if the store does not know it yet (a job given
+    as ``remote:<id>`` before a sync brought it), so the answer and every GET show the job and the stage's index."""
     client = await _client(request, integration_)
     applications = await refresh.fetch(client, ModelName.APPLICATIONS, [created.application_id])
     candidates = await refresh.fetch(client, ModelName.CANDIDATES, [created.jobseeker_id])
+    job_known = await asyncio.to_thread(is_stored, store(request), integration_, ModelName.JOBS, project_id)
+    jobs = {} if job_known else await refresh.fetch(client, ModelName.JOBS, [project_id])
+    codebooks = await refresh.fetch_codebooks(client) if jobs else None
 
     def write() -> None:
         with store(request).begin() as conn:
-            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
-            refresh.store(conn, integration_.id, ModelName.APPLICATIONS, applications)
+            changed = refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks) if jobs else set()
+            changed |= refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
+            changed |= refresh.store(conn, integration_.id, ModelName.APPLICATIONS, applications)
             track_application(conn, integration_.id, str(created.application_id))
+            notify.data_changed(conn, integration_.id, changed)
 
     await asyncio.to_thread(write)
 
@@ -92,11 +112,13 @@ async def _create(
     extras: ActionExtras,
 ) -> recru.CreatedApplication:
     engine = store(request)
-    project_id = remote_id_of(engine, integration_, ModelName.JOBS, job_ref)
+    project_id = await asyncio.to_thread(remote_id_of, engine, integration_, ModelName.JOBS, job_ref)
     stage_id = (
         None
         if stage_ref is None
-        else remote_id_of(engine, integration_, ModelName.APPLICATION_STAGES, stage_ref, status=400)
+        else await asyncio.to_thread(
+            remote_id_of, engine, integration_, ModelName.APPLICATION_STAGES, stage_ref, status=400
+        )
     )
     settings = request.app.state.settings
     files = await prepare(extras.attachments or [], recru.UPLOAD_LIMITS, AllowList.parse(settings.data_url_allowlist))
@@ -105,7 +127,7 @@ async def _create(
         source = recru.source_params(extras.source, integration_.source_label)
         new = recru.NewApplication(project_id, candidate, extras, files, source, stage_id)
         created = await recru.create_application(await _client(request, integration_), new, consent)
-        await _write_through(request, integration_, created)
+        await _write_through(request, integration_, project_id, created)
     except ActionRefused as refusal:
         raise refused(refusal) from refusal
     except RecruError as error:
@@ -113,9 +135,12 @@ async def _create(
     return created
 
 
-def _read_one(request: Request, integration_: Integration, model: ModelName, record_id: str) -> dict[str, Any]:
-    with store(request).connect() as conn:
-        results, _ = Reader(conn, integration_).page(model, ListQuery(page_size=1, ids=(record_id,)))
+async def _read_one(request: Request, integration_: Integration, model: ModelName, record_id: str) -> dict[str, Any]:
+    def read() -> list[dict[str, Any]]:
+        with store(request).connect() as conn:
+            return Reader(conn, integration_).page(model, ListQuery(page_size=1, ids=(record_id,)))[0]
+
+    results = await asyncio.to_thread(read)
     if not results:
         raise ApiError("PLATFORM.UNKNOWN_ERROR", "The created record could not be read back from the store.")
     return results[0]
@@ -137,14 +162,14 @@ async def create_application(
     request: Request,
     job_id: str,
     body: CreateApplicationBody,
-    integration_: Annotated[Integration, Depends(integration)],
+    integration_: ActiveIntegration,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def act() -> Response:
         created = await _create(request, integration_, job_id, body.stage_id, body.candidate, body)
         application_id, candidate_id = _ids(integration_, created)
-        application = _read_one(request, integration_, ModelName.APPLICATIONS, application_id)
-        candidate = _read_one(request, integration_, ModelName.CANDIDATES, candidate_id)
+        application = await _read_one(request, integration_, ModelName.APPLICATIONS, application_id)
+        candidate = await _read_one(request, integration_, ModelName.CANDIDATES, candidate_id)
         candidate.pop("applications")
         for key in ("interviews", "offers"):
             application.pop(key)
@@ -161,14 +186,15 @@ async def create_application(
 async def create_candidate(
     request: Request,
     body: CreateCandidateBody,
-    integration_: Annotated[Integration, Depends(integration)],
+    integration_: ActiveIntegration,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def act() -> Response:
         application = body.application
         created = await _create(request, integration_, application.job_id, application.stage_id, body.candidate, body)
         _, candidate_id = _ids(integration_, created)
-        return action_success(_read_one(request, integration_, ModelName.CANDIDATES, candidate_id), created.warnings)
+        candidate = await _read_one(request, integration_, ModelName.CANDIDATES, candidate_id)
+        return action_success(candidate, created.warnings)
 
     return await guarded(request, integration_, idempotency_key, act)
 
@@ -180,7 +206,9 @@ async def _tag_action(
     name: str,
     change: Callable[[RecruClient, int, str], Awaitable[dict[str, Any] | None]],
 ) -> Response:
-    jobseeker_id = remote_id_of(store(request), integration_, ModelName.CANDIDATES, candidate_ref)
+    jobseeker_id = await asyncio.to_thread(
+        remote_id_of, store(request), integration_, ModelName.CANDIDATES, candidate_ref
+    )
     try:
         client = await _client(request, integration_)
         tag = await change(client, jobseeker_id, name)
@@ -192,9 +220,9 @@ async def _tag_action(
 
     def write() -> None:
         with store(request).begin() as conn:
-            if tag is not None:
-                refresh.store(conn, integration_.id, ModelName.TAGS, {int(tag["id"]): tag})
-            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
+            changed = refresh.store(conn, integration_.id, ModelName.TAGS, {int(tag["id"]): tag}) if tag else set()
+            changed |= refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
+            notify.data_changed(conn, integration_.id, changed)
 
     await asyncio.to_thread(write)
     return action_success({}, [])
@@ -209,7 +237,7 @@ async def add_tag(
     request: Request,
     candidate_id: str,
     body: TagBody,
-    integration_: Annotated[Integration, Depends(integration)],
+    integration_: ActiveIntegration,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def act() -> Response:
@@ -227,7 +255,7 @@ async def remove_tag(
     request: Request,
     candidate_id: str,
     body: Annotated[TagBody, Body()],
-    integration_: Annotated[Integration, Depends(integration)],
+    integration_: ActiveIntegration,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def act() -> Response:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from atsbridge.api.auth import integration, store
+from atsbridge.api.auth import readable_integration, store
 from atsbridge.api.errors import ApiError
 from atsbridge.api.lookups import remote_id_of
 from atsbridge.api.remote_errors import remote_error
@@ -73,7 +73,7 @@ def _attachment(integration_id: str, item: dict[str, Any], secret: bytes, base: 
     summary="Attachments of a candidate, live from RECRU.",
 )
 async def candidate_attachments(
-    request: Request, candidate_id: str, integration_: Annotated[Integration, Depends(integration)]
+    request: Request, candidate_id: str, integration_: Annotated[Integration, Depends(readable_integration)]
 ) -> Response:
     remote = remote_id_of(store(request), integration_, ModelName.CANDIDATES, candidate_id)
     return await _attachments(request, integration_, {"jobseekerId": remote})
@@ -85,7 +85,7 @@ async def candidate_attachments(
     summary="Attachments of an application, live from RECRU.",
 )
 async def application_attachments(
-    request: Request, application_id: str, integration_: Annotated[Integration, Depends(integration)]
+    request: Request, application_id: str, integration_: Annotated[Integration, Depends(readable_integration)]
 ) -> Response:
     remote = str(remote_id_of(store(request), integration_, ModelName.APPLICATIONS, application_id))
     with store(request).connect() as conn:

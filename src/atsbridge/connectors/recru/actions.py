@@ -6,7 +6,9 @@
   (RECRU answers -32009 with ``existingId``) is handled the same way.
 - **Never a duplicate.** A create whose outcome is unknown (timeout, dropped connection, 500) is not repeated
   blindly: RECRU is asked what it stored (the jobseeker by e-mail, then its application for the project) and the
-  create is repeated only if nothing is there.
+  create is repeated only if nothing is there — at most ``CREATE_ATTEMPTS`` times, then RECRU counts as unavailable.
+- **RECRU's refusals name our fields.** Its -32602 paths (``jobseeker.emails[1].value``) are translated back to the
+  request's (``candidate.additional_email_addresses[0].email_address``).
 - **What RECRU cannot store** (gender, social links, sourced_by, screening answers, other tools' remote_fields)
   is dropped with a warning naming the field.
 - **Tags.** RECRU cannot create tags: a name is matched (trimmed, case-insensitive) against ``TagService.list``.
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -53,6 +56,7 @@ EMAIL_TYPES = {"PERSONAL": "private", "WORK": "work", "OTHER": "private"}
 PHONE_TYPES = {"PERSONAL": "private", "WORK": "work", "OTHER": "mobile"}
 UNSTORABLE = ("gender", "social_links")
 UNSTORABLE_EXTRAS = ("sourced_by", "screening_question_answers", "remote_fields")
+CREATE_ATTEMPTS = 3
 
 
 @dataclass
@@ -82,26 +86,44 @@ def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras) -> list
     return [f"{name} was not written: RECRU cannot store it." for name in dropped]
 
 
-def jobseeker_params(candidate: CandidateInput) -> dict[str, Any]:
-    """RECRU's jobseeker input for a unified candidate (recru-mapping.md, writes)."""
-    emails = [{"value": candidate.email_address, "type": "private", "primary": True}]
+def _emails(candidate: CandidateInput) -> list[tuple[str, dict[str, Any]]]:
+    """RECRU's ``emails`` (the primary first, additional copies of it left out), each with its unified field."""
+    emails = [("candidate.email_address", {"value": candidate.email_address, "type": "private", "primary": True})]
     emails += [
-        {"value": e.email_address, "type": EMAIL_TYPES[e.type], "primary": False}
-        for e in candidate.additional_email_addresses or []
+        (
+            f"candidate.additional_email_addresses[{i}].email_address",
+            {"value": e.email_address, "type": EMAIL_TYPES[e.type], "primary": False},
+        )
+        for i, e in enumerate(candidate.additional_email_addresses or [])
         if e.email_address.lower() != candidate.email_address.lower()
     ]
-    phones = [{"value": candidate.phone_number, "type": "mobile", "primary": True}] if candidate.phone_number else []
+    return emails
+
+
+def _phones(candidate: CandidateInput) -> list[tuple[str, dict[str, Any]]]:
+    """RECRU's ``phones`` (``phone_number`` first and primary), each with its unified field."""
+    phones = []
+    if candidate.phone_number:
+        phones.append(("candidate.phone_number", {"value": candidate.phone_number, "type": "mobile", "primary": True}))
     phones += [
-        {"value": p.phone_number, "type": PHONE_TYPES[p.type], "primary": not phones and i == 0}
+        (
+            f"candidate.additional_phone_numbers[{i}].phone_number",
+            {"value": p.phone_number, "type": PHONE_TYPES[p.type], "primary": not candidate.phone_number and i == 0},
+        )
         for i, p in enumerate(candidate.additional_phone_numbers or [])
     ]
+    return phones
+
+
+def jobseeker_params(candidate: CandidateInput) -> dict[str, Any]:
+    """RECRU's jobseeker input for a unified candidate (recru-mapping.md, writes)."""
     location = candidate.location
     salary = candidate.salary_expectations
     return {
         "firstName": candidate.first_name,
         "lastName": candidate.last_name,
-        "emails": emails,
-        "phones": phones,
+        "emails": [entry for _, entry in _emails(candidate)],
+        "phones": [entry for _, entry in _phones(candidate)],
         "address": None
         if location is None
         else {
@@ -118,6 +140,44 @@ def jobseeker_params(candidate: CandidateInput) -> dict[str, Any]:
         if salary is None
         else {"amount": salary.amount, "currency": None, "period": salary.period.lower()},
     }
+
+
+# RECRU param paths (prefixes) → the unified request fields they were made from.
+UNIFIED_FIELDS = {
+    "jobseeker.firstName": "candidate.first_name",
+    "jobseeker.lastName": "candidate.last_name",
+    "jobseeker.currentCompany": "candidate.company",
+    "jobseeker.currentPosition": "candidate.title",
+    "jobseeker.availableFrom": "candidate.availability_date",
+    "jobseeker.salaryExpectation": "candidate.salary_expectations",
+    "jobseeker.address.street": "candidate.location.street_1",
+    "jobseeker.address.postalCode": "candidate.location.zip_code",
+    "jobseeker.address.city": "candidate.location.city",
+    "jobseeker.address.region": "candidate.location.state",
+    "jobseeker.address.countryCode": "candidate.location.country",
+    "jobseeker.address": "candidate.location",
+    "gdprConsent.expiresAt": "gdpr_consent.expires_at",
+    "gdprConsent": "gdpr_consent",
+    "stageId": "stage_id",
+    "projectId": "job_id",
+    "source": "source",
+}
+ATTACHMENT_FIELDS = {"fileName": "name", "contentType": "content_type", "data": "data", "type": "type"}
+_CONTACT_PATH = re.compile(r"jobseeker\.(emails|phones)\[(\d+)\]")
+_ATTACHMENT_PATH = re.compile(r"attachments\[(\d+)\]\.(\w+)")
+
+
+def unified_field(path: str, candidate: CandidateInput) -> str:
+    """The request field a RECRU param path stands for (``jobseeker.emails[1].value`` →
+    ``candidate.additional_email_addresses[0].email_address``); RECRU's own path if none is known."""
+    if contact := _CONTACT_PATH.match(path):
+        entries = _emails(candidate) if contact[1] == "emails" else _phones(candidate)
+        index = int(contact[2])
+        return entries[index][0] if index < len(entries) else path
+    if attachment := _ATTACHMENT_PATH.fullmatch(path):
+        return f"attachments[{attachment[1]}].{ATTACHMENT_FIELDS.get(attachment[2], attachment[2])}"
+    prefix = next((p for p in UNIFIED_FIELDS if path == p or path.startswith(p + ".")), None)
+    return path if prefix is None else UNIFIED_FIELDS[prefix] + path.removeprefix(prefix)
 
 
 def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
@@ -175,7 +235,8 @@ async def create_application(
     warnings = unstorable_warnings(new.candidate, new.extras)
     explicit_source = new.extras.source is not None
     jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
-    for _ in range(3):
+    unknown: RecruOutcomeUnknown | None = None
+    for _ in range(CREATE_ATTEMPTS):
         params: dict[str, Any] = {"projectId": new.project_id, "attachments": attachment_params(new.files)}
         if new.stage_id is not None:
             params["stageId"] = new.stage_id
@@ -192,7 +253,8 @@ async def create_application(
                 jobseeker_id = conflict.existing_id  # created meanwhile: attach to it instead
                 continue
             raise ActionRefused("application_exists", "This candidate has already applied to this job.") from conflict
-        except RecruOutcomeUnknown:
+        except RecruOutcomeUnknown as lost:
+            unknown = lost
             jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
             if jobseeker_id is not None:
                 stored = await _existing_application(client, jobseeker_id, new.project_id)
@@ -206,9 +268,12 @@ async def create_application(
         except RecruNotFound as missing:
             raise _not_found(missing) from missing
         except RecruInvalidParams as invalid:
-            raise _invalid(invalid) from invalid
+            raise _invalid(invalid, new.candidate) from invalid
         return _created(int(result["id"]), int(result["jobseekerId"]), params, consent, warnings, explicit_source)
-    raise ActionRefused("remote_input_invalid", "RECRU did not accept the application after several attempts.")
+    # Only lost answers repeat the loop (a second conflict is final), and each was followed by a look-up that
+    # found nothing stored: RECRU is failing, and nothing was created.
+    assert unknown is not None
+    raise unknown
 
 
 def _created(
@@ -235,11 +300,14 @@ def _not_found(missing: RecruNotFound) -> ActionRefused:
     return ActionRefused("remote_input_invalid", f"RECRU has no {missing.entity} {missing.id}.")
 
 
-def _invalid(invalid: RecruInvalidParams) -> ActionRefused:
+def _invalid(invalid: RecruInvalidParams, candidate: CandidateInput) -> ActionRefused:
     if invalid.fields.get("stageId") == "not_allowed":
         return ActionRefused("stage_not_allowed", "stage_id: the stage is not in this job's pipeline.")
-    fields = ", ".join(f"{path}: {reason}" for path, reason in sorted(invalid.fields.items()))
-    return ActionRefused("remote_input_invalid", f"RECRU rejected the input ({fields}).")
+    fields = []
+    for path, reason in sorted(invalid.fields.items()):
+        name = unified_field(path, candidate)
+        fields.append(f"{name}: {reason}" if name == path else f"{name} (RECRU {path}): {reason}")
+    return ActionRefused("remote_input_invalid", f"RECRU rejected the input ({', '.join(fields)}).")
 
 
 async def find_tag(client: RecruClient, name: str) -> dict[str, Any] | None:

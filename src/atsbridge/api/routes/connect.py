@@ -1,0 +1,322 @@
+"""The connection flow (unified-api §6): links, the hosted connect page, and the token exchange.
+
+- ``POST /v1/connect/create-link`` (bearer): a link ``{base}/connect/{token}`` for one end user; EMBEDDED links live
+  an hour, MAGIC_LINK links a year. ``integration_tool`` must be ``recruhr`` (or absent); for it every
+  ``integration_category`` means ATS. The SDK's other options are accepted and ignored; languages other than
+  ``en``/``de`` show the page in English.
+- ``GET /connect/{token}``: the RECRU guide, its prerequisites and credential steps, then the form (tenant, login,
+  password). ``POST /connect/{token}`` checks the credentials with a real login and ping; only then is the
+  integration created (credentials encrypted, "sync only created applications" on), the link marked used and the
+  first FULL sync queued, all in one transaction, and the browser sent (303) to ``/connect/{token}/status``, which
+  refreshes itself until the first sync has completed.
+- **Token semantics**: the link's token is also the exchange token. Once the link has been used, ``GET
+  /v1/connect/integration-by-token/{token}`` (bearer, same environment) answers the integration it created: the
+  backend that created the link already knows the token (the last path segment of ``link``); an embedding page also
+  receives it from the completed status page as ``postMessage({type: "atsbridge:connect:success", token})``. The
+  token is a 256-bit secret stored only as its SHA-256 digest, works only with an API key of the link's
+  environment, and never reveals an integration before the end user has connected one through it. It stays
+  exchangeable as long as the integration exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Engine
+
+from atsbridge.api import connect_page as page
+from atsbridge.api.auth import Caller, caller, store
+from atsbridge.api.connect_texts import TEXTS
+from atsbridge.api.errors import ApiError, invalid_input
+from atsbridge.api.responses import success
+from atsbridge.connectors.recru import credentials as recru_credentials
+from atsbridge.connectors.recru.guide import PROBLEM_FIELDS, Language, guide, language_of, problem_message
+from atsbridge.store import connect_links as links
+from atsbridge.store.connect_links import ConnectLink
+from atsbridge.store.credentials import RecruCredentials
+from atsbridge.store.integrations import create_integration, load_integration
+from atsbridge.store.syncs import CANCELLED, FAILED, FULL, QUEUED, recent_syncs
+from atsbridge.sync.scheduler import queue_sync
+from atsbridge.unified.models import ApiModel, DataResponse
+from atsbridge.webhooks import notify
+
+log = logging.getLogger("atsbridge.connect")
+
+TOOL = "recruhr"
+STATUS_REFRESH_SECONDS = 2
+FAILED_REFRESH_SECONDS = 10
+
+api = APIRouter(prefix="/connect", tags=["Connect"])
+pages = APIRouter(prefix="/connect", include_in_schema=False)
+
+
+# --- the API: links and the token exchange ------------------------------------------------------------------------
+
+
+class CreateLinkBody(BaseModel):
+    """What ``create_connection_link`` of the SDK sends; unknown keys are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    end_user_email: str = Field(min_length=3, max_length=320)
+    end_user_organization_name: str = Field(min_length=1, max_length=500)
+    end_user_origin_id: str | None = Field(default=None, max_length=500)
+    integration_category: Literal["HRIS", "ATS", "ASSESSMENT", "LMS"] | None = "HRIS"
+    integration_tool: str | None = None
+    language: Literal["en", "de", "fr", "it", "es"] | None = "en"
+    link_type: Literal["EMBEDDED", "MAGIC_LINK"] | None = "EMBEDDED"
+    remote_environment: str | None = None
+    scope_config_id: str | None = None
+    enable_filtering: bool | None = False
+    enable_field_mapping: bool | None = False
+    enable_static_ips: bool | None = False
+
+    @field_validator("end_user_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        local, at, domain = value.strip().rpartition("@")
+        if not (local and at and domain):
+            raise ValueError("must be an e-mail address")
+        return value.strip()
+
+
+class ConnectLinkData(ApiModel):
+    link: str = Field(description="The hosted connection page for the end user.")
+
+
+class IntegrationByToken(ApiModel):
+    tool: str
+    id: str
+    end_user_origin_id: str | None
+    end_user_organization_name: str
+    end_user_email: str | None
+    setup_status: Literal["INCOMPLETE", "FINAL_SYNC_PENDING", "COMPLETED"]
+
+
+@api.post(
+    "/create-link",
+    response_model=DataResponse[ConnectLinkData],
+    summary="Create a link to the hosted connection page.",
+)
+def create_link(request: Request, body: CreateLinkBody, who: Annotated[Caller, Depends(caller)]) -> Response:
+    if (body.integration_tool or TOOL) != TOOL:
+        raise invalid_input(f"integration_tool {body.integration_tool!r} is not available: the only tool is {TOOL!r}.")
+    with store(request).begin() as conn:
+        token = links.create_link(
+            conn,
+            environment_id=who.environment_id,
+            end_user_email=body.end_user_email,
+            end_user_organization_name=body.end_user_organization_name,
+            end_user_origin_id=body.end_user_origin_id,
+            language=language_of(body.language) or "en",
+            link_type=body.link_type or "EMBEDDED",
+            now=datetime.now(UTC),
+        )
+    return success({"link": f"{str(request.base_url).rstrip('/')}/connect/{token}"})
+
+
+@api.get(
+    "/integration-by-token/{token}",
+    response_model=DataResponse[IntegrationByToken],
+    summary="The integration created through a connection link (its token is the link's last path segment).",
+)
+def integration_by_token(request: Request, token: str, who: Annotated[Caller, Depends(caller)]) -> Response:
+    with store(request).connect() as conn:
+        found = links.integration_of_token(conn, token, who.environment_id)
+    if found is None:
+        raise ApiError(
+            "PLATFORM.INTEGRATION_NOT_FOUND",
+            "No integration has been connected through this token in the environment of this API key "
+            "(the link may not have been used yet).",
+        )
+    return success(
+        {
+            "tool": found.tool,
+            "id": found.id,
+            "end_user_origin_id": found.end_user_origin_id,
+            "end_user_organization_name": found.end_user_organization_name,
+            "end_user_email": found.end_user_email,
+            "setup_status": found.setup_status,
+        }
+    )
+
+
+# --- the hosted page ------------------------------------------------------------------------------------------------
+
+
+def _find(engine: Engine, token: str) -> ConnectLink | None:
+    with engine.connect() as conn:
+        return links.find_link(conn, token)
+
+
+NoticeKind = Literal["unknown", "used", "expired", "rejected"]
+
+
+def _notice(request: Request, token: str, kind: NoticeKind, language: Language, status: int) -> HTMLResponse:
+    texts = TEXTS[language]
+    notices = {"unknown": texts.unknown, "used": texts.used, "expired": texts.expired, "rejected": texts.form_rejected}
+    notice = notices[kind]
+    again = f"{request.url_for('connect_form', token=token).path}?lang={language}" if kind == "rejected" else None
+    return page.render("notice.html", language, status=status, notice=notice, again_url=again)
+
+
+def _closed(request: Request, token: str, link: ConnectLink | None, language: Language) -> HTMLResponse | None:
+    """The page for a link that cannot show the form (unknown, used, expired); None if it can."""
+    if link is None:
+        return _notice(request, token, "unknown", language, 404)
+    if link.used_at is not None:
+        return _notice(request, token, "used", language, 410)
+    if link.expired(datetime.now(UTC)):
+        return _notice(request, token, "expired", language, 410)
+    return None
+
+
+def _form(
+    request: Request,
+    token: str,
+    language: Language,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    path = request.url_for("connect_form", token=token).path
+    secret = request.app.state.settings.encryption_key
+    return page.render(
+        "connect.html",
+        language,
+        status=422 if errors else 200,
+        guide=guide(language),
+        action=path,
+        switch_url=f"{path}?lang={page.other_language(language)}",
+        csrf=page.csrf_token(secret, token, time.time()),
+        values=values or {},
+        errors=errors or {},
+    )
+
+
+@pages.get("/{token}", name="connect_form")
+def connect_form(request: Request, token: str, lang: str | None = None) -> HTMLResponse:
+    link = _find(store(request), token)
+    language = page.page_language(link.language if link else None, lang)
+    return _closed(request, token, link, language) or _form(request, token, language)
+
+
+@pages.post("/{token}", name="connect_submit", response_model=None)
+async def connect_submit(request: Request, token: str, lang: str | None = None) -> Response:
+    form = await page.read_form(request)
+    link = await asyncio.to_thread(_find, store(request), token)
+    language = page.page_language(link.language if link else None, (form or {}).get("lang") or lang)
+    closed = _closed(request, token, link, language)
+    if closed is not None:
+        return closed
+    assert link is not None  # _closed answers for an unknown link
+    settings = request.app.state.settings
+    if form is None or not page.form_accepted(request, settings.encryption_key, token, form):
+        return _notice(request, token, "rejected", language, 400)
+    values = {name: form.get(name, "").strip() for name in ("tenant", "login")}
+    password = form.get("password", "")
+    errors = {
+        field.name: field.missing
+        for field in guide(language).fields
+        if not (password if field.name == "password" else values[field.name])
+    }
+    if errors:
+        return _form(request, token, language, values=values, errors=errors)
+    credentials = RecruCredentials(values["login"], password)
+    tenant = values["tenant"]
+    try:
+        tenant = recru_credentials.tenant_url(tenant, allow_custom=settings.allow_custom_tenant_urls)
+        await recru_credentials.check_credentials(tenant, credentials)
+    except recru_credentials.CredentialsRefused as refused:
+        log.info("connect link %s…: credentials refused (%s)", link.token_hash[:8], refused.detail)
+        message = problem_message(refused.problem, tenant, language)
+        return _form(request, token, language, values=values, errors={PROBLEM_FIELDS[refused.problem]: message})
+    connected = await asyncio.to_thread(_connect, store(request), settings.encryption_key, link, tenant, credentials)
+    if connected is None:
+        return _notice(request, token, "used", language, 410)
+    integration_id, sync_id = connected
+    log.info("connect link %s…: integration %s created, sync %s queued", link.token_hash[:8], integration_id, sync_id)
+    try:
+        await request.app.state.syncs.dispatch(sync_id, integration_id, FULL)
+    except Exception:  # the sync stays queued; the scheduler's next tick or the worker's tick picks it up
+        log.exception("could not dispatch sync %s of %s", sync_id, integration_id)
+    status_path = request.url_for("connect_status", token=token).path
+    return RedirectResponse(f"{status_path}?lang={language}", status_code=303)
+
+
+class _LinkTaken(Exception):
+    """The link was used (or expired) between the check and the save."""
+
+
+def _connect(
+    engine: Engine, key: bytes, link: ConnectLink, tenant: str, credentials: RecruCredentials
+) -> tuple[str, str] | None:
+    """Create the integration, mark the link used, record the ``integration-created`` event and queue the first FULL
+    sync, in one transaction; returns (integration id, sync id), or None if the link was used meanwhile (then nothing
+    is saved)."""
+    try:
+        with engine.begin() as conn:
+            integration_id = create_integration(
+                conn,
+                key,
+                environment_id=link.environment_id,
+                tenant_url=tenant,
+                credentials=credentials,
+                end_user_email=link.end_user_email,
+                end_user_organization_name=link.end_user_organization_name,
+                end_user_origin_id=link.end_user_origin_id,
+            )
+            if not links.claim(conn, link, integration_id, datetime.now(UTC)):
+                raise _LinkTaken
+            notify.integration_created(conn, integration_id)
+            sync_id, _already = queue_sync(conn, integration_id, FULL)
+    except _LinkTaken:
+        return None
+    return integration_id, sync_id
+
+
+@pages.get("/{token}/status", name="connect_status", response_model=None)
+def connect_status(request: Request, token: str, lang: str | None = None) -> Response:
+    engine = store(request)
+    link = _find(engine, token)
+    language = page.page_language(link.language if link else None, lang)
+    if link is None:
+        return _notice(request, token, "unknown", language, 404)
+    if link.used_at is None:
+        closed = _closed(request, token, link, language)
+        form_path = request.url_for("connect_form", token=token).path
+        return closed or RedirectResponse(f"{form_path}?lang={language}", status_code=303)
+    with engine.connect() as conn:
+        integration = None if link.integration_id is None else load_integration(conn, link.integration_id)
+        if integration is None:
+            return _notice(request, token, "used", language, 410)
+        first = next((row for row in recent_syncs(conn, integration.id) if row.type == FULL), None)
+        counts = links.stored_counts(conn, integration.id)
+    texts = TEXTS[language]
+    done = integration.setup_status == "COMPLETED"
+    state = first.state if first else QUEUED
+    failed = not done and state in (FAILED, CANCELLED)
+    return page.render(
+        "status.html",
+        language,
+        done=done,
+        failed=failed,
+        state_label=texts.states.get(state, state),
+        records=[(label, counts[model]) for model, label in texts.models.items()],
+        refresh=None if done else FAILED_REFRESH_SECONDS if failed else STATUS_REFRESH_SECONDS,
+        token=token,
+        switch_url=f"{request.url.path}?lang={page.other_language(language)}",
+    )
+
+
+router = APIRouter()
+router.include_router(api, prefix="/v1")
+router.include_router(pages)

@@ -1,0 +1,136 @@
+"""Connection links in the store: created by ``POST /v1/connect/create-link``, opened by the hosted connect page.
+
+A link's token is a long random secret that exists in clear only in the link; the store keeps its SHA-256 digest.
+A link is used once: ``claim`` marks it used with the integration it created, in the transaction that creates the
+integration, and only if it is still unused and unexpired (so two racing submissions create one integration).
+Afterwards the same token names that integration for ``GET /v1/connect/integration-by-token/{token}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from atsbridge.store.tables import MODEL_TABLES, connect_links, integrations
+from atsbridge.unified.ids import ModelName
+
+TOKEN_BYTES = 32
+LINK_LIFETIMES = {"EMBEDDED": timedelta(hours=1), "MAGIC_LINK": timedelta(days=365)}
+
+
+@dataclass(frozen=True)
+class ConnectLink:
+    token_hash: str
+    environment_id: str
+    end_user_email: str
+    end_user_organization_name: str
+    end_user_origin_id: str | None
+    language: str
+    link_type: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    integration_id: str | None
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+@dataclass(frozen=True)
+class ConnectedIntegration:
+    """What ``integration-by-token`` answers: the integration a used link created."""
+
+    id: str
+    tool: str
+    end_user_email: str | None
+    end_user_organization_name: str
+    end_user_origin_id: str | None
+    setup_status: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_link(
+    conn: Connection,
+    *,
+    environment_id: str,
+    end_user_email: str,
+    end_user_organization_name: str,
+    end_user_origin_id: str | None,
+    language: str,
+    link_type: str,
+    now: datetime,
+) -> str:
+    """A new link; returns its token (the only time it exists in clear)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    conn.execute(
+        insert(connect_links).values(
+            token_hash=token_hash(token),
+            environment_id=environment_id,
+            end_user_email=end_user_email,
+            end_user_organization_name=end_user_organization_name,
+            end_user_origin_id=end_user_origin_id,
+            language=language,
+            link_type=link_type,
+            created_at=now,
+            expires_at=now + LINK_LIFETIMES[link_type],
+        )
+    )
+    return token
+
+
+def find_link(conn: Connection, token: str) -> ConnectLink | None:
+    row = conn.execute(select(connect_links).where(connect_links.c.token_hash == token_hash(token))).one_or_none()
+    return None if row is None else ConnectLink(**row._asdict())
+
+
+def claim(conn: Connection, link: ConnectLink, integration_id: str, now: datetime) -> bool:
+    """Mark the link used by ``integration_id``; False if it was used meanwhile or has expired."""
+    result = conn.execute(
+        update(connect_links)
+        .where(
+            connect_links.c.token_hash == link.token_hash,
+            connect_links.c.used_at.is_(None),
+            connect_links.c.expires_at > now,
+        )
+        .values(used_at=now, integration_id=integration_id)
+    )
+    return result.rowcount == 1
+
+
+def integration_of_token(conn: Connection, token: str, environment_id: str) -> ConnectedIntegration | None:
+    """The integration created through the link ``token`` of this environment; None if there is none (yet)."""
+    row = conn.execute(
+        select(
+            integrations.c.id,
+            integrations.c.tool,
+            integrations.c.end_user_email,
+            integrations.c.end_user_organization_name,
+            integrations.c.end_user_origin_id,
+            integrations.c.setup_status,
+        )
+        .join(connect_links, connect_links.c.integration_id == integrations.c.id)
+        .where(
+            connect_links.c.token_hash == token_hash(token),
+            connect_links.c.environment_id == environment_id,
+            integrations.c.environment_id == environment_id,
+        )
+    ).one_or_none()
+    return None if row is None else ConnectedIntegration(**row._asdict())
+
+
+def stored_counts(conn: Connection, integration_id: str) -> dict[ModelName, int]:
+    """How many live records of each model the store holds for the integration (the first sync's progress)."""
+    counts: dict[ModelName, int] = {}
+    for model, table in MODEL_TABLES.items():
+        query = select(func.count()).where(
+            table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
+        )
+        counts[model] = int(conn.execute(query).scalar_one())
+    return counts

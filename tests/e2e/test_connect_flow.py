@@ -1,0 +1,100 @@
+"""A customer connects RECRU in a real browser: the SDK creates a link, the page shows the guide, a wrong password
+is refused with its message (nothing saved), the right one leads to the progress page, the app's scheduler runs the
+first sync, the page shows completion, and the SDK reads the integration's jobs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from atsbridge.api.connect_texts import TEXTS
+from atsbridge.connectors.recru.credentials import CredentialProblem
+from atsbridge.connectors.recru.guide import GUIDES, problem_message
+from support.connect_flow import ConnectSite, connect_site, token_of
+from support.emulator_process import EmulatorProcess, start_emulator
+from support.store import fresh_store
+
+SCREENSHOTS = Path("/tmp")
+FIRST_SYNC_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def recru_process() -> Iterator[EmulatorProcess]:
+    process = start_emulator("--seed", "8", "--size", "40", "--rate-limit", "off", "--json")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[ConnectSite]:
+    """The app on SQLite, running its own syncs (the embedded scheduler), as ``atsbridge serve`` does."""
+    with fresh_store("sqlite", tmp_path) as engine, connect_site(engine, tmp_path, run_syncs=True) as served:
+        yield served
+
+
+def test_connect_recru_in_a_browser(page: Page, site: ConnectSite, recru_process: EmulatorProcess) -> None:
+    link = site.create_link(end_user_origin_id="crm-1")  # the SDK's defaults: HRIS, en, EMBEDDED
+    english, german = GUIDES["en"], GUIDES["de"]
+
+    page.goto(link)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text(english.title)
+    expect(page.get_by_role("heading", name=english.prerequisites_title, level=2)).to_be_visible()
+    for prerequisite in english.prerequisites:
+        expect(page.get_by_text(prerequisite)).to_be_visible()
+    expect(page.get_by_role("heading", name=english.steps_title, level=2)).to_be_visible()
+    for step in english.steps:
+        expect(page.get_by_role("heading", name=step.title, level=3)).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "atsbridge-connect-en.png"), full_page=True)
+
+    page.get_by_role("link", name="Deutsch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_role("heading", level=1)).to_have_text(german.title)
+    expect(page.get_by_role("heading", name=german.prerequisites_title)).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "atsbridge-connect-de.png"), full_page=True)
+    page.get_by_role("link", name="English").click()
+
+    tenant, login, password = (page.get_by_label(field.label) for field in english.fields)
+    tenant.fill(recru_process.url)
+    login.fill(recru_process.login)
+    password.fill("not-the-password")
+    page.keyboard.press("Tab")  # the submit button is the next stop after the password
+    expect(page.get_by_role("button", name=english.submit)).to_be_focused()
+    page.keyboard.press("Enter")
+
+    refused = problem_message(CredentialProblem.LOGIN_FAILED, recru_process.url)
+    expect(page.get_by_role("alert")).to_contain_text(refused)
+    expect(page.get_by_role("alert")).to_be_focused()
+    expect(password).to_have_accessible_description(re.compile(re.escape(refused)))
+    expect(password).to_have_value("")
+    expect(tenant).to_have_value(recru_process.url)
+    page.screenshot(path=str(SCREENSHOTS / "atsbridge-connect-refused.png"), full_page=True)
+    assert site.integrations() == []
+
+    password.fill(recru_process.password)
+    page.get_by_role("button", name=english.submit).click()
+    expect(page).to_have_url(re.compile(r"/connect/[^/]+/status\?lang=en$"))
+    assert len(site.integrations()) == 1
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile(f"^({TEXTS['en'].status_title}|{TEXTS['en'].done_title})$")
+    )
+    # The page refreshes itself (no JavaScript) until the app's scheduler has finished the first sync.
+    expect(page.get_by_role("heading", level=1)).to_have_text(TEXTS["en"].done_title, timeout=FIRST_SYNC_TIMEOUT_MS)
+    page.screenshot(path=str(SCREENSHOTS / "atsbridge-connect-done.png"), full_page=True)
+
+    (integration,) = site.integrations()
+    assert integration["setup_status"] == "COMPLETED"
+    with site.sdk() as sdk:
+        exchanged = sdk.connect.get_integration_by_token(token=token_of(link)).data
+    assert (exchanged.id, exchanged.setup_status, exchanged.end_user_origin_id) == (
+        integration["id"],
+        "COMPLETED",
+        "crm-1",
+    )
+    with site.sdk(integration_id=exchanged.id) as sdk:
+        jobs = sdk.ats.get_jobs().result.data.results
+    assert jobs, "the connected integration serves RECRU's jobs"

@@ -1,0 +1,259 @@
+"""Creating applications (and, the legacy way, candidates) through Kombo's SDK: what RECRU stores, what the answer
+holds, which job and stage references work, and the refusals (unknown or closed job, foreign stage, duplicate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from atsbridge.unified.ids import ModelName
+from integration.actions.conftest import SOURCE_IS_DEPRECATED, ActionWorld, candidate, refusal, unique_email
+
+
+def test_a_new_candidate_reaches_recru_with_every_mapped_field(world: ActionWorld) -> None:
+    job = world.open_job()
+    primary, work, other = unique_email(), unique_email("work"), unique_email("other")
+    given = candidate(
+        email_address=primary,
+        additional_email_addresses=[
+            {"type": "WORK", "email_address": work},
+            {"type": "PERSONAL", "email_address": primary.upper()},  # the primary again: not repeated
+            {"type": "OTHER", "email_address": other},
+        ],
+        company="Acme s.r.o.",
+        title="Vedoucí skladu",
+        phone_number="+420 601 111 222",
+        additional_phone_numbers=[
+            {"type": "WORK", "phone_number": "+420 222 333 444"},
+            {"type": "PERSONAL", "phone_number": "+420 777 000 111"},
+            {"type": "OTHER", "phone_number": "+49 30 1234"},
+        ],
+        location={
+            "country": "cz",
+            "city": "Brno",
+            "state": "Jihomoravský kraj",
+            "street_1": "Husova 5",
+            "zip_code": "602 00",
+        },
+        availability_date="2031-03-01T00:00:00Z",
+        salary_expectations={"amount": 720000, "period": "YEAR"},
+    )
+
+    answer = world.kombo().ats.create_application(job_id=f"remote:{job['id']}", candidate=given)
+
+    data = answer.data
+    jobseeker = world.recru.call("JobseekerService.get", {"id": int(data.candidate.remote_id)})
+    assert {key: jobseeker[key] for key in ("firstName", "lastName", "currentCompany", "currentPosition")} == {
+        "firstName": given["first_name"],
+        "lastName": given["last_name"],
+        "currentCompany": "Acme s.r.o.",
+        "currentPosition": "Vedoucí skladu",
+    }
+    assert jobseeker["emails"] == [
+        {"value": primary, "type": "private", "primary": True},
+        {"value": work, "type": "work", "primary": False},
+        {"value": other, "type": "private", "primary": False},
+    ]
+    assert jobseeker["phones"] == [
+        {"value": "+420 601 111 222", "type": "mobile", "primary": True},
+        {"value": "+420 222 333 444", "type": "work", "primary": False},
+        {"value": "+420 777 000 111", "type": "private", "primary": False},
+        {"value": "+49 30 1234", "type": "mobile", "primary": False},
+    ]
+    assert jobseeker["address"] == {
+        "street": "Husova 5",
+        "postalCode": "602 00",
+        "city": "Brno",
+        "region": "Jihomoravský kraj",
+        "countryCode": "CZ",
+    }
+    assert jobseeker["availableFrom"] == "2031-03-01"
+    assert jobseeker["salaryExpectation"] == {"amount": 720000, "currency": None, "period": "year"}
+    application = world.recru.call("ApplicationService.get", {"id": int(data.remote_id)})
+    assert (application["projectId"], application["jobseekerId"]) == (job["id"], jobseeker["id"])
+    assert (application["stageId"], application["status"]) == (job["stageIds"][0], "active")
+
+    # The answer: our ids, the job and stage nested, and the *full* candidate (the SDK validated the shape).
+    assert data.id == world.id_of(ModelName.APPLICATIONS, application["id"])
+    assert data.job_id == world.id_of(ModelName.JOBS, job["id"])
+    assert data.candidate_id == data.candidate.id == world.id_of(ModelName.CANDIDATES, jobseeker["id"])
+    assert data.current_stage_id == world.id_of(ModelName.APPLICATION_STAGES, job["stageIds"][0])
+    assert (data.job.name, data.job.remote_id) == (job["name"], str(job["id"]))
+    assert (data.current_stage.remote_id, data.current_stage.index) == (str(job["stageIds"][0]), 0)
+    assert data.outcome == "PENDING"
+    assert (data.candidate.company, data.candidate.title, data.candidate.tags) == ("Acme s.r.o.", "Vedoucí skladu", [])
+    assert [(e.email_address, e.type) for e in data.candidate.email_addresses] == [
+        (primary, "PRIVATE"),
+        (work, "WORK"),
+        (other, "PRIVATE"),
+    ]
+    assert data.candidate.phone_numbers[0].phone_number == "+420 601 111 222"
+    assert (data.candidate.location.city, data.candidate.location.country) == ("Brno", "CZ")
+    assert data.candidate.changed_at is not None and data.candidate.remote_created_at is not None
+    assert answer.warnings == []
+
+
+def test_the_job_can_be_named_by_our_id_or_its_remote_id(world: ActionWorld) -> None:
+    job = world.open_job()
+    ours = world.id_of(ModelName.JOBS, job["id"])
+    by_ours = world.kombo().ats.create_application(job_id=ours, candidate=candidate()).data
+    by_remote = world.kombo().ats.create_application(job_id=f"remote:{job['id']}", candidate=candidate()).data
+    assert by_ours.job_id == by_remote.job_id == ours
+    for created in (by_ours, by_remote):
+        assert world.recru.call("ApplicationService.get", {"id": int(created.remote_id)})["projectId"] == job["id"]
+
+
+def test_a_job_recru_has_but_the_store_not_yet_is_stored_with_the_application(world: ActionWorld) -> None:
+    project = world.new_project(name="Skladník – noční směna")
+    data = world.kombo().ats.create_application(job_id=f"remote:{project['id']}", candidate=candidate()).data
+    assert data.job_id == world.id_of(ModelName.JOBS, project["id"])
+    assert (data.job.name, data.current_stage.index) == ("Skladník – noční směna", 0)
+    job = world.read("jobs", data.job_id)
+    assert job is not None
+    assert [s["remote_id"] for s in job["stages"]] == [str(s) for s in project["stageIds"]]
+
+
+@pytest.mark.parametrize("job_ref", ["ours", "remote:987654", "remote:0", "remote:abc", "remote:²", "no-such-job"])
+def test_an_unknown_job_is_404_input_invalid(world: ActionWorld, job_ref: str) -> None:
+    if job_ref == "ours":
+        job_ref = world.id_of(ModelName.JOBS, 987654)
+    before = world.recru_totals()
+    status, code, _ = refusal(lambda: world.kombo().ats.create_application(job_id=job_ref, candidate=candidate()))
+    assert (status, code) == (404, "PLATFORM.INPUT_INVALID")
+    assert world.recru_totals() == before
+
+
+@pytest.mark.parametrize("status", ["closed", "draft", "on_hold", "archived"])
+def test_a_job_that_is_not_open_is_409_job_closed(world: ActionWorld, status: str) -> None:
+    project = world.new_project(status=status)
+    before = world.recru_totals()
+    answer = refusal(
+        lambda: world.kombo().ats.create_application(job_id=f"remote:{project['id']}", candidate=candidate())
+    )
+    assert answer[:2] == (409, "ATS.JOB_CLOSED")
+    assert world.recru_totals() == before
+
+
+def test_a_synced_job_closed_in_recru_since_is_409_job_closed(world: ActionWorld) -> None:
+    job = world.open_job()
+    world.recru.patch("projects", job["id"], status="closed")
+    try:
+        job_id = world.id_of(ModelName.JOBS, job["id"])
+        assert refusal(lambda: world.kombo().ats.create_application(job_id=job_id, candidate=candidate()))[:2] == (
+            409,
+            "ATS.JOB_CLOSED",
+        )
+    finally:
+        world.recru.patch("projects", job["id"], status="open")
+
+
+def test_the_application_starts_in_the_stage_given_by_our_id_or_remote_id(world: ActionWorld) -> None:
+    job = world.open_job(min_stages=3)
+    second, third = job["stageIds"][1], job["stageIds"][2]
+    job_id = world.id_of(ModelName.JOBS, job["id"])
+    by_ours = (
+        world.kombo()
+        .ats.create_application(
+            job_id=job_id, candidate=candidate(), stage_id=world.id_of(ModelName.APPLICATION_STAGES, second)
+        )
+        .data
+    )
+    by_remote = (
+        world.kombo().ats.create_application(job_id=job_id, candidate=candidate(), stage_id=f"remote:{third}").data
+    )
+    for created, stage, index in ((by_ours, second, 1), (by_remote, third, 2)):
+        assert world.recru.call("ApplicationService.get", {"id": int(created.remote_id)})["stageId"] == stage
+        assert (created.current_stage.remote_id, created.current_stage.index) == (str(stage), index)
+
+
+def test_a_stage_outside_the_jobs_pipeline_is_400_and_creates_nothing(world: ActionWorld) -> None:
+    job = world.open_job()
+    foreign = next(s["id"] for s in world.recru.all("stages") if s["id"] not in job["stageIds"])
+    job_id = world.id_of(ModelName.JOBS, job["id"])
+    before = world.recru_totals()
+    for stage_ref in (world.id_of(ModelName.APPLICATION_STAGES, foreign), f"remote:{foreign}", "remote:0", "no-stage"):
+        status, code, message = refusal(
+            lambda ref=stage_ref: world.kombo().ats.create_application(
+                job_id=job_id, candidate=candidate(), stage_id=ref
+            )
+        )
+        assert (status, code) == (400, "PLATFORM.INPUT_INVALID"), message
+        assert "stage" in message
+    assert world.recru_totals() == before
+
+
+@SOURCE_IS_DEPRECATED
+def test_an_existing_candidate_gets_the_application_and_keeps_everything_else(world: ActionWorld) -> None:
+    source = next(iter(world.recru.codebook("jobseekerSources").values()))
+    existing = world.existing_jobseeker(
+        currentCompany="Stará firma", source={"id": source["id"], "name": source["name"]}
+    )
+    email = existing["emails"][0]["value"]
+    before = world.recru.call("JobseekerService.get", {"id": existing["id"]})
+    sources_before = world.recru.codebook("jobseekerSources")
+    job = world.open_job()
+
+    answer = world.kombo().ats.create_application(
+        job_id=f"remote:{job['id']}",
+        candidate=candidate(
+            email_address=email.upper(), first_name="Jiná", company="Nová firma", phone_number="+1 555"
+        ),
+        source={"name": "Zdroj, který nevznikne"},
+        gdpr_consent={"given": True, "expires_at": "2031-01-01T00:00:00Z"},
+    )
+
+    assert answer.data.candidate.id == world.id_of(ModelName.CANDIDATES, existing["id"])
+    assert [js["id"] for js in world.jobseekers_with(email)] == [existing["id"]]
+    assert world.recru.call("JobseekerService.get", {"id": existing["id"]}) == before
+    assert world.recru.codebook("jobseekerSources") == sources_before
+    assert [a["projectId"] for a in world.applications_of(existing["id"])] == [job["id"]]
+    assert (answer.data.candidate.first_name, answer.data.candidate.company) == ("Jana", "Stará firma")
+    assert answer.data.candidate.source == source["name"]
+    warned = " ".join(w.message for w in answer.warnings)
+    assert "source" in warned and "gdpr_consent" in warned
+
+
+def test_the_same_candidate_and_job_again_is_409_application_already_exists(world: ActionWorld) -> None:
+    job_id = world.id_of(ModelName.JOBS, world.open_job()["id"])
+    given = candidate()
+    world.kombo().ats.create_application(job_id=job_id, candidate=given)
+    before = world.recru_totals()
+    again: dict[str, Any] = {**given, "email_address": given["email_address"].upper(), "first_name": "Jiné"}
+    status, code, _ = refusal(lambda: world.kombo().ats.create_application(job_id=job_id, candidate=again))
+    assert (status, code) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+    assert world.recru_totals() == before
+
+
+def test_fields_recru_cannot_store_are_dropped_with_a_warning_naming_each(world: ActionWorld) -> None:
+    user = world.recru.all("users")[0]
+    answer = world.kombo().ats.create_application(
+        job_id=f"remote:{world.open_job()['id']}",
+        candidate=candidate(gender="FEMALE", social_links=[{"url": "https://www.linkedin.com/in/someone"}]),
+        sourced_by={"user_id": f"remote:{user['id']}"},
+        screening_question_answers=[{"question_id": "q1", "answer": "yes"}],
+    )
+    warned = [w.message for w in answer.warnings]
+    for name in ("candidate.gender", "candidate.social_links", "sourced_by", "screening_question_answers"):
+        assert sum(message.startswith(name + " ") for message in warned) == 1, warned
+    assert answer.data.remote_id is not None
+
+
+def test_create_candidate_answers_the_full_candidate_with_its_application(world: ActionWorld) -> None:
+    job = world.open_job(min_stages=2)
+    stage = job["stageIds"][1]
+    data = (
+        world.kombo()
+        .ats.create_candidate(
+            candidate=candidate(company="Kovo a.s."),
+            application={"job_id": f"remote:{job['id']}", "stage_id": f"remote:{stage}"},
+        )
+        .data
+    )
+    jobseeker = world.jobseekers_with(data.email_addresses[0].email_address)
+    assert [js["id"] for js in jobseeker] == [int(data.remote_id)]
+    (application,) = data.applications
+    assert application.job.remote_id == str(job["id"])
+    assert (application.current_stage.remote_id, application.current_stage.index) == (str(stage), 1)
+    assert [a["id"] for a in world.applications_of(int(data.remote_id))] == [int(application.remote_id)]
+    assert (data.company, data.tags) == ("Kovo a.s.", [])

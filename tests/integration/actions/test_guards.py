@@ -1,0 +1,109 @@
+"""The guards around every action: ``Idempotency-Key`` replays (also to a retry that races the first request), the
+limit of 30 actions in flight per integration, and a disabled integration acting on nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from atsbridge.store.integrations import set_integration_fields
+from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal
+
+
+def body() -> dict[str, Any]:
+    return {"candidate": candidate()}
+
+
+def path(world: ActionWorld) -> str:
+    return f"/ats/jobs/remote:{world.open_job()['id']}/applications"
+
+
+def test_a_repeated_key_and_body_get_the_first_answer_and_act_once(world: ActionWorld) -> None:
+    url, payload, key = path(world), body(), f"retry-{uuid.uuid4().hex}"
+    calls = world.calls(CREATE)
+    first = world.send("POST", url, payload, **{"Idempotency-Key": key})
+    second = world.send("POST", url, payload, **{"Idempotency-Key": key})
+    assert first.status_code == second.status_code == 200, first.text
+    assert second.json() == first.json()
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    (jobseeker,) = world.jobseekers_with(payload["candidate"]["email_address"])
+    assert len(world.applications_of(jobseeker["id"])) == 1
+    assert world.calls(CREATE) == calls + 1
+
+
+def test_two_requests_racing_with_one_key_act_once_and_answer_alike(world: ActionWorld) -> None:
+    url, payload, key = path(world), body(), f"race-{uuid.uuid4().hex}"
+    world.fault("slow", "JobseekerService.list", count=1, delaySeconds=1)  # the first holds the key a while
+    calls = world.calls(CREATE)
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: world.send("POST", url, payload, **{"Idempotency-Key": key}), range(2)))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert answers[0].json() == answers[1].json()
+    (jobseeker,) = world.jobseekers_with(payload["candidate"]["email_address"])
+    assert len(world.applications_of(jobseeker["id"])) == 1
+    assert world.calls(CREATE) == calls + 1
+
+
+def test_a_key_reused_with_another_body_is_400(world: ActionWorld) -> None:
+    url, key = path(world), f"reuse-{uuid.uuid4().hex}"
+    assert world.send("POST", url, body(), **{"Idempotency-Key": key}).status_code == 200
+    before = world.recru_totals()
+    other = world.send("POST", url, body(), **{"Idempotency-Key": key})
+    assert other.status_code == 400
+    assert other.json()["error"]["code"] == "PLATFORM.INPUT_INVALID"
+    assert world.recru_totals() == before
+
+
+def test_a_failed_answer_is_not_kept_so_the_retry_acts(world: ActionWorld) -> None:
+    url, payload, key = path(world), body(), f"after-outage-{uuid.uuid4().hex}"
+    world.fault("unavailable_503", count=100)
+    assert world.send("POST", url, payload, **{"Idempotency-Key": key}).status_code == 503
+    world.recru.control("DELETE", "/faults")
+    retried = world.send("POST", url, payload, **{"Idempotency-Key": key})
+    assert retried.status_code == 200, retried.text
+    assert len(world.jobseekers_with(payload["candidate"]["email_address"])) == 1
+
+
+def test_the_31st_action_in_flight_is_429_concurrency_limit(world: ActionWorld) -> None:
+    url = path(world)
+    world.fault("slow", "JobseekerService.list", count=31, delaySeconds=2)
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=world.server.v1, timeout=60) as client:
+            sends = (client.post(url, json=body(), headers=world.auth()) for _ in range(31))
+            return await asyncio.gather(*sends)
+
+    answers = asyncio.run(burst())
+    refused = [a for a in answers if a.status_code != 200]
+    assert len(refused) == 1, [a.text for a in refused]
+    assert refused[0].status_code == 429
+    assert refused[0].json()["error"]["code"] == "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED"
+    assert int(refused[0].headers["Retry-After"]) >= 1
+    assert world.send("POST", url, body()).status_code == 200  # the slots are free again
+
+
+def test_a_disabled_integration_acts_on_nothing(world: ActionWorld) -> None:
+    job_id = f"remote:{world.open_job()['id']}"
+    person = world.kombo().ats.create_application(job_id=job_id, candidate=candidate()).data.candidate
+    tag = world.recru.all("tags")[0]["name"]
+    before = world.recru_totals()
+    with world.engine.begin() as conn:
+        set_integration_fields(conn, world.integration.id, enabled=False)
+    try:
+        ats = world.kombo().ats
+        for act in (
+            lambda: ats.create_application(job_id=job_id, candidate=candidate()),
+            lambda: ats.create_candidate(candidate=candidate(), application={"job_id": job_id}),
+            lambda: ats.add_candidate_tag(candidate_id=person.id, tag={"name": tag}),
+            lambda: ats.remove_candidate_tag(candidate_id=person.id, tag={"name": tag}),
+        ):
+            assert refusal(act)[:2] == (403, "INTEGRATION.INACTIVE")
+    finally:
+        with world.engine.begin() as conn:
+            set_integration_fields(conn, world.integration.id, enabled=True)
+    assert world.recru_totals() == before
+    assert world.recru.call("JobseekerService.get", {"id": int(person.remote_id)})["tagIds"] == []

@@ -1,0 +1,92 @@
+"""RECRU refusing or failing during a create: its input errors name our fields, its rate limit and outages become
+5xx ``REMOTE.*`` after a few retries, and a create whose answer was lost is resolved by looking up what RECRU
+stored — never a duplicate, never a false error."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal, unique_email
+
+
+def job_ref(world: ActionWorld) -> str:
+    return f"remote:{world.open_job()['id']}"
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        (
+            {"additional_email_addresses": [{"type": "WORK", "email_address": "not-an-address"}]},
+            "candidate.additional_email_addresses[0].email_address",
+        ),
+        ({"email_address": "kein-at-zeichen"}, "candidate.email_address"),
+        ({"location": {"country": "CZ", "zip_code": "1" * 21}}, "candidate.location.zip_code"),
+        ({"location": {"country": "C1"}}, "candidate.location.country"),
+        ({"location": {"country": "CZ", "city": "B" * 101}}, "candidate.location.city"),
+        ({"location": {"country": "CZ", "street_1": "Dlouhá " * 40}}, "candidate.location.street_1"),
+    ],
+    ids=["additional e-mail", "e-mail", "zip code", "country", "city", "street"],
+)
+def test_input_recru_refuses_is_422_remote_input_invalid_naming_the_field(
+    world: ActionWorld, fields: dict[str, object], named: str
+) -> None:
+    before = world.recru_totals()
+    status, code, message = refusal(
+        lambda: world.kombo().ats.create_application(job_id=job_ref(world), candidate=candidate(**fields))
+    )
+    assert (status, code) == (422, "REMOTE.INPUT_INVALID")
+    assert named in message
+    assert world.recru_totals() == before
+
+
+def test_a_rate_limit_that_lasts_is_retried_then_503_remote_rate_limit(world: ActionWorld) -> None:
+    job = job_ref(world)
+    world.fault("rate_limit", CREATE, count=100)
+    calls = world.calls(CREATE)
+    status, code, _ = refusal(lambda: world.kombo().ats.create_application(job_id=job, candidate=candidate()))
+    assert (status, code) == (503, "REMOTE.RATE_LIMIT_EXCEEDED")
+    assert world.calls(CREATE) - calls > 1  # retried
+
+
+def test_recru_down_is_503_remote_service_unavailable(world: ActionWorld) -> None:
+    job = job_ref(world)
+    before = world.recru_totals()
+    world.fault("unavailable_503", count=100)
+    started = time.monotonic()
+    status, code, _ = refusal(lambda: world.kombo().ats.create_application(job_id=job, candidate=candidate()))
+    assert (status, code) == (503, "REMOTE.SERVICE_UNAVAILABLE")
+    assert time.monotonic() - started < 15  # someone is waiting for the answer
+    world.recru.control("DELETE", "/faults")
+    assert world.recru_totals() == before
+
+
+@pytest.mark.parametrize("kind", ["drop", "truncate", "error_500"])
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
+def test_a_create_whose_answer_was_lost_succeeds_exactly_once(world: ActionWorld, kind: str, existing: bool) -> None:
+    """``drop``: RECRU processed nothing; ``truncate``: it stored the application and the answer was cut;
+    ``error_500``: it failed before storing. Either way the client gets one application."""
+    email = world.existing_jobseeker()["emails"][0]["value"] if existing else unique_email()
+    job = world.open_job()
+    world.fault(kind, CREATE, count=1)
+    data = (
+        world.kombo()
+        .ats.create_application(job_id=f"remote:{job['id']}", candidate=candidate(email_address=email))
+        .data
+    )
+    (jobseeker,) = world.jobseekers_with(email)
+    (application,) = world.applications_of(jobseeker["id"])
+    assert (application["id"], application["projectId"]) == (int(data.remote_id), job["id"])
+    assert data.candidate.remote_id == str(jobseeker["id"])
+
+
+def test_answers_lost_every_time_are_503_and_create_nothing(world: ActionWorld) -> None:
+    job = job_ref(world)
+    before = world.recru_totals()
+    world.fault("drop", CREATE, count=100)
+    status, code, _ = refusal(lambda: world.kombo().ats.create_application(job_id=job, candidate=candidate()))
+    assert (status, code) == (503, "REMOTE.SERVICE_UNAVAILABLE")
+    world.recru.control("DELETE", "/faults")
+    assert world.recru_totals() == before

@@ -1,0 +1,113 @@
+"""What a create writes as the candidate's source (the integration's label, or the request's ``source`` by name, id
+or unified key; never over an existing candidate's own) and as its GDPR consent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from integration.actions.conftest import SOURCE_IS_DEPRECATED, ActionWorld, candidate, refusal
+
+pytestmark = SOURCE_IS_DEPRECATED
+
+
+def create(world: ActionWorld, **body: Any) -> Any:
+    """A create-application answer's data, for a new candidate on an open job."""
+    return (
+        world.kombo()
+        .ats.create_application(
+            job_id=f"remote:{world.open_job()['id']}", candidate=body.pop("candidate", candidate()), **body
+        )
+        .data
+    )
+
+
+def jobseeker_of(world: ActionWorld, data: Any) -> dict[str, Any]:
+    jobseeker: dict[str, Any] = world.recru.call("JobseekerService.get", {"id": int(data.candidate.remote_id)})
+    return jobseeker
+
+
+def test_by_default_the_source_is_the_integrations_label(world: ActionWorld) -> None:
+    label = world.integration.environment_name
+    data = create(world)
+    assert jobseeker_of(world, data)["source"]["name"] == label
+    assert data.candidate.source == label
+
+
+def test_a_source_name_recru_lacks_is_created_in_its_codebook(world: ActionWorld) -> None:
+    name = f"Veletrh práce {datetime.now(UTC):%H%M%S%f}"
+    assert name not in {e["name"] for e in world.recru.codebook("jobseekerSources").values()}
+    data = create(world, source={"name": name})
+    entries = [e for e in world.recru.codebook("jobseekerSources").values() if e["name"] == name]
+    assert len(entries) == 1
+    assert jobseeker_of(world, data)["source"] == {"id": entries[0]["id"], "name": name}
+    assert data.candidate.source == name
+
+
+def test_a_known_source_name_or_unified_key_is_matched_without_a_new_entry(world: ActionWorld) -> None:
+    entries = list(world.recru.codebook("jobseekerSources").values())
+    first, second = entries[0], entries[1]
+    by_name = create(world, source={"name": f"  {first['name'].upper()} "})
+    by_key = create(world, source={"unified_key": second["name"].lower()})
+    assert len(world.recru.codebook("jobseekerSources")) == len(entries)
+    assert jobseeker_of(world, by_name)["source"] == {"id": first["id"], "name": first["name"]}
+    assert jobseeker_of(world, by_key)["source"] == {"id": second["id"], "name": second["name"]}
+
+
+def test_a_source_id_is_used_as_it_is(world: ActionWorld) -> None:
+    entry = list(world.recru.codebook("jobseekerSources").values())[2]
+    data = create(world, source={"id": str(entry["id"]), "name": "ignored when an id is given"})
+    assert jobseeker_of(world, data)["source"] == {"id": entry["id"], "name": entry["name"]}
+
+
+@pytest.mark.parametrize("source_id", ["987654", "not-a-number"])
+def test_an_unknown_source_id_is_400_and_creates_nothing(world: ActionWorld, source_id: str) -> None:
+    before = world.recru_totals()
+    status, code, message = refusal(lambda: create(world, source={"id": source_id}))
+    assert (status, code) == (400, "PLATFORM.INPUT_INVALID")
+    assert "source.id" in message
+    assert world.recru_totals() == before
+
+
+@pytest.mark.parametrize("explicit", [False, True], ids=["label", "explicit"])
+def test_an_existing_candidate_without_a_source_keeps_none(world: ActionWorld, explicit: bool) -> None:
+    existing = world.existing_jobseeker(source=None)
+    sources = world.recru.codebook("jobseekerSources")
+    extra = {"source": {"name": "Nový zdroj, nezapsaný"}} if explicit else {}
+    data = create(world, candidate=candidate(email_address=existing["emails"][0]["value"]), **extra)
+    assert data.candidate.remote_id == str(existing["id"])
+    assert jobseeker_of(world, data)["source"] is None
+    assert data.candidate.source is None
+    assert world.recru.codebook("jobseekerSources") == sources
+
+
+def future(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_given_consent_with_a_future_expiry_is_written_to_recru(world: ActionWorld) -> None:
+    expires = future(400)
+    data = create(world, gdpr_consent={"given": True, "expires_at": expires})
+    consent = jobseeker_of(world, data)["gdprConsent"]
+    assert (consent["given"], consent["expiresAt"]) == (True, expires[:10])
+    assert consent["givenAt"] is not None
+
+
+def test_a_refused_consent_is_written_as_not_given(world: ActionWorld) -> None:
+    data = create(world, gdpr_consent={"given": False})
+    assert jobseeker_of(world, data)["gdprConsent"] == {"given": False, "givenAt": None, "expiresAt": None}
+
+
+@pytest.mark.parametrize("expires_at", [future(-30), future(0), None], ids=["past", "today", "missing"])
+def test_a_given_consent_without_a_future_expiry_is_400_and_creates_nothing(
+    world: ActionWorld, expires_at: str | None
+) -> None:
+    consent: dict[str, Any] = {"given": True, **({"expires_at": expires_at} if expires_at else {})}
+    before, create_calls = world.recru_totals(), world.calls("ApplicationService.create")
+    status, code, message = refusal(lambda: create(world, gdpr_consent=consent))
+    assert (status, code) == (400, "PLATFORM.INPUT_INVALID")
+    assert "gdpr_consent.expires_at" in message
+    assert world.recru_totals() == before
+    assert world.calls("ApplicationService.create") == create_calls

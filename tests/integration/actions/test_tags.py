@@ -1,0 +1,83 @@
+"""Adding and removing tags by name: matched against RECRU's tags (which it cannot create), idempotent both ways,
+and visible in the candidate's ``tags`` at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integration.actions.conftest import ActionWorld, candidate, refusal
+
+
+def new_candidate(world: ActionWorld) -> Any:
+    """A candidate created through the API (so in the store), without tags."""
+    return (
+        world.kombo()
+        .ats.create_application(job_id=f"remote:{world.open_job()['id']}", candidate=candidate())
+        .data.candidate
+    )
+
+
+def served_tags(world: ActionWorld, candidate_id: str) -> list[str]:
+    """The candidate's tag names as the SDK reads them now."""
+    (found,) = world.kombo().ats.get_candidates(ids=[candidate_id]).result.data.results
+    return sorted(tag.name for tag in found.tags)
+
+
+def recru_tags(world: ActionWorld, remote_id: str) -> list[int]:
+    return sorted(world.recru.call("JobseekerService.get", {"id": int(remote_id)})["tagIds"])
+
+
+def test_a_tag_is_added_by_its_name_case_insensitively_and_trimmed(world: ActionWorld) -> None:
+    tag = world.recru.all("tags")[0]
+    person = new_candidate(world)
+    answer = world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": f"  {tag['name'].upper()} "})
+    assert answer.warnings == []
+    assert recru_tags(world, person.remote_id) == [tag["id"]]
+    assert served_tags(world, person.id) == [tag["name"]]
+
+    before = world.recru.call("JobseekerService.get", {"id": int(person.remote_id)})
+    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": tag["name"]})  # again: no change
+    assert world.recru.call("JobseekerService.get", {"id": int(person.remote_id)}) == before
+    assert served_tags(world, person.id) == [tag["name"]]
+
+
+def test_an_unknown_tag_name_is_422_saying_it_must_be_created_in_recru_first(world: ActionWorld) -> None:
+    person = new_candidate(world)
+    status, code, message = refusal(
+        lambda: world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": "Tag, který neexistuje"})
+    )
+    assert (status, code) == (422, "REMOTE.INPUT_INVALID")
+    assert "create the tag in RECRU first" in message
+    assert recru_tags(world, person.remote_id) == []
+
+
+def test_removing_is_idempotent_and_shows_at_once(world: ActionWorld) -> None:
+    first, second, third = world.recru.all("tags")[:3]
+    person = new_candidate(world)
+    for tag in (first, second):
+        world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": tag["name"]})
+    assert served_tags(world, person.id) == sorted([first["name"], second["name"]])
+
+    for name in (first["name"].lower(), first["name"], third["name"], "Tag, který neexistuje"):
+        answer = world.kombo().ats.remove_candidate_tag(candidate_id=person.id, tag={"name": name})
+        assert answer.warnings == []
+        assert recru_tags(world, person.remote_id) == [second["id"]]
+        assert served_tags(world, person.id) == [second["name"]]
+
+
+def test_a_tag_made_in_recru_after_the_sync_is_added_and_served(world: ActionWorld) -> None:
+    tag = world.recru.create("tags", name=f"Přidáno později {world.recru_totals()[0]}")
+    person = new_candidate(world)
+    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": tag["name"]})
+    assert served_tags(world, person.id) == [tag["name"]]
+    served = world.kombo().ats.get_tags(remote_ids=[str(tag["id"])]).result.data.results
+    assert [t.name for t in served] == [tag["name"]]
+
+
+def test_an_unknown_candidate_is_404(world: ActionWorld) -> None:
+    name = world.recru.all("tags")[0]["name"]
+    for candidate_id in ("no-such-candidate", "remote:not-a-number"):
+        status, code, _ = refusal(
+            lambda ref=candidate_id: world.kombo().ats.add_candidate_tag(candidate_id=ref, tag={"name": name})
+        )
+        assert (status, code) == (404, "PLATFORM.INPUT_INVALID")

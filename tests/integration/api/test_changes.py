@@ -1,0 +1,195 @@
+"""What a client sees after changes in RECRU and a sync — ``updated_after`` with nested changes (unified-api §3),
+deletions behind ``include_deleted`` — and after changes of the integration's settings: "sync only created
+applications", remote data."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from atsbridge.store.integrations import set_integration_fields, track_application
+from integration.api.conftest import World, open_world
+from support.recru import Recru
+
+
+def by_remote_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["remote_id"]: r for r in records}
+
+
+def instant(text: str | None) -> datetime:
+    assert text is not None
+    return datetime.fromisoformat(text)
+
+
+def a_moment() -> datetime:
+    """Now, strictly after anything written before (the store's marks come from the same clock)."""
+    time.sleep(0.01)
+    moment = datetime.now(UTC)
+    time.sleep(0.01)
+    return moment
+
+
+def test_updated_after_follows_nested_changes_while_changed_at_stays(scratch: World) -> None:
+    recru = scratch.recru
+    candidates_before = by_remote_id(scratch.walk("/ats/candidates", page_size=250))
+    projects = {p["id"]: p for p in recru.all("projects")}
+    applications = recru.all("applications")
+    jobseekers = recru.all("jobseekers")
+    tags = [t["id"] for t in recru.all("tags")]
+    since = a_moment()
+
+    # an application moves to another stage: its candidate's nested data changes, the candidate's own does not
+    moved = next(a for a in applications if a["status"] == "active")
+    new_stage = next(s for s in projects[moved["projectId"]]["stageIds"] if s != moved["stageId"])
+    recru.patch("applications", moved["id"], stageId=new_stage)
+    # a tag is added to one candidate and removed from another
+    tagged = next(j for j in jobseekers if len(j["tagIds"]) < len(tags) and j["id"] != moved["jobseekerId"])
+    new_tag = next(t for t in tags if t not in tagged["tagIds"])
+    recru.call("JobseekerService.addTag", {"jobseekerId": tagged["id"], "tagId": new_tag})
+    untagged = next(j for j in jobseekers if j["tagIds"] and j["id"] not in (moved["jobseekerId"], tagged["id"]))
+    recru.call("JobseekerService.removeTag", {"jobseekerId": untagged["id"], "tagId": untagged["tagIds"][0]})
+    # a user joins a job's hiring team
+    project = projects[moved["projectId"]]
+    member = next(u for u in recru.all("users") if u["id"] not in {m["userId"] for m in project["hiringTeam"]})
+    recru.patch(
+        "projects", project["id"], hiringTeam=[*project["hiringTeam"], {"userId": member["id"], "role": "interviewer"}]
+    )
+    scratch.sync("DELTA")
+
+    changed = by_remote_id(scratch.walk("/ats/candidates", page_size=250, updated_after=since.isoformat()))
+    assert set(changed) == {str(moved["jobseekerId"]), str(tagged["id"]), str(untagged["id"])}
+    nested_only = changed[str(moved["jobseekerId"])]
+    assert nested_only["changed_at"] == candidates_before[str(moved["jobseekerId"])]["changed_at"]
+    assert instant(nested_only["changed_at"]) < since
+    moved_nested = next(a for a in nested_only["applications"] if a["remote_id"] == str(moved["id"]))
+    assert moved_nested["current_stage"]["remote_id"] == str(new_stage)
+    assert instant(moved_nested["changed_at"]) > since
+    assert str(new_tag) in {t["remote_id"] for t in changed[str(tagged["id"])]["tags"]}
+    assert str(untagged["tagIds"][0]) not in {t["remote_id"] for t in changed[str(untagged["id"])]["tags"]}
+
+    # applications: the moved one, and those whose candidate's own fields changed (RECRU's updatedAt, a field of
+    # the candidate, moves with a tag change)
+    own_change = {c["id"] for c in changed.values() if instant(c["changed_at"]) > since}
+    expected = {str(moved["id"])} | {
+        a["remote_id"] for c in changed.values() if c["id"] in own_change for a in c["applications"]
+    }
+    got = scratch.walk("/ats/applications", page_size=250, updated_after=since.isoformat())
+    assert {a["remote_id"] for a in got} == expected
+
+    jobs = scratch.walk("/ats/jobs", updated_after=since.isoformat())
+    assert [j["remote_id"] for j in jobs] == [str(project["id"])]
+    assert str(member["id"]) in {m["remote_id"] for m in jobs[0]["hiring_team"]}
+    assert scratch.walk("/ats/tags", updated_after=since.isoformat()) == []
+
+
+def test_deleted_records_are_hidden_unless_include_deleted(scratch: World) -> None:
+    recru = scratch.recru
+    jobseekers = recru.all("jobseekers")
+    applications = recru.all("applications")
+    victim = next(j for j in jobseekers if j["tagIds"] and sum(a["jobseekerId"] == j["id"] for a in applications) > 1)
+    victim_applications = {str(a["id"]) for a in applications if a["jobseekerId"] == victim["id"]}
+    tag = next(t for t in recru.all("tags") if any(t["id"] in j["tagIds"] for j in jobseekers if j is not victim))
+    formerly_tagged = {str(j["id"]) for j in jobseekers if tag["id"] in j["tagIds"] and j is not victim}
+    since = a_moment()
+    recru.delete("jobseekers", victim["id"])
+    recru.delete("tags", tag["id"])
+    scratch.sync("FULL")
+    gone = {str(victim["id"])}
+
+    visible = by_remote_id(scratch.walk("/ats/candidates", page_size=250))
+    assert set(visible) == {str(j["id"]) for j in jobseekers} - gone
+    everything = by_remote_id(scratch.walk("/ats/candidates", page_size=250, include_deleted="true"))
+    assert set(everything) == {str(j["id"]) for j in jobseekers}
+    assert instant(everything[str(victim["id"])]["remote_deleted_at"]) > since
+    assert all(c["remote_deleted_at"] is None for remote, c in everything.items() if remote not in gone)
+
+    assert not victim_applications & {a["remote_id"] for a in scratch.walk("/ats/applications", page_size=250)}
+    with_deleted = by_remote_id(scratch.walk("/ats/applications", page_size=250, include_deleted="true"))
+    for remote in victim_applications:
+        assert instant(with_deleted[remote]["remote_deleted_at"]) > since
+        assert with_deleted[remote]["job"]["id"] == with_deleted[remote]["job_id"]  # the job still exists
+        assert with_deleted[remote]["candidate"] is None  # the deleted candidate is not nested
+
+    assert str(tag["id"]) not in by_remote_id(scratch.walk("/ats/tags"))
+    assert by_remote_id(scratch.walk("/ats/tags", include_deleted="true"))[str(tag["id"])]["remote_deleted_at"]
+    for remote in formerly_tagged:  # nested lists show live links only
+        assert str(tag["id"]) not in {t["remote_id"] for t in visible[remote]["tags"]}
+
+    # tracking deletions: updated_after shows the deleted record only together with include_deleted
+    changed = by_remote_id(scratch.walk("/ats/candidates", page_size=250, updated_after=since.isoformat()))
+    assert set(changed) == formerly_tagged
+    changed = scratch.walk("/ats/candidates", page_size=250, updated_after=since.isoformat(), include_deleted="true")
+    assert {c["remote_id"] for c in changed} == formerly_tagged | gone
+
+    # a deleted candidate's attachments are no longer served
+    response = scratch.get(f"/ats/candidates/{everything[str(victim['id'])]['id']}/attachments")
+    assert response.status_code == 404
+
+
+def tracked_expectations(recru: Recru) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Two applications to track — one of a candidate with other applications — and that candidate."""
+    applications = recru.all("applications")
+    count: dict[int, int] = {}
+    for a in applications:
+        count[a["jobseekerId"]] = count.get(a["jobseekerId"], 0) + 1
+    first = next(a for a in applications if count[a["jobseekerId"]] > 1)
+    second = next(a for a in applications if a["jobseekerId"] != first["jobseekerId"])
+    return [first, second], first
+
+
+def assert_only_tracked_served(world: World, tracked: list[dict[str, Any]], shared: dict[str, Any]) -> None:
+    applications = world.walk("/ats/applications", page_size=250)
+    assert {a["remote_id"] for a in applications} == {str(a["id"]) for a in tracked}
+    candidates = by_remote_id(world.walk("/ats/candidates", page_size=250))
+    assert set(candidates) == {str(a["jobseekerId"]) for a in tracked}
+    nested = candidates[str(shared["jobseekerId"])]["applications"]
+    assert [a["remote_id"] for a in nested] == [str(shared["id"])]  # its untracked applications stay hidden
+    assert len(world.walk("/ats/jobs")) == len(world.recru.all("projects"))  # the rest in full
+    # a filter on applications does not reach the untracked ones either
+    other_jobs = {
+        str(a["projectId"])
+        for a in world.recru.all("applications")
+        if a["jobseekerId"] == shared["jobseekerId"] and a["id"] != shared["id"]
+    }
+    job_ids = [j["id"] for j in world.walk("/ats/jobs") if j["remote_id"] in other_jobs - {str(shared["projectId"])}]
+    assert job_ids
+    assert world.walk("/ats/candidates", job_ids=",".join(job_ids)) == []
+
+
+def test_sync_only_created_applications_serves_only_the_tracked_ones(
+    engine: Engine, scratch_recru: Recru, tmp_path: Any
+) -> None:
+    tracked, shared = tracked_expectations(scratch_recru)
+    with open_world(engine, scratch_recru.process, tmp_path, sync_all=False, synced=False) as world:
+        with engine.begin() as conn:
+            for application in tracked:
+                track_application(conn, world.integration_id, str(application["id"]))
+        world.sync("FULL")
+        assert_only_tracked_served(world, tracked, shared)
+
+
+def test_switching_to_tracked_mode_hides_untracked_records_already_stored(scratch: World) -> None:
+    tracked, shared = tracked_expectations(scratch.recru)
+    with scratch.engine.begin() as conn:
+        set_integration_fields(conn, scratch.integration_id, sync_only_created_applications=True)
+        for application in tracked:
+            track_application(conn, scratch.integration_id, str(application["id"]))
+    assert_only_tracked_served(scratch, tracked, shared)
+
+
+def test_remote_data_is_served_only_where_the_integration_enables_it(scratch: World) -> None:
+    assert all(c["remote_data"] is None for c in scratch.walk("/ats/candidates", page_size=250))
+    with scratch.engine.begin() as conn:
+        set_integration_fields(conn, scratch.integration_id, remote_data_enabled=True)
+    jobseekers = {str(j["id"]): j for j in scratch.recru.all("jobseekers")}
+    for candidate in scratch.walk("/ats/candidates", page_size=250):
+        raw = candidate["remote_data"]["JobseekerService.list"]
+        assert (str(raw["id"]), raw["lastName"]) == (
+            candidate["remote_id"],
+            jobseekers[candidate["remote_id"]]["lastName"],
+        )
+    jobs = scratch.walk("/ats/jobs")
+    assert {j["remote_data"]["ProjectService.list"]["name"] for j in jobs} == {j["name"] for j in jobs}

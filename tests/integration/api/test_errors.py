@@ -1,0 +1,217 @@
+"""Every failure a client can cause answers with the envelope of unified-api §1 and the right status and code; and one
+environment's API key never reaches another environment's integration."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from kombo import Kombo, errors
+
+from atsbridge.api.signed_links import LinkTarget, sign
+from atsbridge.store.api_keys import create_api_key
+from atsbridge.store.credentials import RecruCredentials
+from atsbridge.store.integrations import create_integration, ensure_environment, set_integration_fields
+from atsbridge.unified.ids import ModelName, model_id
+from integration.api.conftest import World, run_sync
+from integration.sync.conftest import KEY
+
+UNKNOWN_INTEGRATION = "recruhr:1111111111111111111111111"
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None) -> dict[str, Any]:
+    """The response is the error envelope with ``status`` and ``code``; returns its ``error`` object."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"status", "error"}
+    assert body["status"] == "error"
+    assert set(body["error"]) == {"code", "title", "message", "log_url"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
+    assert "Traceback" not in response.text
+    return dict(body["error"])
+
+
+def headers(api_key: str | None, integration_id: str | None) -> dict[str, str]:
+    found = {"Authorization": f"Bearer {api_key}"} if api_key is not None else {}
+    return found | ({"X-Integration-Id": integration_id} if integration_id is not None else {})
+
+
+def add_integration(world: World, environment_id: str | None = None, **fields: Any) -> str:
+    """A new integration (not synced) of the world's RECRU tenant in ``environment_id`` (default: the world's)."""
+    with world.engine.begin() as conn:
+        integration_id = create_integration(
+            conn,
+            KEY,
+            environment_id=environment_id or world.integration.environment_id,
+            tenant_url=world.integration.tenant_url,
+            credentials=RecruCredentials(world.recru.process.login, world.recru.process.password),
+            sync_only_created_applications=False,
+        )
+        if fields:
+            set_integration_fields(conn, integration_id, **fields)
+    return integration_id
+
+
+@pytest.mark.parametrize(
+    ("auth", "path"),
+    [
+        (None, "/ats/candidates"),
+        ("Bearer atsb_not_a_key", "/ats/candidates"),
+        ("Bearer", "/ats/jobs"),
+        ("Basic dXNlcjpwYXNz", "/ats/users"),
+        (None, "/check-api-key"),
+        ("Bearer atsb_not_a_key", "/check-api-key"),
+    ],
+)
+def test_missing_or_invalid_api_key(world: World, auth: str | None, path: str) -> None:
+    sent = {"X-Integration-Id": world.integration_id} | ({"Authorization": auth} if auth is not None else {})
+    assert_error(world.get(path, headers=sent), 401, "PLATFORM.AUTHENTICATION_INVALID")
+
+
+def test_the_sdk_sees_typed_errors(world: World) -> None:
+    with Kombo(api_key="atsb_wrong", integration_id=world.integration_id, server_url=world.server.v1) as sdk:
+        with pytest.raises(errors.KomboGeneralError) as general:
+            sdk.general.check_api_key()
+        assert general.value.data.error.code == "PLATFORM.AUTHENTICATION_INVALID"
+    with world.sdk(integration_id=UNKNOWN_INTEGRATION) as sdk:
+        with pytest.raises(errors.KomboAtsError) as ats:
+            sdk.ats.get_jobs()
+        assert ats.value.data.error.code == "PLATFORM.INTEGRATION_NOT_FOUND"
+        assert ats.value.raw_response.status_code == 404
+    with world.sdk() as sdk:
+        with pytest.raises(errors.KomboAtsError) as ats:
+            sdk.ats.get_candidates(cursor="not-a-cursor")
+        assert ats.value.data.error.code == "PLATFORM.INPUT_INVALID"
+
+
+def test_integration_header_missing_or_unknown(world: World) -> None:
+    assert_error(world.get("/ats/jobs", headers=headers(world.api_key, None)), 400, "PLATFORM.INPUT_INVALID")
+    unknown = headers(world.api_key, UNKNOWN_INTEGRATION)
+    assert_error(world.get("/ats/jobs", headers=unknown), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
+    assert_error(world.get("/ats/candidates/x/attachments", headers=unknown), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"updated_after": "yesterday"},
+        {"updated_after": ""},
+        {"updated_after": "2026-13-01"},
+        {"updated_after": "2026-01-31T25:00:00Z"},
+        {"page_size": 0},
+        {"page_size": 251},
+        {"page_size": -1},
+        {"page_size": "x"},
+        {"include_deleted": "maybe"},
+        {"ignore_unsupported_filters": "2"},
+        {"cursor": "%%%"},
+    ],
+)
+def test_bad_list_parameters(world: World, params: dict[str, Any]) -> None:
+    assert_error(world.get("/ats/candidates", **params), 400, "PLATFORM.INPUT_INVALID")
+
+
+def test_bad_model_filter_values(world: World) -> None:
+    for path in ("/ats/jobs", "/ats/applications"):
+        assert_error(world.get(path, remote_created_after="soon"), 400, "PLATFORM.INPUT_INVALID")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/nothing-here", 404),
+        ("GET", "/ats/nothing-here", 404),
+        ("GET", "/ats/candidates/some-id", 404),
+        ("PATCH", "/ats/users", 405),
+        ("DELETE", "/check-api-key", 405),
+        ("PUT", "/ats/tags", 405),
+    ],
+)
+def test_unknown_paths_and_wrong_methods(world: World, method: str, path: str, status: int) -> None:
+    assert_error(world.request(method, path), status, None)
+
+
+def test_outside_v1_too(world: World) -> None:
+    assert_error(httpx.get(f"{world.server.url}/anything"), 404, None)
+
+
+def test_integration_whose_first_sync_is_pending(world: World) -> None:
+    pending = add_integration(world)
+    sent = headers(world.api_key, pending)
+    for path in ("/ats/candidates", "/ats/tags", "/ats/jobs"):
+        assert_error(world.get(path, headers=sent), 409, "INTEGRATION.SETUP_SYNC_PENDING")
+
+
+def test_disabled_integration(world: World) -> None:
+    disabled = add_integration(world, enabled=False, setup_status="COMPLETED")
+    sent = headers(world.api_key, disabled)
+    assert_error(world.get("/ats/applications", headers=sent), 403, "INTEGRATION.INACTIVE")
+    candidate = model_id(disabled, ModelName.CANDIDATES, world.recru.all("jobseekers")[0]["id"])
+    assert_error(world.get(f"/ats/candidates/{candidate}/attachments", headers=sent), 403, "INTEGRATION.INACTIVE")
+
+
+def test_unknown_record_attachments(world: World) -> None:
+    unknown = model_id(world.integration_id, ModelName.CANDIDATES, "999999")
+    assert_error(world.get(f"/ats/candidates/{unknown}/attachments"), 404, "PLATFORM.INPUT_INVALID")
+    assert_error(world.get("/ats/applications/remote:999999/attachments"), 404, "PLATFORM.INPUT_INVALID")
+
+
+def test_download_links_that_are_forged_tampered_or_expired(world: World) -> None:
+    jobseeker = world.recru.all("jobseekers")[0]["id"]
+    attachment = world.recru.call("AttachmentService.list", {"jobseekerId": jobseeker})["items"][0]["id"]
+    target = LinkTarget(world.integration_id, int(attachment))
+
+    def download(token: str) -> httpx.Response:
+        return httpx.get(f"{world.server.v1}/attachment-downloads/{token}")
+
+    assert download(sign(KEY, target)).status_code == 200
+    expired = sign(KEY, target, now=time.time() - 3600)
+    assert_error(download(expired), 401, "PLATFORM.AUTHENTICATION_INVALID")
+    forged = sign(bytes(32), target)
+    assert_error(download(forged), 401, "PLATFORM.AUTHENTICATION_INVALID")
+    signature = sign(KEY, target).partition(".")[2]
+    other = sign(KEY, LinkTarget(world.integration_id, int(attachment) + 1)).partition(".")[0]
+    assert_error(download(f"{other}.{signature}"), 401, "PLATFORM.AUTHENTICATION_INVALID")
+    assert_error(download("garbage"), 401, "PLATFORM.AUTHENTICATION_INVALID")
+    assert_error(download(f"{other}.ünïcødé"), 401, "PLATFORM.AUTHENTICATION_INVALID")
+
+
+# --- tenant isolation -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def other_tenant(scratch: World) -> tuple[str, str]:
+    """(API key, synced integration id) of a second environment on the same store and RECRU tenant."""
+    with scratch.engine.begin() as conn:
+        environment_id = ensure_environment(conn, "other")
+        key = create_api_key(conn, environment_id)
+    integration_id = add_integration(scratch, environment_id)
+    run_sync(scratch.engine, integration_id, "FULL")
+    return key, integration_id
+
+
+def test_an_api_key_reaches_only_its_own_environment(scratch: World, other_tenant: tuple[str, str]) -> None:
+    other_key, other_integration = other_tenant
+    foreign = headers(scratch.api_key, other_integration)
+    nonexistent = headers(scratch.api_key, UNKNOWN_INTEGRATION)
+    for path in ("/ats/candidates", "/ats/jobs", "/ats/tags"):
+        answer = assert_error(scratch.get(path, headers=foreign), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
+        same = assert_error(scratch.get(path, headers=nonexistent), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
+        assert answer | {"message": ""} == same | {"message": ""}
+        assert answer["message"].replace(other_integration, UNKNOWN_INTEGRATION) == same["message"]
+    other_candidates = scratch.walk("/ats/candidates", headers=headers(other_key, other_integration), page_size=250)
+    foreign_attachments = f"/ats/candidates/{other_candidates[0]['id']}/attachments"
+    assert_error(scratch.get(foreign_attachments, headers=foreign), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
+    assert_error(scratch.get(foreign_attachments), 404, "PLATFORM.INPUT_INVALID")  # own integration: no such id
+
+    own = scratch.walk("/ats/candidates", page_size=250)
+    assert {c["remote_id"] for c in own} == {c["remote_id"] for c in other_candidates}  # the same RECRU tenant
+    assert not {c["id"] for c in own} & {c["id"] for c in other_candidates}  # but ids unique per integration
+    assert scratch.walk("/ats/candidates", ids=",".join(c["id"] for c in other_candidates[:5])) == []
+    with scratch.sdk(api_key=other_key, integration_id=other_integration) as sdk:
+        assert sdk.general.check_api_key().data.environment_id != scratch.integration.environment_id

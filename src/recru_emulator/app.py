@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -26,4 +28,10 @@ def create_app(emulator: Emulator) -> Starlette:
         Route("/api/json-rpc", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
         *Controls(emulator).routes(),
     ]
-    return Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        emulator.save()
+
+    return Starlette(routes=routes, lifespan=lifespan)

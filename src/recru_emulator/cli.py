@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import uvicorn
 
@@ -39,12 +40,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="calls per minute per API user, or off",
     )
     parser.add_argument("--json", action="store_true", help="print {url, login, password} as the first line")
+    parser.add_argument(
+        "--state-file", type=Path, default=None, help="load the tenant from this file if it exists; save it on exit"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    emulator = Emulator(args.seed, args.size, args.rate_limit)
+    emulator = Emulator(args.seed, args.size, args.rate_limit, args.state_file)
     url = f"http://{args.host}:{args.port}"
     if args.json:
         print(json.dumps({"url": url, "login": emulator.login, "password": emulator.password}), flush=True)

@@ -1,9 +1,15 @@
-"""The emulator's whole state: the tenant, and around it the rate limiter, faults, counters and settings."""
+"""The emulator's whole state: the tenant, and around it the rate limiter, faults, counters and settings.
+
+The tenant lives in memory; with a ``state_file`` it is loaded from that file when one exists (instead of being
+generated) and saved back when the server stops, so a tenant with its changes survives a restart.
+"""
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from recru_emulator.faults import FaultPlan
 from recru_emulator.generator import generate
@@ -24,16 +30,32 @@ class Counters:
 
 
 class Emulator:
-    def __init__(self, seed: int, size: int, rate_limit: int | None = DEFAULT_PER_MINUTE) -> None:
+    def __init__(
+        self, seed: int, size: int, rate_limit: int | None = DEFAULT_PER_MINUTE, state_file: Path | None = None
+    ) -> None:
         self.seed = seed
         self.size = size
-        data = generate(seed, size)
-        self.login = data.api_login
-        self.password = data.api_password
-        self.tenant = Tenant(data)
+        self.state_file = state_file
+        if state_file is not None and state_file.exists():
+            with state_file.open("rb") as stored:
+                self.tenant: Tenant = pickle.load(stored)
+        else:
+            self.tenant = Tenant(generate(seed, size))
+        api_user = self.tenant.users.records[API_USER_ID]
+        self.login = api_user["email"]
+        self.password = self.tenant.passwords.get(API_USER_ID) or ""
         self.limiter = RateLimiter(rate_limit)
         self.faults = FaultPlan(seed)
         self.counters = Counters()
+
+    def save(self) -> None:
+        """Write the tenant to the state file (if there is one), atomically."""
+        if self.state_file is None:
+            return
+        partial = self.state_file.with_suffix(".partial")
+        with partial.open("wb") as out:
+            pickle.dump(self.tenant, out, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(self.state_file)
 
     def reset(self, seed: int, size: int) -> None:
         """A fresh tenant that keeps the API user's login and password, and the rate-limit setting."""

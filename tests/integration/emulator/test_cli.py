@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -84,3 +85,20 @@ def test_rate_limit_option(started: list[EmulatorProcess]) -> None:
     assert resp.status_code == 200
     assert resp.headers["X-RateLimit-Limit"] == "120"
     assert resp.headers["X-RateLimit-Remaining"] == "119"
+
+
+def test_state_file_keeps_the_tenant_across_a_restart(started: list[EmulatorProcess], tmp_path: Path) -> None:
+    state = tmp_path / "tenant.pickle"
+    first = start_emulator("--seed", "3", "--size", "20", "--json", "--state-file", str(state))
+    started.append(first)
+    created = httpx.post(f"{first.url}/__emulator__/records/jobseekers", json={"lastName": "Přetrvalá"}).json()
+    first.stop()
+    assert state.exists()
+    second = start_emulator("--seed", "99", "--size", "5", "--json", "--state-file", str(state))
+    started.append(second)
+    assert (second.login, second.password) == (first.login, first.password)
+    with httpx.Client(base_url=second.url, timeout=30) as client:
+        api = Api(client, second.login, second.password)
+        api.relogin()
+        assert api.get(JOBSEEKERS, created["id"])["lastName"] == "Přetrvalá"
+        assert api.page(JOBSEEKERS, perPage=1)["total"] == 21

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from recru_emulator.clock import format_ts, parse_ts
 from recru_emulator.errors import invalid_params
@@ -17,6 +18,8 @@ from recru_emulator.errors import invalid_params
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BASE64_RE = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 MISSING = object()
+T = TypeVar("T")
+Accepts = Callable[[Any], bool]
 
 
 class Checker:
@@ -35,39 +38,70 @@ def join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-def field(obj: dict[str, Any], key: str, ch: Checker, prefix: str, required: bool) -> Any:
-    """The raw value, ``MISSING`` if absent or null (after reporting ``required`` when it is required)."""
+def typed(obj: dict[str, Any], key: str, ch: Checker, prefix: str, required: bool, accepts: Accepts) -> Any:
+    """The raw value if present and of the accepted type; else ``MISSING`` (after reporting ``required`` for an
+    absent or null required value, ``invalid_type`` for a value of another type)."""
     value = obj.get(key)
     if value is None:
         if required:
             ch.fail(join(prefix, key), "required")
         return MISSING
+    if not accepts(value):
+        ch.fail(join(prefix, key), "invalid_type")
+        return MISSING
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_dict(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list)
+
+
+def _at_least(value: Any, minimum: float, path: str, ch: Checker) -> Any:
+    if value is MISSING:
+        return None
+    if value < minimum:
+        ch.fail(path, "out_of_range")
+        return None
     return value
 
 
 def integer(
     obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False, minimum: int = 1
 ) -> int | None:
-    value = field(obj, key, ch, prefix, required)
-    if value is MISSING:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        ch.fail(join(prefix, key), "invalid_type")
-        return None
-    if value < minimum:
-        ch.fail(join(prefix, key), "out_of_range")
-        return None
-    return value
+    value = typed(obj, key, ch, prefix, required, _is_int)
+    result: int | None = _at_least(value, minimum, join(prefix, key), ch)
+    return result
+
+
+def number(obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False) -> float | None:
+    value = typed(obj, key, ch, prefix, required, _is_number)
+    result: float | None = _at_least(value, 0, join(prefix, key), ch)
+    return result
 
 
 def boolean(obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False) -> bool | None:
-    value = field(obj, key, ch, prefix, required)
-    if value is MISSING:
-        return None
-    if not isinstance(value, bool):
-        ch.fail(join(prefix, key), "invalid_type")
-        return None
-    return value
+    value = typed(obj, key, ch, prefix, required, _is_bool)
+    return None if value is MISSING else bool(value)
 
 
 def text(
@@ -79,13 +113,10 @@ def text(
     required: bool = False,
     max_length: int = 200,
 ) -> str | None:
-    value = field(obj, key, ch, prefix, required)
+    value = typed(obj, key, ch, prefix, required, _is_str)
     if value is MISSING:
         return None
     path = join(prefix, key)
-    if not isinstance(value, str):
-        ch.fail(path, "invalid_type")
-        return None
     value = value.strip()
     if not value:
         if required:
@@ -94,7 +125,7 @@ def text(
     if len(value) > max_length:
         ch.fail(path, "too_long")
         return None
-    return value
+    return str(value)
 
 
 def enum(
@@ -106,16 +137,13 @@ def enum(
     *,
     required: bool = False,
 ) -> str | None:
-    value = field(obj, key, ch, prefix, required)
+    value = typed(obj, key, ch, prefix, required, _is_str)
     if value is MISSING:
-        return None
-    if not isinstance(value, str):
-        ch.fail(join(prefix, key), "invalid_type")
         return None
     if value not in allowed:
         ch.fail(join(prefix, key), "invalid_enum")
         return None
-    return value
+    return str(value)
 
 
 def email(obj: dict[str, Any], key: str, ch: Checker, prefix: str, *, required: bool = True) -> str | None:
@@ -126,36 +154,34 @@ def email(obj: dict[str, Any], key: str, ch: Checker, prefix: str, *, required: 
     return value
 
 
-def day(obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False) -> str | None:
-    """A ``YYYY-MM-DD`` date."""
-    value = field(obj, key, ch, prefix, required)
+def _parsed(
+    obj: dict[str, Any], key: str, ch: Checker, prefix: str, required: bool, parse: Callable[[str], T]
+) -> T | None:
+    """A string field turned into a value by ``parse`` (a ValueError is ``invalid_format``)."""
+    value = typed(obj, key, ch, prefix, required, _is_str)
     if value is MISSING:
         return None
-    if not isinstance(value, str):
-        ch.fail(join(prefix, key), "invalid_type")
-        return None
     try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value).isoformat()
+        return parse(value)
     except ValueError:
         ch.fail(join(prefix, key), "invalid_format")
         return None
+
+
+def _iso_day(value: str) -> str:
+    if len(value) != 10:
+        raise ValueError(value)
+    return date.fromisoformat(value).isoformat()
+
+
+def day(obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False) -> str | None:
+    """A ``YYYY-MM-DD`` date."""
+    return _parsed(obj, key, ch, prefix, required, _iso_day)
 
 
 def moment(obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False) -> datetime | None:
     """A timestamp with an offset, as aware UTC (a timestamp without an offset is ``invalid_format``)."""
-    value = field(obj, key, ch, prefix, required)
-    if value is MISSING:
-        return None
-    if not isinstance(value, str):
-        ch.fail(join(prefix, key), "invalid_type")
-        return None
-    try:
-        return parse_ts(value)
-    except ValueError:
-        ch.fail(join(prefix, key), "invalid_format")
-        return None
+    return _parsed(obj, key, ch, prefix, required, parse_ts)
 
 
 def timestamp(obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False) -> str | None:
@@ -163,57 +189,40 @@ def timestamp(obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, r
     return None if parsed is None else format_ts(parsed)
 
 
-def number(obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False) -> float | None:
-    value = field(obj, key, ch, prefix, required)
-    if value is MISSING:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        ch.fail(join(prefix, key), "invalid_type")
-        return None
-    if value < 0:
-        ch.fail(join(prefix, key), "out_of_range")
-        return None
-    return value
-
-
 def mapping(
     container: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False
 ) -> dict[str, Any] | None:
-    value = field(container, key, ch, prefix, required)
-    if value is MISSING:
-        return None
-    if not isinstance(value, dict):
-        ch.fail(join(prefix, key), "invalid_type")
-        return None
-    return value
+    value = typed(container, key, ch, prefix, required, _is_dict)
+    return None if value is MISSING else dict(value)
 
 
 def array(
     container: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False
 ) -> list[Any] | None:
-    value = field(container, key, ch, prefix, required)
+    value = typed(container, key, ch, prefix, required, _is_list)
     if value is MISSING:
-        return None
-    if not isinstance(value, list):
-        ch.fail(join(prefix, key), "invalid_type")
         return None
     if required and not value:
         ch.fail(join(prefix, key), "required")
         return None
-    return value
+    return list(value)
+
+
+def _canonical_base64(value: str) -> bytes:
+    if len(value) % 4 or not BASE64_RE.fullmatch(value):
+        raise ValueError("not canonical base64")
+    try:
+        return binascii.a2b_base64(value, strict_mode=True)
+    except binascii.Error as error:
+        raise ValueError(str(error)) from error
 
 
 def base64_bytes(container: dict[str, Any], key: str, ch: Checker, prefix: str) -> bytes | None:
-    value = field(container, key, ch, prefix, True)
+    value = typed(container, key, ch, prefix, True, _is_str)
     if value is MISSING:
         return None
-    if not isinstance(value, str):
-        ch.fail(join(prefix, key), "invalid_type")
-        return None
     try:
-        if len(value) % 4 or not BASE64_RE.fullmatch(value):
-            raise ValueError("not canonical base64")
-        return binascii.a2b_base64(value, strict_mode=True)
-    except (binascii.Error, ValueError):
+        return _canonical_base64(value)
+    except ValueError:
         ch.fail(join(prefix, key), "invalid_base64")
         return None

@@ -14,24 +14,21 @@ from atsbridge.webhooks.events import EventType
 from atsbridge.webhooks.outbox import end_user_of, enqueue
 
 
-def _environment(conn: Connection, integration_id: str) -> str:
+def _emit(conn: Connection, integration_id: str, event_type: EventType, data: events.JsonObject) -> None:
+    """Enqueue an event about an integration; an ``integration-deleted`` event keeps no link to it (so no row of
+    the deleted integration remains)."""
     found = load_integration(conn, integration_id)
     if found is None:
         raise LookupError(integration_id)
-    return found.environment_id
+    linked = None if event_type is EventType.INTEGRATION_DELETED else integration_id
+    enqueue(conn, environment_id=found.environment_id, integration_id=linked, type=event_type, data=data)
 
 
 def data_changed(conn: Connection, integration_id: str, models: Iterable[ModelName]) -> None:
     """``data-changed`` for the models that really changed (nothing when none did)."""
     changed = set(models)
     if changed:
-        enqueue(
-            conn,
-            environment_id=_environment(conn, integration_id),
-            integration_id=integration_id,
-            type=EventType.DATA_CHANGED,
-            data=events.data_changed(integration_id, changed),
-        )
+        _emit(conn, integration_id, EventType.DATA_CHANGED, events.data_changed(integration_id, changed))
 
 
 def sync_finished(
@@ -46,24 +43,12 @@ def sync_finished(
         ended_at=ended_at,
         log_url=f"/v1/integrations/{integration_id}/syncs",
     )
-    enqueue(
-        conn,
-        environment_id=_environment(conn, integration_id),
-        integration_id=integration_id,
-        type=EventType.SYNC_FINISHED,
-        data=data,
-    )
+    _emit(conn, integration_id, EventType.SYNC_FINISHED, data)
 
 
 def integration_created(conn: Connection, integration_id: str) -> None:
     data = events.integration_created(integration_id=integration_id, end_user=end_user_of(conn, integration_id))
-    enqueue(
-        conn,
-        environment_id=_environment(conn, integration_id),
-        integration_id=integration_id,
-        type=EventType.INTEGRATION_CREATED,
-        data=data,
-    )
+    _emit(conn, integration_id, EventType.INTEGRATION_CREATED, data)
 
 
 def integration_state_changed(conn: Connection, integration_id: str) -> None:
@@ -78,13 +63,7 @@ def integration_state_changed(conn: Connection, integration_id: str) -> None:
         setup_status=found.setup_status,
         updated_at=datetime.now(UTC),
     )
-    enqueue(
-        conn,
-        environment_id=found.environment_id,
-        integration_id=integration_id,
-        type=EventType.INTEGRATION_STATE_CHANGED,
-        data=data,
-    )
+    _emit(conn, integration_id, EventType.INTEGRATION_STATE_CHANGED, data)
 
 
 def integration_deleted(conn: Connection, integration_id: str) -> None:
@@ -92,10 +71,4 @@ def integration_deleted(conn: Connection, integration_id: str) -> None:
     data = events.integration_deleted(
         integration_id=integration_id, end_user=end_user_of(conn, integration_id), deleted_at=datetime.now(UTC)
     )
-    enqueue(
-        conn,
-        environment_id=_environment(conn, integration_id),
-        integration_id=None,
-        type=EventType.INTEGRATION_DELETED,
-        data=data,
-    )
+    _emit(conn, integration_id, EventType.INTEGRATION_DELETED, data)

@@ -12,22 +12,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from integration.actions.conftest import ActionWorld, Files, candidate
+from support.json_values import json_values
 
 PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
 ERROR_KEYS = {"code", "title", "message", "log_url"}
 
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20)
-    | st.sampled_from(["", " ", "2030-01-01", "2030-01-01T00:00:00Z", "a@b.cz", "\x00", "ü" * 300, "-1", "1e400"])
-)
-json_values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=12,
-)  # fmt: skip
 awkward_texts = st.sampled_from(
     ["", " ", "\x00", "a\x00b", "\ud800", "ü" * 300, "Nováková", "DE", "<b>x</b>", "1" * 25]
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -138,7 +138,3 @@ def _row(row: Any) -> SyncRow:
         errors=row.errors or [],
         timings=row.timings or {},
     )
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -1,4 +1,8 @@
-"""The ``atsbridge`` command: demo, emulator and (as later work lands) serve, sync and admin commands."""
+"""The ``atsbridge`` command: demo, emulator, serve, worker, sync, migrate and the admin commands.
+
+The web server, the demo and the job queue are imported inside the commands that use them: every ``atsbridge
+sync`` (a DELTA run takes about a second) would otherwise pay for importing them.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,13 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-import uvicorn
 from rich.console import Console
 from sqlalchemy import Engine
 
-from atsbridge.api.app import create_app
 from atsbridge.config import Settings, get_settings
 from atsbridge.connectors.recru import credentials as recru_credentials
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.guide import problem_message
-from atsbridge.demo import prepare, run_demo
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
@@ -34,7 +35,6 @@ from atsbridge.store.integrations import (
 )
 from atsbridge.store.syncs import DELTA, FULL
 from atsbridge.sync.engine import SyncResult, SyncRun
-from atsbridge.sync.worker import SyncQueue
 from atsbridge.webhooks import notify
 from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_webhook, webhook_of
 
@@ -92,6 +92,8 @@ def demo(
     ),
 ) -> None:
     """Run the whole product on this machine: emulator, store, connect flow, first sync, API, scheduler."""
+    from atsbridge.demo import prepare, run_demo
+
     console = Console()
     prepared = prepare(data_dir, emulator_port, size, console)
     try:
@@ -167,6 +169,10 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the unified API and the connect page (and, by default, run the sync scheduler)."""
+    import uvicorn
+
+    from atsbridge.api.app import create_app
+
     settings = get_settings()
     app_ = create_app(_store(settings), settings, run_syncs=syncs)
     uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
@@ -175,6 +181,8 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run syncs from PostgreSQL's job queue (ATSBRIDGE_SYNC_RUNNER=queue); start as many as you like."""
+    from atsbridge.sync.worker import SyncQueue
+
     settings = get_settings()
     engine = _store(settings)
     if engine.dialect.name != "postgresql":

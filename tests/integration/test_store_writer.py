@@ -24,7 +24,7 @@ from atsbridge.connectors.recru.mapping import (
     map_tag,
 )
 from atsbridge.store import writer
-from atsbridge.store.db import create_engine, default_database_url, normalise_url
+from atsbridge.store.db import bulk_writes, create_engine, default_database_url, normalise_url
 from atsbridge.store.tables import environments, integrations, metadata, table_of
 from atsbridge.store.writer import Counts
 from atsbridge.unified.ids import ModelName, model_id
@@ -190,6 +190,19 @@ def test_sqlite_connections_use_wal_and_enforce_foreign_keys(tmp_path: Path) -> 
         pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names}
     engine.dispose()
     assert pragmas == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 30_000}
+
+
+def test_bulk_writes_tune_a_sqlite_connection_while_they_last(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'atsbridge.sqlite3'}")
+    names = ("cache_size", "temp_store")
+    with engine.connect() as conn:
+        before = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names}
+        with bulk_writes(conn):
+            during = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names}
+        after = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names}
+    engine.dispose()
+    assert during == {"cache_size": -64 * 1024, "temp_store": 2}
+    assert after == before
 
 
 @pytest.mark.parametrize(
@@ -542,3 +555,35 @@ def test_removing_an_integration_removes_its_data(store: Engine) -> None:
             owners = conn.execute(select(table.c.integration_id)).scalars().all()
             assert owners == [OTHER_INTEGRATION]
         assert conn.execute(text("SELECT count(*) FROM integrations")).scalar_one() == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "mapper", "payload"),
+    [
+        (
+            ModelName.JOBS,
+            map_job,
+            {
+                **project(1, [1, 2]),
+                "salary": {"amount": 55000.5, "currency": "EUR", "period": "year"},
+                "openedAt": "2024-01-02T03:04:05.123456Z",
+            },
+        ),
+        (ModelName.CANDIDATES, map_candidate, jobseeker(1, [1, 2], lastName='Dvořák "Jr."\n')),
+        (ModelName.APPLICATIONS, map_application, application(1, 1, 1)),
+    ],
+)
+def test_the_writer_stores_values_exactly_as_sqlalchemy_types_do(
+    store: Engine, model: ModelName, mapper: Any, payload: dict[str, Any]
+) -> None:
+    # The writer serialises values itself (store.bulk); readers rely on them being what the column types store.
+    [record] = records(mapped(mapper, [payload]))
+    table = table_of(model)
+    with store.begin() as conn:
+        writer.upsert(conn, model, INTEGRATION, [record], now=at(0), sync_id="s1")
+        written = conn.execute(select(table).where(table.c.id == record["id"])).mappings().one()
+        conn.execute(insert(table).values({**written, "id": "twin", "remote_id": "twin"}))
+        raw = conn.execute(text(f"SELECT * FROM {table.name} ORDER BY id = 'twin'")).mappings().all()
+    assert {key: record[key] for key in record} == {key: written[key] for key in record}
+    by_writer, by_sqlalchemy = ({k: v for k, v in row.items() if k not in ("id", "remote_id")} for row in raw)
+    assert by_writer == by_sqlalchemy

@@ -7,6 +7,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from atsbridge.unified.ids import (
     ModelName,
@@ -57,6 +59,16 @@ def test_model_id_equals_the_first_24_characters_of_the_full_encoding() -> None:
     # Remote ids 1220, 1360, 1731 and 1747 give digests with a leading zero byte: the rare slow path.
     for remote_id in range(2_000):
         assert model_id("i", ModelName.JOBS, remote_id) == reference_id("i", "ats_jobs", str(remote_id))
+
+
+@given(st.text(), st.sampled_from(ModelName), st.text())
+def test_any_text_is_canonicalised_as_json_dumps_writes_it(
+    integration_id: str, model: ModelName, remote_id: str
+) -> None:
+    # The canonical array was written with json.dumps(ensure_ascii=False); the ids derived from it must not change.
+    canonical = json.dumps([integration_id, model.value, remote_id], ensure_ascii=False, separators=(",", ":"))
+    expected = base58(hashlib.sha256(canonical.encode()).digest())[:24]
+    assert model_id(integration_id, model, remote_id) == expected
 
 
 def test_model_id_is_24_base58_characters_and_deterministic() -> None:

@@ -1,11 +1,12 @@
-"""Lean executemany for the writer: rows pre-serialised exactly as the tables' column types store them.
+"""Lean bulk INSERTs for the writer: rows pre-serialised exactly as the tables' column types store them.
 
 In a sync, SQLAlchemy's per-parameter bind processing (JSON serialisation, ``UtcDateTime`` and the SQLite
 ``DateTime`` text format) costs more than the database's own work. A ``BulkStatement`` is compiled once per
-statement and dialect and serialises each row's values itself:
+statement and dialect and serialises each row's values itself; ``None`` is always SQL ``NULL`` (the tables' JSON
+types have ``none_as_null``), other values are serialised by column type:
 
 - JSON columns: the compact JSON text as the engine's serialiser writes it (keys in the value's order, non-ASCII
-  as is), by orjson; ``None`` is SQL ``NULL`` (the tables' JSON types have ``none_as_null``);
+  as is), by orjson;
 - ``UtcDateTime`` columns: aware datetimes only (naive ones are refused, as ``UtcDateTime`` refuses them), in UTC;
   SQLite gets SQLAlchemy's text format of the naive UTC time (``YYYY-MM-DD HH:MM:SS.ffffff``), PostgreSQL the
   aware datetime;
@@ -17,7 +18,7 @@ keep the tables' declared types, which read these values back as they read SQLAl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -29,69 +30,127 @@ from sqlalchemy.sql.dml import Insert
 
 from atsbridge.store.tables import UtcDateTime
 
-Converter = Callable[[Any], Any]
+Converter = Callable[[Any], Any]  # one value, never None, as the database takes it
+
+ROWS_PER_STATEMENT = 500
 
 
 @dataclass(frozen=True)
 class BulkStatement:
-    """A compiled statement and how to turn one row (a mapping by column name) into its parameters."""
+    """A compiled INSERT, how to serialise a row (a mapping by column name) for it, and how to send the rows.
+
+    On SQLite the rows go ``ROWS_PER_STATEMENT`` to a statement (``multi_row``): an executemany of single rows would
+    release the GIL around each row's ``sqlite3_step`` and then wait to win it back from the sync's busy main thread,
+    while a statement of many rows does them all in C, in parallel. Elsewhere (psycopg pipelines its executemany)
+    the rows go as an executemany of ``sql``.
+    """
 
     sql: str
     converters: Mapping[str, Converter]
-    positional: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
+    multi_row: _MultiRowInsert | None
 
     def execute(self, conn: Connection, rows: Iterable[Mapping[str, Any]], shared: Mapping[str, Any]) -> None:
-        """One executemany of ``rows`` (each with its own columns), every row completed by the ``shared`` values."""
-        fixed = {name: self.converters.get(name, _as_is)(value) for name, value in shared.items()}
+        """Insert ``rows`` (each with its own columns), every row completed by the ``shared`` values."""
+        params = self._serialised(rows, shared)
+        if self.multi_row is None:
+            conn.exec_driver_sql(self.sql, params)
+        else:
+            self.multi_row.execute(conn, params)
+
+    def _serialised(self, rows: Iterable[Mapping[str, Any]], shared: Mapping[str, Any]) -> list[dict[str, Any]]:
+        fixed = dict(shared)
+        self._convert(fixed, [(name, self.converters[name]) for name in fixed.keys() & self.converters.keys()])
         per_row = [(name, converter) for name, converter in self.converters.items() if name not in fixed]
-        params: list[Any] = []
+        params = []
         for row in rows:
             values = {**row, **fixed}
-            for name, converter in per_row:
-                values[name] = converter(values[name])
+            self._convert(values, per_row)
             params.append(values)
-        if self.positional is not None:
-            params = [self.positional(values) for values in params]
-        conn.exec_driver_sql(self.sql, params)
+        return params
+
+    @staticmethod
+    def _convert(values: dict[str, Any], converters: Iterable[tuple[str, Converter]]) -> None:
+        for name, converter in converters:
+            value = values[name]
+            if value is not None:
+                values[name] = converter(value)
+
+
+@dataclass(frozen=True)
+class _MultiRowInsert:
+    """A positional INSERT as ``head``, one ``(?, …)`` ``group`` per row, ``tail``; ``order`` of a row's values.
+
+    Statements of ``rows`` rows go in one executemany, the rest in statements of a power of two rows each. So there
+    are few distinct statements: pysqlite keeps each one it prepared (up to 128), and one of a thousand rows weighs
+    megabytes.
+    """
+
+    head: str
+    group: str
+    tail: str
+    order: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    rows: int
+
+    def execute(self, conn: Connection, params: list[dict[str, Any]]) -> None:
+        start = len(params) - len(params) % self.rows
+        full = [self._values(params[offset : offset + self.rows]) for offset in range(0, start, self.rows)]
+        if full:
+            conn.exec_driver_sql(self._sql(self.rows), full)
+        for bit in reversed(range(self.rows.bit_length())):
+            if (len(params) - start) >> bit:
+                conn.exec_driver_sql(self._sql(1 << bit), self._values(params[start : start + (1 << bit)]))
+                start += 1 << bit
+
+    def _sql(self, rows: int) -> str:
+        return self.head + ", ".join([self.group] * rows) + self.tail
+
+    def _values(self, rows: list[dict[str, Any]]) -> tuple[Any, ...]:
+        values: list[Any] = []
+        for row in rows:
+            values.extend(self.order(row))
+        return tuple(values)
 
 
 def compile_insert(statement: Insert, table: Table, dialect: Dialect) -> BulkStatement:
     """``statement`` (an INSERT into ``table`` of every column, any ``ON CONFLICT``) compiled for ``dialect``."""
-    compiled = statement.compile(dialect=dialect, column_keys=[column.name for column in table.columns])
-    converters = {column.name: _converter(column, dialect) for column in table.columns}
+    names = [column.name for column in table.columns]
+    compiled = statement.compile(dialect=dialect, column_keys=names)
+    converters = {column.name: converter for column in table.columns if (converter := _converter(column, dialect))}
     return BulkStatement(
         compiled.string,
-        {name: converter for name, converter in converters.items() if converter is not _as_is},
-        None if compiled.positiontup is None else itemgetter(*compiled.positiontup),
+        converters,
+        _multi_row(compiled.string, compiled.positiontup, dialect) if dialect.name == "sqlite" else None,
     )
 
 
-def json_text(value: Any) -> str | None:
-    """The JSON text a JSON column stores for ``value``."""
-    return None if value is None else orjson.dumps(value).decode()
+def _multi_row(sql: str, positions: Sequence[str] | None, dialect: Dialect) -> _MultiRowInsert:
+    group = "(" + ", ".join("?" for _ in positions or ()) + ")"
+    head, values, tail = sql.partition(f" VALUES {group}")
+    if dialect.paramstyle != "qmark" or positions is None or not values or "?" in head + tail:
+        raise ValueError(f"not a plain positional INSERT: {sql}")
+    rows = min(ROWS_PER_STATEMENT, max(1, dialect.insertmanyvalues_max_parameters // len(positions)))
+    return _MultiRowInsert(f"{head} VALUES ", group, tail, itemgetter(*positions), rows)
 
 
-def _converter(column: Column[Any], dialect: Dialect) -> Converter:
+def _converter(column: Column[Any], dialect: Dialect) -> Converter | None:
+    """How ``column`` takes a value (``None``: as it is)."""
     if isinstance(column.type, UtcDateTime):
         return _sqlite_timestamp if dialect.name == "sqlite" else _utc
     if isinstance(column.type, JSON):
-        return json_text
+        return _json_text
     processor: Converter | None = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return processor or _as_is
+    return processor
 
 
-def _as_is(value: Any) -> Any:
-    return value
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
+def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: store timestamps as aware UTC")
     return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
-def _sqlite_timestamp(value: datetime | None) -> str | None:
-    utc = _utc(value)
-    return None if utc is None else utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+def _sqlite_timestamp(value: datetime) -> str:
+    return _utc(value).isoformat(" ", "microseconds").removesuffix("+00:00")

@@ -2,13 +2,20 @@
 
 One generic path serves every model and join, driven by the table metadata in ``tables``:
 
-- **Content hash.** ``content_hash`` is a 128-bit BLAKE2b of the canonical JSON (sorted keys, no spaces, UTC ISO
-  timestamps) of the record exactly as mapped: ``id``, ``remote_id``, the unified fields and ``remote_data``.
-  Bookkeeping columns are outside it. An unchanged hash rewrites nothing, so ``changed_at`` never moves for
-  identical data; a FULL run then only stamps ``last_seen_sync_id`` (one bulk ``UPDATE`` per batch).
-- **Cost.** A batch costs one ``SELECT`` of the stored hashes, one executemany ``INSERT … ON CONFLICT (id) DO UPDATE``
-  (SQLite and PostgreSQL dialects) for the created and changed rows, at most one ``UPDATE`` of the seen stamps and one
-  ``UPDATE`` per nested-change mark — never a statement per row. Keep batches to a few hundred records.
+- **Content hash.** ``content_hash`` holds two 64-bit BLAKE2b digests of the canonical JSON (sorted keys, no
+  spaces, non-ASCII as is, ISO timestamps, written by orjson) of the record as mapped: first of its *own fields*
+  (everything but ``remote_updated_at`` and ``remote_data``), then of the whole record. Bookkeeping columns are
+  outside both. Same whole digest: nothing is rewritten, so ``changed_at`` never moves for identical data (a FULL
+  run then only stamps ``last_seen_sync_id``, one bulk ``UPDATE`` per batch). Different own fields: the row is
+  rewritten and ``changed_at`` and ``updated_at`` move. Same own fields but a different whole record: RECRU moved
+  its ``updatedAt`` because of nested data (a jobseeker's tags, a project's pipeline or hiring team), which
+  must not move ``changed_at`` (unified-api §3): the row is rewritten with its timestamps kept, and the nested
+  change itself moves ``updated_at`` through the join rows.
+- **Cost.** A batch costs one ``SELECT`` of the stored hashes per thousand records, one bulk
+  ``INSERT … ON CONFLICT (id) DO UPDATE`` for the created and changed rows (``store.bulk``: values serialised once,
+  by us; on SQLite hundreds of rows per statement), at most one ``UPDATE`` of the seen stamps and one ``UPDATE`` per
+  nested-change mark — never a statement per row. The statements run for every batch are built once. Keep batches
+  to about a thousand records.
 - **Nested changes.** ``updated_at`` is ``changed_at`` or the latest nested change, whichever is later. The writer
   moves it itself (``NESTED_MARKS``), so the sync engine and the API actions cannot forget it: a join row that
   appears, changes or disappears moves its parent (jobs ← stages and hiring team, candidates ← tags); an application
@@ -36,10 +43,10 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, Dialect, Table, func, or_, select, update
+from sqlalchemy import Connection, Dialect, Select, Table, Update, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -90,10 +97,19 @@ NESTED_MARKS: tuple[NestedMark, ...] = (
 )
 
 
+NOT_OWN_FIELDS = frozenset({"remote_updated_at", "remote_data"})
+
+
+def _digest(record: Record) -> str:
+    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+
+
 def content_hash(record: Record) -> str:
-    """The digest that decides whether a stored record changed (see the module docstring for its scope)."""
-    canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
-    return hashlib.blake2b(canonical, digest_size=16).hexdigest()
+    """The digests that decide whether a stored record changed: own fields, then the whole record (see the module
+    docstring)."""
+    own = {key: value for key, value in record.items() if key not in NOT_OWN_FIELDS}
+    own_digest = _digest(own)
+    return own_digest + (_digest(record) if len(own) != len(record) else own_digest)
 
 
 def upsert(
@@ -110,13 +126,14 @@ def upsert(
     batch = _by_id(table, records)
     if not batch:
         return Counts()
-    plan = _plan(batch, _stored_state(conn, table, table.c.id.in_(batch)))
+    plan = _plan(batch, _stored_state(conn, table, "id", batch))
     _write(conn, table, integration_id, plan, now=now, sync_id=sync_id)
     if sync_id is not None:
         for chunk in _chunks(plan.unchanged):
-            conn.execute(update(table).where(table.c.id.in_(chunk)).values(last_seen_sync_id=sync_id))
-    _mark_nested_changes(conn, model, [*plan.created, *plan.updated], now)
-    return Counts(created=len(plan.created), updated=len(plan.updated), unchanged=len(plan.unchanged))
+            conn.execute(_seen_stamp(table), {"ids": chunk, "sync_id": sync_id})
+    _mark_nested_changes(conn, model, [*plan.created, *plan.updated, *plan.refreshed], now)
+    updated = len(plan.updated) + len(plan.refreshed)
+    return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged))
 
 
 def replace_joins(
@@ -134,9 +151,7 @@ def replace_joins(
         if any(row[spec.parent_column] != parent_id for row in rows):
             raise ValueError(f"{join}: a row listed under {parent_id} belongs to another parent")
     batch = _by_id(table, (row for rows in rows_by_parent.values() for row in rows))
-    stored: dict[str, _StoredState] = {}
-    for chunk in _chunks(rows_by_parent):
-        stored |= _stored_state(conn, table, table.c[spec.parent_column].in_(chunk))
+    stored = _stored_state(conn, table, spec.parent_column, rows_by_parent)
     plan = _plan(batch, stored)
     _write(conn, table, integration_id, plan, now=now, sync_id=None)
     _mark_nested_changes(conn, join, [*plan.created, *plan.updated], now)
@@ -214,8 +229,7 @@ def anonymise_expired(conn: Connection, *, now: datetime, after: timedelta = ANO
 # --- internals ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _StoredState:
+class _StoredState(NamedTuple):
     content_hash: str
     deleted: bool
 
@@ -227,6 +241,7 @@ class _Plan:
     hashes: dict[str, str] = field(default_factory=dict)
     created: list[Record] = field(default_factory=list)
     updated: list[Record] = field(default_factory=list)
+    refreshed: list[Record] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
 
 
@@ -255,10 +270,45 @@ def _by_id(table: Table, records: Iterable[Record]) -> dict[str, Record]:
     return batch
 
 
-def _stored_state(conn: Connection, table: Table, condition: ColumnElement[bool]) -> dict[str, _StoredState]:
-    deleted = table.c.remote_deleted_at.is_not(None).label("deleted")
-    query = select(table.c.id, table.c.content_hash, deleted).where(condition)
-    return {row.id: _StoredState(row.content_hash, bool(row.deleted)) for row in conn.execute(query)}
+def _stored_state(conn: Connection, table: Table, column: str, keys: Iterable[str]) -> dict[str, _StoredState]:
+    """The stored hash and tombstone of the rows whose ``column`` is one of ``keys``, by id."""
+    query = _stored_state_query(table, column)
+    return {
+        id_: _StoredState(digest, bool(deleted))
+        for chunk in _chunks(keys)
+        for id_, digest, deleted in conn.execute(query, {"keys": chunk}).all()
+    }
+
+
+# Statements run for every batch are built once: SQLAlchemy then skips building and hashing them on each execution.
+
+
+@functools.cache
+def _stored_state_query(table: Table, column: str) -> Select[str, str, bool]:
+    return select(table.c.id, table.c.content_hash, table.c.remote_deleted_at.is_not(None)).where(
+        table.c[column].in_(bindparam("keys", expanding=True))
+    )
+
+
+@functools.cache
+def _seen_stamp(table: Table) -> Update:
+    return (
+        update(table)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)))
+        .values(last_seen_sync_id=bindparam("sync_id"))
+    )
+
+
+@functools.cache
+def _nested_mark(mark: NestedMark) -> Update:
+    target = table_of(mark.target)
+    return (
+        update(target)
+        .where(
+            target.c[mark.target_column].in_(bindparam("keys", expanding=True)), target.c.updated_at < bindparam("now")
+        )
+        .values(updated_at=bindparam("now"))
+    )
 
 
 def _plan(batch: Mapping[str, Record], stored: Mapping[str, _StoredState]) -> _Plan:
@@ -268,8 +318,10 @@ def _plan(batch: Mapping[str, Record], stored: Mapping[str, _StoredState]) -> _P
         state = stored.get(id_)
         if state is None:
             plan.created.append(record)
-        elif state.content_hash != digest or state.deleted:
+        elif state.deleted or state.content_hash[:16] != digest[:16]:
             plan.updated.append(record)
+        elif state.content_hash != digest:
+            plan.refreshed.append(record)
         else:
             plan.unchanged.append(id_)
             continue
@@ -280,10 +332,8 @@ def _plan(batch: Mapping[str, Record], stored: Mapping[str, _StoredState]) -> _P
 def _write(
     conn: Connection, table: Table, integration_id: str, plan: _Plan, *, now: datetime, sync_id: str | None
 ) -> None:
-    """One executemany upsert of the created and updated records of ``plan``."""
-    records = [*plan.created, *plan.updated]
-    if not records:
-        return
+    """Bulk upserts of the created and updated records of ``plan`` (timestamps moved), then of its refreshed records
+    (timestamps kept)."""
     shared: dict[str, Any] = {
         "integration_id": integration_id,
         "changed_at": now,
@@ -293,15 +343,20 @@ def _write(
     }
     if "last_seen_sync_id" in table.c:
         shared |= {"anonymised_at": None, "last_seen_sync_id": sync_id}
-    rows = ({**record, "content_hash": plan.hashes[record["id"]]} for record in records)
-    _upsert_statement(table, conn.dialect).execute(conn, rows, shared)
+    for records, keep_timestamps in (([*plan.created, *plan.updated], False), (plan.refreshed, True)):
+        if records:
+            rows = ({**record, "content_hash": plan.hashes[record["id"]]} for record in records)
+            _upsert_statement(table, conn.dialect, keep_timestamps).execute(conn, rows, shared)
 
 
 @functools.lru_cache(maxsize=64)
-def _upsert_statement(table: Table, dialect: Dialect) -> BulkStatement:
-    """``INSERT … ON CONFLICT (id) DO UPDATE`` of every column but the ones a first insert settles."""
+def _upsert_statement(table: Table, dialect: Dialect, keep_timestamps: bool = False) -> BulkStatement:
+    """``INSERT … ON CONFLICT (id) DO UPDATE`` of every column but the ones a first insert settles (and, with
+    ``keep_timestamps``, ``changed_at`` and ``updated_at``)."""
     insert = postgresql.insert(table) if dialect.name == "postgresql" else sqlite.insert(table)
     kept_on_conflict = {"id", "integration_id", "created_in_store_at"}
+    if keep_timestamps:
+        kept_on_conflict |= {"changed_at", "updated_at"}
     assignments: dict[str, Any] = {
         column.name: insert.excluded[column.name] for column in table.columns if column.name not in kept_on_conflict
     }
@@ -332,10 +387,5 @@ def _mark_nested_changes(
         if mark.source != source:
             continue
         values = {row[mark.source_column] for row in changed} - {None}
-        target = table_of(mark.target)
         for chunk in _chunks(sorted(values)):
-            conn.execute(
-                update(target)
-                .where(target.c[mark.target_column].in_(chunk), target.c.updated_at < now)
-                .values(updated_at=now)
-            )
+            conn.execute(_nested_mark(mark), {"keys": chunk, "now": now})

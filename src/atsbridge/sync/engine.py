@@ -9,36 +9,46 @@
   successful run yet) a DELTA run is a FULL run.
 - **Sync only created applications**: the tracked applications are read one by one with ``get`` (not found →
   tombstoned), then their candidates; jobs, users, stages and tags are always read in full.
-- **Flat memory and speed**: one page (≤ 200 records) is mapped and written at a time, in its own transaction,
-  while the next page is already being fetched.
-- **Killed runs**: every page is committed on its own and keyed by our deterministic ids, so a killed run leaves
-  a consistent store; it never deletes (deletion needs a complete listing) and never moves the watermark, so the
+- **Flat memory and speed**: pages (≤ 200 records) are fetched one ahead and mapped as they come, and written in
+  batches of ``WRITE_BATCH`` records: a ``StoreWorker`` writes each batch on its own thread and connection while
+  the next one is fetched and mapped, and commits every ``COMMIT_EVERY`` records or so, whole batches only. Two
+  batches at most are in memory.
+- **Killed runs**: every commit holds whole batches keyed by our deterministic ids, so a killed run leaves a
+  consistent store; it never deletes (deletion needs a complete listing) and never moves the watermark, so the
   next run redoes what is missing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruError, RecruNotFound
-from atsbridge.connectors.recru.mapping import Codebooks, Mapped, MappingContext
+from atsbridge.connectors.recru.mapping import Mapped, MappingContext
 from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
 from atsbridge.store import syncs as sync_rows
 from atsbridge.store.integrations import Integration, set_integration_fields, tracked_application_ids
 from atsbridge.store.writer import Counts, deletion_candidates, mark_deleted, replace_joins, upsert
+from atsbridge.sync import refresh
+from atsbridge.sync.store_worker import StoreWorker
 from atsbridge.unified.ids import ModelName, model_id
+from atsbridge.webhooks import notify
 
 DEFAULT_OVERLAP = timedelta(seconds=60)
 CONFIRM_CONCURRENCY = 4
+COMMIT_EVERY = 5_000
+WRITE_BATCH = 1_000
 
 ProgressCallback = Callable[[ModelName, int, int | None], None]
 
@@ -67,6 +77,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@contextmanager
+def _long_lived_objects_frozen() -> Iterator[None]:
+    """Keep what is alive before a run (modules, table metadata, caches) out of the cyclic GC's scans meanwhile.
+
+    A run allocates millions of short-lived dicts, so full collections come often, and each would traverse that
+    whole long-lived heap again (a quarter of the mapping's time). ``unfreeze`` hands it back to the collector.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class SyncRun:
     """One run; ``progress(model, records_done, records_total_or_None)`` is called after every page."""
 
@@ -90,64 +114,76 @@ class SyncRun:
         self.full = True
         self.since: str | None = None
         self.jobseeker_ids: set[int] = set()
+        self.server_time: datetime | None = None
+        self.ctx = MappingContext(integration.id)
+        self.store = StoreWorker(engine, commit_every=COMMIT_EVERY)
 
-    async def run(self, sync_type: str) -> SyncResult:
+    async def run(self, sync_type: str, claimed_sync_id: str | None = None) -> SyncResult:
+        """Run a sync of ``sync_type``: the queued run ``claimed_sync_id`` (already RUNNING, see
+        ``syncs.claim_sync``), or a run started here."""
         integration = self.integration
         self.full = sync_type == sync_rows.FULL or integration.delta_watermark is None
-        with self.engine.begin() as conn:
-            self.sync_id = sync_rows.start_sync(conn, integration.id, sync_type, _now())
+        if claimed_sync_id is not None:
+            self.sync_id = claimed_sync_id
+        else:
+            with self.engine.begin() as conn:
+                self.sync_id = sync_rows.start_sync(conn, integration.id, sync_type, _now())
         started = time.perf_counter()
-        server_time: datetime | None = None
-        ctx = MappingContext(integration.id)
+        self.started_at = _now()
         try:
-            server_time = await self.client.ping()
-            if not self.full and integration.delta_watermark is not None:
-                self.since = (integration.delta_watermark - self.overlap).strftime("%Y-%m-%dT%H:%M:%SZ")
-            ctx = MappingContext(integration.id, await self._codebooks())
-            for stream in STREAMS:
-                stream_started = time.perf_counter()
-                await self._sync_stream(stream, ctx)
-                self.timings[stream.model.value] = round(time.perf_counter() - stream_started, 3)
+            with _long_lived_objects_frozen(), closing(self.store):
+                await self._sync_streams()
         except asyncio.CancelledError:
-            self._finish(sync_type, sync_rows.CANCELLED, server_time, ctx, started, [{"message": "cancelled"}])
+            self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": "cancelled"}])
             raise
         except (RecruError, OSError, ValueError) as error:
             message = f"{type(error).__name__}: {error}"
-            return self._finish(sync_type, sync_rows.FAILED, server_time, ctx, started, [{"message": message}])
-        return self._finish(sync_type, sync_rows.SUCCEEDED, server_time, ctx, started, [])
+            return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
+        return self._finish(sync_type, sync_rows.SUCCEEDED, started, [])
+
+    async def _sync_streams(self) -> None:
+        self.server_time = await self.client.ping()
+        if not self.full and self.integration.delta_watermark is not None:
+            self.since = (self.integration.delta_watermark - self.overlap).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
+        for stream in STREAMS:
+            stream_started = time.perf_counter()
+            await self._sync_stream(stream, self.ctx)
+            await self.store.drain()
+            self.timings[stream.model.value] = round(time.perf_counter() - stream_started, 3)
 
     def _finish(
         self,
         sync_type: str,
         state: str,
-        server_time: datetime | None,
-        ctx: MappingContext,
         started: float,
         errors: list[dict[str, Any]],
     ) -> SyncResult:
         self.timings["total"] = round(time.perf_counter() - started, 3)
-        counts = {model.value: vars(c) for model, c in self.counts.items()}
-        warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(ctx.warnings.items())]
+        counts = {model.value: vars(self.counts[model]) for model in ModelName}
+        warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(self.ctx.warnings.items())]
+        ended_at = _now()
         with self.engine.begin() as conn:
             sync_rows.finish_sync(
                 conn,
                 self.sync_id,
                 state=state,
-                now=_now(),
-                server_time=server_time,
+                now=ended_at,
+                server_time=self.server_time,
                 counts=counts,
                 errors=[*errors, *warnings],
                 timings=self.timings,
             )
             if state == sync_rows.SUCCEEDED:
-                set_integration_fields(conn, self.integration.id, delta_watermark=server_time, setup_status="COMPLETED")
+                set_integration_fields(
+                    conn, self.integration.id, delta_watermark=self.server_time, setup_status="COMPLETED"
+                )
+                if self.integration.setup_status != "COMPLETED":
+                    notify.integration_state_changed(conn, self.integration.id)
+            changed = (model for model, c in self.counts.items() if c.created or c.updated or c.deleted)
+            notify.data_changed(conn, self.integration.id, changed)
+            notify.sync_finished(conn, self.integration.id, self.sync_id, state, self.started_at, ended_at)
         return SyncResult(self.sync_id, sync_type, state, counts, [*errors, *warnings], self.timings)
-
-    async def _codebooks(self) -> Codebooks:
-        items = {}
-        for name in Codebooks.NAMES:
-            items[name] = await self.client.list_all("CodebookService.get", {"name": name})
-        return Codebooks.from_items(items)
 
     # --- streams ------------------------------------------------------------------------------------------------
 
@@ -156,10 +192,15 @@ class SyncRun:
             await self._sync_tracked(stream, ctx)
             return
         done = 0
+        batch: list[Mapped] = []
         async for items, total in self._listing(stream):
-            await self._write(stream, [stream.mapper(item, ctx) for item in items])
+            batch.extend(stream.mapper(item, ctx) for item in items)
+            if len(batch) >= WRITE_BATCH:
+                await self._write(stream, batch)
+                batch = []
             done += len(items)
             self.progress(stream.model, done, total)
+        await self._write(stream, batch)
         if self.full:
             await self._detect_deletions(stream, ctx)
 
@@ -194,8 +235,8 @@ class SyncRun:
     async def _sync_tracked(self, stream: Stream, ctx: MappingContext) -> None:
         """Read the tracked applications (or their candidates) one by one; a record not found is tombstoned."""
         if stream.model is ModelName.APPLICATIONS:
-            with self.engine.connect() as conn:
-                remote_ids = [int(r) for r in tracked_application_ids(conn, self.integration.id)]
+            tracked = await self.store.call(lambda conn: tracked_application_ids(conn, self.integration.id))
+            remote_ids = [int(r) for r in tracked]
         else:
             remote_ids = sorted(self.jobseeker_ids)
         assert stream.get_method is not None
@@ -229,10 +270,16 @@ class SyncRun:
         """After a complete listing: records this run did not see are confirmed gone, or refreshed if still there."""
         after: str | None = None
         while True:
-            with self.engine.connect() as conn:
-                candidates = deletion_candidates(
-                    conn, stream.model, self.integration.id, self.sync_id, limit=PAGE_SIZE, after_id=after
+            candidates = await self.store.call(
+                partial(
+                    deletion_candidates,
+                    model=stream.model,
+                    integration_id=self.integration.id,
+                    sync_id=self.sync_id,
+                    limit=PAGE_SIZE,
+                    after_id=after,
                 )
+            )
             if not candidates:
                 return
             after = candidates[-1][0]
@@ -243,36 +290,34 @@ class SyncRun:
                 found, missing = await self._get_many(stream.get_method, by_remote)
                 await self._write(stream, [stream.mapper(item, ctx) for item in found])
                 gone_ids = [by_remote[remote_id] for remote_id in missing]
-            await asyncio.to_thread(self._mark_deleted, stream.model, gone_ids)
+            await self._mark_deleted(stream.model, gone_ids)
 
     # --- store ----------------------------------------------------------------------------------------------
 
     async def _write(self, stream: Stream, mapped: list[Mapped]) -> None:
         if mapped:
-            await asyncio.to_thread(self._write_page, stream.model, mapped)
+            await self.store.submit(lambda conn: self._write_page(conn, stream.model, mapped), len(mapped))
 
-    def _write_page(self, model: ModelName, mapped: list[Mapped]) -> None:
+    def _write_page(self, conn: Connection, model: ModelName, mapped: list[Mapped]) -> None:
         now = _now()
         seen_by = self.sync_id if self.full else None
-        with self.engine.begin() as conn:
-            self.counts[model] += upsert(
-                conn, model, self.integration.id, [m.record for m in mapped], now=now, sync_id=seen_by
-            )
-            joins: dict[ModelName, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
-            for item in mapped:
-                for join, rows in item.joins.items():
-                    joins[join][item.record["id"]] = rows
-            for join, rows_by_parent in joins.items():
-                self.counts[join] += replace_joins(conn, join, self.integration.id, rows_by_parent, now=now)
+        self.counts[model] += upsert(
+            conn, model, self.integration.id, [m.record for m in mapped], now=now, sync_id=seen_by
+        )
+        joins: dict[ModelName, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+        for item in mapped:
+            for join, rows in item.joins.items():
+                joins[join][item.record["id"]] = rows
+        for join, rows_by_parent in joins.items():
+            self.counts[join] += replace_joins(conn, join, self.integration.id, rows_by_parent, now=now)
 
-    def _mark_deleted(self, model: ModelName, ids: list[str]) -> None:
+    async def _mark_deleted(self, model: ModelName, ids: list[str]) -> None:
         if ids:
-            with self.engine.begin() as conn:
-                deleted = mark_deleted(conn, model, self.integration.id, ids, now=_now())
-            self.counts[model] += Counts(deleted=deleted)
+            await self.store.submit(lambda conn: self._tombstone(conn, model, ids), len(ids))
+
+    def _tombstone(self, conn: Connection, model: ModelName, ids: list[str]) -> None:
+        self.counts[model] += Counts(deleted=mark_deleted(conn, model, self.integration.id, ids, now=_now()))
 
     async def _tombstone_remote(self, model: ModelName, remote_ids: list[int]) -> None:
-        if not remote_ids:
-            return
         ids = [model_id(self.integration.id, model, remote_id) for remote_id in remote_ids]
-        await asyncio.to_thread(self._mark_deleted, model, ids)
+        await self._mark_deleted(model, ids)

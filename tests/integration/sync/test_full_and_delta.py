@@ -85,13 +85,14 @@ def test_delta_picks_up_creates_updates_and_tag_changes(
     renamed_id, tagged_id, untouched_id = (str(j["id"]) for j in (renamed, tagged, untouched))
     # own field changed: changed_at and updated_at move
     assert candidates_after[renamed_id][0] > candidates_before[renamed_id][0]
-    # RECRU's updatedAt is one of the candidate's own fields (remote_updated_at), so a tag change moves changed_at
-    # too; updated_at must move in any case
+    # a tag change is nested data: updated_at moves, changed_at does not (unified-api §3)
+    assert candidates_after[tagged_id][0] == candidates_before[tagged_id][0]
     assert candidates_after[tagged_id][1] > candidates_before[tagged_id][1]
     # unchanged record: nothing moves
     assert candidates_after[untouched_id] == candidates_before[untouched_id]
     assert str(created["id"]) in candidates_after
-    assert jobs_after[str(project["id"])][1] > jobs_before[str(project["id"])][1]
+    assert jobs_after[str(project["id"])][1] > jobs_before[str(project["id"])][1]  # hiring team: nested data
+    assert jobs_after[str(project["id"])][0] == jobs_before[str(project["id"])][0]
     assert result.counts[ModelName.APPLICATIONS]["created"] == 1
     assert str(application["id"]) in stamps(engine, tables.applications, integration.id)
     # a DELTA run reads only what changed (plus the overlap window), not the whole tenant

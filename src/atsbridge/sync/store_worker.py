@@ -1,0 +1,91 @@
+"""The store side of one sync run: one connection on one worker thread, writing behind the fetching and mapping.
+
+- **Overlap.** ``submit`` hands a batch's store work (a job) to the worker and returns as soon as the job before it
+  is done, so the run fetches and maps batch n + 1 while batch n is written: at most one batch is in the worker's
+  hands and one in the run's (flat memory). The database releases the GIL while it works, so its share runs in
+  parallel.
+- **Transactions** span whole jobs, about ``commit_every`` records each: a commit never holds half a batch (a record
+  without its join rows), and fewer commits write each index page to the WAL fewer times.
+- **Failures.** The failure of a job is raised by the next ``submit``, ``call`` or ``drain``; the worker then writes
+  nothing more, and ``close`` rolls its transaction back. Otherwise ``close`` commits what was written: like a run
+  killed between two commits, a failed or cancelled run leaves a consistent store, and deletes nothing.
+- **Reads** the run makes on the way (``call``) use the same connection and so see its uncommitted writes.
+- The connection is tuned for bulk writes (``store.db.bulk_writes``) while the run holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from atsbridge.store.db import bulk_writes
+
+T = TypeVar("T")
+
+
+class StoreWorker:
+    """The run's store connection on a thread of its own; ``close`` it on every way out of the run."""
+
+    def __init__(self, engine: Engine, *, commit_every: int) -> None:
+        self._engine = engine
+        self._commit_every = commit_every
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atsbridge-store")
+        self._conn: Connection | None = None
+        self._resources = ExitStack()
+        self._uncommitted = 0
+        self._failed = False
+        self._pending: asyncio.Future[None] | None = None
+
+    async def submit(self, job: Callable[[Connection], None], records: int) -> None:
+        """Queue ``job`` (which writes ``records`` records) behind the jobs before it, once the last one is done."""
+        await self.drain()
+        self._pending = asyncio.get_running_loop().run_in_executor(self._executor, self._run, job, records)
+
+    async def call(self, job: Callable[[Connection], T]) -> T:
+        """Run ``job`` after the jobs before it and return its result."""
+        await self.drain()
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, job, 0)
+
+    async def drain(self) -> None:
+        """Wait until the submitted jobs are done; raises the failure of the last one."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
+
+    def close(self) -> None:
+        """Wait for the job in hand, commit (or, after a failed job, roll back) and release connection and thread."""
+        self._executor.submit(self._end).result()
+        self._executor.shutdown()
+
+    def _run(self, job: Callable[[Connection], T], records: int) -> T:
+        if self._conn is None:
+            self._conn = self._resources.enter_context(
+                bulk_writes(self._resources.enter_context(self._engine.connect()))
+            )
+        try:
+            result = job(self._conn)
+            self._uncommitted += records
+            if self._uncommitted >= self._commit_every:
+                self._conn.commit()
+                self._uncommitted = 0
+        except BaseException:
+            self._failed = True
+            raise
+        return result
+
+    def _end(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            if self._failed:
+                self._conn.rollback()
+            else:
+                self._conn.commit()
+        finally:
+            self._conn = None
+            self._resources.close()

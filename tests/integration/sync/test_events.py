@@ -1,0 +1,51 @@
+"""The events a sync emits: data-changed only for models that really changed, sync-finished every time, and the
+integration's state change when its first sync completes; each valid for the kombo SDK's webhook models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kombo.models import (
+    DataChangedWebhookPayloadData,
+    IntegrationStateChangedWebhookPayloadData,
+    SyncFinishedWebhookPayloadData,
+)
+from sqlalchemy import Engine, select
+
+from atsbridge.store import tables
+from atsbridge.store.integrations import Integration
+from integration.sync.conftest import Sync
+from support.recru import Recru
+
+
+def events(engine: Engine) -> list[tuple[str, dict[str, Any]]]:
+    outbox = tables.webhook_outbox
+    with engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.type, outbox.c.payload).order_by(outbox.c.created_at, outbox.c.id))
+        return [(row.type, row.payload) for row in rows]
+
+
+def test_a_sync_reports_what_changed_and_that_it_finished(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    first = sync("FULL")
+    emitted = events(engine)
+    assert [kind for kind, _ in emitted] == ["integration-state-changed", "data-changed", "sync-finished"]
+    state, changed, finished = (payload for _, payload in emitted)
+    IntegrationStateChangedWebhookPayloadData.model_validate(state)
+    assert (state["setup_status"], state["state"]) == ("COMPLETED", "ACTIVE")
+    DataChangedWebhookPayloadData.model_validate(changed)
+    assert {m["name"] for m in changed["changed_models"]} >= {"ats_candidates", "ats_jobs", "ats_join_candidates_tags"}
+    SyncFinishedWebhookPayloadData.model_validate(finished)
+    assert (finished["sync_id"], finished["sync_state"]) == (first.sync_id, "SUCCEEDED")
+
+    sync("FULL")  # nothing changed: no data-changed, only sync-finished
+    assert [kind for kind, _ in events(engine)[3:]] == ["sync-finished"]
+
+    tag = recru.all("tags")[0]
+    jobseeker = next(j for j in recru.all("jobseekers") if tag["id"] not in j["tagIds"])
+    recru.call("JobseekerService.addTag", {"jobseekerId": jobseeker["id"], "tagId": tag["id"]})
+    sync("DELTA")
+    kinds = events(engine)[4:]
+    assert [kind for kind, _ in kinds] == ["data-changed", "sync-finished"]
+    assert {m["name"] for m in kinds[0][1]["changed_models"]} == {"ats_candidates", "ats_join_candidates_tags"}

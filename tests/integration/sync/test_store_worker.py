@@ -1,0 +1,65 @@
+"""The sync's store worker on real SQLite and PostgreSQL: one connection, commits of whole jobs, failures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Connection, Engine, insert, select
+
+from atsbridge.store.tables import environments
+from atsbridge.sync.store_worker import StoreWorker
+
+T0 = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def add(name: str) -> Callable[[Connection], None]:
+    def job(conn: Connection) -> None:
+        conn.execute(insert(environments).values(id=name, name=name, created_at=T0))
+
+    return job
+
+
+def fail_after(name: str) -> Callable[[Connection], None]:
+    def job(conn: Connection) -> None:
+        add(name)(conn)
+        raise ValueError("bad page")
+
+    return job
+
+
+def stored(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(environments.c.id).order_by(environments.c.id)).scalars())
+
+
+async def test_jobs_are_committed_every_so_many_records_and_the_rest_on_close(engine: Engine) -> None:
+    worker = StoreWorker(engine, commit_every=2)
+    await worker.submit(add("a"), 1)
+    await worker.submit(add("b"), 1)
+    await worker.submit(add("c"), 1)
+    await worker.drain()
+    assert stored(engine) == ["a", "b"]
+    worker.close()
+    assert stored(engine) == ["a", "b", "c"]
+
+
+async def test_calls_see_the_uncommitted_writes(engine: Engine) -> None:
+    worker = StoreWorker(engine, commit_every=100)
+    await worker.submit(add("a"), 1)
+    ids = await worker.call(lambda conn: list(conn.execute(select(environments.c.id)).scalars()))
+    worker.close()
+    assert ids == ["a"]
+
+
+async def test_a_failed_job_is_raised_by_the_next_submit_and_its_transaction_rolled_back(engine: Engine) -> None:
+    worker = StoreWorker(engine, commit_every=2)
+    await worker.submit(add("a"), 1)
+    await worker.submit(add("b"), 1)
+    await worker.submit(add("c"), 1)
+    await worker.submit(fail_after("d"), 1)
+    with pytest.raises(ValueError, match="bad page"):
+        await worker.submit(add("e"), 1)
+    worker.close()
+    assert stored(engine) == ["a", "b"]

@@ -61,7 +61,12 @@ def test_disabling_stops_reads_and_shows_inactive(live: Live, engine: Engine) ->
         states = conn.execute(
             select(tables.webhook_outbox.c.payload).where(tables.webhook_outbox.c.type == "integration-state-changed")
         ).scalars()
-        assert [p["state"] for p in states] == ["INACTIVE", "ACTIVE"]
+        # the first: the first sync completed the setup; then disabled, enabled
+        assert [(p["state"], p["setup_status"]) for p in states] == [
+            ("ACTIVE", "COMPLETED"),
+            ("INACTIVE", "COMPLETED"),
+            ("ACTIVE", "COMPLETED"),
+        ]
 
 
 def test_settings_change_what_is_served(live: Live) -> None:

@@ -7,11 +7,13 @@ RECRU itself answers.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
-from support.emulator_process import EmulatorProcess
+from support.emulator_process import EmulatorProcess, start_emulator
 
 LIST_METHODS = {
     "users": "UserService.list",
@@ -83,3 +85,25 @@ class Recru:
         self.control("DELETE", "/faults")
         self.control("PUT", "/rate-limit", {"perMinute": None})
         self.token = None
+
+
+@contextmanager
+def seeded_emulator(seed: int, size: int) -> Iterator[EmulatorProcess]:
+    """An emulator process with a seeded tenant and no rate limit, stopped afterwards."""
+    process = start_emulator("--seed", str(seed), "--size", str(size), "--rate-limit", "off", "--json")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@contextmanager
+def fresh_tenant(process: EmulatorProcess, seed: int, size: int) -> Iterator[Recru]:
+    """A client of ``process`` after a reset to the seeded tenant, with faults cleared and the real clock."""
+    client = Recru(process)
+    client.reset(seed, size)
+    client.control("POST", "/clock", {"release": True})
+    try:
+        yield client
+    finally:
+        client.close()

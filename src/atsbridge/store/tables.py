@@ -97,6 +97,16 @@ def _id_column(name: str = "id", **kwargs: Any) -> Column[str]:
     return Column(name, String(64), **kwargs)
 
 
+def _environment_column(*, index: bool = False) -> Column[str]:
+    return Column(
+        "environment_id",
+        String(64),
+        ForeignKey("environments.id", ondelete="CASCADE"),
+        nullable=False,
+        index=index,
+    )
+
+
 def _integration_column() -> Column[str]:
     return Column("integration_id", String(64), ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False)
 
@@ -162,7 +172,7 @@ connect_links = Table(
     "connect_links",
     metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("environment_id", String(64), ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    _environment_column(),
     Column("end_user_email", Text, nullable=False),
     Column("end_user_organization_name", Text, nullable=False),
     Column("end_user_origin_id", Text),
@@ -178,13 +188,7 @@ api_keys = Table(
     "api_keys",
     metadata,
     _id_column(primary_key=True),
-    Column(
-        "environment_id",
-        String(64),
-        ForeignKey("environments.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _environment_column(index=True),
     Column("key_hash", String(128), nullable=False, unique=True),
     Column("prefix", String(32), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
@@ -194,13 +198,7 @@ integrations = Table(
     "integrations",
     metadata,
     _id_column(primary_key=True),
-    Column(
-        "environment_id",
-        String(64),
-        ForeignKey("environments.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _environment_column(index=True),
     Column("tool", String(32), nullable=False),
     Column("tenant_url", Text, nullable=False),
     Column("credentials_encrypted", LargeBinary, nullable=False),
@@ -283,12 +281,7 @@ webhook_outbox = Table(
     "webhook_outbox",
     metadata,
     _id_column(primary_key=True),
-    Column(
-        "environment_id",
-        String(64),
-        ForeignKey("environments.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _environment_column(),
     Column("integration_id", String(64)),
     Column("type", String(64), nullable=False),
     Column("payload", json_type(), nullable=False),

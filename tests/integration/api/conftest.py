@@ -25,8 +25,8 @@ from atsbridge.store.integrations import Integration
 from atsbridge.sync.engine import SyncResult
 from integration.sync.conftest import KEY, make_integration, reload, run_async
 from support.api_server import ApiServer, serve_api
-from support.emulator_process import EmulatorProcess, start_emulator
-from support.recru import Recru
+from support.emulator_process import EmulatorProcess
+from support.recru import Recru, fresh_tenant, seeded_emulator
 from support.store import BACKEND_PARAMS, fresh_store
 
 SEED, SIZE = 5, 200
@@ -135,9 +135,8 @@ def open_world(
 @pytest.fixture(scope="package")
 def tenant_process() -> Iterator[EmulatorProcess]:
     """The tenant of ``world``: reset and changed only while a ``world`` is made."""
-    process = start_emulator("--seed", str(SEED), "--size", str(SIZE), "--rate-limit", "off", "--json")
-    yield process
-    process.stop()
+    with seeded_emulator(SEED, SIZE) as process:
+        yield process
 
 
 TOUCHED_EVERY = 10
@@ -171,18 +170,14 @@ def sdk(world: World) -> Iterator[Kombo]:
 @pytest.fixture(scope="package")
 def scratch_process() -> Iterator[EmulatorProcess]:
     """The tenant of ``scratch`` worlds: reset before each test."""
-    process = start_emulator("--seed", str(SEED), "--size", str(SIZE), "--rate-limit", "off", "--json")
-    yield process
-    process.stop()
+    with seeded_emulator(SEED, SIZE) as process:
+        yield process
 
 
 @pytest.fixture
 def scratch_recru(scratch_process: EmulatorProcess) -> Iterator[Recru]:
-    recru = Recru(scratch_process)
-    recru.reset(SEED, SIZE)
-    recru.control("POST", "/clock", {"release": True})
-    yield recru
-    recru.close()
+    with fresh_tenant(scratch_process, SEED, SIZE) as client:
+        yield client
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from atsbridge.store.integrations import (
     load_integration,
 )
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
-from support.emulator_process import EmulatorProcess, start_emulator
-from support.recru import Recru
+from support.emulator_process import EmulatorProcess
+from support.recru import Recru, fresh_tenant, seeded_emulator
 
 SEED, SIZE = 11, 300
 KEY = bytes(range(32))
@@ -32,18 +32,14 @@ Sync = Callable[..., SyncResult]
 
 @pytest.fixture(scope="session")
 def recru_process() -> Iterator[EmulatorProcess]:
-    process = start_emulator("--seed", str(SEED), "--size", str(SIZE), "--rate-limit", "off", "--json")
-    yield process
-    process.stop()
+    with seeded_emulator(SEED, SIZE) as process:
+        yield process
 
 
 @pytest.fixture
 def recru(recru_process: EmulatorProcess) -> Iterator[Recru]:
-    client = Recru(recru_process)
-    client.reset(SEED, SIZE)
-    client.control("POST", "/clock", {"release": True})
-    yield client
-    client.close()
+    with fresh_tenant(recru_process, SEED, SIZE) as client:
+        yield client
 
 
 def make_integration(engine: Engine, process: EmulatorProcess, *, sync_all: bool = True) -> Integration:

@@ -2,11 +2,12 @@
 
 In a sync, SQLAlchemy's per-parameter bind processing (JSON serialisation, ``UtcDateTime`` and the SQLite
 ``DateTime`` text format) costs more than the database's own work. A ``BulkStatement`` is compiled once per
-statement and dialect and serialises each row's values itself; ``None`` is always SQL ``NULL`` (the tables' JSON
+statement and dialect and serialises each row's values itself (``serialise``: a sync does it for a batch on its
+own thread, before the batch goes to the store's); ``None`` is always SQL ``NULL`` (the tables' JSON
 types have ``none_as_null``), other values are serialised by column type:
 
 - JSON columns: the compact JSON text as the engine's serialiser writes it (keys in the value's order, non-ASCII
-  as is), by orjson;
+  as is), by orjson; an ``orjson.Fragment`` is JSON serialised already and goes in as it is;
 - ``UtcDateTime`` columns: aware datetimes only (naive ones are refused, as ``UtcDateTime`` refuses them), in UTC;
   SQLite gets SQLAlchemy's text format of the naive UTC time (``YYYY-MM-DD HH:MM:SS.ffffff``), PostgreSQL the
   aware datetime;
@@ -49,31 +50,24 @@ class BulkStatement:
     converters: Mapping[str, Converter]
     multi_row: _MultiRowInsert | None
 
+    def serialise(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``row``'s values as the statement takes them (``execute`` takes rows serialised so, in advance)."""
+        values = dict(row)
+        for name, converter in self.converters.items():
+            value = values.get(name)
+            if value is not None:
+                values[name] = converter(value)
+        return values
+
     def execute(self, conn: Connection, rows: Iterable[Mapping[str, Any]], shared: Mapping[str, Any]) -> None:
-        """Insert ``rows`` (each with its own columns), every row completed by the ``shared`` values."""
-        params = self._serialised(rows, shared)
+        """Insert ``rows`` (each with its own columns, ``serialise``d), every row completed by the ``shared`` values
+        (as they are: they are serialised here)."""
+        fixed = self.serialise(shared)
+        params = [{**row, **fixed} for row in rows]
         if self.multi_row is None:
             conn.exec_driver_sql(self.sql, params)
         else:
             self.multi_row.execute(conn, params)
-
-    def _serialised(self, rows: Iterable[Mapping[str, Any]], shared: Mapping[str, Any]) -> list[dict[str, Any]]:
-        fixed = dict(shared)
-        self._convert(fixed, [(name, self.converters[name]) for name in fixed.keys() & self.converters.keys()])
-        per_row = [(name, converter) for name, converter in self.converters.items() if name not in fixed]
-        params = []
-        for row in rows:
-            values = {**row, **fixed}
-            self._convert(values, per_row)
-            params.append(values)
-        return params
-
-    @staticmethod
-    def _convert(values: dict[str, Any], converters: Iterable[tuple[str, Converter]]) -> None:
-        for name, converter in converters:
-            value = values[name]
-            if value is not None:
-                values[name] = converter(value)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 One generic path serves every model and join, driven by the table metadata in ``tables``:
 
-- **Content hash.** ``content_hash`` holds two 64-bit BLAKE2b digests of the canonical JSON (sorted keys, no
-  spaces, non-ASCII as is, ISO timestamps, written by orjson) of the record as mapped: first of its *own fields*
-  (everything but ``remote_updated_at`` and ``remote_data``), then of the whole record. Bookkeeping columns are
+- **Content hash.** ``content_hash`` holds two 64-bit BLAKE2b digests of the record as mapped: first of the
+  canonical JSON (sorted keys, no spaces, non-ASCII as is, ISO timestamps, written by orjson) of its *own fields*
+  (everything but ``remote_updated_at`` and ``remote_data``), then of that JSON followed by the compact JSON array
+  ``[remote_updated_at, remote_data]`` (the payload's keys in RECRU's order: the same JSON is what the store keeps,
+  so the payload is serialised once). Bookkeeping columns are
   outside both. Same whole digest: nothing is rewritten, so ``changed_at`` never moves for identical data (a FULL
   run then only stamps ``last_seen_sync_id``, one bulk ``UPDATE`` per batch). Different own fields: the row is
   rewritten and ``changed_at`` and ``updated_at`` move. Same own fields but a different whole record: RECRU moved
@@ -20,7 +22,9 @@ One generic path serves every model and join, driven by the table metadata in ``
   moves it itself (``NESTED_MARKS``), so the sync engine and the API actions cannot forget it: a join row that
   appears, changes or disappears moves its parent (jobs ← stages and hiring team, candidates ← tags); an application
   created, changed or deleted moves its candidate; a candidate that changes moves its applications; a stage that
-  changes moves the applications currently in it. ``updated_at`` only ever moves forward.
+  changes moves the applications currently in it. ``updated_at`` only ever moves forward. The one exception is
+  ``nested_marks=False``, for an integration's first sync: nothing of it is readable yet, so the marks would have
+  no reader and only cost (every application rewritten when its candidate arrives).
 - **Join rows are tombstoned, not deleted** (the unified API stores them as rows with their own ``id``,
   ``changed_at`` and ``remote_deleted_at``): a vanished link gets ``remote_deleted_at``, and the same link coming
   back revives the same row (its id is derived from the two remote ids). The reader serves only live join rows.
@@ -41,12 +45,26 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, Dialect, Select, Table, Update, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Select,
+    String,
+    Table,
+    Update,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -100,16 +118,51 @@ NESTED_MARKS: tuple[NestedMark, ...] = (
 NOT_OWN_FIELDS = frozenset({"remote_updated_at", "remote_data"})
 
 
-def _digest(record: Record) -> str:
-    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
-
-
 def content_hash(record: Record) -> str:
     """The digests that decide whether a stored record changed: own fields, then the whole record (see the module
     docstring)."""
+    return _fingerprint(record)[0]
+
+
+def _fingerprint(record: Record) -> tuple[str, bytes | None]:
+    """The content hash and the JSON of ``remote_data`` it was computed from (``None`` without one), which the
+    write stores as it is rather than serialising the payload a second time."""
+    if not NOT_OWN_FIELDS & record.keys():
+        own_digest = hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+        return own_digest + own_digest, None
     own = {key: value for key, value in record.items() if key not in NOT_OWN_FIELDS}
-    own_digest = _digest(own)
-    return own_digest + (_digest(record) if len(own) != len(record) else own_digest)
+    own_hash = hashlib.blake2b(orjson.dumps(own, option=orjson.OPT_SORT_KEYS), digest_size=8)
+    remote_data = record.get("remote_data")
+    remote_json = None if remote_data is None else orjson.dumps(remote_data)
+    whole_hash = own_hash.copy()
+    whole_hash.update(orjson.dumps([record.get("remote_updated_at"), orjson.Fragment(remote_json or b"null")]))
+    return own_hash.hexdigest() + whole_hash.hexdigest(), remote_json
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch of one table's records made ready without the database (``prepare_records``, ``prepare_joins``):
+    each row by id, with its content hash and its values serialised as the bulk INSERT takes them, bookkeeping
+    columns left to the write. A sync prepares a batch on its own thread while the store writes the one before."""
+
+    table: Table
+    rows: dict[str, dict[str, Any]]
+    parents: tuple[str, ...] = ()  # join rows: every parent whose join rows these are (some may have none)
+
+
+def prepare_records(model: ModelName, records: Iterable[Record], dialect: Dialect) -> Prepared:
+    """Mapped ``model`` records made ready for ``write_records``."""
+    return _prepare(MODEL_TABLES[model], records, dialect)
+
+
+def prepare_joins(join: ModelName, rows_by_parent: Mapping[str, Sequence[Record]], dialect: Dialect) -> Prepared:
+    """Each parent's complete join rows (``[]``: none left), made ready for ``write_joins``."""
+    spec = JOINS[join]
+    for parent_id, rows in rows_by_parent.items():
+        if any(row[spec.parent_column] != parent_id for row in rows):
+            raise ValueError(f"{join}: a row listed under {parent_id} belongs to another parent")
+    every_row = (row for rows in rows_by_parent.values() for row in rows)
+    return replace(_prepare(spec.table, every_row, dialect), parents=tuple(rows_by_parent))
 
 
 def upsert(
@@ -120,20 +173,11 @@ def upsert(
     *,
     now: datetime,
     sync_id: str | None = None,
+    nested_marks: bool = True,
 ) -> Counts:
-    """Write a batch of mapped ``model`` records; ``sync_id`` (FULL runs only) stamps every record as seen."""
-    table = MODEL_TABLES[model]
-    batch = _by_id(table, records)
-    if not batch:
-        return Counts()
-    plan = _plan(batch, _stored_state(conn, table, "id", batch))
-    _write(conn, table, integration_id, plan, now=now, sync_id=sync_id)
-    if sync_id is not None:
-        for chunk in _chunks(plan.unchanged):
-            conn.execute(_seen_stamp(table), {"ids": chunk, "sync_id": sync_id})
-    _mark_nested_changes(conn, model, [*plan.created, *plan.updated, *plan.refreshed], now)
-    updated = len(plan.updated) + len(plan.refreshed)
-    return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged))
+    """Write a batch of mapped ``model`` records (``write_records`` of ``prepare_records``)."""
+    prepared = prepare_records(model, records, conn.dialect)
+    return write_records(conn, prepared, integration_id, now=now, sync_id=sync_id, nested_marks=nested_marks)
 
 
 def replace_joins(
@@ -143,21 +187,62 @@ def replace_joins(
     rows_by_parent: Mapping[str, Sequence[Record]],
     *,
     now: datetime,
+    nested_marks: bool = True,
 ) -> Counts:
-    """Make each parent's live join rows exactly ``rows_by_parent[parent id]`` (``[]``: none left)."""
+    """Make each parent's live join rows exactly ``rows_by_parent[parent id]`` (``write_joins`` of
+    ``prepare_joins``)."""
+    prepared = prepare_joins(join, rows_by_parent, conn.dialect)
+    return write_joins(conn, prepared, integration_id, now=now, nested_marks=nested_marks)
+
+
+def write_records(
+    conn: Connection,
+    prepared: Prepared,
+    integration_id: str,
+    *,
+    now: datetime,
+    sync_id: str | None = None,
+    nested_marks: bool = True,
+) -> Counts:
+    """Write a prepared batch of records; ``sync_id`` (FULL runs only) stamps every record as seen.
+    ``nested_marks=False`` (an integration's first sync only, see the module docstring) leaves the marks out."""
+    table = prepared.table
+    if not prepared.rows:
+        return Counts()
+    plan = _plan(prepared, _stored_state(conn, table, "id", prepared.rows))
+    _write(conn, table, integration_id, plan, now=now, sync_id=sync_id)
+    if sync_id is not None:
+        for chunk in _chunks(plan.unchanged):
+            conn.execute(_seen_stamp(table, conn.dialect.name), {"ids": _key_list(conn, chunk), "sync_id": sync_id})
+    if nested_marks:
+        _mark_nested_changes(conn, ModelName(table.name), [*plan.created, *plan.updated, *plan.refreshed], now)
+    updated = len(plan.updated) + len(plan.refreshed)
+    return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged))
+
+
+def write_joins(
+    conn: Connection, prepared: Prepared, integration_id: str, *, now: datetime, nested_marks: bool = True
+) -> Counts:
+    """Make the live join rows of each of ``prepared.parents`` exactly the prepared ones; ``nested_marks`` as for
+    ``write_records``."""
+    join = ModelName(prepared.table.name)
     spec = JOINS[join]
     table = spec.table
-    for parent_id, rows in rows_by_parent.items():
-        if any(row[spec.parent_column] != parent_id for row in rows):
-            raise ValueError(f"{join}: a row listed under {parent_id} belongs to another parent")
-    batch = _by_id(table, (row for rows in rows_by_parent.values() for row in rows))
-    stored = _stored_state(conn, table, spec.parent_column, rows_by_parent)
-    plan = _plan(batch, stored)
+    stored = _stored_state(conn, table, spec.parent_column, prepared.parents)
+    plan = _plan(prepared, stored)
     _write(conn, table, integration_id, plan, now=now, sync_id=None)
-    _mark_nested_changes(conn, join, [*plan.created, *plan.updated], now)
-    vanished = [id_ for id_, state in stored.items() if id_ not in batch and not state.deleted]
+    if nested_marks:
+        _mark_nested_changes(conn, join, [*plan.created, *plan.updated], now)
+    vanished = [id_ for id_, state in stored.items() if id_ not in prepared.rows and not state.deleted]
     deleted = sum(_tombstone_joins(conn, spec, table.c.id.in_(chunk), now) for chunk in _chunks(vanished))
     return Counts(created=len(plan.created), updated=len(plan.updated), unchanged=len(plan.unchanged), deleted=deleted)
+
+
+def has_live_records(conn: Connection, model: ModelName, integration_id: str) -> bool:
+    """Whether the store holds any live ``model`` record of the integration."""
+    table = MODEL_TABLES[model]
+    query = select(table.c.id).where(table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None))
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def deletion_candidates(
@@ -236,12 +321,11 @@ class _StoredState(NamedTuple):
 
 @dataclass
 class _Plan:
-    """A batch split by what the store already holds; created/updated keep the record with its new hash."""
+    """A prepared batch split by what the store already holds (rows as prepared; unchanged: ids only)."""
 
-    hashes: dict[str, str] = field(default_factory=dict)
-    created: list[Record] = field(default_factory=list)
-    updated: list[Record] = field(default_factory=list)
-    refreshed: list[Record] = field(default_factory=list)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    updated: list[dict[str, Any]] = field(default_factory=list)
+    refreshed: list[dict[str, Any]] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
 
 
@@ -272,60 +356,78 @@ def _by_id(table: Table, records: Iterable[Record]) -> dict[str, Record]:
 
 def _stored_state(conn: Connection, table: Table, column: str, keys: Iterable[str]) -> dict[str, _StoredState]:
     """The stored hash and tombstone of the rows whose ``column`` is one of ``keys``, by id."""
-    query = _stored_state_query(table, column)
+    query = _stored_state_query(table, column, conn.dialect.name)
     return {
         id_: _StoredState(digest, bool(deleted))
         for chunk in _chunks(keys)
-        for id_, digest, deleted in conn.execute(query, {"keys": chunk}).all()
+        for id_, digest, deleted in conn.execute(query, {"keys": _key_list(conn, chunk)}).all()
     }
 
 
-# Statements run for every batch are built once: SQLAlchemy then skips building and hashing them on each execution.
+# Statements run for every batch are built once, with the batch's keys as a single parameter (``_in_keys``), so
+# SQLAlchemy neither builds nor renders them again on each execution, and the database keeps them prepared.
+
+
+def _in_keys(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` is one of the keys bound to ``name`` as one value (``_key_list``): a JSON array read by
+    ``json_each`` on SQLite, an array on PostgreSQL."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(String)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+
+
+def _key_list(conn: Connection, keys: Sequence[str]) -> Any:
+    """``keys`` as the single parameter ``_in_keys`` binds."""
+    return list(keys) if conn.dialect.name == "postgresql" else orjson.dumps(keys).decode()
 
 
 @functools.cache
-def _stored_state_query(table: Table, column: str) -> Select[str, str, bool]:
+def _stored_state_query(table: Table, column: str, dialect: str) -> Select[str, str, bool]:
     return select(table.c.id, table.c.content_hash, table.c.remote_deleted_at.is_not(None)).where(
-        table.c[column].in_(bindparam("keys", expanding=True))
+        _in_keys(table.c[column], "keys", dialect)
     )
 
 
 @functools.cache
-def _seen_stamp(table: Table) -> Update:
-    return (
-        update(table)
-        .where(table.c.id.in_(bindparam("ids", expanding=True)))
-        .values(last_seen_sync_id=bindparam("sync_id"))
-    )
+def _seen_stamp(table: Table, dialect: str) -> Update:
+    return update(table).where(_in_keys(table.c.id, "ids", dialect)).values(last_seen_sync_id=bindparam("sync_id"))
 
 
 @functools.cache
-def _nested_mark(mark: NestedMark) -> Update:
+def _nested_mark(mark: NestedMark, dialect: str) -> Update:
     target = table_of(mark.target)
     return (
         update(target)
-        .where(
-            target.c[mark.target_column].in_(bindparam("keys", expanding=True)), target.c.updated_at < bindparam("now")
-        )
+        .where(_in_keys(target.c[mark.target_column], "keys", dialect), target.c.updated_at < bindparam("now"))
         .values(updated_at=bindparam("now"))
     )
 
 
-def _plan(batch: Mapping[str, Record], stored: Mapping[str, _StoredState]) -> _Plan:
+def _prepare(table: Table, records: Iterable[Record], dialect: Dialect) -> Prepared:
+    serialise = _upsert_statement(table, dialect).serialise
+    rows = {}
+    for id_, record in _by_id(table, records).items():
+        digest, remote_json = _fingerprint(record)
+        row = {**record, "content_hash": digest}
+        if remote_json is not None:
+            row["remote_data"] = orjson.Fragment(remote_json)
+        rows[id_] = serialise(row)
+    return Prepared(table, rows)
+
+
+def _plan(prepared: Prepared, stored: Mapping[str, _StoredState]) -> _Plan:
     plan = _Plan()
-    for id_, record in batch.items():
-        digest = content_hash(record)
+    for id_, row in prepared.rows.items():
+        digest = row["content_hash"]
         state = stored.get(id_)
         if state is None:
-            plan.created.append(record)
+            plan.created.append(row)
         elif state.deleted or state.content_hash[:16] != digest[:16]:
-            plan.updated.append(record)
+            plan.updated.append(row)
         elif state.content_hash != digest:
-            plan.refreshed.append(record)
+            plan.refreshed.append(row)
         else:
             plan.unchanged.append(id_)
-            continue
-        plan.hashes[id_] = digest
     return plan
 
 
@@ -343,9 +445,8 @@ def _write(
     }
     if "last_seen_sync_id" in table.c:
         shared |= {"anonymised_at": None, "last_seen_sync_id": sync_id}
-    for records, keep_timestamps in (([*plan.created, *plan.updated], False), (plan.refreshed, True)):
-        if records:
-            rows = ({**record, "content_hash": plan.hashes[record["id"]]} for record in records)
+    for rows, keep_timestamps in (([*plan.created, *plan.updated], False), (plan.refreshed, True)):
+        if rows:
             _upsert_statement(table, conn.dialect, keep_timestamps).execute(conn, rows, shared)
 
 
@@ -388,4 +489,4 @@ def _mark_nested_changes(
             continue
         values = {row[mark.source_column] for row in changed} - {None}
         for chunk in _chunks(sorted(values)):
-            conn.execute(_nested_mark(mark), {"keys": chunk, "now": now})
+            conn.execute(_nested_mark(mark, conn.dialect.name), {"keys": _key_list(conn, chunk), "now": now})

@@ -2,7 +2,11 @@
 
 - **FULL** lists every stream completely and stamps each record it sees with the run's id. Only after a stream was
   listed completely and without error are its unstamped records deletion candidates, and each is confirmed with a
-  ``get`` (offset pages drift when records vanish mid-listing): not found → tombstoned; found → refreshed.
+  ``get`` (offset pages drift when records vanish mid-listing): not found → tombstoned; found → refreshed. A stream
+  whose table held no live record of the integration before the listing (a first sync) has none to look for.
+- **First sync.** Until an integration's first sync succeeds its data cannot be read (the API answers
+  ``INTEGRATION.SETUP_SYNC_PENDING``), so no reader can have seen an older ``updated_at``: the run writes without
+  the writer's nested-change marks, which would otherwise rewrite every application once its candidate arrives.
 - **DELTA** asks for ``updatedSince = watermark − overlap``. The watermark is RECRU's ``serverTime`` taken by
   ``SystemService.ping`` when the previous successful run *started* (RECRU's clock, never ours; the start, so a
   record written during that run is read again). Deletions are left to FULL runs. Without a watermark (no
@@ -11,8 +15,8 @@
   tombstoned), then their candidates; jobs, users, stages and tags are always read in full.
 - **Flat memory and speed**: pages (≤ 200 records) are fetched one ahead and mapped as they come, and written in
   batches of ``WRITE_BATCH`` records: a ``StoreWorker`` writes each batch on its own thread and connection while
-  the next one is fetched and mapped, and commits every ``COMMIT_EVERY`` records or so, whole batches only. Two
-  batches at most are in memory.
+  the next one is fetched, mapped and prepared (content hashes, values serialised: ``writer.prepare_records``),
+  and commits every ``COMMIT_EVERY`` records or so, whole batches only. Two batches at most are in memory.
 - **Killed runs**: every commit holds whole batches keyed by our deterministic ids, so a killed run leaves a
   consistent store; it never deletes (deletion needs a complete listing) and never moves the watermark, so the
   next run redoes what is missing.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -39,7 +44,17 @@ from atsbridge.connectors.recru.mapping import Mapped, MappingContext
 from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
 from atsbridge.store import syncs as sync_rows
 from atsbridge.store.integrations import Integration, set_integration_fields, tracked_application_ids
-from atsbridge.store.writer import Counts, deletion_candidates, mark_deleted, replace_joins, upsert
+from atsbridge.store.writer import (
+    Counts,
+    Prepared,
+    deletion_candidates,
+    has_live_records,
+    mark_deleted,
+    prepare_joins,
+    prepare_records,
+    write_joins,
+    write_records,
+)
 from atsbridge.sync import refresh
 from atsbridge.sync.store_worker import StoreWorker
 from atsbridge.unified.ids import ModelName, model_id
@@ -47,8 +62,9 @@ from atsbridge.webhooks import notify
 
 DEFAULT_OVERLAP = timedelta(seconds=60)
 CONFIRM_CONCURRENCY = 4
-COMMIT_EVERY = 5_000
+COMMIT_EVERY = 25_000
 WRITE_BATCH = 1_000
+GIL_SWITCH_INTERVAL = 0.001  # seconds
 
 ProgressCallback = Callable[[ModelName, int, int | None], None]
 
@@ -75,6 +91,22 @@ class SyncResult:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@contextmanager
+def _prompt_gil_handoffs() -> Iterator[None]:
+    """A shorter GIL switch interval while a run lasts.
+
+    The store thread spends most of its time in SQLite, without the GIL, and needs the GIL back after every
+    statement; with the default interval (5 ms) it waits that long behind the thread that maps and prepares the next
+    batch each time, longer than most of its statements take.
+    """
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, GIL_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 @contextmanager
@@ -131,7 +163,7 @@ class SyncRun:
         started = time.perf_counter()
         self.started_at = _now()
         try:
-            with _long_lived_objects_frozen(), closing(self.store):
+            with _long_lived_objects_frozen(), _prompt_gil_handoffs(), closing(self.store):
                 await self._sync_streams()
         except asyncio.CancelledError:
             self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": "cancelled"}])
@@ -191,6 +223,11 @@ class SyncRun:
         if stream.tracked and self.integration.sync_only_created_applications:
             await self._sync_tracked(stream, ctx)
             return
+        # Records created while this run lists them are RECRU's current ones: deletion detection only concerns
+        # records stored before the listing began (a first sync has none and skips it).
+        stored_before = self.full and await self.store.call(
+            partial(has_live_records, model=stream.model, integration_id=self.integration.id)
+        )
         done = 0
         batch: list[Mapped] = []
         async for items, total in self._listing(stream):
@@ -201,7 +238,7 @@ class SyncRun:
             done += len(items)
             self.progress(stream.model, done, total)
         await self._write(stream, batch)
-        if self.full:
+        if stored_before:
             await self._detect_deletions(stream, ctx)
 
     async def _listing(self, stream: Stream) -> AsyncIterator[tuple[list[dict[str, Any]], int | None]]:
@@ -295,21 +332,30 @@ class SyncRun:
     # --- store ----------------------------------------------------------------------------------------------
 
     async def _write(self, stream: Stream, mapped: list[Mapped]) -> None:
-        if mapped:
-            await self.store.submit(lambda conn: self._write_page(conn, stream.model, mapped), len(mapped))
-
-    def _write_page(self, conn: Connection, model: ModelName, mapped: list[Mapped]) -> None:
-        now = _now()
-        seen_by = self.sync_id if self.full else None
-        self.counts[model] += upsert(
-            conn, model, self.integration.id, [m.record for m in mapped], now=now, sync_id=seen_by
-        )
+        """Prepare the batch here (hashes, serialised rows: while the store writes the batch before) and queue its
+        write."""
+        if not mapped:
+            return
+        dialect = self.engine.dialect
+        records = prepare_records(stream.model, (item.record for item in mapped), dialect)
         joins: dict[ModelName, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
         for item in mapped:
             for join, rows in item.joins.items():
                 joins[join][item.record["id"]] = rows
-        for join, rows_by_parent in joins.items():
-            self.counts[join] += replace_joins(conn, join, self.integration.id, rows_by_parent, now=now)
+        prepared_joins = [prepare_joins(join, rows_by_parent, dialect) for join, rows_by_parent in joins.items()]
+        await self.store.submit(lambda conn: self._write_batch(conn, records, prepared_joins), len(mapped))
+
+    def _write_batch(self, conn: Connection, records: Prepared, joins: list[Prepared]) -> None:
+        now = _now()
+        seen_by = self.sync_id if self.full else None
+        marks = self.integration.setup_status == "COMPLETED"
+        integration_id = self.integration.id
+        model = ModelName(records.table.name)
+        self.counts[model] += write_records(conn, records, integration_id, now=now, sync_id=seen_by, nested_marks=marks)
+        for prepared in joins:
+            self.counts[ModelName(prepared.table.name)] += write_joins(
+                conn, prepared, integration_id, now=now, nested_marks=marks
+            )
 
     async def _mark_deleted(self, model: ModelName, ids: list[str]) -> None:
         if ids:

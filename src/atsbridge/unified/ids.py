@@ -23,6 +23,7 @@ INTEGRATION_ID_PREFIX = "recruhr:"
 
 _POWERS_OF_58 = [58**exponent for exponent in range(45)]  # 58**44 > 2**256
 _DIGIT_PAIRS = [high + low for high in BASE58_ALPHABET for low in BASE58_ALPHABET]  # 58**2 two-digit strings
+_58_TO_2, _58_TO_4, _58_TO_6, _58_TO_12 = 58**2, 58**4, 58**6, 58**12
 _ID_PATTERN = re.compile(f"[{BASE58_ALPHABET}]{{{ID_LENGTH}}}")
 
 
@@ -53,6 +54,7 @@ def base58(data: bytes) -> str:
 
 def _derived_id(*parts: str) -> str:
     """``base58(sha256(canonical parts))[:24]``, computed from the 24 leading base58 digits only (ids are hot).
+    ``ID_LENGTH`` is 24: ``_base58_24`` is written for it.
 
     orjson writes a list of strings byte for byte as ``json.dumps(parts, ensure_ascii=False, separators=(",", ":"))``
     does, only faster.
@@ -62,17 +64,27 @@ def _derived_id(*parts: str) -> str:
         return base58(digest)[:ID_LENGTH]
     number = int.from_bytes(digest, "big")
     digit_count = bisect.bisect_right(_POWERS_OF_58, number)
-    return _base58_digits(number // _POWERS_OF_58[digit_count - ID_LENGTH], ID_LENGTH)
+    return _base58_24(number // _POWERS_OF_58[digit_count - ID_LENGTH])
 
 
-def _base58_digits(number: int, width: int) -> str:
-    """The last ``width`` (even) base58 digits of ``number``, most significant first, two digits per division."""
-    pairs: list[str] = []
-    for _ in range(width // 2):
-        number, remainder = divmod(number, len(_DIGIT_PAIRS))
-        pairs.append(_DIGIT_PAIRS[remainder])
-    pairs.reverse()
-    return "".join(pairs)
+def _base58_24(number: int) -> str:
+    """The 24 base58 digits of ``number`` (< 58**24), most significant first.
+
+    Two divisions cut it into four 6-digit chunks that fit a machine word, and each chunk is three digit pairs, so
+    only two operations touch the big integer.
+    """
+    high, low = divmod(number, _58_TO_12)
+    a, b = divmod(high, _58_TO_6)
+    c, d = divmod(low, _58_TO_6)
+    p = _DIGIT_PAIRS
+    return "".join(
+        [
+            p[a // _58_TO_4], p[a // _58_TO_2 % _58_TO_2], p[a % _58_TO_2],
+            p[b // _58_TO_4], p[b // _58_TO_2 % _58_TO_2], p[b % _58_TO_2],
+            p[c // _58_TO_4], p[c // _58_TO_2 % _58_TO_2], p[c % _58_TO_2],
+            p[d // _58_TO_4], p[d // _58_TO_2 % _58_TO_2], p[d % _58_TO_2],
+        ]
+    )  # fmt: skip
 
 
 @functools.lru_cache(maxsize=1 << 14)

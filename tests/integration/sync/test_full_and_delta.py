@@ -44,6 +44,15 @@ def test_full_sync_mirrors_the_tenant_field_by_field(
     assert stored.delta_watermark is not None
 
 
+def test_a_first_sync_stamps_records_with_their_own_changes_only(
+    engine: Engine, integration: Integration, sync: Sync
+) -> None:
+    """Nothing is readable before the first sync ends, so nested changes during it move no ``updated_at``."""
+    sync("FULL")
+    for table in (tables.candidates, tables.applications, tables.jobs):
+        assert all(changed == updated for changed, updated in stamps(engine, table, integration.id).values())
+
+
 def test_a_full_run_without_changes_writes_nothing(engine: Engine, integration: Integration, sync: Sync) -> None:
     sync("FULL")
     before = {name: stamps(engine, table, integration.id) for name, table in tables.MODEL_TABLES.items()}

@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.engine import URL
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DATA_DIR_ENV = "ATSBRIDGE_DATA_DIR"
 SQLITE_FILE_NAME = "atsbridge.sqlite3"
@@ -105,13 +106,34 @@ def bulk_writes(conn: Connection) -> Iterator[Connection]:
 
 def alembic_config(connection: Connection) -> Config:
     """An Alembic configuration that runs this package's migrations on ``connection``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     return config
 
 
+def head_revision() -> str:
+    """The newest migration: revisions are numbered, and each file's name starts with its number."""
+    return max(path.name.partition("_")[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema of ``engine``'s database to ``revision``, in one transaction."""
+    """Upgrade the schema of ``engine``'s database to ``revision``, in one transaction.
+
+    A store already at the newest revision is left alone without loading Alembic: importing it would be a third of
+    the time an ``atsbridge sync --delta`` takes.
+    """
     with engine.begin() as connection:
+        if revision == "head" and _stored_revision(connection) == head_revision():
+            return
+        from alembic import command
+
         command.upgrade(alembic_config(connection), revision)
+
+
+def _stored_revision(connection: Connection) -> str | None:
+    if not sqlalchemy.inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()

@@ -26,6 +26,7 @@ class Texts:
     required: str
     expired: Notice
     used: Notice
+    locked: Notice
     unknown: Notice
     form_rejected: Notice
     reload: str
@@ -58,6 +59,14 @@ ENGLISH = Texts(
         (
             "An integration has already been connected with this link; each link can be used once. To connect "
             "again or to change the credentials, ask for a new link.",
+        ),
+    ),
+    locked=Notice(
+        "This link is locked after too many failed attempts",
+        (
+            "Connecting with this link failed too many times, so it no longer accepts attempts. Nothing was saved.",
+            "Check the tenant, the API user's login and password with your RECRU administrator, then ask the person "
+            "or application that sent you this link for a new one.",
         ),
     ),
     unknown=Notice(
@@ -120,6 +129,15 @@ GERMAN = Texts(
         (
             "Mit diesem Link wurde bereits eine Integration verbunden; jeder Link kann einmal verwendet werden. "
             "Um erneut zu verbinden oder die Zugangsdaten zu ändern, bitten Sie um einen neuen Link.",
+        ),
+    ),
+    locked=Notice(
+        "Dieser Link ist nach zu vielen Fehlversuchen gesperrt",
+        (
+            "Das Verbinden mit diesem Link ist zu oft fehlgeschlagen, daher nimmt er keine weiteren Versuche an. Es "
+            "wurde nichts gespeichert.",
+            "Prüfen Sie den Tenant, den Login und das Passwort des API-Benutzers mit Ihrer RECRU-Administration und "
+            "bitten Sie dann die Person oder Anwendung, die Ihnen den Link geschickt hat, um einen neuen.",
         ),
     ),
     unknown=Notice(

@@ -4,6 +4,11 @@ A link's token is a long random secret that exists in clear only in the link; th
 A link is used once: ``claim`` marks it used with the integration it created, in the transaction that creates the
 integration, and only if it is still unused and unexpired (so two racing submissions create one integration).
 Afterwards the same token names that integration for ``GET /v1/connect/integration-by-token/{token}``.
+
+Failed attempts (credentials refused, tenant unreachable or failing) are recorded by ``record_failure``, and refused
+logins counted; at ``MAX_FAILED_ATTEMPTS`` of them the link is locked: the page refuses further attempts without
+asking RECRU. The counting update only counts on an unused link below the cap, so concurrent failures never count
+past it. A link's public id (``GET /v1/connect/links/{id}``) is its token's digest, which does not reveal the token.
 """
 
 from __future__ import annotations
@@ -12,14 +17,22 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 
 from atsbridge.store.tables import MODEL_TABLES, connect_links, integrations
 from atsbridge.unified.ids import ModelName
 
 TOKEN_BYTES = 32
 LINK_LIFETIMES = {"EMBEDDED": timedelta(hours=1), "MAGIC_LINK": timedelta(days=365)}
+MAX_FAILED_ATTEMPTS = 10
+"""Refused logins after which a link is locked: room for typos, too few to guess a password through our page.
+Other failures (a wrong address, RECRU unreachable or unavailable, no API access) are recorded but not counted, so
+an outage never locks an honest user out."""
+COUNTED_FAILURE = "LOGIN_FAILED"
+
+LinkState = Literal["OPEN", "USED", "LOCKED", "EXPIRED"]
 
 
 @dataclass(frozen=True)
@@ -35,9 +48,17 @@ class ConnectLink:
     expires_at: datetime
     used_at: datetime | None
     integration_id: str | None
+    failed_attempts: int
+    last_failed_at: datetime | None
+    last_failure: str | None
 
-    def expired(self, now: datetime) -> bool:
-        return now >= self.expires_at
+    def state(self, now: datetime) -> LinkState:
+        """OPEN (the form is shown) or why not: USED, LOCKED (too many failed attempts), EXPIRED."""
+        if self.used_at is not None:
+            return "USED"
+        if self.failed_attempts >= MAX_FAILED_ATTEMPTS:
+            return "LOCKED"
+        return "EXPIRED" if now >= self.expires_at else "OPEN"
 
 
 @dataclass(frozen=True)
@@ -86,7 +107,17 @@ def create_link(
 
 
 def find_link(conn: Connection, token: str) -> ConnectLink | None:
-    row = conn.execute(select(connect_links).where(connect_links.c.token_hash == token_hash(token))).one_or_none()
+    """The link of a token (the hosted page)."""
+    return _one_link(conn, connect_links.c.token_hash == token_hash(token))
+
+
+def link_of_environment(conn: Connection, link_id: str, environment_id: str) -> ConnectLink | None:
+    """The link whose id (its token's digest) is ``link_id``, if it belongs to this environment (the API)."""
+    return _one_link(conn, connect_links.c.token_hash == link_id, connect_links.c.environment_id == environment_id)
+
+
+def _one_link(conn: Connection, *where: ColumnElement[bool]) -> ConnectLink | None:
+    row = conn.execute(select(connect_links).where(*where)).one_or_none()
     return None if row is None else ConnectLink(**row._asdict())
 
 
@@ -102,6 +133,27 @@ def claim(conn: Connection, link: ConnectLink, integration_id: str, now: datetim
         .values(used_at=now, integration_id=integration_id)
     )
     return result.rowcount == 1
+
+
+def record_failure(conn: Connection, link: ConnectLink, problem: str, now: datetime) -> int | None:
+    """Record a failed attempt on the link (``problem``: why it failed; only ``COUNTED_FAILURE`` counts towards the
+    lock); returns the link's failed attempts now, or None if nothing was recorded because the link was used or
+    locked meanwhile."""
+    counted: int | None = conn.execute(
+        update(connect_links)
+        .where(
+            connect_links.c.token_hash == link.token_hash,
+            connect_links.c.used_at.is_(None),
+            connect_links.c.failed_attempts < MAX_FAILED_ATTEMPTS,
+        )
+        .values(
+            failed_attempts=connect_links.c.failed_attempts + (1 if problem == COUNTED_FAILURE else 0),
+            last_failed_at=now,
+            last_failure=problem,
+        )
+        .returning(connect_links.c.failed_attempts)
+    ).scalar_one_or_none()
+    return counted
 
 
 def integration_of_token(conn: Connection, token: str, environment_id: str) -> ConnectedIntegration | None:

@@ -1,4 +1,4 @@
-"""List queries of the unified API: filters, keyset cursors, nested objects, and the unified shapes.
+"""List queries of the unified API: filters, keyset cursors and the nested objects of a page.
 
 - **Keyset pagination** over ``id``: a page is ``id > last id ORDER BY id LIMIT n``, so a record that exists for
   the whole listing is neither skipped nor repeated however the data changes between pages. The cursor carries the
@@ -6,29 +6,35 @@
 - **Nested objects** are loaded for the whole page at once (one query per kind of nested object), never per row.
 - **"Sync only created applications"**: when the integration has it on, applications are limited to the tracked
   ones and candidates to theirs.
-- Rows become plain dicts in the exact shape of ``unified.models`` (datetimes as ISO 8601 strings with ``Z``), so
-  the routes can send them without another validation pass.
+- Rows become plain dicts in the exact shape of ``unified.models`` (``store.shapes``; datetimes as ISO 8601
+  strings with ``Z``), so the routes can send them without another validation pass.
 
 Speed (a page of 250 candidates with their applications and tags is the benchmark, ``bench/api_read.py``):
 
-- every query selects only the columns its shape needs (``remote_data`` only where the integration enables it);
-- timestamps are formatted as API text by the database (``api_timestamp``) and JSON columns are parsed by orjson
-  (``JsonText``), not through ``datetime`` and ``json`` objects in SQLAlchemy's result processing;
+- every query selects only the columns its shape reads, in the order the shape unpacks them (``remote_data`` as
+  ``NULL`` unless the integration enables it); rows are fetched at once and unpacked as tuples, since reading a
+  ``Row``'s attribute by name costs more than the database's work for the value;
+- the statements of nested objects are built once per backend and kind, with the page's ids and the integration
+  as bound parameters, so a page builds no statement for them and SQLAlchemy finds them compiled;
+- timestamps are formatted as API text by the database (``api_timestamp``) and JSON columns go into the answer as
+  stored text or are parsed by orjson (``JsonText``), not through ``datetime`` and ``json`` objects in
+  SQLAlchemy's result processing;
 - nested lookups go by our ids alone, without ``integration_id`` in SQL: our ids are derived from the integration
   id, and without planner statistics SQLite would otherwise pick the ``(integration_id, …)`` index and scan the
-  integration's whole table. The rows' ``integration_id`` is still checked in Python.
+  integration's whole table. The rows' ``integration_id`` (always their first column) is still checked in Python.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import orjson
 from sqlalchemy import (
@@ -43,11 +49,13 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     cast,
     false,
     func,
+    literal_column,
+    null,
     select,
-    text,
     true,
     type_coerce,
 )
@@ -55,9 +63,15 @@ from sqlalchemy.types import TypeDecorator
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
+from atsbridge.store.shapes import JOB_REF, SHAPES
 from atsbridge.unified.ids import ModelName
 
-Json = dict[str, Any]
+AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"
+"""A row of the reader's statements, whose columns vary: unpacked and indexed, never read by name."""
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
+
+INTEGRATION_ID = "integration_id"
+"""The bound parameter of the reader's statements that holds the integration's id (see ``Reader.execute``)."""
 
 
 class BadQuery(ValueError):
@@ -104,26 +118,29 @@ def api_timestamp(column: Column[Any], dialect: str) -> ColumnElement[str]:
     ``Z``), so that no ``datetime`` is made and formatted per value in Python."""
     if dialect == "postgresql":
         return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"', type_=String)
-    # SQLite holds SQLAlchemy's naive UTC text, "YYYY-MM-DD HH:MM:SS.ffffff"
-    stored = type_coerce(column, String)
-    return (
-        func.substr(stored, 1, 10, type_=String)
-        + "T"
-        + func.substr(stored, 12, 8, type_=String)
-        + "."
-        + func.substr(stored + ".000", 21, 3, type_=String)
-        + "Z"
+    # SQLite holds SQLAlchemy's naive UTC text, "YYYY-MM-DD HH:MM:SS.ffffff"; the constants are inline SQL, as
+    # bound parameters they cost SQLite more than the rest of the expression
+    stored = type_coerce(column, String).concat(literal_column("'.000'"))
+    to_millis = func.substr(stored, literal_column("1"), literal_column("23"), type_=String)
+    return func.replace(to_millis, literal_column("' '"), literal_column("'T'"), type_=String).concat(
+        literal_column("'Z'")
     )
 
 
 class JsonText(TypeDecorator[Any]):
-    """Reads a JSON column's text and parses it with orjson; for results only."""
+    """Reads a JSON column's text as the answer's JSON; for results only.
+
+    On SQLite the stored text is what orjson wrote (``store.bulk``: compact, keys in order), so it goes into the
+    answer as it is, an ``orjson.Fragment``, never parsed into objects only to be written back. PostgreSQL's JSONB
+    text has its own spacing, so there it is parsed by orjson and written again with the rest."""
 
     impl = Text
     cache_ok = True
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return None if value is None else orjson.loads(value)
+        if value is None:
+            return None
+        return orjson.Fragment(value) if dialect.name == "sqlite" else orjson.loads(value)
 
 
 def readable(column: Column[Any], dialect: str) -> ColumnElement[Any]:
@@ -136,10 +153,15 @@ def readable(column: Column[Any], dialect: str) -> ColumnElement[Any]:
     return column
 
 
-# Columns of the store no shape shows.
-UNSHOWN = frozenset(
-    {"integration_id", "content_hash", "updated_at", "anonymised_at", "last_seen_sync_id", "created_in_store_at"}
-)
+@functools.cache
+def selected(
+    table: Table, names: tuple[str, ...], dialect: str, remote_data: bool = False
+) -> tuple[ColumnElement[Any], ...]:
+    """The columns ``names`` of ``table`` as the reader selects them (``remote_data`` as ``NULL`` unless asked)."""
+    return tuple(
+        null().label(name) if name == "remote_data" and not remote_data else readable(table.c[name], dialect)
+        for name in names
+    )
 
 
 def encode_cursor(last_id: str, digest: str) -> str:
@@ -157,6 +179,23 @@ def decode_cursor(cursor: str, digest: str) -> str:
     return last_id
 
 
+def tracked_conditions(model: ModelName) -> list[ColumnElement[bool]]:
+    """What limits ``model`` to the tracked applications and their candidates ("sync only created applications");
+    nothing for other models."""
+    apps = tables.applications
+    tracked = select(tables.tracked_applications.c.remote_id).where(
+        tables.tracked_applications.c.integration_id == bindparam(INTEGRATION_ID)
+    )
+    if model is ModelName.APPLICATIONS:
+        return [apps.c.remote_id.in_(tracked)]
+    if model is ModelName.CANDIDATES:
+        of_tracked = select(apps.c.candidate_id).where(
+            apps.c.integration_id == bindparam(INTEGRATION_ID), apps.c.remote_id.in_(tracked)
+        )
+        return [tables.candidates.c.id.in_(of_tracked)]
+    return []
+
+
 # --- filters ------------------------------------------------------------------------------------------------
 
 
@@ -164,15 +203,11 @@ def _lower_in(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
     return func.lower(column).in_([v.lower() for v in values])
 
 
-def _email_matches(conn: Connection, email: str) -> ColumnElement[bool]:
-    """Candidates with ``email`` among their addresses, case-insensitively."""
-    if conn.dialect.name == "postgresql":
-        clause = "EXISTS (SELECT 1 FROM jsonb_array_elements(ats_candidates.email_addresses) AS e "
-        clause += "WHERE lower(e->>'email_address') = :email)"
-    else:
-        clause = "EXISTS (SELECT 1 FROM json_each(ats_candidates.email_addresses) AS e "
-        clause += "WHERE lower(json_extract(e.value, '$.email_address')) = :email)"
-    return text(clause).bindparams(email=email.strip().lower())  # type: ignore[return-value]
+def _email_matches(email: str) -> ColumnElement[bool]:
+    """Candidates with ``email`` among their addresses, case-insensitively (by ``tables.candidate_emails``)."""
+    lookup = tables.candidate_emails
+    matching = select(lookup.c.candidate_id).where(lookup.c.email == email.strip().lower())
+    return tables.candidates.c.id.in_(matching)
 
 
 FilterBuilder = Callable[[Any, "Reader"], ColumnElement[bool]]
@@ -197,7 +232,7 @@ def _applications_filters() -> dict[str, FilterBuilder]:
         "job_ids": lambda v, r: t.c.job_id.in_(v),
         "job_remote_ids": lambda v, r: t.c.job_id.in_(
             select(tables.jobs.c.id).where(
-                tables.jobs.c.integration_id == r.integration.id, tables.jobs.c.remote_id.in_(v)
+                tables.jobs.c.integration_id == bindparam(INTEGRATION_ID), tables.jobs.c.remote_id.in_(v)
             )
         ),
         "current_stage_ids": lambda v, r: t.c.current_stage_id.in_(v),
@@ -209,7 +244,7 @@ def _candidates_filters() -> dict[str, FilterBuilder]:
     t = tables.candidates
     a = tables.applications
     return {
-        "email": lambda v, r: _email_matches(r.conn, v),
+        "email": lambda v, r: _email_matches(v),
         "job_ids": lambda v, r: t.c.id.in_(  # by job_id alone (see the module docstring); the list is scoped
             select(a.c.candidate_id).where(
                 a.c.job_id.in_(v),
@@ -241,6 +276,66 @@ def _without_nul(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(value for value in values if NUL not in value)
 
 
+# --- the statements of nested objects, built once -------------------------------------------------------------
+
+
+def _by_ids(query: AnySelect, column: Column[Any], deleted_too: bool) -> AnySelect:
+    """``query`` limited to the rows whose ``column`` is among the bound list ``ids`` (and live, unless
+    ``deleted_too``)."""
+    query = query.where(column.in_(bindparam("ids", expanding=True)))
+    return query if deleted_too else query.where(column.table.c.remote_deleted_at.is_(None))
+
+
+@functools.cache
+def _live_statement(table: Table, column: str, names: tuple[str, ...], dialect: str) -> AnySelect:
+    return _by_ids(select(table.c.integration_id, *selected(table, names, dialect)), table.c[column], False)
+
+
+@functools.cache
+def _linked_statement(
+    join: ModelName, link_names: tuple[str, ...], child_names: tuple[str, ...], dialect: str
+) -> AnySelect:
+    spec = tables.JOINS[join]
+    link, child = spec.table, tables.MODEL_TABLES[spec.child]
+    query = select(link.c.integration_id, *selected(link, link_names, dialect), *selected(child, child_names, dialect))
+    query = query.join(child, and_(child.c.id == link.c[spec.child_column], child.c.remote_deleted_at.is_(None)))
+    return _by_ids(query, link.c[spec.parent_column], False)
+
+
+@functools.cache
+def _applications_statement(
+    column: str, names: tuple[str, ...], stage_names: tuple[str, ...], dialect: str, tracked: bool, deleted_too: bool
+) -> AnySelect:
+    a, job, stage, pipeline = (
+        tables.applications,
+        tables.jobs,
+        tables.application_stages,
+        tables.jobs_application_stages,
+    )
+    query = (
+        select(
+            a.c.integration_id,
+            *selected(a, names, dialect),
+            *selected(job, JOB_REF, dialect),
+            *selected(stage, stage_names, dialect),
+            pipeline.c.index,
+        )
+        .outerjoin(job, and_(job.c.id == a.c.job_id, job.c.remote_deleted_at.is_(None)))
+        .outerjoin(stage, and_(stage.c.id == a.c.current_stage_id, stage.c.remote_deleted_at.is_(None)))
+        .outerjoin(
+            pipeline,
+            and_(
+                pipeline.c.job_id == a.c.job_id,
+                pipeline.c.stage_id == a.c.current_stage_id,
+                pipeline.c.remote_deleted_at.is_(None),
+            ),
+        )
+    )
+    if tracked:
+        query = query.where(*tracked_conditions(ModelName.APPLICATIONS))
+    return _by_ids(query, a.c[column], deleted_too)
+
+
 # --- the reader -------------------------------------------------------------------------------------------
 
 
@@ -250,62 +345,46 @@ class Reader:
     def __init__(self, conn: Connection, integration: Integration) -> None:
         self.conn = conn
         self.integration = integration
+        self.dialect = conn.dialect.name
 
-    def page(self, model: ModelName, query: ListQuery) -> tuple[list[Json], str | None]:
+    def page(self, model: ModelName, query: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
         """One page of ``model`` and the cursor of the next (``None`` at the end).
 
         The page's ids are chosen first and only their rows read (a deferred join): a filter that the database
         answers from another index than the id order (``updated_after``, say) then sorts ids, not whole rows."""
         table = tables.MODEL_TABLES[model]
+        shape = SHAPES[model]
         digest = query.digest(self.integration.id, model)
         chosen = select(table.c.id).where(
-            table.c.integration_id == self.integration.id,
+            table.c.integration_id == bindparam(INTEGRATION_ID),
             *self.tracked_conditions(model),
             *self._conditions(model, table, query),
         )
         if query.cursor:
             chosen = chosen.where(self._id_column(table, query) > decode_cursor(query.cursor, digest))
         chosen = chosen.order_by(table.c.id).limit(query.page_size + 1)
-        statement = select(*self.columns(table)).where(table.c.id.in_(chosen.scalar_subquery())).order_by(table.c.id)
-        rows = list(self.conn.execute(statement))
+        columns = selected(table, shape.columns, self.dialect, self.integration.remote_data_enabled)
+        rows = self.execute(select(*columns).where(table.c.id.in_(chosen.scalar_subquery())).order_by(table.c.id))
         more = len(rows) > query.page_size
         rows = rows[: query.page_size]
-        results = SHAPES[model](self, rows)
-        return results, encode_cursor(rows[-1].id, digest) if more else None
+        return shape.build(self, rows), encode_cursor(rows[-1][0], digest) if more else None
+
+    def execute(self, statement: AnySelect, ids: Sequence[str] | None = None) -> Sequence[AnyRow]:
+        """Every row of ``statement``, with this integration as its ``INTEGRATION_ID`` (and ``ids`` as ``ids``)."""
+        return self.conn.execute(statement, {INTEGRATION_ID: self.integration.id, "ids": ids}).all()
 
     def _id_column(self, table: Table, query: ListQuery) -> ColumnElement[str]:
         """``id`` for the cursor's condition. With ``updated_after`` on SQLite it is ``id || ''``: the same value,
         but no index, so that SQLite, which has no statistics to weigh the two, reads the few recently updated
         records through the ``updated_at`` index instead of walking every later id through the ``id`` index. (On
         PostgreSQL the planner weighs them itself.)"""
-        if query.updated_after is not None and self.conn.dialect.name == "sqlite":
+        if query.updated_after is not None and self.dialect == "sqlite":
             return table.c.id.concat("")
         return table.c.id
 
-    def columns(self, table: Table, names: Sequence[str] | None = None) -> list[ColumnElement[Any]]:
-        """The columns to select of ``table``: ``names``, or every column a shape shows."""
-        if names is None:
-            hidden = UNSHOWN if self.integration.remote_data_enabled else UNSHOWN | {"remote_data"}
-            names = [column.name for column in table.columns if column.name not in hidden]
-        return [readable(table.c[name], self.conn.dialect.name) for name in names]
-
     def tracked_conditions(self, model: ModelName) -> list[ColumnElement[bool]]:
-        """What limits ``model`` to the tracked applications and their candidates ("sync only created
-        applications"); nothing for other models or when the integration syncs everything."""
-        if not self.integration.sync_only_created_applications:
-            return []
-        apps = tables.applications
-        tracked = select(tables.tracked_applications.c.remote_id).where(
-            tables.tracked_applications.c.integration_id == self.integration.id
-        )
-        if model is ModelName.APPLICATIONS:
-            return [apps.c.remote_id.in_(tracked)]
-        if model is ModelName.CANDIDATES:
-            of_tracked = select(apps.c.candidate_id).where(
-                apps.c.integration_id == self.integration.id, apps.c.remote_id.in_(tracked)
-            )
-            return [tables.candidates.c.id.in_(of_tracked)]
-        return []
+        """``tracked_conditions(model)`` when the integration syncs only created applications, else nothing."""
+        return tracked_conditions(model) if self.integration.sync_only_created_applications else []
 
     def _conditions(self, model: ModelName, table: Table, query: ListQuery) -> list[ColumnElement[bool]]:
         """The query's filters. A value with a NUL character matches nothing (no stored value has one, and
@@ -332,325 +411,37 @@ class Reader:
     # --- nested objects, each loaded for a whole page ----------------------------------------------------
 
     def live_rows(
-        self,
-        table: Table,
-        column: str,
-        values: Iterable[str | None],
-        *conditions: ColumnElement[bool],
-        names: Sequence[str] | None = None,
-    ) -> list[Row[Any]]:
-        """The live rows of ``table`` whose ``column`` is one of ``values`` (our ids), with the columns ``names``."""
-        return self._live(
-            select(table.c.integration_id, *self.columns(table, names)), table, column, values, conditions
-        )
+        self, table: Table, column: str, values: Iterable[str | None], names: tuple[str, ...]
+    ) -> list[AnyRow]:
+        """The live rows of ``table`` whose ``column`` is one of ``values`` (our ids): ``integration_id`` and the
+        columns ``names``."""
+        return self._nested(_live_statement(table, column, names, self.dialect), values)
 
     def linked(
-        self, join: ModelName, parent_ids: Iterable[str], link_names: Sequence[str], child_names: Sequence[str]
-    ) -> list[Row[Any]]:
-        """The live links of ``join`` from ``parent_ids``, each with the columns ``child_names`` of its live child
-        (the names of link and child must differ)."""
-        spec = tables.JOINS[join]
-        link, child = spec.table, tables.MODEL_TABLES[spec.child]
-        query = select(link.c.integration_id, *self.columns(link, link_names), *self.columns(child, child_names)).join(
-            child, and_(child.c.id == link.c[spec.child_column], child.c.remote_deleted_at.is_(None))
-        )
-        return self._live(query, link, spec.parent_column, parent_ids, ())
+        self, join: ModelName, parent_ids: Iterable[str], link_names: tuple[str, ...], child_names: tuple[str, ...]
+    ) -> list[AnyRow]:
+        """The live links of ``join`` from ``parent_ids``: ``integration_id``, the link's columns ``link_names`` and
+        its live child's columns ``child_names``."""
+        return self._nested(_linked_statement(join, link_names, child_names, self.dialect), parent_ids)
 
     def applications_with_refs(
-        self, column: str, values: Iterable[str | None], names: Sequence[str], *, deleted_too: bool = False
-    ) -> list[Row[Any]]:
-        """The applications (tracked ones only, where that applies; live ones unless ``deleted_too``) whose ``column``
-        is one of ``values``, with the columns ``names``, their live job's (``job_ref_*``) and current stage's
-        (``stage_ref_*``) and the stage's index in the job's pipeline (``stage_index``)."""
-        a, job, stage, pipeline = (
-            tables.applications,
-            tables.jobs,
-            tables.application_stages,
-            tables.jobs_application_stages,
-        )
-        query = (
-            select(
-                a.c.integration_id,
-                *self.columns(a, names),
-                *(c.label(f"job_ref_{c.name}") for c in self.columns(job, JOB_REF)),
-                *(c.label(f"stage_ref_{c.name}") for c in self.columns(stage, STAGE)),
-                pipeline.c.index.label("stage_index"),
-            )
-            .outerjoin(job, and_(job.c.id == a.c.job_id, job.c.remote_deleted_at.is_(None)))
-            .outerjoin(stage, and_(stage.c.id == a.c.current_stage_id, stage.c.remote_deleted_at.is_(None)))
-            .outerjoin(
-                pipeline,
-                and_(
-                    pipeline.c.job_id == a.c.job_id,
-                    pipeline.c.stage_id == a.c.current_stage_id,
-                    pipeline.c.remote_deleted_at.is_(None),
-                ),
-            )
-        )
-        tracked = self.tracked_conditions(ModelName.APPLICATIONS)
-        return self._live(query, a, column, values, tracked, deleted_too=deleted_too)
-
-    def _live(
         self,
-        query: Select[Any],
-        table: Table,
         column: str,
         values: Iterable[str | None],
-        conditions: Sequence[ColumnElement[bool]],
+        names: tuple[str, ...],
+        stage_names: tuple[str, ...],
         *,
         deleted_too: bool = False,
-    ) -> list[Row[Any]]:
+    ) -> list[AnyRow]:
+        """The applications (tracked ones only, where that applies; live ones unless ``deleted_too``) whose ``column``
+        is one of ``values``: ``integration_id``, the columns ``names``, their live job's ``JOB_REF`` columns, their
+        current stage's columns ``stage_names`` and the stage's index in the job's pipeline."""
+        tracked = self.integration.sync_only_created_applications
+        statement = _applications_statement(column, names, stage_names, self.dialect, tracked, deleted_too)
+        return self._nested(statement, values)
+
+    def _nested(self, statement: AnySelect, values: Iterable[str | None]) -> list[AnyRow]:
         wanted = sorted({value for value in values if value is not None})
         if not wanted:
             return []
-        query = query.where(table.c[column].in_(wanted), *conditions)
-        if not deleted_too:
-            query = query.where(table.c.remote_deleted_at.is_(None))
-        return [row for row in self.conn.execute(query) if row.integration_id == self.integration.id]
-
-    def tags_of(self, candidate_ids: Sequence[str]) -> dict[str, list[Json]]:
-        result: dict[str, list[Json]] = {}
-        for row in self.linked(ModelName.CANDIDATES_TAGS, candidate_ids, ("candidate_id",), TAG_REF):
-            result.setdefault(row.candidate_id, []).append({"id": row.id, "name": row.name, "remote_id": row.remote_id})
-        return result
-
-    def remote_data(self, row: Row[Any]) -> Any:
-        return row.remote_data if self.integration.remote_data_enabled else None
-
-
-# --- shapes ------------------------------------------------------------------------------------------------
-
-# The columns of records nested in others.
-STAGE = ("id", "remote_id", "name", "status", "custom_fields")
-JOB_REF = ("id", "remote_id", "name")
-TAG_REF = ("id", "name", "remote_id")
-USER_REF = ("id", "remote_id", "first_name", "last_name", "email")
-CANDIDATE_REF = ("id", "remote_id", "first_name", "last_name", "source", "email_addresses", "phone_numbers")
-NESTED_APPLICATION = (
-    "id", "remote_id", "candidate_id", "outcome", "rejection_reason_name", "rejected_at", "changed_at",
-    "remote_created_at", "remote_updated_at",
-)  # fmt: skip
-
-
-def _common(reader: Reader, row: Row[Any]) -> Json:
-    return {
-        "id": row.id,
-        "remote_id": row.remote_id,
-        "changed_at": row.changed_at,
-        "remote_deleted_at": row.remote_deleted_at,
-        "remote_data": reader.remote_data(row),
-    }
-
-
-def users_shape(reader: Reader, rows: list[Row[Any]]) -> list[Json]:
-    return [
-        {
-            **_common(reader, r),
-            "first_name": r.first_name,
-            "last_name": r.last_name,
-            "email": r.email,
-            "status": r.status,
-            "system_roles": r.system_roles,
-        }
-        for r in rows
-    ]
-
-
-def stages_shape(reader: Reader, rows: list[Row[Any]]) -> list[Json]:
-    return [{**_common(reader, r), "name": r.name, "status": r.status, "custom_fields": r.custom_fields} for r in rows]
-
-
-def tags_shape(reader: Reader, rows: list[Row[Any]]) -> list[Json]:
-    return [{**_common(reader, r), "name": r.name} for r in rows]
-
-
-def jobs_shape(reader: Reader, rows: list[Row[Any]]) -> list[Json]:
-    job_ids = [r.id for r in rows]
-    pipelines: dict[str, list[Json]] = {}
-    stage_links = reader.linked(ModelName.JOBS_APPLICATION_STAGES, job_ids, ("job_id", "index"), STAGE)
-    for link in sorted(stage_links, key=lambda link: link._mapping["index"]):
-        pipelines.setdefault(link.job_id, []).append(
-            {
-                "id": link.id,
-                "remote_id": link.remote_id,
-                "name": link.name,
-                "index": link._mapping["index"],
-                "status": link.status,
-                "custom_fields": link.custom_fields,
-            }
-        )
-    teams: dict[str, list[Json]] = {}
-    for link in reader.linked(ModelName.JOBS_USERS, job_ids, ("job_id", "hiring_team_roles", "job_roles"), USER_REF):
-        teams.setdefault(link.job_id, []).append(
-            {
-                "id": link.id,
-                "remote_id": link.remote_id,
-                "first_name": link.first_name,
-                "last_name": link.last_name,
-                "email": link.email,
-                "hiring_team_roles": link.hiring_team_roles,
-                "job_roles": link.job_roles,
-            }
-        )
-    return [
-        {
-            **_common(reader, r),
-            "name": r.name,
-            "job_code": r.job_code,
-            "description": r.description,
-            "confidential": None,
-            "weekly_hours": r.weekly_hours,
-            "employment_type": r.employment_type,
-            "status": r.status,
-            "visibility": r.visibility,
-            "category": None,
-            "department": r.department,
-            "post_url": None,
-            "experience_level": r.experience_level,
-            "salary_amount": r.salary_amount,
-            "salary_amount_from": None,
-            "salary_amount_to": None,
-            "salary_currency": r.salary_currency,
-            "salary_period": r.salary_period,
-            "remote_work_status": r.remote_work_status,
-            "location": r.location,
-            "custom_fields": r.custom_fields,
-            "integration_fields": [],
-            "remote_url": None,
-            "opened_at": r.opened_at,
-            "closed_at": r.closed_at,
-            "remote_created_at": r.remote_created_at,
-            "remote_updated_at": r.remote_updated_at,
-            "contact_id": None,
-            "stages": pipelines.get(r.id, []),
-            "screening_questions": [],
-            "job_postings": [],
-            "hiring_team": teams.get(r.id, []),
-        }
-        for r in rows
-    ]
-
-
-def _candidate_fields(reader: Reader, r: Row[Any]) -> Json:
-    return {
-        **_common(reader, r),
-        "first_name": r.first_name,
-        "last_name": r.last_name,
-        "company": r.company,
-        "title": r.title,
-        "confidential": None,
-        "source": r.source,
-        "phone_numbers": r.phone_numbers,
-        "email_addresses": r.email_addresses,
-        "social_media": [],
-        "location": r.location,
-        "custom_fields": r.custom_fields,
-        "integration_fields": [],
-        "remote_url": None,
-        "remote_created_at": r.remote_created_at,
-        "remote_updated_at": r.remote_updated_at,
-    }
-
-
-def _job_ref(a: Row[Any]) -> Json | None:
-    if a.job_ref_id is None:
-        return None
-    return {"id": a.job_ref_id, "remote_id": a.job_ref_remote_id, "name": a.job_ref_name}
-
-
-def candidates_shape(reader: Reader, rows: list[Row[Any]]) -> list[Json]:
-    candidate_ids = [r.id for r in rows]
-    nested: dict[str, list[Json]] = {}
-    applications = reader.applications_with_refs("candidate_id", candidate_ids, NESTED_APPLICATION)
-    for a in sorted(applications, key=lambda a: a.id):
-        nested.setdefault(a.candidate_id, []).append(
-            {
-                "id": a.id,
-                "remote_id": a.remote_id,
-                "outcome": a.outcome,
-                "rejection_reason_name": a.rejection_reason_name,
-                "rejected_at": a.rejected_at,
-                "remote_url": None,
-                "changed_at": a.changed_at,
-                "remote_created_at": a.remote_created_at,
-                "remote_updated_at": a.remote_updated_at,
-                "current_stage": None
-                if a.stage_ref_id is None
-                else {
-                    "id": a.stage_ref_id,
-                    "name": a.stage_ref_name,
-                    "remote_id": a.stage_ref_remote_id,
-                    "index": a.stage_index,
-                },
-                "job": _job_ref(a),
-            }
-        )
-    tags = reader.tags_of(candidate_ids)
-    return [
-        {**_candidate_fields(reader, r), "applications": nested.get(r.id, []), "tags": tags.get(r.id, [])} for r in rows
-    ]
-
-
-def applications_shape(reader: Reader, rows: list[Row[Any]]) -> list[Json]:
-    refs = {a.id: a for a in reader.applications_with_refs("id", (r.id for r in rows), ("id",), deleted_too=True)}
-    candidate_rows = reader.live_rows(tables.candidates, "id", (r.candidate_id for r in rows), names=CANDIDATE_REF)
-    candidates = {c.id: c for c in candidate_rows}
-    tags = reader.tags_of(list(candidates))
-    results = []
-    for r in rows:
-        candidate, ref = candidates.get(r.candidate_id), refs.get(r.id)
-        results.append(
-            {
-                **_common(reader, r),
-                "outcome": r.outcome,
-                "rejection_reason_name": r.rejection_reason_name,
-                "rejected_at": r.rejected_at,
-                "current_stage_id": r.current_stage_id,
-                "job_id": r.job_id,
-                "candidate_id": r.candidate_id,
-                "screening_question_answers": [],
-                "custom_fields": r.custom_fields,
-                "integration_fields": [],
-                "remote_url": None,
-                "remote_created_at": r.remote_created_at,
-                "remote_updated_at": r.remote_updated_at,
-                "candidate": None
-                if candidate is None
-                else {
-                    "id": candidate.id,
-                    "remote_id": candidate.remote_id,
-                    "first_name": candidate.first_name,
-                    "last_name": candidate.last_name,
-                    "source": candidate.source,
-                    "remote_url": None,
-                    "email_addresses": candidate.email_addresses,
-                    "phone_numbers": candidate.phone_numbers,
-                    "social_media": [],
-                    "tags": tags.get(candidate.id, []),
-                },
-                "current_stage": None
-                if ref is None or ref.stage_ref_id is None
-                else {
-                    "id": ref.stage_ref_id,
-                    "remote_id": ref.stage_ref_remote_id,
-                    "name": ref.stage_ref_name,
-                    "status": ref.stage_ref_status,
-                    "custom_fields": ref.stage_ref_custom_fields,
-                    "index": ref.stage_index,
-                },
-                "job": None if ref is None else _job_ref(ref),
-                "interviews": [],
-                "offers": [],
-            }
-        )
-    return results
-
-
-SHAPES: dict[ModelName, Callable[[Reader, list[Row[Any]]], list[Json]]] = {
-    ModelName.USERS: users_shape,
-    ModelName.JOBS: jobs_shape,
-    ModelName.APPLICATION_STAGES: stages_shape,
-    ModelName.TAGS: tags_shape,
-    ModelName.CANDIDATES: candidates_shape,
-    ModelName.APPLICATIONS: applications_shape,
-}
+        return [row for row in self.execute(statement, wanted) if row[0] == self.integration.id]

@@ -18,6 +18,9 @@ Links between model tables (``ats_applications.candidate_id`` …) are plain ind
 streams arrive in any order and may reference a record not synced yet (or never, in "sync only created
 applications" mode); the reader joins and tolerates a missing record.
 
+``candidate_emails`` holds every candidate's addresses, lower-cased, for the API's `email` filter; triggers on
+``ats_candidates`` keep it, not the application (see its definition).
+
 Columns whose ``info`` carries ``ANONYMISE_TO`` hold personal data; ``writer.anonymise_expired`` replaces them with
 that value. Timestamps are ``UtcDateTime``: aware UTC in, aware UTC out, on both SQLite and PostgreSQL.
 """
@@ -182,6 +185,9 @@ connect_links = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("used_at", UtcDateTime()),
     Column("integration_id", String(64), ForeignKey("integrations.id", ondelete="SET NULL")),
+    Column("failed_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_failed_at", UtcDateTime()),
+    Column("last_failure", String(32)),
 )
 
 api_keys = Table(
@@ -358,6 +364,18 @@ candidates = _model_table(
     Column("custom_fields", json_type()),
     Column("remote_created_at", UtcDateTime()),
     Column("remote_updated_at", UtcDateTime()),
+)
+
+# Every address of every candidate, lower-cased, for the API's `email` filter. Kept by database triggers on
+# ``ats_candidates`` (migration 0005), never written by the application. A SQLite migration that rebuilds
+# ``ats_candidates`` (batch mode) drops those triggers: it must create them again.
+candidate_emails = Table(
+    "candidate_emails",
+    metadata,
+    Column("email", Text, nullable=False),
+    Column("candidate_id", String(64), nullable=False),
+    PrimaryKeyConstraint("email", "candidate_id"),
+    sqlite_with_rowid=False,
 )
 
 applications = _model_table(

@@ -2,8 +2,9 @@
 
 The shapes follow the ``kombo`` SDK's webhook payload models (``DataChangedWebhookPayload``,
 ``SyncFinishedWebhookPayload``, ``IntegrationCreatedWebhookPayload``, ``IntegrationDeletedWebhookPayload``,
-``IntegrationStateChangedWebhookPayload``): every key present (``null`` where allowed), datetimes as ISO 8601 UTC
-with ``Z``, closed enums checked here so that a wrong value fails at the source rather than in a client's parser.
+``IntegrationStateChangedWebhookPayload``, ``ConnectionFlowFailedWebhookPayload``): every key present (``null``
+where allowed), datetimes as ISO 8601 UTC with ``Z``, closed enums checked here so that a wrong value fails at the
+source rather than in a client's parser.
 Builders are pure: they return JSON-ready dicts for ``outbox.enqueue``; the event id is given there.
 """
 
@@ -36,11 +37,12 @@ class EventType(StrEnum):
     INTEGRATION_CREATED = "integration-created"
     INTEGRATION_DELETED = "integration-deleted"
     INTEGRATION_STATE_CHANGED = "integration-state-changed"
+    CONNECTION_FLOW_FAILED = "connection-flow-failed"
 
 
 @dataclass(frozen=True)
 class EndUser:
-    """The organisation that connected an integration (``end_user`` in events)."""
+    """The organisation that connected an integration, or that a connect link is for (``end_user`` in events)."""
 
     organization_name: str
     creator_email: str | None
@@ -142,4 +144,14 @@ def integration_state_changed(
         "setup_status": _one_of(setup_status, SETUP_STATUSES, "setup_status"),
         "state": _one_of(state, INTEGRATION_STATES, "state"),
         "updated_at": format_datetime(updated_at),
+    }
+
+
+def connection_flow_failed(*, end_user: EndUser, log_url: str) -> JsonObject:
+    """``connection-flow-failed``: an end user's attempt on the hosted connect page failed (no integration exists)."""
+    return {
+        "integration_tool": INTEGRATION_TOOL,
+        "integration_category": INTEGRATION_CATEGORY,
+        "end_user": end_user.as_json(),
+        "log_url": log_url,
     }

@@ -1,4 +1,8 @@
-"""The events of the product, each emitted on the connection (so in the transaction) of the change it reports."""
+"""The events of the product, each emitted on the connection (so in the transaction) of the change it reports.
+
+Events about an integration belong to its environment; ``connection-flow-failed`` comes before any integration and
+belongs to the connect link's environment, with the link's end user.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
+from atsbridge.store.connect_links import ConnectLink
 from atsbridge.store.integrations import load_integration
 from atsbridge.unified.ids import ModelName
 from atsbridge.webhooks import events
-from atsbridge.webhooks.events import EventType
+from atsbridge.webhooks.events import EndUser, EventType
 from atsbridge.webhooks.outbox import end_user_of, enqueue
 
 
@@ -72,3 +77,15 @@ def integration_deleted(conn: Connection, integration_id: str) -> None:
         integration_id=integration_id, end_user=end_user_of(conn, integration_id), deleted_at=datetime.now(UTC)
     )
     _emit(conn, integration_id, EventType.INTEGRATION_DELETED, data)
+
+
+def connection_flow_failed(conn: Connection, link: ConnectLink) -> None:
+    """An attempt through the connect link failed (record it with the failure it reports). ``log_url`` is the link's
+    state in the API: its failed attempts, the last one's reason, whether it is locked."""
+    data = events.connection_flow_failed(
+        end_user=EndUser(link.end_user_organization_name, link.end_user_email, link.end_user_origin_id),
+        log_url=f"/v1/connect/links/{link.token_hash}",
+    )
+    enqueue(
+        conn, environment_id=link.environment_id, integration_id=None, type=EventType.CONNECTION_FLOW_FAILED, data=data
+    )

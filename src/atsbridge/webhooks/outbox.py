@@ -33,7 +33,8 @@ def enqueue(
     now: datetime | None = None,
 ) -> str:
     """Record event ``type`` with ``data`` (from a builder in ``webhooks.events``) for delivery; returns its id.
-    ``integration_id`` is ``None`` for an event that outlives its integration (``integration-deleted``)."""
+    ``integration_id`` is ``None`` for an event that outlives its integration (``integration-deleted``) or comes
+    before there is one (``connection-flow-failed``)."""
     now = now or datetime.now(UTC)
     url = conn.execute(select(environments.c.webhook_url).where(environments.c.id == environment_id)).scalar()
     event_id = new_event_id()

@@ -1,15 +1,16 @@
 """What a client sees after changes in RECRU and a sync — ``updated_after`` with nested changes (unified-api §3),
-deletions behind ``include_deleted`` — and after changes of the integration's settings: "sync only created
-applications", remote data."""
+deletions behind ``include_deleted``, the ``email`` filter through changes, deletion and anonymisation — and after
+changes of the integration's settings: "sync only created applications", remote data."""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
+from atsbridge.store import writer
 from atsbridge.store.integrations import set_integration_fields, track_application
 from integration.api.conftest import World, open_world
 from support.recru import Recru
@@ -127,6 +128,41 @@ def test_deleted_records_are_hidden_unless_include_deleted(scratch: World) -> No
     # a deleted candidate's attachments are no longer served
     response = scratch.get(f"/ats/candidates/{everything[str(victim['id'])]['id']}/attachments")
     assert response.status_code == 404
+
+
+def test_the_email_filter_follows_changes_deletion_and_anonymisation(scratch: World) -> None:
+    recru = scratch.recru
+    jobseekers = recru.all("jobseekers")
+    several = next(j for j in jobseekers if len(j["emails"]) > 1)
+    other = next(j for j in jobseekers if j["id"] != several["id"])
+    first, second = (e["value"] for e in several["emails"][:2])
+
+    def matched(email: str, **params: Any) -> set[str]:
+        return {c["remote_id"] for c in scratch.walk("/ats/candidates", email=email, **params)}
+
+    assert matched(second.upper()) == matched(f" {first.title()} ") == {str(several["id"])}
+
+    # an address replaced in RECRU no longer matches, the new one does; a shared address matches both candidates
+    recru.patch(
+        "jobseekers", several["id"], emails=[several["emails"][0], {**several["emails"][1], "value": "NEW@X.test"}]
+    )
+    recru.patch(
+        "jobseekers", other["id"], emails=[*other["emails"], {"value": first, "type": "work", "primary": False}]
+    )
+    scratch.sync("DELTA")
+    assert matched(second) == set()
+    assert matched("new@x.TEST") == {str(several["id"])}
+    assert matched(first) == {str(several["id"]), str(other["id"])}
+
+    # a deleted candidate is found only with include_deleted, and no longer once anonymised
+    recru.delete("jobseekers", several["id"])
+    scratch.sync("FULL")
+    assert matched("new@x.test") == set()
+    assert matched("new@x.test", include_deleted="true") == {str(several["id"])}
+    with scratch.engine.begin() as conn:
+        assert writer.anonymise_expired(conn, now=datetime.now(UTC) + timedelta(days=15)) > 0
+    assert matched("new@x.test", include_deleted="true") == set()
+    assert matched(first, include_deleted="true") == {str(other["id"])}
 
 
 def tracked_expectations(recru: Recru) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -1,6 +1,6 @@
 """The hosted connect page over plain HTTP (no JavaScript): the guide, the form, every way credentials are refused
-(nothing saved), the forms that are not accepted, used and expired links, and a connection from the form to the
-completed first sync and the token exchange."""
+(nothing saved but the failed attempt), the forms that are not accepted, used and expired links, and a connection
+from the form to the completed first sync and the token exchange."""
 
 from __future__ import annotations
 
@@ -260,7 +260,7 @@ REFUSALS: dict[str, tuple[Callable[[EmulatorProcess, ConnectSite], dict[str, str
 
 
 @pytest.mark.parametrize("case", list(REFUSALS))
-def test_refused_credentials_are_explained_at_their_field_and_nothing_is_saved(
+def test_refused_credentials_are_explained_at_their_field_and_only_the_failure_is_recorded(
     site: ConnectSite, connect_page: OpenPage, recru_process: EmulatorProcess, case: str
 ) -> None:
     make, problem, field = REFUSALS[case]
@@ -288,7 +288,11 @@ def test_refused_credentials_are_explained_at_their_field_and_nothing_is_saved(
     assert "value" not in html.one("input", name="password").attrs
     assert html.one("input", name="tenant").attrs["value"] == fields["tenant"].strip()
     assert html.one("input", name="login").attrs["value"] == fields["login"]
-    assert_nothing_saved(site, link)
+    assert (site.integrations(), site.syncs()) == ([], [])
+    assert [event["type"] for event in site.events()] == ["connection-flow-failed"]
+    stored = site.link(link)
+    counted = 1 if problem == CredentialProblem.LOGIN_FAILED else 0  # only refused logins count towards the lock
+    assert (stored.used_at, stored.failed_attempts, stored.last_failure) == (None, counted, problem.value)
 
 
 def test_empty_fields_are_named_in_the_page_language(site: ConnectSite, connect_page: OpenPage) -> None:

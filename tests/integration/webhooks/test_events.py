@@ -51,10 +51,15 @@ PAYLOADS: dict[EventType, tuple[type[BaseModel], dict[str, Any]]] = {
             integration_id="recruhr:x", end_user=END_USER, state="INVALID", setup_status="COMPLETED", updated_at=T0
         ),
     ),
+    EventType.CONNECTION_FLOW_FAILED: (
+        sdk.ConnectionFlowFailedWebhookPayload,
+        events.connection_flow_failed(end_user=END_USER, log_url="/v1/connect/links/0f1e"),
+    ),
 }
 
 
 async def test_every_event_type_arrives_as_the_sdk_models_it(engine: Engine, receiver: Receiver) -> None:
+    assert set(PAYLOADS) == set(EventType)
     environment = make_environment(engine, receiver.url)
     with engine.begin() as conn:
         sent = {

@@ -9,6 +9,13 @@
   integration created (credentials encrypted, "sync only created applications" on), the link marked used and the
   first FULL sync queued, all in one transaction, and the browser sent (303) to ``/connect/{token}/status``, which
   refreshes itself until the first sync has completed.
+- **Failed attempts**: credentials refused, a tenant address that is none, a tenant unreachable or answering with an
+  error: each is recorded on the link with a ``connection-flow-failed`` event in one transaction (an empty field or
+  a form not sent from this page is no attempt); refused logins are counted, and the one that reaches
+  ``connect_links.MAX_FAILED_ATTEMPTS`` answers the "locked" notice (403) after its reason; from then on the link
+  shows only that notice, without asking RECRU, and records no more events.
+- ``GET /v1/connect/links/{id}`` (bearer, same environment; the event's ``log_url``): the link's state, its failed
+  attempts and the last one's reason (a ``CredentialProblem`` code). ``id`` is the hex SHA-256 of the token.
 - **Token semantics**: the link's token is also the exchange token. Once the link has been used, ``GET
   /v1/connect/integration-by-token/{token}`` (bearer, same environment) answers the integration it created: the
   backend that created the link already knows the token (the last path segment of ``link``); an embedding page also
@@ -34,18 +41,19 @@ from sqlalchemy import Engine
 
 from atsbridge.api import connect_page as page
 from atsbridge.api.auth import Caller, caller, store
-from atsbridge.api.connect_texts import TEXTS
+from atsbridge.api.connect_texts import TEXTS, Notice
 from atsbridge.api.errors import ApiError, invalid_input
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import credentials as recru_credentials
+from atsbridge.connectors.recru.credentials import CredentialProblem
 from atsbridge.connectors.recru.guide import PROBLEM_FIELDS, Language, guide, language_of, problem_message
 from atsbridge.store import connect_links as links
-from atsbridge.store.connect_links import ConnectLink
+from atsbridge.store.connect_links import ConnectLink, LinkState
 from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.integrations import create_integration, load_integration
 from atsbridge.store.syncs import CANCELLED, FAILED, FULL, QUEUED, recent_syncs
 from atsbridge.sync.scheduler import queue_sync
-from atsbridge.unified.models import ApiModel, DataResponse
+from atsbridge.unified.models import ApiModel, DataResponse, format_datetime
 from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.connect")
@@ -101,6 +109,20 @@ class IntegrationByToken(ApiModel):
     setup_status: Literal["INCOMPLETE", "FINAL_SYNC_PENDING", "COMPLETED"]
 
 
+class LinkDetails(ApiModel):
+    id: str = Field(description="The link's id: the SHA-256 digest (hex) of its token.")
+    state: LinkState = Field(
+        description="OPEN: the form is shown; USED: an integration was connected through it; LOCKED: it refuses "
+        "attempts after too many failed ones; EXPIRED: past expires_at."
+    )
+    expires_at: datetime
+    failed_attempts: int
+    max_failed_attempts: int = Field(description="The failed attempts that lock the link.")
+    last_failed_at: datetime | None
+    last_failure: CredentialProblem | None = Field(description="Why the last failed attempt failed.")
+    integration_id: str | None = Field(description="The integration connected through the link (once USED).")
+
+
 @api.post(
     "/create-link",
     response_model=DataResponse[ConnectLinkData],
@@ -149,6 +171,30 @@ def integration_by_token(request: Request, token: str, who: Annotated[Caller, De
     )
 
 
+@api.get(
+    "/links/{link_id}",
+    response_model=DataResponse[LinkDetails],
+    summary="A connection link's state: its failed attempts and why the last one failed.",
+)
+def link_details(request: Request, link_id: str, who: Annotated[Caller, Depends(caller)]) -> Response:
+    with store(request).connect() as conn:
+        link = links.link_of_environment(conn, link_id, who.environment_id)
+    if link is None:
+        raise ApiError(None, "No connection link with this id exists in the environment of this API key.", status=404)
+    return success(
+        {
+            "id": link.token_hash,
+            "state": link.state(datetime.now(UTC)),
+            "expires_at": format_datetime(link.expires_at),
+            "failed_attempts": link.failed_attempts,
+            "max_failed_attempts": links.MAX_FAILED_ATTEMPTS,
+            "last_failed_at": None if link.last_failed_at is None else format_datetime(link.last_failed_at),
+            "last_failure": link.last_failure,
+            "integration_id": link.integration_id,
+        }
+    )
+
+
 # --- the hosted page ------------------------------------------------------------------------------------------------
 
 
@@ -157,26 +203,41 @@ def _find(engine: Engine, token: str) -> ConnectLink | None:
         return links.find_link(conn, token)
 
 
-NoticeKind = Literal["unknown", "used", "expired", "rejected"]
+NoticeKind = Literal["unknown", "used", "locked", "expired", "rejected"]
+CLOSED: Mapping[LinkState, tuple[NoticeKind, int]] = {
+    "USED": ("used", 410),
+    "LOCKED": ("locked", 403),
+    "EXPIRED": ("expired", 410),
+}
+"""The notice and status of a link that cannot show the form."""
 
 
-def _notice(request: Request, token: str, kind: NoticeKind, language: Language, status: int) -> HTMLResponse:
+def _notice(
+    request: Request, token: str, kind: NoticeKind, language: Language, status: int, *, reason: str | None = None
+) -> HTMLResponse:
+    """A notice page; ``reason`` (why the attempt that ended here failed) comes before its text."""
     texts = TEXTS[language]
-    notices = {"unknown": texts.unknown, "used": texts.used, "expired": texts.expired, "rejected": texts.form_rejected}
-    notice = notices[kind]
+    notices = {
+        "unknown": texts.unknown,
+        "used": texts.used,
+        "locked": texts.locked,
+        "expired": texts.expired,
+        "rejected": texts.form_rejected,
+    }
+    notice = notices[kind] if reason is None else Notice(notices[kind].title, (reason, *notices[kind].body))
     again = f"{request.url_for('connect_form', token=token).path}?lang={language}" if kind == "rejected" else None
     return page.render("notice.html", language, status=status, notice=notice, again_url=again)
 
 
 def _closed(request: Request, token: str, link: ConnectLink | None, language: Language) -> HTMLResponse | None:
-    """The page for a link that cannot show the form (unknown, used, expired); None if it can."""
+    """The page for a link that cannot show the form (unknown, used, locked, expired); None if it can."""
     if link is None:
         return _notice(request, token, "unknown", language, 404)
-    if link.used_at is not None:
-        return _notice(request, token, "used", language, 410)
-    if link.expired(datetime.now(UTC)):
-        return _notice(request, token, "expired", language, 410)
-    return None
+    state = link.state(datetime.now(UTC))
+    if state == "OPEN":
+        return None
+    kind, status = CLOSED[state]
+    return _notice(request, token, kind, language, status)
 
 
 def _form(
@@ -236,8 +297,11 @@ async def connect_submit(request: Request, token: str, lang: str | None = None) 
         tenant = recru_credentials.tenant_url(tenant, allow_custom=settings.allow_custom_tenant_urls)
         await recru_credentials.check_credentials(tenant, credentials)
     except recru_credentials.CredentialsRefused as refused:
+        locked = await asyncio.to_thread(_record_failure, store(request), link, refused.problem)
         log.info("connect link %s…: credentials refused (%s)", link.token_hash[:8], refused.detail)
         message = problem_message(refused.problem, tenant, language)
+        if locked:
+            return _notice(request, token, "locked", language, 403, reason=message)
         return _form(request, token, language, values=values, errors={PROBLEM_FIELDS[refused.problem]: message})
     connected = await asyncio.to_thread(_connect, store(request), settings.encryption_key, link, tenant, credentials)
     if connected is None:
@@ -250,6 +314,16 @@ async def connect_submit(request: Request, token: str, lang: str | None = None) 
         log.exception("could not dispatch sync %s of %s", sync_id, integration_id)
     status_path = request.url_for("connect_status", token=token).path
     return RedirectResponse(f"{status_path}?lang={language}", status_code=303)
+
+
+def _record_failure(engine: Engine, link: ConnectLink, problem: CredentialProblem) -> bool:
+    """Count a failed attempt and record its ``connection-flow-failed`` event, in one transaction (neither if the link
+    was used or locked meanwhile); True if this attempt locked the link."""
+    with engine.begin() as conn:
+        failed = links.record_failure(conn, link, problem.value, datetime.now(UTC))
+        if failed is not None:
+            notify.connection_flow_failed(conn, link)
+    return failed == links.MAX_FAILED_ATTEMPTS and problem == links.COUNTED_FAILURE
 
 
 class _LinkTaken(Exception):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from itertools import islice
 from typing import Any
 
 from recru_emulator import params as p
@@ -44,7 +43,7 @@ class ListQuery:
         offset = (self.page - 1) * self.per_page
         if self.candidates is None and not self.filters:
             total = table.count_since(self.since)
-            items = [] if offset >= total else list(islice(table.ordered(self.since), offset, offset + self.per_page))
+            items = table.page(self.since, offset, self.per_page)
         else:
             matches = [r for r in self._rows(table) if all(f(r) for f in self.filters)]
             total = len(matches)

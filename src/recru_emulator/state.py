@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
+from typing import Any
 
 from recru_emulator.clock import TenantClock, format_ts
 from recru_emulator.tenant_data import CODEBOOK_NAMES, Record, TenantData
@@ -21,19 +22,27 @@ TOKEN_LIFETIME = timedelta(seconds=3600)
 
 
 class EntityTable:
-    """Records of one entity by id (ids ascending, never reused) plus a ``(updatedAt, id)`` index."""
+    """Records of one entity by id (ids ascending, never reused) plus a ``(updatedAt, id)`` index, and the ids in
+    order, so that a page is found by its offset at once rather than by walking the records before it."""
 
     def __init__(self, entity: str, timestamped: bool = True) -> None:
         self.entity = entity
         self.timestamped = timestamped
         self.records: dict[int, Record] = {}
+        self.ids: list[int] = []
         self.by_updated: list[tuple[str, int]] = []
         self.last_id = 0
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled (``--state-file``): the id order is rebuilt, also for files saved before it was kept."""
+        self.__dict__.update(state)
+        self.ids = sorted(self.records)
 
     def load(self, records: Iterable[Record]) -> None:
         for record in records:
             self.records[record["id"]] = record
             self.last_id = max(self.last_id, record["id"])
+        self.ids = sorted(self.records)
         if self.timestamped:
             self.by_updated = sorted((r["updatedAt"], r["id"]) for r in self.records.values())
 
@@ -46,6 +55,7 @@ class EntityTable:
 
     def insert(self, record: Record) -> None:
         self.records[record["id"]] = record
+        bisect.insort(self.ids, record["id"])
         if self.timestamped:
             bisect.insort(self.by_updated, (record["updatedAt"], record["id"]))
 
@@ -59,7 +69,10 @@ class EntityTable:
 
     def remove(self, record_id: int) -> Record | None:
         record = self.records.pop(record_id, None)
-        if record is not None and self.timestamped:
+        if record is None:
+            return None
+        del self.ids[bisect.bisect_left(self.ids, record_id)]
+        if self.timestamped:
             self._unindex(record)
         return record
 
@@ -75,6 +88,13 @@ class EntityTable:
             return iter(self.records.values())
         start = bisect.bisect_left(self.by_updated, (updated_since, 0))
         return (self.records[rid] for _, rid in islice(self.by_updated, start, None))
+
+    def page(self, updated_since: str | None, offset: int, count: int) -> list[Record]:
+        """``count`` records of ``ordered(updated_since)`` from ``offset`` on."""
+        if updated_since is None:
+            return [self.records[rid] for rid in self.ids[offset : offset + count]]
+        start = bisect.bisect_left(self.by_updated, (updated_since, 0)) + offset
+        return [self.records[rid] for _, rid in self.by_updated[start : start + count]]
 
     def count_since(self, updated_since: str | None) -> int:
         if updated_since is None:

@@ -40,7 +40,7 @@ from sqlalchemy import Connection, Engine
 
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruError, RecruNotFound
-from atsbridge.connectors.recru.mapping import Mapped, MappingContext
+from atsbridge.connectors.recru.mapping import Mapped, MappingContext, joins_by_parent
 from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
 from atsbridge.store import syncs as sync_rows
 from atsbridge.store.integrations import Integration, set_integration_fields, tracked_application_ids
@@ -338,11 +338,9 @@ class SyncRun:
             return
         dialect = self.engine.dialect
         records = prepare_records(stream.model, (item.record for item in mapped), dialect)
-        joins: dict[ModelName, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
-        for item in mapped:
-            for join, rows in item.joins.items():
-                joins[join][item.record["id"]] = rows
-        prepared_joins = [prepare_joins(join, rows_by_parent, dialect) for join, rows_by_parent in joins.items()]
+        prepared_joins = [
+            prepare_joins(join, rows_by_parent, dialect) for join, rows_by_parent in joins_by_parent(mapped).items()
+        ]
         await self.store.submit(lambda conn: self._write_batch(conn, records, prepared_joins), len(mapped))
 
     def _write_batch(self, conn: Connection, records: Prepared, joins: list[Prepared]) -> None:

@@ -4,7 +4,6 @@ them at once and a later sync finds nothing to change."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +12,7 @@ from sqlalchemy import Connection
 
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruNotFound
-from atsbridge.connectors.recru.mapping import Codebooks, MappingContext
+from atsbridge.connectors.recru.mapping import Codebooks, MappingContext, joins_by_parent
 from atsbridge.connectors.recru.streams import STREAMS, Stream
 from atsbridge.store.writer import mark_deleted, replace_joins, upsert
 from atsbridge.unified.ids import ModelName, model_id
@@ -55,11 +54,7 @@ def store(
     now = datetime.now(UTC)
     mapped = [stream.mapper(payload, ctx) for payload in payloads.values() if payload is not None]
     counts = {model: upsert(conn, model, integration_id, [m.record for m in mapped], now=now)}
-    joins: dict[ModelName, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
-    for item in mapped:
-        for join, rows in item.joins.items():
-            joins[join][item.record["id"]] = rows
-    for join, rows_by_parent in joins.items():
+    for join, rows_by_parent in joins_by_parent(mapped).items():
         counts[join] = replace_joins(conn, join, integration_id, rows_by_parent, now=now)
     gone = [model_id(integration_id, model, remote_id) for remote_id, p in payloads.items() if p is None]
     deleted = mark_deleted(conn, model, integration_id, gone, now=now) if gone else 0

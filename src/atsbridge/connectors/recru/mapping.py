@@ -103,6 +103,16 @@ class Mapped:
     joins: Mapping[ModelName, list[Record]] = field(default_factory=dict)
 
 
+def joins_by_parent(mapped: Iterable[Mapped]) -> dict[ModelName, dict[str, list[Record]]]:
+    """The join rows of ``mapped`` records, by join model and then by their parent record's id (the writer's
+    ``replace_joins`` / ``prepare_joins`` input)."""
+    joins: dict[ModelName, dict[str, list[Record]]] = {}
+    for item in mapped:
+        for join, rows in item.joins.items():
+            joins.setdefault(join, {})[item.record["id"]] = rows
+    return joins
+
+
 def map_user(raw: Payload, ctx: MappingContext) -> Mapped:
     """``UserService.list`` item → ``ats_users``."""
     role = raw.get("role")

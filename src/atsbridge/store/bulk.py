@@ -147,4 +147,6 @@ def _utc(value: datetime) -> datetime:
 
 
 def _sqlite_timestamp(value: datetime) -> str:
-    return _utc(value).isoformat(" ", "microseconds").removesuffix("+00:00")
+    if value.tzinfo is not UTC:
+        value = _utc(value)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"

@@ -56,10 +56,13 @@ def _derived_id(*parts: str) -> str:
     """``base58(sha256(canonical parts))[:24]``, computed from the 24 leading base58 digits only (ids are hot).
     ``ID_LENGTH`` is 24: ``_base58_24`` is written for it.
 
-    orjson writes a list of strings byte for byte as ``json.dumps(parts, ensure_ascii=False, separators=(",", ":"))``
-    does, only faster.
+    The canonical parts are ``json.dumps(parts, ensure_ascii=False, separators=(",", ":"))``, which orjson writes
+    byte for byte, only faster; the hash of their first two (integration id and model name, shared by every id of
+    a model) is computed once (``_hash_of_leading``) and copied.
     """
-    digest = hashlib.sha256(orjson.dumps(parts)).digest()
+    hasher = _hash_of_leading(parts[0], parts[1]).copy()
+    hasher.update(orjson.dumps(parts[2:])[1:])
+    digest = hasher.digest()
     if digest[0] == 0:
         return base58(digest)[:ID_LENGTH]
     number = int.from_bytes(digest, "big")
@@ -85,6 +88,12 @@ def _base58_24(number: int) -> str:
             p[d // _58_TO_4], p[d // _58_TO_2 % _58_TO_2], p[d % _58_TO_2],
         ]
     )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _hash_of_leading(integration_id: str, model: str) -> hashlib._Hash:
+    """sha256 fed with the canonical JSON of ``[integration_id, model,`` (see ``_derived_id``)."""
+    return hashlib.sha256(orjson.dumps([integration_id, model])[:-1] + b",")
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -12,7 +14,7 @@ from atsbridge.store.syncs import load_sync
 from atsbridge.unified.ids import ModelName
 from integration.sync.conftest import Sync
 from integration.sync.parity import assert_parity
-from support.recru import Recru
+from support.recru import LIST_METHODS, Recru
 
 
 def stamps(engine: Engine, table: Any, integration_id: str) -> dict[str, tuple[Any, Any]]:
@@ -137,3 +139,24 @@ def test_delta_window_comes_from_recru_clock_not_ours(
     result = sync("DELTA")
     assert result.counts[ModelName.CANDIDATES]["updated"] == 1
     assert_parity(engine, integration.id, recru)
+
+
+def list_calls(recru: Recru) -> Counter[str]:
+    return Counter({m: n for m, n in recru.control("GET", "/counters")["calls"].items() if m.endswith(".list")})
+
+
+def test_pages_are_asked_for_ahead_but_not_past_the_last(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    sizes = {method: len(recru.all(entity)) for entity, method in LIST_METHODS.items()}
+    before = list_calls(recru)
+    assert sync("FULL").state == "SUCCEEDED"
+    full = list_calls(recru) - before
+    for method, size in sizes.items():
+        assert size > 0
+        assert full[method] == math.ceil(size / 200), method  # 200 per page, none asked for past the last page
+
+    recru.patch("jobseekers", recru.all("jobseekers")[0]["id"], currentCompany="Kofola a.s.")
+    before = list_calls(recru)
+    assert sync("DELTA").state == "SUCCEEDED"
+    assert {method: (list_calls(recru) - before)[method] for method in sizes} == dict.fromkeys(sizes, 1)

@@ -307,6 +307,8 @@ def _timestamp(value: str | None, ctx: MappingContext, where: str) -> datetime |
     except (TypeError, ValueError):
         ctx.warn(f"{where}: unreadable timestamp {value!r} mapped to null")
         return None
+    if parsed.tzinfo is UTC:
+        return parsed
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -33,7 +33,7 @@ import gc
 import sys
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from contextlib import aclosing, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -269,7 +269,7 @@ class SyncRun:
         if stored_before:
             await self._detect_deletions(stream, ctx)
 
-    async def _listing(self, stream: Stream) -> AsyncIterator[tuple[list[dict[str, Any]], int | None]]:
+    async def _listing(self, stream: Stream) -> AsyncGenerator[tuple[list[dict[str, Any]], int | None]]:
         """The stream's pages (items and the listing's ``total``), the next ones fetched while the caller maps and
         writes the current one."""
         if not stream.paginated:

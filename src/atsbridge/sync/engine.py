@@ -29,12 +29,10 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-import sys
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
-from contextlib import aclosing, closing, contextmanager
+from collections.abc import AsyncGenerator, Callable, Iterable
+from contextlib import aclosing, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -61,6 +59,7 @@ from atsbridge.store.writer import (
     write_records,
 )
 from atsbridge.sync import refresh
+from atsbridge.sync.run_tuning import tuned_for_a_run
 from atsbridge.sync.store_worker import StoreWorker
 from atsbridge.unified.ids import ModelName, model_id
 from atsbridge.webhooks import notify
@@ -71,7 +70,6 @@ COMMIT_EVERY = 25_000
 WRITE_BATCH = 1_000
 MAP_SLICE = 25
 PAGES_AHEAD = 2
-GIL_SWITCH_INTERVAL = 0.0002  # seconds
 
 ProgressCallback = Callable[[ModelName, int, int | None], None]
 
@@ -98,37 +96,6 @@ class SyncResult:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@contextmanager
-def _prompt_gil_handoffs() -> Iterator[None]:
-    """A shorter GIL switch interval while a run lasts.
-
-    The store thread spends most of its time in SQLite, without the GIL, and needs the GIL back after every
-    statement; with the default interval (5 ms) it waits that long behind the thread that maps and prepares the next
-    batch each time, longer than most of its statements take. 0.2 ms measured best for a FULL sync of 100,000
-    jobseekers (1 ms took 5–10% longer, 0.05 ms too).
-    """
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, GIL_SWITCH_INTERVAL))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
-
-
-@contextmanager
-def _long_lived_objects_frozen() -> Iterator[None]:
-    """Keep what is alive before a run (modules, table metadata, caches) out of the cyclic GC's scans meanwhile.
-
-    A run allocates millions of short-lived dicts, so full collections come often, and each would traverse that
-    whole long-lived heap again (a quarter of the mapping's time). ``unfreeze`` hands it back to the collector.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 async def _abandon(tasks: Iterable[asyncio.Task[Any]]) -> None:
@@ -184,7 +151,7 @@ class SyncRun:
         started = time.perf_counter()
         self.started_at = _now()
         try:
-            with _long_lived_objects_frozen(), _prompt_gil_handoffs(), closing(self.store):
+            with tuned_for_a_run(), closing(self.store):
                 await self._sync_streams()
         except asyncio.CancelledError:
             self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": "cancelled"}])

@@ -147,6 +147,4 @@ def _utc(value: datetime) -> datetime:
 
 
 def _sqlite_timestamp(value: datetime) -> str:
-    if value.tzinfo is not UTC:
-        value = _utc(value)
-    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+    return _utc(value).isoformat(" ", "microseconds")[:26]  # without the "+00:00"

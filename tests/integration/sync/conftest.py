@@ -20,6 +20,7 @@ from atsbridge.store.integrations import (
     load_integration,
 )
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
+from atsbridge.unified.ids import ModelName
 from support.emulator_process import EmulatorProcess
 from support.recru import Recru, fresh_tenant, seeded_emulator
 
@@ -75,6 +76,25 @@ async def run_async(
     async with RecruClient(integration.tenant_url, credentials.login, credentials.password, retry=FAST_RETRIES) as c:
         run = SyncRun(engine, c, reload(engine, integration.id), overlap=timedelta(seconds=60), progress=progress)
         return await run.run(kind)
+
+
+def kill_full_run_once_listing(engine: Engine, integration: Integration, model: ModelName) -> None:
+    """Start a FULL run and cancel it as soon as it reports progress on ``model``; the run ends cancelled."""
+
+    async def killed() -> None:
+        started = asyncio.Event()
+
+        def on_progress(listed: ModelName, done: int, total: int | None) -> None:
+            if listed is model:
+                started.set()
+
+        task = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(killed())
 
 
 @pytest.fixture

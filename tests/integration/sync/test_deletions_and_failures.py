@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ from sqlalchemy import Engine, select, update
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
 from atsbridge.unified.ids import ModelName
-from integration.sync.conftest import Sync, run_async
+from integration.sync.conftest import Sync, kill_full_run_once_listing
 from integration.sync.parity import assert_parity
 from support.recru import Recru
 
@@ -137,20 +136,7 @@ def test_a_killed_run_then_a_rerun_ends_in_parity_without_false_deletions(
     gone = recru.all("jobseekers")[-1]["id"]
     recru.delete("jobseekers", gone)
 
-    async def killed() -> None:
-        started = asyncio.Event()
-
-        def on_progress(model: ModelName, done: int, total: int | None) -> None:
-            if model is ModelName.APPLICATIONS:
-                started.set()
-
-        task = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
-        await started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(killed())
+    kill_full_run_once_listing(engine, integration, ModelName.APPLICATIONS)
     with engine.connect() as conn:
         states = list(conn.execute(select(tables.syncs.c.state).order_by(tables.syncs.c.queued_at)).scalars())
     assert states[-1] == "CANCELLED"

@@ -3,7 +3,6 @@ they are built leaves nothing a later run or ``migrate`` does not repair."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +14,7 @@ from atsbridge.store.db import migrate
 from atsbridge.store.first_load import build_missing_indexes, defer_indexes
 from atsbridge.store.integrations import Integration
 from atsbridge.unified.ids import ModelName
-from integration.sync.conftest import Sync, run_async
+from integration.sync.conftest import Sync, kill_full_run_once_listing
 from integration.sync.parity import assert_parity
 from support.recru import Recru
 
@@ -68,20 +67,7 @@ def test_a_first_sync_ends_with_every_index_built(engine: Engine, integration: I
 def test_a_first_sync_killed_while_loading_is_repaired_by_the_next_run(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
-    async def killed() -> None:
-        started = asyncio.Event()
-
-        def on_progress(model: ModelName, done: int, total: int | None) -> None:
-            if model is ModelName.APPLICATIONS:
-                started.set()
-
-        task = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
-        await started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(killed())
+    kill_full_run_once_listing(engine, integration, ModelName.APPLICATIONS)
     # On SQLite the killed run had dropped the empty applications table's indexes and not yet built them again.
     assert index_names(engine, "ats_applications").isdisjoint(APPLICATION_INDEXES) is (engine.dialect.name == "sqlite")
 

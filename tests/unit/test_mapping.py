@@ -229,6 +229,11 @@ def test_user_invalid_email_is_null(email: str | None) -> None:
     assert map_user(with_changes(USER, email=email), context()).record["email"] is None
 
 
+@pytest.mark.parametrize("email", ["jana@tenant.example", "jana@tenant.example.", "j+x@a.b.c"])
+def test_user_email_recru_accepts_is_kept(email: str) -> None:
+    assert map_user(with_changes(USER, email=email), context()).record["email"] == email
+
+
 def test_user_unknown_role_is_kept_unmapped_with_a_warning() -> None:
     ctx = context()
     record = map_user(with_changes(USER, role="owner"), ctx).record
@@ -534,6 +539,16 @@ def test_candidate_phone_types_are_upper_cased() -> None:
         {"phone_number": "2", "type": "FAX"},
         {"phone_number": "3", "type": None},
     ]
+
+
+def test_candidate_keeps_every_address_recru_accepts_and_drops_empty_ones() -> None:
+    emails = [
+        {"value": "", "type": "work", "primary": True},
+        {"value": "a@b.example.", "type": "private", "primary": False},
+        {"value": "not-an-email", "type": "private", "primary": False},
+    ]
+    record = map_candidate(with_changes(JOBSEEKER, emails=emails), context()).record
+    assert record["email_addresses"] == [{"email_address": "a@b.example.", "type": "PRIVATE"}]
 
 
 def test_candidate_unknown_email_type_passes_through() -> None:

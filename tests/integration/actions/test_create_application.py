@@ -184,7 +184,7 @@ def test_a_stage_outside_the_jobs_pipeline_is_400_and_creates_nothing(world: Act
 
 
 @SOURCE_IS_DEPRECATED
-def test_an_existing_candidate_gets_the_application_and_keeps_everything_else(world: ActionWorld) -> None:
+def test_an_existing_candidate_gets_the_application_and_the_consent_and_keeps_the_rest(world: ActionWorld) -> None:
     source = next(iter(world.recru.codebook("jobseekerSources").values()))
     existing = world.existing_jobseeker(
         currentCompany="Stará firma", source={"id": source["id"], "name": source["name"]}
@@ -205,13 +205,17 @@ def test_an_existing_candidate_gets_the_application_and_keeps_everything_else(wo
 
     assert answer.data.candidate.id == world.id_of(ModelName.CANDIDATES, existing["id"])
     assert [js["id"] for js in world.jobseekers_with(email)] == [existing["id"]]
-    assert world.recru.call("JobseekerService.get", {"id": existing["id"]}) == before
+    after = world.recru.call("JobseekerService.get", {"id": existing["id"]})
+    unchanged = set(before) - {"gdprConsent", "updatedAt"}
+    assert {key: after[key] for key in unchanged} == {key: before[key] for key in unchanged}
+    assert after["gdprConsent"]["given"] is True
+    assert after["gdprConsent"]["expiresAt"].startswith("2031-01-01")
     assert world.recru.codebook("jobseekerSources") == sources_before
     assert [a["projectId"] for a in world.applications_of(existing["id"])] == [job["id"]]
     assert (answer.data.candidate.first_name, answer.data.candidate.company) == ("Jana", "Stará firma")
     assert answer.data.candidate.source == source["name"]
     warned = " ".join(w.message for w in answer.warnings)
-    assert "source" in warned and "gdpr_consent" in warned
+    assert "source" in warned and "gdpr_consent" not in warned
 
 
 def test_the_same_candidate_and_job_again_is_409_application_already_exists(world: ActionWorld) -> None:

@@ -1,8 +1,10 @@
 """Write actions against RECRU: create an application (and its candidate), add and remove a tag.
 
 - **Existing candidates.** The candidate is looked up by e-mail first (``JobseekerService.list {email}``); if RECRU
-  knows the address, the application is attached to that jobseeker and nothing of it is written (no source, no
-  consent: its fields are never overwritten). A jobseeker that appears between the look-up and the create
+  knows the address, the application is attached to that jobseeker and none of its fields is written: not its
+  source either (unified-api §5: never overwritten; a warning says so if the request gave one). Only a consent
+  the request gives replaces the jobseeker's (RECRU keeps an existing consent only when none is given), and the
+  attachments are added to it. A jobseeker that appears between the look-up and the create
   (RECRU answers -32009 with ``existingId``) is handled the same way.
 - **Never a duplicate.** A create whose outcome is unknown (timeout, dropped connection, 500) is not repeated
   blindly: RECRU is asked what it stored (the jobseeker by e-mail, then its application for the project) and the
@@ -242,10 +244,10 @@ async def create_application(
             params["stageId"] = new.stage_id
         if jobseeker_id is None:
             params |= {"jobseeker": jobseeker_params(new.candidate), "source": new.source}
-            if consent is not None:
-                params["gdprConsent"] = consent
         else:
             params["jobseekerId"] = jobseeker_id
+        if consent is not None:
+            params["gdprConsent"] = consent  # an existing jobseeker's consent is replaced by the one given now
         try:
             result = await client.call("ApplicationService.create", params, idempotent=False)
         except RecruConflict as conflict:
@@ -259,7 +261,7 @@ async def create_application(
             if jobseeker_id is not None:
                 stored = await _existing_application(client, jobseeker_id, new.project_id)
                 if stored is not None:
-                    return _created(stored, jobseeker_id, params, consent, warnings, explicit_source)
+                    return _created(stored, jobseeker_id, params, warnings, explicit_source)
             continue
         except RecruProjectNotOpen as closed:
             raise ActionRefused(
@@ -269,7 +271,7 @@ async def create_application(
             raise _not_found(missing) from missing
         except RecruInvalidParams as invalid:
             raise _invalid(invalid, new.candidate) from invalid
-        return _created(int(result["id"]), int(result["jobseekerId"]), params, consent, warnings, explicit_source)
+        return _created(int(result["id"]), int(result["jobseekerId"]), params, warnings, explicit_source)
     # Only lost answers repeat the loop (a second conflict is final), and each was followed by a look-up that
     # found nothing stored: RECRU is failing, and nothing was created.
     assert unknown is not None
@@ -280,13 +282,10 @@ def _created(
     application_id: int,
     jobseeker_id: int,
     params: dict[str, Any],
-    consent: dict[str, Any] | None,
     warnings: list[str],
     explicit_source: bool,
 ) -> CreatedApplication:
     existing = "jobseekerId" in params
-    if existing and consent is not None:
-        warnings = [*warnings, "gdpr_consent was not written: the candidate already existed in RECRU."]
     if existing and explicit_source:
         warnings = [*warnings, "source was not written: the candidate already existed in RECRU and keeps its own."]
     return CreatedApplication(application_id, jobseeker_id, existing, warnings)

@@ -60,7 +60,9 @@ SYSTEM_ROLES = {"admin": "ADMIN", "recruiter": "RECRUITER", "hiring_manager": "H
 HIRING_TEAM_ROLES = {"recruiter": "RECRUITER", "hiring_manager": "HIRING_MANAGER", "interviewer": "INTERVIEWER"}
 EMAIL_TYPES = {"private": "PRIVATE", "work": "WORK"}
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# RECRU's own rule for an e-mail address (recru-api.md: what its writes accept): whatever RECRU stored is kept, only
+# a value it would refuse (a user's free-text field, an empty entry) is not an e-mail address.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)

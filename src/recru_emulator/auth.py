@@ -11,6 +11,15 @@ from recru_emulator.state import Tenant
 from recru_emulator.tenant_data import Record
 
 
+def user_with_credentials(tenant: Tenant, login_name: Any, password: Any) -> Record | None:
+    """The active user whose login and password these are, or ``None``."""
+    user = tenant.user_by_login(login_name) if isinstance(login_name, str) else None
+    stored = tenant.passwords.get(user["id"]) if user else None
+    if user is None or stored is None or not isinstance(password, str) or not user["active"]:
+        return None
+    return user if hmac.compare_digest(stored, password) else None
+
+
 def login(tenant: Tenant, params: dict[str, Any]) -> dict[str, Any]:
     ch = p.Checker()
     login_name = p.text(params, "login", ch, required=True, max_length=254)
@@ -20,9 +29,8 @@ def login(tenant: Tenant, params: dict[str, Any]) -> dict[str, Any]:
     ch.done()
     assert login_name is not None
     assert isinstance(password, str)
-    user = tenant.user_by_login(login_name)
-    stored = tenant.passwords.get(user["id"]) if user else None
-    if user is None or stored is None or not user["active"] or not hmac.compare_digest(stored, password):
+    user = user_with_credentials(tenant, login_name, password)
+    if user is None:
         raise RpcError(LOGIN_FAILED, message="Wrong login or password, or the user is deactivated")
     if not user["apiAccess"]:
         raise RpcError(NO_API_ACCESS, message="The user does not have the API access right")

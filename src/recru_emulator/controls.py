@@ -23,7 +23,8 @@ from recru_emulator.tenant_data import JOBSEEKER_KEYS, Record
 from recru_emulator.writes import read_jobseeker
 
 ENTITIES = ("users", "projects", "stages", "tags", "jobseekers", "applications", "sources")
-READ_ONLY = ("id", "updatedAt")
+READ_ONLY = ("id",)  # ids are the tenant's, never reused
+TIMESTAMPED = ("users", "projects", "jobseekers", "applications")
 NEVER_PATCHED = ("id", "createdAt", "updatedAt")
 
 Check = Callable[[Any], bool]
@@ -79,6 +80,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "apiAccess": lambda v: isinstance(v, bool),
         "password": _opt(_is_str),
         "createdAt": _is_ts,
+        "updatedAt": _is_ts,
     },
     "projects": {
         "code": _opt(_is_str),
@@ -99,6 +101,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "openedAt": _opt(_is_ts),
         "closedAt": _opt(_is_ts),
         "createdAt": _is_ts,
+        "updatedAt": _is_ts,
     },
     "stages": {
         "name": _is_str,
@@ -115,15 +118,17 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "rejectionReasonId": _opt(_is_int),
         "appliedAt": _is_ts,
         "createdAt": _is_ts,
+        "updatedAt": _is_ts,
     },
     "sources": {"name": _is_str, "active": lambda v: isinstance(v, bool)},
 }
-JOBSEEKER_FIELDS = tuple(k for k in JOBSEEKER_KEYS if k not in ("id", "updatedAt"))
+JOBSEEKER_FIELDS = tuple(k for k in JOBSEEKER_KEYS if k != "id")
 JOBSEEKER_EXTRA: dict[str, Check] = {
     "source": _opt(lambda v: isinstance(v, dict) and _is_int(v.get("id")) and _is_str(v.get("name"))),
     "tagIds": _list_of(_is_int),
     "gdprConsent": lambda v: isinstance(v, dict) and isinstance(v.get("given"), bool),
     "createdAt": _is_ts,
+    "updatedAt": _is_ts,
 }
 
 
@@ -145,7 +150,7 @@ def _table(tenant: Tenant, entity: str) -> EntityTable:
 
 
 def _normalise_timestamps(record: Record) -> None:
-    for key in ("createdAt", "openedAt", "closedAt", "appliedAt"):
+    for key in ("createdAt", "updatedAt", "openedAt", "closedAt", "appliedAt"):
         if isinstance(record.get(key), str):
             record[key] = format_ts(parse_ts(record[key]))
 
@@ -333,7 +338,7 @@ class Controls:
         if not isinstance(body, dict):
             raise BadBody("body must be an object")
         if any(key in body for key in READ_ONLY):
-            raise BadBody("id and updatedAt are set by the tenant", {k: "not_allowed" for k in READ_ONLY if k in body})
+            raise BadBody("ids are set by the tenant", {k: "not_allowed" for k in READ_ONLY if k in body})
         tenant = self.tenant
         table = _table(tenant, entity)
         record = _defaults(tenant, entity, table.last_id + 1, body)
@@ -341,10 +346,12 @@ class Controls:
         record.update(body)
         _validate(tenant, entity, record, body)
         _normalise_timestamps(record)
-        if entity == "projects" and "createdAt" in body:
+        if entity in TIMESTAMPED and "createdAt" in body and "updatedAt" not in body:
             record["updatedAt"] = record["createdAt"]
-        if entity in ("users", "jobseekers", "applications") and "createdAt" in body:
-            record["updatedAt"] = record["createdAt"]
+        if entity in TIMESTAMPED and "updatedAt" in body and "createdAt" not in body:
+            record["createdAt"] = min(record["createdAt"], record["updatedAt"])
+        if entity in TIMESTAMPED and record["updatedAt"] < record["createdAt"]:
+            raise BadBody("updatedAt is before createdAt", {"updatedAt": "before_created_at"})
         table.next_id()
         _insert(tenant, entity, record, password)
         return JSONResponse(record, status_code=201)

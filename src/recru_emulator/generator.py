@@ -283,7 +283,7 @@ def _codebooks() -> dict[str, list[Record]]:
             {"id": entry_id, "name": name, "active": active, "city": city, "postalCode": postal, "countryCode": code}
             for entry_id, (name, city, postal, code, active) in enumerate(words.LOCATIONS, 1)
         ],
-        "countries": [{"id": code, "name": name, "active": True} for code, name in sorted(words.COUNTRY_NAMES.items())],
+        "countries": [{"id": code, "name": name} for code, name in sorted(words.COUNTRY_NAMES.items())],
     }
 
 

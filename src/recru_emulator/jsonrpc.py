@@ -105,13 +105,13 @@ def _check_shape(payload: Any) -> tuple[Any, str, dict[str, Any]]:
         payload.get("jsonrpc") != "2.0"
         or not _valid_id(request_id)
         or not isinstance(payload.get("method"), str)
-        or not isinstance(params if params is not None else {}, dict)
+        or not isinstance(params, dict)
     ):
         raise RpcError(INVALID_REQUEST)
     method = payload["method"]
     if method not in KNOWN_METHODS:
         raise RpcError(METHOD_NOT_FOUND, {"method": method}, f"Method not found: {method}")
-    return request_id, method, params or {}
+    return request_id, method, params
 
 
 class RpcEndpoint:
@@ -190,8 +190,10 @@ class RpcEndpoint:
 
     @staticmethod
     def _login_key(tenant: Tenant, params: dict[str, Any]) -> str:
+        """A login that will succeed counts for its API user; a failed one for the login name it tried (spec §9),
+        so wrong passwords cannot use up a user's calls."""
         login = params.get("login")
-        user = tenant.user_by_login(login) if isinstance(login, str) else None
+        user = auth.user_with_credentials(tenant, login, params.get("password"))
         return f"user:{user['id']}" if user else f"login:{str(login).strip().lower()}"
 
     def _limit(self, key: str, answer: Answer) -> None:

@@ -76,18 +76,21 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, list)
 
 
-def _at_least(value: Any, minimum: float, path: str, ch: Checker) -> Any:
+def _at_least(value: Any, minimum: float | None, path: str, ch: Checker) -> Any:
     if value is MISSING:
         return None
-    if value < minimum:
+    if minimum is not None and value < minimum:
         ch.fail(path, "out_of_range")
         return None
     return value
 
 
 def integer(
-    obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False, minimum: int = 1
+    obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False, minimum: int | None = None
 ) -> int | None:
+    """An integer param; below ``minimum`` → ``out_of_range``. Ids have none: an id no record has (0 included) is
+    answered by the existence checks (-32004, or ``not_allowed`` for a stage), as spec §9 reserves ``out_of_range``
+    for ``page`` and ``perPage``."""
     value = typed(obj, key, ch, prefix, required, _is_int)
     result: int | None = _at_least(value, minimum, join(prefix, key), ch)
     return result

@@ -26,8 +26,8 @@ class ListQuery:
     """The common list params (page, perPage, updatedSince) plus the method's own filters."""
 
     def __init__(self, params: Params, ch: p.Checker) -> None:
-        self.page = p.integer(params, "page", ch) or 1
-        per_page = p.integer(params, "perPage", ch)
+        self.page = p.integer(params, "page", ch, minimum=1) or 1
+        per_page = p.integer(params, "perPage", ch, minimum=1)
         if per_page is not None and per_page > MAX_PER_PAGE:
             ch.fail("perPage", "out_of_range")
         self.per_page = per_page or DEFAULT_PER_PAGE

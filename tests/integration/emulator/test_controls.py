@@ -76,6 +76,30 @@ def test_create_with_fields(api: Api, entity: str, fields: dict[str, Any]) -> No
     assert read_back(api, entity, record["id"]) == record
 
 
+@pytest.mark.parametrize("entity", [JOBSEEKERS, PROJECTS, USERS], ids=lambda e: e.control)
+def test_create_takes_the_read_shapes_timestamps(api: Api, entity: Entity) -> None:
+    created = api.create(entity.control, createdAt="2024-03-01T08:00:00+01:00", updatedAt="2024-05-01T12:00:00Z")
+    assert (created["createdAt"], created["updatedAt"]) == ("2024-03-01T07:00:00Z", "2024-05-01T12:00:00Z")
+    assert api.get(entity, created["id"]) == created
+    since = [r["id"] for r in api.walk(entity, updatedSince="2024-05-01T12:00:00Z")]
+    assert created["id"] in since and created["id"] not in [
+        r["id"] for r in api.walk(entity, updatedSince="2024-05-01T12:00:01Z")
+    ]
+
+
+def test_create_with_only_an_updated_at_is_created_no_later(api: Api) -> None:
+    created = api.create("jobseekers", updatedAt="2024-05-01T12:00:00Z")
+    assert (created["createdAt"], created["updatedAt"]) == ("2024-05-01T12:00:00Z", "2024-05-01T12:00:00Z")
+
+
+def test_create_refuses_an_id_and_an_update_before_the_creation(api: Api) -> None:
+    before = api.walk(JOBSEEKERS)
+    body = {"createdAt": "2024-05-01T12:00:00Z", "updatedAt": "2024-04-01T12:00:00Z"}
+    api.ctl("POST", "/records/jobseekers", body, 422)
+    api.ctl("POST", "/records/jobseekers", {"id": 99_999}, 422)
+    assert api.walk(JOBSEEKERS) == before
+
+
 def test_create_application(api: Api) -> None:
     project = api.open_project()
     jid = api.new_jobseeker()

@@ -210,6 +210,15 @@ def test_failed_logins_are_limited_by_login_name(api: Api) -> None:
     assert api.login(user["email"], password)["token"]
 
 
+def test_wrong_passwords_for_a_real_login_do_not_use_up_its_users_calls(api: Api) -> None:
+    login, password, token = limited_user(api, 3)
+    wrong = {"login": login, "password": password + "-wrong"}
+    for _ in range(3):
+        api.error("AuthService.login", wrong, -32001, token=None)
+    check_error(api.rpc("AuthService.login", wrong, token=None), -32029)
+    api.call("SystemService.ping", token=token)
+
+
 def test_rate_limit_switched_off(api: Api) -> None:
     _, _, token = limited_user(api, 2)
     api.call("SystemService.ping", token=token)

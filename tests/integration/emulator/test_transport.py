@@ -43,6 +43,7 @@ ping = {"jsonrpc": "2.0", "id": 1, "method": "SystemService.ping", "params": {}}
         pytest.param({**ping, "params": [1, 2]}, id="params-array"),
         pytest.param({**ping, "params": "x"}, id="params-string"),
         pytest.param({**ping, "params": 3}, id="params-number"),
+        pytest.param({**ping, "params": None}, id="params-null"),
         pytest.param({**ping, "jsonrpc": "1.0"}, id="wrong-version"),
         pytest.param("SystemService.ping", id="string"),
         pytest.param(42, id="number"),

@@ -452,7 +452,7 @@ def test_create_application_stage_must_be_in_the_pipeline(api: Api) -> None:
     outside = next(s["id"] for s in api.items("StageService.list") if s["id"] not in project["stageIds"])
     jid = api.walk(JOBSEEKERS)[0]["id"]
     before = snapshot(api, jid)
-    for stage in (outside, 987_654):
+    for stage in (outside, 987_654, 0):
         params = {"projectId": project["id"], "jobseekerId": jid, "stageId": stage}
         assert api.fields("ApplicationService.create", params) == {"stageId": "not_allowed"}
     assert snapshot(api, jid) == before

@@ -35,7 +35,10 @@ One generic path serves every model and join, driven by the table metadata in ``
 - **Anonymisation.** ``anonymise_expired`` clears the personal columns (``tables.ANONYMISE_TO``) of records deleted
   more than 14 days ago, stamps ``anonymised_at`` and moves ``changed_at``; a revival restores the fields.
 
-Every function takes a ``Connection`` inside the caller's transaction and an aware UTC ``now``. Lookups by our ids
+Every function takes a ``Connection`` inside the caller's transaction and an aware UTC ``now``, which it stores to
+the millisecond (``at_api_precision``): the API serves timestamps to the millisecond, so a stored value is exactly
+the served one and ``updated_after=<a served value>`` means strictly after it (a batch written in one instant is
+not served again). Lookups by our ids
 (primary keys, link columns) carry no ``integration_id`` condition: the ids are derived from the integration id, and
 with the stale planner statistics of a first sync PostgreSQL would otherwise scan the integration's whole index.
 """
@@ -116,6 +119,11 @@ NESTED_MARKS: tuple[NestedMark, ...] = (
 
 
 NOT_OWN_FIELDS = frozenset({"remote_updated_at", "remote_data"})
+
+
+def at_api_precision(now: datetime) -> datetime:
+    """``now`` truncated to the millisecond, the precision the API serves."""
+    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
 
 
 def content_hash(record: Record) -> str:
@@ -209,6 +217,7 @@ def write_records(
     table = prepared.table
     if not prepared.rows:
         return Counts()
+    now = at_api_precision(now)
     plan = _plan(prepared, _stored_state(conn, table, "id", prepared.rows))
     _write(conn, table, integration_id, plan, now=now, sync_id=sync_id)
     if sync_id is not None:
@@ -228,6 +237,7 @@ def write_joins(
     join = ModelName(prepared.table.name)
     spec = JOINS[join]
     table = spec.table
+    now = at_api_precision(now)
     stored = _stored_state(conn, table, spec.parent_column, prepared.parents)
     plan = _plan(prepared, stored)
     _write(conn, table, integration_id, plan, now=now, sync_id=None)
@@ -273,6 +283,7 @@ def deletion_candidates(
 def mark_deleted(conn: Connection, model: ModelName, integration_id: str, ids: Iterable[str], *, now: datetime) -> int:
     """Tombstone the live records ``ids`` of ``model`` and every join row linking them; returns how many records."""
     table = MODEL_TABLES[model]
+    now = at_api_precision(now)
     returned = {"id", *(mark.source_column for mark in NESTED_MARKS if mark.source == model)}
     deleted: list[Mapping[Any, Any]] = []
     for chunk in _chunks(ids):
@@ -300,6 +311,7 @@ def mark_deleted(conn: Connection, model: ModelName, integration_id: str, ids: I
 def anonymise_expired(conn: Connection, *, now: datetime, after: timedelta = ANONYMISE_AFTER) -> int:
     """Clear the personal fields of every record deleted more than ``after`` ago; returns how many records."""
     anonymised = 0
+    now = at_api_precision(now)
     for table in MODEL_TABLES.values():
         cleared = {column.name: column.info[ANONYMISE_TO] for column in table.columns if ANONYMISE_TO in column.info}
         statement = (

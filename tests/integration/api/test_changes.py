@@ -86,6 +86,17 @@ def test_updated_after_follows_nested_changes_while_changed_at_stays(scratch: Wo
     assert scratch.walk("/ats/tags", updated_after=since.isoformat()) == []
 
 
+def test_updated_after_the_latest_changed_at_served_returns_only_what_changed_since(scratch: World) -> None:
+    before = scratch.walk("/ats/candidates", page_size=250)
+    latest = max(c["changed_at"] for c in before)
+    assert sum(c["changed_at"] == latest for c in before) > 1  # written in one batch, in one instant
+    assert scratch.walk("/ats/candidates", updated_after=latest) == []
+    changed = before[0]
+    scratch.recru.patch("jobseekers", int(changed["remote_id"]), currentPosition="Nová pozice")
+    scratch.sync("DELTA")
+    assert [c["id"] for c in scratch.walk("/ats/candidates", updated_after=latest)] == [changed["id"]]
+
+
 def test_deleted_records_are_hidden_unless_include_deleted(scratch: World) -> None:
     recru = scratch.recru
     jobseekers = recru.all("jobseekers")

@@ -47,8 +47,14 @@ def serve_api(
         data_url_allowlist=data_url_allowlist,
         **more_settings,
     )
+    with serve(create_app(engine, settings, run_syncs=run_syncs)) as server:
+        yield server
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[ApiServer]:
+    """The ASGI ``app`` served by uvicorn on a free port until the block ends."""
     port = free_port()
-    app = create_app(engine, settings, run_syncs=run_syncs)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"api-{port}", daemon=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -75,10 +75,18 @@ def install_error_handlers(app: FastAPI) -> None:
             message = str(error.detail)
         return _error(None, message, error.status_code, dict(error.headers or {}))
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error("PLATFORM.UNKNOWN_ERROR", "An unexpected error occurred; it has been logged.", 500)
+    @app.middleware("http")
+    async def contain_unexpected_errors(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """An unexpected error becomes the 500 envelope here, inside the app: an exception handler for ``Exception``
+        answers too, but Starlette then raises the error on to the server, which closes the client's keep-alive
+        connection (its next request on it fails)."""
+        try:
+            return await call_next(request)
+        except Exception:
+            log.exception("unexpected error on %s %s", request.method, request.url.path)
+            return _error("PLATFORM.UNKNOWN_ERROR", "An unexpected error occurred; it has been logged.", 500)
 
 
 def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -> FastAPI:
@@ -99,6 +107,7 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
         version=__version__,
         description="A Kombo-compatible unified ATS API serving RECRU data.",
         openapi_url="/v1/openapi.json",
+        redirect_slashes=False,  # a trailing slash is an unknown path (the envelope's 404), not a bodiless 307
         docs_url="/v1/docs",
         redoc_url=None,
     )

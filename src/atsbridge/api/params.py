@@ -24,9 +24,11 @@ def parse_instant(name: str, value: str) -> datetime:
     """A date (midnight UTC) or an ISO 8601 date-time with or without offset (naive = UTC)."""
     try:
         moment = datetime.fromisoformat(value.strip())
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError as error:
         raise BadQuery(f"`{name}` must be an ISO 8601 date or date-time, e.g. 2026-01-31T12:00:00Z") from error
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError as error:  # an offset that takes the instant out of years 1..9999
+        raise BadQuery(f"`{name}` is out of the range of dates (years 1 to 9999 in UTC)") from error
 
 
 def split(value: str) -> tuple[str, ...]:

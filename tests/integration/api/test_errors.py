@@ -3,13 +3,17 @@ environment's API key never reaches another environment's integration."""
 
 from __future__ import annotations
 
+import http.client
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from kombo import Kombo, errors
 
+from atsbridge.api.app import install_error_handlers
 from atsbridge.api.signed_links import LinkTarget, sign
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
@@ -17,6 +21,7 @@ from atsbridge.store.integrations import create_integration, ensure_environment,
 from atsbridge.unified.ids import ModelName, model_id
 from integration.api.conftest import World, run_sync
 from integration.sync.conftest import KEY
+from support.api_server import serve
 
 UNKNOWN_INTEGRATION = "recruhr:1111111111111111111111111"
 
@@ -103,6 +108,8 @@ def test_integration_header_missing_or_unknown(world: World) -> None:
         {"updated_after": ""},
         {"updated_after": "2026-13-01"},
         {"updated_after": "2026-01-31T25:00:00Z"},
+        {"updated_after": "0001-01-01T00:00:00+01:00"},
+        {"updated_after": "9999-12-31T23:59:59-01:00"},
         {"page_size": 0},
         {"page_size": 251},
         {"page_size": -1},
@@ -130,6 +137,8 @@ def test_bad_model_filter_values(world: World) -> None:
         ("PATCH", "/ats/users", 405),
         ("DELETE", "/check-api-key", 405),
         ("PUT", "/ats/tags", 405),
+        ("GET", "/ats/jobs/", 404),
+        ("POST", "/ats/candidates/", 404),
     ],
 )
 def test_unknown_paths_and_wrong_methods(world: World, method: str, path: str, status: int) -> None:
@@ -138,6 +147,33 @@ def test_unknown_paths_and_wrong_methods(world: World, method: str, path: str, s
 
 def test_outside_v1_too(world: World) -> None:
     assert_error(httpx.get(f"{world.server.url}/anything"), 404, None)
+
+
+def test_an_unexpected_error_is_the_500_envelope_and_the_connection_stays_usable() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    @app.get("/fine")
+    async def fine() -> dict[str, bool]:
+        return {"fine": True}
+
+    with serve(app) as server, httpx.Client(base_url=server.url) as client:
+        for _ in range(3):
+            assert_error(client.get("/broken"), 500, "PLATFORM.UNKNOWN_ERROR")
+        connection = http.client.HTTPConnection(urlsplit(server.url).netloc, timeout=10)
+        statuses = []
+        for path in ("/broken", "/fine", "/broken", "/fine"):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            statuses.append((response.status, connection.sock))
+        connection.close()
+        assert [status for status, _ in statuses] == [500, 200, 500, 200]
+        assert len({id(sock) for _, sock in statuses}) == 1  # one keep-alive connection throughout
 
 
 def test_integration_whose_first_sync_is_pending(world: World) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, select
 
 from atsbridge.api.errors import ApiError
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
+from atsbridge.store.reader import INTEGRATION_ID, tracked_conditions
 from atsbridge.unified.ids import ModelName, is_model_id
 
 REMOTE_PREFIX = "remote:"
@@ -20,15 +21,22 @@ NOUNS = {
 }
 
 
-def _live_remote_id(engine: Engine, integration: Integration, model: ModelName, *, remote: bool, value: str) -> Any:
+def _served_only(integration: Integration, model: ModelName) -> list[ColumnElement[bool]]:
+    """What limits ``model`` to the records the API serves: the tracked applications and their candidates when the
+    integration syncs only created applications (unified-api §5: only those are synced *and served*)."""
+    return tracked_conditions(model) if integration.sync_only_created_applications else []
+
+
+def _live_remote_id(
+    engine: Engine, integration: Integration, model: ModelName, *, remote: bool, value: str, served: bool = False
+) -> Any:
     table = tables.MODEL_TABLES[model]
     column = table.c.remote_id if remote else table.c.id
+    conditions = [table.c.integration_id == integration.id, column == value, table.c.remote_deleted_at.is_(None)]
+    if served:
+        conditions += _served_only(integration, model)
     with engine.connect() as conn:
-        return conn.execute(
-            select(table.c.remote_id).where(
-                table.c.integration_id == integration.id, column == value, table.c.remote_deleted_at.is_(None)
-            )
-        ).scalar()
+        return conn.execute(select(table.c.remote_id).where(*conditions), {INTEGRATION_ID: integration.id}).scalar()
 
 
 def is_stored(engine: Engine, integration: Integration, model: ModelName, remote_id: int) -> bool:
@@ -42,14 +50,16 @@ def _is_remote_id(value: str) -> bool:
 
 
 def remote_id_of(engine: Engine, integration: Integration, model: ModelName, ref: str, *, status: int = 404) -> int:
-    """The RECRU id of a live record of ``model``; a ``remote:`` reference RECRU may know without us having synced
-    it yet is passed on as it is. Anything else unknown is ``PLATFORM.INPUT_INVALID`` with ``status`` — also a
-    reference that cannot be an id at all, which is never looked up (PostgreSQL refuses NUL characters, say)."""
+    """The RECRU id of a live record of ``model`` the API serves; a ``remote:`` reference RECRU may know without us
+    having synced it yet is passed on as it is, except where the integration serves only tracked applications and
+    their candidates (a record not served is not reached through its attachments or tags either). Anything else
+    unknown is ``PLATFORM.INPUT_INVALID`` with ``status`` — also a reference that cannot be an id at all, which is
+    never looked up (PostgreSQL refuses NUL characters, say)."""
     remote = ref.startswith(REMOTE_PREFIX)
     wanted = ref.removeprefix(REMOTE_PREFIX).strip()
     shaped = _is_remote_id(wanted) if remote else is_model_id(wanted)
-    found = _live_remote_id(engine, integration, model, remote=remote, value=wanted) if shaped else None
-    if found is None and remote and shaped:
+    found = _live_remote_id(engine, integration, model, remote=remote, value=wanted, served=True) if shaped else None
+    if found is None and remote and shaped and not _served_only(integration, model):
         found = wanted
     if found is None or not _is_remote_id(str(found)):
         raise ApiError("PLATFORM.INPUT_INVALID", f"No {NOUNS.get(model, 'record')} {ref!r}.", status=status)

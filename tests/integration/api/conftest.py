@@ -64,8 +64,10 @@ class World:
         """``GET /v1{path}`` with this world's credentials (``headers`` replaces them)."""
         return self._http.get(path, params=params, headers=self.headers() if headers is None else headers)
 
-    def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        return self._http.request(method, path, headers=self.headers() if headers is None else headers)
+    def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None, json: Any = None
+    ) -> httpx.Response:
+        return self._http.request(method, path, headers=self.headers() if headers is None else headers, json=json)
 
     def walk(self, path: str, **params: Any) -> list[dict[str, Any]]:
         """Every result of a list, page by page over plain HTTP."""

@@ -8,9 +8,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-from atsbridge.store import writer
+from atsbridge.store import tables, writer
 from atsbridge.store.integrations import set_integration_fields, track_application
 from integration.api.conftest import World, open_world
 from support.recru import Recru
@@ -204,6 +204,25 @@ def assert_only_tracked_served(world: World, tracked: list[dict[str, Any]], shar
     job_ids = [j["id"] for j in world.walk("/ats/jobs") if j["remote_id"] in other_jobs - {str(shared["projectId"])}]
     assert job_ids
     assert world.walk("/ats/candidates", job_ids=",".join(job_ids)) == []
+    # nor are hidden records reached through their attachments or tags, by our id or by RECRU's
+    served = candidates[str(shared["jobseekerId"])]
+    assert world.get(f"/ats/candidates/{served['id']}/attachments").status_code == 200
+    hidden_candidate = next(j["id"] for j in world.recru.all("jobseekers") if str(j["id"]) not in candidates)
+    hidden_application = next(a for a in world.recru.all("applications") if a not in tracked)
+    refs = [f"candidates/remote:{hidden_candidate}", f"applications/remote:{hidden_application['id']}"]
+    with world.engine.connect() as conn:
+        stored = conn.execute(
+            select(tables.applications.c.id).where(tables.applications.c.remote_id == str(hidden_application["id"]))
+        ).scalar()
+    refs += [f"applications/{stored}"] if stored else []
+    for ref in refs:
+        assert world.get(f"/ats/{ref}/attachments").status_code == 404, ref
+    tag = {"tag": {"name": world.recru.all("tags")[0]["name"]}}
+    before = world.recru.call("JobseekerService.get", {"id": hidden_candidate})
+    for method in ("POST", "DELETE"):
+        response = world.request(method, f"/ats/candidates/remote:{hidden_candidate}/tags", json=tag)
+        assert response.status_code == 404, response.text
+    assert world.recru.call("JobseekerService.get", {"id": hidden_candidate}) == before
 
 
 def test_sync_only_created_applications_serves_only_the_tracked_ones(

@@ -9,12 +9,35 @@ are made by the action code, which reports them in the envelope.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 ContactType = Literal["PERSONAL", "WORK", "OTHER"]
+
+# What an e-mail address is here: RECRU's own rule (recru-api.md), so an address we accept RECRU stores, and one
+# it refuses is refused here, before anything is sent.
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _email_address(value: str) -> str:
+    if not EMAIL_ADDRESS.fullmatch(value):
+        raise ValueError("not an e-mail address (name@domain.tld)")
+    return value
+
+
+def _country_code(value: str) -> str:
+    if not (value.isascii() and value.isalpha()):
+        raise ValueError("not an ISO 3166-1 alpha-2 country code (two letters, e.g. DE)")
+    return value.upper()
+
+
+EmailAddress = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email_address)]
+CountryCode = Annotated[
+    str, Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2"), AfterValidator(_country_code)
+]
 
 
 class InputModel(BaseModel):
@@ -30,7 +53,7 @@ class InputModel(BaseModel):
 
 class AdditionalEmail(InputModel):
     type: ContactType = "PERSONAL"
-    email_address: str = Field(min_length=3, max_length=254)
+    email_address: EmailAddress
 
 
 class AdditionalPhone(InputModel):
@@ -39,7 +62,7 @@ class AdditionalPhone(InputModel):
 
 
 class CandidateLocation(InputModel):
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    country: CountryCode
     city: str | None = None
     state: str | None = None
     street_1: str | None = None
@@ -58,7 +81,7 @@ class SocialLink(InputModel):
 class CandidateInput(InputModel):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    email_address: str = Field(min_length=3, max_length=254)
+    email_address: EmailAddress
     additional_email_addresses: list[AdditionalEmail] | None = None
     company: str | None = Field(None, max_length=200)
     title: str | None = Field(None, max_length=200)

@@ -18,17 +18,11 @@ def job_ref(world: ActionWorld) -> str:
 @pytest.mark.parametrize(
     ("fields", "named"),
     [
-        (
-            {"additional_email_addresses": [{"type": "WORK", "email_address": "not-an-address"}]},
-            "candidate.additional_email_addresses[0].email_address",
-        ),
-        ({"email_address": "kein-at-zeichen"}, "candidate.email_address"),
         ({"location": {"country": "CZ", "zip_code": "1" * 21}}, "candidate.location.zip_code"),
-        ({"location": {"country": "C1"}}, "candidate.location.country"),
         ({"location": {"country": "CZ", "city": "B" * 101}}, "candidate.location.city"),
         ({"location": {"country": "CZ", "street_1": "Dlouhá " * 40}}, "candidate.location.street_1"),
     ],
-    ids=["additional e-mail", "e-mail", "zip code", "country", "city", "street"],
+    ids=["zip code", "city", "street"],
 )
 def test_input_recru_refuses_is_422_remote_input_invalid_naming_the_field(
     world: ActionWorld, fields: dict[str, object], named: str
@@ -40,6 +34,31 @@ def test_input_recru_refuses_is_422_remote_input_invalid_naming_the_field(
     assert (status, code) == (422, "REMOTE.INPUT_INVALID")
     assert named in message
     assert world.recru_totals() == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        (
+            {"additional_email_addresses": [{"type": "WORK", "email_address": "not-an-address"}]},
+            "candidate.additional_email_addresses.0.email_address",
+        ),
+        ({"email_address": "kein-at-zeichen"}, "candidate.email_address"),
+        ({"email_address": "zwei@@zeichen.example"}, "candidate.email_address"),
+        ({"location": {"country": "C1"}}, "candidate.location.country"),
+    ],
+    ids=["additional e-mail", "e-mail", "two at signs", "country"],
+)
+def test_input_that_is_no_e_mail_or_country_code_is_400_before_recru_is_asked(
+    world: ActionWorld, fields: dict[str, object], named: str
+) -> None:
+    calls = world.calls(CREATE)
+    status, code, message = refusal(
+        lambda: world.kombo().ats.create_application(job_id=job_ref(world), candidate=candidate(**fields))
+    )
+    assert (status, code) == (400, "PLATFORM.INPUT_INVALID")
+    assert named in message
+    assert world.calls(CREATE) == calls
 
 
 def test_a_rate_limit_that_lasts_is_retried_then_503_remote_rate_limit(world: ActionWorld) -> None:

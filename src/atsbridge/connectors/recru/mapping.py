@@ -18,7 +18,6 @@ timestamp becomes ``null``. Each case adds a message (without record ids, so rep
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from atsbridge.unified.ids import ModelName, join_id, model_id
+from atsbridge.unified.inputs import EMAIL_ADDRESS
 
 Payload = Mapping[str, Any]
 Record = dict[str, Any]
@@ -59,10 +59,6 @@ OUTCOMES = {"active": "PENDING", "hired": "HIRED", "rejected": "DECLINED", "with
 SYSTEM_ROLES = {"admin": "ADMIN", "recruiter": "RECRUITER", "hiring_manager": "HIRING_MANAGER"}
 HIRING_TEAM_ROLES = {"recruiter": "RECRUITER", "hiring_manager": "HIRING_MANAGER", "interviewer": "INTERVIEWER"}
 EMAIL_TYPES = {"private": "PRIVATE", "work": "WORK"}
-
-# RECRU's own rule for an e-mail address (recru-api.md: what its writes accept): whatever RECRU stored is kept, only
-# a value it would refuse (a user's free-text field, an empty entry) is not an e-mail address.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -319,7 +315,7 @@ def _float(value: float | int | str | None) -> float | None:
 
 
 def _valid_email(value: str | None) -> str | None:
-    return value if value is not None and _EMAIL.fullmatch(value) else None
+    return value if value is not None and EMAIL_ADDRESS.fullmatch(value) else None
 
 
 def _primary_first(entries: list[Payload]) -> list[Payload]:

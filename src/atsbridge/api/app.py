@@ -18,7 +18,16 @@ from atsbridge.api.action_guard import ActionSlots, Idempotency
 from atsbridge.api.clients import ClientPool
 from atsbridge.api.errors import ApiError, error_body, error_response
 from atsbridge.api.responses import json_response
-from atsbridge.api.routes import ats_actions, ats_read, attachments, connect, general, integrations, webhooks
+from atsbridge.api.routes import (
+    ats_actions,
+    ats_read,
+    attachments,
+    connect,
+    general,
+    integrations,
+    passthrough,
+    webhooks,
+)
 from atsbridge.config import Settings
 from atsbridge.store.reader import BadQuery
 from atsbridge.sync.service import SyncService
@@ -118,7 +127,14 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
     app.state.action_slots = ActionSlots()
     app.state.idempotency = Idempotency(engine)
     install_error_handlers(app)
-    routers = (general.router, integrations.router, ats_read.router, ats_actions.router, attachments.router)
+    routers = (
+        general.router,
+        integrations.router,
+        passthrough.router,
+        ats_read.router,
+        ats_actions.router,
+        attachments.router,
+    )
     for router in (*routers, attachments.downloads, webhooks.router):
         app.include_router(router, prefix="/v1", responses=ERROR_RESPONSES)
     app.include_router(connect.router, responses=ERROR_RESPONSES)

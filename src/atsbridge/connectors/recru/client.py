@@ -59,12 +59,13 @@ Sleep = Callable[[float], Awaitable[None]]
 _log = logging.getLogger(__name__)
 
 _ENDPOINT_PATH = "/api/json-rpc"
+_TOKEN_REJECTED = -32002
 _RATE_LIMITED = -32029
 _MAINTENANCE = -32050
 _INTERNAL_ERROR = -32603
 _ERROR_CLASSES: dict[int, type[RecruRpcError]] = {
     -32001: RecruLoginFailed,
-    -32002: RecruTokenRejected,
+    _TOKEN_REJECTED: RecruTokenRejected,
     -32003: RecruAccessDenied,
     -32004: RecruNotFound,
     -32009: RecruConflict,
@@ -209,6 +210,26 @@ class RecruClient:
             token = await self._fresh_token(rejected=token)
         return await self._rpc(method, params, token, idempotent=idempotent)
 
+    async def forward(self, request: JsonObject) -> httpx.Response:
+        """Send a caller's own JSON-RPC ``request`` as it is, authenticated with this client's token, and return
+        RECRU's answer as it is (the passthrough). Only a rejected token is handled (one login and one repeat, as
+        for `call`, since RECRU refuses such a call before processing it); nothing else is retried, as the request
+        may be a write. Transport failures are raised as httpx's errors."""
+        body = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode()
+        token = self._token or await self._fresh_token(rejected=None)
+        for attempt in range(2):
+            self.stats.calls += 1
+            response = await self._http.post(self._endpoint, content=body, headers={"Authorization": f"Bearer {token}"})
+            if attempt or response.status_code != 401 or _error_code(response) != _TOKEN_REJECTED:
+                return response
+            token = await self._fresh_token(rejected=token)
+        raise AssertionError("unreachable")
+
+    @property
+    def endpoint(self) -> str:
+        """The URL every call goes to."""
+        return str(self._endpoint)
+
     async def iter_pages(
         self, method: str, params: JsonObject | None = None, *, per_page: int = 200
     ) -> AsyncIterator[list[JsonObject]]:
@@ -313,6 +334,16 @@ def _result(response: httpx.Response) -> JsonObject:
     if not isinstance(error, dict) or not isinstance(error.get("code"), int):
         raise _garbage(response, ValueError("JSON-RPC response with neither an object result nor an error"))
     raise _rpc_error(response, error)
+
+
+def _error_code(response: httpx.Response) -> int | None:
+    """The JSON-RPC error code of ``response``, if it is a readable JSON-RPC error."""
+    try:
+        error = orjson.loads(response.content).get("error")
+    except (ValueError, AttributeError):
+        return None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, int) else None
 
 
 def _rpc_error(response: httpx.Response, error: JsonObject) -> Exception:

@@ -1,0 +1,111 @@
+"""Passthrough (unified-api §1, §7): a caller's own RECRU JSON-RPC call, sent with the integration's login.
+
+``POST /v1/passthrough/recruhr/json-rpc`` takes Kombo's body: ``method`` ``POST`` and ``path`` ``/`` (RECRU has one
+endpoint), ``data`` the JSON-RPC request object (``{"jsonrpc": "2.0", "id": 1, "method": ..., "params": {...}}``).
+RECRU's answer comes back as it is, as ``data: {url, status, headers, data}`` — its JSON-RPC errors too: they are
+RECRU's answer, not a failure of ours. The token is ours to manage: a rejected one is renewed and the call repeated
+once; nothing else is repeated, as the call may be a write. What passes through is not written to the store (a
+record created this way appears after the next sync).
+
+Our own failures carry no code beyond ``PLATFORM.*`` (a general endpoint, unified-api §7): a body that cannot be
+forwarded is ``PLATFORM.INPUT_INVALID`` 400; a disabled integration 403, credentials RECRU refuses 424 and a RECRU
+that cannot be reached 502, each with code ``null``.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Literal
+
+import httpx
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+
+from atsbridge.api.auth import integration
+from atsbridge.api.errors import ApiError
+from atsbridge.api.responses import action_success
+from atsbridge.connectors.recru.client import RecruClient
+from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
+from atsbridge.store.integrations import Integration
+
+router = APIRouter(tags=["General"])
+
+TOOL = "recruhr"
+API = "json-rpc"
+
+
+class PassthroughBody(BaseModel):
+    """Kombo's passthrough request body (the SDK's ``PostPassthroughToolAPIRequestBody``)."""
+
+    model_config = ConfigDict(extra="ignore")
+    method: Literal["GET", "POST", "DELETE", "PUT", "PATCH"]
+    path: str
+    headers: dict[str, str] | None = None
+    params: dict[str, str] | None = None
+    data: Any = None
+    response_as_base64: bool | None = None
+    multipart_form_data: list[Any] | None = None
+    api_options: dict[str, str] | None = None
+
+
+def _refuse(message: str) -> ApiError:
+    return ApiError("PLATFORM.INPUT_INVALID", message)
+
+
+def _json_rpc_request(tool: str, api: str, body: PassthroughBody) -> dict[str, Any]:
+    """The JSON-RPC request to forward, or the reason it cannot be."""
+    if tool != TOOL:
+        raise _refuse(f"This integration's tool is `{TOOL}`, not `{tool}`.")
+    if api != API:
+        raise _refuse(f"RECRU's passthrough API is `{TOOL}/{API}`; there is no `{tool}/{api}`.")
+    if body.method != "POST":
+        raise _refuse("RECRU's JSON-RPC endpoint takes POST only: set `method` to POST.")
+    if body.path.strip() not in ("", "/"):
+        raise _refuse("RECRU has one JSON-RPC endpoint: set `path` to `/`.")
+    if body.params:
+        raise _refuse("RECRU's JSON-RPC endpoint takes no query parameters: put them in `data.params`.")
+    if body.headers:
+        raise _refuse("Headers are not forwarded: the integration's login authenticates the call.")
+    if body.multipart_form_data:
+        raise _refuse("RECRU's JSON-RPC endpoint takes no multipart form data.")
+    if not isinstance(body.data, dict):
+        raise _refuse('`data` must be the JSON-RPC request object, e.g. {"jsonrpc": "2.0", "id": 1, "method": ...}.')
+    return body.data
+
+
+def _answer(client: RecruClient, response: httpx.Response, as_base64: bool) -> dict[str, Any]:
+    headers: dict[str, str | list[str]] = {}
+    for name, value in response.headers.multi_items():
+        previous = headers.get(name)
+        headers[name] = value if previous is None else [*([previous] if isinstance(previous, str) else previous), value]
+    data: Any
+    if as_base64:
+        data = base64.b64encode(response.content).decode()
+    else:
+        try:
+            data = response.json()
+        except ValueError:
+            data = response.text
+    return {"url": client.endpoint, "status": response.status_code, "headers": headers, "data": data}
+
+
+@router.post("/passthrough/{tool}/{api}", summary="Send a JSON-RPC call to RECRU with the integration's login.")
+async def passthrough(
+    request: Request,
+    tool: str,
+    api: str,
+    body: PassthroughBody,
+    integration_: Annotated[Integration, Depends(integration)],
+) -> Response:
+    forwarded = _json_rpc_request(tool, api, body)
+    if not integration_.enabled:
+        raise ApiError(None, "The integration is disabled; enable it to call RECRU through it.", status=403)
+    client: RecruClient = await request.app.state.clients.client(integration_)
+    try:
+        response = await client.forward(forwarded)
+    except RecruAuthError as refused:
+        raise ApiError(None, f"RECRU refused the integration's credentials: {refused}", status=424) from refused
+    except (RecruError, httpx.TransportError) as failure:
+        raise ApiError(None, f"RECRU could not be reached: {failure}", status=502) from failure
+    return action_success(_answer(client, response, bool(body.response_as_base64)), [])

@@ -1,0 +1,82 @@
+"""The passthrough (unified-api §1, §7): a caller's JSON-RPC call reaches RECRU with the integration's login and
+RECRU's answer comes back as it is; what cannot be forwarded is refused with PLATFORM codes only."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from integration.api.conftest import World
+from integration.api.test_errors import assert_error
+
+PATH = "/passthrough/recruhr/json-rpc"
+
+
+def rpc(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": 7, "method": method, "params": params or {}}
+
+
+def test_a_call_reaches_recru_through_the_sdk(world: World) -> None:
+    answer = world.sdk().general.send_passthrough_request(
+        tool="recruhr", api="json-rpc", method="POST", path="/", data=rpc("TagService.list")
+    )
+    assert answer.warnings == []
+    assert answer.data.status == 200
+    assert answer.data.url.endswith("/api/json-rpc")
+    assert answer.data.data["id"] == 7
+    assert answer.data.data["result"]["items"] == world.recru.call("TagService.list")["items"]
+
+
+def test_recru_errors_come_back_as_its_answer(world: World) -> None:
+    response = world.request(
+        "POST", PATH, json={"method": "POST", "path": "/", "data": rpc("JobseekerService.get", {"id": 987_654})}
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["status"] == 200
+    assert data["data"]["error"]["code"] == -32004
+    assert data["headers"]["content-type"].startswith("application/json")
+
+
+def test_the_answer_as_base64(world: World) -> None:
+    body = {"method": "POST", "path": "/", "data": rpc("SystemService.ping"), "response_as_base64": True}
+    data = world.request("POST", PATH, json=body).json()["data"]
+    assert json.loads(base64.b64decode(data["data"]))["result"]["pong"] is True
+
+
+def test_an_expired_token_is_renewed(scratch: World) -> None:
+    body = {"method": "POST", "path": "/", "data": rpc("SystemService.ping")}
+    assert scratch.request("POST", PATH, json=body).json()["data"]["status"] == 200
+    scratch.recru.control("POST", "/tokens/expire")
+    data = scratch.request("POST", PATH, json=body).json()["data"]
+    assert (data["status"], data["data"]["result"]["pong"]) == (200, True)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "named"),
+    [
+        ("/passthrough/personio/v1", {"method": "POST", "path": "/", "data": rpc("SystemService.ping")}, "tool"),
+        ("/passthrough/recruhr/v2", {"method": "POST", "path": "/", "data": rpc("SystemService.ping")}, "json-rpc"),
+        (PATH, {"method": "GET", "path": "/", "data": rpc("SystemService.ping")}, "POST"),
+        (PATH, {"method": "POST", "path": "/users", "data": rpc("SystemService.ping")}, "path"),
+        (PATH, {"method": "POST", "path": "/", "data": "SystemService.ping"}, "data"),
+        (PATH, {"method": "POST", "path": "/", "data": rpc("SystemService.ping"), "params": {"a": "b"}}, "query"),
+        (PATH, {"method": "POST", "path": "/", "data": rpc("SystemService.ping"), "headers": {"X": "y"}}, "Headers"),
+        (PATH, {"method": "TRACE", "path": "/", "data": rpc("SystemService.ping")}, "method"),
+        (PATH, {"path": "/"}, "method"),
+    ],
+)
+def test_what_cannot_be_forwarded_is_400(world: World, path: str, body: dict[str, Any], named: str) -> None:
+    calls = world.recru.control("GET", "/counters")["calls"]
+    error = assert_error(world.request("POST", path, json=body), 400, "PLATFORM.INPUT_INVALID")
+    assert named in error["message"]
+    assert world.recru.control("GET", "/counters")["calls"] == calls
+
+
+def test_the_integration_header_is_required(world: World) -> None:
+    headers = {"Authorization": f"Bearer {world.api_key}"}
+    body = {"method": "POST", "path": "/", "data": rpc("SystemService.ping")}
+    assert_error(world.request("POST", PATH, headers=headers, json=body), 400, "PLATFORM.INPUT_INVALID")

@@ -26,6 +26,7 @@ from atsbridge.api.routes import (
     general,
     integrations,
     passthrough,
+    unsupported,
     webhooks,
 )
 from atsbridge.config import Settings
@@ -134,6 +135,7 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
         ats_read.router,
         ats_actions.router,
         attachments.router,
+        unsupported.router,
     )
     for router in (*routers, attachments.downloads, webhooks.router):
         app.include_router(router, prefix="/v1", responses=ERROR_RESPONSES)

@@ -251,3 +251,27 @@ def test_an_api_key_reaches_only_its_own_environment(scratch: World, other_tenan
     assert scratch.walk("/ats/candidates", ids=",".join(c["id"] for c in other_candidates[:5])) == []
     with scratch.sdk(api_key=other_key, integration_id=other_integration) as sdk:
         assert sdk.general.check_api_key().data.environment_id != scratch.integration.environment_id
+
+
+@pytest.mark.parametrize("path", ["/ats/interviews", "/ats/offers", "/ats/rejection-reasons", "/ats/scorecards"])
+def test_models_recru_does_not_have_are_model_not_available(world: World, path: str) -> None:
+    assert_error(world.get(path), 403, "INTEGRATION.MODEL_NOT_AVAILABLE")
+    assert_error(world.get(path, headers={}), 401, "PLATFORM.AUTHENTICATION_INVALID")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/ats/applications/x/reject"),
+        ("PUT", "/ats/applications/x/stage"),
+        ("POST", "/ats/applications/x/notes"),
+    ],
+)
+def test_actions_recru_does_not_have_are_action_not_available(world: World, method: str, path: str) -> None:
+    assert_error(world.request(method, path, json={}), 403, "INTEGRATION.ACTION_NOT_AVAILABLE")
+
+
+def test_the_sdk_sees_model_not_available(world: World) -> None:
+    with pytest.raises(errors.KomboAtsError) as raised:
+        world.sdk().ats.get_interviews()
+    assert raised.value.data.error.code == "INTEGRATION.MODEL_NOT_AVAILABLE"

@@ -1,0 +1,60 @@
+"""Kombo's ATS endpoints that RECRU has no data or action for: they answer ``INTEGRATION.MODEL_NOT_AVAILABLE`` /
+``INTEGRATION.ACTION_NOT_AVAILABLE`` (unified-api §1; 403, as their ``*_DISABLED`` siblings) after the usual API
+key and integration checks, instead of an unknown path's bare 404, so a client built on Kombo's SDK learns why.
+The integration's details (``GET /v1/integrations/{id}``) list what is available."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from atsbridge.api.auth import integration
+from atsbridge.api.errors import ApiError
+from atsbridge.store.integrations import Integration
+
+router = APIRouter(prefix="/ats", tags=["ATS"])
+
+MODELS = {
+    "/interviews": "interviews",
+    "/offers": "offers",
+    "/rejection-reasons": "rejection reasons",
+    "/roles": "roles",
+    "/scorecards": "scorecards",
+    "/notes": "notes",
+    "/attachments": "a list of all attachments (read a candidate's or an application's attachments)",
+}
+ACTIONS = {
+    ("POST", "/applications/{application_id}/notes"): "adding notes",
+    ("POST", "/applications/{application_id}/reject"): "rejecting applications",
+    ("PUT", "/applications/{application_id}/stage"): "moving applications to another stage",
+    ("POST", "/applications/{application_id}/attachments"): "uploading attachments to an application",
+    ("POST", "/applications/{application_id}/result-links"): "result links",
+    ("POST", "/candidates/{candidate_id}/attachments"): "uploading attachments to a candidate",
+    ("POST", "/candidates/{candidate_id}/result-links"): "result links",
+    ("POST", "/import-tracked-application"): "importing tracked applications",
+}
+
+
+def _refusal(code: Any, message: str) -> Any:
+    def endpoint(_integration: Annotated[Integration, Depends(integration)]) -> Response:
+        raise ApiError(code, message)
+
+    return endpoint
+
+
+for _path, _what in MODELS.items():
+    router.add_api_route(
+        _path,
+        _refusal("INTEGRATION.MODEL_NOT_AVAILABLE", f"RECRU offers no {_what}: not available for this integration."),
+        methods=["GET"],
+        summary=f"Not available for RECRU ({_what}).",
+    )
+for (_method, _path), _what in ACTIONS.items():
+    router.add_api_route(
+        _path,
+        _refusal("INTEGRATION.ACTION_NOT_AVAILABLE", f"RECRU offers no {_what}: not available for this integration."),
+        methods=[_method],
+        summary=f"Not available for RECRU ({_what}).",
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from atsbridge.store.reader import BadQuery, ListQuery
 
@@ -79,6 +79,14 @@ class ListParams(BaseModel):
         )
 
 
+def _upper_list(value: str | None) -> str | None:
+    """Enum values are upper-case: ``open`` finds OPEN."""
+    return None if value is None else value.upper()
+
+
+OUTCOMES = ("PENDING", "HIRED", "DECLINED")
+
+
 class UsersParams(ListParams):
     list_filters: ClassVar[tuple[str, ...]] = ("emails",)
     emails: str | None = Field(None, description="comma-separated e-mail addresses (case-insensitive)")
@@ -95,6 +103,8 @@ class JobsParams(ListParams):
     remote_created_after: Instant = Field(None, description=CREATED_AFTER)
     name_contains: str | None = Field(None, description="case-insensitive part of the job name")
 
+    _enums_upper = field_validator("statuses", "employment_types", "visibilities")(_upper_list)
+
 
 class CandidatesParams(ListParams):
     list_filters: ClassVar[tuple[str, ...]] = ("job_ids",)
@@ -107,8 +117,22 @@ class CandidatesParams(ListParams):
 class ApplicationsParams(ListParams):
     list_filters: ClassVar[tuple[str, ...]] = ("outcomes", "job_ids", "job_remote_ids", "current_stage_ids")
     instant_filters: ClassVar[tuple[str, ...]] = ("remote_created_after",)
-    outcomes: str | None = Field(None, description="comma-separated: PENDING, HIRED, DECLINED")
+    outcomes: str | None = Field(
+        None,
+        description="comma-separated: PENDING, HIRED, DECLINED",
+        json_schema_extra={"pattern": r"^\s*(?:(?:PENDING|HIRED|DECLINED|pending|hired|declined)\s*(?:,\s*|$))*$"},
+    )
     job_ids: str | None = Field(None, description="comma-separated job ids")
     job_remote_ids: str | None = Field(None, description="comma-separated RECRU project ids")
     current_stage_ids: str | None = Field(None, description="comma-separated stage ids")
     remote_created_after: Instant = Field(None, description=CREATED_AFTER)
+
+    @field_validator("outcomes")
+    @classmethod
+    def known_outcomes(cls, value: str | None) -> str | None:
+        """Outcomes are a closed set: an unknown one is a mistake to report, not a filter that matches nothing."""
+        value = _upper_list(value)
+        unknown = [outcome for outcome in split(value or "") if outcome not in OUTCOMES]
+        if unknown:
+            raise ValueError(f"unknown outcome {', '.join(unknown)}: use {', '.join(OUTCOMES)}")
+        return value

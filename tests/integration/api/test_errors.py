@@ -126,6 +126,15 @@ def test_bad_list_parameters(world: World, params: dict[str, Any]) -> None:
 def test_bad_model_filter_values(world: World) -> None:
     for path in ("/ats/jobs", "/ats/applications"):
         assert_error(world.get(path, remote_created_after="soon"), 400, "PLATFORM.INPUT_INVALID")
+    error = assert_error(world.get("/ats/applications", outcomes="HIRED,NOPE"), 400, "PLATFORM.INPUT_INVALID")
+    assert "NOPE" in error["message"] and "PENDING" in error["message"]
+
+
+def test_enum_filters_match_whatever_the_case(world: World) -> None:
+    for path, name, value in (("/ats/jobs", "statuses", "OPEN"), ("/ats/applications", "outcomes", "HIRED")):
+        expected = world.walk(path, page_size=250, **{name: value})
+        assert expected
+        assert world.walk(path, page_size=250, **{name: value.lower()}) == expected
 
 
 @pytest.mark.parametrize(

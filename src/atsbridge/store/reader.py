@@ -64,7 +64,7 @@ from sqlalchemy.types import TypeDecorator
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
 from atsbridge.store.shapes import JOB_REF, SHAPES
-from atsbridge.unified.ids import ModelName
+from atsbridge.unified.ids import ModelName, is_model_id
 
 AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"
 """A row of the reader's statements, whose columns vary: unpacked and indexed, never read by name."""
@@ -174,7 +174,9 @@ def decode_cursor(cursor: str, digest: str) -> str:
         last_id, cursor_digest = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError, binascii.Error) as error:
         raise BadQuery("The cursor is malformed; pass `next` from the previous page unchanged.") from error
-    if cursor_digest != digest or not isinstance(last_id, str):
+    if not isinstance(last_id, str) or not is_model_id(last_id):
+        raise BadQuery("The cursor is malformed; pass `next` from the previous page unchanged.")
+    if cursor_digest != digest:
         raise BadQuery("The cursor belongs to another query; keep the filters of the first page.")
     return last_id
 

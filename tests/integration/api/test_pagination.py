@@ -102,11 +102,21 @@ def encoded(value: Any) -> str:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["garbage!", "bm90IGpzb24", encoded(123), encoded(["x"]), encoded({"a": 1, "b": 2}), encoded([1, "digest"])],
-    ids=["not-base64", "not-json", "a-number", "one-item", "an-object", "wrong-types"],
+    [
+        "garbage!",
+        "bm90IGpzb24",
+        encoded(123),
+        encoded(["x"]),
+        encoded({"a": 1, "b": 2}),
+        encoded([1, "digest"]),
+        encoded(["A" * 23 + "\x00", "digest"]),
+        encoded(["no id at all", "digest"]),
+    ],
+    ids=["not-base64", "not-json", "a-number", "one-item", "an-object", "wrong-types", "nul", "not-an-id"],
 )
 def test_malformed_cursor(world: World, cursor: str) -> None:
-    assert_error(world.get("/ats/candidates", cursor=cursor), 400, "PLATFORM.INPUT_INVALID")
+    error = assert_error(world.get("/ats/candidates", cursor=cursor), 400, "PLATFORM.INPUT_INVALID")
+    assert "malformed" in error["message"]
 
 
 def test_a_cursor_is_bound_to_its_query(world: World) -> None:

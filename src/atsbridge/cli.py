@@ -240,7 +240,7 @@ def integration_settings(
 def integration_create(
     tenant_url: Annotated[str, typer.Option(help="the RECRU tenant, e.g. https://acme.recru.eu")],
     login: Annotated[str, typer.Option(help="login (e-mail) of the dedicated RECRU API user")],
-    password: Annotated[str, typer.Option(help="its password", prompt=True, hide_input=True)],
+    password: Annotated[str | None, typer.Option(help="its password (asked for on the terminal if not given)")] = None,
     tool: Annotated[str, typer.Option(help="the ATS; only recruhr exists")] = "recruhr",
     environment: Annotated[str, typer.Option(help="environment the integration belongs to")] = "default",
     sync_only_created: Annotated[
@@ -251,6 +251,8 @@ def integration_create(
     """Connect a RECRU tenant: the credentials are checked with a real login before anything is saved."""
     if tool != "recruhr":
         _fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
+    if password is None:  # asked on stderr: stdout carries only the --json answer
+        password = typer.prompt("Password", hide_input=True, err=True)
     credentials = RecruCredentials(login, password)
     try:
         tenant_url = recru_credentials.tenant_url(tenant_url, allow_custom=True)
@@ -312,5 +314,24 @@ def sync(
         raise typer.Exit(1)
 
 
+def main() -> None:
+    """The ``atsbridge`` command: ``app``, with a configuration or key problem told in one line, not a traceback."""
+    from cryptography.exceptions import InvalidTag
+    from pydantic import ValidationError
+
+    try:
+        app()
+    except ValidationError as invalid:
+        problems = "; ".join(f"ATSBRIDGE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in invalid.errors())
+        err.print(f"[red]error:[/red] configuration: {problems}")
+        raise SystemExit(1) from None
+    except InvalidTag:
+        err.print(
+            "[red]error:[/red] the stored RECRU credentials cannot be decrypted: the secret key "
+            "(ATSBRIDGE_SECRET_KEY, or secret.key in the data dir) is not the one they were saved with"
+        )
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"
@@ -29,6 +30,14 @@ class Settings(BaseSettings):
     ``https://<tenant>.recru.eu``: for the bundled emulator and tests. Keep it off where end users are not
     trusted, or the server would send requests to any address typed into the form."""
     sync_runner: Literal["embedded", "queue"] = "embedded"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_is_32_hex_bytes(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and (len(value) != 64 or any(c not in "0123456789abcdefABCDEF" for c in value)):
+            raise ValueError("must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`")
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:

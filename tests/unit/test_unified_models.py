@@ -594,6 +594,7 @@ def test_format_datetime_matches_the_models() -> None:
             == Tag.model_validate({**tag_example(), "changed_at": value}).model_dump(mode="json")["changed_at"]
         )
     assert format_datetime(datetime(2024, 5, 2, 12, 15, tzinfo=timezone(timedelta(hours=2)))) == "2024-05-02T10:15:00Z"
+    assert format_datetime(datetime(2024, 5, 2, 10, 15, 0, 250999, tzinfo=UTC)) == "2024-05-02T10:15:00.250000Z"
 
 
 # --- the other envelopes ------------------------------------------------------------------------------------------

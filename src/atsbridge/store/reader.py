@@ -106,8 +106,8 @@ class ListQuery:
 
 
 def ts(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with ``Z``, to the millisecond (the writer stores record timestamps at that precision, so
-    the value sent is the value stored and ``updated_after=<a value we sent>`` is exact)."""
+    """ISO 8601 in UTC with ``Z``, to the millisecond, always three decimals (the writer stores record timestamps at
+    that precision, so the value sent is the value stored and ``updated_after=<a value we sent>`` is exact)."""
     if value is None:
         return None
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

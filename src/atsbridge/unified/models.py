@@ -94,8 +94,14 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
-"""A datetime normalised to UTC (a naive value is taken as UTC); serialises as ISO 8601 with ``Z``."""
+def _as_utc_millis(value: datetime) -> datetime:
+    utc = _as_utc(value)
+    return utc.replace(microsecond=utc.microsecond - utc.microsecond % 1000)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc_millis)]
+"""A datetime normalised to UTC (a naive value is taken as UTC) and to the millisecond, the precision the API
+serves; serialises as ISO 8601 with ``Z``."""
 
 CustomFields = Annotated[
     dict[str, Any] | None, Field(description="Custom fields keyed by name: an object or null, never a list.")
@@ -530,8 +536,10 @@ class ErrorResponse(ApiModel):
 
 
 def format_datetime(value: datetime) -> str:
-    """``value`` as the API writes datetimes: UTC ISO 8601 with ``Z`` (a naive value is taken as UTC)."""
-    return _as_utc(value).isoformat().replace("+00:00", "Z")
+    """``value`` as the models write datetimes (webhooks, connect links): UTC ISO 8601 with ``Z``, to the
+    millisecond (truncated; a naive value is taken as UTC). The store's lists write every value with three
+    decimals (``store.reader.ts``); the same instants."""
+    return _as_utc_millis(value).isoformat().replace("+00:00", "Z")
 
 
 def data_payload(data: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ def wait_for(condition: Any, seconds: float = 30) -> None:
 def syncs_of(live: Live) -> list[dict[str, Any]]:
     answer = httpx.get(f"{live.server.v1}/integrations/{live.integration.id}/syncs", headers=live.headers)
     assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["next"] is None  # a list like every other, on one page
     results: list[dict[str, Any]] = answer.json()["data"]["results"]
     return results
 
@@ -57,6 +58,11 @@ def test_disabling_stops_reads_and_shows_inactive(live: Live, engine: Engine) ->
     assert (answer.status_code, answer.json()["error"]["code"]) == (403, "INTEGRATION.INACTIVE")
     sdk.general.set_integration_enabled(integration_id=live.integration.id, value=True)
     assert httpx.get(f"{live.server.v1}/ats/jobs", headers=live.headers).status_code == 200
+    enabled = f"{live.server.v1}/integrations/{live.integration.id}/enabled"
+    for not_a_boolean in ("no", 0, "false", None):
+        answer = httpx.put(enabled, json={"value": not_a_boolean}, headers=live.headers)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")
+    assert httpx.get(f"{live.server.v1}/ats/jobs", headers=live.headers).status_code == 200  # still enabled
     with engine.connect() as conn:
         states = conn.execute(
             select(tables.webhook_outbox.c.payload).where(tables.webhook_outbox.c.type == "integration-state-changed")
@@ -106,6 +112,9 @@ def test_force_sync_queues_once_and_the_scheduler_runs_it(live: Live) -> None:
     assert run["counts"]["ats_tags"]["unchanged"] > 0
     full = sdk.general.trigger_sync().data
     assert (full.type, full.already_queued) == ("FULL", False)
+    as_null = httpx.post(f"{live.server.v1}/force-sync", json={"type": None}, headers=live.headers).json()["data"]
+    assert as_null["type"] == "FULL"  # null is absent: FULL
+    assert as_null["sync_id"] == full.sync_id or not as_null["already_queued"]
 
 
 def test_credentials_that_stop_working_make_the_integration_invalid(live: Live, recru: Recru, engine: Engine) -> None:

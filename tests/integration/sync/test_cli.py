@@ -16,15 +16,20 @@ from support.emulator_process import EmulatorProcess
 from support.recru import Recru
 
 
-def atsbridge(engine: Engine, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def atsbridge(
+    engine: Engine, tmp_path: Path, *args: str, key: str = "ab" * 32, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it, without a terminal (a prompt reads ``stdin``)."""
     env = {
         **os.environ,
         "ATSBRIDGE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"),
-        "ATSBRIDGE_SECRET_KEY": "ab" * 32,
+        "ATSBRIDGE_SECRET_KEY": key,
     }
     command = [sys.executable, "-m", "atsbridge.cli", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        command, env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False, start_new_session=True
+    )
 
 
 def integration_count(engine: Engine) -> int:
@@ -74,3 +79,42 @@ def test_create_explains_an_unreachable_tenant(engine: Engine, tmp_path: Path) -
     assert result.returncode == 1
     assert json.loads(result.stdout)["error"]["code"] == "UNREACHABLE"
     assert integration_count(engine) == 0
+
+
+def test_a_prompted_password_leaves_stdout_to_the_json_answer(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    args = ["integration", "create", "--tenant-url", recru_process.url, "--login", recru_process.login, "--json"]
+    created = atsbridge(engine, tmp_path, *args, stdin=recru_process.password + "\n")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["id"].startswith("recruhr:")
+    assert "Password" in created.stderr
+
+
+def test_an_address_that_is_no_host_is_an_invalid_tenant(engine: Engine, tmp_path: Path) -> None:
+    for address in ("http://256.256.256.256", "http://1.2.3"):
+        result = atsbridge(
+            engine, tmp_path, "integration", "create", "--tenant-url", address, "--login", "a@b.cz", "--password",
+            "x", "--json",
+        )  # fmt: skip
+        assert result.returncode == 1
+        assert json.loads(result.stdout)["error"]["code"] == "INVALID_TENANT"
+        assert "Traceback" not in result.stderr
+    assert integration_count(engine) == 0
+
+
+def test_a_wrong_or_malformed_secret_key_is_told_in_one_line(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    created = atsbridge(
+        engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login", recru_process.login,
+        "--password", recru_process.password, "--json",
+    )  # fmt: skip
+    integration_id = json.loads(created.stdout)["id"]
+    other_key = atsbridge(engine, tmp_path, "sync", integration_id, "--json", key="cd" * 32)
+    assert other_key.returncode == 1
+    assert "cannot be decrypted" in other_key.stderr and "Traceback" not in other_key.stderr
+    for malformed in ("not-hex", "ab" * 16):
+        refused = atsbridge(engine, tmp_path, "sync", integration_id, "--json", key=malformed)
+        assert refused.returncode == 1
+        assert "ATSBRIDGE_SECRET_KEY" in refused.stderr and "Traceback" not in refused.stderr

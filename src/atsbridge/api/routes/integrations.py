@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from atsbridge.api.auth import Caller, caller, integration, store
 from atsbridge.api.errors import integration_not_found
@@ -31,7 +31,7 @@ TOOL = {
 
 
 class EnabledBody(BaseModel):
-    value: bool
+    value: StrictBool  # "no" or 0 is a mistake to report, not a value to guess
 
 
 class SettingsBody(BaseModel):
@@ -42,7 +42,7 @@ class SettingsBody(BaseModel):
 
 
 class ForceSyncBody(BaseModel):
-    type: Literal["FULL", "DELTA"] = "FULL"
+    type: Literal["FULL", "DELTA"] | None = None  # missing or null: FULL
 
 
 def _own(request: Request, who: Caller, integration_id: str) -> Integration:
@@ -141,7 +141,7 @@ async def force_sync(
     found: Annotated[Integration, Depends(integration)],
     body: Annotated[ForceSyncBody | None, Body()] = None,
 ) -> Response:
-    sync_type = (body or ForceSyncBody()).type
+    sync_type = (body or ForceSyncBody()).type or "FULL"
     with store(request).begin() as conn:
         sync_id, already = queue_sync(conn, found.id, sync_type)
     if not already:
@@ -156,6 +156,7 @@ def list_syncs(request: Request, integration_id: str, who: Annotated[Caller, Dep
         rows = recent_syncs(conn, found.id)
     return success(
         {
+            "next": None,  # one page: the most recent syncs (store.syncs.recent_syncs)
             "results": [
                 {
                     "id": row.id,
@@ -169,6 +170,6 @@ def list_syncs(request: Request, integration_id: str, who: Annotated[Caller, Dep
                     "timings": row.timings,
                 }
                 for row in rows
-            ]
+            ],
         }
     )

@@ -85,11 +85,13 @@ def tenant_url(text: str, *, allow_custom: bool = False) -> str:
 
 
 def _valid_host(host: str) -> bool:
-    """A DNS name (labels of letters, digits and hyphens) or an IP address."""
+    """A DNS name (labels of letters, digits and hyphens, the last one not all digits: ``256.256.256.256`` is a
+    broken IP address, not a name) or an IP address."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return bool(host) and all(_SUBDOMAIN.fullmatch(label) for label in host.split("."))
+        labels = host.split(".")
+        return bool(host) and all(_SUBDOMAIN.fullmatch(label) for label in labels) and not labels[-1].isdigit()
     return True
 
 
@@ -116,7 +118,7 @@ async def check_credentials(
             with contextlib.suppress(RecruError):
                 await client.logout()
             return user
-    except ValueError as error:
+    except (ValueError, httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
         raise CredentialsRefused(CredentialProblem.INVALID_TENANT, str(error)) from error
     except RecruError as error:
         raise CredentialsRefused(classify(error), str(error)) from error

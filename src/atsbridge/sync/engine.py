@@ -1,9 +1,11 @@
 """One sync run (FULL or DELTA) of one integration: streams → mapping → store, then deletion detection.
 
-- **FULL** lists every stream completely and stamps each record it sees with the run's id. Only after a stream was
-  listed completely and without error are its unstamped records deletion candidates, and each is confirmed with a
-  ``get`` (offset pages drift when records vanish mid-listing): not found → tombstoned; found → refreshed. A stream
-  whose table held no live record of the integration before the listing (a first sync) has none to look for.
+- **FULL** lists every stream completely and stamps each record it sees with the run's id. Only after *every*
+  stream was listed completely and without error are a stream's unstamped records deletion candidates, and each is
+  confirmed with a ``get`` (offset pages drift when records vanish mid-listing): found → refreshed; not found →
+  gone. The gone records of all streams are tombstoned together, in one store job at the very end, so a run that
+  fails or is killed at any point before deletes nothing. A stream whose table held no live record of the
+  integration before the listing (a first sync) has none to look for.
 - **First sync.** Until an integration's first sync succeeds its data cannot be read (the API answers
   ``INTEGRATION.SETUP_SYNC_PENDING``), so no reader can have seen an older ``updated_at``: the run writes without
   the writer's nested-change marks, which would otherwise rewrite every application once its candidate arrives.
@@ -13,8 +15,9 @@
   ``SystemService.ping`` when the previous successful run *started* (RECRU's clock, never ours; the start, so a
   record written during that run is read again). Deletions are left to FULL runs. Without a watermark (no
   successful run yet) a DELTA run is a FULL run.
-- **Sync only created applications**: the tracked applications are read one by one with ``get`` (not found →
-  tombstoned), then their candidates; jobs, users, stages and tags are always read in full.
+- **Sync only created applications**: the tracked applications are read one by one with ``get`` (not found → gone,
+  tombstoned at the end like the deletions of a FULL run), then their candidates; jobs, users, stages and tags are
+  always read in full.
 - **Flat memory and speed**: pages (≤ 200 records) are fetched up to ``PAGES_AHEAD`` ahead and mapped as they
   come (the mapping lets the event loop run every ``MAP_SLICE`` records, so the requests ahead go out and their
   answers come in meanwhile), and written in batches of ``WRITE_BATCH`` records: a ``StoreWorker`` writes each
@@ -130,6 +133,7 @@ class SyncRun:
         self.since: str | None = None
         self.jobseeker_ids: set[int] = set()
         self.server_time: datetime | None = None
+        self.gone: dict[ModelName, list[str]] = defaultdict(list)
         self.ctx = MappingContext(integration.id)
         self.store = StoreWorker(engine, commit_every=COMMIT_EVERY)
 
@@ -167,11 +171,18 @@ class SyncRun:
         if not self.full and self.integration.delta_watermark is not None:
             self.since = (self.integration.delta_watermark - self.overlap).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
+        listed_before: list[Stream] = []
         for stream in STREAMS:
             stream_started = time.perf_counter()
-            await self._sync_stream(stream, self.ctx)
+            if await self._sync_stream(stream, self.ctx):
+                listed_before.append(stream)
             await self.store.drain()
             self.timings[stream.model.value] = round(time.perf_counter() - stream_started, 3)
+        deletions_started = time.perf_counter()
+        for stream in listed_before:
+            await self._detect_deletions(stream, self.ctx)
+        await self._tombstone_gone()
+        self.timings["deletions"] = round(time.perf_counter() - deletions_started, 3)
 
     def _finish(
         self,
@@ -208,10 +219,12 @@ class SyncRun:
 
     # --- streams ------------------------------------------------------------------------------------------------
 
-    async def _sync_stream(self, stream: Stream, ctx: MappingContext) -> None:
+    async def _sync_stream(self, stream: Stream, ctx: MappingContext) -> bool:
+        """List ``stream`` into the store; whether its deletions are to be looked for once every stream is listed
+        (a FULL run, and records of it were stored before this listing)."""
         if stream.tracked and self.integration.sync_only_created_applications:
             await self._sync_tracked(stream, ctx)
-            return
+            return False
         # Records created while this run lists them are RECRU's current ones: deletion detection only concerns
         # records stored before the listing began (a first sync has none and skips it).
         stored_before = self.full and await self.store.call(
@@ -233,8 +246,7 @@ class SyncRun:
         await self._write(stream, batch)
         if indexes_deferred:
             await self.store.call(build_missing_indexes)
-        if stored_before:
-            await self._detect_deletions(stream, ctx)
+        return stored_before
 
     async def _listing(self, stream: Stream) -> AsyncGenerator[tuple[list[dict[str, Any]], int | None]]:
         """The stream's pages (items and the listing's ``total``), the next ones fetched while the caller maps and
@@ -287,7 +299,7 @@ class SyncRun:
             if stream.model is ModelName.APPLICATIONS:
                 self.jobseeker_ids.update(item["jobseekerId"] for item in found)
             await self._write(stream, [stream.mapper(item, ctx) for item in found])
-            await self._tombstone_remote(stream.model, missing)
+            self.gone[stream.model] += [model_id(self.integration.id, stream.model, r) for r in missing]
             self.progress(stream.model, start + len(chunk), len(remote_ids))
 
     async def _get_many(self, method: str, remote_ids: Iterable[int]) -> tuple[list[dict[str, Any]], list[int]]:
@@ -308,7 +320,8 @@ class SyncRun:
         return found, missing
 
     async def _detect_deletions(self, stream: Stream, ctx: MappingContext) -> None:
-        """After a complete listing: records this run did not see are confirmed gone, or refreshed if still there."""
+        """After complete listings: records this run did not see are confirmed gone (``self.gone``), or refreshed
+        if still there."""
         after: str | None = None
         while True:
             candidates = await self.store.call(
@@ -331,7 +344,7 @@ class SyncRun:
                 found, missing = await self._get_many(stream.get_method, by_remote)
                 await self._write(stream, [stream.mapper(item, ctx) for item in found])
                 gone_ids = [by_remote[remote_id] for remote_id in missing]
-            await self._mark_deleted(stream.model, gone_ids)
+            self.gone[stream.model] += gone_ids
 
     # --- store ----------------------------------------------------------------------------------------------
 
@@ -359,13 +372,13 @@ class SyncRun:
                 conn, prepared, integration_id, now=now, nested_marks=marks
             )
 
-    async def _mark_deleted(self, model: ModelName, ids: list[str]) -> None:
-        if ids:
-            await self.store.submit(lambda conn: self._tombstone(conn, model, ids), len(ids))
+    async def _tombstone_gone(self) -> None:
+        """Tombstone every record the run found gone, of every model, in one store job (so in one commit)."""
+        gone = {model: ids for model, ids in self.gone.items() if ids}
+        if gone:
+            await self.store.submit(lambda conn: self._tombstone(conn, gone), sum(map(len, gone.values())))
 
-    def _tombstone(self, conn: Connection, model: ModelName, ids: list[str]) -> None:
-        self.counts[model] += Counts(deleted=mark_deleted(conn, model, self.integration.id, ids, now=_now()))
-
-    async def _tombstone_remote(self, model: ModelName, remote_ids: list[int]) -> None:
-        ids = [model_id(self.integration.id, model, remote_id) for remote_id in remote_ids]
-        await self._mark_deleted(model, ids)
+    def _tombstone(self, conn: Connection, gone: dict[ModelName, list[str]]) -> None:
+        now = _now()
+        for model, ids in gone.items():
+            self.counts[model] += Counts(deleted=mark_deleted(conn, model, self.integration.id, ids, now=now))

@@ -146,3 +146,34 @@ def test_a_killed_run_then_a_rerun_ends_in_parity_without_false_deletions(
     assert result.state == "SUCCEEDED"
     assert tombstones(engine, tables.candidates, integration.id) == {str(gone)}
     assert_parity(engine, integration.id, recru)
+
+
+@pytest.mark.parametrize("ending", ["failed", "killed"])
+def test_a_full_run_that_does_not_list_everything_deletes_nothing_of_any_stream(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, ending: str
+) -> None:
+    sync("FULL")
+    project = recru.all("projects")[-1]
+    recru.delete("projects", project["id"])  # listed before the jobseekers: its stream is complete in both endings
+    recru.delete("tags", recru.all("tags")[0]["id"])
+
+    if ending == "failed":
+        recru.control("POST", "/faults", {"kind": "error_500", "method": "JobseekerService.list", "count": 1000})
+        result = sync("FULL")
+        recru.control("DELETE", "/faults")
+        assert result.state == "FAILED"
+        assert all(counts["deleted"] == 0 for counts in result.counts.values())
+    else:
+        kill_full_run_once_listing(engine, integration, ModelName.CANDIDATES)
+    for table in (tables.jobs, tables.applications, tables.tags, tables.candidates_tags):
+        with engine.connect() as conn:
+            deleted = conn.execute(
+                select(table.c.id).where(
+                    table.c.integration_id == integration.id, table.c.remote_deleted_at.is_not(None)
+                )
+            ).all()
+        assert deleted == [], table.name
+
+    assert sync("FULL").state == "SUCCEEDED"
+    assert tombstones(engine, tables.jobs, integration.id) == {str(project["id"])}
+    assert_parity(engine, integration.id, recru)

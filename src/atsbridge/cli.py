@@ -12,6 +12,7 @@ import gc
 import json
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -28,11 +29,11 @@ from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.db import create_engine, migrate
 from atsbridge.store.integrations import (
+    apply_settings,
     create_integration,
     ensure_environment,
     load_credentials,
     load_integration,
-    set_integration_fields,
 )
 from atsbridge.store.syncs import DELTA, FULL
 from atsbridge.sync.engine import SyncResult, SyncRun
@@ -225,7 +226,7 @@ def integration_settings(
         if load_integration(conn, integration_id) is None:
             _fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
         if changes:
-            set_integration_fields(conn, integration_id, **changes)
+            apply_settings(conn, integration_id, **changes)
         found = load_integration(conn, integration_id)
     assert found is not None
     shown = {
@@ -285,7 +286,8 @@ async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync
         credentials = load_credentials(conn, settings.encryption_key, integration_id)
     with sync_progress(err, show) as bars:
         async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
-            run = SyncRun(engine, client, integration, progress=bars)
+            overlap = timedelta(seconds=settings.delta_overlap_seconds)
+            run = SyncRun(engine, client, integration, overlap=overlap, progress=bars)
             return await run.run(sync_type)
 
 

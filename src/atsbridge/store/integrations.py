@@ -132,6 +132,19 @@ def set_integration_fields(conn: Connection, integration_id: str, **values: obje
     )
 
 
+def apply_settings(conn: Connection, integration_id: str, **values: object) -> None:
+    """Change an integration's settings (``set_integration_fields``). Turning "sync only created applications" off
+    also drops the DELTA watermark: the store holds only the tracked records, and a DELTA would fetch only what
+    changed since, so the next sync of either type lists everything."""
+    if values.get("sync_only_created_applications") is False:
+        was_on = conn.execute(
+            select(integrations.c.sync_only_created_applications).where(integrations.c.id == integration_id)
+        ).scalar()
+        if was_on:
+            values = {**values, "delta_watermark": None}
+    set_integration_fields(conn, integration_id, **values)
+
+
 def track_application(conn: Connection, integration_id: str, remote_id: str) -> None:
     exists = conn.execute(
         select(tracked_applications.c.remote_id).where(

@@ -95,8 +95,9 @@ def finish_sync(
     counts: dict[str, Any],
     errors: list[dict[str, Any]],
     timings: dict[str, float],
-) -> None:
-    conn.execute(
+) -> datetime | None:
+    """Record the run's end; returns when it started, as recorded (what its ``sync-finished`` event tells)."""
+    started_at: datetime | None = conn.execute(
         update(syncs)
         .where(syncs.c.id == sync_id)
         .values(
@@ -107,7 +108,9 @@ def finish_sync(
             errors=errors,
             timings=timings,
         )
-    )
+        .returning(syncs.c.started_at)
+    ).scalar()
+    return started_at
 
 
 def load_sync(conn: Connection, sync_id: str) -> SyncRow | None:

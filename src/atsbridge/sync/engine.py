@@ -196,7 +196,7 @@ class SyncRun:
         warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(self.ctx.warnings.items())]
         ended_at = _now()
         with self.engine.begin() as conn:
-            sync_rows.finish_sync(
+            started_at = sync_rows.finish_sync(
                 conn,
                 self.sync_id,
                 state=state,
@@ -214,7 +214,9 @@ class SyncRun:
                     notify.integration_state_changed(conn, self.integration.id)
             changed = (model for model, c in self.counts.items() if c.created or c.updated or c.deleted)
             notify.data_changed(conn, self.integration.id, changed)
-            notify.sync_finished(conn, self.integration.id, self.sync_id, state, self.started_at, ended_at)
+            notify.sync_finished(
+                conn, self.integration.id, self.sync_id, state, started_at or self.started_at, ended_at
+            )
         return SyncResult(self.sync_id, sync_type, state, counts, [*errors, *warnings], self.timings)
 
     # --- streams ------------------------------------------------------------------------------------------------

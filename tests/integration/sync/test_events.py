@@ -3,6 +3,7 @@ integration's state change when its first sync completes; each valid for the kom
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kombo.models import (
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
+from atsbridge.store.writer import at_api_precision
 from integration.sync.conftest import Sync
 from support.recru import Recru
 
@@ -38,6 +40,10 @@ def test_a_sync_reports_what_changed_and_that_it_finished(
     assert {m["name"] for m in changed["changed_models"]} >= {"ats_candidates", "ats_jobs", "ats_join_candidates_tags"}
     SyncFinishedWebhookPayloadData.model_validate(finished)
     assert (finished["sync_id"], finished["sync_state"]) == (first.sync_id, "SUCCEEDED")
+    with engine.connect() as conn:
+        run = conn.execute(select(tables.syncs).where(tables.syncs.c.id == first.sync_id)).one()
+    told = {key: datetime.fromisoformat(finished[f"sync_{key}"]) for key in ("started_at", "ended_at")}
+    assert told == {key: at_api_precision(getattr(run, key)) for key in told}  # the times the syncs list shows
 
     sync("FULL")  # nothing changed: no data-changed, only sync-finished
     assert [kind for kind, _ in events(engine)[3:]] == ["sync-finished"]

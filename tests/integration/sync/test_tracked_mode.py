@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from atsbridge.store import tables
-from atsbridge.store.integrations import track_application
+from atsbridge.store.integrations import apply_settings, load_integration, track_application
 from integration.sync.conftest import Sync, make_integration
-from integration.sync.parity import live
+from integration.sync.parity import assert_parity, live
 from support.emulator_process import EmulatorProcess
 from support.recru import Recru
 
@@ -46,3 +46,18 @@ def test_tracked_mode_reads_only_tracked_applications_and_their_candidates(
     stage_remote_ids = {row.id: row.remote_id for row in live(engine, tables.application_stages, integration.id)}
     assert stage_remote_ids[stored[str(moved["id"])].current_stage_id] == str(new_stage)
     assert str(removed["id"]) not in stored  # a tracked application RECRU no longer has is tombstoned
+
+
+def test_turning_tracked_mode_off_makes_the_next_delta_list_everything(
+    engine: Engine, recru: Recru, recru_process: EmulatorProcess, sync: Sync
+) -> None:
+    integration = make_integration(engine, recru_process, sync_all=False)
+    assert sync("FULL", integration=integration).state == "SUCCEEDED"
+    assert live(engine, tables.candidates, integration.id) == []  # nothing tracked yet
+    with engine.begin() as conn:
+        apply_settings(conn, integration.id, sync_only_created_applications=False)
+        switched = load_integration(conn, integration.id)
+    assert switched is not None and switched.delta_watermark is None
+    result = sync("DELTA", integration=switched)
+    assert result.state == "SUCCEEDED", result.errors
+    assert_parity(engine, integration.id, recru)

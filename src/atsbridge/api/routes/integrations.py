@@ -13,7 +13,13 @@ from atsbridge.api.auth import Caller, caller, integration, store
 from atsbridge.api.errors import integration_not_found
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import coverage
-from atsbridge.store.integrations import Integration, delete_integration, load_integration, set_integration_fields
+from atsbridge.store.integrations import (
+    Integration,
+    apply_settings,
+    delete_integration,
+    load_integration,
+    set_integration_fields,
+)
 from atsbridge.store.reader import ts
 from atsbridge.store.syncs import recent_syncs
 from atsbridge.sync.scheduler import queue_sync
@@ -129,7 +135,7 @@ def change_settings(
         changes["remote_data_enabled"] = body.remote_data
     with store(request).begin() as conn:
         if changes:
-            set_integration_fields(conn, found.id, **changes)
+            apply_settings(conn, found.id, **changes)
         updated = load_integration(conn, found.id)
     assert updated is not None
     return success(_settings(updated))

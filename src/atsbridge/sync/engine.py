@@ -13,8 +13,9 @@
   listing is written (``store.first_load``); every run first builds any a killed run left unbuilt.
 - **DELTA** asks for ``updatedSince = watermark − overlap``. The watermark is RECRU's ``serverTime`` taken by
   ``SystemService.ping`` when the previous successful run *started* (RECRU's clock, never ours; the start, so a
-  record written during that run is read again). Deletions are left to FULL runs. Without a watermark (no
-  successful run yet) a DELTA run is a FULL run.
+  record written during that run is read again). Its pages are asked from the last ``updatedAt`` seen, not by
+  offset, so records changed mid-listing shift nothing out of reach (``_listing_since``). Deletions are left to
+  FULL runs. Without a watermark (no successful run yet) a DELTA run is a FULL run.
 - **Sync only created applications**: the tracked applications are read one by one with ``get`` (not found → gone,
   tombstoned at the end like the deletions of a FULL run), then their candidates; jobs, users, stages and tags are
   always read in full.
@@ -133,6 +134,7 @@ class SyncRun:
         self.since: str | None = None
         self.jobseeker_ids: set[int] = set()
         self.server_time: datetime | None = None
+        self.watermark_cap: str | None = None  # see _listing_since
         self.gone: dict[ModelName, list[str]] = defaultdict(list)
         self.ctx = MappingContext(integration.id)
         self.store = StoreWorker(engine, commit_every=COMMIT_EVERY)
@@ -208,7 +210,7 @@ class SyncRun:
             )
             if state == sync_rows.SUCCEEDED:
                 set_integration_fields(
-                    conn, self.integration.id, delta_watermark=self.server_time, setup_status="COMPLETED"
+                    conn, self.integration.id, delta_watermark=self._next_watermark(), setup_status="COMPLETED"
                 )
                 if self.integration.setup_status != "COMPLETED":
                     notify.integration_state_changed(conn, self.integration.id)
@@ -218,6 +220,12 @@ class SyncRun:
                 conn, self.integration.id, self.sync_id, state, started_at or self.started_at, ended_at
             )
         return SyncResult(self.sync_id, sync_type, state, counts, [*errors, *warnings], self.timings)
+
+    def _next_watermark(self) -> datetime | None:
+        """RECRU's time at this run's start, or the second a listing may have lost a record in (``_listing_since``)."""
+        if self.watermark_cap is None or self.server_time is None:
+            return self.server_time
+        return min(self.server_time, datetime.fromisoformat(self.watermark_cap).astimezone(UTC))
 
     # --- streams ------------------------------------------------------------------------------------------------
 
@@ -257,12 +265,14 @@ class SyncRun:
             items = await self.client.list_all(stream.list_method)
             yield items, len(items)
             return
-        params: dict[str, Any] = {"perPage": PAGE_SIZE}
         if self.since is not None:
-            params["updatedSince"] = self.since
+            async with aclosing(self._listing_since(stream, self.since)) as pages:
+                async for page_items in pages:
+                    yield page_items, None
+            return
 
         async def fetch(page: int) -> dict[str, Any]:
-            return await self.client.call(stream.list_method, {**params, "page": page})
+            return await self.client.call(stream.list_method, {"perPage": PAGE_SIZE, "page": page})
 
         # Up to PAGES_AHEAD pages are asked for before the one before them has answered, so the event loop sends
         # their requests while this thread maps: RECRU's answering time is hidden. Pages beyond the last one the
@@ -287,8 +297,44 @@ class SyncRun:
         finally:
             await _abandon(upcoming)
 
+    async def _listing_since(self, stream: Stream, since: str) -> AsyncGenerator[list[dict[str, Any]]]:
+        """The records updated since ``since``, page by page, each page asked from the last ``updatedAt`` seen.
+
+        RECRU sorts such a listing by ``(updatedAt, id)``, and a record updated while it is listed moves to its end:
+        with offset pages every later record moves one place back, and the one that crosses a page boundary would
+        be skipped, for good (the next DELTA starts after it). Asking each page from the last ``updatedAt`` seen
+        (inclusive, so the records already read in that second are dropped: same id, same ``updatedAt``) skips
+        none. Only when a whole
+        page shares one second are that second's further records asked by offset; if records changed while this
+        run listed (some carry an ``updatedAt`` from after its start), such a second may have lost one, so the
+        watermark the run leaves goes no later than that second (``watermark_cap``): the next DELTA reads it again.
+        """
+        assert self.server_time is not None
+        started = self.server_time.strftime("%Y-%m-%dT%H:%M:%SZ")
+        page, seen_in_second = 1, set[Any]()
+        paged_by_offset: str | None = None
+        latest = ""
+        while True:
+            params = {"perPage": PAGE_SIZE, "updatedSince": since, "page": page}
+            result = await self.client.call(stream.list_method, params)
+            items = result["items"]
+            yield [item for item in items if item["updatedAt"] != since or item["id"] not in seen_in_second]
+            if not items:
+                break
+            last = latest = items[-1]["updatedAt"]
+            if not result["hasMore"]:
+                break
+            if last != since:
+                since, page, seen_in_second = last, 1, set()
+            else:
+                page += 1
+                paged_by_offset = paged_by_offset or since
+            seen_in_second.update(item["id"] for item in items if item["updatedAt"] == last)
+        if paged_by_offset is not None and latest >= started:  # something changed while this run listed
+            self.watermark_cap = min(self.watermark_cap or paged_by_offset, paged_by_offset)
+
     async def _sync_tracked(self, stream: Stream, ctx: MappingContext) -> None:
-        """Read the tracked applications (or their candidates) one by one; a record not found is tombstoned."""
+        """Read the tracked applications (or their candidates) one by one; a record not found is gone (``self.gone``)."""
         if stream.model is ModelName.APPLICATIONS:
             tracked = await self.store.call(lambda conn: tracked_application_ids(conn, self.integration.id))
             remote_ids = [int(r) for r in tracked]

@@ -12,7 +12,7 @@ from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, load_integration
 from atsbridge.store.syncs import load_sync
 from atsbridge.unified.ids import ModelName
-from integration.sync.conftest import Sync
+from integration.sync.conftest import Sync, reload
 from integration.sync.parity import assert_parity
 from support.recru import LIST_METHODS, Recru
 
@@ -160,3 +160,60 @@ def test_pages_are_asked_for_ahead_but_not_past_the_last(
     before = list_calls(recru)
     assert sync("DELTA").state == "SUCCEEDED"
     assert {method: (list_calls(recru) - before)[method] for method in sizes} == dict.fromkeys(sizes, 1)
+
+
+def test_records_changed_while_a_delta_lists_shift_none_out_of_reach(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    recru.control("POST", "/clock", {"freeze": "2030-01-01T00:00:00Z"})
+    recru.token = None
+    sync("FULL")
+    jobseekers = recru.all("jobseekers")
+    assert len(jobseekers) > 200  # more than one page
+    for jobseeker in jobseekers:  # one second apart: RECRU lists them in this order
+        recru.control("POST", "/clock", {"advanceSeconds": 1})
+        recru.patch("jobseekers", jobseeker["id"], currentCompany=f"Firma {jobseeker['id']}")
+    recru.control("POST", "/clock", {"advanceSeconds": 60})
+    moved: list[int] = []
+
+    def change_three_of_the_first_page(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.CANDIDATES and not moved:  # the first page is read: these move to the listing's end
+            recru.control("POST", "/clock", {"advanceSeconds": 1})
+            for jobseeker in jobseekers[:3]:
+                recru.patch("jobseekers", jobseeker["id"], currentPosition="Přesunut")
+                moved.append(jobseeker["id"])
+
+    result = sync("DELTA", progress=change_three_of_the_first_page)
+    assert moved and result.state == "SUCCEEDED", result.errors
+    assert_parity(engine, integration.id, recru)  # with offset pages, three records behind them were skipped
+
+
+def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_second_again(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    recru.control("POST", "/clock", {"freeze": "2030-01-01T00:00:00Z"})
+    recru.token = None
+    sync("FULL")
+    recru.control("POST", "/clock", {"advanceSeconds": 3600})
+    jobseekers = recru.all("jobseekers")
+    for jobseeker in jobseekers:  # all in one second, more than a page of them
+        recru.patch("jobseekers", jobseeker["id"], currentCompany=f"Firma {jobseeker['id']}")
+    second = recru.call("JobseekerService.get", {"id": jobseekers[0]["id"]})["updatedAt"]
+    recru.control("POST", "/clock", {"advanceSeconds": 3600})
+    changed: list[int] = []
+
+    def change_one(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.CANDIDATES and not changed:
+            recru.control("POST", "/clock", {"advanceSeconds": 10})
+            recru.patch("jobseekers", jobseekers[0]["id"], currentPosition="Změněno během výpisu")
+            changed.append(jobseekers[0]["id"])
+
+    assert sync("DELTA", progress=change_one).state == "SUCCEEDED"
+    assert_parity(engine, integration.id, recru)
+    watermark = reload(engine, integration.id).delta_watermark
+    assert watermark is not None and watermark.strftime("%Y-%m-%dT%H:%M:%SZ") == second
+    recru.control("POST", "/clock", {"advanceSeconds": 60})
+    assert sync("DELTA").state == "SUCCEEDED"  # nothing changed meanwhile: the watermark moves on
+    later = reload(engine, integration.id).delta_watermark
+    assert later is not None and later > watermark
+    assert_parity(engine, integration.id, recru)

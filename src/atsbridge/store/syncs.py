@@ -40,12 +40,14 @@ def new_sync_id() -> str:
     return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(ID_LENGTH))
 
 
-def abandon_interrupted(conn: Connection, integration_id: str, now: datetime) -> None:
+def abandon_interrupted(conn: Connection, integration_id: str | None, now: datetime) -> None:
     """Runs left RUNNING by a process that died become FAILED, so the next run can start (a lock upstream,
-    the scheduler's or the job queue's, keeps two live runs of one integration apart)."""
+    the scheduler's or the job queue's, keeps two live runs of one integration apart); ``None``: of every
+    integration."""
+    running = syncs.c.state == RUNNING
     conn.execute(
         update(syncs)
-        .where(syncs.c.integration_id == integration_id, syncs.c.state == RUNNING)
+        .where(running if integration_id is None else running & (syncs.c.integration_id == integration_id))
         .values(state=FAILED, ended_at=now, errors=[{"message": "the run was interrupted before it finished"}])
     )
 

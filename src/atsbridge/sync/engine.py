@@ -334,7 +334,7 @@ class SyncRun:
             self.watermark_cap = min(self.watermark_cap or paged_by_offset, paged_by_offset)
 
     async def _sync_tracked(self, stream: Stream, ctx: MappingContext) -> None:
-        """Read the tracked applications (or their candidates) one by one; a record not found is gone (``self.gone``)."""
+        """Read the tracked applications (or their candidates) one by one; one not found is gone (``self.gone``)."""
         if stream.model is ModelName.APPLICATIONS:
             tracked = await self.store.call(lambda conn: tracked_application_ids(conn, self.integration.id))
             remote_ids = [int(r) for r in tracked]

@@ -5,7 +5,7 @@
 - **Embedded** (SQLite, one process): ``EmbeddedScheduler`` is an asyncio task of the ``serve``/``demo`` process.
   Every tick it queues what is due (FULL every ``full_sync_every_hours``, DELTA every ``delta_sync_every_minutes``
   per enabled, valid integration) and runs queued syncs, never two of one integration at once. Hourly it
-  anonymises records deleted more than 14 days ago.
+  anonymises records deleted more than 14 days ago. When it starts, runs a dead process left RUNNING become FAILED.
 - **Scale-out** (PostgreSQL): the same queueing, but the runs are procrastinate jobs (see ``sync.worker``), locked
   per integration, executed by ``atsbridge worker`` processes on any machine.
 """
@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from atsbridge.store.syncs import ACTIVE_STATES, DELTA, FULL, QUEUED, new_sync_id
+from atsbridge.store.syncs import ACTIVE_STATES, DELTA, FULL, QUEUED, abandon_interrupted, new_sync_id
 from atsbridge.store.tables import integrations, syncs
 from atsbridge.store.writer import anonymise_expired
 
@@ -136,6 +136,7 @@ class EmbeddedScheduler:
         self._wake.set()
 
     async def run(self) -> None:
+        await asyncio.to_thread(self._abandon_interrupted)
         while not self._stopped:
             try:
                 await asyncio.to_thread(self._queue_due)
@@ -156,6 +157,13 @@ class EmbeddedScheduler:
         for task in list(self._running.values()):
             task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def _abandon_interrupted(self) -> None:
+        """The embedded scheduler is its store's one runner: a run still RUNNING when it starts was left by a
+        process that died (killed mid-run), and would otherwise block its integration's next sync of that type
+        (force-sync would answer ``already_queued`` with the dead run) until the schedule queues another type."""
+        with self.engine.begin() as conn:
+            abandon_interrupted(conn, None, datetime.now(UTC))
 
     def _queue_due(self) -> None:
         if not self.schedule:

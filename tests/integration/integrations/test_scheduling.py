@@ -71,6 +71,34 @@ def test_a_sync_is_queued_once_per_integration_and_type(engine: Engine, integrat
         assert conn.execute(select(func.count()).select_from(tables.syncs)).scalar_one() == 2
 
 
+def test_a_run_a_dead_process_left_running_does_not_block_the_next_one(
+    engine: Engine, integration: Integration
+) -> None:
+    dead, _ = queue(engine, integration.id, "FULL")
+    with engine.begin() as conn:
+        assert claim_sync(conn, integration.id, dead, NOW)  # RUNNING, and then its process was killed
+    assert queue(engine, integration.id, "FULL") == (dead, True)
+
+    async def starts_and_stops() -> None:
+        scheduler = EmbeddedScheduler(
+            engine, never_called, full_every=FULL_EVERY, delta_every=DELTA_EVERY, schedule=False
+        )
+        task = asyncio.create_task(scheduler.run())
+        await asyncio.sleep(0.2)
+        await scheduler.stop()
+        await task
+
+    async def never_called(sync_id: str, integration_id: str, sync_type: str) -> None:
+        raise AssertionError("nothing is queued")
+
+    asyncio.run(starts_and_stops())
+    with engine.connect() as conn:
+        left = load_sync(conn, dead)
+    assert left is not None and left.state == "FAILED"
+    fresh, already_queued = queue(engine, integration.id, "FULL")
+    assert (fresh != dead, already_queued) == (True, False)
+
+
 def test_the_embedded_scheduler_never_runs_two_syncs_of_one_integration_at_once(
     engine: Engine, integration: Integration
 ) -> None:

@@ -248,6 +248,22 @@ def write_joins(
     return Counts(created=len(plan.created), updated=len(plan.updated), unchanged=len(plan.unchanged), deleted=deleted)
 
 
+def models_changed_since(conn: Connection, integration_id: str, since: datetime) -> list[ModelName]:
+    """The models and joins of the integration with a row whose ``updated_at`` moved at or after ``since``: what a
+    ``data-changed`` event names (a record ``updated_after`` now returns, nested changes and cascades included). A
+    join's rows are looked at only when its parent model changed: a join row that changes moves its parent."""
+    since = at_api_precision(since)
+    changed: list[ModelName] = []
+    for model in ModelName:
+        if model in JOINS and JOINS[model].parent not in changed:
+            continue
+        table = table_of(model)
+        moved = select(table.c.id).where(table.c.integration_id == integration_id, table.c.updated_at >= since)
+        if conn.execute(moved.limit(1)).first() is not None:
+            changed.append(model)
+    return changed
+
+
 def has_live_records(conn: Connection, model: ModelName, integration_id: str) -> bool:
     """Whether the store holds any live ``model`` record of the integration."""
     table = MODEL_TABLES[model]

@@ -57,6 +57,7 @@ from atsbridge.store.writer import (
     deletion_candidates,
     has_live_records,
     mark_deleted,
+    models_changed_since,
     prepare_joins,
     prepare_records,
     write_joins,
@@ -214,8 +215,9 @@ class SyncRun:
                 )
                 if self.integration.setup_status != "COMPLETED":
                     notify.integration_state_changed(conn, self.integration.id)
-            changed = (model for model, c in self.counts.items() if c.created or c.updated or c.deleted)
-            notify.data_changed(conn, self.integration.id, changed)
+            notify.data_changed(
+                conn, self.integration.id, models_changed_since(conn, self.integration.id, self.started_at)
+            )
             notify.sync_finished(
                 conn, self.integration.id, self.sync_id, state, started_at or self.started_at, ended_at
             )

@@ -45,18 +45,17 @@ def store(
     model: ModelName,
     payloads: dict[int, dict[str, Any] | None],
     codebooks: Codebooks | None = None,
-) -> set[ModelName]:
-    """Upsert the payloads (and their join rows) and tombstone the records RECRU no longer has; returns the models
-    and joins whose rows really changed. ``codebooks`` are needed for jobs and for rejected applications; without
-    them such names would be stored as ``null``."""
+) -> None:
+    """Upsert the payloads (and their join rows) and tombstone the records RECRU no longer has (what changed is
+    then told by ``writer.models_changed_since``). ``codebooks`` are needed for jobs and for rejected applications;
+    without them such names would be stored as ``null``."""
     stream: Stream = STREAM_OF[model]
     ctx = MappingContext(integration_id, codebooks or Codebooks())
     now = datetime.now(UTC)
     mapped = [stream.mapper(payload, ctx) for payload in payloads.values() if payload is not None]
-    counts = {model: upsert(conn, model, integration_id, [m.record for m in mapped], now=now)}
+    upsert(conn, model, integration_id, [m.record for m in mapped], now=now)
     for join, rows_by_parent in joins_by_parent(mapped).items():
-        counts[join] = replace_joins(conn, join, integration_id, rows_by_parent, now=now)
+        replace_joins(conn, join, integration_id, rows_by_parent, now=now)
     gone = [model_id(integration_id, model, remote_id) for remote_id, p in payloads.items() if p is None]
-    deleted = mark_deleted(conn, model, integration_id, gone, now=now) if gone else 0
-    changed = {name for name, c in counts.items() if c.created or c.updated or c.deleted}
-    return changed | ({model} if deleted else set())
+    if gone:
+        mark_deleted(conn, model, integration_id, gone, now=now)

@@ -54,4 +54,29 @@ def test_a_sync_reports_what_changed_and_that_it_finished(
     sync("DELTA")
     kinds = events(engine)[4:]
     assert [kind for kind, _ in kinds] == ["data-changed", "sync-finished"]
-    assert {m["name"] for m in kinds[0][1]["changed_models"]} == {"ats_candidates", "ats_join_candidates_tags"}
+    # every model updated_after now returns records of: the candidate, its tag link and the applications nesting it
+    nesting = (
+        {"ats_applications"} if any(a["jobseekerId"] == jobseeker["id"] for a in recru.all("applications")) else set()
+    )
+    assert {m["name"] for m in kinds[0][1]["changed_models"]} == {
+        "ats_candidates",
+        "ats_join_candidates_tags",
+        *nesting,
+    }
+    assert nesting  # the seeded candidates have applications
+
+
+def test_a_deletion_names_every_model_it_cascades_to(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    sync("FULL")
+    jobseeker = next(j for j in recru.all("jobseekers") if j["tagIds"])
+    recru.delete("jobseekers", jobseeker["id"])
+    result = sync("FULL")
+    assert result.counts["ats_candidates"]["deleted"] == 1
+    changed = [payload for kind, payload in events(engine) if kind == "data-changed"][-1]
+    assert {m["name"] for m in changed["changed_models"]} == {
+        "ats_candidates",
+        "ats_applications",
+        "ats_join_candidates_tags",
+    }

@@ -28,6 +28,7 @@ from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruError
 from atsbridge.store.integrations import Integration, track_application
 from atsbridge.store.reader import ListQuery, Reader
+from atsbridge.store.writer import models_changed_since
 from atsbridge.sync import refresh
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, model_id
@@ -94,11 +95,13 @@ async def _write_through(
 
     def write() -> None:
         with store(request).begin() as conn:
-            changed = refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks) if jobs else set()
-            changed |= refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
-            changed |= refresh.store(conn, integration_.id, ModelName.APPLICATIONS, applications)
+            started = datetime.now(UTC)
+            if jobs:
+                refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks)
+            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
+            refresh.store(conn, integration_.id, ModelName.APPLICATIONS, applications)
             track_application(conn, integration_.id, str(created.application_id))
-            notify.data_changed(conn, integration_.id, changed)
+            notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
 
     await asyncio.to_thread(write)
 
@@ -220,9 +223,11 @@ async def _tag_action(
 
     def write() -> None:
         with store(request).begin() as conn:
-            changed = refresh.store(conn, integration_.id, ModelName.TAGS, {int(tag["id"]): tag}) if tag else set()
-            changed |= refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
-            notify.data_changed(conn, integration_.id, changed)
+            started = datetime.now(UTC)
+            if tag:
+                refresh.store(conn, integration_.id, ModelName.TAGS, {int(tag["id"]): tag})
+            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
+            notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
 
     await asyncio.to_thread(write)
     return action_success({}, [])

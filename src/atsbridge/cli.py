@@ -77,10 +77,14 @@ def emulator(
     size: Annotated[int, typer.Option(help="number of jobseekers; other counts scale from it")] = 1000,
     rate_limit: Annotated[str, typer.Option(help="calls per minute per API user, or 'off'")] = "120",
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    state_file: Annotated[
+        Path | None, typer.Option(help="load the tenant from this file if it exists; save it there on exit")
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="first stdout line: {url, login, password}")] = False,
 ) -> None:
     """Start the bundled RECRU emulator with a seeded tenant."""
     args = ["--host", host, "--port", str(port), "--seed", str(seed), "--size", str(size), "--rate-limit", rate_limit]
+    args += ["--state-file", str(state_file)] if state_file is not None else []
     _run_emulator([*args, "--json"] if json_output else args)
 
 

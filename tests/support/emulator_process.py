@@ -45,12 +45,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_emulator(*args: str, port: int | None = None, timeout: float = 60) -> EmulatorProcess:
-    """Start ``python -m recru_emulator --port P ARGS``, read the first stdout line, wait until it serves."""
+def start_emulator(
+    *args: str, port: int | None = None, timeout: float = 60, module: tuple[str, ...] = ("recru_emulator",)
+) -> EmulatorProcess:
+    """Start ``python -m recru_emulator --port P ARGS`` (or another ``module`` command that starts it, such as
+    ``atsbridge.cli emulator``), read the first stdout line, wait until it serves."""
     port = port or free_port()
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "recru_emulator", "--port", str(port), *args],
+        [sys.executable, "-m", *module, "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=stderr,
     )

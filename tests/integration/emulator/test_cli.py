@@ -87,9 +87,12 @@ def test_rate_limit_option(started: list[EmulatorProcess]) -> None:
     assert resp.headers["X-RateLimit-Remaining"] == "119"
 
 
-def test_state_file_keeps_the_tenant_across_a_restart(started: list[EmulatorProcess], tmp_path: Path) -> None:
+@pytest.mark.parametrize("first_by", [("recru_emulator",), ("atsbridge.cli", "emulator")], ids=["module", "atsbridge"])
+def test_state_file_keeps_the_tenant_across_a_restart(
+    started: list[EmulatorProcess], tmp_path: Path, first_by: tuple[str, ...]
+) -> None:
     state = tmp_path / "tenant.pickle"
-    first = start_emulator("--seed", "3", "--size", "20", "--json", "--state-file", str(state))
+    first = start_emulator("--seed", "3", "--size", "20", "--json", "--state-file", str(state), module=first_by)
     started.append(first)
     created = httpx.post(f"{first.url}/__emulator__/records/jobseekers", json={"lastName": "Přetrvalá"}).json()
     first.stop()

@@ -92,6 +92,10 @@ READ_MODELS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "ats_interviews": ("Interviews", (), ()),
     "ats_offers": ("Offers", (), ()),
     "ats_rejection_reasons": ("Rejection reasons", (), ()),
+    "ats_roles": ("Roles", (), ()),
+    "ats_scorecards": ("Scorecards", (), ()),
+    "ats_notes": ("Notes", (), ()),
+    "ats_attachments": ("Attachments (all, as one list)", (), ()),
 }
 
 CANDIDATE_INPUT = (
@@ -111,6 +115,14 @@ WRITE_ACTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "ats_add_candidate_tag": ("Add tag to candidate", ("tag.name",), ()),
     "ats_remove_candidate_tag": ("Remove tag from candidate", ("tag.name",), ()),
+    "ats_move_application_to_stage": ("Move application to stage", (), ()),
+    "ats_reject_application": ("Reject application", (), ()),
+    "ats_add_application_note": ("Add note to application", (), ()),
+    "ats_add_application_attachment": ("Add attachment to application", (), ()),
+    "ats_add_candidate_attachment": ("Add attachment to candidate", (), ()),
+    "ats_add_application_result_link": ("Add result link to application", (), ()),
+    "ats_add_candidate_result_link": ("Add result link to candidate", (), ()),
+    "ats_import_tracked_application": ("Import tracked application", (), ()),
 }
 
 

@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, delete, insert, select, update
 
 from atsbridge.store.credentials import RecruCredentials, decrypt_credentials, encrypt_credentials
-from atsbridge.store.tables import environments, integrations, tracked_applications, webhook_outbox
+from atsbridge.store.tables import (
+    applications,
+    candidates,
+    environments,
+    integrations,
+    tracked_applications,
+    webhook_outbox,
+)
 from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH, new_integration_id
 
 DEFAULT_ENVIRONMENT = "default"
@@ -165,6 +172,22 @@ def tracked_application_ids(conn: Connection, integration_id: str) -> list[str]:
         select(tracked_applications.c.remote_id)
         .where(tracked_applications.c.integration_id == integration_id)
         .order_by(tracked_applications.c.remote_id)
+    )
+    return [str(remote_id) for remote_id in conn.execute(query).scalars()]
+
+
+def tracked_candidate_ids(conn: Connection, integration_id: str) -> list[str]:
+    """RECRU ids of the live stored candidates of the tracked applications (those applications deleted included)."""
+    of_tracked = select(applications.c.candidate_id).where(
+        applications.c.integration_id == integration_id,
+        applications.c.remote_id.in_(
+            select(tracked_applications.c.remote_id).where(tracked_applications.c.integration_id == integration_id)
+        ),
+    )
+    query = select(candidates.c.remote_id).where(
+        candidates.c.integration_id == integration_id,
+        candidates.c.id.in_(of_tracked),
+        candidates.c.remote_deleted_at.is_(None),
     )
     return [str(remote_id) for remote_id in conn.execute(query).scalars()]
 

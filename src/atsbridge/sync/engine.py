@@ -50,7 +50,12 @@ from atsbridge.connectors.recru.mapping import Mapped, MappingContext, joins_by_
 from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
 from atsbridge.store import syncs as sync_rows
 from atsbridge.store.first_load import build_missing_indexes, defer_indexes
-from atsbridge.store.integrations import Integration, set_integration_fields, tracked_application_ids
+from atsbridge.store.integrations import (
+    Integration,
+    set_integration_fields,
+    tracked_application_ids,
+    tracked_candidate_ids,
+)
 from atsbridge.store.writer import (
     Counts,
     Prepared,
@@ -340,8 +345,9 @@ class SyncRun:
         if stream.model is ModelName.APPLICATIONS:
             tracked = await self.store.call(lambda conn: tracked_application_ids(conn, self.integration.id))
             remote_ids = [int(r) for r in tracked]
-        else:
-            remote_ids = sorted(self.jobseeker_ids)
+        else:  # also those stored before, whose application (and maybe themselves) RECRU no longer has
+            stored = await self.store.call(lambda conn: tracked_candidate_ids(conn, self.integration.id))
+            remote_ids = sorted(self.jobseeker_ids | {int(r) for r in stored})
         assert stream.get_method is not None
         for start in range(0, len(remote_ids), PAGE_SIZE):
             chunk = remote_ids[start : start + PAGE_SIZE]

@@ -61,3 +61,22 @@ def test_turning_tracked_mode_off_makes_the_next_delta_list_everything(
     result = sync("DELTA", integration=switched)
     assert result.state == "SUCCEEDED", result.errors
     assert_parity(engine, integration.id, recru)
+
+
+def test_a_tracked_candidate_deleted_in_recru_is_tombstoned_with_its_application(
+    engine: Engine, recru: Recru, recru_process: EmulatorProcess, sync: Sync
+) -> None:
+    integration = make_integration(engine, recru_process, sync_all=False)
+    application = recru.all("applications")[0]
+    with engine.begin() as conn:
+        track_application(conn, integration.id, str(application["id"]))
+    assert sync("FULL", integration=integration).state == "SUCCEEDED"
+    assert [row.remote_id for row in live(engine, tables.candidates, integration.id)] == [
+        str(application["jobseekerId"])
+    ]
+    recru.delete("jobseekers", application["jobseekerId"])  # its applications go with it
+    result = sync("DELTA", integration=integration)
+    assert result.state == "SUCCEEDED", result.errors
+    assert live(engine, tables.applications, integration.id) == []
+    assert live(engine, tables.candidates, integration.id) == []
+    assert (result.counts["ats_applications"]["deleted"], result.counts["ats_candidates"]["deleted"]) == (1, 1)

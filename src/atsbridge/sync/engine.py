@@ -311,10 +311,10 @@ class SyncRun:
         with offset pages every later record moves one place back, and the one that crosses a page boundary would
         be skipped, for good (the next DELTA starts after it). Asking each page from the last ``updatedAt`` seen
         (inclusive, so the records already read in that second are dropped: same id, same ``updatedAt``) skips
-        none. Only when a whole
-        page shares one second are that second's further records asked by offset; if records changed while this
-        run listed (some carry an ``updatedAt`` from after its start), such a second may have lost one, so the
-        watermark the run leaves goes no later than that second (``watermark_cap``): the next DELTA reads it again.
+        none. Only when a whole page shares one second are that second's further records asked by offset; if
+        records changed while this run listed (some carry an ``updatedAt`` from after its start), such a second may
+        have lost one, so the watermark the run leaves goes no later than that second (``watermark_cap``): the next
+        DELTA reads it again.
         """
         assert self.server_time is not None
         started = self.server_time.strftime("%Y-%m-%dT%H:%M:%SZ")

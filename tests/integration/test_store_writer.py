@@ -420,7 +420,7 @@ def test_related_records_mark_each_other(store: Engine) -> None:
             writer.mark_deleted(
                 conn, ModelName.APPLICATIONS, INTEGRATION, [our_id(ModelName.APPLICATIONS, 100)], now=at(5)
             )
-            == 1
+            == {ModelName.APPLICATIONS: 1}  # no join links applications
         )
     assert times(ModelName.CANDIDATES, 1) == (at(2), at(5)), "a removed application moves its candidate"
 
@@ -450,8 +450,16 @@ def test_unseen_records_are_deleted_with_their_join_rows_and_revived_when_they_r
         assert writer.deletion_candidates(conn, ModelName.TAGS, INTEGRATION, "s2", limit=10) == [
             (our_id(ModelName.TAGS, 3), "3")
         ]
-        assert writer.mark_deleted(conn, ModelName.TAGS, INTEGRATION, [our_id(ModelName.TAGS, 3)], now=at(1)) == 1
-        assert writer.mark_deleted(conn, ModelName.TAGS, INTEGRATION, [our_id(ModelName.TAGS, 3)], now=at(2)) == 0
+        tag_3 = [our_id(ModelName.TAGS, 3)]
+        # the tag and its one link (candidate 2's), then nothing: both are tombstones already
+        assert writer.mark_deleted(conn, ModelName.TAGS, INTEGRATION, tag_3, now=at(1)) == {
+            ModelName.TAGS: 1,
+            ModelName.CANDIDATES_TAGS: 1,
+        }
+        assert writer.mark_deleted(conn, ModelName.TAGS, INTEGRATION, tag_3, now=at(2)) == {
+            ModelName.TAGS: 0,
+            ModelName.CANDIDATES_TAGS: 0,
+        }
         assert writer.deletion_candidates(conn, ModelName.TAGS, INTEGRATION, "s2", limit=10) == []
         deleted_tag = stored(conn, ModelName.TAGS, 3)
         link = stored_join(conn, ModelName.CANDIDATES_TAGS, tag_id=our_id(ModelName.TAGS, 3))
@@ -463,7 +471,7 @@ def test_unseen_records_are_deleted_with_their_join_rows_and_revived_when_they_r
     with store.begin() as conn:
         assert (
             writer.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [our_id(ModelName.CANDIDATES, 1)], now=at(2))
-            == 1
+            == {ModelName.CANDIDATES: 1, ModelName.CANDIDATES_TAGS: 2}  # candidate 1 and its links to tags 1 and 2
         )
         links = conn.execute(
             select(table_of(ModelName.CANDIDATES_TAGS).c.remote_deleted_at).filter_by(

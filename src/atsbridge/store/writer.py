@@ -296,8 +296,11 @@ def deletion_candidates(
     return [(row.id, row.remote_id) for row in conn.execute(query)]
 
 
-def mark_deleted(conn: Connection, model: ModelName, integration_id: str, ids: Iterable[str], *, now: datetime) -> int:
-    """Tombstone the live records ``ids`` of ``model`` and every join row linking them; returns how many records."""
+def mark_deleted(
+    conn: Connection, model: ModelName, integration_id: str, ids: Iterable[str], *, now: datetime
+) -> dict[ModelName, int]:
+    """Tombstone the live records ``ids`` of ``model`` and every join row linking them; returns how many rows of
+    ``model`` and of each join linking it were tombstoned."""
     table = MODEL_TABLES[model]
     now = at_api_precision(now)
     returned = {"id", *(mark.source_column for mark in NESTED_MARKS if mark.source == model)}
@@ -316,12 +319,14 @@ def mark_deleted(conn: Connection, model: ModelName, integration_id: str, ids: I
         deleted.extend(conn.execute(statement).mappings())
     _mark_nested_changes(conn, model, deleted, now)
     deleted_ids = [row["id"] for row in deleted]
-    for spec in JOINS.values():
+    tombstoned = {model: len(deleted)}
+    for join, spec in JOINS.items():
         for linked_model, column in ((spec.parent, spec.parent_column), (spec.child, spec.child_column)):
             if linked_model == model:
+                tombstoned.setdefault(join, 0)
                 for chunk in _chunks(deleted_ids):
-                    _tombstone_joins(conn, spec, spec.table.c[column].in_(chunk), now)
-    return len(deleted)
+                    tombstoned[join] += _tombstone_joins(conn, spec, spec.table.c[column].in_(chunk), now)
+    return tombstoned
 
 
 def anonymise_expired(conn: Connection, *, now: datetime, after: timedelta = ANONYMISE_AFTER) -> int:

@@ -437,4 +437,5 @@ class SyncRun:
     def _tombstone(self, conn: Connection, gone: dict[ModelName, list[str]]) -> None:
         now = _now()
         for model, ids in gone.items():
-            self.counts[model] += Counts(deleted=mark_deleted(conn, model, self.integration.id, ids, now=now))
+            for tombstoned, count in mark_deleted(conn, model, self.integration.id, ids, now=now).items():
+                self.counts[tombstoned] += Counts(deleted=count)

@@ -46,6 +46,8 @@ def test_deletions_are_detected_and_cascade(engine: Engine, integration: Integra
         str(a) for a in {*applications, *project_applications}
     }
     assert result.counts[ModelName.CANDIDATES]["deleted"] == 1
+    # the deleted jobseeker's tag links go with it, and are counted (the tag's other links went in the DELTA)
+    assert result.counts[ModelName.CANDIDATES_TAGS]["deleted"] >= len(jobseeker["tagIds"]) > 0
     assert_parity(engine, integration.id, recru)  # tag links of the deleted tag and jobseeker are gone too
 
 

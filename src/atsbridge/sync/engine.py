@@ -33,6 +33,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncGenerator, Callable, Iterable
@@ -74,6 +75,7 @@ from atsbridge.sync.store_worker import StoreWorker
 from atsbridge.unified.ids import ModelName, model_id
 from atsbridge.webhooks import notify
 
+log = logging.getLogger("atsbridge.sync")
 DEFAULT_OVERLAP = timedelta(seconds=60)
 CONFIRM_CONCURRENCY = 4
 COMMIT_EVERY = 25_000
@@ -170,6 +172,10 @@ class SyncRun:
             raise
         except (RecruError, OSError, ValueError) as error:
             message = f"{type(error).__name__}: {error}"
+            return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
+        except Exception as error:  # a bug or a store failure: the run still ends FAILED, with sync-finished
+            log.exception("sync %s of %s failed unexpectedly", self.sync_id, integration.id)
+            message = f"unexpected {type(error).__name__}: {error}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
         return self._finish(sync_type, sync_rows.SUCCEEDED, started, [])
 

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select, update
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
+from atsbridge.sync.engine import SyncRun
 from atsbridge.unified.ids import ModelName
 from integration.sync.conftest import Sync, kill_full_run_once_listing
 from integration.sync.parity import assert_parity
@@ -179,3 +180,25 @@ def test_a_full_run_that_does_not_list_everything_deletes_nothing_of_any_stream(
     assert sync("FULL").state == "SUCCEEDED"
     assert tombstones(engine, tables.jobs, integration.id) == {str(project["id"])}
     assert_parity(engine, integration.id, recru)
+
+
+def test_an_unexpected_error_ends_the_run_failed_and_told(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_batch = SyncRun._write_batch
+
+    def failing(self: SyncRun, conn: Any, records: Any, joins: Any) -> None:
+        if records.table.name == ModelName.CANDIDATES:
+            raise RuntimeError("a bug in the store path")
+        write_batch(self, conn, records, joins)
+
+    monkeypatch.setattr(SyncRun, "_write_batch", failing)
+    result = sync("FULL")
+    assert result.state == "FAILED"
+    assert "unexpected RuntimeError: a bug in the store path" in result.errors[0]["message"]
+    with engine.connect() as conn:
+        run = conn.execute(select(tables.syncs).where(tables.syncs.c.id == result.sync_id)).one()
+        finished = conn.execute(
+            select(tables.webhook_outbox.c.payload).where(tables.webhook_outbox.c.type == "sync-finished")
+        ).scalar_one()
+    assert (run.state, finished["sync_state"], finished["sync_id"]) == ("FAILED", "FAILED", result.sync_id)

@@ -69,7 +69,7 @@ def prepare(cli: Cli, size: int, database: Path) -> dict[str, Any]:
                 new_status = "withdrawn" if status == "active" else "active"
                 client.patch(f"/records/applications/{remote}", json={"status": new_status}).raise_for_status()
         before_delta = datetime.now(UTC)
-        delta, _, _ = cli.run("sync", integration_id, "--delta", "--json")
+        delta = cli.run("sync", integration_id, "--delta", "--json").report
         print(
             f"[{size:,} jobseekers] changed {len(changed):,} of {len(rows):,} applications in RECRU; DELTA updated "
             f"{delta['counts']['ats_applications']['updated']:,}"
@@ -77,7 +77,7 @@ def prepare(cli: Cli, size: int, database: Path) -> dict[str, Any]:
     finally:
         process.terminate()
         process.wait()
-    key, _, _ = cli.run("api-key", "create", "--json")
+    key = cli.run("api-key", "create", "--json").report
     return {"integration_id": integration_id, "key": key["key"], "since": before_delta.isoformat(), "size": size}
 
 

@@ -12,7 +12,7 @@ import gc
 import json
 import os
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -35,7 +35,7 @@ from atsbridge.store.integrations import (
     load_credentials,
     load_integration,
 )
-from atsbridge.store.syncs import DELTA, FULL
+from atsbridge.store.syncs import DELTA, FULL, live_run
 from atsbridge.sync.engine import SyncResult, SyncRun
 from atsbridge.webhooks import notify
 from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_webhook, webhook_of
@@ -282,11 +282,18 @@ def integration_create(
         err.print(f"integration [bold]{integration_id}[/bold] created in environment {environment!r}")
 
 
+class SyncRunning(Exception):
+    """Another process is running a sync of the integration (its heartbeat is recent)."""
+
+
 async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync_type: str, show: bool) -> SyncResult:
     with engine.connect() as conn:
         integration = load_integration(conn, integration_id)
         if integration is None:
             raise LookupError(integration_id)
+        running = live_run(conn, integration_id, datetime.now(UTC))
+        if running is not None:
+            raise SyncRunning(f"a {running.type} sync of {integration_id} is running ({running.id}); wait for it")
         credentials = load_credentials(conn, settings.encryption_key, integration_id)
     with sync_progress(err, show) as bars:
         async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
@@ -308,6 +315,8 @@ def sync(
         result = asyncio.run(run_sync(engine, settings, integration_id, FULL if full else DELTA, not json_output))
     except LookupError:
         _fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
+    except SyncRunning as running:
+        _fail(str(running), json_output, "SYNC_RUNNING")
     if json_output:
         print(json.dumps(result.as_json()))
     else:

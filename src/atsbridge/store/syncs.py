@@ -1,13 +1,18 @@
-"""Sync runs in the store: one row per run with its state, counts per model, errors and timings."""
+"""Sync runs in the store: one row per run with its state, counts per model, errors and timings.
+
+A RUNNING run's process stamps ``heartbeat_at`` every ``HEARTBEAT_EVERY``; one not stamped for ``STALE_AFTER`` was
+left by a process that died (``live_run``, ``abandon_stale``), whichever process looks at it. (On SQLite a stamp
+waits for the run's own write transaction, which the run commits at least every ``COMMIT_WITHIN`` seconds of
+``sync.store_worker``: far within ``STALE_AFTER``.)"""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from atsbridge.store.tables import syncs
 from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH
@@ -20,6 +25,8 @@ CANCELLED = "CANCELLED"
 ACTIVE_STATES = (QUEUED, RUNNING)
 FULL = "FULL"
 DELTA = "DELTA"
+HEARTBEAT_EVERY = timedelta(seconds=30)
+STALE_AFTER = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -40,14 +47,12 @@ def new_sync_id() -> str:
     return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(ID_LENGTH))
 
 
-def abandon_interrupted(conn: Connection, integration_id: str | None, now: datetime) -> None:
+def abandon_interrupted(conn: Connection, integration_id: str, now: datetime) -> None:
     """Runs left RUNNING by a process that died become FAILED, so the next run can start (a lock upstream,
-    the scheduler's or the job queue's, keeps two live runs of one integration apart); ``None``: of every
-    integration."""
-    running = syncs.c.state == RUNNING
+    the scheduler's or the job queue's, keeps two live runs of one integration apart)."""
     conn.execute(
         update(syncs)
-        .where(running if integration_id is None else running & (syncs.c.integration_id == integration_id))
+        .where(syncs.c.integration_id == integration_id, syncs.c.state == RUNNING)
         .values(state=FAILED, ended_at=now, errors=[{"message": "the run was interrupted before it finished"}])
     )
 
@@ -57,7 +62,9 @@ def claim_sync(conn: Connection, integration_id: str, sync_id: str, now: datetim
     or it was cancelled), so a stale look at the queue never runs a sync twice."""
     abandon_interrupted(conn, integration_id, now)
     claimed = conn.execute(
-        update(syncs).where(syncs.c.id == sync_id, syncs.c.state == QUEUED).values(state=RUNNING, started_at=now)
+        update(syncs)
+        .where(syncs.c.id == sync_id, syncs.c.state == QUEUED)
+        .values(state=RUNNING, started_at=now, heartbeat_at=now)
     )
     return claimed.rowcount == 1
 
@@ -71,7 +78,7 @@ def start_sync(conn: Connection, integration_id: str, sync_type: str, now: datet
         )
     ).scalar()
     if queued is not None:
-        conn.execute(update(syncs).where(syncs.c.id == queued).values(state=RUNNING, started_at=now))
+        conn.execute(update(syncs).where(syncs.c.id == queued).values(state=RUNNING, started_at=now, heartbeat_at=now))
         return str(queued)
     sync_id = new_sync_id()
     conn.execute(
@@ -82,9 +89,42 @@ def start_sync(conn: Connection, integration_id: str, sync_type: str, now: datet
             state=RUNNING,
             queued_at=now,
             started_at=now,
+            heartbeat_at=now,
         )
     )
     return sync_id
+
+
+def beat(conn: Connection, sync_id: str, now: datetime) -> None:
+    """The run ``sync_id`` is alive (its process stamps this every ``HEARTBEAT_EVERY``)."""
+    conn.execute(update(syncs).where(syncs.c.id == sync_id, syncs.c.state == RUNNING).values(heartbeat_at=now))
+
+
+def _last_sign_of_life() -> Any:
+    return func.coalesce(syncs.c.heartbeat_at, syncs.c.started_at, syncs.c.queued_at)
+
+
+def live_run(conn: Connection, integration_id: str, now: datetime) -> SyncRow | None:
+    """A RUNNING run of the integration whose process stamped it within ``STALE_AFTER``, if there is one."""
+    row = conn.execute(
+        select(syncs).where(
+            syncs.c.integration_id == integration_id,
+            syncs.c.state == RUNNING,
+            _last_sign_of_life() >= now - STALE_AFTER,
+        )
+    ).first()
+    return None if row is None else _row(row)
+
+
+def abandon_stale(conn: Connection, integration_id: str | None, now: datetime) -> None:
+    """RUNNING runs of the integration (``None``: of every one) not stamped for ``STALE_AFTER`` become FAILED: their
+    process died."""
+    stale = (syncs.c.state == RUNNING) & (_last_sign_of_life() < now - STALE_AFTER)
+    conn.execute(
+        update(syncs)
+        .where(stale if integration_id is None else stale & (syncs.c.integration_id == integration_id))
+        .values(state=FAILED, ended_at=now, errors=[{"message": "the run's process stopped answering"}])
+    )
 
 
 def finish_sync(

@@ -232,6 +232,7 @@ syncs = Table(
     Column("queued_at", UtcDateTime(), nullable=False),
     Column("started_at", UtcDateTime()),
     Column("ended_at", UtcDateTime()),
+    Column("heartbeat_at", UtcDateTime()),
     Column("server_time_at_start", UtcDateTime()),
     Column("counts", json_type()),
     Column("errors", json_type()),

@@ -164,6 +164,7 @@ class SyncRun:
                 self.sync_id = sync_rows.start_sync(conn, integration.id, sync_type, _now())
         started = time.perf_counter()
         self.started_at = _now()
+        heartbeat = asyncio.create_task(self._heartbeat())
         try:
             with tuned_for_a_run(), closing(self.store):
                 await self._sync_streams()
@@ -177,7 +178,23 @@ class SyncRun:
             log.exception("sync %s of %s failed unexpectedly", self.sync_id, integration.id)
             message = f"unexpected {type(error).__name__}: {error}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
+        finally:
+            await _abandon([heartbeat])
         return self._finish(sync_type, sync_rows.SUCCEEDED, started, [])
+
+    async def _heartbeat(self) -> None:
+        """Stamp the run as alive every ``HEARTBEAT_EVERY`` (on its own connection, in a thread: a write may wait
+        for the store's transaction); a stamp that fails is logged and the run goes on."""
+        while True:
+            await asyncio.sleep(sync_rows.HEARTBEAT_EVERY.total_seconds())
+            try:
+                await asyncio.to_thread(self._beat)
+            except Exception:
+                log.warning("sync %s: its heartbeat could not be stamped", self.sync_id, exc_info=True)
+
+    def _beat(self) -> None:
+        with self.engine.begin() as conn:
+            sync_rows.beat(conn, self.sync_id, _now())
 
     async def _sync_streams(self) -> None:
         await self.store.call(build_missing_indexes)

@@ -5,7 +5,8 @@
 - **Embedded** (SQLite, one process): ``EmbeddedScheduler`` is an asyncio task of the ``serve``/``demo`` process.
   Every tick it queues what is due (FULL every ``full_sync_every_hours``, DELTA every ``delta_sync_every_minutes``
   per enabled, valid integration) and runs queued syncs, never two of one integration at once. Hourly it
-  anonymises records deleted more than 14 days ago. When it starts, runs a dead process left RUNNING become FAILED.
+  anonymises records deleted more than 14 days ago. When it starts, runs a dead process left RUNNING (no heartbeat
+  for ``store.syncs.STALE_AFTER``) become FAILED.
 - **Scale-out** (PostgreSQL): the same queueing, but the runs are procrastinate jobs (see ``sync.worker``), locked
   per integration, executed by ``atsbridge worker`` processes on any machine.
 """
@@ -21,7 +22,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from atsbridge.store.syncs import ACTIVE_STATES, DELTA, FULL, QUEUED, abandon_interrupted, new_sync_id
+from atsbridge.store.syncs import (
+    ACTIVE_STATES,
+    DELTA,
+    FULL,
+    QUEUED,
+    abandon_stale,
+    new_sync_id,
+)
 from atsbridge.store.tables import integrations, syncs
 from atsbridge.store.writer import anonymise_expired
 
@@ -40,7 +48,9 @@ def _active_sync(conn: Connection, integration_id: str, sync_type: str) -> str |
 
 
 def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[str, bool]:
-    """(sync id, already_queued): the queued or running sync of this integration and type, or a new queued one."""
+    """(sync id, already_queued): the queued or running sync of this integration and type, or a new queued one (a
+    RUNNING run whose process stopped stamping it is FAILED first, so it cannot hold the place)."""
+    abandon_stale(conn, integration_id, datetime.now(UTC))
     existing = _active_sync(conn, integration_id, sync_type)
     if existing is not None:
         return existing, True
@@ -136,7 +146,7 @@ class EmbeddedScheduler:
         self._wake.set()
 
     async def run(self) -> None:
-        await asyncio.to_thread(self._abandon_interrupted)
+        await asyncio.to_thread(self._abandon_stale)
         while not self._stopped:
             try:
                 await asyncio.to_thread(self._queue_due)
@@ -158,12 +168,12 @@ class EmbeddedScheduler:
             task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)
 
-    def _abandon_interrupted(self) -> None:
-        """The embedded scheduler is its store's one runner: a run still RUNNING when it starts was left by a
-        process that died (killed mid-run), and would otherwise block its integration's next sync of that type
-        (force-sync would answer ``already_queued`` with the dead run) until the schedule queues another type."""
+    def _abandon_stale(self) -> None:
+        """Runs a process that died left RUNNING (no heartbeat for ``STALE_AFTER``) become FAILED when the scheduler
+        starts, so they no longer hold their place (force-sync would answer ``already_queued`` with them); a run
+        another live process holds (``atsbridge sync``) is left alone. ``queue_sync`` does the same per integration."""
         with self.engine.begin() as conn:
-            abandon_interrupted(conn, None, datetime.now(UTC))
+            abandon_stale(conn, None, datetime.now(UTC))
 
     def _queue_due(self) -> None:
         if not self.schedule:

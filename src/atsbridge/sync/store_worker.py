@@ -4,8 +4,10 @@
   is done, so the run fetches and maps batch n + 1 while batch n is written: at most one batch is in the worker's
   hands and one in the run's (flat memory). The database releases the GIL while it works, so its share runs in
   parallel.
-- **Transactions** span whole jobs, about ``commit_every`` records each: a commit never holds half a batch (a record
-  without its join rows), and fewer commits write each index page to the WAL fewer times.
+- **Transactions** span whole jobs, about ``commit_every`` records each, and at most about ``COMMIT_WITHIN``
+  seconds (when RECRU answers slowly: others see the progress, and on SQLite the run's heartbeat, written on another
+  connection, is not kept waiting for the write lock): a commit never holds half a batch (a record without its join
+  rows), and fewer commits write each index page to the WAL fewer times.
 - **Failures.** The failure of a job is raised by the next ``submit``, ``call`` or ``drain``; the worker then writes
   nothing more, and ``close`` rolls its transaction back. Otherwise ``close`` commits what was written: like a run
   killed between two commits, a failed or cancelled run leaves a consistent store, and deletes nothing.
@@ -16,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -26,6 +29,8 @@ from sqlalchemy import Connection, Engine
 from atsbridge.store.db import bulk_writes
 
 T = TypeVar("T")
+
+COMMIT_WITHIN = 30.0
 
 
 class StoreWorker:
@@ -38,6 +43,7 @@ class StoreWorker:
         self._conn: Connection | None = None
         self._resources = ExitStack()
         self._uncommitted = 0
+        self._last_commit = time.monotonic()
         self._failed = False
         self._pending: asyncio.Future[None] | None = None
 
@@ -70,9 +76,11 @@ class StoreWorker:
         try:
             result = job(self._conn)
             self._uncommitted += records
-            if self._uncommitted >= self._commit_every:
+            overdue = self._uncommitted and time.monotonic() - self._last_commit >= COMMIT_WITHIN
+            if self._uncommitted >= self._commit_every or overdue:
                 self._conn.commit()
                 self._uncommitted = 0
+                self._last_commit = time.monotonic()
         except BaseException:
             self._failed = True
             raise

@@ -10,11 +10,14 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from atsbridge.config import Settings
+from atsbridge.store import syncs as sync_rows
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, set_integration_fields
-from atsbridge.store.syncs import claim_sync, load_sync
+from atsbridge.store.syncs import STALE_AFTER, claim_sync, load_sync
+from atsbridge.sync import engine as engine_module
 from atsbridge.sync.scheduler import EmbeddedScheduler, due_syncs, queue_sync
 from atsbridge.sync.worker import SyncQueue
+from atsbridge.unified.ids import ModelName
 from integration.sync.conftest import KEY, Sync, make_integration
 from support.emulator_process import EmulatorProcess
 from support.recru import Recru
@@ -75,9 +78,9 @@ def test_a_run_a_dead_process_left_running_does_not_block_the_next_one(
     engine: Engine, integration: Integration
 ) -> None:
     dead, _ = queue(engine, integration.id, "FULL")
+    killed_at = datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1)
     with engine.begin() as conn:
-        assert claim_sync(conn, integration.id, dead, NOW)  # RUNNING, and then its process was killed
-    assert queue(engine, integration.id, "FULL") == (dead, True)
+        assert claim_sync(conn, integration.id, dead, killed_at)  # RUNNING, and then its process was killed
 
     async def starts_and_stops() -> None:
         scheduler = EmbeddedScheduler(
@@ -201,3 +204,46 @@ def test_the_scheduler_anonymises_records_deleted_over_fourteen_days_ago(
         }
     assert (rows[ids[0]].first_name, rows[ids[0]].email_addresses) == (None, [])
     assert rows[ids[1]].first_name is not None
+
+
+def test_a_running_sync_not_stamped_for_minutes_gives_way_but_a_live_one_does_not(
+    engine: Engine, integration: Integration
+) -> None:
+    now = datetime.now(UTC)
+    running, _ = queue(engine, integration.id, "FULL")
+    with engine.begin() as conn:
+        assert claim_sync(conn, integration.id, running, now)
+    assert queue(engine, integration.id, "FULL") == (running, True)  # alive: its place is kept
+    with engine.begin() as conn:  # its process stopped stamping it (killed) long ago
+        conn.execute(
+            update(tables.syncs)
+            .where(tables.syncs.c.id == running)
+            .values(heartbeat_at=now - STALE_AFTER - timedelta(seconds=1))
+        )
+    fresh, already_queued = queue(engine, integration.id, "FULL")
+    assert (fresh != running, already_queued) == (True, False)
+    with engine.connect() as conn:
+        left = load_sync(conn, running)
+    assert left is not None and left.state == "FAILED"
+
+
+def test_a_run_stamps_its_heartbeat_while_it_runs(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_rows, "HEARTBEAT_EVERY", timedelta(milliseconds=50))
+    monkeypatch.setattr(engine_module, "COMMIT_EVERY", 1)  # SQLite: a stamp waits for the run's write transaction
+    recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 0.5})
+    stamps: list[datetime] = []
+
+    def look(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.CANDIDATES:
+            with engine.connect() as conn:
+                heartbeat = conn.execute(select(tables.syncs.c.heartbeat_at)).scalars().all()
+            stamps.extend(h for h in heartbeat if h is not None)
+
+    result = sync("FULL", progress=look)
+    assert result.state == "SUCCEEDED", result.errors
+    with engine.connect() as conn:
+        started = load_sync(conn, result.sync_id)
+    assert started is not None and started.started_at is not None
+    assert stamps and max(stamps) > started.started_at  # stamped again after the run began

@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
 from atsbridge.store import tables
+from atsbridge.store.syncs import load_sync, start_sync
 from integration.sync.parity import assert_parity
 from support.emulator_process import EmulatorProcess
 from support.recru import Recru
@@ -118,3 +120,22 @@ def test_a_wrong_or_malformed_secret_key_is_told_in_one_line(
         refused = atsbridge(engine, tmp_path, "sync", integration_id, "--json", key=malformed)
         assert refused.returncode == 1
         assert "ATSBRIDGE_SECRET_KEY" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_sync_refuses_while_another_process_runs_one_of_the_integration(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    created = atsbridge(
+        engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login", recru_process.login,
+        "--password", recru_process.password, "--json",
+    )  # fmt: skip
+    integration_id = json.loads(created.stdout)["id"]
+    with engine.begin() as conn:  # as a server's run would be: RUNNING, its heartbeat fresh
+        running = start_sync(conn, integration_id, "DELTA", datetime.now(UTC))
+    refused = atsbridge(engine, tmp_path, "sync", integration_id, "--full", "--json")
+    assert refused.returncode == 1
+    error = json.loads(refused.stdout)["error"]
+    assert error["code"] == "SYNC_RUNNING" and running in error["message"]
+    with engine.connect() as conn:
+        still = load_sync(conn, running)
+    assert still is not None and still.state == "RUNNING"  # not abandoned: it is alive

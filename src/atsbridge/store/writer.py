@@ -74,6 +74,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from atsbridge.store.bulk import BulkStatement, compile_insert
 from atsbridge.store.tables import ANONYMISE_TO, JOINS, MODEL_TABLES, JoinSpec, record_columns, table_of
 from atsbridge.unified.ids import ModelName
+from atsbridge.unified.models import at_api_precision
 
 Record = Mapping[str, Any]
 
@@ -119,11 +120,6 @@ NESTED_MARKS: tuple[NestedMark, ...] = (
 
 
 NOT_OWN_FIELDS = frozenset({"remote_updated_at", "remote_data"})
-
-
-def at_api_precision(now: datetime) -> datetime:
-    """``now`` truncated to the millisecond, the precision the API serves."""
-    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
 
 
 def content_hash(record: Record) -> str:

@@ -79,6 +79,7 @@ __all__ = [
     "UserStatus",
     "UtcDatetime",
     "action_payload",
+    "at_api_precision",
     "data_payload",
     "error_payload",
     "format_datetime",
@@ -94,9 +95,13 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def at_api_precision(value: datetime) -> datetime:
+    """``value`` truncated to the millisecond, the precision the API serves (the store keeps record timestamps so)."""
+    return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+
+
 def _as_utc_millis(value: datetime) -> datetime:
-    utc = _as_utc(value)
-    return utc.replace(microsecond=utc.microsecond - utc.microsecond % 1000)
+    return at_api_precision(_as_utc(value))
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc_millis)]

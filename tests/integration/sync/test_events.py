@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
-from atsbridge.store.writer import at_api_precision
+from atsbridge.unified.models import at_api_precision
 from integration.sync.conftest import Sync
 from support.recru import Recru
 

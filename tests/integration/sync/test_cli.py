@@ -34,6 +34,16 @@ def atsbridge(
     )
 
 
+def connected(engine: Engine, tmp_path: Path, process: EmulatorProcess) -> str:
+    """The id of an integration of the emulator's tenant, created by ``atsbridge integration create``."""
+    created = atsbridge(
+        engine, tmp_path, "integration", "create", "--tenant-url", process.url, "--login", process.login,
+        "--password", process.password, "--json",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    return str(json.loads(created.stdout)["id"])
+
+
 def integration_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(tables.integrations)).scalar_one())
@@ -108,11 +118,7 @@ def test_an_address_that_is_no_host_is_an_invalid_tenant(engine: Engine, tmp_pat
 def test_a_wrong_or_malformed_secret_key_is_told_in_one_line(
     engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
 ) -> None:
-    created = atsbridge(
-        engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login", recru_process.login,
-        "--password", recru_process.password, "--json",
-    )  # fmt: skip
-    integration_id = json.loads(created.stdout)["id"]
+    integration_id = connected(engine, tmp_path, recru_process)
     other_key = atsbridge(engine, tmp_path, "sync", integration_id, "--json", key="cd" * 32)
     assert other_key.returncode == 1
     assert "cannot be decrypted" in other_key.stderr and "Traceback" not in other_key.stderr
@@ -125,11 +131,7 @@ def test_a_wrong_or_malformed_secret_key_is_told_in_one_line(
 def test_sync_refuses_while_another_process_runs_one_of_the_integration(
     engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
 ) -> None:
-    created = atsbridge(
-        engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login", recru_process.login,
-        "--password", recru_process.password, "--json",
-    )  # fmt: skip
-    integration_id = json.loads(created.stdout)["id"]
+    integration_id = connected(engine, tmp_path, recru_process)
     with engine.begin() as conn:  # as a server's run would be: RUNNING, its heartbeat fresh
         running = start_sync(conn, integration_id, "DELTA", datetime.now(UTC))
     refused = atsbridge(engine, tmp_path, "sync", integration_id, "--full", "--json")

@@ -126,14 +126,23 @@ def test_an_application_change_moves_its_candidate_updated_at_only(
     assert_parity(engine, integration.id, recru)
 
 
+def full_sync_at(recru: Recru, sync: Sync, frozen_at: str) -> None:
+    """RECRU's clock frozen at ``frozen_at`` (its tokens follow that clock: log in again), then a FULL run."""
+    recru.control("POST", "/clock", {"freeze": frozen_at})
+    recru.token = None
+    sync("FULL")
+
+
+def advance(recru: Recru, seconds: int) -> None:
+    recru.control("POST", "/clock", {"advanceSeconds": seconds})
+
+
 def test_delta_window_comes_from_recru_clock_not_ours(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
     # RECRU's clock is years behind ours: a watermark from our clock would skip every later RECRU change.
-    recru.control("POST", "/clock", {"freeze": "2021-03-01T08:00:00Z"})
-    recru.token = None
-    sync("FULL")
-    recru.control("POST", "/clock", {"advanceSeconds": 600})
+    full_sync_at(recru, sync, "2021-03-01T08:00:00Z")
+    advance(recru, 600)
     jobseeker = recru.all("jobseekers")[5]
     recru.patch("jobseekers", jobseeker["id"], lastName="Dvořáková")
     result = sync("DELTA")
@@ -165,20 +174,18 @@ def test_pages_are_asked_for_ahead_but_not_past_the_last(
 def test_records_changed_while_a_delta_lists_shift_none_out_of_reach(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
-    recru.control("POST", "/clock", {"freeze": "2030-01-01T00:00:00Z"})
-    recru.token = None
-    sync("FULL")
+    full_sync_at(recru, sync, "2030-01-01T00:00:00Z")
     jobseekers = recru.all("jobseekers")
     assert len(jobseekers) > 200  # more than one page
     for jobseeker in jobseekers:  # one second apart: RECRU lists them in this order
-        recru.control("POST", "/clock", {"advanceSeconds": 1})
+        advance(recru, 1)
         recru.patch("jobseekers", jobseeker["id"], currentCompany=f"Firma {jobseeker['id']}")
-    recru.control("POST", "/clock", {"advanceSeconds": 60})
+    advance(recru, 60)
     moved: list[int] = []
 
     def change_three_of_the_first_page(model: ModelName, done: int, total: int | None) -> None:
         if model is ModelName.CANDIDATES and not moved:  # the first page is read: these move to the listing's end
-            recru.control("POST", "/clock", {"advanceSeconds": 1})
+            advance(recru, 1)
             for jobseeker in jobseekers[:3]:
                 recru.patch("jobseekers", jobseeker["id"], currentPosition="Přesunut")
                 moved.append(jobseeker["id"])
@@ -191,20 +198,18 @@ def test_records_changed_while_a_delta_lists_shift_none_out_of_reach(
 def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_second_again(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
-    recru.control("POST", "/clock", {"freeze": "2030-01-01T00:00:00Z"})
-    recru.token = None
-    sync("FULL")
-    recru.control("POST", "/clock", {"advanceSeconds": 3600})
+    full_sync_at(recru, sync, "2030-01-01T00:00:00Z")
+    advance(recru, 3600)
     jobseekers = recru.all("jobseekers")
     for jobseeker in jobseekers:  # all in one second, more than a page of them
         recru.patch("jobseekers", jobseeker["id"], currentCompany=f"Firma {jobseeker['id']}")
     second = recru.call("JobseekerService.get", {"id": jobseekers[0]["id"]})["updatedAt"]
-    recru.control("POST", "/clock", {"advanceSeconds": 3600})
+    advance(recru, 3600)
     changed: list[int] = []
 
     def change_one(model: ModelName, done: int, total: int | None) -> None:
         if model is ModelName.CANDIDATES and not changed:
-            recru.control("POST", "/clock", {"advanceSeconds": 10})
+            advance(recru, 10)
             recru.patch("jobseekers", jobseekers[0]["id"], currentPosition="Změněno během výpisu")
             changed.append(jobseekers[0]["id"])
 
@@ -212,7 +217,7 @@ def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_s
     assert_parity(engine, integration.id, recru)
     watermark = reload(engine, integration.id).delta_watermark
     assert watermark is not None and watermark.strftime("%Y-%m-%dT%H:%M:%SZ") == second
-    recru.control("POST", "/clock", {"advanceSeconds": 60})
+    advance(recru, 60)
     assert sync("DELTA").state == "SUCCEEDED"  # nothing changed meanwhile: the watermark moves on
     later = reload(engine, integration.id).delta_watermark
     assert later is not None and later > watermark

@@ -5,7 +5,8 @@ The integration's details (``GET /v1/integrations/{id}``) list what is available
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 from atsbridge.api.auth import integration
 from atsbridge.api.errors import ApiError
 from atsbridge.store.integrations import Integration
+from atsbridge.unified.models import ErrorCode
 
 router = APIRouter(prefix="/ats", tags=["ATS"])
 
@@ -37,7 +39,7 @@ ACTIONS = {
 }
 
 
-def _refusal(code: Any, message: str) -> Any:
+def _refusal(code: ErrorCode, message: str) -> Callable[..., Response]:
     def endpoint(_integration: Annotated[Integration, Depends(integration)]) -> Response:
         raise ApiError(code, message)
 

@@ -216,14 +216,16 @@ class RecruClient:
         for `call`, since RECRU refuses such a call before processing it); nothing else is retried, as the request
         may be a write. Transport failures are raised as httpx's errors."""
         body = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode()
-        token = self._token or await self._fresh_token(rejected=None)
-        for attempt in range(2):
+
+        async def send(token: str) -> httpx.Response:
             self.stats.calls += 1
-            response = await self._http.post(self._endpoint, content=body, headers={"Authorization": f"Bearer {token}"})
-            if attempt or response.status_code != 401 or _error_code(response) != _TOKEN_REJECTED:
-                return response
-            token = await self._fresh_token(rejected=token)
-        raise AssertionError("unreachable")
+            return await self._http.post(self._endpoint, content=body, headers={"Authorization": f"Bearer {token}"})
+
+        token = self._token or await self._fresh_token(rejected=None)
+        response = await send(token)
+        if response.status_code == 401 and _error_code(response) == _TOKEN_REJECTED:
+            response = await send(await self._fresh_token(rejected=token))
+        return response
 
     @property
     def endpoint(self) -> str:

@@ -12,7 +12,7 @@ import gc
 import json
 import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -22,7 +22,6 @@ from sqlalchemy import Engine
 
 from atsbridge.config import Settings, get_settings
 from atsbridge.connectors.recru import credentials as recru_credentials
-from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.guide import problem_message
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
@@ -36,7 +35,8 @@ from atsbridge.store.integrations import (
     load_integration,
 )
 from atsbridge.store.syncs import DELTA, FULL, live_run
-from atsbridge.sync.engine import SyncResult, SyncRun
+from atsbridge.sync.engine import SyncResult
+from atsbridge.sync.runner import sync_integration
 from atsbridge.webhooks import notify
 from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_webhook, webhook_of
 
@@ -296,10 +296,7 @@ async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync
             raise SyncRunning(f"a {running.type} sync of {integration_id} is running ({running.id}); wait for it")
         credentials = load_credentials(conn, settings.encryption_key, integration_id)
     with sync_progress(err, show) as bars:
-        async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
-            overlap = timedelta(seconds=settings.delta_overlap_seconds)
-            run = SyncRun(engine, client, integration, overlap=overlap, progress=bars)
-            return await run.run(sync_type)
+        return await sync_integration(engine, settings, integration, credentials, sync_type, progress=bars)
 
 
 @app.command()

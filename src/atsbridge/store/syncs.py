@@ -47,20 +47,15 @@ def new_sync_id() -> str:
     return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(ID_LENGTH))
 
 
-def abandon_interrupted(conn: Connection, integration_id: str, now: datetime) -> None:
-    """Runs left RUNNING by a process that died become FAILED, so the next run can start (a lock upstream,
-    the scheduler's or the job queue's, keeps two live runs of one integration apart)."""
-    conn.execute(
-        update(syncs)
-        .where(syncs.c.integration_id == integration_id, syncs.c.state == RUNNING)
-        .values(state=FAILED, ended_at=now, errors=[{"message": "the run was interrupted before it finished"}])
-    )
-
-
 def claim_sync(conn: Connection, integration_id: str, sync_id: str, now: datetime) -> bool:
     """Take the queued run ``sync_id`` (QUEUED → RUNNING); False if it is no longer queued (another runner took it,
-    or it was cancelled), so a stale look at the queue never runs a sync twice."""
-    abandon_interrupted(conn, integration_id, now)
+    or it was cancelled), so a stale look at the queue never runs a sync twice, or if another run of the
+    integration is alive (``atsbridge sync`` in another process, say): it then stays queued for a later look.
+    Runs a dead process left RUNNING give way first (``abandon_stale``)."""
+    abandon_stale(conn, integration_id, now)
+    other = live_run(conn, integration_id, now)
+    if other is not None and other.id != sync_id:
+        return False
     claimed = conn.execute(
         update(syncs)
         .where(syncs.c.id == sync_id, syncs.c.state == QUEUED)
@@ -70,8 +65,9 @@ def claim_sync(conn: Connection, integration_id: str, sync_id: str, now: datetim
 
 
 def start_sync(conn: Connection, integration_id: str, sync_type: str, now: datetime) -> str:
-    """Start the queued run of this type if there is one, else a new run; returns its id."""
-    abandon_interrupted(conn, integration_id, now)
+    """Start the queued run of this type if there is one, else a new run; returns its id. The caller has made sure
+    no other run of the integration is alive (``live_run``); runs a dead process left RUNNING give way."""
+    abandon_stale(conn, integration_id, now)
     queued = conn.execute(
         select(syncs.c.id).where(
             syncs.c.integration_id == integration_id, syncs.c.type == sync_type, syncs.c.state == QUEUED

@@ -1,6 +1,6 @@
-"""Running one queued sync to its end, whoever runs it (the embedded scheduler or a procrastinate worker):
-load the integration and its credentials, run the sync, and when it failed, tell a broken login apart from a
-passing outage: credentials that RECRU refuses make the integration INVALID (it is then no longer synced on
+"""Running one sync to its end, whoever runs it (the embedded scheduler, a procrastinate worker or ``atsbridge
+sync``): load the integration and its credentials, run the sync, and when it failed, tell a broken login apart from
+a passing outage: credentials that RECRU refuses make the integration INVALID (it is then no longer synced on
 schedule, and reading its data says why) instead of failing silently forever."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from sqlalchemy import Engine, update
 from atsbridge.config import Settings
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
-from atsbridge.store.integrations import load_credentials, load_integration, set_integration_fields
+from atsbridge.store.credentials import RecruCredentials
+from atsbridge.store.integrations import Integration, load_credentials, load_integration, set_integration_fields
 from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED, claim_sync
 from atsbridge.store.tables import syncs
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
@@ -58,10 +59,27 @@ async def execute_sync(
             return None
         if not claim_sync(conn, integration_id, sync_id, datetime.now(UTC)):
             return None
+    return await sync_integration(
+        engine, settings, integration, credentials, sync_type, claimed_sync_id=sync_id, progress=progress
+    )
+
+
+async def sync_integration(
+    engine: Engine,
+    settings: Settings,
+    integration: Integration,
+    credentials: RecruCredentials,
+    sync_type: str,
+    *,
+    claimed_sync_id: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> SyncResult:
+    """Run a sync of the integration (the queued run ``claimed_sync_id``, or one started here) and, when it failed,
+    judge its login: refused → INVALID, accepted again → ACTIVE, RECRU unreachable → as it was."""
     async with RecruClient(integration.tenant_url, credentials.login, credentials.password) as client:
         overlap = timedelta(seconds=settings.delta_overlap_seconds)
         run = SyncRun(engine, client, integration, overlap=overlap, progress=progress)
-        result = await run.run(sync_type, claimed_sync_id=sync_id)
+        result = await run.run(sync_type, claimed_sync_id=claimed_sync_id)
         accepted = True if result.state != FAILED else await login_accepted(client)
     status = integration.status if accepted is None else ACTIVE if accepted else INVALID
     if status != integration.status:

@@ -2,7 +2,7 @@
 
 ``run_sync`` jobs carry a lock per integration, so two workers never sync one integration at once, and a queueing
 lock per integration and type, so a burst of requests queues one job. A periodic ``tick`` (every minute) queues
-the syncs that are due and defers their jobs, an hourly ``housekeeping`` anonymises long-deleted records; API
+the syncs that are due and defers a job for every queued sync, an hourly ``housekeeping`` anonymises long-deleted records; API
 processes defer a job when a sync is forced.
 """
 
@@ -21,7 +21,7 @@ from atsbridge.config import Settings
 from atsbridge.store.db import normalise_url
 from atsbridge.store.writer import anonymise_expired
 from atsbridge.sync.runner import execute_sync
-from atsbridge.sync.scheduler import due_syncs, queue_sync
+from atsbridge.sync.scheduler import due_syncs, queue_sync, queued_syncs
 from atsbridge.webhooks.delivery import DeliveryLoop
 
 
@@ -59,17 +59,17 @@ class SyncQueue:
         await execute_sync(self.engine, self.settings, sync_id, integration_id, sync_type)
 
     async def _tick(self, timestamp: int) -> None:
+        """Queue the syncs that are due, then defer a job for every queued sync: a run that could not be claimed
+        while another of its integration was alive (``claim_sync``) is tried again, and the queueing lock makes a
+        job already waiting a no-op."""
         full_every = timedelta(hours=self.settings.full_sync_every_hours)
         delta_every = timedelta(minutes=self.settings.delta_sync_every_minutes)
         with self.engine.begin() as conn:
-            due = due_syncs(conn, datetime.now(UTC), full_every, delta_every)
-            queued = [
-                (queue_sync(conn, integration_id, sync_type), integration_id, sync_type)
-                for integration_id, sync_type in due
-            ]
-        for (sync_id, already), integration_id, sync_type in queued:
-            if not already:
-                await self.defer(sync_id, integration_id, sync_type)
+            for integration_id, sync_type in due_syncs(conn, datetime.now(UTC), full_every, delta_every):
+                queue_sync(conn, integration_id, sync_type)
+            waiting = queued_syncs(conn)
+        for sync_id, integration_id, sync_type in waiting:
+            await self.defer(sync_id, integration_id, sync_type)
 
     async def _housekeeping(self, timestamp: int) -> None:
         """Anonymise records deleted more than 14 days ago (hourly)."""

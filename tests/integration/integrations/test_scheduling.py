@@ -139,6 +139,21 @@ def test_the_embedded_scheduler_never_runs_two_syncs_of_one_integration_at_once(
     assert max(overlaps) == 1
 
 
+def test_a_queued_sync_waits_while_another_process_runs_one_of_the_integration(
+    engine: Engine, integration: Integration
+) -> None:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:  # as `atsbridge sync` in another process: RUNNING, its heartbeat fresh
+        other = sync_rows.start_sync(conn, integration.id, "FULL", now)
+    queued, _ = queue(engine, integration.id, "DELTA")
+    with engine.begin() as conn:
+        assert not claim_sync(conn, integration.id, queued, now)
+        states = [getattr(load_sync(conn, sync_id), "state", None) for sync_id in (other, queued)]
+        assert states == ["RUNNING", "QUEUED"]
+        conn.execute(update(tables.syncs).where(tables.syncs.c.id == other).values(state="SUCCEEDED"))
+        assert claim_sync(conn, integration.id, queued, now)  # the other run ended: now it runs
+
+
 @pytest.mark.postgres
 def test_procrastinate_worker_runs_queued_syncs(recru: Recru, recru_process: EmulatorProcess, tmp_path: Path) -> None:
     with fresh_store("postgres", tmp_path) as engine:
@@ -166,6 +181,35 @@ def test_procrastinate_worker_runs_queued_syncs(recru: Recru, recru_process: Emu
     assert run is not None
     assert run.state == "SUCCEEDED"
     assert candidates == len(recru.all("jobseekers"))
+
+
+@pytest.mark.postgres
+def test_the_procrastinate_tick_defers_a_job_for_every_queued_sync(
+    recru_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    """A queued sync with no job waiting (its job found another run of the integration alive and left it queued)
+    is run after the next tick."""
+    with fresh_store("postgres", tmp_path) as engine:
+        integration = make_integration(engine, recru_process)
+        settings = Settings(
+            data_dir=tmp_path,
+            secret_key=KEY.hex(),
+            database_url=engine.url.render_as_string(False),
+            sync_runner="queue",
+        )
+        sync_queue = SyncQueue(engine, settings)
+        sync_id, _ = queue(engine, integration.id, "DELTA")  # queued, never deferred
+
+        async def tick_then_work() -> None:
+            async with sync_queue.app.open_async():
+                await sync_queue.ensure_schema()
+                await sync_queue._tick(0)
+            await sync_queue.work(wait=False, install_signal_handlers=False)
+
+        asyncio.run(tick_then_work())
+        with engine.connect() as conn:
+            run = load_sync(conn, sync_id)
+    assert run is not None and run.state == "SUCCEEDED"
 
 
 def test_the_scheduler_anonymises_records_deleted_over_fourteen_days_ago(

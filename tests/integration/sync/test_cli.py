@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from atsbridge.store import tables
+from atsbridge.store.integrations import load_integration
 from atsbridge.store.syncs import load_sync, start_sync
 from integration.sync.parity import assert_parity
 from support.emulator_process import EmulatorProcess
@@ -141,3 +142,24 @@ def test_sync_refuses_while_another_process_runs_one_of_the_integration(
     with engine.connect() as conn:
         still = load_sync(conn, running)
     assert still is not None and still.state == "RUNNING"  # not abandoned: it is alive
+
+
+def test_sync_with_credentials_recru_now_refuses_makes_the_integration_invalid(
+    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess
+) -> None:
+    integration_id = connected(engine, tmp_path, recru_process)
+    recru.patch("users", 1, password="changed-by-the-customer")
+    try:
+        refused = atsbridge(engine, tmp_path, "sync", integration_id, "--json")
+    finally:  # a reset keeps the API user's password: put it back for the other tests
+        recru.patch("users", 1, password=recru_process.password)
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["state"] == "FAILED"
+    with engine.connect() as conn:
+        integration = load_integration(conn, integration_id)
+    assert integration is not None and integration.status == "INVALID"
+    again = atsbridge(engine, tmp_path, "sync", integration_id, "--json")  # the password is right again
+    assert again.returncode == 0, again.stdout
+    with engine.connect() as conn:
+        integration = load_integration(conn, integration_id)
+    assert integration is not None and integration.status == "ACTIVE"

@@ -224,9 +224,13 @@ def test_user_inactive() -> None:
     assert map_user(with_changes(USER, active=False), context()).record["status"] == "INACTIVE"
 
 
-@pytest.mark.parametrize("email", ["not-an-email", "", "two@@signs.example", "no-domain@", "a b@tenant.example", None])
+@pytest.mark.parametrize(
+    "email", ["not-an-email", "", "two@@signs.example", "no-domain@", "a b@tenant.example", "a@b.example\n", None]
+)
 def test_user_invalid_email_is_null(email: str | None) -> None:
-    assert map_user(with_changes(USER, email=email), context()).record["email"] is None
+    ctx = context()
+    assert map_user(with_changes(USER, email=email), ctx).record["email"] is None
+    assert list(ctx.warnings) == ([] if email is None else ["ats_users.email: an invalid e-mail address was left out"])
 
 
 @pytest.mark.parametrize("email", ["jana@tenant.example", "jana@tenant.example.", "j+x@a.b.c"])
@@ -425,6 +429,13 @@ def test_job_codebook_ids_without_entry_are_null_with_warnings() -> None:
     ]
 
 
+def test_a_stage_repeated_in_the_pipeline_is_listed_once_and_the_others_keep_their_positions() -> None:
+    mapped = map_job(with_changes(PROJECT, stageIds=[30, 10, 10, 20]), context())
+    indexes = {row["stage_id"]: row["index"] for row in mapped.joins[ModelName.JOBS_APPLICATION_STAGES]}
+    assert indexes == {our_id(ModelName.APPLICATION_STAGES, 30): 0, our_id(ModelName.APPLICATION_STAGES, 10): 1,
+                       our_id(ModelName.APPLICATION_STAGES, 20): 3}  # fmt: skip
+
+
 def test_job_unknown_hiring_team_role() -> None:
     ctx = context()
     team = [{"userId": 8, "role": "sourcer_lead"}, {"userId": 8, "role": "recruiter"}]
@@ -507,7 +518,7 @@ def test_candidate() -> None:
             for tag in (5, 6)
         ]
     }
-    assert not ctx.warnings
+    assert ctx.warnings == {"ats_candidates.email_addresses: an invalid e-mail address was left out": 1}
 
 
 def test_candidate_without_optional_data() -> None:
@@ -547,8 +558,10 @@ def test_candidate_keeps_every_address_recru_accepts_and_drops_empty_ones() -> N
         {"value": "a@b.example.", "type": "private", "primary": False},
         {"value": "not-an-email", "type": "private", "primary": False},
     ]
-    record = map_candidate(with_changes(JOBSEEKER, emails=emails), context()).record
+    ctx = context()
+    record = map_candidate(with_changes(JOBSEEKER, emails=emails), ctx).record
     assert record["email_addresses"] == [{"email_address": "a@b.example.", "type": "PRIVATE"}]
+    assert ctx.warnings == {"ats_candidates.email_addresses: an invalid e-mail address was left out": 2}
 
 
 def test_candidate_unknown_email_type_passes_through() -> None:
@@ -563,7 +576,7 @@ def test_candidate_unreadable_timestamp_is_null_with_warning() -> None:
     ctx = context()
     record = map_candidate(with_changes(JOBSEEKER, updatedAt="yesterday"), ctx).record
     assert record["remote_updated_at"] is None
-    assert list(ctx.warnings) == ["ats_candidates.remote_updated_at: unreadable timestamp 'yesterday' mapped to null"]
+    assert "ats_candidates.remote_updated_at: unreadable timestamp 'yesterday' mapped to null" in ctx.warnings
 
 
 # --- applications ---------------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 ``run_sync`` jobs carry a lock per integration, so two workers never sync one integration at once, and a queueing
 lock per integration and type, so a burst of requests queues one job. A periodic ``tick`` (every minute) queues
-the syncs that are due and defers a job for every queued sync, an hourly ``housekeeping`` anonymises long-deleted records; API
-processes defer a job when a sync is forced.
+the syncs that are due and defers a job for every queued sync, an hourly ``housekeeping`` anonymises long-deleted
+records; API processes defer a job when a sync is forced.
 """
 
 from __future__ import annotations

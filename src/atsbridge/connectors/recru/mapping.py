@@ -123,7 +123,7 @@ def map_user(raw: Payload, ctx: MappingContext) -> Mapped:
             **_identity(ModelName.USERS, raw, ctx),
             "first_name": raw.get("firstName"),
             "last_name": raw.get("lastName"),
-            "email": _valid_email(raw.get("email")),
+            "email": _valid_email(raw.get("email"), ctx, "ats_users.email"),
             "status": "ACTIVE" if raw.get("active") else "INACTIVE",
             "system_roles": system_roles,
             "remote_data": {"UserService.list": dict(raw)},
@@ -206,7 +206,7 @@ def map_candidate(raw: Payload, ctx: MappingContext) -> Mapped:
                 "type": _open_enum(EMAIL_TYPES, email.get("type"), ctx, "ats_candidates.email_addresses.type"),
             }
             for email in _primary_first(raw.get("emails") or [])
-            if _valid_email(email.get("value"))
+            if _valid_email(email.get("value"), ctx, "ats_candidates.email_addresses")
         ],
         "phone_numbers": [
             {"phone_number": phone["value"], "type": _upper(phone.get("type"))}
@@ -314,8 +314,15 @@ def _float(value: float | int | str | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _valid_email(value: str | None) -> str | None:
-    return value if value is not None and EMAIL_ADDRESS.fullmatch(value) else None
+def _valid_email(value: str | None, ctx: MappingContext, where: str) -> str | None:
+    """``value`` if it is an e-mail address by RECRU's own rule; an invalid one is left out, as Kombo does, with a
+    warning (the address itself is not logged: it is personal data)."""
+    if value is None:
+        return None
+    if EMAIL_ADDRESS.fullmatch(value):
+        return value
+    ctx.warn(f"{where}: an invalid e-mail address was left out")
+    return None
 
 
 def _primary_first(entries: list[Payload]) -> list[Payload]:
@@ -377,8 +384,17 @@ def _job_stages(raw: Payload, job_id: str, ctx: MappingContext) -> list[Record]:
             "stage_id": model_id(ctx.integration_id, ModelName.APPLICATION_STAGES, stage_id),
             "index": index,
         }
-        for index, stage_id in enumerate(dict.fromkeys(raw.get("stageIds") or []))
+        for stage_id, index in _first_positions(raw.get("stageIds") or []).items()
     ]
+
+
+def _first_positions(items: list[Any]) -> dict[Any, int]:
+    """Each item's first position in ``items`` (a repeated item is listed once, where it first appears; the items
+    after it keep their own positions)."""
+    positions: dict[Any, int] = {}
+    for position, item in enumerate(items):
+        positions.setdefault(item, position)
+    return positions
 
 
 def _hiring_team(raw: Payload, job_id: str, ctx: MappingContext) -> list[Record]:

@@ -425,6 +425,27 @@ def test_related_records_mark_each_other(store: Engine) -> None:
     assert times(ModelName.CANDIDATES, 1) == (at(2), at(5)), "a removed application moves its candidate"
 
 
+def test_a_refresh_moves_only_the_records_that_nest_remote_updated_at(store: Engine) -> None:
+    """Only RECRU's ``updatedAt`` (and payload) moved: a candidate nests its applications' ``remote_updated_at``,
+    so it moves with them; an application nests its candidate without it, so it stays."""
+
+    def write(model: ModelName, mapper: Any, payload: dict[str, Any], minute: int) -> None:
+        with store.begin() as conn:
+            writer.upsert(conn, model, INTEGRATION, records(mapped(mapper, [payload])), now=at(minute))
+
+    def updated_at(model: ModelName, remote_id: int) -> datetime:
+        with store.connect() as conn:
+            return stored(conn, model, remote_id)["updated_at"]  # type: ignore[no-any-return]
+
+    write(ModelName.CANDIDATES, map_candidate, jobseeker(1), 0)
+    write(ModelName.APPLICATION_STAGES, map_application_stage, stage(10), 0)
+    write(ModelName.APPLICATIONS, map_application, application(100, 1, 10), 1)
+    write(ModelName.CANDIDATES, map_candidate, jobseeker(1, updatedAt="2026-01-01T00:00:00Z"), 2)
+    assert updated_at(ModelName.APPLICATIONS, 100) == at(1), "a refreshed candidate does not move its applications"
+    write(ModelName.APPLICATIONS, map_application, {**application(100, 1, 10), "updatedAt": "2026-01-01T00:00:00Z"}, 3)
+    assert updated_at(ModelName.CANDIDATES, 1) == at(3), "a refreshed application moves its candidate"
+
+
 # --- deletions ------------------------------------------------------------------------------------------------------
 
 

@@ -21,8 +21,9 @@ One generic path serves every model and join, driven by the table metadata in ``
 - **Nested changes.** ``updated_at`` is ``changed_at`` or the latest nested change, whichever is later. The writer
   moves it itself (``NESTED_MARKS``), so the sync engine and the API actions cannot forget it: a join row that
   appears, changes or disappears moves its parent (jobs ← stages and hiring team, candidates ← tags); an application
-  created, changed or deleted moves its candidate; a candidate that changes moves its applications; a stage that
-  changes moves the applications currently in it. ``updated_at`` only ever moves forward. The one exception is
+  created, changed, refreshed or deleted moves its candidate (which nests its ``remote_updated_at``); a candidate
+  whose own fields change moves its applications; a stage whose own fields change moves the applications currently
+  in it (what the application nests of them). ``updated_at`` only ever moves forward. The one exception is
   ``nested_marks=False``, for an integration's first sync: nothing of it is readable yet, so the marks would have
   no reader and only cost (every application rewritten when its candidate arrives).
 - **Join rows are tombstoned, not deleted** (the unified API stores them as rows with their own ``id``,
@@ -103,16 +104,19 @@ class Counts:
 @dataclass(frozen=True)
 class NestedMark:
     """A change of a ``source`` row moves ``updated_at`` of the ``target`` rows whose ``target_column`` equals the
-    source row's ``source_column``."""
+    source row's ``source_column``. A refresh of the source (only its ``remote_updated_at`` or ``remote_data``
+    moved) moves them too only where the target nests the source's ``remote_updated_at`` (``refreshes``): a
+    candidate nests its applications with theirs; an application nests its candidate and stage without."""
 
     source: ModelName
     source_column: str
     target: ModelName
     target_column: str
+    refreshes: bool = False
 
 
 NESTED_MARKS: tuple[NestedMark, ...] = (
-    NestedMark(ModelName.APPLICATIONS, "candidate_id", ModelName.CANDIDATES, "id"),
+    NestedMark(ModelName.APPLICATIONS, "candidate_id", ModelName.CANDIDATES, "id", refreshes=True),
     NestedMark(ModelName.CANDIDATES, "id", ModelName.APPLICATIONS, "candidate_id"),
     NestedMark(ModelName.APPLICATION_STAGES, "id", ModelName.APPLICATIONS, "current_stage_id"),
     *(NestedMark(join, spec.parent_column, spec.parent, "id") for join, spec in JOINS.items()),
@@ -220,7 +224,7 @@ def write_records(
         for chunk in _chunks(plan.unchanged):
             conn.execute(_seen_stamp(table, conn.dialect.name), {"ids": _key_list(conn, chunk), "sync_id": sync_id})
     if nested_marks:
-        _mark_nested_changes(conn, ModelName(table.name), [*plan.created, *plan.updated, *plan.refreshed], now)
+        _mark_nested_changes(conn, ModelName(table.name), [*plan.created, *plan.updated], now, plan.refreshed)
     updated = len(plan.updated) + len(plan.refreshed)
     return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged))
 
@@ -510,12 +514,18 @@ def _tombstone_joins(conn: Connection, spec: JoinSpec, condition: ColumnElement[
 
 
 def _mark_nested_changes(
-    conn: Connection, source: ModelName, changed: Sequence[Mapping[Any, Any]], now: datetime
+    conn: Connection,
+    source: ModelName,
+    changed: Sequence[Mapping[Any, Any]],
+    now: datetime,
+    refreshed: Sequence[Mapping[Any, Any]] = (),
 ) -> None:
-    """Move ``updated_at`` of the records that nest the ``changed`` rows of ``source`` (see ``NESTED_MARKS``)."""
+    """Move ``updated_at`` of the records that nest the ``changed`` rows of ``source``, and where they nest its
+    ``remote_updated_at`` of the ``refreshed`` ones too (see ``NESTED_MARKS``)."""
     for mark in NESTED_MARKS:
         if mark.source != source:
             continue
-        values = {row[mark.source_column] for row in changed} - {None}
+        rows = [*changed, *refreshed] if mark.refreshes else changed
+        values = {row[mark.source_column] for row in rows} - {None}
         for chunk in _chunks(sorted(values)):
             conn.execute(_nested_mark(mark, conn.dialect.name), {"keys": _key_list(conn, chunk), "now": now})

@@ -1,6 +1,7 @@
 """One sync run (FULL or DELTA) of one integration: streams → mapping → store, then deletion detection.
 
-- **FULL** lists every stream completely and stamps each record it sees with the run's id. Only after *every*
+- **FULL** lists every stream completely and stamps each record it sees with the run's id (see DELTA for the
+  streams every run lists completely). Only after *every*
   stream was listed completely and without error are a stream's unstamped records deletion candidates, and each is
   confirmed with a ``get`` (offset pages drift when records vanish mid-listing): found → refreshed; not found →
   gone. The gone records of all streams are tombstoned together, in one store job at the very end, so a run that
@@ -14,8 +15,10 @@
 - **DELTA** asks for ``updatedSince = watermark − overlap``. The watermark is RECRU's ``serverTime`` taken by
   ``SystemService.ping`` when the previous successful run *started* (RECRU's clock, never ours; the start, so a
   record written during that run is read again). Its pages are asked from the last ``updatedAt`` seen, not by
-  offset, so records changed mid-listing shift nothing out of reach (``_listing_since``). Deletions are left to
-  FULL runs. Without a watermark (no successful run yet) a DELTA run is a FULL run.
+  offset, so records changed mid-listing shift nothing out of reach (``_listing_since``). The deletions of the
+  paginated streams are left to FULL runs; stages and tags, which RECRU answers whole in one call, are listed
+  completely by every run, so a DELTA run finds theirs as a FULL run does (unified API §3: absent from a complete
+  listing). Without a watermark (no successful run yet) a DELTA run is a FULL run.
 - **Sync only created applications**: the tracked applications are read one by one with ``get`` (not found → gone,
   tombstoned at the end like the deletions of a FULL run), then their candidates; jobs, users, stages and tags are
   always read in full.
@@ -259,15 +262,20 @@ class SyncRun:
 
     # --- streams ------------------------------------------------------------------------------------------------
 
+    def _lists_whole(self, stream: Stream) -> bool:
+        """Whether this run lists every record of ``stream`` (and so stamps them as seen): a FULL run, or a stream
+        RECRU answers whole in one call (stages, tags), whatever the run."""
+        return self.full or not stream.paginated
+
     async def _sync_stream(self, stream: Stream, ctx: MappingContext) -> bool:
         """List ``stream`` into the store; whether its deletions are to be looked for once every stream is listed
-        (a FULL run, and records of it were stored before this listing)."""
+        (it is listed whole, see ``_lists_whole``, and records of it were stored before this listing)."""
         if stream.tracked and self.integration.sync_only_created_applications:
             await self._sync_tracked(stream, ctx)
             return False
         # Records created while this run lists them are RECRU's current ones: deletion detection only concerns
         # records stored before the listing began (a first sync has none and skips it).
-        stored_before = self.full and await self.store.call(
+        stored_before = self._lists_whole(stream) and await self.store.call(
             partial(has_live_records, model=stream.model, integration_id=self.integration.id)
         )
         indexes_deferred = self.first_sync and await self.store.call(partial(defer_indexes, model=stream.model))
@@ -437,11 +445,11 @@ class SyncRun:
         prepared_joins = [
             prepare_joins(join, rows_by_parent, dialect) for join, rows_by_parent in joins_by_parent(mapped).items()
         ]
-        await self.store.submit(lambda conn: self._write_batch(conn, records, prepared_joins), len(mapped))
+        seen_by = self.sync_id if self._lists_whole(stream) else None
+        await self.store.submit(lambda conn: self._write_batch(conn, records, prepared_joins, seen_by), len(mapped))
 
-    def _write_batch(self, conn: Connection, records: Prepared, joins: list[Prepared]) -> None:
+    def _write_batch(self, conn: Connection, records: Prepared, joins: list[Prepared], seen_by: str | None) -> None:
         now = _now()
-        seen_by = self.sync_id if self.full else None
         marks = not self.first_sync
         integration_id = self.integration.id
         model = ModelName(records.table.name)

@@ -1,9 +1,10 @@
 """RECRU clients of the API process: one per integration, created on first use and kept, so that concurrent
 requests share its connection pool and its single login.
 
-They serve requests someone is waiting for (actions, live attachments), so they retry briefly: a few attempts and
-at most a few seconds per ``Retry-After``, then the client gets ``REMOTE.RATE_LIMIT_EXCEEDED`` or
-``REMOTE.SERVICE_UNAVAILABLE`` and may retry itself. (A sync's patient policy would hold the request, and one of
+They serve requests someone is waiting for (actions, live attachments), so they retry briefly: a few attempts, and
+a ``Retry-After`` waited for only up to 2 s (a longer one is answered at once), then the client gets
+``REMOTE.RATE_LIMIT_EXCEEDED`` or ``REMOTE.SERVICE_UNAVAILABLE``, with RECRU's ``Retry-After`` where it gave one, and
+may retry itself. (A sync's patient policy would hold the request, and one of
 the integration's 30 action slots, for up to half an hour while RECRU rate-limits.)"""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import Engine
 from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
 from atsbridge.store.integrations import Integration, load_credentials
 
-INTERACTIVE_RETRIES = RetryPolicy(max_attempts=3, max_rate_limited=3, backoff_cap=2.0, max_retry_after=5.0)
+INTERACTIVE_RETRIES = RetryPolicy(max_attempts=3, max_rate_limited=2, backoff_cap=1.0, max_retry_after=2.0)
 
 
 class ClientPool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from atsbridge.api.errors import ApiError
 from atsbridge.connectors.recru.errors import (
     RecruAuthError,
@@ -19,12 +21,13 @@ def remote_error(error: RecruError) -> ApiError:
             "INTEGRATION.AUTHENTICATION_INVALID",
             "RECRU refused the integration's credentials; reconnect the integration with a working API user.",
         )
-    if isinstance(error, RecruRateLimited):
-        return ApiError(
-            "REMOTE.RATE_LIMIT_EXCEEDED", "RECRU's rate limit was still exceeded after retrying; try again later."
-        )
     if isinstance(error, RecruUnavailable):
-        return ApiError("REMOTE.SERVICE_UNAVAILABLE", "RECRU is not reachable right now; try again later.")
+        wait = None if error.retry_after is None else math.ceil(error.retry_after)
+        headers = {} if wait is None else {"Retry-After": str(wait)}
+        later = "try again later" if wait is None else f"try again in {wait} s"
+        if isinstance(error, RecruRateLimited):
+            return ApiError("REMOTE.RATE_LIMIT_EXCEEDED", f"RECRU's rate limit is exceeded; {later}.", headers=headers)
+        return ApiError("REMOTE.SERVICE_UNAVAILABLE", f"RECRU is not reachable right now; {later}.", headers=headers)
     if isinstance(error, RecruInvalidParams):
         fields = ", ".join(f"{path}: {reason}" for path, reason in sorted(error.fields.items()))
         return ApiError("REMOTE.INPUT_INVALID", f"RECRU rejected the input ({fields}).")

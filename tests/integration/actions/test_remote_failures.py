@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from kombo.errors import KomboAtsError
 
 from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal, unique_email
 
@@ -68,6 +69,20 @@ def test_a_rate_limit_that_lasts_is_retried_then_503_remote_rate_limit(world: Ac
     status, code, _ = refusal(lambda: world.kombo().ats.create_application(job_id=job, candidate=candidate()))
     assert (status, code) == (503, "REMOTE.RATE_LIMIT_EXCEEDED")
     assert world.calls(CREATE) - calls > 1  # retried
+
+
+def test_a_long_retry_after_is_answered_at_once_and_handed_on(world: ActionWorld) -> None:
+    job = job_ref(world)
+    world.fault("rate_limit", CREATE, count=100, retryAfter=30)
+    calls = world.calls(CREATE)
+    started = time.monotonic()
+    with pytest.raises(KomboAtsError) as caught:
+        world.kombo().ats.create_application(job_id=job, candidate=candidate())
+    assert time.monotonic() - started < 5  # not 30 s of waiting for a retry RECRU would refuse
+    answer = caught.value.raw_response
+    assert (answer.status_code, answer.headers.get("Retry-After")) == (503, "30")
+    assert caught.value.data.error.code == "REMOTE.RATE_LIMIT_EXCEEDED"
+    assert world.calls(CREATE) - calls == 1
 
 
 def test_recru_down_is_503_remote_service_unavailable(world: ActionWorld) -> None:

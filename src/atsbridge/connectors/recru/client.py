@@ -84,15 +84,16 @@ class RetryPolicy:
     included; `max_rate_limited` bounds the tries answered 429. The rate limit is flow control, not a fault: a
     sync that outruns RECRU's 120 calls a minute meets it on every window, and its concurrent requests wait
     their turn, so it gets a budget of its own. Without a usable `Retry-After`, the n-th retry waits a random
-    time in `[0, min(backoff_cap, backoff_base * 2**(n-1))]` (full jitter); a `Retry-After` is obeyed but never
-    beyond `max_retry_after`.
+    time in `[0, min(backoff_cap, backoff_base * 2**(n-1))]` (full jitter); a `Retry-After` is obeyed, and one
+    beyond `max_retry_after` ends the call at once (RECRU would refuse a retry before then), its `Retry-After`
+    handed on in the error.
     """
 
     max_attempts: int = 6
     max_rate_limited: int = 30
     backoff_base: float = 0.25
     backoff_cap: float = 10.0
-    max_retry_after: float = 60.0
+    max_retry_after: float = 300.0
 
 
 @dataclass
@@ -125,7 +126,7 @@ class _Transient(Exception):
         if self.reached and not idempotent:
             return RecruOutcomeUnknown(method, attempts, self.cause)
         kind = RecruRateLimited if self.rate_limited else RecruUnavailable
-        return kind(method, attempts, self.cause)
+        return kind(method, attempts, self.cause, self.retry_after)
 
 
 class RecruClient:
@@ -283,7 +284,8 @@ class RecruClient:
                 else:
                     attempt += 1
                 exhausted = attempt >= self._retry.max_attempts or rate_limited >= self._retry.max_rate_limited
-                if exhausted or (failure.reached and not idempotent):
+                too_long = failure.retry_after is not None and failure.retry_after > self._retry.max_retry_after
+                if exhausted or too_long or (failure.reached and not idempotent):
                     raise failure.give_up(method, attempt + rate_limited, idempotent=idempotent) from failure.cause
                 delay = self._delay(failure, max(attempt, 1))
                 _log.info(
@@ -298,7 +300,7 @@ class RecruClient:
 
     def _delay(self, failure: _Transient, attempt: int) -> float:
         if failure.retry_after is not None:
-            return min(failure.retry_after, self._retry.max_retry_after)
+            return failure.retry_after
         return random.uniform(0, min(self._retry.backoff_cap, self._retry.backoff_base * 2 ** (attempt - 1)))
 
     async def _attempt(self, method: str, params: JsonObject, token: str | None) -> JsonObject:

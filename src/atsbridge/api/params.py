@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from atsbridge.store.reader import BadQuery, ListQuery
 
 MAX_PAGE_SIZE = 250
 CREATED_AFTER = "created in RECRU at or after this instant (a date: that day's midnight UTC)"
+# Blank is no value for these: refused (400), as their documented formats have no blank.
+NEVER_BLANK = ("page_size", "include_deleted", "ignore_unsupported_filters", "updated_after", "remote_created_after")
 
 Instant = Annotated[
     str | None,
@@ -54,6 +56,15 @@ class ListParams(BaseModel):
     ids: str | None = Field(None, description="comma-separated ids")
     remote_ids: str | None = Field(None, description="comma-separated RECRU ids")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def blank_is_absent(cls, value: Any, info: ValidationInfo) -> Any:
+        """A filter (or cursor) given blank, as ``statuses=``, is not given: "leave this blank to get results
+        matching all values" (Kombo's filter docs). Instants, numbers and flags are refused blank."""
+        if isinstance(value, str) and not value.strip() and info.field_name not in NEVER_BLANK:
+            return None
+        return value
+
     def to_query(self) -> ListQuery:
         filters: dict[str, Any] = {}
         common = set(ListParams.model_fields)
@@ -62,7 +73,8 @@ class ListParams(BaseModel):
             if name in common or value is None:
                 continue
             if name in self.list_filters:
-                filters[name] = split(value)
+                if split(value):  # only commas and blanks: not given
+                    filters[name] = split(value)
             elif name in self.instant_filters:
                 filters[name] = parse_instant(name, value)
             else:
@@ -73,8 +85,8 @@ class ListParams(BaseModel):
             updated_after=None if self.updated_after is None else parse_instant("updated_after", self.updated_after),
             include_deleted=self.include_deleted,
             ignore_unsupported_filters=self.ignore_unsupported_filters,
-            ids=None if self.ids is None else split(self.ids),
-            remote_ids=None if self.remote_ids is None else split(self.remote_ids),
+            ids=None if self.ids is None else split(self.ids) or None,
+            remote_ids=None if self.remote_ids is None else split(self.remote_ids) or None,
             filters=filters,
         )
 

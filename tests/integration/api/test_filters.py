@@ -259,3 +259,21 @@ def test_a_value_with_a_nul_character_matches_nothing(world: World, sdk: Kombo) 
     assert remote_ids(sdk.ats.get_candidates, first_name="\x00") == set()
     assert remote_ids(sdk.ats.get_candidates, email=jobseekers[0]["emails"][0]["value"] + "\x00") == set()
     assert remote_ids(sdk.ats.get_jobs, name_contains="\x00") == set()
+
+
+def test_a_filter_given_blank_is_not_given(world: World) -> None:
+    every_job = {r["remote_id"] for r in world.walk("/ats/jobs", page_size=250)}
+    lists = ("statuses", "employment_types", "visibilities", "job_codes", "ids", "remote_ids")
+    given = [(name, blank) for name in (*lists, "name_contains") for blank in ("", " ")]
+    for name, blank in [*given, *((name, commas) for name in lists for commas in (",", " , "))]:
+        got = {r["remote_id"] for r in world.walk("/ats/jobs", page_size=250, **{name: blank})}
+        assert got == every_job, f"{name}={blank!r}"
+    every_candidate = {r["remote_id"] for r in world.walk("/ats/candidates", page_size=250)}
+    assert {r["remote_id"] for r in world.walk("/ats/candidates", page_size=250, email="")} == every_candidate
+
+
+def test_a_parameter_given_twice_is_refused_not_half_applied(world: World) -> None:
+    answer = world.get("/ats/jobs", statuses=["OPEN", "CLOSED"])
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "PLATFORM.INPUT_INVALID" and "statuses" in error["message"]

@@ -6,16 +6,24 @@ import math
 
 from atsbridge.api.errors import ApiError
 from atsbridge.connectors.recru.errors import (
+    INTERNAL_ERROR,
+    RecruAccessDenied,
     RecruAuthError,
     RecruError,
     RecruInvalidParams,
     RecruRateLimited,
+    RecruRpcError,
     RecruUnavailable,
 )
 
 
 def remote_error(error: RecruError) -> ApiError:
     """The unified error for a RECRU failure no endpoint handled more specifically."""
+    if isinstance(error, RecruAccessDenied):
+        return ApiError(
+            "INTEGRATION.PERMISSION_MISSING",
+            "RECRU's API user of the integration has no API access; give it the API access right in RECRU.",
+        )
     if isinstance(error, RecruAuthError):
         return ApiError(
             "INTEGRATION.AUTHENTICATION_INVALID",
@@ -27,8 +35,18 @@ def remote_error(error: RecruError) -> ApiError:
         later = "try again later" if wait is None else f"try again in {wait} s"
         if isinstance(error, RecruRateLimited):
             return ApiError("REMOTE.RATE_LIMIT_EXCEEDED", f"RECRU's rate limit is exceeded; {later}.", headers=headers)
+        if _answered_in_error(error):
+            return ApiError("REMOTE.UNKNOWN_HTTP_ERROR", f"RECRU failed internally; {later}.", headers=headers)
         return ApiError("REMOTE.SERVICE_UNAVAILABLE", f"RECRU is not reachable right now; {later}.", headers=headers)
     if isinstance(error, RecruInvalidParams):
         fields = ", ".join(f"{path}: {reason}" for path, reason in sorted(error.fields.items()))
         return ApiError("REMOTE.INPUT_INVALID", f"RECRU rejected the input ({fields}).")
     return ApiError("REMOTE.UNKNOWN_HTTP_ERROR", f"RECRU answered with an error: {error}")
+
+
+def _answered_in_error(error: RecruUnavailable) -> bool:
+    """Whether RECRU answered, but with its internal error (-32603, HTTP 500) or a body that is no JSON-RPC answer,
+    rather than being unreachable (connection refused or dropped, timeout) or in maintenance (503)."""
+    if isinstance(error.cause, RecruRpcError):
+        return error.cause.code == INTERNAL_ERROR
+    return isinstance(error.cause, RecruError)  # transport failures are httpx's errors

@@ -97,6 +97,28 @@ def test_recru_down_is_503_remote_service_unavailable(world: ActionWorld) -> Non
     assert world.recru_totals() == before
 
 
+def test_recru_failing_internally_is_502_remote_unknown_http_error(world: ActionWorld) -> None:
+    candidate_id = world.kombo().ats.get_candidates(page_size=1).result.data.results[0].id
+    world.fault("error_500", "AttachmentService.list", count=100)
+    try:
+        answer = world.request("GET", f"/ats/candidates/{candidate_id}/attachments")
+    finally:
+        world.recru.control("DELETE", "/faults")
+    assert (answer.status_code, answer.json()["error"]["code"]) == (502, "REMOTE.UNKNOWN_HTTP_ERROR")
+
+
+def test_an_api_user_without_api_access_is_403_integration_permission_missing(world: ActionWorld) -> None:
+    job = job_ref(world)
+    api_user = next(u for u in world.recru.all("users") if u["email"] == world.recru.process.login)
+    world.recru.patch("users", api_user["id"], apiAccess=False)
+    try:
+        status, code, message = refusal(lambda: world.kombo().ats.create_application(job_id=job, candidate=candidate()))
+    finally:
+        world.recru.patch("users", api_user["id"], apiAccess=True)
+    assert (status, code) == (403, "INTEGRATION.PERMISSION_MISSING")
+    assert "API access" in message
+
+
 @pytest.mark.parametrize("kind", ["drop", "truncate", "error_500"])
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
 def test_a_create_whose_answer_was_lost_succeeds_exactly_once(world: ActionWorld, kind: str, existing: bool) -> None:

@@ -39,6 +39,7 @@ import orjson
 
 from atsbridge import __version__
 from atsbridge.connectors.recru.errors import (
+    INTERNAL_ERROR,
     RecruAccessDenied,
     RecruConflict,
     RecruError,
@@ -62,7 +63,6 @@ _ENDPOINT_PATH = "/api/json-rpc"
 _TOKEN_REJECTED = -32002
 _RATE_LIMITED = -32029
 _MAINTENANCE = -32050
-_INTERNAL_ERROR = -32603
 _ERROR_CLASSES: dict[int, type[RecruRpcError]] = {
     -32001: RecruLoginFailed,
     _TOKEN_REJECTED: RecruTokenRejected,
@@ -358,7 +358,7 @@ def _rpc_error(response: httpx.Response, error: JsonObject) -> Exception:
         if retry_after is None:
             retry_after = _seconds((data or {}).get("retryAfter"))
         return _Transient(cause, reached=False, rate_limited=cause.code == _RATE_LIMITED, retry_after=retry_after)
-    if cause.code == _INTERNAL_ERROR:
+    if cause.code == INTERNAL_ERROR:
         return _Transient(cause, reached=True)
     return cause
 

@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 _T = TypeVar("_T")
 
 
+INTERNAL_ERROR = -32603  # RECRU's own failure (HTTP 500): a write may or may not have been stored
+
+
 class RecruError(Exception):
     """Anything that went wrong while talking to RECRU."""
 

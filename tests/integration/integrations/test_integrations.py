@@ -60,6 +60,9 @@ def test_disabling_stops_reads_and_shows_inactive(live: Live, engine: Engine) ->
     assert sdk.general.get_integration_details(integration_id=live.integration.id).data.status == "INACTIVE"
     answer = httpx.get(f"{live.server.v1}/ats/jobs", headers=live.headers)
     assert (answer.status_code, answer.json()["error"]["code"]) == (403, "INTEGRATION.INACTIVE")
+    forced = httpx.post(f"{live.server.v1}/force-sync", json={"type": "DELTA"}, headers=live.headers)
+    assert (forced.status_code, forced.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")  # not "queued"
+    assert "disabled" in forced.json()["error"]["message"]
     sdk.general.set_integration_enabled(integration_id=live.integration.id, value=True)
     assert httpx.get(f"{live.server.v1}/ats/jobs", headers=live.headers).status_code == 200
     enabled = f"{live.server.v1}/integrations/{live.integration.id}/enabled"

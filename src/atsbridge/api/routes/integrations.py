@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from atsbridge.api.auth import Caller, caller, integration, store
-from atsbridge.api.errors import integration_not_found
+from atsbridge.api.errors import integration_not_found, invalid_input
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import coverage
 from atsbridge.store.integrations import (
@@ -148,6 +148,8 @@ async def force_sync(
     body: Annotated[ForceSyncBody | None, Body()] = None,
 ) -> Response:
     sync_type = (body or ForceSyncBody()).type or "FULL"
+    if not found.enabled:  # its queued run would only be cancelled: say so instead of "queued"
+        raise invalid_input("The integration is disabled; enable it (PUT /v1/integrations/{id}/enabled) to sync it.")
     with store(request).begin() as conn:
         sync_id, already = queue_sync(conn, found.id, sync_type)
     if not already:

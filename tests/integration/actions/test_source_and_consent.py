@@ -13,15 +13,20 @@ from integration.actions.conftest import SOURCE_IS_DEPRECATED, ActionWorld, cand
 pytestmark = SOURCE_IS_DEPRECATED
 
 
+def answer(world: ActionWorld, **body: Any) -> Any:
+    """A create-application answer (data and warnings), for a new candidate on an open job."""
+    return world.kombo().ats.create_application(
+        job_id=f"remote:{world.open_job()['id']}", candidate=body.pop("candidate", candidate()), **body
+    )
+
+
 def create(world: ActionWorld, **body: Any) -> Any:
     """A create-application answer's data, for a new candidate on an open job."""
-    return (
-        world.kombo()
-        .ats.create_application(
-            job_id=f"remote:{world.open_job()['id']}", candidate=body.pop("candidate", candidate()), **body
-        )
-        .data
-    )
+    return answer(world, **body).data
+
+
+def warnings_of(answered: Any) -> list[str]:
+    return [warning.message for warning in answered.warnings]
 
 
 def jobseeker_of(world: ActionWorld, data: Any) -> dict[str, Any]:
@@ -58,8 +63,9 @@ def test_a_known_source_name_or_unified_key_is_matched_without_a_new_entry(world
 
 def test_a_source_id_is_used_as_it_is(world: ActionWorld) -> None:
     entry = list(world.recru.codebook("jobseekerSources").values())[2]
-    data = create(world, source={"id": str(entry["id"]), "name": "ignored when an id is given"})
-    assert jobseeker_of(world, data)["source"] == {"id": entry["id"], "name": entry["name"]}
+    answered = answer(world, source={"id": str(entry["id"]), "name": "ignored when an id is given"})
+    assert jobseeker_of(world, answered.data)["source"] == {"id": entry["id"], "name": entry["name"]}
+    assert warnings_of(answered) == ["source.name was not written: source.id was given and wins."]
 
 
 @pytest.mark.parametrize("source_id", ["987654", "not-a-number"])
@@ -98,6 +104,9 @@ def test_a_given_consent_with_a_future_expiry_is_written_to_recru(world: ActionW
 def test_a_refused_consent_is_written_as_not_given(world: ActionWorld) -> None:
     data = create(world, gdpr_consent={"given": False})
     assert jobseeker_of(world, data)["gdprConsent"] == {"given": False, "givenAt": None, "expiresAt": None}
+    answered = answer(world, gdpr_consent={"given": False, "expires_at": future(30)})
+    assert jobseeker_of(world, answered.data)["gdprConsent"] == {"given": False, "givenAt": None, "expiresAt": None}
+    assert warnings_of(answered) == ["gdpr_consent.expires_at was not written: consent was not given."]
 
 
 @pytest.mark.parametrize("expires_at", [future(-30), future(0), None], ids=["past", "today", "missing"])

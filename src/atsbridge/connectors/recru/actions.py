@@ -82,10 +82,18 @@ class CreatedApplication:
 
 
 def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras) -> list[str]:
-    """A warning for each given field RECRU has no place for."""
+    """A warning for each given field that is not written: RECRU has no place for it, or another field given
+    with it wins (a source's ``id`` over its name; a consent not given has no expiry)."""
     dropped = [f"candidate.{name}" for name in UNSTORABLE if getattr(candidate, name)]
     dropped += [name for name in UNSTORABLE_EXTRAS if getattr(extras, name)]
-    return [f"{name} was not written: RECRU cannot store it." for name in dropped]
+    warnings = [f"{name} was not written: RECRU cannot store it." for name in dropped]
+    source, consent = extras.source, extras.gdpr_consent
+    if source is not None and source.id:
+        warnings += [f"source.{name} was not written: source.id was given and wins." for name in ("name", "unified_key")
+                     if getattr(source, name)]  # fmt: skip
+    if consent is not None and consent.given is False and consent.expires_at is not None:
+        warnings.append("gdpr_consent.expires_at was not written: consent was not given.")
+    return warnings
 
 
 def _emails(candidate: CandidateInput) -> list[tuple[str, dict[str, Any]]]:

@@ -19,15 +19,25 @@ from recru_emulator.emulator import Emulator
 from recru_emulator.faults import KINDS, Fault
 from recru_emulator.reads import APPLICATION_STATUSES, PROJECT_STATUSES
 from recru_emulator.state import EntityTable, Tenant
-from recru_emulator.tenant_data import JOBSEEKER_KEYS, Record
-from recru_emulator.writes import read_jobseeker
+from recru_emulator.tenant_data import (
+    EMPLOYMENT_TYPES,
+    EXPERIENCE_LEVELS,
+    JOBSEEKER_KEYS,
+    REMOTE_MODES,
+    VISIBILITIES,
+    Record,
+)
+from recru_emulator.writes import SourceInput, read_consent, read_jobseeker, read_salary, resolve_source
 
 ENTITIES = ("users", "projects", "stages", "tags", "jobseekers", "applications", "sources")
 READ_ONLY = ("id",)  # ids are the tenant's, never reused
 TIMESTAMPED = ("users", "projects", "jobseekers", "applications")
 NEVER_PATCHED = ("id", "createdAt", "updatedAt")
+PAY_PERIODS = ("year", "month", "hour")
+TEAM_ROLES = ("recruiter", "hiring_manager", "interviewer")
 
 Check = Callable[[Any], bool]
+Reader = Callable[[Record, p.Checker], Any]
 
 
 def _is_int(value: Any) -> bool:
@@ -61,20 +71,32 @@ def _list_of(check: Check) -> Check:
 def _is_member(value: Any) -> bool:
     return (
         isinstance(value, dict)
-        and _is_int(value.get("userId"))
-        and value.get("role") in ("recruiter", "hiring_manager", "interviewer")
+        and set(value) == {"userId", "role"}
+        and _is_int(value["userId"])
+        and value["role"] in TEAM_ROLES
     )
 
 
-def _is_salary(value: Any) -> bool:
-    return isinstance(value, dict) and isinstance(value.get("period"), str)
+def _read_as_is(read: Reader) -> Check:
+    """A check by one of the API's param readers (given ``{"value": value}``): the value passes it and is already
+    what the reader returns, so that, stored as given, it has its read shape (no other keys, no missing ones)."""
+
+    def check(value: Any) -> bool:
+        ch = p.Checker()
+        return bool(read({"value": value}, ch) == value and not ch.fields)
+
+    return check
+
+
+_is_email = _read_as_is(lambda raw, ch: p.email(raw, "value", ch, ""))
+_is_salary = _read_as_is(lambda raw, ch: read_salary(raw, ch, "", "value", PAY_PERIODS))
 
 
 SCHEMAS: dict[str, dict[str, Check]] = {
     "users": {
         "firstName": _is_str,
         "lastName": _is_str,
-        "email": _is_str,
+        "email": _is_email,
         "role": _one_of("admin", "recruiter", "hiring_manager"),
         "active": lambda v: isinstance(v, bool),
         "apiAccess": lambda v: isinstance(v, bool),
@@ -88,12 +110,12 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "description": _opt(_is_str),
         "status": _one_of(*PROJECT_STATUSES),
         "closeReasonId": _opt(_is_int),
-        "visibility": _is_str,
-        "employmentType": _opt(_is_str),
-        "experienceLevel": _opt(_is_str),
+        "visibility": _one_of(*VISIBILITIES),
+        "employmentType": _opt(_one_of(*EMPLOYMENT_TYPES)),
+        "experienceLevel": _opt(_one_of(*EXPERIENCE_LEVELS)),
         "salary": _opt(_is_salary),
         "weeklyHours": _opt(lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
-        "remote": _opt(_is_str),
+        "remote": _opt(_one_of(*REMOTE_MODES)),
         "departmentId": _opt(_is_int),
         "locationIds": _list_of(_is_int),
         "hiringTeam": _list_of(_is_member),
@@ -124,9 +146,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
 }
 JOBSEEKER_FIELDS = tuple(k for k in JOBSEEKER_KEYS if k != "id")
 JOBSEEKER_EXTRA: dict[str, Check] = {
-    "source": _opt(lambda v: isinstance(v, dict) and _is_int(v.get("id")) and _is_str(v.get("name"))),
     "tagIds": _list_of(_is_int),
-    "gdprConsent": lambda v: isinstance(v, dict) and isinstance(v.get("given"), bool),
     "createdAt": _is_ts,
     "updatedAt": _is_ts,
 }
@@ -155,54 +175,142 @@ def _normalise_timestamps(record: Record) -> None:
             record[key] = format_ts(parse_ts(record[key]))
 
 
-def _validate(tenant: Tenant, entity: str, record: Record, changes: Record) -> None:
+def _checked(tenant: Tenant, entity: str, record: Record, changes: Record) -> Record:
+    """``record`` with ``changes`` applied, as stored: a bad body raises BadBody. A jobseeker's fields are stored
+    as the API's writes store them (see ``_jobseeker_changes``); other entities' must already have their read shape."""
     if entity == "jobseekers":
-        ch = p.Checker()
-        for key in changes:
-            if key not in JOBSEEKER_FIELDS:
-                ch.fail(key, "unknown_field")
-        read_jobseeker(record, ch, prefix="")
-        for key, check in JOBSEEKER_EXTRA.items():
-            if key in changes and not check(changes[key]):
-                ch.fail(key, "invalid_type")
-        if ch.fields:
-            raise BadBody("invalid fields", ch.fields)
-        _check_refs(tenant, entity, record)
-        return
-    schema = SCHEMAS[entity]
+        changes = _jobseeker_changes({**record, **changes}, changes)
+    else:
+        _check_schema(SCHEMAS[entity], changes)
+    merged = {**record, **changes}
+    _check_refs(tenant, entity, merged)
+    if entity == "jobseekers" and changes.get("source") is not None:
+        merged["source"] = resolve_source(tenant, SourceInput(source_id=changes["source"]["id"]))
+    return merged
+
+
+def _check_schema(schema: dict[str, Check], changes: Record) -> None:
     fields = {key: "unknown_field" for key in changes if key not in schema and key != "id"}
     fields |= {key: "invalid" for key, value in changes.items() if key in schema and not schema[key](value)}
     if fields:
         raise BadBody("invalid fields", fields)
-    _check_refs(tenant, entity, record)
+
+
+def _jobseeker_changes(record: Record, changes: Record) -> Record:
+    """The changes of a jobseeker (``record``: with them applied) as stored: each field the API's readers cover
+    as ``JobseekerService.create`` stores it (texts trimmed, e-mail and phone types and the primary flag defaulted,
+    an address with its five keys), the consent as its three fields, the source as ``{id, name}``."""
+    ch = p.Checker()
+    for key in changes:
+        if key not in JOBSEEKER_FIELDS:
+            ch.fail(key, "unknown_field")
+    read = _read_stored_jobseeker(record, ch)
+    for key, value in changes.items():
+        _unknown_keys(value, read.get(key), key, ch)
+    for key, check in JOBSEEKER_EXTRA.items():
+        if key in changes and not check(changes[key]):
+            ch.fail(key, "invalid_type")
+    if ch.fields:
+        raise BadBody("invalid fields", ch.fields)
+    return {key: read.get(key, value) for key, value in changes.items()}
+
+
+def _read_stored_jobseeker(record: Record, ch: p.Checker) -> Record:
+    fields = read_jobseeker(record, ch, prefix="")
+    consent = p.mapping(record, "gdprConsent", ch, required=True)
+    fields["gdprConsent"] = None if consent is None else read_consent(consent, ch)
+    fields["source"] = _read_source_ref(record, ch)
+    return fields
+
+
+def _read_source_ref(record: Record, ch: p.Checker) -> Record | None:
+    """``{id}`` or ``{id, name}``: a reference to a jobseekerSources entry, whose own name is the one stored."""
+    source = p.mapping(record, "source", ch)
+    if source is None:
+        return None
+    return {
+        "id": p.integer(source, "id", ch, "source", required=True),
+        "name": p.text(source, "name", ch, "source", max_length=100),
+    }
+
+
+def _unknown_keys(given: Any, read: Any, path: str, ch: p.Checker) -> None:
+    """Reports the keys of a nested object (or of array entries) that its reader does not return: storing what
+    the reader returns would silently drop them."""
+    if isinstance(given, list) and isinstance(read, list) and read:
+        for index, entry in enumerate(given):
+            _unknown_keys(entry, read[0], f"{path}[{index}]", ch)
+    elif isinstance(given, dict) and isinstance(read, dict):
+        for key in given.keys() - read.keys():
+            ch.fail(f"{path}.{key}", "unknown_field")
+
+
+def _dangling(reference: Any, table: EntityTable) -> bool:
+    """An optional reference (``None``: none) to no record of ``table``."""
+    return reference is not None and reference not in table.records
+
+
+def _not_found(dangling: dict[str, bool]) -> dict[str, str]:
+    return {key: "not_found" for key, bad in dangling.items() if bad}
+
+
+def _application_refs(tenant: Tenant, record: Record) -> dict[str, str]:
+    jobseeker_id, project_id = record["jobseekerId"], record["projectId"]
+    problems = _not_found(
+        {
+            "jobseekerId": jobseeker_id not in tenant.jobseekers.records,
+            "projectId": project_id not in tenant.projects.records,
+            "stageId": record["stageId"] not in tenant.stages.records,
+            "rejectionReasonId": _dangling(record["rejectionReasonId"], tenant.codebooks["rejectionReasons"]),
+        }
+    )
+    existing = tenant.applications_of.get(jobseeker_id, {}).get(project_id)
+    if existing is not None and existing != record["id"]:
+        problems["projectId"] = "already_applied"
+    return problems
+
+
+def _project_refs(tenant: Tenant, record: Record) -> dict[str, str]:
+    codebooks = tenant.codebooks
+    return _not_found(
+        {
+            "stageIds": any(s not in tenant.stages.records for s in record["stageIds"]),
+            "hiringTeam": any(m["userId"] not in tenant.users.records for m in record["hiringTeam"]),
+            "locationIds": any(i not in codebooks["locations"].records for i in record["locationIds"]),
+            "departmentId": _dangling(record["departmentId"], codebooks["departments"]),
+            "closeReasonId": _dangling(record["closeReasonId"], codebooks["projectCloseReasons"]),
+        }
+    )
+
+
+def _user_refs(tenant: Tenant, record: Record) -> dict[str, str]:
+    login = record["email"].strip().lower()
+    taken = any(u["email"].lower() == login and u["id"] != record["id"] for u in tenant.users.records.values())
+    return {"email": "already_used"} if taken else {}
+
+
+def _jobseeker_refs(tenant: Tenant, record: Record) -> dict[str, str]:
+    source = record["source"]
+    return _not_found(
+        {
+            "tagIds": any(t not in tenant.tags.records for t in record["tagIds"]),
+            "ownerUserId": _dangling(record["ownerUserId"], tenant.users),
+            "source.id": source is not None and source["id"] not in tenant.codebooks["jobseekerSources"].records,
+        }
+    )
+
+
+REFERENCES: dict[str, Callable[[Tenant, Record], dict[str, str]]] = {
+    "applications": _application_refs,
+    "projects": _project_refs,
+    "users": _user_refs,
+    "jobseekers": _jobseeker_refs,
+}
 
 
 def _check_refs(tenant: Tenant, entity: str, record: Record) -> None:
-    missing: dict[str, str] = {}
-    if entity == "applications":
-        if record.get("jobseekerId") not in tenant.jobseekers.records:
-            missing["jobseekerId"] = "not_found"
-        if record.get("projectId") not in tenant.projects.records:
-            missing["projectId"] = "not_found"
-        if record.get("stageId") not in tenant.stages.records:
-            missing["stageId"] = "not_found"
-        existing = tenant.applications_of.get(record.get("jobseekerId"), {}).get(record.get("projectId"))  # type: ignore[arg-type]
-        if existing is not None and existing != record["id"]:
-            missing["projectId"] = "already_applied"
-    if entity == "projects":
-        if any(s not in tenant.stages.records for s in record["stageIds"]):
-            missing["stageIds"] = "not_found"
-        if any(m["userId"] not in tenant.users.records for m in record["hiringTeam"]):
-            missing["hiringTeam"] = "not_found"
-    if entity == "users":
-        login = record["email"].strip().lower()
-        if any(u["email"].lower() == login and u["id"] != record["id"] for u in tenant.users.records.values()):
-            missing["email"] = "already_used"
-    if entity == "jobseekers":
-        if any(t not in tenant.tags.records for t in record["tagIds"]):
-            missing["tagIds"] = "not_found"
-        if record["ownerUserId"] is not None and record["ownerUserId"] not in tenant.users.records:
-            missing["ownerUserId"] = "not_found"
+    references = REFERENCES.get(entity)
+    missing = references(tenant, record) if references is not None else {}
     if missing:
         raise BadBody("referenced records do not exist", missing)
 
@@ -341,10 +449,8 @@ class Controls:
             raise BadBody("ids are set by the tenant", {k: "not_allowed" for k in READ_ONLY if k in body})
         tenant = self.tenant
         table = _table(tenant, entity)
-        record = _defaults(tenant, entity, table.last_id + 1, body)
         password = body.pop("password", None) if entity == "users" else None
-        record.update(body)
-        _validate(tenant, entity, record, body)
+        record = _checked(tenant, entity, _defaults(tenant, entity, table.last_id + 1, body), body)
         _normalise_timestamps(record)
         if entity in TIMESTAMPED and "createdAt" in body and "updatedAt" not in body:
             record["updatedAt"] = record["createdAt"]
@@ -385,8 +491,7 @@ class Controls:
             )
         tenant = self.tenant
         password = body.pop("password", None) if entity == "users" else None
-        changed = {**record, **body}
-        _validate(tenant, entity, changed, body)
+        changed = _checked(tenant, entity, record, body)
         _normalise_timestamps(changed)
         if entity == "projects":
             _project_dates(record, changed, tenant.now_ts())

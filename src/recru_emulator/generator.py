@@ -37,7 +37,7 @@ from random import Random
 from typing import Generic, NamedTuple, TypeVar
 
 from recru_emulator import sample_names as words
-from recru_emulator.tenant_data import Record, TenantData
+from recru_emulator.tenant_data import VISIBILITIES, Record, TenantData
 
 ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
 """The fixed "now" of every generated tenant: all generated timestamps lie in the three years before it."""
@@ -57,7 +57,6 @@ _FIXED_ROLES = ("admin", "recruiter", "hiring_manager")  # users 2, 3, 4: always
 _FINISHED = frozenset({"closed", "archived"})
 _STATUS_SHARES = {"closed": 0.25, "archived": 0.09, "on_hold": 0.07, "draft": 0.07}  # at least one each; rest open
 _STATUS_LATENESS = {"archived": 0.0, "closed": 0.3, "on_hold": 0.5, "open": 0.6, "draft": 0.8}  # + noise in [0, 1)
-_VISIBILITIES = ("public", "internal", "unlisted", "confidential")
 _STAGE_KIND = {stage_id: kind for stage_id, (_, kind, _) in enumerate(words.STAGES, 1)}
 _STAGE_ACTIVE = {stage_id: active for stage_id, (_, _, active) in enumerate(words.STAGES, 1)}
 _SECRET_ALPHABET = string.ascii_letters + string.digits
@@ -383,7 +382,7 @@ def _projects(rng: Random, count: int, users: list[Record], codebooks: dict[str,
     """``count`` projects (at least 5): every status and visibility present, most projects open."""
     created = sorted(_between(rng, _START, _END - 2 * _DAY) for _ in range(count))
     statuses = _project_statuses(rng, count)
-    visibilities = _covering(rng, [_VISIBILITY.pick(rng) for _ in created], _VISIBILITIES)
+    visibilities = _covering(rng, [_VISIBILITY.pick(rng) for _ in created], VISIBILITIES)
     current, former = _staff(users, include_inactive=False), _staff(users, include_inactive=True)
     rows = zip(created, statuses, visibilities, strict=True)
     return [

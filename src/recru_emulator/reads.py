@@ -101,8 +101,9 @@ def list_jobseekers(tenant: Tenant, params: Params) -> dict[str, Any]:
     query = ListQuery(params, ch)
     email = p.text(params, "email", ch, max_length=254)
     ch.done()
-    if email is not None:
-        ids = tenant.jobseekers_with_email(email)
+    if params.get("email") is not None:
+        # An exact filter: a blank address is one no jobseeker has, not an absent filter.
+        ids = tenant.jobseekers_with_email(email) if email is not None else set()
         query.candidates = [tenant.jobseekers.records[i] for i in ids]
     return query.run(tenant.jobseekers)
 

@@ -17,6 +17,21 @@ from typing import Any
 
 Record = dict[str, Any]
 
+# The project enums of §4.
+VISIBILITIES = ("public", "internal", "unlisted", "confidential")
+EMPLOYMENT_TYPES = (
+    "full_time",
+    "part_time",
+    "mini_job",
+    "working_student",
+    "internship",
+    "apprenticeship",
+    "temporary",
+    "freelance",
+)
+EXPERIENCE_LEVELS = ("entry", "junior", "mid", "senior", "lead")
+REMOTE_MODES = ("on_site", "hybrid", "remote")
+
 CODEBOOK_NAMES = (
     "jobseekerSources",
     "rejectionReasons",

@@ -106,18 +106,25 @@ def _address(raw: dict[str, Any], ch: p.Checker, prefix: str) -> Record | None:
     }
 
 
-def _salary(raw: dict[str, Any], ch: p.Checker, prefix: str) -> Record | None:
-    salary = p.mapping(raw, "salaryExpectation", ch, prefix)
+def read_salary(
+    raw: dict[str, Any],
+    ch: p.Checker,
+    prefix: str,
+    key: str = "salaryExpectation",
+    periods: tuple[str, ...] = SALARY_PERIODS,
+) -> Record | None:
+    """A salary at ``key``: a jobseeker's expectation, or (with the hourly period) a project's salary."""
+    salary = p.mapping(raw, key, ch, prefix)
     if salary is None:
         return None
-    path = p.join(prefix, "salaryExpectation")
+    path = p.join(prefix, key)
     currency = p.text(salary, "currency", ch, path, max_length=3)
     if currency is not None and not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
         ch.fail(f"{path}.currency", "invalid_format")
     return {
         "amount": p.number(salary, "amount", ch, path, required=True),
         "currency": currency.upper() if currency else None,
-        "period": p.enum(salary, "period", SALARY_PERIODS, ch, path, required=True),
+        "period": p.enum(salary, "period", periods, ch, path, required=True),
     }
 
 
@@ -136,7 +143,7 @@ def read_jobseeker(raw: dict[str, Any], ch: p.Checker, prefix: str = "jobseeker"
         "currentPosition": p.text(raw, "currentPosition", ch, prefix),
         "dateOfBirth": p.day(raw, "dateOfBirth", ch, prefix),
         "availableFrom": p.day(raw, "availableFrom", ch, prefix),
-        "salaryExpectation": _salary(raw, ch, prefix),
+        "salaryExpectation": read_salary(raw, ch, prefix),
         "ownerUserId": p.integer(raw, "ownerUserId", ch, prefix),
     }
 
@@ -154,13 +161,24 @@ def _read_source(params: Params, ch: p.Checker) -> SourceInput | None:
     return SourceInput(name=name) if name else None
 
 
+def read_consent(raw: dict[str, Any], ch: p.Checker, prefix: str = "gdprConsent") -> Record:
+    """A consent's three fields, each of its type and format (``givenAt`` in the ``Z`` form); the rules of §6
+    (future expiry, no expiry without consent) are the caller's."""
+    return {
+        "given": p.boolean(raw, "given", ch, prefix, required=True),
+        "givenAt": p.timestamp(raw, "givenAt", ch, prefix),
+        "expiresAt": p.day(raw, "expiresAt", ch, prefix),
+    }
+
+
 def _read_consent(tenant: Tenant, params: Params, ch: p.Checker) -> Record | None:
     raw = p.mapping(params, "gdprConsent", ch)
     if raw is None:
         return None
-    given = p.boolean(raw, "given", ch, "gdprConsent", required=True)
-    given_at = p.timestamp(raw, "givenAt", ch, "gdprConsent")
-    expires_at = p.day(raw, "expiresAt", ch, "gdprConsent", required=bool(given))
+    consent = read_consent(raw, ch)
+    given, given_at, expires_at = consent["given"], consent["givenAt"], consent["expiresAt"]
+    if given and raw.get("expiresAt") is None:
+        ch.fail("gdprConsent.expiresAt", "required")
     if given is False and raw.get("expiresAt") is not None:
         ch.fail("gdprConsent.expiresAt", "not_allowed")
     if given and expires_at is not None and expires_at <= tenant.clock.now().date().isoformat():
@@ -229,7 +247,7 @@ def _duplicate_owner(tenant: Tenant, jobseeker: Record) -> int | None:
 # --- changes ----------------------------------------------------------------------------------------------
 
 
-def _resolve_source(tenant: Tenant, source: SourceInput) -> Record:
+def resolve_source(tenant: Tenant, source: SourceInput) -> Record:
     """The codebook entry for the source input, creating one for an unknown name."""
     sources = tenant.codebooks["jobseekerSources"]
     if source.source_id is not None:
@@ -248,7 +266,7 @@ def _apply_extras(tenant: Tenant, jobseeker: Record, extras: ExtrasInput, applic
     """Write source (only if none yet), consent and attachments on a jobseeker; True if it changed."""
     changed = False
     if extras.source is not None and jobseeker["source"] is None:
-        jobseeker["source"] = _resolve_source(tenant, extras.source)
+        jobseeker["source"] = resolve_source(tenant, extras.source)
         changed = True
     if extras.consent is not None and extras.consent != jobseeker["gdprConsent"]:
         jobseeker["gdprConsent"] = extras.consent
@@ -328,8 +346,7 @@ def create_application(tenant: Tenant, params: Params) -> dict[str, Any]:
     _check_references(tenant, fields["ownerUserId"] if fields else None, extras.source)
     if project["status"] != "open":
         raise RpcError(PROJECT_NOT_OPEN, {"projectId": project_id, "status": project["status"]})
-    if stage_id is not None and stage_id not in project["stageIds"]:
-        raise invalid_params({"stageId": "not_allowed"})
+    stage_id = _stage_in_pipeline(project, stage_id)
     if fields is not None:
         duplicate = _duplicate_owner(tenant, fields)
         if duplicate is not None:
@@ -350,7 +367,7 @@ def create_application(tenant: Tenant, params: Params) -> dict[str, Any]:
         "id": tenant.applications.next_id(),
         "jobseekerId": jobseeker["id"],
         "projectId": project_id,
-        "stageId": stage_id if stage_id is not None else _first_stage(tenant, project),
+        "stageId": stage_id,
         "status": "active",
         "rejectionReasonId": None,
         "appliedAt": applied_at or now,
@@ -363,11 +380,14 @@ def create_application(tenant: Tenant, params: Params) -> dict[str, Any]:
     return {"id": application["id"], "jobseekerId": jobseeker["id"], "createdAt": now}
 
 
-def _first_stage(tenant: Tenant, project: Record) -> int | None:
-    if project["stageIds"]:
-        return int(project["stageIds"][0])
-    stages = sorted(tenant.stages.records.values(), key=lambda s: s["position"])
-    return next((s["id"] for s in stages if s["active"]), None)
+def _stage_in_pipeline(project: Record, stage_id: int | None) -> int:
+    """The stage given, or by default the pipeline's first; one outside the pipeline → -32602 ``not_allowed``,
+    and so is the default of an empty pipeline, which has no stage to put an application on (§9)."""
+    pipeline: list[int] = project["stageIds"]
+    chosen = stage_id if stage_id is not None else next(iter(pipeline), None)
+    if chosen is None or chosen not in pipeline:
+        raise invalid_params({"stageId": "not_allowed"})
+    return chosen
 
 
 def _tag_params(tenant: Tenant, params: Params) -> tuple[Record, int]:

@@ -258,6 +258,12 @@ def test_jobseeker_email_filter(api: Api) -> None:
     assert api.page(JOBSEEKERS, email="nobody.at.all@example.invalid")["total"] == 0
 
 
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_blank_email_filter_matches_no_jobseeker(api: Api, blank: str) -> None:
+    result = api.page(JOBSEEKERS, email=blank)
+    assert (result["items"], result["total"], result["hasMore"]) == ([], 0, False)
+
+
 def lowered(jobseeker: dict[str, Any]) -> set[str]:
     return {e["value"].lower() for e in jobseeker["emails"]}
 

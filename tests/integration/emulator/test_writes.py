@@ -458,6 +458,29 @@ def test_create_application_stage_must_be_in_the_pipeline(api: Api) -> None:
     assert snapshot(api, jid) == before
 
 
+def test_create_application_without_a_pipeline_has_no_stage_to_take(api: Api) -> None:
+    """No stageId and an empty pipeline: the default stage is outside the pipeline too (§9), checked after the
+    project's existence and state and before the conflicts."""
+    project = api.create("projects", status="open", stageIds=[])
+    closed = api.create("projects", status="closed", stageIds=[])
+    jid = api.walk(JOBSEEKERS)[0]["id"]
+    api.create(
+        "applications", jobseekerId=jid, projectId=project["id"], stageId=api.items("StageService.list")[0]["id"]
+    )
+    taken = api.walk(JOBSEEKERS)[1]["emails"][0]["value"]
+    before = snapshot(api, jid)
+    for params in (
+        {"projectId": project["id"], "jobseeker": jobseeker_input()},
+        {"projectId": project["id"], "jobseekerId": api.walk(JOBSEEKERS)[2]["id"]},
+        {"projectId": project["id"], "jobseekerId": jid},
+        {"projectId": project["id"], "jobseeker": jobseeker_input(emails=[email(taken)])},
+    ):
+        assert api.fields("ApplicationService.create", params) == {"stageId": "not_allowed"}
+    assert api.error("ApplicationService.create", {"projectId": project["id"], "jobseekerId": 987_654}, -32004)
+    assert api.error("ApplicationService.create", {"projectId": closed["id"], "jobseekerId": jid}, -32010)
+    assert snapshot(api, jid) == before
+
+
 def test_create_application_existing_pair(api: Api) -> None:
     existing = api.walk(APPLICATIONS)[0]
     project = api.get(PROJECTS, existing["projectId"])

@@ -81,9 +81,9 @@ from atsbridge.unified.models import (
 Payload = dict[str, Any]
 
 INTEGRATION = "recruhr:6Hq2fGxkTzR8wPvYbN3mJcLd"
-CHANGED = "2024-05-02T10:15:00Z"
-CREATED = "2023-11-20T08:00:00Z"
-UPDATED = "2024-04-30T16:45:12.250000Z"
+CHANGED = "2024-05-02T10:15:00.000Z"
+CREATED = "2023-11-20T08:00:00.000Z"
+UPDATED = "2024-04-30T16:45:12.250Z"
 
 
 def _id(model: ModelName, remote_id: int) -> str:
@@ -578,8 +578,8 @@ def test_remote_ids_are_strings() -> None:
 def test_datetimes_go_out_in_utc_with_z(value: datetime | str) -> None:
     tag = Tag.model_validate({**tag_example(), "changed_at": value, "remote_deleted_at": value})
     dumped = tag.model_dump(mode="json")
-    assert dumped["changed_at"] == dumped["remote_deleted_at"] == "2024-05-02T10:15:00Z"
-    assert tag.model_dump_json().count('"2024-05-02T10:15:00Z"') == 2
+    assert dumped["changed_at"] == dumped["remote_deleted_at"] == "2024-05-02T10:15:00.000Z"
+    assert tag.model_dump_json().count('"2024-05-02T10:15:00.000Z"') == 2
 
 
 def test_changed_at_is_never_null() -> None:
@@ -593,8 +593,9 @@ def test_format_datetime_matches_the_models() -> None:
             format_datetime(value)
             == Tag.model_validate({**tag_example(), "changed_at": value}).model_dump(mode="json")["changed_at"]
         )
-    assert format_datetime(datetime(2024, 5, 2, 12, 15, tzinfo=timezone(timedelta(hours=2)))) == "2024-05-02T10:15:00Z"
-    assert format_datetime(datetime(2024, 5, 2, 10, 15, 0, 250999, tzinfo=UTC)) == "2024-05-02T10:15:00.250000Z"
+    two_hours_east = timezone(timedelta(hours=2))
+    assert format_datetime(datetime(2024, 5, 2, 12, 15, tzinfo=two_hours_east)) == "2024-05-02T10:15:00.000Z"
+    assert format_datetime(datetime(2024, 5, 2, 10, 15, 0, 250999, tzinfo=UTC)) == "2024-05-02T10:15:00.250Z"
 
 
 # --- the other envelopes ------------------------------------------------------------------------------------------

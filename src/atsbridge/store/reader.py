@@ -65,6 +65,7 @@ from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
 from atsbridge.store.shapes import JOB_REF, SHAPES
 from atsbridge.unified.ids import ModelName, is_model_id
+from atsbridge.unified.models import format_datetime
 
 AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"
 """A row of the reader's statements, whose columns vary: unpacked and indexed, never read by name."""
@@ -106,11 +107,9 @@ class ListQuery:
 
 
 def ts(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with ``Z``, to the millisecond, always three decimals (the writer stores record timestamps at
-    that precision, so the value sent is the value stored and ``updated_after=<a value we sent>`` is exact)."""
-    if value is None:
-        return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    """``format_datetime`` of ``value`` (``None`` stays): the writer stores record timestamps to the millisecond, so
+    the value sent is the value stored and ``updated_after=<a value we sent>`` is exact."""
+    return None if value is None else format_datetime(value)
 
 
 def api_timestamp(column: Column[Any], dialect: str) -> ColumnElement[str]:

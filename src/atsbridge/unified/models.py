@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 __all__ = [
     "ATTACHMENT_TYPES",
@@ -104,9 +104,11 @@ def _as_utc_millis(value: datetime) -> datetime:
     return at_api_precision(_as_utc(value))
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc_millis)]
+UtcDatetime = Annotated[
+    datetime, AfterValidator(_as_utc_millis), PlainSerializer(lambda value: format_datetime(value), when_used="json")
+]
 """A datetime normalised to UTC (a naive value is taken as UTC) and to the millisecond, the precision the API
-serves; serialises as ISO 8601 with ``Z``."""
+serves; serialises as ``format_datetime`` writes it."""
 
 CustomFields = Annotated[
     dict[str, Any] | None, Field(description="Custom fields keyed by name: an object or null, never a list.")
@@ -541,10 +543,11 @@ class ErrorResponse(ApiModel):
 
 
 def format_datetime(value: datetime) -> str:
-    """``value`` as the models write datetimes (webhooks, connect links): UTC ISO 8601 with ``Z``, to the
-    millisecond (truncated; a naive value is taken as UTC). The store's lists write every value with three
-    decimals (``store.reader.ts``); the same instants."""
-    return _as_utc_millis(value).isoformat().replace("+00:00", "Z")
+    """``value`` as the API writes every datetime (records, webhooks, connect links, syncs): UTC ISO 8601 with
+    ``Z`` and always three decimals, ``2026-01-31T12:00:00.000Z`` (truncated to the millisecond; a naive value is
+    taken as UTC)."""
+    value = _as_utc(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def data_payload(data: Any) -> dict[str, Any]:

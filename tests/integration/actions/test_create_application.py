@@ -144,6 +144,8 @@ def test_a_synced_job_closed_in_recru_since_is_409_job_closed(world: ActionWorld
             409,
             "ATS.JOB_CLOSED",
         )
+        (stored,) = world.kombo().ats.get_jobs(ids=[job_id]).result.data.results
+        assert stored.status == "CLOSED"  # the refusal told the job's state: reads agree before the next sync
     finally:
         world.recru.patch("projects", job["id"], status="open")
 

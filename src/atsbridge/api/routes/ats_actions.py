@@ -8,6 +8,7 @@ applications join the integration's tracked set.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -37,6 +38,8 @@ from atsbridge.webhooks import notify
 
 router = APIRouter(prefix="/ats", tags=["ATS actions"])
 
+log = logging.getLogger("atsbridge.api")
+JOB_STATE_LEARNED = ("job_closed", "job_not_found")  # refusals that tell the job's state in RECRU
 REFUSALS: dict[str, tuple[models.ErrorCode, int]] = {
     "job_not_found": ("PLATFORM.INPUT_INVALID", 404),
     "candidate_not_found": ("PLATFORM.INPUT_INVALID", 404),
@@ -132,10 +135,32 @@ async def _create(
         created = await recru.create_application(await _client(request, integration_), new, consent)
         await _write_through(request, integration_, project_id, created)
     except ActionRefused as refusal:
+        if refusal.kind in JOB_STATE_LEARNED:
+            await _refresh_job(request, integration_, project_id)
         raise refused(refusal) from refusal
     except RecruError as error:
         raise remote_error(error) from error
     return created
+
+
+async def _refresh_job(request: Request, integration_: Integration, project_id: int) -> None:
+    """Re-read the job RECRU just refused an application to (closed, or gone) into the store, so reads agree with
+    the refusal before the next sync; best effort: the refusal is answered whatever happens here."""
+    try:
+        client = await _client(request, integration_)
+        jobs = await refresh.fetch(client, ModelName.JOBS, [project_id])
+        codebooks = await refresh.fetch_codebooks(client) if any(jobs.values()) else None
+    except RecruError:
+        log.warning("job %s of %s could not be re-read after a refusal", project_id, integration_.id, exc_info=True)
+        return
+
+    def write() -> None:
+        with store(request).begin() as conn:
+            started = datetime.now(UTC)
+            refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks)
+            notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
+
+    await asyncio.to_thread(write)
 
 
 async def _read_one(request: Request, integration_: Integration, model: ModelName, record_id: str) -> dict[str, Any]:

@@ -49,14 +49,14 @@ def _refusal(code: ErrorCode, message: str) -> Callable[..., Response]:
 for _path, _what in MODELS.items():
     router.add_api_route(
         _path,
-        _refusal("INTEGRATION.MODEL_NOT_AVAILABLE", f"RECRU offers no {_what}: not available for this integration."),
+        _refusal("INTEGRATION.MODEL_NOT_AVAILABLE", f"RECRU does not offer {_what}: not available here."),
         methods=["GET"],
         summary=f"Not available for RECRU ({_what}).",
     )
 for (_method, _path), _what in ACTIONS.items():
     router.add_api_route(
         _path,
-        _refusal("INTEGRATION.ACTION_NOT_AVAILABLE", f"RECRU offers no {_what}: not available for this integration."),
+        _refusal("INTEGRATION.ACTION_NOT_AVAILABLE", f"RECRU does not offer {_what}: not available here."),
         methods=[_method],
         summary=f"Not available for RECRU ({_what}).",
     )

@@ -81,10 +81,16 @@ async def sync_integration(
         run = SyncRun(engine, client, integration, overlap=overlap, progress=progress)
         result = await run.run(sync_type, claimed_sync_id=claimed_sync_id)
         accepted = True if result.state != FAILED else await login_accepted(client)
+    record_login_verdict(engine, integration, accepted)
+    return result
+
+
+def record_login_verdict(engine: Engine, integration: Integration, accepted: bool | None) -> None:
+    """RECRU accepted (``True``) or refused (``False``) the integration's login just now (``None``: it could not
+    be told): the integration becomes ACTIVE or INVALID accordingly, with ``integration-state-changed``."""
     status = integration.status if accepted is None else ACTIVE if accepted else INVALID
     if status != integration.status:
         with engine.begin() as conn:
             set_integration_fields(conn, integration.id, status=status)
             notify.integration_state_changed(conn, integration.id)
         log.warning("integration %s is now %s", integration.id, status)
-    return result

@@ -8,7 +8,9 @@ import time
 
 import pytest
 from kombo.errors import KomboAtsError
+from sqlalchemy import select
 
+from atsbridge.store import tables
 from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal, unique_email
 
 
@@ -107,16 +109,45 @@ def test_recru_failing_internally_is_502_remote_unknown_http_error(world: Action
     assert (answer.status_code, answer.json()["error"]["code"]) == (502, "REMOTE.UNKNOWN_HTTP_ERROR")
 
 
-def test_an_api_user_without_api_access_is_403_integration_permission_missing(world: ActionWorld) -> None:
+def integration_status(world: ActionWorld) -> str:
+    status: str = world.request("GET", f"/integrations/{world.integration_id}").json()["data"]["status"]
+    return status
+
+
+@pytest.mark.parametrize(
+    ("change", "restore", "answered"),
+    [
+        ({"apiAccess": False}, {"apiAccess": True}, (403, "INTEGRATION.PERMISSION_MISSING")),
+        ({"password": "changed-by-the-customer"}, {"password": None}, (424, "INTEGRATION.AUTHENTICATION_INVALID")),
+    ],
+    ids=["no API access", "password changed"],
+)
+def test_a_refused_login_makes_the_integration_invalid_until_an_action_logs_in_again(
+    world: ActionWorld, change: dict[str, object], restore: dict[str, object], answered: tuple[int, str]
+) -> None:
     job = job_ref(world)
     api_user = next(u for u in world.recru.all("users") if u["email"] == world.recru.process.login)
-    world.recru.patch("users", api_user["id"], apiAccess=False)
+    world.recru.patch("users", api_user["id"], **change)
     try:
+        world.recru.control("POST", "/tokens/expire")
         status, code, message = refusal(lambda: world.kombo().ats.create_application(job_id=job, candidate=candidate()))
-    finally:
-        world.recru.patch("users", api_user["id"], apiAccess=True)
-    assert (status, code) == (403, "INTEGRATION.PERMISSION_MISSING")
-    assert "API access" in message
+        assert integration_status(world) == "INVALID"
+    finally:  # a reset keeps the API user's password: put it back for the other tests
+        world.recru.patch("users", api_user["id"], **{k: v or world.recru.process.password for k, v in restore.items()})
+    assert (status, code) == answered
+    assert "API" in message
+    world.kombo().ats.create_application(job_id=job, candidate=candidate())
+    assert integration_status(world) == "ACTIVE"
+    with world.engine.connect() as conn:
+        told = conn.execute(
+            select(tables.webhook_outbox.c.payload)
+            .where(
+                tables.webhook_outbox.c.integration_id == world.integration_id,
+                tables.webhook_outbox.c.type == "integration-state-changed",
+            )
+            .order_by(tables.webhook_outbox.c.created_at)
+        ).scalars()
+        assert [payload["state"] for payload in told][-2:] == ["INVALID", "ACTIVE"]
 
 
 @pytest.mark.parametrize("kind", ["drop", "truncate", "error_500"])

@@ -31,6 +31,7 @@ from atsbridge.store.integrations import Integration, track_application
 from atsbridge.store.reader import ListQuery, Reader
 from atsbridge.store.writer import models_changed_since
 from atsbridge.sync import refresh
+from atsbridge.sync.runner import record_login_verdict
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, model_id
 from atsbridge.unified.inputs import ActionExtras, CandidateInput, CreateApplicationBody, CreateCandidateBody, TagBody
@@ -39,6 +40,7 @@ from atsbridge.webhooks import notify
 router = APIRouter(prefix="/ats", tags=["ATS actions"])
 
 log = logging.getLogger("atsbridge.api")
+LOGIN_REFUSED = ("INTEGRATION.AUTHENTICATION_INVALID", "INTEGRATION.PERMISSION_MISSING")
 JOB_STATE_LEARNED = ("job_closed", "job_not_found")  # refusals that tell the job's state in RECRU
 REFUSALS: dict[str, tuple[models.ErrorCode, int]] = {
     "job_not_found": ("PLATFORM.INPUT_INVALID", 404),
@@ -72,10 +74,22 @@ def refused(refusal: ActionRefused) -> ApiError:
 async def guarded(
     request: Request, integration_: Integration, key: str | None, action: Callable[[], Awaitable[Response]]
 ) -> Response:
-    """Run an action within the integration's concurrency limit and its idempotency key."""
+    """Run an action within the integration's concurrency limit and its idempotency key; what it shows of the
+    integration's login (refused, or accepted again) moves the integration's status, as a sync's would."""
+
+    async def judged() -> Response:
+        try:
+            response = await action()
+        except ApiError as error:
+            if error.code in LOGIN_REFUSED:
+                await asyncio.to_thread(record_login_verdict, store(request), integration_, False)
+            raise
+        await asyncio.to_thread(record_login_verdict, store(request), integration_, True)
+        return response
+
     fingerprint = request_hash(request.method, request.url.path, await request.body())
     async with request.app.state.action_slots.slot(integration_.id):
-        response: Response = await request.app.state.idempotency.run(integration_.id, key, fingerprint, action)
+        response: Response = await request.app.state.idempotency.run(integration_.id, key, fingerprint, judged)
         return response
 
 

@@ -2,7 +2,7 @@
 
 A RUNNING run's process stamps ``heartbeat_at`` every ``HEARTBEAT_EVERY``; one not stamped for ``STALE_AFTER`` was
 left by a process that died (``live_run``, ``abandon_stale``), whichever process looks at it. (On SQLite a stamp
-waits for the run's own write transaction, which the run commits at least every ``COMMIT_WITHIN`` seconds of
+waits for the run's own write transaction, which the run commits within ``COMMIT_WITHIN`` seconds, see
 ``sync.store_worker``: far within ``STALE_AFTER``.)"""
 
 from __future__ import annotations

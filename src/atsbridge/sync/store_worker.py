@@ -4,10 +4,11 @@
   is done, so the run fetches and maps batch n + 1 while batch n is written: at most one batch is in the worker's
   hands and one in the run's (flat memory). The database releases the GIL while it works, so its share runs in
   parallel.
-- **Transactions** span whole jobs, about ``commit_every`` records each, and at most about ``COMMIT_WITHIN``
-  seconds (when RECRU answers slowly: others see the progress, and on SQLite the run's heartbeat, written on another
-  connection, is not kept waiting for the write lock): a commit never holds half a batch (a record without its join
-  rows), and fewer commits write each index page to the WAL fewer times.
+- **Transactions** span whole jobs, about ``commit_every`` records each, and are committed at most
+  ``COMMIT_WITHIN`` seconds after their first uncommitted write, also when no job follows (RECRU answers slowly or
+  rate-limits: a timer commits): others see the progress, and on SQLite the run's heartbeat, written on another
+  connection, never waits for the write lock for long (well within the busy timeout). A commit never holds half a
+  batch (a record without its join rows), and fewer commits write each index page to the WAL fewer times.
 - **Failures.** The failure of a job is raised by the next ``submit``, ``call`` or ``drain``; the worker then writes
   nothing more, and ``close`` rolls its transaction back. Otherwise ``close`` commits what was written: like a run
   killed between two commits, a failed or cancelled run leaves a consistent store, and deletes nothing.
@@ -18,6 +19,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +33,7 @@ from atsbridge.store.db import bulk_writes
 
 T = TypeVar("T")
 
-COMMIT_WITHIN = 30.0
+COMMIT_WITHIN = 10.0  # seconds
 
 
 class StoreWorker:
@@ -44,6 +47,7 @@ class StoreWorker:
         self._resources = ExitStack()
         self._uncommitted = 0
         self._last_commit = time.monotonic()
+        self._commit_timer: threading.Timer | None = None
         self._failed = False
         self._pending: asyncio.Future[None] | None = None
 
@@ -67,6 +71,8 @@ class StoreWorker:
         """Wait for the job in hand, commit (or, after a failed job, roll back) and release connection and thread."""
         self._executor.submit(self._end).result()
         self._executor.shutdown()
+        if self._commit_timer is not None:
+            self._commit_timer.cancel()
 
     def _run(self, job: Callable[[Connection], T], records: int) -> T:
         if self._conn is None:
@@ -78,13 +84,31 @@ class StoreWorker:
             self._uncommitted += records
             overdue = self._uncommitted and time.monotonic() - self._last_commit >= COMMIT_WITHIN
             if self._uncommitted >= self._commit_every or overdue:
-                self._conn.commit()
-                self._uncommitted = 0
-                self._last_commit = time.monotonic()
+                self._commit()
+            elif self._uncommitted and self._commit_timer is None:
+                self._commit_timer = threading.Timer(COMMIT_WITHIN, self._commit_later)
+                self._commit_timer.daemon = True
+                self._commit_timer.start()
         except BaseException:
             self._failed = True
             raise
         return result
+
+    def _commit(self) -> None:
+        assert self._conn is not None
+        self._conn.commit()
+        self._uncommitted = 0
+        self._last_commit = time.monotonic()
+
+    def _commit_later(self) -> None:
+        """The timer's turn: commit on the worker's thread, after the job in hand (if the worker still runs)."""
+        with contextlib.suppress(RuntimeError):  # closed meanwhile: close committed
+            self._executor.submit(self._commit_if_pending)
+
+    def _commit_if_pending(self) -> None:
+        self._commit_timer = None
+        if self._conn is not None and self._uncommitted and not self._failed:
+            self._commit()
 
     def _end(self) -> None:
         if self._conn is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import Connection, Engine, insert, select
 
 from atsbridge.store.tables import environments
+from atsbridge.sync import store_worker
 from atsbridge.sync.store_worker import StoreWorker
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
@@ -61,5 +63,23 @@ async def test_a_failed_job_is_raised_by_the_next_submit_and_its_transaction_rol
     await worker.submit(fail_after("d"), 1)
     with pytest.raises(ValueError, match="bad page"):
         await worker.submit(add("e"), 1)
+    worker.close()
+    assert stored(engine) == ["a", "b"]
+
+
+async def test_writes_no_job_follows_are_committed_within_commit_within(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RECRU answering slowly leaves the last job's writes uncommitted no longer than ``COMMIT_WITHIN``: others see
+    them, and the run's heartbeat (another connection) is not kept waiting for SQLite's write lock."""
+    monkeypatch.setattr(store_worker, "COMMIT_WITHIN", 0.2)
+    worker = StoreWorker(engine, commit_every=100)
+    await worker.submit(add("a"), 1)
+    await worker.drain()
+    assert stored(engine) == []
+    await asyncio.sleep(0.6)  # no job comes
+    assert stored(engine) == ["a"]
+    with engine.begin() as conn:  # another writer is not locked out
+        add("b")(conn)
     worker.close()
     assert stored(engine) == ["a", "b"]

@@ -23,9 +23,10 @@ Instant = Annotated[
 
 
 def parse_instant(name: str, value: str) -> datetime:
-    """A date (midnight UTC) or an ISO 8601 date-time with or without offset (naive = UTC)."""
+    """A date (midnight UTC) or an ISO 8601 date-time with or without offset (naive = UTC); RFC 3339's lower-case
+    ``t`` and ``z`` too."""
     try:
-        moment = datetime.fromisoformat(value.strip())
+        moment = datetime.fromisoformat(value.strip().upper())
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError as error:
         raise BadQuery(f"`{name}` must be an ISO 8601 date or date-time, e.g. 2026-01-31T12:00:00Z") from error

@@ -83,6 +83,7 @@ def test_updated_after_in_every_form(world: World, model: ModelName, path: str) 
 
     assert listed(cut.isoformat()) == expected  # +00:00
     assert listed(cut.strftime("%Y-%m-%dT%H:%M:%S.%fZ")) == expected
+    assert listed(cut.strftime("%Y-%m-%dt%H:%M:%S.%fz")) == expected  # RFC 3339 allows lower case
     assert listed(cut.astimezone(timezone(timedelta(hours=2))).isoformat()) == expected
     assert listed(cut.replace(tzinfo=None).isoformat()) == expected  # naive = UTC
     # a date is midnight UTC of that day

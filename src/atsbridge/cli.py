@@ -11,6 +11,7 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from atsbridge.store.integrations import (
     apply_settings,
     create_integration,
     ensure_environment,
+    find_environment,
     load_credentials,
     load_integration,
 )
@@ -47,7 +49,7 @@ api_key_app = typer.Typer(help="Create API keys.", no_args_is_help=True)
 app.add_typer(api_key_app, name="api-key")
 webhook_app = typer.Typer(help="Configure where events are sent.", no_args_is_help=True)
 app.add_typer(webhook_app, name="webhook")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
 
 
 def _store(settings: Settings) -> Engine:
@@ -72,9 +74,9 @@ def _run_emulator(args: list[str]) -> None:
 
 @app.command(context_settings={"allow_extra_args": False})
 def emulator(
-    port: Annotated[int, typer.Option(help="TCP port to serve on")] = 8765,
+    port: Annotated[int, typer.Option(help="TCP port to serve on", min=1, max=65535)] = 8765,
     seed: Annotated[int, typer.Option(help="the same seed and size give the same tenant")] = 1,
-    size: Annotated[int, typer.Option(help="number of jobseekers; other counts scale from it")] = 1000,
+    size: Annotated[int, typer.Option(help="number of jobseekers; other counts scale from it", min=0)] = 1000,
     rate_limit: Annotated[str, typer.Option(help="calls per minute per API user, or 'off'")] = "120",
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     state_file: Annotated[
@@ -90,21 +92,29 @@ def emulator(
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="port of the API and connect page")] = 8000,
-    emulator_port: Annotated[int, typer.Option(help="port of the RECRU emulator")] = 8765,
-    size: Annotated[int, typer.Option(help="jobseekers in the seeded tenant")] = 1000,
-    data_dir: Annotated[Path, typer.Option(help="where the demo's store lives (recreated each run)")] = Path(
-        ".atsbridge/demo"
-    ),
+    port: Annotated[int, typer.Option(help="port of the API and connect page", min=1, max=65535)] = 8000,
+    emulator_port: Annotated[int, typer.Option(help="port of the RECRU emulator", min=1, max=65535)] = 8765,
+    size: Annotated[int, typer.Option(help="jobseekers in the seeded tenant", min=0)] = 1000,
+    data_dir: Annotated[
+        Path, typer.Option(help="where the demo's store lives (recreated each run; refused if it holds other files)")
+    ] = Path(".atsbridge/demo"),
 ) -> None:
     """Run the whole product on this machine: emulator, store, connect flow, first sync, API, scheduler."""
-    from atsbridge.demo import prepare, run_demo
+    from atsbridge.demo import DemoError, ensure_free, prepare, run_demo
 
     console = Console()
-    prepared = prepare(data_dir, emulator_port, size, console)
+    # SIGTERM ends the demo as Ctrl-C does, through the ``finally`` below, so the emulator is stopped with it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        ensure_free(port, "--port")
+        prepared = prepare(data_dir, emulator_port, size, console)
+    except DemoError as refused:
+        _fail(str(refused), False, "DEMO_NOT_STARTED")
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_demo(prepared, "127.0.0.1", port, console))
+    except DemoError as failed:
+        _fail(str(failed), False, "DEMO_FAILED")
     finally:
         prepared.emulator.terminate()
 
@@ -115,6 +125,8 @@ def api_key_create(
     json_output: Annotated[bool, typer.Option("--json", help="print {key, environment_id} as one JSON object")] = False,
 ) -> None:
     """Create an API key; it is shown once and stored only as a hash."""
+    if not environment.strip():
+        _fail("--environment must name an environment", json_output, "INPUT_INVALID")
     with _store(get_settings()).begin() as conn:
         environment_id = ensure_environment(conn, environment)
         key = create_api_key(conn, environment_id)
@@ -161,15 +173,18 @@ def webhook_show(
 ) -> None:
     """Show where the environment's events go and the secret they are signed with."""
     settings = get_settings()
-    with _store(settings).begin() as conn:
-        endpoint = webhook_of(conn, settings.encryption_key, ensure_environment(conn, environment))
+    with _store(settings).connect() as conn:
+        environment_id = find_environment(conn, environment)
+        if environment_id is None:
+            _fail(f"no environment {environment!r}", json_output, "ENVIRONMENT_NOT_FOUND")
+        endpoint = webhook_of(conn, settings.encryption_key, environment_id)
     _print_webhook(environment, endpoint, json_output)
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="interface to bind (default ATSBRIDGE_HOST or 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="port (default ATSBRIDGE_PORT or 8000)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default ATSBRIDGE_PORT or 8000)", min=1, max=65535)] = None,
     syncs: Annotated[
         bool, typer.Option("--syncs/--no-syncs", help="also schedule and run syncs in this process (embedded)")
     ] = True,
@@ -282,18 +297,29 @@ def integration_create(
         err.print(f"integration [bold]{integration_id}[/bold] created in environment {environment!r}")
 
 
-class SyncRunning(Exception):
-    """Another process is running a sync of the integration (its heartbeat is recent)."""
+class SyncRefused(Exception):
+    """The sync cannot start now: ``code`` says why (another process runs one, the integration is disabled)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync_type: str, show: bool) -> SyncResult:
+    """Run the sync; SIGTERM (as SIGINT) cancels it, so its run is recorded CANCELLED, not left RUNNING."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     with engine.connect() as conn:
         integration = load_integration(conn, integration_id)
         if integration is None:
             raise LookupError(integration_id)
+        if not integration.enabled:
+            raise SyncRefused("INTEGRATION_DISABLED", f"{integration_id} is disabled; enable it to sync it")
         running = live_run(conn, integration_id, datetime.now(UTC))
         if running is not None:
-            raise SyncRunning(f"a {running.type} sync of {integration_id} is running ({running.id}); wait for it")
+            message = f"a {running.type} sync of {integration_id} is running ({running.id}); wait for it"
+            raise SyncRefused("SYNC_RUNNING", message)
         credentials = load_credentials(conn, settings.encryption_key, integration_id)
     with sync_progress(err, show) as bars:
         return await sync_integration(engine, settings, integration, credentials, sync_type, progress=bars)
@@ -312,8 +338,10 @@ def sync(
         result = asyncio.run(run_sync(engine, settings, integration_id, FULL if full else DELTA, not json_output))
     except LookupError:
         _fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
-    except SyncRunning as running:
-        _fail(str(running), json_output, "SYNC_RUNNING")
+    except SyncRefused as refused:
+        _fail(str(refused), json_output, refused.code)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        _fail("the sync was stopped; its run is recorded as CANCELLED", json_output, "SYNC_CANCELLED")
     if json_output:
         print(json.dumps(result.as_json()))
     else:
@@ -330,9 +358,17 @@ def main() -> None:
     """The ``atsbridge`` command: ``app``, with a configuration or key problem told in one line, not a traceback."""
     from cryptography.exceptions import InvalidTag
     from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError, DBAPIError
 
     try:
         app()
+    except (ArgumentError, DBAPIError) as unusable:
+        reason = str(getattr(unusable, "orig", None) or unusable).strip().splitlines()[0]
+        err.print(f"[red]error:[/red] the store (ATSBRIDGE_DATABASE_URL, or the data dir's SQLite file): {reason}")
+        raise SystemExit(1) from None
+    except OSError as failed:  # a data dir that cannot be made or written, a port that cannot be bound
+        err.print(f"[red]error:[/red] {failed}")
+        raise SystemExit(1) from None
     except ValidationError as invalid:
         problems = "; ".join(f"ATSBRIDGE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in invalid.errors())
         err.print(f"[red]error:[/red] configuration: {problems}")

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"
@@ -20,10 +20,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: str | None = None
     host: str = "127.0.0.1"
-    port: int = 8000
-    full_sync_every_hours: float = 10.0
-    delta_sync_every_minutes: float = 15.0
-    delta_overlap_seconds: int = 60
+    port: int = Field(8000, ge=1, le=65535)
+    full_sync_every_hours: float = Field(10.0, gt=0)
+    delta_sync_every_minutes: float = Field(15.0, gt=0)
+    delta_overlap_seconds: int = Field(60, ge=0)
     data_url_allowlist: str = ""
     allow_custom_tenant_urls: bool = False
     """Let the connect page accept any http(s) tenant URL (plain http, loopback, another domain), not only
@@ -37,6 +37,16 @@ class Settings(BaseSettings):
         value = (value or "").strip() or None
         if value is not None and (len(value) != 64 or any(c not in "0123456789abcdefABCDEF" for c in value)):
             raise ValueError("must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`")
+        return value
+
+    @field_validator("sync_runner")
+    @classmethod
+    def _queue_needs_postgresql(cls, value: str, info: ValidationInfo) -> str:
+        url = info.data.get("database_url") or ""
+        if value == "queue" and not url.startswith(("postgresql", "postgres:")):
+            raise ValueError(
+                "`queue` runs syncs on PostgreSQL's job queue: set ATSBRIDGE_DATABASE_URL=postgresql://..."
+            )
         return value
 
     @cached_property

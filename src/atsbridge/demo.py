@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -24,10 +24,10 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from atsbridge.api.app import create_app
-from atsbridge.config import Settings
+from atsbridge.config import SECRET_KEY_FILE, Settings
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
-from atsbridge.store.db import create_engine, migrate
+from atsbridge.store.db import SQLITE_FILE_NAME, create_engine, migrate
 from atsbridge.store.integrations import ensure_environment
 from atsbridge.store.syncs import FULL
 from atsbridge.sync.runner import execute_sync
@@ -35,6 +35,11 @@ from atsbridge.sync.scheduler import queued_syncs
 
 ENVIRONMENT = "demo"
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+DEMO_STORE_FILES = frozenset({SQLITE_FILE_NAME, f"{SQLITE_FILE_NAME}-wal", f"{SQLITE_FILE_NAME}-shm", SECRET_KEY_FILE})
+
+
+class DemoError(Exception):
+    """The demo cannot start: the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,27 @@ class Tenant:
     url: str
     login: str
     password: str
+
+
+def ensure_free(port: int, option: str) -> None:
+    """Refuse a port something already listens on (a foreign emulator there would be synced instead of ours)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind: closed connections are no use
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise DemoError(f"port {port} is in use; {option} chooses another") from None
+
+
+def clear_store(data_dir: Path) -> None:
+    """Remove the demo store of an earlier run from ``data_dir``; refuse a directory that holds anything else
+    (``--data-dir`` pointed at a real store or another directory must never be emptied)."""
+    if not data_dir.exists():
+        return
+    if not data_dir.is_dir() or any(entry.name not in DEMO_STORE_FILES for entry in data_dir.iterdir()):
+        raise DemoError(f"{data_dir} holds more than a demo store; give --data-dir an empty or new directory")
+    for entry in data_dir.iterdir():
+        entry.unlink()
 
 
 def start_emulator(port: int, size: int) -> tuple[subprocess.Popen[str], Tenant]:
@@ -56,9 +82,9 @@ def start_emulator(port: int, size: int) -> tuple[subprocess.Popen[str], Tenant]
             return process, tenant
         except httpx.HTTPError:
             if process.poll() is not None:
-                raise RuntimeError("the RECRU emulator exited; is the port free?") from None
+                raise DemoError("the RECRU emulator exited; is the port free?") from None
             time.sleep(0.1)
-    raise RuntimeError("the RECRU emulator did not start")
+    raise DemoError("the RECRU emulator did not start")
 
 
 async def connect_integration(api: httpx.AsyncClient, key: str, tenant: Tenant) -> tuple[str, str]:
@@ -121,8 +147,8 @@ class Demo:
 
 def prepare(data_dir: Path, emulator_port: int, size: int, console: Console) -> Demo:
     """A fresh store with the demo environment and its API key, and a running emulator."""
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
+    ensure_free(emulator_port, "--emulator-port")
+    clear_store(data_dir)
     settings = Settings(data_dir=data_dir, database_url=None, allow_custom_tenant_urls=True)
     engine = create_engine(settings.resolved_database_url)
     migrate(engine)
@@ -144,7 +170,7 @@ async def run_demo(demo: Demo, host: str, port: int, console: Console) -> None:
                 break
             await asyncio.sleep(0.05)
         if not server.started:
-            raise RuntimeError(f"could not serve on {host}:{port}; is the port in use? (--port chooses another)")
+            raise DemoError(f"could not serve on {host}:{port}; is the port in use? (--port chooses another)")
         base = f"http://{host}:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=60) as api:
             integration_id, link = await connect_integration(api, demo.key, demo.tenant)

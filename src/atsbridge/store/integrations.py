@@ -47,11 +47,17 @@ def new_id() -> str:
     return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(ID_LENGTH))
 
 
+def find_environment(conn: Connection, name: str) -> str | None:
+    """The id of the environment called ``name``, if there is one."""
+    found = conn.execute(select(environments.c.id).where(environments.c.name == name)).scalar()
+    return None if found is None else str(found)
+
+
 def ensure_environment(conn: Connection, name: str = DEFAULT_ENVIRONMENT) -> str:
     """The id of the environment called ``name``, created if there is none."""
-    found = conn.execute(select(environments.c.id).where(environments.c.name == name)).scalar()
+    found = find_environment(conn, name)
     if found is not None:
-        return str(found)
+        return found
     environment_id = new_id()
     conn.execute(insert(environments).values(id=environment_id, name=name, created_at=datetime.now(UTC)))
     return environment_id

@@ -4,34 +4,48 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from atsbridge.store import tables
-from atsbridge.store.integrations import load_integration
+from atsbridge.store.integrations import load_integration, set_integration_fields
 from atsbridge.store.syncs import load_sync, start_sync
 from integration.sync.parity import assert_parity
 from support.emulator_process import EmulatorProcess
 from support.recru import Recru
 
 
-def atsbridge(
-    engine: Engine, tmp_path: Path, *args: str, key: str = "ab" * 32, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The command as a user runs it, without a terminal (a prompt reads ``stdin``)."""
-    env = {
+def environment(engine: Engine, tmp_path: Path, key: str = "ab" * 32) -> dict[str, str]:
+    """The command's environment: this test's store, data dir and secret key."""
+    return {
         **os.environ,
         "ATSBRIDGE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"),
         "ATSBRIDGE_SECRET_KEY": key,
     }
+
+
+def atsbridge(
+    engine: Engine, tmp_path: Path, *args: str, key: str = "ab" * 32, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it, without a terminal (a prompt reads ``stdin``)."""
     command = [sys.executable, "-m", "atsbridge.cli", *args]
     return subprocess.run(
-        command, env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False, start_new_session=True
+        command,
+        env=environment(engine, tmp_path, key),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        start_new_session=True,
     )
 
 
@@ -163,3 +177,53 @@ def test_sync_with_credentials_recru_now_refuses_makes_the_integration_invalid(
     with engine.connect() as conn:
         integration = load_integration(conn, integration_id)
     assert integration is not None and integration.status == "ACTIVE"
+
+
+def test_sigterm_stops_a_sync_and_records_its_run_cancelled(
+    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess
+) -> None:
+    integration_id = connected(engine, tmp_path, recru_process)
+    recru.control("POST", "/faults", {"kind": "slow", "method": "ProjectService.list", "delaySeconds": 30})
+    command = [sys.executable, "-m", "atsbridge.cli", "sync", integration_id, "--json"]
+    process = subprocess.Popen(command, env=environment(engine, tmp_path), stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while running_syncs(engine, integration_id) == [] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (run,) = running_syncs(engine, integration_id)
+        time.sleep(1)  # into the slow listing
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        recru.control("DELETE", "/faults")
+    assert process.returncode == 1, output
+    assert json.loads(output)["error"]["code"] == "SYNC_CANCELLED"
+    with engine.connect() as conn:
+        stopped = load_sync(conn, run)
+    assert stopped is not None and stopped.state == "CANCELLED"
+    assert atsbridge(engine, tmp_path, "sync", integration_id, "--json").returncode == 0  # nothing left RUNNING
+
+
+def running_syncs(engine: Engine, integration_id: str) -> list[str]:
+    with engine.connect() as conn:
+        query = select(tables.syncs.c.id).where(
+            tables.syncs.c.integration_id == integration_id, tables.syncs.c.state == "RUNNING"
+        )
+        return list(conn.execute(query).scalars())
+
+
+def test_sync_refuses_a_disabled_integration(engine: Engine, tmp_path: Path, recru_process: EmulatorProcess) -> None:
+    integration_id = connected(engine, tmp_path, recru_process)
+    with engine.begin() as conn:
+        set_integration_fields(conn, integration_id, enabled=False)
+    refused = atsbridge(engine, tmp_path, "sync", integration_id, "--json")
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["error"]["code"] == "INTEGRATION_DISABLED"
+    with engine.connect() as conn:
+        assert load_sync_count(conn, integration_id) == 0
+
+
+def load_sync_count(conn: Any, integration_id: str) -> int:
+    query = select(func.count()).select_from(tables.syncs).where(tables.syncs.c.integration_id == integration_id)
+    return int(conn.execute(query).scalar_one())

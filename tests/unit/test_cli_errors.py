@@ -1,0 +1,91 @@
+"""Configuration and store problems the CLI meets before it can do anything: one line on stderr, exit 1, no
+traceback and nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from atsbridge.demo import DemoError, clear_store, ensure_free
+
+
+def atsbridge(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")}
+    environment = {**inherited, "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"), "ATSBRIDGE_DATABASE_URL": "", **env}
+    command = [sys.executable, "-m", "atsbridge.cli", *args]
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60, check=False)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert all(word in lines[0] for word in words), lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"ATSBRIDGE_PORT": "99999"}, ("ATSBRIDGE_PORT",)),
+        ({"ATSBRIDGE_FULL_SYNC_EVERY_HOURS": "-1"}, ("ATSBRIDGE_FULL_SYNC_EVERY_HOURS",)),
+        ({"ATSBRIDGE_DELTA_SYNC_EVERY_MINUTES": "0"}, ("ATSBRIDGE_DELTA_SYNC_EVERY_MINUTES",)),
+        ({"ATSBRIDGE_SYNC_RUNNER": "queue"}, ("ATSBRIDGE_SYNC_RUNNER", "postgresql")),
+        ({"ATSBRIDGE_DATABASE_URL": "garbage"}, ("store",)),
+        ({"ATSBRIDGE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}, ("store", "refused")),
+    ],
+    ids=["port", "full cadence", "delta cadence", "queue on SQLite", "bad URL", "unreachable database"],
+)
+def test_a_setting_the_store_cannot_work_with_is_one_line(
+    tmp_path: Path, env: dict[str, str], words: tuple[str, ...]
+) -> None:
+    assert_one_line_error(atsbridge(tmp_path, "migrate", **env), *words)
+
+
+def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    assert_one_line_error(atsbridge(tmp_path, "migrate", ATSBRIDGE_DATA_DIR=str(tmp_path / "afile")), "afile")
+
+
+def test_showing_an_unknown_environments_webhook_creates_nothing(tmp_path: Path) -> None:
+    shown = atsbridge(tmp_path, "webhook", "show", "--environment", "typo", "--json")
+    assert shown.returncode == 1
+    assert json.loads(shown.stdout)["error"]["code"] == "ENVIRONMENT_NOT_FOUND"
+    created = atsbridge(tmp_path, "api-key", "create", "--environment", "typo", "--json")  # now it exists
+    assert created.returncode == 0
+    assert atsbridge(tmp_path, "webhook", "show", "--environment", "typo", "--json").returncode == 0
+
+
+def test_a_blank_environment_name_is_refused(tmp_path: Path) -> None:
+    refused = atsbridge(tmp_path, "api-key", "create", "--environment", "  ", "--json")
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["error"]["code"] == "INPUT_INVALID"
+
+
+def test_the_demo_empties_only_a_demo_store(tmp_path: Path) -> None:
+    store = tmp_path / "demo"
+    store.mkdir()
+    for name in ("atsbridge.sqlite3", "atsbridge.sqlite3-wal", "secret.key"):
+        (store / name).write_text("old run")
+    clear_store(store)
+    assert list(store.iterdir()) == []
+    (store / "atsbridge.sqlite3").write_text("old run")
+    (store / "important.txt").write_text("keep me")
+    with pytest.raises(DemoError, match="--data-dir"):
+        clear_store(store)
+    assert sorted(p.name for p in store.iterdir()) == ["atsbridge.sqlite3", "important.txt"]
+    clear_store(tmp_path / "not-yet")  # nothing there: nothing to do
+
+
+def test_the_demo_refuses_a_port_something_listens_on() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with pytest.raises(DemoError, match="--emulator-port"):
+            ensure_free(listener.getsockname()[1], "--emulator-port")

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import pickle
+import socket
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import uvicorn
 
@@ -41,14 +45,48 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true", help="print {url, login, password} as the first line")
     parser.add_argument(
-        "--state-file", type=Path, default=None, help="load the tenant from this file if it exists; save it on exit"
+        "--state-file",
+        type=Path,
+        default=None,
+        help="load the tenant from this file if it exists; save it on exit (a pickle: load only files it saved)",
     )
     return parser.parse_args(argv)
 
 
+def _fail(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything is printed: a script reading the first line then knows the
+    emulator is the one answering there."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except (OSError, OverflowError) as error:
+        sock.close()
+        _fail(f"cannot serve on {host}:{port}: {error}")
+    return sock
+
+
+def _emulator(args: argparse.Namespace) -> Emulator:
+    state_file: Path | None = args.state_file
+    if state_file is not None and not os.access(state_file.parent.resolve(), os.W_OK):
+        _fail(f"--state-file {state_file}: its directory does not exist or cannot be written")
+    try:
+        return Emulator(args.seed, args.size, args.rate_limit, state_file)
+    except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, TypeError, ImportError):
+        _fail(f"--state-file {state_file} is not a tenant this emulator saved")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    emulator = Emulator(args.seed, args.size, args.rate_limit, args.state_file)
+    if args.size < 0:
+        _fail("--size must be 0 or more")
+    emulator = _emulator(args)
+    sock = _listening_socket(args.host, args.port)
     url = f"http://{args.host}:{args.port}"
     if args.json:
         print(json.dumps({"url": url, "login": emulator.login, "password": emulator.password}), flush=True)
@@ -57,5 +95,6 @@ def main(argv: list[str] | None = None) -> None:
             f"RECRU tenant: {url}\nlogin:        {emulator.login}\npassword:     {emulator.password}",
             flush=True,
         )
-    uvicorn.run(create_app(emulator), host=args.host, port=args.port, log_level="warning", access_log=False)
+    config = uvicorn.Config(create_app(emulator), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
     sys.exit(0)

@@ -105,3 +105,26 @@ def test_state_file_keeps_the_tenant_across_a_restart(
         api.relogin()
         assert api.get(JOBSEEKERS, created["id"])["lastName"] == "Přetrvalá"
         assert api.page(JOBSEEKERS, perPage=1)["total"] == 21
+
+
+def emulator_command(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "recru_emulator", "--size", "5", "--json", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_a_busy_port_is_an_error_before_the_first_line(started: list[EmulatorProcess]) -> None:
+    busy = start_emulator("--size", "5", "--json", port=free_port())
+    started.append(busy)
+    refused = emulator_command("--port", busy.url.rsplit(":", 1)[1])
+    assert refused.returncode == 2
+    assert refused.stdout == ""  # no {url, login, password} of a tenant that is not served
+    assert "in use" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_state_file_it_cannot_read_or_write_is_an_error_at_start(tmp_path: Path) -> None:
+    (tmp_path / "bad.state").write_text("garbage")
+    for state_file, reason in ((tmp_path / "bad.state", "not a tenant"), (tmp_path / "no" / "x.state", "directory")):
+        refused = emulator_command("--port", str(free_port()), "--state-file", str(state_file))
+        assert refused.returncode == 2
+        assert refused.stdout == ""
+        assert reason in refused.stderr and "Traceback" not in refused.stderr

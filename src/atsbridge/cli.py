@@ -272,7 +272,10 @@ def integration_create(
     if tool != "recruhr":
         _fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
     if password is None:  # asked on stderr: stdout carries only the --json answer
-        password = typer.prompt("Password", hide_input=True, err=True)
+        try:
+            password = typer.prompt("Password", hide_input=True, err=True)
+        except typer.Abort:  # no terminal and nothing on stdin
+            _fail("no password: give --password or type it at the prompt", json_output, "INPUT_INVALID")
     credentials = RecruCredentials(login, password)
     try:
         tenant_url = recru_credentials.tenant_url(tenant_url, allow_custom=True)

@@ -116,6 +116,10 @@ def test_a_prompted_password_leaves_stdout_to_the_json_answer(
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["id"].startswith("recruhr:")
     assert "Password" in created.stderr
+    unanswered = atsbridge(engine, tmp_path, *args, stdin="")  # no terminal, nothing to read
+    assert unanswered.returncode == 1
+    assert json.loads(unanswered.stdout)["error"]["code"] == "INPUT_INVALID"
+    assert integration_count(engine) == 1
 
 
 def test_an_address_that_is_no_host_is_an_invalid_tenant(engine: Engine, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import logging
 import os
 import signal
 import sys
@@ -39,6 +40,7 @@ from atsbridge.store.integrations import (
 from atsbridge.store.syncs import DELTA, FULL, live_run
 from atsbridge.sync.engine import SyncResult
 from atsbridge.sync.runner import sync_integration
+from atsbridge.sync.scheduler import fail_stale_runs
 from atsbridge.webhooks import notify
 from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_webhook, webhook_of
 
@@ -186,7 +188,11 @@ def serve(
     host: Annotated[str | None, typer.Option(help="interface to bind (default ATSBRIDGE_HOST or 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default ATSBRIDGE_PORT or 8000)", min=1, max=65535)] = None,
     syncs: Annotated[
-        bool, typer.Option("--syncs/--no-syncs", help="also schedule and run syncs in this process (embedded)")
+        bool,
+        typer.Option(
+            "--syncs/--no-syncs",
+            help="also run the embedded sync scheduler and webhook delivery here (queue runner: workers run syncs)",
+        ),
     ] = True,
 ) -> None:
     """Serve the unified API and the connect page (and, by default, run the sync scheduler)."""
@@ -211,6 +217,8 @@ def worker() -> None:
     engine = _store(settings)
     if engine.dialect.name != "postgresql":
         _fail("workers need ATSBRIDGE_DATABASE_URL=postgresql://...; SQLite runs syncs in `atsbridge serve`", False, "")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("atsbridge.worker").info("worker started: syncs of %s", engine.url.render_as_string())
     asyncio.run(SyncQueue(engine, settings).work())
 
 
@@ -324,6 +332,8 @@ async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync
             message = f"a {running.type} sync of {integration_id} is running ({running.id}); wait for it"
             raise SyncRefused("SYNC_RUNNING", message)
         credentials = load_credentials(conn, settings.encryption_key, integration_id)
+    with engine.begin() as conn:
+        fail_stale_runs(conn, integration_id, datetime.now(UTC))
     with sync_progress(err, show) as bars:
         return await sync_integration(engine, settings, integration, credentials, sync_type, progress=bars)
 

@@ -51,8 +51,7 @@ def claim_sync(conn: Connection, integration_id: str, sync_id: str, now: datetim
     """Take the queued run ``sync_id`` (QUEUED → RUNNING); False if it is no longer queued (another runner took it,
     or it was cancelled), so a stale look at the queue never runs a sync twice, or if another run of the
     integration is alive (``atsbridge sync`` in another process, say): it then stays queued for a later look.
-    Runs a dead process left RUNNING give way first (``abandon_stale``)."""
-    abandon_stale(conn, integration_id, now)
+    (Runs a dead process left RUNNING are not alive: ``live_run``.)"""
     other = live_run(conn, integration_id, now)
     if other is not None and other.id != sync_id:
         return False
@@ -66,8 +65,7 @@ def claim_sync(conn: Connection, integration_id: str, sync_id: str, now: datetim
 
 def start_sync(conn: Connection, integration_id: str, sync_type: str, now: datetime) -> str:
     """Start the queued run of this type if there is one, else a new run; returns its id. The caller has made sure
-    no other run of the integration is alive (``live_run``); runs a dead process left RUNNING give way."""
-    abandon_stale(conn, integration_id, now)
+    no other run of the integration is alive (``live_run``)."""
     queued = conn.execute(
         select(syncs.c.id).where(
             syncs.c.integration_id == integration_id, syncs.c.type == sync_type, syncs.c.state == QUEUED
@@ -112,15 +110,17 @@ def live_run(conn: Connection, integration_id: str, now: datetime) -> SyncRow | 
     return None if row is None else _row(row)
 
 
-def abandon_stale(conn: Connection, integration_id: str | None, now: datetime) -> None:
+def abandon_stale(conn: Connection, integration_id: str | None, now: datetime) -> list[SyncRow]:
     """RUNNING runs of the integration (``None``: of every one) not stamped for ``STALE_AFTER`` become FAILED: their
-    process died."""
+    process died. Returns them (their ``sync-finished`` is the caller's: ``sync.scheduler.fail_stale_runs``)."""
     stale = (syncs.c.state == RUNNING) & (_last_sign_of_life() < now - STALE_AFTER)
-    conn.execute(
+    rows = conn.execute(
         update(syncs)
         .where(stale if integration_id is None else stale & (syncs.c.integration_id == integration_id))
         .values(state=FAILED, ended_at=now, errors=[{"message": "the run's process stopped answering"}])
+        .returning(*syncs.c)
     )
+    return [_row(row) for row in rows]
 
 
 def finish_sync(

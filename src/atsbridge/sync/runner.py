@@ -18,6 +18,7 @@ from atsbridge.store.integrations import Integration, load_credentials, load_int
 from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED, claim_sync
 from atsbridge.store.tables import syncs
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
+from atsbridge.sync.scheduler import fail_stale_runs
 from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.sync")
@@ -57,6 +58,7 @@ async def execute_sync(
                 .values(state=CANCELLED, ended_at=datetime.now(UTC), errors=[{"message": "integration disabled"}])
             )
             return None
+        fail_stale_runs(conn, integration_id, datetime.now(UTC))
         if not claim_sync(conn, integration_id, sync_id, datetime.now(UTC)):
             return None
     return await sync_integration(
@@ -82,6 +84,8 @@ async def sync_integration(
         result = await run.run(sync_type, claimed_sync_id=claimed_sync_id)
         accepted = True if result.state != FAILED else await login_accepted(client)
     record_login_verdict(engine, integration, accepted)
+    log.info("%s sync %s of %s: %s in %.1f s", result.type, result.sync_id, integration.id, result.state,
+             result.timings.get("total", 0.0))  # fmt: skip
     return result
 
 

@@ -4,9 +4,9 @@
   unique partial index guards it, so two processes racing to queue get the same run back).
 - **Embedded** (SQLite, one process): ``EmbeddedScheduler`` is an asyncio task of the ``serve``/``demo`` process.
   Every tick it queues what is due (FULL every ``full_sync_every_hours``, DELTA every ``delta_sync_every_minutes``
-  per enabled, valid integration) and runs queued syncs, never two of one integration at once. Hourly it
-  anonymises records deleted more than 14 days ago. When it starts, runs a dead process left RUNNING (no heartbeat
-  for ``store.syncs.STALE_AFTER``) become FAILED.
+  per enabled, valid integration) and runs queued syncs, never two of one integration at once. When it starts and
+  then every minute (housekeeping) runs a dead process left RUNNING (no heartbeat for ``store.syncs.STALE_AFTER``)
+  become FAILED with their ``sync-finished``, and records deleted more than 14 days ago are anonymised.
 - **Scale-out** (PostgreSQL): the same queueing, but the runs are procrastinate jobs (see ``sync.worker``), locked
   per integration, executed by ``atsbridge worker`` processes on any machine.
 """
@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from atsbridge.store.syncs import (
     ACTIVE_STATES,
     DELTA,
+    FAILED,
     FULL,
     QUEUED,
     abandon_stale,
@@ -32,10 +33,11 @@ from atsbridge.store.syncs import (
 )
 from atsbridge.store.tables import integrations, syncs
 from atsbridge.store.writer import anonymise_expired
+from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.scheduler")
 TICK_SECONDS = 2.0
-HOUSEKEEPING_EVERY = timedelta(hours=1)
+HOUSEKEEPING_EVERY = timedelta(minutes=1)
 
 
 def _active_sync(conn: Connection, integration_id: str, sync_type: str) -> str | None:
@@ -47,10 +49,17 @@ def _active_sync(conn: Connection, integration_id: str, sync_type: str) -> str |
     return None if found is None else str(found)
 
 
+def fail_stale_runs(conn: Connection, integration_id: str | None, now: datetime) -> None:
+    """Runs a dead process left RUNNING (not stamped for ``STALE_AFTER``), of the integration or (``None``) of every
+    one, become FAILED, each with its ``sync-finished``: whoever waits for the run learns how it ended."""
+    for run in abandon_stale(conn, integration_id, now):
+        notify.sync_finished(conn, run.integration_id, run.id, FAILED, run.started_at or run.queued_at, now)
+
+
 def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[str, bool]:
     """(sync id, already_queued): the queued or running sync of this integration and type, or a new queued one (a
     RUNNING run whose process stopped stamping it is FAILED first, so it cannot hold the place)."""
-    abandon_stale(conn, integration_id, datetime.now(UTC))
+    fail_stale_runs(conn, integration_id, datetime.now(UTC))
     existing = _active_sync(conn, integration_id, sync_type)
     if existing is not None:
         return existing, True
@@ -170,10 +179,11 @@ class EmbeddedScheduler:
 
     def _abandon_stale(self) -> None:
         """Runs a process that died left RUNNING (no heartbeat for ``STALE_AFTER``) become FAILED when the scheduler
-        starts, so they no longer hold their place (force-sync would answer ``already_queued`` with them); a run
-        another live process holds (``atsbridge sync``) is left alone. ``queue_sync`` does the same per integration."""
+        starts and at every housekeeping, so they no longer hold their place (force-sync would answer
+        ``already_queued`` with them); a run another live process holds (``atsbridge sync``) is left alone.
+        ``queue_sync`` does the same per integration."""
         with self.engine.begin() as conn:
-            abandon_stale(conn, None, datetime.now(UTC))
+            fail_stale_runs(conn, None, datetime.now(UTC))
 
     def _queue_due(self) -> None:
         if not self.schedule:
@@ -184,6 +194,7 @@ class EmbeddedScheduler:
                 queue_sync(conn, integration_id, sync_type)
             if self._last_housekeeping is None or now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
                 anonymise_expired(conn, now=now)
+                fail_stale_runs(conn, None, now)
                 self._last_housekeeping = now
 
     def _queued(self) -> list[tuple[str, str, str]]:

@@ -22,8 +22,9 @@ from atsbridge.webhooks.delivery import DeliveryLoop
 
 class SyncService:
     def __init__(self, engine: Engine, settings: Settings, *, run_syncs: bool) -> None:
-        """``run_syncs``: this process schedules and runs syncs (embedded) or defers them (queue); off, queued
-        syncs wait for a process that runs them."""
+        """``run_syncs``: this process schedules and runs syncs (embedded) and delivers webhooks; off, queued syncs
+        wait for a process that runs them. With the queue runner a forced sync is deferred to the workers either
+        way."""
         self.engine = engine
         self.settings = settings
         self.run_syncs = run_syncs
@@ -38,14 +39,15 @@ class SyncService:
         await execute_sync(self.engine, self.settings, sync_id, integration_id, sync_type)
 
     async def start(self) -> None:
-        if not self.run_syncs:
-            return
-        self._delivery_task = asyncio.create_task(self.delivery.run())
-        if self.settings.sync_runner == "queue":
+        if self.settings.sync_runner == "queue" and self.queue is None:  # forced syncs are deferred at once, always
             self.queue = SyncQueue(self.engine, self.settings)
             self._queue_context = self.queue.app.open_async()
             await self._queue_context.__aenter__()
             await self.queue.ensure_schema()
+        if not self.run_syncs:
+            return
+        self._delivery_task = asyncio.create_task(self.delivery.run())
+        if self.queue is not None:
             return
         self.scheduler = EmbeddedScheduler(
             self.engine,

@@ -1,28 +1,33 @@
 """Syncs on PostgreSQL's job queue (procrastinate), for scale-out: ``atsbridge worker`` processes on any machine.
 
 ``run_sync`` jobs carry a lock per integration, so two workers never sync one integration at once, and a queueing
-lock per integration and type, so a burst of requests queues one job. A periodic ``tick`` (every minute) queues
-the syncs that are due and defers a job for every queued sync, an hourly ``housekeeping`` anonymises long-deleted
-records; API processes defer a job when a sync is forced.
+lock per integration and type, so a burst of requests queues one job. A periodic ``tick`` (every minute) ends the
+jobs of workers that died (their locks would block the integration for good) and fails their runs, queues the syncs
+that are due and defers a job for every queued sync; an hourly ``housekeeping`` anonymises long-deleted records.
+API processes defer a job when a sync is forced (with or without ``--syncs``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
+from procrastinate import jobs as procrastinate_jobs
 from sqlalchemy import Engine, inspect
 
 from atsbridge.config import Settings
 from atsbridge.store.db import normalise_url
 from atsbridge.store.writer import anonymise_expired
 from atsbridge.sync.runner import execute_sync
-from atsbridge.sync.scheduler import due_syncs, queue_sync, queued_syncs
+from atsbridge.sync.scheduler import due_syncs, fail_stale_runs, queue_sync, queued_syncs
 from atsbridge.webhooks.delivery import DeliveryLoop
+
+log = logging.getLogger("atsbridge.worker")
 
 
 def conninfo(database_url: str) -> str:
@@ -62,14 +67,24 @@ class SyncQueue:
         """Queue the syncs that are due, then defer a job for every queued sync: a run that could not be claimed
         while another of its integration was alive (``claim_sync``) is tried again, and the queueing lock makes a
         job already waiting a no-op."""
+        await self._release_stalled_jobs()
         full_every = timedelta(hours=self.settings.full_sync_every_hours)
         delta_every = timedelta(minutes=self.settings.delta_sync_every_minutes)
         with self.engine.begin() as conn:
+            fail_stale_runs(conn, None, datetime.now(UTC))
             for integration_id, sync_type in due_syncs(conn, datetime.now(UTC), full_every, delta_every):
                 queue_sync(conn, integration_id, sync_type)
             waiting = queued_syncs(conn)
         for sync_id, integration_id, sync_type in waiting:
             await self.defer(sync_id, integration_id, sync_type)
+
+    async def _release_stalled_jobs(self) -> None:
+        """A worker killed in a run (SIGKILL, a second SIGTERM) leaves its job ``doing`` for good, and the job's lock
+        would keep every later sync of the integration from starting: jobs whose worker stopped sending heartbeats
+        are ended as failed (their runs become FAILED by their own heartbeat, ``fail_stale_runs``)."""
+        for job in await self.app.job_manager.get_stalled_jobs(queue="syncs", task_name=self.run_sync.name):
+            log.warning("releasing sync job %s of a worker that stopped: %s", job.id, job.task_kwargs)
+            await self.app.job_manager.finish_job(job, status=procrastinate_jobs.Status.FAILED, delete_job=False)
 
     async def _housekeeping(self, timestamp: int) -> None:
         """Anonymise records deleted more than 14 days ago (hourly)."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 
 from atsbridge.config import Settings
 from atsbridge.store import syncs as sync_rows
@@ -16,6 +16,7 @@ from atsbridge.store.integrations import Integration, set_integration_fields
 from atsbridge.store.syncs import STALE_AFTER, claim_sync, load_sync
 from atsbridge.sync import engine as engine_module
 from atsbridge.sync.scheduler import EmbeddedScheduler, due_syncs, queue_sync
+from atsbridge.sync.service import SyncService
 from atsbridge.sync.worker import SyncQueue
 from atsbridge.unified.ids import ModelName
 from integration.sync.conftest import KEY, Sync, make_integration
@@ -24,6 +25,9 @@ from support.recru import Recru
 from support.store import fresh_store
 
 FULL_EVERY, DELTA_EVERY = timedelta(hours=10), timedelta(minutes=15)
+KILLED_WORKERS_JOB = text(
+    "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL WHERE args->>'sync_id' = :id"
+)
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -212,6 +216,80 @@ def test_the_procrastinate_tick_defers_a_job_for_every_queued_sync(
     assert run is not None and run.state == "SUCCEEDED"
 
 
+@pytest.mark.postgres
+def test_a_worker_killed_in_a_run_does_not_block_its_integration(
+    recru: Recru, recru_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    """SIGKILL (or a second SIGTERM) leaves the worker's job ``doing`` with the integration's lock: the next tick
+    ends it and fails the dead run (with its ``sync-finished``), and the syncs queued behind it run."""
+    with fresh_store("postgres", tmp_path) as engine:
+        integration = make_integration(engine, recru_process)
+        settings = Settings(
+            data_dir=tmp_path,
+            secret_key=KEY.hex(),
+            database_url=engine.url.render_as_string(False),
+            sync_runner="queue",
+        )
+        sync_queue = SyncQueue(engine, settings)
+        dead, _ = queue(engine, integration.id, "FULL")
+        with engine.begin() as conn:  # its worker claimed it, stamped it, and was killed long ago
+            assert claim_sync(conn, integration.id, dead, datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1))
+        waiting, _ = queue(engine, integration.id, "DELTA")
+
+        async def killed_then_tick_then_work() -> None:
+            async with sync_queue.app.open_async():
+                await sync_queue.ensure_schema()
+                await sync_queue.defer(dead, integration.id, "FULL")
+                with engine.begin() as conn:  # the job the killed worker was running: doing, no live worker
+                    conn.execute(KILLED_WORKERS_JOB, {"id": dead})
+                await sync_queue.defer(waiting, integration.id, "DELTA")  # behind the dead job's lock
+                await sync_queue._tick(0)
+            await sync_queue.work(wait=False, install_signal_handlers=False)
+
+        asyncio.run(killed_then_tick_then_work())
+        with engine.connect() as conn:
+            states = {sync_id: getattr(load_sync(conn, sync_id), "state", None) for sync_id in (dead, waiting)}
+            finished = (
+                conn.execute(
+                    select(tables.webhook_outbox.c.payload).where(tables.webhook_outbox.c.type == "sync-finished")
+                )
+                .scalars()
+                .all()
+            )
+    assert states == {dead: "FAILED", waiting: "SUCCEEDED"}
+    assert {(p["sync_id"], p["sync_state"]) for p in finished} >= {(dead, "FAILED"), (waiting, "SUCCEEDED")}
+
+
+@pytest.mark.postgres
+def test_an_api_process_without_syncs_defers_a_forced_sync_to_the_workers_at_once(
+    recru_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    with fresh_store("postgres", tmp_path) as engine:
+        integration = make_integration(engine, recru_process)
+        settings = Settings(
+            data_dir=tmp_path,
+            secret_key=KEY.hex(),
+            database_url=engine.url.render_as_string(False),
+            sync_runner="queue",
+        )
+        sync_id, _ = queue(engine, integration.id, "FULL")
+
+        async def forced_by_an_api_process() -> None:
+            service = SyncService(engine, settings, run_syncs=False)  # `atsbridge serve --no-syncs`
+            await service.start()
+            try:
+                await service.dispatch(sync_id, integration.id, "FULL")
+            finally:
+                await service.stop()
+
+        asyncio.run(forced_by_an_api_process())
+        with engine.connect() as conn:
+            deferred = conn.execute(
+                text("SELECT count(*) FROM procrastinate_jobs WHERE args->>'sync_id' = :id"), {"id": sync_id}
+            ).scalar_one()
+    assert deferred == 1  # a worker takes it now, not at its next minute's tick
+
+
 def test_the_scheduler_anonymises_records_deleted_over_fourteen_days_ago(
     engine: Engine, integration: Integration, sync: Sync
 ) -> None:
@@ -268,7 +346,13 @@ def test_a_running_sync_not_stamped_for_minutes_gives_way_but_a_live_one_does_no
     assert (fresh != running, already_queued) == (True, False)
     with engine.connect() as conn:
         left = load_sync(conn, running)
+        told = (
+            conn.execute(select(tables.webhook_outbox.c.payload).where(tables.webhook_outbox.c.type == "sync-finished"))
+            .scalars()
+            .all()
+        )
     assert left is not None and left.state == "FAILED"
+    assert [(p["sync_id"], p["sync_state"]) for p in told] == [(running, "FAILED")]  # whoever waits learns it
 
 
 def test_a_run_stamps_its_heartbeat_while_it_runs(

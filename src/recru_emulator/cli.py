@@ -58,17 +58,16 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    """The server's socket, bound before anything is printed: a script reading the first line then knows the
-    emulator is the one answering there."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except (OSError, OverflowError) as error:
-        sock.close()
-        _fail(f"cannot serve on {host}:{port}: {error}")
-    return sock
+def _ensure_free(host: str, port: int) -> None:
+    """Refuse a port that cannot be served on before anything is printed: a script reading the first line then
+    knows the emulator is the one answering there. (Probed, then left to uvicorn to bind: serving on a socket
+    made here cost every keep-alive request a delayed ACK, ~40 ms.)"""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except (OSError, OverflowError) as error:
+            _fail(f"cannot serve on {host}:{port}: {error}")
 
 
 def _emulator(args: argparse.Namespace) -> Emulator:
@@ -86,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.size < 0:
         _fail("--size must be 0 or more")
     emulator = _emulator(args)
-    sock = _listening_socket(args.host, args.port)
+    _ensure_free(args.host, args.port)
     url = f"http://{args.host}:{args.port}"
     if args.json:
         print(json.dumps({"url": url, "login": emulator.login, "password": emulator.password}), flush=True)
@@ -95,6 +94,5 @@ def main(argv: list[str] | None = None) -> None:
             f"RECRU tenant: {url}\nlogin:        {emulator.login}\npassword:     {emulator.password}",
             flush=True,
         )
-    config = uvicorn.Config(create_app(emulator), log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.run(create_app(emulator), host=args.host, port=args.port, log_level="warning", access_log=False)
     sys.exit(0)

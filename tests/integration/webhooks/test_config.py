@@ -76,7 +76,7 @@ def test_cli_sets_and_shows_the_webhook(engine: Engine, tmp_path: Path) -> None:
         return result.exit_code, result.stdout
 
     code, out = run("show", "--environment", "acme", "--json")
-    assert (code, json.loads(out)) == (0, {"environment": "acme", "url": None, "secret": None})
+    assert (code, json.loads(out)["error"]["code"]) == (1, "ENVIRONMENT_NOT_FOUND")  # showing creates nothing
     code, out = run("set", "--environment", "acme", "--url", "https://hooks.example.com/k", "--json")
     created = json.loads(out)
     assert code == 0

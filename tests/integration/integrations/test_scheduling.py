@@ -31,6 +31,13 @@ KILLED_WORKERS_JOB = text(
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
+def queue_settings(engine: Engine, tmp_path: Path) -> Settings:
+    """Settings of the scale-out mode on ``engine``'s PostgreSQL store."""
+    return Settings(
+        data_dir=tmp_path, secret_key=KEY.hex(), database_url=engine.url.render_as_string(False), sync_runner="queue"
+    )
+
+
 def backdate(engine: Engine, sync_id: str, when: datetime) -> None:
     with engine.begin() as conn:
         conn.execute(update(tables.syncs).where(tables.syncs.c.id == sync_id).values(queued_at=when, state="SUCCEEDED"))
@@ -162,12 +169,7 @@ def test_a_queued_sync_waits_while_another_process_runs_one_of_the_integration(
 def test_procrastinate_worker_runs_queued_syncs(recru: Recru, recru_process: EmulatorProcess, tmp_path: Path) -> None:
     with fresh_store("postgres", tmp_path) as engine:
         integration = make_integration(engine, recru_process)
-        settings = Settings(
-            data_dir=tmp_path,
-            secret_key=KEY.hex(),
-            database_url=engine.url.render_as_string(False),
-            sync_runner="queue",
-        )
+        settings = queue_settings(engine, tmp_path)
         sync_queue = SyncQueue(engine, settings)
         sync_id, _ = queue(engine, integration.id, "FULL")
 
@@ -195,12 +197,7 @@ def test_the_procrastinate_tick_defers_a_job_for_every_queued_sync(
     is run after the next tick."""
     with fresh_store("postgres", tmp_path) as engine:
         integration = make_integration(engine, recru_process)
-        settings = Settings(
-            data_dir=tmp_path,
-            secret_key=KEY.hex(),
-            database_url=engine.url.render_as_string(False),
-            sync_runner="queue",
-        )
+        settings = queue_settings(engine, tmp_path)
         sync_queue = SyncQueue(engine, settings)
         sync_id, _ = queue(engine, integration.id, "DELTA")  # queued, never deferred
 
@@ -224,12 +221,7 @@ def test_a_worker_killed_in_a_run_does_not_block_its_integration(
     ends it and fails the dead run (with its ``sync-finished``), and the syncs queued behind it run."""
     with fresh_store("postgres", tmp_path) as engine:
         integration = make_integration(engine, recru_process)
-        settings = Settings(
-            data_dir=tmp_path,
-            secret_key=KEY.hex(),
-            database_url=engine.url.render_as_string(False),
-            sync_runner="queue",
-        )
+        settings = queue_settings(engine, tmp_path)
         sync_queue = SyncQueue(engine, settings)
         dead, _ = queue(engine, integration.id, "FULL")
         with engine.begin() as conn:  # its worker claimed it, stamped it, and was killed long ago
@@ -266,12 +258,7 @@ def test_an_api_process_without_syncs_defers_a_forced_sync_to_the_workers_at_onc
 ) -> None:
     with fresh_store("postgres", tmp_path) as engine:
         integration = make_integration(engine, recru_process)
-        settings = Settings(
-            data_dir=tmp_path,
-            secret_key=KEY.hex(),
-            database_url=engine.url.render_as_string(False),
-            sync_runner="queue",
-        )
+        settings = queue_settings(engine, tmp_path)
         sync_id, _ = queue(engine, integration.id, "FULL")
 
         async def forced_by_an_api_process() -> None:

@@ -13,11 +13,15 @@ def format_ts(moment: datetime) -> str:
 
 
 def parse_ts(value: str) -> datetime:
-    """An ISO 8601 timestamp with an offset (``Z`` or ``±HH:MM``) → aware UTC; ValueError otherwise."""
+    """An ISO 8601 timestamp with an offset (``Z`` or ``±HH:MM``) → aware UTC; ValueError otherwise (also for one
+    whose UTC time falls outside years 1..9999)."""
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("timestamp without an offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError(f"{value} is outside years 1..9999 in UTC") from error
 
 
 class TenantClock:

@@ -4,7 +4,6 @@ rate limit, clock, faults and counters. They act like the RECRU UI: ``updatedAt`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from recru_emulator import json_text
 from recru_emulator import params as p
 from recru_emulator.clock import format_ts, parse_ts
 from recru_emulator.emulator import Emulator
@@ -35,6 +35,8 @@ TIMESTAMPED = ("users", "projects", "jobseekers", "applications")
 NEVER_PATCHED = ("id", "createdAt", "updatedAt")
 PAY_PERIODS = ("year", "month", "hour")
 TEAM_ROLES = ("recruiter", "hiring_manager", "interviewer")
+MAX_ADVANCE = 100 * 366 * 86_400  # seconds a clock control may move the clock at once: a century
+MAX_DELAY = 3_600  # seconds a "slow" fault may hold a call
 
 Check = Callable[[Any], bool]
 Reader = Callable[[Record, p.Checker], Any]
@@ -393,7 +395,7 @@ class Controls:
 
     async def _body(self, request: Request) -> Any:
         try:
-            return json.loads(await request.body() or b"{}")
+            return json_text.loads(await request.body() or b"{}")
         except ValueError as error:
             raise BadBody("body is not JSON") from error
 
@@ -568,9 +570,12 @@ class Controls:
             clock.freeze(moment)
         elif "advanceSeconds" in body:
             seconds = body["advanceSeconds"]
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-                raise BadBody("advanceSeconds must be a number >= 0", {"advanceSeconds": "invalid"})
-            clock.advance(seconds)
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_ADVANCE:
+                raise BadBody(f"advanceSeconds must be a number from 0 to {MAX_ADVANCE}", {"advanceSeconds": "invalid"})
+            try:
+                clock.advance(seconds)
+            except OverflowError as error:
+                raise BadBody("advanceSeconds moves the clock past year 9999", {"advanceSeconds": "invalid"}) from error
         elif body.get("release") is True:
             clock.release()
         else:
@@ -613,7 +618,7 @@ def _read_fault(body: Record) -> Fault:
     if not _is_int(retry_after) or not 1 <= retry_after <= 60:
         problems["retryAfter"] = "invalid"
     delay = body.get("delaySeconds", 2)
-    if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY:
         problems["delaySeconds"] = "invalid"
     if problems:
         raise BadBody("invalid fault", problems)

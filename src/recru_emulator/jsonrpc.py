@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from recru_emulator import auth, reads, writes
+from recru_emulator import auth, json_text, reads, writes
 from recru_emulator.emulator import Emulator
 from recru_emulator.errors import (
     INTERNAL_ERROR,
@@ -124,7 +124,7 @@ class RpcEndpoint:
         emulator = self.emulator
         raw = await request.body()
         try:
-            payload: Any = json.loads(raw)
+            payload: Any = json_text.loads(raw)
         except (ValueError, UnicodeDecodeError):
             payload = None
             parsed = False

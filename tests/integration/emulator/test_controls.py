@@ -316,6 +316,36 @@ def test_clock_advance_without_freeze(api: Api) -> None:
     assert 7200 - 120 < delta < 7200 + 120
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"advanceSeconds": 1e300},
+        {"advanceSeconds": -1},
+        {"freeze": "0001-01-01T00:00:00+01:00"},
+        {"freeze": "9999-12-31T23:59:59-01:00"},
+    ],
+)
+def test_a_clock_body_out_of_range_is_422_and_moves_nothing(api: Api, body: dict[str, Any]) -> None:
+    api.freeze(FROZEN)
+    response = api.ctl("POST", "/clock", body, 422)
+    assert response.json()["fields"]
+    assert api.now() == FROZEN
+
+
+def test_the_clock_cannot_be_advanced_past_year_9999(api: Api) -> None:
+    api.freeze("9999-12-31T00:00:00Z")
+    api.ctl("POST", "/clock", {"advanceSeconds": 2 * 86_400}, 422)
+    assert api.now() == "9999-12-31T00:00:00Z"
+
+
+def test_a_control_body_with_nan_is_422_and_creates_nothing(api: Api) -> None:
+    body = '{"firstName":"N","lastName":"A","emails":[{"value":"nan-control@example.com"}],'
+    body += '"salaryExpectation":{"amount":NaN,"currency":"EUR","period":"year"}}'
+    response = api.client.post(CTL + "/records/jobseekers", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert api.call("JobseekerService.list", {"email": "nan-control@example.com"})["items"] == []
+
+
 def test_clock_stamps_writes(api: Api) -> None:
     api.freeze(FROZEN)
     api.advance(5)

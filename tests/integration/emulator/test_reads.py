@@ -106,6 +106,8 @@ def test_per_page_bounds_are_accepted(api: Api, entity: Entity, per_page: int) -
         ({"perPage": [50]}, {"perPage": "invalid_type"}),
         ({"updatedSince": "yesterday"}, {"updatedSince": "invalid_format"}),
         ({"updatedSince": "2024-01-01T00:00:00"}, {"updatedSince": "invalid_format"}),
+        ({"updatedSince": "0001-01-01T00:00:00+01:00"}, {"updatedSince": "invalid_format"}),  # before year 1 in UTC
+        ({"updatedSince": "9999-12-31T23:59:59-01:00"}, {"updatedSince": "invalid_format"}),  # after year 9999 in UTC
         ({"updatedSince": 1700000000}, {"updatedSince": "invalid_type"}),
         ({"page": 0, "perPage": 201}, {"page": "out_of_range", "perPage": "out_of_range"}),
     ],

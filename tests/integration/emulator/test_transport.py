@@ -26,6 +26,17 @@ def test_non_json_body_is_a_parse_error(api: Api, body: bytes) -> None:
     assert resp.json()["id"] is None
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_create_nothing(api: Api, constant: str) -> None:
+    jobseeker = '{"firstName":"I","lastName":"Nf","emails":[{"value":"nan@example.com"}],'
+    salary = f'"salaryExpectation":{{"amount":{constant},"currency":"EUR","period":"year"}}}}'
+    body = (
+        '{"jsonrpc":"2.0","id":1,"method":"JobseekerService.create","params":{"jobseeker":' + jobseeker + salary + "}}"
+    )
+    check_error(post_raw(api, body, api.token), -32700)
+    assert api.call("JobseekerService.list", {"email": "nan@example.com"})["items"] == []
+
+
 ping = {"jsonrpc": "2.0", "id": 1, "method": "SystemService.ping", "params": {}}
 
 

@@ -185,11 +185,12 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
 
 def test_sqlite_connections_use_wal_and_enforce_foreign_keys(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'store' / 'atsbridge.sqlite3'}")
-    names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+    names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "page_size")
     with engine.connect() as conn:
         pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names}
     engine.dispose()
-    assert pragmas == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 30_000}
+    expected = {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 30_000, "page_size": 16_384}
+    assert pragmas == expected
 
 
 def test_bulk_writes_tune_a_sqlite_connection_while_they_last(tmp_path: Path) -> None:
@@ -444,6 +445,24 @@ def test_a_refresh_moves_only_the_records_that_nest_remote_updated_at(store: Eng
     assert updated_at(ModelName.APPLICATIONS, 100) == at(1), "a refreshed candidate does not move its applications"
     write(ModelName.APPLICATIONS, map_application, {**application(100, 1, 10), "updatedAt": "2026-01-01T00:00:00Z"}, 3)
     assert updated_at(ModelName.CANDIDATES, 1) == at(3), "a refreshed application moves its candidate"
+
+
+def test_a_refresh_moves_updated_at_but_not_changed_at(store: Engine) -> None:
+    """RECRU changed a field the unified model does not have (its ``updatedAt`` and payload moved): the served
+    ``remote_updated_at`` and ``remote_data`` differ, so ``updated_after`` must find the record; its own unified
+    fields did not change, so ``changed_at`` stays."""
+    before = jobseeker(1)
+    with store.begin() as conn:
+        writer.upsert(conn, ModelName.CANDIDATES, INTEGRATION, records(mapped(map_candidate, [before])), now=at(0))
+    later = {**before, "dateOfBirth": "1961-01-01", "updatedAt": "2026-01-01T00:00:00Z"}
+    with store.begin() as conn:
+        counts = writer.upsert(
+            conn, ModelName.CANDIDATES, INTEGRATION, records(mapped(map_candidate, [later])), now=at(4)
+        )
+        row = stored(conn, ModelName.CANDIDATES, 1)
+    assert counts.updated == 1
+    assert (row["changed_at"], row["updated_at"]) == (at(0), at(4))
+    assert row["remote_data"]["JobseekerService.list"]["dateOfBirth"] == "1961-01-01"
 
 
 # --- deletions ------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from atsbridge.api.errors import ApiError
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
 from atsbridge.store.reader import INTEGRATION_ID, tracked_conditions
-from atsbridge.unified.ids import ModelName, is_model_id
+from atsbridge.unified.ids import ModelName, is_model_id, model_id
 
 REMOTE_PREFIX = "remote:"
 NOUNS = {
@@ -39,9 +39,24 @@ def _live_remote_id(
         return conn.execute(select(table.c.remote_id).where(*conditions), {INTEGRATION_ID: integration.id}).scalar()
 
 
-def is_stored(engine: Engine, integration: Integration, model: ModelName, remote_id: int) -> bool:
-    """Whether the store holds a live record of ``model`` with this RECRU id."""
-    return _live_remote_id(engine, integration, model, remote=True, value=str(remote_id)) is not None
+def job_takes(engine: Engine, integration: Integration, project_id: int, stage_id: int | None) -> bool:
+    """Whether the store holds RECRU's project ``project_id`` as a live OPEN job whose pipeline has the stage
+    ``stage_id`` (if given): what RECRU just accepted an application to. If not, the stored job is out of date."""
+    jobs, pipeline = tables.jobs, tables.jobs_application_stages
+    job = select(jobs.c.id).where(
+        jobs.c.integration_id == integration.id,
+        jobs.c.remote_id == str(project_id),
+        jobs.c.remote_deleted_at.is_(None),
+        jobs.c.status == "OPEN",
+    )
+    if stage_id is not None:
+        stage = model_id(integration.id, ModelName.APPLICATION_STAGES, stage_id)
+        in_pipeline = select(pipeline.c.id).where(
+            pipeline.c.job_id == jobs.c.id, pipeline.c.stage_id == stage, pipeline.c.remote_deleted_at.is_(None)
+        )
+        job = job.where(in_pipeline.exists())
+    with engine.connect() as conn:
+        return conn.execute(job).first() is not None
 
 
 def _is_remote_id(value: str) -> bool:

@@ -2,10 +2,10 @@
 ``data_url`` per file, type and content type known, the ATS's size, count and content-type limits checked.
 
 ``data_url`` is fetched only over http(s), with timeouts, a deadline for the whole file and a size cap, and never
-from loopback, private, link-local (cloud metadata included), multicast or reserved addresses, unless
-``ATSBRIDGE_DATA_URL_ALLOWLIST`` names the host or network. Every address the host resolves to is checked,
-redirects are followed by hand (each hop checked again), and the connection goes to the checked address, so DNS
-cannot swap it afterwards.
+from loopback, private, shared, link-local (cloud metadata included), multicast, reserved or any other address that
+is not globally reachable, unless ``ATSBRIDGE_DATA_URL_ALLOWLIST`` names the host or network. Every address the
+host resolves to is checked, redirects are followed by hand (each hop checked again), and the connection goes to
+the checked address, so DNS cannot swap it afterwards.
 """
 
 from __future__ import annotations
@@ -54,15 +54,12 @@ class AllowList:
 
 
 def _forbidden(address: IpAddress) -> bool:
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or (isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None)
-    )
+    """Whether ``address`` is not a public unicast one: every range IANA lists as not globally reachable (loopback,
+    private, shared 100.64/10, link-local, reserved…), multicast, and IPv6 forms that carry an IPv4 address
+    (mapped, 6to4, Teredo), which some stacks route to that IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address) and (address.ipv4_mapped or address.sixtofour or address.teredo):
+        return True
+    return address.is_multicast or not address.is_global
 
 
 async def _checked_address(host: str, port: int, allow: AllowList, field: str) -> str:

@@ -64,6 +64,7 @@ from sqlalchemy.types import TypeDecorator
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
 from atsbridge.store.shapes import JOB_REF, SHAPES
+from atsbridge.store.text_match import unicode_lower
 from atsbridge.unified.ids import ModelName, is_model_id
 from atsbridge.unified.models import format_datetime
 
@@ -201,7 +202,7 @@ def tracked_conditions(model: ModelName) -> list[ColumnElement[bool]]:
 
 
 def _lower_in(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
-    return func.lower(column).in_([v.lower() for v in values])
+    return unicode_lower(column).in_([v.lower() for v in values])
 
 
 def _email_matches(email: str) -> ColumnElement[bool]:
@@ -222,7 +223,7 @@ def _jobs_filters() -> dict[str, FilterBuilder]:
         "employment_types": lambda v, r: t.c.employment_type.in_(v),
         "visibilities": lambda v, r: t.c.visibility.in_(v),
         "remote_created_after": lambda v, r: t.c.remote_created_at >= v,
-        "name_contains": lambda v, r: func.lower(t.c.name).contains(v.lower(), autoescape=True),
+        "name_contains": lambda v, r: unicode_lower(t.c.name).contains(v.lower(), autoescape=True),
     }
 
 
@@ -253,8 +254,8 @@ def _candidates_filters() -> dict[str, FilterBuilder]:
                 *r.tracked_conditions(ModelName.APPLICATIONS),
             )
         ),
-        "first_name": lambda v, r: func.lower(t.c.first_name) == v.lower(),
-        "last_name": lambda v, r: func.lower(t.c.last_name) == v.lower(),
+        "first_name": lambda v, r: unicode_lower(t.c.first_name) == v.lower(),
+        "last_name": lambda v, r: unicode_lower(t.c.last_name) == v.lower(),
     }
 
 

@@ -9,10 +9,11 @@ One generic path serves every model and join, driven by the table metadata in ``
   so the payload is serialised once). Bookkeeping columns are
   outside both. Same whole digest: nothing is rewritten, so ``changed_at`` never moves for identical data (a FULL
   run then only stamps ``last_seen_sync_id``, one bulk ``UPDATE`` per batch). Different own fields: the row is
-  rewritten and ``changed_at`` and ``updated_at`` move. Same own fields but a different whole record: RECRU moved
-  its ``updatedAt`` because of nested data (a jobseeker's tags, a project's pipeline or hiring team), which
-  must not move ``changed_at`` (unified-api §3): the row is rewritten with its timestamps kept, and the nested
-  change itself moves ``updated_at`` through the join rows.
+  rewritten and ``changed_at`` and ``updated_at`` move. Same own fields but a different whole record (a refresh):
+  RECRU moved its ``updatedAt``, because of nested data (a jobseeker's tags, a project's pipeline or hiring team)
+  or of a field the unified model does not have (a date of birth, say), which must not move ``changed_at``
+  (unified-api §3): the row is rewritten with ``changed_at`` kept and ``updated_at`` moved, so ``updated_after``
+  still finds the record whose ``remote_updated_at`` and ``remote_data`` the API now serves differently.
 - **Cost.** A batch costs one ``SELECT`` of the stored hashes per thousand records, one bulk
   ``INSERT … ON CONFLICT (id) DO UPDATE`` for the created and changed rows (``store.bulk``: values serialised once,
   by us; on SQLite hundreds of rows per statement), at most one ``UPDATE`` of the seen stamps and one ``UPDATE`` per
@@ -468,7 +469,7 @@ def _write(
     conn: Connection, table: Table, integration_id: str, plan: _Plan, *, now: datetime, sync_id: str | None
 ) -> None:
     """Bulk upserts of the created and updated records of ``plan`` (timestamps moved), then of its refreshed records
-    (timestamps kept)."""
+    (``changed_at`` kept)."""
     shared: dict[str, Any] = {
         "integration_id": integration_id,
         "changed_at": now,
@@ -478,19 +479,19 @@ def _write(
     }
     if "last_seen_sync_id" in table.c:
         shared |= {"anonymised_at": None, "last_seen_sync_id": sync_id}
-    for rows, keep_timestamps in (([*plan.created, *plan.updated], False), (plan.refreshed, True)):
+    for rows, keep_changed_at in (([*plan.created, *plan.updated], False), (plan.refreshed, True)):
         if rows:
-            _upsert_statement(table, conn.dialect, keep_timestamps).execute(conn, rows, shared)
+            _upsert_statement(table, conn.dialect, keep_changed_at).execute(conn, rows, shared)
 
 
 @functools.lru_cache(maxsize=64)
-def _upsert_statement(table: Table, dialect: Dialect, keep_timestamps: bool = False) -> BulkStatement:
+def _upsert_statement(table: Table, dialect: Dialect, keep_changed_at: bool = False) -> BulkStatement:
     """``INSERT … ON CONFLICT (id) DO UPDATE`` of every column but the ones a first insert settles (and, with
-    ``keep_timestamps``, ``changed_at`` and ``updated_at``)."""
+    ``keep_changed_at``, ``changed_at``)."""
     insert = postgresql.insert(table) if dialect.name == "postgresql" else sqlite.insert(table)
     kept_on_conflict = {"id", "integration_id", "created_in_store_at"}
-    if keep_timestamps:
-        kept_on_conflict |= {"changed_at", "updated_at"}
+    if keep_changed_at:
+        kept_on_conflict.add("changed_at")
     assignments: dict[str, Any] = {
         column.name: insert.excluded[column.name] for column in table.columns if column.name not in kept_on_conflict
     }

@@ -10,7 +10,7 @@ are made by the action code, which reports them in the envelope.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -34,7 +34,16 @@ def _country_code(value: str) -> str:
     return value.upper()
 
 
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("the instant falls outside years 1 to 9999 in UTC") from error
+
+
 EmailAddress = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email_address)]
+UtcInstant = Annotated[datetime, AfterValidator(_in_utc)]
+"""An instant in any offset (naive = UTC), held in UTC: a date RECRU takes from it is the UTC date."""
 CountryCode = Annotated[
     str, Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2"), AfterValidator(_country_code)
 ]
@@ -89,7 +98,7 @@ class CandidateInput(InputModel):
     additional_phone_numbers: list[AdditionalPhone] | None = None
     location: CandidateLocation | None = None
     gender: Literal["MALE", "FEMALE", "OTHER"] | None = None
-    availability_date: datetime | None = None
+    availability_date: UtcInstant | None = None
     salary_expectations: SalaryExpectations | None = None
     social_links: list[SocialLink] | None = None
 
@@ -113,7 +122,7 @@ class SourcedBy(InputModel):
 
 
 class GdprConsent(InputModel):
-    expires_at: datetime | None = None
+    expires_at: UtcInstant | None = None
     given: bool | None = None
 
 

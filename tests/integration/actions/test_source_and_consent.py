@@ -109,6 +109,19 @@ def test_a_refused_consent_is_written_as_not_given(world: ActionWorld) -> None:
     assert warnings_of(answered) == ["gdpr_consent.expires_at was not written: consent was not given."]
 
 
+def test_dates_given_in_any_offset_are_their_utc_dates(world: ActionWorld) -> None:
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    today = tomorrow - timedelta(days=1)
+    # today 23:59:59 at UTC-05:00 is tomorrow 04:59:59 UTC: a future date
+    late = create(world, gdpr_consent={"given": True, "expires_at": f"{today}T23:59:59-05:00"})
+    assert jobseeker_of(world, late)["gdprConsent"]["expiresAt"] == tomorrow.isoformat()
+    # tomorrow 01:59:59 at UTC+02:00 is today 23:59:59 UTC: not a future date
+    early = {"given": True, "expires_at": f"{tomorrow}T01:59:59+02:00"}
+    assert refusal(lambda: create(world, gdpr_consent=early))[:2] == (400, "PLATFORM.INPUT_INVALID")
+    available = create(world, candidate=candidate(availability_date="2030-01-01T23:30:00-05:00"))
+    assert jobseeker_of(world, available)["availableFrom"] == "2030-01-02"
+
+
 @pytest.mark.parametrize("expires_at", [future(-30), future(0), None], ids=["past", "today", "missing"])
 def test_a_given_consent_without_a_future_expiry_is_400_and_creates_nothing(
     world: ActionWorld, expires_at: str | None

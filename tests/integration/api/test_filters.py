@@ -218,6 +218,32 @@ def test_candidates_filters(world: World, sdk: Kombo) -> None:
     )
 
 
+def accented_capital(text: str) -> bool:
+    """Whether ``text`` holds a capital letter outside ASCII (SQLite's own ``lower()`` leaves those as they are)."""
+    return any(c.isupper() and not c.isascii() for c in text)
+
+
+def test_name_filters_ignore_the_case_of_every_letter(world: World, sdk: Kombo) -> None:
+    jobseekers = world.recru.all("jobseekers")
+    last = next(j["lastName"] for j in jobseekers if accented_capital(j["lastName"]))
+    expected = recru_ids(jobseekers, lambda j: j["lastName"].lower() == last.lower())
+    for given in (last, last.lower(), last.upper()):
+        assert remote_ids(sdk.ats.get_candidates, last_name=given) == expected
+    first = next(j["firstName"] for j in jobseekers if accented_capital(j["firstName"]))
+    assert remote_ids(sdk.ats.get_candidates, first_name=first.lower()) == recru_ids(
+        jobseekers, lambda j: j["firstName"].lower() == first.lower()
+    )
+
+
+def test_job_names_contain_words_whatever_the_case_of_their_letters(scratch: World) -> None:
+    project = scratch.recru.all("projects")[0]
+    scratch.recru.patch("projects", project["id"], name="Účetní – Überblick ŘÍZENÍ")
+    scratch.sync("DELTA")
+    with scratch.sdk() as sdk:
+        for word in ("účetní", "ÚČETNÍ", "überblick", "řízení", "ní – Üb"):
+            assert remote_ids(sdk.ats.get_jobs, name_contains=word) == {str(project["id"])}
+
+
 def test_users_emails(world: World, sdk: Kombo) -> None:
     users = world.recru.all("users")
     picked = [users[1]["email"].upper(), users[2]["email"].title(), "nobody@example.org"]

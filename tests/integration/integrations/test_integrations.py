@@ -4,9 +4,13 @@ force-sync with already_queued, the syncs list, credentials that stop working, d
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine, func, inspect, select, text
 
 from atsbridge.store import tables
@@ -122,6 +126,38 @@ def test_force_sync_queues_once_and_the_scheduler_runs_it(live: Live) -> None:
     as_null = httpx.post(f"{live.server.v1}/force-sync", json={"type": None}, headers=live.headers).json()["data"]
     assert as_null["type"] == "FULL"  # null is absent: FULL
     assert as_null["sync_id"] == full.sync_id or not as_null["already_queued"]
+
+
+@contextmanager
+def store_write_lock(engine: Engine) -> Iterator[None]:
+    """Hold a write lock another process's sync could hold: SQLite's one write lock, PostgreSQL's on ``syncs``."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.begin()
+            conn.exec_driver_sql("LOCK TABLE syncs IN EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+@pytest.mark.parametrize("call", ["force-sync", "delete"])
+def test_a_write_waiting_for_the_store_stalls_no_other_request(live: Live, engine: Engine, call: str) -> None:
+    def waiting_call() -> httpx.Response:
+        if call == "force-sync":
+            return httpx.post(f"{live.server.v1}/force-sync", json={"type": "DELTA"}, headers=live.headers, timeout=60)
+        url = f"{live.server.v1}/integrations/{live.integration.id}"
+        return httpx.request("DELETE", url, json={}, headers=live.headers, timeout=60)
+
+    with ThreadPoolExecutor(1) as pool, store_write_lock(engine):
+        waiting = pool.submit(waiting_call)
+        time.sleep(0.5)
+        other = httpx.get(f"{live.server.v1}/check-api-key", headers=live.headers, timeout=5)
+        assert other.status_code == 200
+        assert not waiting.done()  # it is the one waiting for the lock
+    assert waiting.result().status_code == 200
 
 
 def test_credentials_that_stop_working_make_the_integration_invalid(live: Live, recru: Recru, engine: Engine) -> None:

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from atsbridge.api.action_guard import request_hash
 from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError
-from atsbridge.api.lookups import is_stored, remote_id_of
+from atsbridge.api.lookups import job_takes, remote_id_of
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import action_success
 from atsbridge.api.uploads import AllowList, prepare
@@ -101,13 +101,15 @@ async def _client(request: Request, integration_: Integration) -> RecruClient:
 async def _write_through(
     request: Request, integration_: Integration, project_id: int, created: recru.CreatedApplication
 ) -> None:
-    """Store the application and its candidate, and its job too if the store does not know it yet (a job given
-    as ``remote:<id>`` before a sync brought it), so the answer and every GET show the job and the stage's index."""
+    """Store the application and its candidate, and its job too where the stored one does not agree with what RECRU
+    accepted (not stored yet: a job given as ``remote:<id>`` before a sync brought it; or stored as not open, or
+    without the application's stage), so the answer and every GET show the job and the stage's index."""
     client = await _client(request, integration_)
     applications = await refresh.fetch(client, ModelName.APPLICATIONS, [created.application_id])
     candidates = await refresh.fetch(client, ModelName.CANDIDATES, [created.jobseeker_id])
-    job_known = await asyncio.to_thread(is_stored, store(request), integration_, ModelName.JOBS, project_id)
-    jobs = {} if job_known else await refresh.fetch(client, ModelName.JOBS, [project_id])
+    stage_id = (applications.get(created.application_id) or {}).get("stageId")
+    job_agrees = await asyncio.to_thread(job_takes, store(request), integration_, project_id, stage_id)
+    jobs = {} if job_agrees else await refresh.fetch(client, ModelName.JOBS, [project_id])
     codebooks = await refresh.fetch_codebooks(client) if jobs else None
 
     def write() -> None:

@@ -3,11 +3,13 @@ list of recent syncs. General endpoints: errors carry only ``PLATFORM.*`` codes 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from sqlalchemy import Engine
 
 from atsbridge.api.auth import Caller, caller, integration, store
 from atsbridge.api.errors import integration_not_found, invalid_input
@@ -102,11 +104,17 @@ async def remove_integration(
     body: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> Response:
     found = _own(request, who, integration_id)
-    with store(request).begin() as conn:
-        notify.integration_deleted(conn, found.id)
-        delete_integration(conn, found.id)
+    await asyncio.to_thread(_delete, store(request), found.id)
     await request.app.state.clients.forget(found.id)
     return success({})
+
+
+def _delete(engine: Engine, integration_id: str) -> None:
+    """On a worker thread, as every write of an ``async`` route: a sync's open transaction may hold SQLite's write lock
+    for seconds, and waiting for it on the event loop would stall every request of the process."""
+    with engine.begin() as conn:
+        notify.integration_deleted(conn, integration_id)
+        delete_integration(conn, integration_id)
 
 
 @router.put("/integrations/{integration_id}/enabled", summary="Enable or disable an integration.")
@@ -150,11 +158,16 @@ async def force_sync(
     sync_type = (body or ForceSyncBody()).type or "FULL"
     if not found.enabled:  # its queued run would only be cancelled: say so instead of "queued"
         raise invalid_input("The integration is disabled; enable it (PUT /v1/integrations/{id}/enabled) to sync it.")
-    with store(request).begin() as conn:
-        sync_id, already = queue_sync(conn, found.id, sync_type)
+    sync_id, already = await asyncio.to_thread(_queue, store(request), found.id, sync_type)
     if not already:
         await request.app.state.syncs.dispatch(sync_id, found.id, sync_type)
     return success({"already_queued": already, "sync_id": sync_id, "type": sync_type})
+
+
+def _queue(engine: Engine, integration_id: str, sync_type: str) -> tuple[str, bool]:
+    """``queue_sync`` on a worker thread (see ``_delete``)."""
+    with engine.begin() as conn:
+        return queue_sync(conn, integration_id, sync_type)
 
 
 @router.get("/integrations/{integration_id}/syncs", summary="Recent syncs: state, timings, counts per model, errors.")

@@ -195,14 +195,14 @@ def test_sqlite_connections_use_wal_and_enforce_foreign_keys(tmp_path: Path) -> 
 
 def test_bulk_writes_tune_a_sqlite_connection_while_they_last(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'atsbridge.sqlite3'}")
-    names = ("cache_size", "temp_store")
+    names = ("cache_size", "temp_store", "wal_autocheckpoint")
     with engine.connect() as conn:
         before = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names}
         with bulk_writes(conn):
             during = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names}
         after = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names}
     engine.dispose()
-    assert during == {"cache_size": -64 * 1024, "temp_store": 2}
+    assert during == {"cache_size": -64 * 1024, "temp_store": 2, "wal_autocheckpoint": 100 * 1024 * 1024 // 16_384}
     assert after == before
 
 

@@ -52,7 +52,10 @@ class BulkStatement:
 
     def serialise(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """``row``'s values as the statement takes them (``execute`` takes rows serialised so, in advance)."""
-        values = dict(row)
+        return self.convert(dict(row))
+
+    def convert(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``serialise`` in place: ``values`` itself, its values replaced."""
         for name, converter in self.converters.items():
             value = values.get(name)
             if value is not None:

@@ -139,7 +139,9 @@ def _fingerprint(record: Record) -> tuple[str, bytes | None]:
     if not NOT_OWN_FIELDS & record.keys():
         own_digest = hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
         return own_digest + own_digest, None
-    own = {key: value for key, value in record.items() if key not in NOT_OWN_FIELDS}
+    own = dict(record)
+    for key in NOT_OWN_FIELDS:
+        own.pop(key, None)
     own_hash = hashlib.blake2b(orjson.dumps(own, option=orjson.OPT_SORT_KEYS), digest_size=8)
     remote_data = record.get("remote_data")
     remote_json = None if remote_data is None else orjson.dumps(remote_data)
@@ -438,14 +440,15 @@ def _nested_mark(mark: NestedMark, dialect: str) -> Update:
 
 
 def _prepare(table: Table, records: Iterable[Record], dialect: Dialect) -> Prepared:
-    serialise = _upsert_statement(table, dialect).serialise
+    convert = _upsert_statement(table, dialect).convert
     rows = {}
     for id_, record in _by_id(table, records).items():
         digest, remote_json = _fingerprint(record)
-        row = {**record, "content_hash": digest}
+        row = dict(record)
+        row["content_hash"] = digest
         if remote_json is not None:
             row["remote_data"] = orjson.Fragment(remote_json)
-        rows[id_] = serialise(row)
+        rows[id_] = convert(row)
     return Prepared(table, rows)
 
 

@@ -22,7 +22,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any, ClassVar, NamedTuple
 
 from atsbridge.unified.ids import ModelName, join_id, model_id
 from atsbridge.unified.inputs import EMAIL_ADDRESS
@@ -93,12 +94,12 @@ class MappingContext:
         self.warnings[message] += 1
 
 
-@dataclass(frozen=True)
-class Mapped:
-    """One unified record and the join rows it owns (by join model; ``[]`` means none)."""
+class Mapped(NamedTuple):
+    """One unified record and the join rows it owns (by join model; ``[]`` means none). A tuple: a sync makes one per
+    record, and a frozen dataclass costs several times as much to build."""
 
     record: Record
-    joins: Mapping[ModelName, list[Record]] = field(default_factory=dict)
+    joins: Mapping[ModelName, list[Record]] = MappingProxyType({})
 
 
 def joins_by_parent(mapped: Iterable[Mapped]) -> dict[ModelName, dict[str, list[Record]]]:

@@ -6,7 +6,9 @@
   ``(integration, key)``, so two simultaneous requests cannot both claim it); its final answer is stored and
   replayed to every retry with the same key and body for 24 hours. A retry that arrives while the first is still
   running waits for its answer. The same key with another body is refused. Answers worth retrying (429, 5xx) are
-  not kept: the key is released so the retry acts again.
+  not kept: the key is released so the retry acts again. A claim left without an answer for ``PENDING_LEASE`` (its
+  API process died mid-action; no action runs that long) is released too, so the retry acts instead of being
+  refused until the key expires (the create itself then finds what RECRU stored, if anything).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.responses import Response
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.api.errors import ApiError, error_response
@@ -29,6 +31,7 @@ from atsbridge.store.tables import idempotency_keys
 
 MAX_ACTIONS_IN_FLIGHT = 30
 KEY_LIFETIME = timedelta(hours=24)
+PENDING_LEASE = timedelta(minutes=5)
 WAIT_FOR_FIRST = 60.0
 POLL_SECONDS = 0.05
 
@@ -94,7 +97,13 @@ class Idempotency:
                 delete(idempotency_keys).where(
                     idempotency_keys.c.integration_id == integration_id,
                     idempotency_keys.c.key == key,
-                    idempotency_keys.c.created_at < now - KEY_LIFETIME,
+                    or_(
+                        idempotency_keys.c.created_at < now - KEY_LIFETIME,
+                        and_(
+                            idempotency_keys.c.status_code.is_(None),
+                            idempotency_keys.c.created_at < now - PENDING_LEASE,
+                        ),
+                    ),
                 )
             )
         try:

@@ -113,6 +113,8 @@ def find_link(conn: Connection, token: str) -> ConnectLink | None:
 
 def link_of_environment(conn: Connection, link_id: str, environment_id: str) -> ConnectLink | None:
     """The link whose id (its token's digest) is ``link_id``, if it belongs to this environment (the API)."""
+    if "\x00" in link_id:  # no id holds one, and PostgreSQL would refuse the query
+        return None
     return _one_link(conn, connect_links.c.token_hash == link_id, connect_links.c.environment_id == environment_id)
 
 

@@ -85,6 +85,7 @@ def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
     engine = sqlalchemy.create_engine(
         parsed,
         json_serializer=partial(json.dumps, ensure_ascii=False, separators=(",", ":")),
+        hide_parameters=True,  # statement parameters are record data: personal data stays out of logs and errors
         **kwargs,
     )
     if engine.dialect.name == "sqlite":

@@ -102,6 +102,8 @@ def create_integration(
 
 def load_integration(conn: Connection, integration_id: str, environment_id: str | None = None) -> Integration | None:
     """The integration, or ``None`` if it does not exist (or belongs to another environment than the one given)."""
+    if "\x00" in integration_id:  # no id holds one, and PostgreSQL would refuse the query
+        return None
     query = (
         select(integrations, environments.c.name.label("environment_name"))
         .join(environments, environments.c.id == integrations.c.environment_id)

@@ -47,6 +47,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import StatementError
 
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruError, RecruNotFound
@@ -111,6 +112,13 @@ class SyncResult:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _described(error: Exception) -> str:
+    """What a run's record says of an unexpected failure: for a database error the database's own message, not
+    SQLAlchemy's, which quotes the statement and could quote record data (personal data, in a sync's errors)."""
+    cause = error.orig if isinstance(error, StatementError) and error.orig is not None else error
+    return f"{type(cause).__name__}: {cause}"
 
 
 async def _abandon(tasks: Iterable[asyncio.Task[Any]]) -> None:
@@ -179,7 +187,7 @@ class SyncRun:
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
         except Exception as error:  # a bug or a store failure: the run still ends FAILED, with sync-finished
             log.exception("sync %s of %s failed unexpectedly", self.sync_id, integration.id)
-            message = f"unexpected {type(error).__name__}: {error}"
+            message = f"unexpected {_described(error)}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
         finally:
             await _abandon([heartbeat])

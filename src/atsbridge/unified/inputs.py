@@ -49,8 +49,9 @@ CountryCode = Annotated[
 ]
 
 
-class InputModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+class StorableText(BaseModel):
+    """A request body whose texts the store can hold: a NUL character is refused in every text field (PostgreSQL
+    cannot store one, SQLite can: refusing it on both keeps the two stores alike)."""
 
     @field_validator("*")
     @classmethod
@@ -58,6 +59,10 @@ class InputModel(BaseModel):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain NUL characters")
         return value
+
+
+class InputModel(StorableText):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
 class AdditionalEmail(InputModel):

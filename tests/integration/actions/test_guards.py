@@ -4,13 +4,18 @@ limit of 30 actions in flight per integration, and a disabled integration acting
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import insert
 
+from atsbridge.api.action_guard import PENDING_LEASE, request_hash
 from atsbridge.store.integrations import set_integration_fields
+from atsbridge.store.tables import idempotency_keys
 from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal
 
 
@@ -65,6 +70,25 @@ def test_a_failed_answer_is_not_kept_so_the_retry_acts(world: ActionWorld) -> No
     world.recru.control("DELETE", "/faults")
     retried = world.send("POST", url, payload, **{"Idempotency-Key": key})
     assert retried.status_code == 200, retried.text
+    assert len(world.jobseekers_with(payload["candidate"]["email_address"])) == 1
+
+
+def test_a_claim_its_process_left_unanswered_is_taken_over_after_the_lease(world: ActionWorld) -> None:
+    # an API process killed mid-action leaves its claim without an answer; the retry must act, not wait for 24 h
+    url, payload, key = path(world), body(), f"orphan-{uuid.uuid4().hex}"
+    fingerprint = request_hash("POST", f"/v1{url}", json.dumps(payload).encode())
+    with world.engine.begin() as conn:
+        conn.execute(
+            insert(idempotency_keys).values(
+                integration_id=world.integration.id,
+                key=key,
+                request_hash=fingerprint,
+                created_at=datetime.now(UTC) - PENDING_LEASE - timedelta(seconds=1),
+            )
+        )
+    retried = world.send("POST", url, payload, **{"Idempotency-Key": key})
+    assert retried.status_code == 200, retried.text
+    assert "Idempotent-Replayed" not in retried.headers
     assert len(world.jobseekers_with(payload["candidate"]["email_address"])) == 1
 
 

@@ -199,3 +199,24 @@ def test_deleting_an_integration_leaves_no_row_of_it(live: Live, engine: Engine)
         assert deleted == 1
     again = httpx.get(f"{live.server.v1}/integrations/{integration_id}", headers=live.headers)
     assert (again.status_code, again.json()["error"]["code"]) == (404, "PLATFORM.INTEGRATION_NOT_FOUND")
+
+
+def test_a_nul_character_in_an_id_or_a_text_is_refused_alike_on_both_stores(live: Live) -> None:
+    # PostgreSQL cannot hold a NUL: it is answered as SQLite answers it, never with a 500
+    v1, headers = live.server.v1, live.headers
+    for method, path in (
+        ("GET", "/integrations/x%00"),
+        ("GET", "/integrations/x%00/syncs"),
+        ("PUT", "/integrations/x%00/enabled"),
+        ("DELETE", "/integrations/x%00"),
+        ("GET", "/connect/links/x%00"),
+    ):
+        answer = httpx.request(method, f"{v1}{path}", json={"value": True}, headers=headers)
+        assert answer.status_code == 404, (method, path, answer.text)
+    for method, path, body in (
+        ("POST", "/connect/create-link", {"end_user_email": "a@b.cz", "end_user_organization_name": "Org\u0000X"}),
+        ("PATCH", f"/integrations/{live.integration.id}/settings", {"source_label": "x\u0000y"}),
+        ("PUT", "/webhook", {"url": "https://example.org/\u0000"}),
+    ):
+        answer = httpx.request(method, f"{v1}{path}", json=body, headers=headers)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID"), path

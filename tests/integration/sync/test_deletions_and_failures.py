@@ -206,3 +206,20 @@ def test_an_unexpected_error_ends_the_run_failed_and_told(
             select(tables.webhook_outbox.c.payload).where(tables.webhook_outbox.c.type == "sync-finished")
         ).scalar_one()
     assert (run.state, finished["sync_state"], finished["sync_id"]) == ("FAILED", "FAILED", result.sync_id)
+
+
+def test_a_database_error_is_told_without_the_statement_or_its_data(
+    engine: Engine, integration: Integration, sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(self: SyncRun, conn: Any, records: Any, joins: Any, seen_by: str | None) -> None:
+        marker = "?" if conn.dialect.name == "sqlite" else "%s"
+        conn.exec_driver_sql(f"SELECT CAST({marker} AS INTEGER) + nonsense", ("private@example.org",))
+
+    monkeypatch.setattr(SyncRun, "_write_batch", failing)
+    result = sync("FULL")
+    assert result.state == "FAILED"
+    message = result.errors[0]["message"]
+    assert message.startswith("unexpected ")
+    assert "nonsense" in message  # the database's own message
+    assert "private@example.org" not in message
+    assert "[SQL" not in message  # SQLAlchemy's quote of the statement and its parameters

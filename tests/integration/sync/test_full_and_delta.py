@@ -222,3 +222,22 @@ def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_s
     later = reload(engine, integration.id).delta_watermark
     assert later is not None and later > watermark
     assert_parity(engine, integration.id, recru)
+
+
+def test_nul_characters_recru_holds_are_removed_so_the_sync_goes_on(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    # PostgreSQL cannot store a NUL: kept, one would fail every sync of the integration there
+    jobseeker = recru.all("jobseekers")[0]
+    recru.patch("jobseekers", jobseeker["id"], currentPosition="Dev\u0000Ops", lastName="Nov\u0000áková")
+    result = sync("FULL")
+    assert result.state == "SUCCEEDED", result.errors
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(tables.candidates.c.title, tables.candidates.c.last_name, tables.candidates.c.remote_data).where(
+                tables.candidates.c.integration_id == integration.id,
+                tables.candidates.c.remote_id == str(jobseeker["id"]),
+            )
+        ).one()
+    assert (row.title, row.last_name) == ("DevOps", "Nováková")
+    assert row.remote_data["JobseekerService.list"]["currentPosition"] == "DevOps"

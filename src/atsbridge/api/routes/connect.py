@@ -36,7 +36,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from sqlalchemy import Engine
 
 from atsbridge.api import connect_page as page
@@ -53,6 +53,7 @@ from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.integrations import create_integration, load_integration
 from atsbridge.store.syncs import CANCELLED, FAILED, FULL, QUEUED, recent_syncs
 from atsbridge.sync.scheduler import queue_sync
+from atsbridge.unified.inputs import StorableText
 from atsbridge.unified.models import ApiModel, DataResponse, format_datetime
 from atsbridge.webhooks import notify
 
@@ -69,7 +70,7 @@ pages = APIRouter(prefix="/connect", include_in_schema=False)
 # --- the API: links and the token exchange ------------------------------------------------------------------------
 
 
-class CreateLinkBody(BaseModel):
+class CreateLinkBody(StorableText):
     """What ``create_connection_link`` of the SDK sends; unknown keys are ignored."""
 
     model_config = ConfigDict(extra="ignore")

@@ -25,6 +25,7 @@ from atsbridge.store.integrations import (
 from atsbridge.store.reader import ts
 from atsbridge.store.syncs import recent_syncs
 from atsbridge.sync.scheduler import queue_sync
+from atsbridge.unified.inputs import StorableText
 from atsbridge.webhooks import notify
 
 router = APIRouter(tags=["General"])
@@ -42,7 +43,7 @@ class EnabledBody(BaseModel):
     value: StrictBool  # "no" or 0 is a mistake to report, not a value to guess
 
 
-class SettingsBody(BaseModel):
+class SettingsBody(StorableText):
     model_config = ConfigDict(extra="forbid")
     sync_only_created_applications: bool | None = None
     source_label: str | None = Field(None, min_length=1, max_length=100)

@@ -17,12 +17,13 @@ from atsbridge.api.auth import Caller, caller, store
 from atsbridge.api.errors import invalid_input
 from atsbridge.api.responses import success
 from atsbridge.unified import models
+from atsbridge.unified.inputs import StorableText
 from atsbridge.webhooks.endpoint import InvalidWebhookUrl, set_webhook, webhook_of
 
 router = APIRouter(tags=["Webhooks"])
 
 
-class WebhookInput(BaseModel):
+class WebhookInput(StorableText):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(description="Where events are POSTed: an absolute http:// or https:// URL")

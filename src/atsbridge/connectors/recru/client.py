@@ -2,6 +2,9 @@
 
 Everything above this module (streams, actions, the sync engine) speaks plain `Service.method` calls with
 dict params and gets the `result` object back, or one of the errors of `atsbridge.connectors.recru.errors`.
+NUL characters (``\u0000``) RECRU may hold in its texts are removed from every result: PostgreSQL cannot store
+them (one would fail every sync of the integration there), and no text means anything by them. Passthrough
+answers (``forward``) are passed on as RECRU sent them.
 
 Which failures are retried, and why writes are special:
 
@@ -325,11 +328,15 @@ def _endpoint(base_url: str) -> httpx.URL:
 
 
 def _result(response: httpx.Response) -> JsonObject:
-    """The `result` of a JSON-RPC response, or the exception its error (or its garbage) stands for."""
+    """The `result` of a JSON-RPC response (without NUL characters), or the exception its error (or its garbage)
+    stands for."""
     try:
         payload = orjson.loads(response.content)
     except ValueError as exc:  # orjson.JSONDecodeError, also for bytes that are not even UTF-8
         raise _garbage(response, exc) from exc
+    if _NUL_ESCAPE in response.content:  # a NUL can only come escaped in JSON: most answers are never walked
+        _log.warning("RECRU answered text with NUL characters; they were removed")
+        payload = _without_nul(payload)
     if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
         raise _garbage(response, ValueError("body is not a JSON-RPC 2.0 response"))
     result, error = payload.get("result"), payload.get("error")
@@ -338,6 +345,20 @@ def _result(response: httpx.Response) -> JsonObject:
     if not isinstance(error, dict) or not isinstance(error.get("code"), int):
         raise _garbage(response, ValueError("JSON-RPC response with neither an object result nor an error"))
     raise _rpc_error(response, error)
+
+
+_NUL_ESCAPE = b"\\u0000"
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` (parsed JSON) with every NUL character removed from its texts, keys included."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _error_code(response: httpx.Response) -> int | None:

@@ -351,18 +351,23 @@ class SyncRun:
         be skipped, for good (the next DELTA starts after it). Asking each page from the last ``updatedAt`` seen
         (inclusive, so the records already read in that second are dropped: same id, same ``updatedAt``) skips
         none. Only when a whole page shares one second are that second's further records asked by offset; if
-        records changed while this run listed (some carry an ``updatedAt`` from after its start), such a second may
-        have lost one, so the watermark the run leaves goes no later than that second (``watermark_cap``): the next
-        DELTA reads it again.
+        records changed while this run listed (some carry an ``updatedAt`` from after its start) or vanished (the
+        listing's ``total`` fell from one offset page to the next: a deleted record shifts the ones after it back),
+        such a second may have lost one, so the watermark the run leaves goes no later than that second
+        (``watermark_cap``): the next DELTA reads it again.
         """
         assert self.server_time is not None
         started = self.server_time.strftime("%Y-%m-%dT%H:%M:%SZ")
         page, seen_in_second = 1, set[Any]()
         paged_by_offset: str | None = None
         latest = ""
+        total, shrank = None, False
         while True:
             params = {"perPage": PAGE_SIZE, "updatedSince": since, "page": page}
             result = await self.client.call(stream.list_method, params)
+            if page > 1 and isinstance(total, int) and isinstance(result.get("total"), int):
+                shrank = shrank or result["total"] < total
+            total = result.get("total")
             items = result["items"]
             yield [item for item in items if item["updatedAt"] != since or item["id"] not in seen_in_second]
             if not items:
@@ -376,7 +381,7 @@ class SyncRun:
                 page += 1
                 paged_by_offset = paged_by_offset or since
             seen_in_second.update(item["id"] for item in items if item["updatedAt"] == last)
-        if paged_by_offset is not None and latest >= started:  # something changed while this run listed
+        if paged_by_offset is not None and (latest >= started or shrank):  # records moved or vanished meanwhile
             self.watermark_cap = min(self.watermark_cap or paged_by_offset, paged_by_offset)
 
     async def _sync_tracked(self, stream: Stream, ctx: MappingContext) -> None:

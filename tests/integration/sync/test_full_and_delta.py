@@ -224,6 +224,42 @@ def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_s
     assert_parity(engine, integration.id, recru)
 
 
+def test_a_delta_that_paged_within_one_second_while_a_listed_record_vanished_reads_that_second_again(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    full_sync_at(recru, sync, "2030-01-01T00:00:00Z")
+    advance(recru, 3600)
+    jobseekers = recru.all("jobseekers")
+    for jobseeker in jobseekers:  # all in one second, more than a page of them
+        recru.patch("jobseekers", jobseeker["id"], currentCompany=f"Firma {jobseeker['id']}")
+    second = recru.call("JobseekerService.get", {"id": jobseekers[0]["id"]})["updatedAt"]
+    advance(recru, 3600)
+    pages: list[int] = []
+
+    def delete_one_already_listed(model: ModelName, done: int, total: int | None) -> None:
+        # the listing's second page is the first one asked of that second, the third the first asked by offset
+        if model is ModelName.CANDIDATES:
+            pages.append(done)
+            if len(pages) == 2:  # every record after it moves one place back: one crosses into the page read
+                recru.delete("jobseekers", jobseekers[0]["id"])
+
+    assert sync("DELTA", progress=delete_one_already_listed).state == "SUCCEEDED"
+    assert len(pages) > 2
+    watermark = reload(engine, integration.id).delta_watermark
+    assert watermark is not None and watermark.strftime("%Y-%m-%dT%H:%M:%SZ") == second
+    advance(recru, 60)
+    assert sync("DELTA").state == "SUCCEEDED"
+    with engine.connect() as conn:
+        companies = dict(
+            conn.execute(
+                select(tables.candidates.c.remote_id, tables.candidates.c.company).where(
+                    tables.candidates.c.integration_id == integration.id
+                )
+            ).all()
+        )
+    assert {str(j["id"]): f"Firma {j['id']}" for j in jobseekers[1:]}.items() <= companies.items()
+
+
 def test_nul_characters_recru_holds_are_removed_so_the_sync_goes_on(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:

@@ -35,6 +35,7 @@ from atsbridge.sync.scheduler import queued_syncs
 
 ENVIRONMENT = "demo"
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+DEMO_MARKER = ".atsbridge-demo"
 DEMO_STORE_FILES = frozenset({SQLITE_FILE_NAME, f"{SQLITE_FILE_NAME}-wal", f"{SQLITE_FILE_NAME}-shm", SECRET_KEY_FILE})
 
 
@@ -60,14 +61,21 @@ def ensure_free(port: int, option: str) -> None:
 
 
 def clear_store(data_dir: Path) -> None:
-    """Remove the demo store of an earlier run from ``data_dir``; refuse a directory that holds anything else
-    (``--data-dir`` pointed at a real store or another directory must never be emptied)."""
-    if not data_dir.exists():
-        return
-    if not data_dir.is_dir() or any(entry.name not in DEMO_STORE_FILES for entry in data_dir.iterdir()):
-        raise DemoError(f"{data_dir} holds more than a demo store; give --data-dir an empty or new directory")
-    for entry in data_dir.iterdir():
-        entry.unlink()
+    """Remove the demo store of an earlier run from ``data_dir`` and mark the directory as the demo's
+    (``DEMO_MARKER``). Refuse a directory that holds anything but a marked demo store: ``--data-dir`` pointed at a
+    real store (the same files, unmarked) or at another directory must never be emptied."""
+    if data_dir.exists():
+        entries = list(data_dir.iterdir()) if data_dir.is_dir() else None
+        if entries is None or (entries and not (data_dir / DEMO_MARKER).is_file()):
+            raise DemoError(
+                f"{data_dir} is not a demo store of an earlier run; give --data-dir an empty or new directory"
+            )
+        if any(entry.name not in DEMO_STORE_FILES | {DEMO_MARKER} for entry in entries):
+            raise DemoError(f"{data_dir} holds more than a demo store; give --data-dir an empty or new directory")
+        for entry in entries:
+            entry.unlink()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / DEMO_MARKER).write_text("atsbridge demo store: `atsbridge demo` empties this directory on each run\n")
 
 
 def start_emulator(port: int, size: int) -> tuple[subprocess.Popen[str], Tenant]:

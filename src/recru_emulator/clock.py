@@ -12,16 +12,28 @@ def format_ts(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+HEADROOM = timedelta(days=2)
+"""Room a moment must leave before the end of year 9999: the tenant stamps times after the clock's (a token's
+expiry an hour later, a read's ``updatedSince`` plus a second), and none may overflow."""
+
+
 def parse_ts(value: str) -> datetime:
     """An ISO 8601 timestamp with an offset (``Z`` or ``±HH:MM``) → aware UTC; ValueError otherwise (also for one
-    whose UTC time falls outside years 1..9999)."""
+    whose UTC time falls outside years 1..9999 or within ``HEADROOM`` of its end)."""
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("timestamp without an offset")
     try:
-        return moment.astimezone(UTC)
+        return with_headroom(moment.astimezone(UTC))
     except OverflowError as error:
-        raise ValueError(f"{value} is outside years 1..9999 in UTC") from error
+        raise ValueError(f"{value} is outside years 1..9999 in UTC, or too close to their end") from error
+
+
+def with_headroom(moment: datetime) -> datetime:
+    """``moment``, checked to leave ``HEADROOM`` before the end of year 9999 (OverflowError if not)."""
+    if moment > datetime.max.replace(tzinfo=UTC) - HEADROOM:
+        raise OverflowError(f"{moment} is too close to the end of year 9999")
+    return moment
 
 
 class TenantClock:
@@ -41,13 +53,17 @@ class TenantClock:
         return format_ts(self.now())
 
     def freeze(self, moment: datetime) -> None:
-        self._frozen = moment.astimezone(UTC)
+        """Stop the clock at ``moment``; OverflowError (nothing changed) without ``HEADROOM`` after it."""
+        self._frozen = with_headroom(moment.astimezone(UTC))
 
     def advance(self, seconds: float) -> None:
+        """Move the clock on; OverflowError (nothing changed) if it would leave less than ``HEADROOM``."""
+        step = timedelta(seconds=seconds)
+        with_headroom(self.now() + step)
         if self._frozen is not None:
-            self._frozen += timedelta(seconds=seconds)
+            self._frozen += step
         else:
-            self._offset += timedelta(seconds=seconds)
+            self._offset += step
 
     def release(self) -> None:
         """Back to the real time (also after an advance)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from atsbridge.demo import DemoError, clear_store, ensure_free
+from atsbridge.demo import DEMO_MARKER, DemoError, clear_store, ensure_free
 
 
 def atsbridge(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -70,17 +70,26 @@ def test_a_blank_environment_name_is_refused(tmp_path: Path) -> None:
 
 def test_the_demo_empties_only_a_demo_store(tmp_path: Path) -> None:
     store = tmp_path / "demo"
-    store.mkdir()
+    clear_store(store)  # a new directory becomes the demo's
     for name in ("atsbridge.sqlite3", "atsbridge.sqlite3-wal", "secret.key"):
         (store / name).write_text("old run")
     clear_store(store)
-    assert list(store.iterdir()) == []
+    assert [p.name for p in store.iterdir()] == [DEMO_MARKER]
     (store / "atsbridge.sqlite3").write_text("old run")
     (store / "important.txt").write_text("keep me")
     with pytest.raises(DemoError, match="--data-dir"):
         clear_store(store)
-    assert sorted(p.name for p in store.iterdir()) == ["atsbridge.sqlite3", "important.txt"]
-    clear_store(tmp_path / "not-yet")  # nothing there: nothing to do
+    assert sorted(p.name for p in store.iterdir()) == [DEMO_MARKER, "atsbridge.sqlite3", "important.txt"]
+
+
+def test_the_demo_never_empties_a_real_store(tmp_path: Path) -> None:
+    real = tmp_path / "store"  # the same files as a demo store, but not made by the demo
+    real.mkdir()
+    for name in ("atsbridge.sqlite3", "secret.key"):
+        (real / name).write_text("customer data")
+    with pytest.raises(DemoError, match="not a demo store"):
+        clear_store(real)
+    assert sorted(p.name for p in real.iterdir()) == ["atsbridge.sqlite3", "secret.key"]
 
 
 def test_the_demo_refuses_a_port_something_listens_on() -> None:

@@ -445,6 +445,13 @@ def test_job_unknown_hiring_team_role() -> None:
     assert list(ctx.warnings) == ["ats_join_jobs_users.roles: unknown RECRU value 'sourcer_lead' mapped to null"]
 
 
+def test_job_numbers_no_float_can_hold_are_null_with_a_warning() -> None:
+    ctx = context()
+    job = map_job(with_changes(PROJECT, salary={**PROJECT["salary"], "amount": 10**400}, weeklyHours=40), ctx).record
+    assert (job["salary_amount"], job["weekly_hours"]) == (None, 40.0)
+    assert list(ctx.warnings) == ["ats_jobs.salary_amount: a number no float can hold was mapped to null"]
+
+
 # --- stages and tags ------------------------------------------------------------------------------------------------
 
 

@@ -6,9 +6,12 @@
   ``(integration, key)``, so two simultaneous requests cannot both claim it); its final answer is stored and
   replayed to every retry with the same key and body for 24 hours. A retry that arrives while the first is still
   running waits for its answer. The same key with another body is refused. Answers worth retrying (429, 5xx) are
-  not kept: the key is released so the retry acts again. A claim left without an answer for ``PENDING_LEASE`` (its
-  API process died mid-action; no action runs that long) is released too, so the retry acts instead of being
-  refused until the key expires (the create itself then finds what RECRU stored, if anything).
+  not kept: the key is released so the retry acts again. A keyed action that runs past ``ACTION_DEADLINE`` is
+  stopped with 504 ``PLATFORM.TASK_TIMED_OUT`` (released like any 5xx), so a claim still without an answer after
+  ``PENDING_LEASE`` belongs to an API process that died mid-action: it is released too, and the retry acts instead
+  of being refused until the key expires (the create itself then finds what RECRU stored, if anything). A claim is
+  told by its instant, so a first request that ends after its claim was taken over neither overwrites nor releases
+  the new one.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.responses import Response
-from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.api.errors import ApiError, error_response
@@ -31,7 +34,8 @@ from atsbridge.store.tables import idempotency_keys
 
 MAX_ACTIONS_IN_FLIGHT = 30
 KEY_LIFETIME = timedelta(hours=24)
-PENDING_LEASE = timedelta(minutes=5)
+ACTION_DEADLINE = timedelta(minutes=4)
+PENDING_LEASE = timedelta(minutes=5)  # longer than ACTION_DEADLINE: a claim this old has no live request behind it
 WAIT_FOR_FIRST = 60.0
 POLL_SECONDS = 0.05
 
@@ -75,22 +79,29 @@ class Idempotency:
             return await action()
         if len(key) > 255:
             raise ApiError("PLATFORM.INPUT_INVALID", "Idempotency-Key: at most 255 characters.")
-        if not await asyncio.to_thread(self._claim, integration_id, key, fingerprint):
+        claimed_at = await asyncio.to_thread(self._claim, integration_id, key, fingerprint)
+        if claimed_at is None:
             return await self._replay(integration_id, key, fingerprint)
         try:
-            response = await action()
+            async with asyncio.timeout(ACTION_DEADLINE.total_seconds()):
+                response = await action()
         except ApiError as error:
             response = error_response(error)
+        except TimeoutError:
+            response = error_response(
+                ApiError("PLATFORM.TASK_TIMED_OUT", "The action did not finish in time; RECRU may have stored it.")
+            )
         except BaseException:
-            await asyncio.to_thread(self._release, integration_id, key)
+            await asyncio.to_thread(self._release, integration_id, key, claimed_at)
             raise
         if response.status_code >= 500 or response.status_code == 429:
-            await asyncio.to_thread(self._release, integration_id, key)
+            await asyncio.to_thread(self._release, integration_id, key, claimed_at)
         else:
-            await asyncio.to_thread(self._keep, integration_id, key, response)
+            await asyncio.to_thread(self._keep, integration_id, key, claimed_at, response)
         return response
 
-    def _claim(self, integration_id: str, key: str, fingerprint: str) -> bool:
+    def _claim(self, integration_id: str, key: str, fingerprint: str) -> datetime | None:
+        """Claim the key; the claim's instant (which tells it from a later claim of the key), or ``None``."""
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
             conn.execute(
@@ -114,8 +125,8 @@ class Idempotency:
                     )
                 )
         except IntegrityError:
-            return False
-        return True
+            return None
+        return now
 
     def _stored(self, integration_id: str, key: str) -> Any:
         with self.engine.connect() as conn:
@@ -150,18 +161,22 @@ class Idempotency:
                 )
             await asyncio.sleep(POLL_SECONDS)
 
-    def _keep(self, integration_id: str, key: str, response: Response) -> None:
+    def _keep(self, integration_id: str, key: str, claimed_at: datetime, response: Response) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(idempotency_keys)
-                .where(idempotency_keys.c.integration_id == integration_id, idempotency_keys.c.key == key)
+                .where(*_the_claim(integration_id, key, claimed_at))
                 .values(status_code=response.status_code, response=json.loads(bytes(response.body)))
             )
 
-    def _release(self, integration_id: str, key: str) -> None:
+    def _release(self, integration_id: str, key: str, claimed_at: datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                delete(idempotency_keys).where(
-                    idempotency_keys.c.integration_id == integration_id, idempotency_keys.c.key == key
-                )
-            )
+            conn.execute(delete(idempotency_keys).where(*_the_claim(integration_id, key, claimed_at)))
+
+
+def _the_claim(integration_id: str, key: str, claimed_at: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        idempotency_keys.c.integration_id == integration_id,
+        idempotency_keys.c.key == key,
+        idempotency_keys.c.created_at == claimed_at,
+    )

@@ -53,13 +53,20 @@ class AllowList:
         return host.lower() in self.hosts or any(address in network for network in self.networks)
 
 
+# IPv6 forms that carry an IPv4 address, which some stacks route to it: IPv4-compatible (the deprecated ::/96),
+# NAT64 (RFC 6052, RFC 8215); mapped, 6to4 and Teredo addresses are told by ``ipaddress`` itself.
+_CARRYING_IPV4 = tuple(ipaddress.IPv6Network(net) for net in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+
 def _forbidden(address: IpAddress) -> bool:
     """Whether ``address`` is not a public unicast one: every range IANA lists as not globally reachable (loopback,
-    private, shared 100.64/10, link-local, reserved…), multicast, and IPv6 forms that carry an IPv4 address
-    (mapped, 6to4, Teredo), which some stacks route to that IPv4 address."""
-    if isinstance(address, ipaddress.IPv6Address) and (address.ipv4_mapped or address.sixtofour or address.teredo):
+    private, shared 100.64/10, link-local…), reserved and multicast ones, and every IPv6 form that carries an IPv4
+    address (see ``_CARRYING_IPV4``)."""
+    if isinstance(address, ipaddress.IPv6Address) and (
+        address.ipv4_mapped or address.sixtofour or address.teredo or any(address in net for net in _CARRYING_IPV4)
+    ):
         return True
-    return address.is_multicast or not address.is_global
+    return address.is_multicast or address.is_reserved or not address.is_global
 
 
 async def _checked_address(host: str, port: int, allow: AllowList, field: str) -> str:

@@ -151,5 +151,6 @@ def _utc(value: datetime) -> datetime:
 
 def _sqlite_timestamp(value: datetime) -> str:
     # orjson writes "YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00" (quoted) in a fifth of the time isoformat() takes
-    text = orjson.dumps(_utc(value)).decode()
-    return f"{text[1:11]} {text[12:20]}.{value.microsecond:06d}"
+    utc = _utc(value)
+    text = orjson.dumps(utc).decode()
+    return f"{text[1:11]} {text[12:20]}.{utc.microsecond:06d}"

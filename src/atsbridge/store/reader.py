@@ -53,6 +53,7 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    literal,
     literal_column,
     null,
     select,
@@ -202,13 +203,20 @@ def tracked_conditions(model: ModelName) -> list[ColumnElement[bool]]:
 
 
 def _lower_in(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
-    return unicode_lower(column).in_([v.lower() for v in values])
+    return unicode_lower(column).in_([_lowered(v) for v in values])
+
+
+def _lowered(value: str) -> ColumnElement[str]:
+    """``value`` lower-cased by the database, as the column it is compared with: the stores lower a few letters
+    differently (a final sigma, a dotted capital I), each store must agree with itself."""
+    return unicode_lower(literal(value, String))
 
 
 def _email_matches(email: str) -> ColumnElement[bool]:
     """Candidates with ``email`` among their addresses, case-insensitively (by ``tables.candidate_emails``)."""
     lookup = tables.candidate_emails
-    matching = select(lookup.c.candidate_id).where(lookup.c.email == email.strip().lower())
+    # lower-cased by the database's lower(), as the triggers that fill the table do (on SQLite: ASCII letters only)
+    matching = select(lookup.c.candidate_id).where(lookup.c.email == func.lower(literal(email.strip(), String)))
     return tables.candidates.c.id.in_(matching)
 
 
@@ -254,8 +262,8 @@ def _candidates_filters() -> dict[str, FilterBuilder]:
                 *r.tracked_conditions(ModelName.APPLICATIONS),
             )
         ),
-        "first_name": lambda v, r: unicode_lower(t.c.first_name) == v.lower(),
-        "last_name": lambda v, r: unicode_lower(t.c.last_name) == v.lower(),
+        "first_name": lambda v, r: unicode_lower(t.c.first_name) == _lowered(v),
+        "last_name": lambda v, r: unicode_lower(t.c.last_name) == _lowered(v),
     }
 
 

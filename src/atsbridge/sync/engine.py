@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncGenerator, Callable, Iterable
@@ -115,10 +116,17 @@ def _now() -> datetime:
 
 
 def _described(error: Exception) -> str:
-    """What a run's record says of an unexpected failure: for a database error the database's own message, not
-    SQLAlchemy's, which quotes the statement and could quote record data (personal data, in a sync's errors)."""
-    cause = error.orig if isinstance(error, StatementError) and error.orig is not None else error
-    return f"{type(cause).__name__}: {cause}"
+    """What a run's record says of an unexpected failure. For a database error: the error's class and the first line
+    of the database's own message with every quoted part masked. SQLAlchemy's message quotes the statement, and the
+    database's may quote values and add a DETAIL line with a key: record data, personal data in a sync's errors."""
+    if not isinstance(error, StatementError) or error.orig is None:
+        return f"{type(error).__name__}: {error}"
+    cause = error.orig
+    first_line = (str(cause).splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {_QUOTED.sub('…', first_line)}"
+
+
+_QUOTED = re.compile(r"""("[^"]*"|'[^']*')""")
 
 
 async def _abandon(tasks: Iterable[asyncio.Task[Any]]) -> None:

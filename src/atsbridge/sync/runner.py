@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import Engine, update
 
 from atsbridge.config import Settings
@@ -37,6 +38,25 @@ async def login_accepted(client: RecruClient) -> bool | None:
     return True
 
 
+UNREADABLE_CREDENTIALS = (
+    "the integration's credentials cannot be decrypted: ATSBRIDGE_SECRET_KEY is not the key they were saved with "
+    "(every API process and worker must use the same one)"
+)
+
+
+def _fail_queued(engine: Engine, integration_id: str, sync_id: str, message: str) -> None:
+    """End the queued run ``sync_id`` FAILED with ``message``, with its ``sync-finished`` event."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        failed = conn.execute(
+            update(syncs)
+            .where(syncs.c.id == sync_id, syncs.c.state == QUEUED)
+            .values(state=FAILED, started_at=now, ended_at=now, errors=[{"message": message}])
+        ).rowcount
+        if failed:
+            notify.sync_finished(conn, integration_id, sync_id, FAILED, now, now)
+
+
 async def execute_sync(
     engine: Engine,
     settings: Settings,
@@ -45,9 +65,16 @@ async def execute_sync(
     sync_type: str,
     progress: ProgressCallback | None = None,
 ) -> SyncResult | None:
-    with engine.connect() as conn:
-        integration = load_integration(conn, integration_id)
-        credentials = None if integration is None else load_credentials(conn, settings.encryption_key, integration_id)
+    try:
+        with engine.connect() as conn:
+            integration = load_integration(conn, integration_id)
+            credentials = (
+                None if integration is None else load_credentials(conn, settings.encryption_key, integration_id)
+            )
+    except InvalidTag:  # left queued, the run would be picked up again at once, for good
+        log.error("sync %s of %s: %s", sync_id, integration_id, UNREADABLE_CREDENTIALS)
+        _fail_queued(engine, integration_id, sync_id, UNREADABLE_CREDENTIALS)
+        return None
     if integration is None or credentials is None:
         return None
     with engine.begin() as conn:

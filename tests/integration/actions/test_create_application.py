@@ -131,6 +131,20 @@ def test_a_stored_job_recru_changed_since_is_stored_as_recru_accepted_the_applic
     assert [s["remote_id"] for s in job["stages"]] == [str(s) for s in pipeline]
 
 
+def test_a_stored_open_job_whose_pipeline_recru_extended_is_stored_with_the_application(world: ActionWorld) -> None:
+    project = world.new_project(name="Mzdová účetní")
+    job_id = world.kombo().ats.create_application(job_id=f"remote:{project['id']}", candidate=candidate()).data.job_id
+    added = next(s["id"] for s in world.recru.all("stages") if s["id"] not in project["stageIds"])
+    pipeline = [*project["stageIds"], added]
+    world.recru.patch("projects", project["id"], stageIds=pipeline)  # still open: only the pipeline is new
+    sdk = world.kombo()
+    data = sdk.ats.create_application(job_id=job_id, candidate=candidate(), stage_id=f"remote:{added}").data
+    assert (data.current_stage.remote_id, data.current_stage.index) == (str(added), len(pipeline) - 1)
+    job = world.read("jobs", job_id)
+    assert job is not None
+    assert [s["remote_id"] for s in job["stages"]] == [str(s) for s in pipeline]
+
+
 @pytest.mark.parametrize("job_ref", ["ours", "remote:987654", "remote:0", "remote:abc", "remote:²", "no-such-job"])
 def test_an_unknown_job_is_404_input_invalid(world: ActionWorld, job_ref: str) -> None:
     if job_ref == "ours":

@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import insert
 
-from atsbridge.api.action_guard import PENDING_LEASE, request_hash
+from atsbridge.api import action_guard
+from atsbridge.api.action_guard import PENDING_LEASE, Idempotency, request_hash
 from atsbridge.store.integrations import set_integration_fields
 from atsbridge.store.tables import idempotency_keys
 from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal
@@ -90,6 +92,39 @@ def test_a_claim_its_process_left_unanswered_is_taken_over_after_the_lease(world
     assert retried.status_code == 200, retried.text
     assert "Idempotent-Replayed" not in retried.headers
     assert len(world.jobseekers_with(payload["candidate"]["email_address"])) == 1
+
+
+def test_a_first_request_ending_after_its_claim_was_taken_over_changes_nothing(world: ActionWorld) -> None:
+    url, payload, key = path(world), body(), f"late-{uuid.uuid4().hex}"
+    stale = datetime.now(UTC) - PENDING_LEASE - timedelta(seconds=1)
+    with world.engine.begin() as conn:
+        conn.execute(
+            insert(idempotency_keys).values(
+                integration_id=world.integration.id,
+                key=key,
+                request_hash=request_hash("POST", f"/v1{url}", json.dumps(payload).encode()),
+                created_at=stale,
+            )
+        )
+    retried = world.send("POST", url, payload, **{"Idempotency-Key": key})  # takes the claim over and acts
+    assert retried.status_code == 200, retried.text
+    Idempotency(world.engine)._release(world.integration.id, key, stale)  # the first request ends, with a 5xx
+    again = world.send("POST", url, payload, **{"Idempotency-Key": key})
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == retried.json()
+
+
+def test_a_keyed_action_past_its_deadline_is_504_and_releases_its_key(
+    world: ActionWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, payload, key = path(world), body(), f"deadline-{uuid.uuid4().hex}"
+    monkeypatch.setattr(action_guard, "ACTION_DEADLINE", timedelta(seconds=1))
+    world.fault("slow", "JobseekerService.list", count=1, delaySeconds=3)
+    late = world.send("POST", url, payload, **{"Idempotency-Key": key})
+    assert (late.status_code, late.json()["error"]["code"]) == (504, "PLATFORM.TASK_TIMED_OUT")
+    retried = world.send("POST", url, payload, **{"Idempotency-Key": key})
+    assert retried.status_code == 200, retried.text
+    assert "Idempotent-Replayed" not in retried.headers
 
 
 def test_the_31st_action_in_flight_is_429_concurrency_limit(world: ActionWorld) -> None:

@@ -304,3 +304,14 @@ def test_a_parameter_given_twice_is_refused_not_half_applied(world: World) -> No
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert error["code"] == "PLATFORM.INPUT_INVALID" and "statuses" in error["message"]
+
+
+def test_a_name_or_address_is_found_as_it_is_stored_whatever_its_letters(scratch: World) -> None:
+    # each store lowers a few letters its own way (a final sigma, a dotted capital I): it must agree with itself
+    jobseeker = scratch.recru.all("jobseekers")[0]
+    address = "ŘÍHA.İlker@Firma.cz"
+    scratch.recru.patch("jobseekers", jobseeker["id"], lastName="İlker-ΟΔΟΣ", emails=[{"value": address}])
+    scratch.sync("DELTA")
+    with scratch.sdk() as sdk:
+        assert remote_ids(sdk.ats.get_candidates, last_name="İlker-ΟΔΟΣ") == {str(jobseeker["id"])}
+        assert remote_ids(sdk.ats.get_candidates, email=address) == {str(jobseeker["id"])}

@@ -26,7 +26,7 @@ def test_non_json_body_is_a_parse_error(api: Api, body: bytes) -> None:
     assert resp.json()["id"] is None
 
 
-@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity", "1e400"])
 def test_nan_and_infinity_are_not_json_and_create_nothing(api: Api, constant: str) -> None:
     jobseeker = '{"firstName":"I","lastName":"Nf","emails":[{"value":"nan@example.com"}],'
     salary = f'"salaryExpectation":{{"amount":{constant},"currency":"EUR","period":"year"}}}}'

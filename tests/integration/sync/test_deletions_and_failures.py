@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
 
+from atsbridge.config import Settings
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
 from atsbridge.sync.engine import SyncRun
+from atsbridge.sync.runner import execute_sync
+from atsbridge.sync.scheduler import queue_sync
 from atsbridge.unified.ids import ModelName
 from integration.sync.conftest import Sync, kill_full_run_once_listing
 from integration.sync.parity import assert_parity
@@ -208,18 +213,43 @@ def test_an_unexpected_error_ends_the_run_failed_and_told(
     assert (run.state, finished["sync_state"], finished["sync_id"]) == ("FAILED", "FAILED", result.sync_id)
 
 
+@pytest.mark.parametrize("failure", ["bad cast", "duplicate key"])
 def test_a_database_error_is_told_without_the_statement_or_its_data(
-    engine: Engine, integration: Integration, sync: Sync, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, integration: Integration, sync: Sync, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
+    private = "private@example.org"
+
     def failing(self: SyncRun, conn: Any, records: Any, joins: Any, seen_by: str | None) -> None:
         marker = "?" if conn.dialect.name == "sqlite" else "%s"
-        conn.exec_driver_sql(f"SELECT CAST({marker} AS INTEGER) + nonsense", ("private@example.org",))
+        if failure == "bad cast":  # PostgreSQL quotes the value it could not read (SQLite casts it to 0)
+            function = "no_such_function" if conn.dialect.name == "sqlite" else "CAST"
+            conn.exec_driver_sql(f"SELECT {function}({marker} AS INTEGER)", (private,))
+        else:  # PostgreSQL's DETAIL line quotes the key
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE probe (email TEXT PRIMARY KEY)")
+            conn.exec_driver_sql(f"INSERT INTO probe VALUES ({marker}), ({marker})", (private, private))
 
     monkeypatch.setattr(SyncRun, "_write_batch", failing)
     result = sync("FULL")
     assert result.state == "FAILED"
     message = result.errors[0]["message"]
-    assert message.startswith("unexpected ")
-    assert "nonsense" in message  # the database's own message
-    assert "private@example.org" not in message
+    assert message.startswith("unexpected ") and len(message) > len("unexpected ")
+    assert private not in message
     assert "[SQL" not in message  # SQLAlchemy's quote of the statement and its parameters
+
+
+def test_a_queued_run_whose_credentials_cannot_be_decrypted_fails_told(
+    engine: Engine, integration: Integration, tmp_path: Path
+) -> None:
+    # a process with another ATSBRIDGE_SECRET_KEY: left queued, the run would be picked up again at once, for good
+    with engine.begin() as conn:
+        sync_id, _ = queue_sync(conn, integration.id, "DELTA")
+    other_key = Settings(data_dir=tmp_path, secret_key=bytes(range(1, 33)).hex())
+    assert asyncio.run(execute_sync(engine, other_key, sync_id, integration.id, "DELTA")) is None
+    with engine.connect() as conn:
+        run = conn.execute(select(tables.syncs).where(tables.syncs.c.id == sync_id)).one()
+        finished = conn.execute(
+            select(tables.webhook_outbox.c.payload).where(tables.webhook_outbox.c.type == "sync-finished")
+        ).scalar_one()
+    assert run.state == "FAILED"
+    assert "ATSBRIDGE_SECRET_KEY" in run.errors[0]["message"]
+    assert (finished["sync_id"], finished["sync_state"]) == (sync_id, "FAILED")

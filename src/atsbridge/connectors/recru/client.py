@@ -335,8 +335,10 @@ def _result(response: httpx.Response) -> JsonObject:
     except ValueError as exc:  # orjson.JSONDecodeError, also for bytes that are not even UTF-8
         raise _garbage(response, exc) from exc
     if _NUL_ESCAPE in response.content:  # a NUL can only come escaped in JSON: most answers are never walked
-        _log.warning("RECRU answered text with NUL characters; they were removed")
-        payload = _without_nul(payload)
+        cleaned = _without_nul(payload)
+        if cleaned != payload:  # not only an escaped backslash before "u0000"
+            _log.warning("RECRU answered text with NUL characters; they were removed")
+            payload = cleaned
     if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
         raise _garbage(response, ValueError("body is not a JSON-RPC 2.0 response"))
     result, error = payload.get("result"), payload.get("error")

@@ -145,10 +145,10 @@ def map_job(raw: Payload, ctx: MappingContext) -> Mapped:
         "visibility": _open_enum(VISIBILITIES, raw.get("visibility"), ctx, "ats_jobs.visibility"),
         "department": _codebook_name(ctx.codebooks.departments, raw.get("departmentId"), ctx, "departments"),
         "experience_level": raw.get("experienceLevel"),
-        "salary_amount": _float(salary.get("amount")),
+        "salary_amount": _float(salary.get("amount"), ctx, "ats_jobs.salary_amount"),
         "salary_currency": salary.get("currency"),
         "salary_period": _open_enum(SALARY_PERIODS, salary.get("period"), ctx, "ats_jobs.salary_period"),
-        "weekly_hours": _float(raw.get("weeklyHours")),
+        "weekly_hours": _float(raw.get("weeklyHours"), ctx, "ats_jobs.weekly_hours"),
         "remote_work_status": _open_enum(REMOTE_WORK_STATUSES, raw.get("remote"), ctx, "ats_jobs.remote_work_status"),
         "location": _job_location(raw.get("locationIds") or [], ctx),
         "custom_fields": None,
@@ -311,8 +311,14 @@ def _timestamp(value: str | None, ctx: MappingContext, where: str) -> datetime |
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _float(value: float | int | str | None) -> float | None:
-    return None if value is None else float(value)
+def _float(value: float | int | str | None, ctx: MappingContext, where: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (OverflowError, ValueError):  # an integer beyond a float's range, or text that is no number
+        ctx.warn(f"{where}: a number no float can hold was mapped to null")
+        return None
 
 
 def _valid_email(value: str | None, ctx: MappingContext, where: str) -> str | None:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,8 +106,10 @@ def demo(
     from atsbridge.demo import DemoError, ensure_free, prepare, run_demo
 
     console = Console()
-    # SIGTERM ends the demo as Ctrl-C does, through the ``finally`` below, so the emulator is stopped with it.
+    # SIGTERM (and SIGHUP: its terminal closed) ends the demo as Ctrl-C does, through the ``finally`` below, so the
+    # emulator is stopped with it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
     try:
         ensure_free(port, "--port")
         prepared = prepare(data_dir, emulator_port, size, console)
@@ -201,11 +204,23 @@ def serve(
     from atsbridge.api.app import create_app
 
     settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    _ensure_bindable(host, port)
     app_ = create_app(_store(settings), settings, run_syncs=syncs)
     # The objects of the loaded modules live as long as the process: kept out of the garbage collector's full
     # passes, which otherwise walk them all again every few list pages (tens of ms each, the pages' p99).
     gc.freeze()
-    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+def _ensure_bindable(host: str, port: int) -> None:
+    """Refuse, in one line, an address ``serve`` could not listen on (uvicorn would log it over several lines)."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.create_server((host, port), family=family):
+            pass
+    except OSError as failed:
+        raise OSError(f"cannot serve on {host}:{port}: {failed.strerror or failed}") from None
 
 
 @app.command()
@@ -226,7 +241,7 @@ def worker() -> None:
 def migrate_command() -> None:
     """Create or upgrade the store's tables."""
     _store(get_settings())
-    err.print("store is up to date")
+    err.print("the store is at the newest schema")
 
 
 @integration_app.command("settings")
@@ -274,7 +289,7 @@ def integration_create(
     sync_only_created: Annotated[
         bool, typer.Option("--sync-only-created/--sync-all", help="sync only applications created through us")
     ] = True,
-    json_output: Annotated[bool, typer.Option("--json", help="print {id} as one JSON object")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="print {id, environment_id} as one JSON object")] = False,
 ) -> None:
     """Connect a RECRU tenant: the credentials are checked with a real login before anything is saved."""
     if tool != "recruhr":

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".atsbridge")
     database_url: str | None = None
     secret_key: str | None = None
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", min_length=1)
     port: int = Field(8000, ge=1, le=65535)
     full_sync_every_hours: float = Field(10.0, gt=0)
     delta_sync_every_minutes: float = Field(15.0, gt=0)

@@ -39,8 +39,19 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         ({"ATSBRIDGE_SYNC_RUNNER": "queue"}, ("ATSBRIDGE_SYNC_RUNNER", "postgresql")),
         ({"ATSBRIDGE_DATABASE_URL": "garbage"}, ("store",)),
         ({"ATSBRIDGE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}, ("store", "refused")),
+        ({"ATSBRIDGE_DATABASE_URL": "mysql://nobody@127.0.0.1/x"}, ("store", "mysql", "not supported")),
+        ({"ATSBRIDGE_HOST": ""}, ("ATSBRIDGE_HOST",)),
     ],
-    ids=["port", "full cadence", "delta cadence", "queue on SQLite", "bad URL", "unreachable database"],
+    ids=[
+        "port",
+        "full cadence",
+        "delta cadence",
+        "queue on SQLite",
+        "bad URL",
+        "unreachable database",
+        "MySQL",
+        "host",
+    ],
 )
 def test_a_setting_the_store_cannot_work_with_is_one_line(
     tmp_path: Path, env: dict[str, str], words: tuple[str, ...]
@@ -51,6 +62,14 @@ def test_a_setting_the_store_cannot_work_with_is_one_line(
 def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     assert_one_line_error(atsbridge(tmp_path, "migrate", ATSBRIDGE_DATA_DIR=str(tmp_path / "afile")), "afile")
+    inside_a_file = str(tmp_path / "afile" / "store")
+    assert_one_line_error(atsbridge(tmp_path, "migrate", ATSBRIDGE_DATA_DIR=inside_a_file), "ATSBRIDGE_DATA_DIR")
+
+
+def test_serving_on_a_busy_port_is_one_line(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert_one_line_error(atsbridge(tmp_path, "serve", "--port", str(port)), f"127.0.0.1:{port}")
 
 
 def test_showing_an_unknown_environments_webhook_creates_nothing(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy
 from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError
 
 from atsbridge.store.first_load import build_missing_indexes
 from atsbridge.store.text_match import register_sqlite_functions
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 DATA_DIR_ENV = "ATSBRIDGE_DATA_DIR"
 SQLITE_FILE_NAME = "atsbridge.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Pages of 16 KiB instead of 4 KiB: a record with its RECRU payload takes ~1 KiB, so a 4 KiB page holds a few and
 # the random ids split pages all the time; a first FULL sync's SQLite work measured ~20-30% less (the page size
@@ -80,8 +82,14 @@ def _prepare_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (default: ``default_database_url()``); extra ``kwargs`` go to SQLAlchemy."""
     parsed = normalise_url(url or default_database_url())
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise ArgumentError(f"{parsed.get_backend_name()} is not supported: the store is SQLite or PostgreSQL")
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        directory = Path(parsed.database).parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as failed:
+            raise OSError(f"the store's directory {directory} (ATSBRIDGE_DATA_DIR): {failed.strerror}") from failed
     engine = sqlalchemy.create_engine(
         parsed,
         json_serializer=partial(json.dumps, ensure_ascii=False, separators=(",", ":")),

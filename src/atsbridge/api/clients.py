@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import Engine
 
+from atsbridge.api.errors import ApiError
 from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
 from atsbridge.store.integrations import Integration, load_credentials
 
@@ -31,8 +33,15 @@ class ClientPool:
         async with self._lock:
             found = self._clients.get(integration.id)
             if found is None:
-                with self.engine.connect() as conn:
-                    credentials = load_credentials(conn, self.key, integration.id)
+                try:
+                    with self.engine.connect() as conn:
+                        credentials = load_credentials(conn, self.key, integration.id)
+                except InvalidTag:
+                    raise ApiError(
+                        "PLATFORM.UNKNOWN_ERROR",
+                        "The integration's stored credentials cannot be decrypted: this API process's "
+                        "ATSBRIDGE_SECRET_KEY is not the one they were saved with.",
+                    ) from None
                 found = RecruClient(integration.tenant_url, credentials.login, credentials.password, retry=self.retry)
                 self._clients[integration.id] = found
             return found

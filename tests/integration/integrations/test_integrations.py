@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, func, inspect, select, text
 from atsbridge.store import tables
 from atsbridge.store.integrations import load_integration
 from integration.integrations.conftest import Live
+from support.api_server import serve_api
 from support.recru import Recru
 
 
@@ -220,3 +222,12 @@ def test_a_nul_character_in_an_id_or_a_text_is_refused_alike_on_both_stores(live
     ):
         answer = httpx.request(method, f"{v1}{path}", json=body, headers=headers)
         assert (answer.status_code, answer.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID"), path
+
+
+def test_an_api_process_with_another_secret_key_says_so(live: Live, engine: Engine, tmp_path: Path) -> None:
+    with engine.connect() as conn:
+        candidate_id = conn.execute(select(tables.candidates.c.id).limit(1)).scalar_one()
+    with serve_api(engine, bytes(range(1, 33)), tmp_path / "other") as other:
+        answer = httpx.get(f"{other.v1}/ats/candidates/{candidate_id}/attachments", headers=live.headers)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (500, "PLATFORM.UNKNOWN_ERROR")
+    assert "ATSBRIDGE_SECRET_KEY" in answer.json()["error"]["message"]

@@ -212,6 +212,13 @@ def _lowered(value: str) -> ColumnElement[str]:
     return unicode_lower(literal(value, String))
 
 
+def _contains_lowered(column: Any, value: str) -> ColumnElement[bool]:
+    """``value`` is part of ``column``, both lowered by the database (``_lowered``); ``%`` and ``_`` in ``value``
+    are plain characters."""
+    escaped = value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return unicode_lower(column).like(literal("%", String) + _lowered(escaped) + literal("%", String), escape="/")
+
+
 def _email_matches(email: str) -> ColumnElement[bool]:
     """Candidates with ``email`` among their addresses, case-insensitively (by ``tables.candidate_emails``)."""
     lookup = tables.candidate_emails
@@ -231,7 +238,7 @@ def _jobs_filters() -> dict[str, FilterBuilder]:
         "employment_types": lambda v, r: t.c.employment_type.in_(v),
         "visibilities": lambda v, r: t.c.visibility.in_(v),
         "remote_created_after": lambda v, r: t.c.remote_created_at >= v,
-        "name_contains": lambda v, r: unicode_lower(t.c.name).contains(v.lower(), autoescape=True),
+        "name_contains": lambda v, r: _contains_lowered(t.c.name, v),
     }
 
 

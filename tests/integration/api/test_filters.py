@@ -311,7 +311,11 @@ def test_a_name_or_address_is_found_as_it_is_stored_whatever_its_letters(scratch
     jobseeker = scratch.recru.all("jobseekers")[0]
     address = "ŘÍHA.İlker@Firma.cz"
     scratch.recru.patch("jobseekers", jobseeker["id"], lastName="İlker-ΟΔΟΣ", emails=[{"value": address}])
+    project = scratch.recru.all("projects")[0]
+    scratch.recru.patch("projects", project["id"], name="Vedoucí ΟΔΟΣ – İlker_100%")
     scratch.sync("DELTA")
     with scratch.sdk() as sdk:
         assert remote_ids(sdk.ats.get_candidates, last_name="İlker-ΟΔΟΣ") == {str(jobseeker["id"])}
         assert remote_ids(sdk.ats.get_candidates, email=address) == {str(jobseeker["id"])}
+        for part in ("ΟΔΟΣ – İlker", "r_100%"):
+            assert remote_ids(sdk.ats.get_jobs, name_contains=part) == {str(project["id"])}

@@ -45,6 +45,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "Integration disabled (INTEGRATION.INACTIVE)"),
         (404, "Unknown integration (PLATFORM.INTEGRATION_NOT_FOUND) or record"),
         (409, "The integration's first sync has not finished (INTEGRATION.SETUP_SYNC_PENDING)"),
+        # listed so that FastAPI's request-validation 422 is not: invalid input is answered 400 above
+        (422, "RECRU refused the input (REMOTE.INPUT_INVALID)"),
         (500, "Unexpected error (PLATFORM.UNKNOWN_ERROR)"),
     )
 }

@@ -6,6 +6,7 @@ operation never get a 5xx, and every answer matches the documented status codes,
 
 from __future__ import annotations
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -49,3 +50,16 @@ def test_read_operations_conform_to_the_openapi_document(world: World, mode: Gen
         except Exception as error:
             failures.append(f"{operation.label}: {error}")
     assert not failures, "\n\n".join(failures)
+
+
+def test_the_document_lists_only_error_answers_the_api_gives(world: World) -> None:
+    # invalid input is answered 400 in the error envelope: FastAPI's request-validation 422 is never sent
+    document = httpx.get(f"{world.server.v1}/openapi.json").json()
+    assert not [name for name in document["components"]["schemas"] if "ValidationError" in name]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status in ("400", "422"):
+                answer = operation["responses"].get(status)
+                if answer is not None:
+                    schema = answer["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)

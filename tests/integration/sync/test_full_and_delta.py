@@ -195,16 +195,23 @@ def test_records_changed_while_a_delta_lists_shift_none_out_of_reach(
     assert_parity(engine, integration.id, recru)  # with offset pages, three records behind them were skipped
 
 
-def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_second_again(
-    engine: Engine, integration: Integration, recru: Recru, sync: Sync
-) -> None:
+def all_changed_in_one_second(recru: Recru, sync: Sync) -> tuple[list[dict[str, Any]], str]:
+    """After a FULL sync, every jobseeker changed in RECRU in one second (more than a page of them), then an hour
+    passes: (the jobseekers as they were, that second)."""
     full_sync_at(recru, sync, "2030-01-01T00:00:00Z")
     advance(recru, 3600)
     jobseekers = recru.all("jobseekers")
-    for jobseeker in jobseekers:  # all in one second, more than a page of them
+    for jobseeker in jobseekers:
         recru.patch("jobseekers", jobseeker["id"], currentCompany=f"Firma {jobseeker['id']}")
-    second = recru.call("JobseekerService.get", {"id": jobseekers[0]["id"]})["updatedAt"]
+    second: str = recru.call("JobseekerService.get", {"id": jobseekers[0]["id"]})["updatedAt"]
     advance(recru, 3600)
+    return jobseekers, second
+
+
+def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_second_again(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    jobseekers, second = all_changed_in_one_second(recru, sync)
     changed: list[int] = []
 
     def change_one(model: ModelName, done: int, total: int | None) -> None:
@@ -227,13 +234,7 @@ def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_s
 def test_a_delta_that_paged_within_one_second_while_a_listed_record_vanished_reads_that_second_again(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
-    full_sync_at(recru, sync, "2030-01-01T00:00:00Z")
-    advance(recru, 3600)
-    jobseekers = recru.all("jobseekers")
-    for jobseeker in jobseekers:  # all in one second, more than a page of them
-        recru.patch("jobseekers", jobseeker["id"], currentCompany=f"Firma {jobseeker['id']}")
-    second = recru.call("JobseekerService.get", {"id": jobseekers[0]["id"]})["updatedAt"]
-    advance(recru, 3600)
+    jobseekers, second = all_changed_in_one_second(recru, sync)
     pages: list[int] = []
 
     def delete_one_already_listed(model: ModelName, done: int, total: int | None) -> None:

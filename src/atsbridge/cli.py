@@ -388,6 +388,8 @@ def main() -> None:
     from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
+    from atsbridge.store.credentials import CredentialsUnreadable
+
     try:
         app()
     except (ArgumentError, DBAPIError) as unusable:
@@ -401,10 +403,13 @@ def main() -> None:
         problems = "; ".join(f"ATSBRIDGE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in invalid.errors())
         err.print(f"[red]error:[/red] configuration: {problems}")
         raise SystemExit(1) from None
-    except InvalidTag:
+    except CredentialsUnreadable as unreadable:
+        err.print(f"[red]error:[/red] {unreadable}")
+        raise SystemExit(1) from None
+    except InvalidTag:  # another stored secret (an environment's webhook secret)
         err.print(
-            "[red]error:[/red] the stored RECRU credentials cannot be decrypted: the secret key "
-            "(ATSBRIDGE_SECRET_KEY, or secret.key in the data dir) is not the one they were saved with"
+            "[red]error:[/red] a stored secret cannot be decrypted: the secret key "
+            "(ATSBRIDGE_SECRET_KEY, or secret.key in the data dir) is not the one it was saved with"
         )
         raise SystemExit(1) from None
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 
-from cryptography.exceptions import InvalidTag
 from sqlalchemy import Engine
 
 from atsbridge.api.errors import ApiError
 from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
+from atsbridge.store.credentials import CredentialsUnreadable
 from atsbridge.store.integrations import Integration, load_credentials
 
 INTERACTIVE_RETRIES = RetryPolicy(max_attempts=3, max_rate_limited=2, backoff_cap=1.0, max_retry_after=2.0)
@@ -36,12 +36,9 @@ class ClientPool:
                 try:
                     with self.engine.connect() as conn:
                         credentials = load_credentials(conn, self.key, integration.id)
-                except InvalidTag:
-                    raise ApiError(
-                        "PLATFORM.UNKNOWN_ERROR",
-                        "The integration's stored credentials cannot be decrypted: this API process's "
-                        "ATSBRIDGE_SECRET_KEY is not the one they were saved with.",
-                    ) from None
+                except CredentialsUnreadable as unreadable:
+                    message = str(unreadable)
+                    raise ApiError("PLATFORM.UNKNOWN_ERROR", f"{message[0].upper()}{message[1:]}.") from None
                 found = RecruClient(integration.tenant_url, credentials.login, credentials.password, retry=self.retry)
                 self._clients[integration.id] = found
             return found

@@ -8,6 +8,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
@@ -34,5 +35,21 @@ def encrypt_credentials(key: bytes, integration_id: str, credentials: RecruCrede
     return seal(key, integration_id, json.dumps(asdict(credentials)).encode())
 
 
+class CredentialsUnreadable(Exception):
+    """Stored credentials this process's key does not decrypt: it is not the key they were saved with."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the integration's stored RECRU credentials cannot be decrypted: this process's secret key "
+            "(ATSBRIDGE_SECRET_KEY, or secret.key in its data dir) is not the one they were saved with; every API "
+            "process and worker must use the same one"
+        )
+
+
 def decrypt_credentials(key: bytes, integration_id: str, blob: bytes) -> RecruCredentials:
-    return RecruCredentials(**json.loads(unseal(key, integration_id, blob)))
+    """The credentials sealed by ``encrypt_credentials``; ``CredentialsUnreadable`` under another key."""
+    try:
+        plaintext = unseal(key, integration_id, blob)
+    except InvalidTag:
+        raise CredentialsUnreadable from None
+    return RecruCredentials(**json.loads(plaintext))

@@ -8,13 +8,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from cryptography.exceptions import InvalidTag
 from sqlalchemy import Engine, update
 
 from atsbridge.config import Settings
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
-from atsbridge.store.credentials import RecruCredentials
+from atsbridge.store.credentials import CredentialsUnreadable, RecruCredentials
 from atsbridge.store.integrations import Integration, load_credentials, load_integration, set_integration_fields
 from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED, claim_sync
 from atsbridge.store.tables import syncs
@@ -36,12 +35,6 @@ async def login_accepted(client: RecruClient) -> bool | None:
     except RecruError:
         return None
     return True
-
-
-UNREADABLE_CREDENTIALS = (
-    "the integration's credentials cannot be decrypted: ATSBRIDGE_SECRET_KEY is not the key they were saved with "
-    "(every API process and worker must use the same one)"
-)
 
 
 def _fail_queued(engine: Engine, integration_id: str, sync_id: str, message: str) -> None:
@@ -71,9 +64,9 @@ async def execute_sync(
             credentials = (
                 None if integration is None else load_credentials(conn, settings.encryption_key, integration_id)
             )
-    except InvalidTag:  # left queued, the run would be picked up again at once, for good
-        log.error("sync %s of %s: %s", sync_id, integration_id, UNREADABLE_CREDENTIALS)
-        _fail_queued(engine, integration_id, sync_id, UNREADABLE_CREDENTIALS)
+    except CredentialsUnreadable as unreadable:  # left queued, the run would be picked up again at once, for good
+        log.error("sync %s of %s: %s", sync_id, integration_id, unreadable)
+        _fail_queued(engine, integration_id, sync_id, str(unreadable))
         return None
     if integration is None or credentials is None:
         return None

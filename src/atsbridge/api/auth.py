@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from atsbridge.api.errors import ApiError, integration_not_found
@@ -25,12 +26,17 @@ def store(request: Request) -> Engine:
     return engine
 
 
+# Declared as a security scheme (the OpenAPI document's `securitySchemes`, Swagger UI's Authorize button); a missing
+# or malformed header is refused below in our envelope, not by FastAPI's own 403.
+_BEARER = HTTPBearer(auto_error=False, scheme_name="ApiKey", description="Your API key: `Authorization: Bearer <key>`")
+
+
 def caller(
     request: Request,
-    authorization: Annotated[str | None, Header(description="`Bearer <API key>`")] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
 ) -> Caller:
-    scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    key = credentials.credentials if credentials else ""
+    if not key.strip():
         raise ApiError(
             "PLATFORM.AUTHENTICATION_INVALID",
             "Send your API key as `Authorization: Bearer <key>`.",

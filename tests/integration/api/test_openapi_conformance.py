@@ -63,3 +63,18 @@ def test_the_document_lists_only_error_answers_the_api_gives(world: World) -> No
                 if answer is not None:
                     schema = answer["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)
+
+
+def test_the_api_key_is_a_bearer_security_scheme_of_every_keyed_operation(world: World) -> None:
+    document = httpx.get(f"{world.server.v1}/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert [scheme for scheme in schemes.values() if scheme["type"] == "http" and scheme["scheme"] == "bearer"]
+    unkeyed = {path for path in document["paths"] if path.startswith("/v1/attachment-downloads/")}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            headers = {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
+            assert "authorization" not in headers, (method, path)
+            assert bool(operation.get("security")) is (path not in unkeyed), (method, path)
+    missing_key = httpx.get(f"{world.server.v1}/check-api-key")
+    assert missing_key.status_code == 401
+    assert missing_key.json()["error"]["code"] == "PLATFORM.AUTHENTICATION_INVALID"

@@ -6,6 +6,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,33 @@ class Settings(BaseSettings):
     ``https://<tenant>.recru.eu``: for the bundled emulator and tests. Keep it off where end users are not
     trusted, or the server would send requests to any address typed into the form."""
     sync_runner: Literal["embedded", "queue"] = "embedded"
+    public_url: str | None = None
+    """The origin clients reach this API at (``https://ats.example.com``, e.g. behind a proxy): connect links,
+    attachment ``data_url``s and webhook ``log_url``s start with it. Unset: links start with the address of the
+    request that made them, and ``log_url`` is a path on the API's host."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_an_origin(cls, value: str | None) -> str | None:
+        value = (value or "").strip().rstrip("/") or None
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        try:
+            port_in_range = parts.port is None or parts.port > 0
+        except ValueError:
+            port_in_range = False
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or not port_in_range
+            or parts.username is not None
+            or parts.path
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError("must be an http(s) origin without a path, e.g. https://ats.example.com")
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -71,10 +71,15 @@ def token_of(link: str) -> str:
 
 
 @contextmanager
-def connect_site(engine: Engine, data_dir: Path, *, run_syncs: bool = False) -> Iterator[ConnectSite]:
-    """The app on ``engine`` (running syncs itself with ``run_syncs``) and an API key of a fresh environment."""
+def connect_site(
+    engine: Engine, data_dir: Path, *, run_syncs: bool = False, **more_settings: Any
+) -> Iterator[ConnectSite]:
+    """The app on ``engine`` (running syncs itself with ``run_syncs``; ``more_settings``: further ``Settings``
+    fields) and an API key of a fresh environment."""
     with engine.begin() as conn:
         environment_id = ensure_environment(conn, "connect")
         api_key = create_api_key(conn, environment_id)
-    with serve_api(engine, KEY, data_dir, run_syncs=run_syncs, allow_custom_tenant_urls=True) as server:
+    with serve_api(
+        engine, KEY, data_dir, run_syncs=run_syncs, allow_custom_tenant_urls=True, **more_settings
+    ) as server:
         yield ConnectSite(engine, server, api_key, environment_id)

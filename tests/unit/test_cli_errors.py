@@ -41,6 +41,9 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         ({"ATSBRIDGE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}, ("store", "refused")),
         ({"ATSBRIDGE_DATABASE_URL": "mysql://nobody@127.0.0.1/x"}, ("store", "mysql", "not supported")),
         ({"ATSBRIDGE_HOST": ""}, ("ATSBRIDGE_HOST",)),
+        ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com/api"}, ("ATSBRIDGE_PUBLIC_URL", "without a path")),
+        ({"ATSBRIDGE_PUBLIC_URL": "ats.example.com"}, ("ATSBRIDGE_PUBLIC_URL",)),
+        ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com:70000"}, ("ATSBRIDGE_PUBLIC_URL",)),
     ],
     ids=[
         "port",
@@ -51,6 +54,9 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         "unreachable database",
         "MySQL",
         "host",
+        "public URL with a path",
+        "public URL without a scheme",
+        "public URL with a bad port",
     ],
 )
 def test_a_setting_the_store_cannot_work_with_is_one_line(

@@ -31,7 +31,7 @@ class SyncService:
         self.queue: SyncQueue | None = None
         self.scheduler: EmbeddedScheduler | None = None
         self._task: asyncio.Task[None] | None = None
-        self.delivery = DeliveryLoop(engine, settings.encryption_key)
+        self.delivery = DeliveryLoop(engine, settings.encryption_key, public_url=settings.public_url)
         self._delivery_task: asyncio.Task[None] | None = None
         self._queue_context: contextlib.AbstractAsyncContextManager[object] | None = None
 

@@ -103,7 +103,7 @@ class SyncQueue:
 
     async def work(self, **options: Any) -> None:
         """Run a worker, and webhook delivery beside it, until stopped (``wait=False``: until the queue is empty)."""
-        delivery = DeliveryLoop(self.engine, self.settings.encryption_key)
+        delivery = DeliveryLoop(self.engine, self.settings.encryption_key, public_url=self.settings.public_url)
         delivering = asyncio.create_task(delivery.run())
         try:
             async with self.app.open_async():

@@ -16,6 +16,7 @@ its status code or error and duration.
 
 ``now`` drives the scheduling (which events are due, ``attempted_at``, the next attempt), so tests can move it
 freely; the ``webhook-timestamp`` header is the wall clock at sending, as receivers check it against theirs.
+An event's ``log_url`` is stored as a path on the API's host; with a ``public_url`` it is sent as an absolute URL.
 Database work runs in worker threads so that the event loop of an API process sharing the loop is never blocked.
 """
 
@@ -163,8 +164,18 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-async def _post(http_client: httpx.AsyncClient, url: str, secret: str, event: _Claimed) -> _Attempt:
-    body = json.dumps(envelope(event.id, event.type, event.payload), ensure_ascii=False, separators=(",", ":")).encode()
+def _as_sent(payload: dict[str, Any], public_url: str | None) -> dict[str, Any]:
+    log_url = payload.get("log_url")
+    if public_url and isinstance(log_url, str) and log_url.startswith("/"):
+        return {**payload, "log_url": public_url + log_url}
+    return payload
+
+
+async def _post(
+    http_client: httpx.AsyncClient, url: str, secret: str, event: _Claimed, public_url: str | None
+) -> _Attempt:
+    data = _as_sent(event.payload, public_url)
+    body = json.dumps(envelope(event.id, event.type, data), ensure_ascii=False, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"atsbridge-webhooks/{__version__}",
@@ -190,10 +201,12 @@ async def deliver_due(
     *,
     batch_size: int = BATCH_SIZE,
     policy: RetryPolicy = DEFAULT_POLICY,
+    public_url: str | None = None,
 ) -> int:
     """Claim and send one batch of events due at ``now``; returns how many were claimed (``batch_size``: maybe more).
 
-    ``key`` is the store's encryption key (``Settings.encryption_key``), which opens the environments' secrets.
+    ``key`` is the store's encryption key (``Settings.encryption_key``), which opens the environments' secrets;
+    ``public_url`` is ``Settings.public_url``.
     """
     lease = timedelta(seconds=TIMEOUT_SECONDS * batch_size + 60)
     claimed = await asyncio.to_thread(_claim, engine, now, batch_size, lease)
@@ -211,7 +224,10 @@ async def deliver_due(
             return
         secret = _open_secret(key, environment_id, sealed)
         for event in events:
-            attempt = await _post(http_client, url, secret, event) if secret else _Attempt(None, UNREADABLE_SECRET, 0)
+            if secret:
+                attempt = await _post(http_client, url, secret, event, public_url)
+            else:
+                attempt = _Attempt(None, UNREADABLE_SECRET, 0)
             await asyncio.to_thread(_record, engine, event, attempt, now, policy)
 
     await asyncio.gather(*(send_in_order(environment_id, events) for environment_id, events in by_environment.items()))
@@ -238,9 +254,11 @@ class DeliveryLoop:
         batch_size: int = BATCH_SIZE,
         policy: RetryPolicy = DEFAULT_POLICY,
         clock: Callable[[], datetime] = _utc_now,
+        public_url: str | None = None,
     ) -> None:
         self.engine = engine
         self.key = key
+        self.public_url = public_url
         self.interval = interval
         self.batch_size = batch_size
         self.policy = policy
@@ -264,6 +282,12 @@ class DeliveryLoop:
 
     async def _round(self, http_client: httpx.AsyncClient) -> bool:
         claimed = await deliver_due(
-            self.engine, http_client, self.key, self.clock(), batch_size=self.batch_size, policy=self.policy
+            self.engine,
+            http_client,
+            self.key,
+            self.clock(),
+            batch_size=self.batch_size,
+            policy=self.policy,
+            public_url=self.public_url,
         )
         return claimed == self.batch_size

@@ -143,3 +143,13 @@ def test_a_data_url_dripping_its_file_is_given_up_at_the_deadline(
     assert (status, code) == (400, "PLATFORM.INPUT_INVALID")
     assert "did not deliver the file within" in message
     assert time.monotonic() - started < 3
+
+
+def test_a_public_url_is_the_origin_of_download_links(world: ActionWorld, tmp_path: Path) -> None:
+    data = create(world, one(content_type="application/pdf", data=b64(PDF))).data
+    with serve_api(world.engine, KEY, tmp_path, public_url="https://ats.example.com/") as proxied:
+        sdk = Kombo(api_key=world.api_key, integration_id=world.integration.id, server_url=proxied.v1)
+        (attachment,) = sdk.ats.get_application_attachments(application_id=data.id).data.results
+    origin, path = "https://ats.example.com", attachment.data_url.removeprefix("https://ats.example.com")
+    assert attachment.data_url == f"{origin}{path}" and path.startswith("/v1/attachment-downloads/")
+    assert httpx.get(f"{world.server.url}{path}", timeout=10).content == PDF  # the proxy's path, on our host

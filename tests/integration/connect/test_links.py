@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from kombo.errors import KomboGeneralError
+from sqlalchemy import Engine
 
 from atsbridge.store.connect_links import token_hash
-from support.connect_flow import ConnectSite, token_of
+from support.connect_flow import ConnectSite, connect_site, token_of
 
 
 def test_sdk_creates_an_embedded_link_with_its_defaults(site: ConnectSite) -> None:
@@ -28,6 +30,12 @@ def test_sdk_creates_an_embedded_link_with_its_defaults(site: ConnectSite) -> No
     )
     assert stored.expires_at - stored.created_at == timedelta(hours=1)
     assert stored.used_at is None and stored.integration_id is None
+
+
+def test_a_public_url_is_the_origin_of_links(engine: Engine, tmp_path: Path) -> None:
+    with connect_site(engine, tmp_path, public_url="https://connect.example.com") as proxied:
+        link = proxied.create_link()
+    assert link == f"https://connect.example.com/connect/{token_of(link)}"
 
 
 def test_magic_links_live_a_year_and_keep_their_language(site: ConnectSite) -> None:

@@ -244,3 +244,27 @@ async def test_the_delivery_loop_delivers_until_stopped(engine: Engine, receiver
     loop.stop()
     await asyncio.wait_for(task, 10)
     assert receiver.ids == sent
+
+
+@pytest.mark.parametrize(
+    ("public_url", "sent_log_url"),
+    [(None, "/v1/connect/links/0f1e"), ("https://ats.example.com", "https://ats.example.com/v1/connect/links/0f1e")],
+)
+async def test_a_public_url_makes_the_log_url_absolute(
+    engine: Engine, receiver: Receiver, public_url: str | None, sent_log_url: str
+) -> None:
+    environment = make_environment(engine, receiver.url)
+    end_user = events.EndUser("Acme GmbH", "hr@acme.example", None)
+    with engine.begin() as conn:
+        event_id = enqueue(
+            conn,
+            environment_id=environment.id,
+            integration_id=None,
+            type=EventType.CONNECTION_FLOW_FAILED,
+            data=events.connection_flow_failed(end_user=end_user, log_url="/v1/connect/links/0f1e"),
+            now=T0,
+        )
+    assert await deliver(engine, T0, public_url=public_url) == 1
+    (delivery,) = receiver.received
+    assert delivery.json()["data"]["log_url"] == sent_log_url
+    assert outbox_row(engine, event_id).payload["log_url"] == "/v1/connect/links/0f1e", "stored as a path"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from atsbridge.api.auth import readable_integration, store
 from atsbridge.api.errors import ApiError
 from atsbridge.api.lookups import remote_id_of
+from atsbridge.api.public_base import public_base
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import json_response
 from atsbridge.api.signed_links import LinkTarget, sign, verify
@@ -42,7 +43,7 @@ async def _attachments(request: Request, integration_: Integration, params: dict
     except RecruError as error:
         raise remote_error(error) from error
     secret = request.app.state.settings.encryption_key
-    base = str(request.base_url).rstrip("/")
+    base = public_base(request)
     results = [_attachment(integration_.id, item, secret, base) for item in items]
     return json_response(action_payload({"results": results}))
 

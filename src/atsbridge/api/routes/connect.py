@@ -43,6 +43,7 @@ from atsbridge.api import connect_page as page
 from atsbridge.api.auth import Caller, caller, store
 from atsbridge.api.connect_texts import TEXTS, Notice
 from atsbridge.api.errors import ApiError, invalid_input
+from atsbridge.api.public_base import public_base
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import credentials as recru_credentials
 from atsbridge.connectors.recru.credentials import CredentialProblem
@@ -143,7 +144,7 @@ def create_link(request: Request, body: CreateLinkBody, who: Annotated[Caller, D
             link_type=body.link_type or "EMBEDDED",
             now=datetime.now(UTC),
         )
-    return success({"link": f"{str(request.base_url).rstrip('/')}/connect/{token}"})
+    return success({"link": f"{public_base(request)}/connect/{token}"})
 
 
 @api.get(

@@ -17,7 +17,7 @@ import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -35,10 +35,12 @@ from atsbridge.store.integrations import (
     create_integration,
     ensure_environment,
     find_environment,
+    list_integrations,
     load_credentials,
     load_integration,
 )
-from atsbridge.store.syncs import DELTA, FULL, live_run
+from atsbridge.store.reader import ts
+from atsbridge.store.syncs import DELTA, FULL, live_run, recent_syncs
 from atsbridge.sync.engine import SyncResult
 from atsbridge.sync.runner import sync_integration
 from atsbridge.sync.scheduler import fail_stale_runs
@@ -277,6 +279,61 @@ def integration_settings(
         "remote_data": found.remote_data_enabled,
     }
     print(json.dumps(shown) if json_output else "\n".join(f"{k}: {v}" for k, v in shown.items()))
+
+
+@integration_app.command("list")
+def integration_list(
+    environment: Annotated[str | None, typer.Option(help="only this environment's integrations")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print {integrations: [...]} as one JSON object")] = False,
+) -> None:
+    """List the integrations: state, setup status, what they sync and their latest sync."""
+    with _store(get_settings()).connect() as conn:
+        environment_id = None
+        if environment is not None:
+            environment_id = find_environment(conn, environment)
+            if environment_id is None:
+                _fail(f"no environment {environment!r}", json_output, "ENVIRONMENT_NOT_FOUND")
+        listed = [
+            (found, next(iter(recent_syncs(conn, found.id, limit=1)), None))
+            for found in list_integrations(conn, environment_id)
+        ]
+    shown: list[dict[str, Any]] = [
+        {
+            "id": found.id,
+            "environment": found.environment_name,
+            "tenant_url": found.tenant_url,
+            "state": found.status if found.enabled else "INACTIVE",
+            "setup_status": found.setup_status,
+            "sync_only_created_applications": found.sync_only_created_applications,
+            "latest_sync": None
+            if last is None
+            else {"id": last.id, "type": last.type, "state": last.state, "ended_at": ts(last.ended_at)},
+        }
+        for found, last in listed
+    ]
+    if json_output:
+        print(json.dumps({"integrations": shown}))
+        return
+    if not shown:
+        err.print("no integrations yet: `atsbridge integration create` or the connect page adds one")
+        return
+    table = [("id", "environment", "tenant", "state", "setup", "syncs", "latest sync")]
+    for row in shown:
+        latest = row["latest_sync"]
+        table.append(
+            (
+                row["id"],
+                row["environment"],
+                row["tenant_url"],
+                row["state"],
+                row["setup_status"],
+                "created applications" if row["sync_only_created_applications"] else "all",
+                f"{latest['type']} {latest['state']} {latest['ended_at'] or ''}".strip() if latest else "none",
+            )
+        )
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+    for line in table:  # plain aligned columns, never wrapped: ids and URLs stay whole for copying and grep
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
 
 
 @integration_app.command("create")

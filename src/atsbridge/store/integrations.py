@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, Select, delete, insert, select, update
 
 from atsbridge.store.credentials import RecruCredentials, decrypt_credentials, encrypt_credentials
 from atsbridge.store.tables import (
@@ -104,16 +105,28 @@ def load_integration(conn: Connection, integration_id: str, environment_id: str 
     """The integration, or ``None`` if it does not exist (or belongs to another environment than the one given)."""
     if "\x00" in integration_id:  # no id holds one, and PostgreSQL would refuse the query
         return None
-    query = (
-        select(integrations, environments.c.name.label("environment_name"))
-        .join(environments, environments.c.id == integrations.c.environment_id)
-        .where(integrations.c.id == integration_id)
-    )
+    query = _with_environment_name().where(integrations.c.id == integration_id)
     if environment_id is not None:
         query = query.where(integrations.c.environment_id == environment_id)
     row = conn.execute(query).one_or_none()
-    if row is None:
-        return None
+    return None if row is None else _integration(row)
+
+
+def list_integrations(conn: Connection, environment_id: str | None = None) -> list[Integration]:
+    """Every integration (of one environment, if given), oldest first."""
+    query = _with_environment_name().order_by(integrations.c.created_at, integrations.c.id)
+    if environment_id is not None:
+        query = query.where(integrations.c.environment_id == environment_id)
+    return [_integration(row) for row in conn.execute(query)]
+
+
+def _with_environment_name() -> Select[Any]:
+    return select(integrations, environments.c.name.label("environment_name")).join(
+        environments, environments.c.id == integrations.c.environment_id
+    )
+
+
+def _integration(row: Row[Any]) -> Integration:
     return Integration(
         id=row.id,
         environment_id=row.environment_id,

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 from sqlalchemy import Engine, func, select
 
@@ -49,11 +50,11 @@ def atsbridge(
     )
 
 
-def connected(engine: Engine, tmp_path: Path, process: EmulatorProcess) -> str:
-    """The id of an integration of the emulator's tenant, created by ``atsbridge integration create``."""
+def connected(engine: Engine, tmp_path: Path, process: EmulatorProcess, *options: str) -> str:
+    """The id of an integration of the emulator's tenant, created by ``atsbridge integration create [options]``."""
     created = atsbridge(
         engine, tmp_path, "integration", "create", "--tenant-url", process.url, "--login", process.login,
-        "--password", process.password, "--json",
+        "--password", process.password, "--json", *options,
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     return str(json.loads(created.stdout)["id"])
@@ -92,6 +93,21 @@ def test_create_checks_credentials_then_sync_reports_counts(
 
     delta = json.loads(atsbridge(engine, tmp_path, "sync", integration_id, "--delta", "--json").stdout)
     assert (delta["type"], delta["state"]) == ("DELTA", "SUCCEEDED")
+
+    (listed,) = json.loads(atsbridge(engine, tmp_path, "integration", "list", "--json").stdout)["integrations"]
+    assert listed == {
+        "id": integration_id,
+        "environment": "acme",
+        "tenant_url": recru_process.url,
+        "state": "ACTIVE",
+        "setup_status": "COMPLETED",
+        "sync_only_created_applications": False,
+        "latest_sync": {"id": delta["sync_id"], "type": "DELTA", "state": "SUCCEEDED", "ended_at": ANY},
+    }
+    with engine.connect() as conn:
+        ended_at = load_sync(conn, delta["sync_id"]).ended_at
+    assert ended_at is not None
+    assert listed["latest_sync"]["ended_at"] == ended_at.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
     unknown = atsbridge(engine, tmp_path, "sync", "recruhr:nope", "--json")
     assert unknown.returncode == 1
@@ -226,6 +242,29 @@ def test_sync_refuses_a_disabled_integration(engine: Engine, tmp_path: Path, rec
     assert json.loads(refused.stdout)["error"]["code"] == "INTEGRATION_DISABLED"
     with engine.connect() as conn:
         assert load_sync_count(conn, integration_id) == 0
+
+
+def test_integration_list_shows_one_environment_or_all(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    first = connected(engine, tmp_path, recru_process)
+    second = connected(engine, tmp_path, recru_process, "--environment", "acme")
+    with engine.begin() as conn:
+        set_integration_fields(conn, first, enabled=False)
+
+    every = atsbridge(engine, tmp_path, "integration", "list")
+    assert every.returncode == 0, every.stderr
+    lines = every.stdout.splitlines()
+    (first_line,) = [line for line in lines if first in line]
+    (second_line,) = [line for line in lines if second in line]
+    assert "INACTIVE" in first_line and "FINAL_SYNC_PENDING" in first_line and first_line.endswith("none")
+    assert "ACTIVE" in second_line and "created applications" in second_line
+
+    only_acme = json.loads(atsbridge(engine, tmp_path, "integration", "list", "--environment", "acme", "--json").stdout)
+    assert [found["id"] for found in only_acme["integrations"]] == [second]
+    unknown = atsbridge(engine, tmp_path, "integration", "list", "--environment", "nobody", "--json")
+    assert unknown.returncode == 1
+    assert json.loads(unknown.stdout)["error"]["code"] == "ENVIRONMENT_NOT_FOUND"
 
 
 def load_sync_count(conn: Any, integration_id: str) -> int:

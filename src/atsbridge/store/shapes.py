@@ -126,9 +126,12 @@ def _pipelines(reader: Reader, job_ids: list[str]) -> dict[str, list[Json]]:
 
 
 def _hiring_teams(reader: Reader, job_ids: list[str]) -> dict[str, list[Json]]:
+    """The hiring team of each job, in user id order (the store keeps no order of RECRU's ``hiringTeam``)."""
     teams: dict[str, list[Json]] = {}
     links = reader.linked(ModelName.JOBS_USERS, job_ids, ("job_id", "hiring_team_roles", "job_roles"), USER_REF)
-    for _, job_id, hiring_team_roles, job_roles, id_, remote_id, first_name, last_name, email in links:
+    for _, job_id, hiring_team_roles, job_roles, id_, remote_id, first_name, last_name, email in sorted(
+        links, key=itemgetter(4)
+    ):
         teams.setdefault(job_id, []).append(
             {
                 "id": id_,
@@ -218,10 +221,10 @@ def _jobs(reader: Reader, rows: Rows) -> list[Json]:
 
 
 def _tags_of(reader: Reader, candidate_ids: list[str]) -> dict[str, list[Json]]:
+    """The tags of each candidate, in tag id order (the store keeps no order of RECRU's ``tagIds``)."""
     tags: dict[str, list[Json]] = {}
-    for _, candidate_id, id_, name, remote_id in reader.linked(
-        ModelName.CANDIDATES_TAGS, candidate_ids, ("candidate_id",), TAG_REF
-    ):
+    links = reader.linked(ModelName.CANDIDATES_TAGS, candidate_ids, ("candidate_id",), TAG_REF)
+    for _, candidate_id, id_, name, remote_id in sorted(links, key=itemgetter(2)):
         tags.setdefault(candidate_id, []).append({"id": id_, "name": name, "remote_id": remote_id})
     return tags
 

@@ -59,6 +59,27 @@ def job_takes(engine: Engine, integration: Integration, project_id: int, stage_i
         return conn.execute(job).first() is not None
 
 
+def unstored_remote_ids(
+    engine: Engine, integration: Integration, remote_ids: dict[ModelName, set[int]]
+) -> dict[ModelName, set[int]]:
+    """Of ``remote_ids`` per model, those the store holds no live record of (RECRU made them since the last sync)."""
+    unstored: dict[ModelName, set[int]] = {}
+    with engine.connect() as conn:
+        for model, wanted in remote_ids.items():
+            table = tables.MODEL_TABLES[model]
+            stored = conn.execute(
+                select(table.c.remote_id).where(
+                    table.c.integration_id == integration.id,
+                    table.c.remote_id.in_([str(remote_id) for remote_id in wanted]),
+                    table.c.remote_deleted_at.is_(None),
+                )
+            ).scalars()
+            missing = wanted - {int(remote_id) for remote_id in stored}
+            if missing:
+                unstored[model] = missing
+    return unstored
+
+
 def _is_remote_id(value: str) -> bool:
     """RECRU ids are positive integers."""
     return value.isascii() and value.isdigit() and int(value) > 0

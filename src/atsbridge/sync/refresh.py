@@ -4,6 +4,7 @@ them at once and a later sync finds nothing to change."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,42 @@ async def fetch(client: RecruClient, model: ModelName, remote_ids: Iterable[int]
             found[remote_id] = await client.call(stream.get_method, {"id": remote_id})
         except RecruNotFound:
             found[remote_id] = None
+    return found
+
+
+def references(fetched: dict[ModelName, dict[int, dict[str, Any] | None]]) -> dict[ModelName, set[int]]:
+    """The records the fetched payloads refer to, which their nested objects show: an application's stage, a job's
+    pipeline stages and hiring team, a candidate's tags."""
+    wanted: dict[ModelName, set[int]] = defaultdict(set)
+    for model, payloads in fetched.items():
+        for payload in payloads.values():
+            if payload is None:
+                continue
+            if model is ModelName.APPLICATIONS and payload.get("stageId") is not None:
+                wanted[ModelName.APPLICATION_STAGES].add(payload["stageId"])
+            elif model is ModelName.JOBS:
+                wanted[ModelName.APPLICATION_STAGES].update(payload.get("stageIds") or [])
+                wanted[ModelName.USERS].update(member["userId"] for member in payload.get("hiringTeam") or [])
+            elif model is ModelName.CANDIDATES:
+                wanted[ModelName.TAGS].update(payload.get("tagIds") or [])
+    return dict(wanted)
+
+
+async def fetch_referenced(
+    client: RecruClient, remote_ids: dict[ModelName, set[int]]
+) -> dict[ModelName, dict[int, dict[str, Any] | None]]:
+    """The RECRU payloads of the referenced records ``remote_ids`` (stages and tags from their whole lists, others
+    one by one); a record RECRU does not have is left out, not marked gone."""
+    found: dict[ModelName, dict[int, dict[str, Any] | None]] = {}
+    for model, wanted in remote_ids.items():
+        if not wanted:
+            continue
+        stream = STREAM_OF[model]
+        if stream.paginated:
+            payloads = await fetch(client, model, sorted(wanted))
+        else:
+            payloads = {item["id"]: item for item in await client.list_all(stream.list_method)}
+        found[model] = {remote_id: item for remote_id, item in payloads.items() if remote_id in wanted and item}
     return found
 
 

@@ -11,6 +11,8 @@ from kombo.errors import KomboAtsError
 from sqlalchemy import select
 
 from atsbridge.store import tables
+from atsbridge.store.integrations import tracked_application_ids
+from atsbridge.unified.ids import ModelName
 from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal, unique_email
 
 
@@ -177,3 +179,40 @@ def test_answers_lost_every_time_are_503_and_create_nothing(world: ActionWorld) 
     assert (status, code) == (503, "REMOTE.SERVICE_UNAVAILABLE")
     world.recru.control("DELETE", "/faults")
     assert world.recru_totals() == before
+
+
+@pytest.mark.parametrize("failing", ["ApplicationService.get", "JobseekerService.get"])
+def test_a_create_recru_made_but_failed_to_read_back_is_told_tracked_and_stored_by_the_next_sync(
+    world: ActionWorld, failing: str
+) -> None:
+    email, job = unique_email("unread"), world.open_job()
+    world.fault("error_500", failing, count=100)
+    answer = world.send(
+        "POST", f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)},
+        integration=world.tracked,
+    )  # fmt: skip
+    world.recru.control("DELETE", "/faults")
+    (jobseeker,) = world.jobseekers_with(email)
+    (application,) = world.applications_of(jobseeker["id"])
+    error = answer.json()["error"]
+    assert (answer.status_code, error["code"]) == (502, "REMOTE.UNKNOWN_HTTP_ERROR")
+    assert f"RECRU id {application['id']}" in error["message"] and "do not create it again" in error["message"]
+    with world.engine.connect() as conn:
+        assert str(application["id"]) in tracked_application_ids(conn, world.tracked.id)
+        queued = conn.execute(
+            select(tables.syncs.c.type).where(
+                tables.syncs.c.integration_id == world.tracked.id, tables.syncs.c.state == "QUEUED"
+            )
+        ).scalars()
+        assert list(queued) == ["DELTA"]
+
+    world.sync_tracked("DELTA")
+    stored = world.read(
+        "applications", world.id_of(ModelName.APPLICATIONS, application["id"], world.tracked), world.tracked
+    )
+    assert stored is not None and stored["candidate"]["remote_id"] == str(jobseeker["id"])
+    again = world.send(
+        "POST", f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)},
+        integration=world.tracked,
+    )  # fmt: skip
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")

@@ -130,3 +130,35 @@ def test_an_action_queues_data_changed_for_what_it_changed(world: ActionWorld) -
     changed = {model["name"] for model in events[0].payload["changed_models"]}
     assert {"ats_candidates", "ats_applications"} <= changed
     assert events[0].payload["integration_id"] == world.integration.id
+
+
+def test_stages_tags_and_users_recru_made_since_the_sync_are_stored_with_what_refers_to_them(
+    world: ActionWorld,
+) -> None:
+    job = world.open_job()
+    stage = world.recru.create("stages", name=f"Assessment {world.recru_totals()[1]}", active=True)
+    tag = world.recru.create("tags", name=f"Fresh {world.recru_totals()[1]}")
+    user = world.recru.create("users", firstName="Nová", lastName="Náborářka", role="recruiter")
+    team = [*job["hiringTeam"], {"userId": user["id"], "role": "recruiter"}]
+    world.recru.patch("projects", job["id"], stageIds=[*job["stageIds"], stage["id"]], hiringTeam=team)
+    person = world.existing_jobseeker(tagIds=[tag["id"]])
+
+    data = (
+        world.kombo()
+        .ats.create_application(
+            job_id=f"remote:{job['id']}",
+            stage_id=f"remote:{stage['id']}",
+            candidate=candidate(email_address=person["emails"][0]["value"]),
+        )
+        .data
+    )
+    assert data.current_stage is not None
+    assert (data.current_stage.remote_id, data.current_stage.name) == (str(stage["id"]), stage["name"])
+    assert [t.remote_id for t in data.candidate.tags] == [str(tag["id"])]
+    served_job = world.read("jobs", data.job_id)
+    assert served_job is not None
+    assert served_job["stages"][-1]["remote_id"] == str(stage["id"])
+    assert served_job["stages"][-1]["index"] == len(job["stageIds"])
+    assert str(user["id"]) in {member["remote_id"] for member in served_job["hiring_team"]}
+    served_stage = world.read("application-stages", world.id_of(ModelName.APPLICATION_STAGES, stage["id"]))
+    assert served_stage is not None and served_stage["name"] == stage["name"]

@@ -2,7 +2,8 @@
 
 Each action validates its input and its attachments before RECRU is called, then writes what RECRU stored into
 the store in the same request (write-through), so the response and every following GET show it; created
-applications join the integration's tracked set.
+applications join the integration's tracked set as soon as RECRU answers the create. If RECRU fails while the
+created records are read back, the answer says that the application exists, and a DELTA sync is queued to store it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import Response
+from sqlalchemy import Engine
 
 from atsbridge.api.action_guard import request_hash
 from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError
-from atsbridge.api.lookups import job_takes, remote_id_of
+from atsbridge.api.lookups import job_takes, remote_id_of, unstored_remote_ids
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import action_success
 from atsbridge.api.uploads import AllowList, prepare
@@ -29,9 +31,11 @@ from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruError
 from atsbridge.store.integrations import Integration, track_application
 from atsbridge.store.reader import ListQuery, Reader
+from atsbridge.store.syncs import DELTA
 from atsbridge.store.writer import models_changed_since
 from atsbridge.sync import refresh
 from atsbridge.sync.runner import record_login_verdict
+from atsbridge.sync.scheduler import queue_sync
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, model_id
 from atsbridge.unified.inputs import ActionExtras, CandidateInput, CreateApplicationBody, CreateCandidateBody, TagBody
@@ -111,18 +115,56 @@ async def _write_through(
     job_agrees = await asyncio.to_thread(job_takes, store(request), integration_, project_id, stage_id)
     jobs = {} if job_agrees else await refresh.fetch(client, ModelName.JOBS, [project_id])
     codebooks = await refresh.fetch_codebooks(client) if jobs else None
+    fetched = {ModelName.APPLICATIONS: applications, ModelName.CANDIDATES: candidates, ModelName.JOBS: jobs}
+    unstored = await asyncio.to_thread(unstored_remote_ids, store(request), integration_, refresh.references(fetched))
+    referenced = await refresh.fetch_referenced(client, unstored)
 
     def write() -> None:
         with store(request).begin() as conn:
             started = datetime.now(UTC)
+            for model, payloads in referenced.items():
+                refresh.store(conn, integration_.id, model, payloads)
             if jobs:
                 refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks)
             refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
             refresh.store(conn, integration_.id, ModelName.APPLICATIONS, applications)
-            track_application(conn, integration_.id, str(created.application_id))
             notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
 
     await asyncio.to_thread(write)
+
+
+def _track(engine: Engine, integration_id: str, created: recru.CreatedApplication) -> None:
+    with engine.begin() as conn:
+        track_application(conn, integration_id, str(created.application_id))
+
+
+async def _store_created(
+    request: Request, integration_: Integration, project_id: int, created: recru.CreatedApplication
+) -> None:
+    """Track the application RECRU just created (so every later sync reads it, whatever happens next) and write it
+    through. If RECRU fails while it is read back, a DELTA sync is queued to store it and the answer says it exists:
+    creating it again would be refused as a duplicate."""
+    engine = store(request)
+    await asyncio.to_thread(_track, engine, integration_.id, created)
+    try:
+        await _write_through(request, integration_, project_id, created)
+    except RecruError as error:
+        sync_id, already = await asyncio.to_thread(_queue_delta, engine, integration_.id)
+        if not already:
+            await request.app.state.syncs.dispatch(sync_id, integration_.id, DELTA)
+        failure = remote_error(error)
+        application_id, _ = _ids(integration_, created)
+        message = (
+            f"RECRU created the application (id {application_id}, RECRU id {created.application_id}), but failed "
+            f"while it was read back: {failure.message} It is stored by the sync queued now ({sync_id}); do not "
+            "create it again."
+        )
+        raise ApiError(failure.code, message, status=failure.status, headers=failure.headers) from error
+
+
+def _queue_delta(engine: Engine, integration_id: str) -> tuple[str, bool]:
+    with engine.begin() as conn:
+        return queue_sync(conn, integration_id, DELTA)
 
 
 async def _create(
@@ -149,7 +191,7 @@ async def _create(
         source = recru.source_params(extras.source, integration_.source_label)
         new = recru.NewApplication(project_id, candidate, extras, files, source, stage_id)
         created = await recru.create_application(await _client(request, integration_), new, consent)
-        await _write_through(request, integration_, project_id, created)
+        await _store_created(request, integration_, project_id, created)
     except ActionRefused as refusal:
         if refusal.kind in JOB_STATE_LEARNED:
             await _refresh_job(request, integration_, project_id)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 
 def format_ts(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"  # years < 1000 padded
 
 
 HEADROOM = timedelta(days=2)

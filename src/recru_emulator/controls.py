@@ -349,7 +349,8 @@ def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
     if entity == "sources":
         return {"id": new_id, "name": f"Source {new_id}", "active": True}
     if entity == "applications":
-        project = tenant.projects.get(body.get("projectId"))  # type: ignore[arg-type]
+        project_id = body.get("projectId")
+        project = tenant.projects.get(project_id) if isinstance(project_id, int) else None
         stage = project["stageIds"][0] if project and project["stageIds"] else None
         return {
             "id": new_id, "jobseekerId": None, "projectId": None, "stageId": stage, "status": "active",
@@ -363,6 +364,21 @@ def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
         "availableFrom": None, "salaryExpectation": None, "source": None, "tagIds": [], "ownerUserId": None,
         "gdprConsent": {"given": False, "givenAt": None, "expiresAt": None}, "createdAt": now, "updatedAt": now,
     }  # fmt: skip
+
+
+def _only(body: Record, *keys: str) -> None:
+    """A control body with other keys than ``keys`` is refused (a typo must not pass as a default)."""
+    unknown = {key: "unknown_field" for key in body if key not in keys}
+    if unknown:
+        raise BadBody("unknown fields", unknown)
+
+
+def _password(body: Record) -> str | None:
+    """A user's ``password`` taken out of a control body (it is kept apart from the record, never shown)."""
+    password = body.pop("password", None)
+    if password is None or isinstance(password, str):
+        return password
+    raise BadBody("invalid fields", {"password": "invalid"})
 
 
 def _insert(tenant: Tenant, entity: str, record: Record, password: str | None) -> None:
@@ -429,6 +445,7 @@ class Controls:
         body = await self._body(request)
         if not isinstance(body, dict):
             raise BadBody("body must be an object")
+        _only(body, "seed", "size")
         seed = body.get("seed", self.emulator.seed)
         size = body.get("size", self.emulator.size)
         if not _is_int(seed) or not _is_int(size) or size < 0:
@@ -451,7 +468,7 @@ class Controls:
             raise BadBody("ids are set by the tenant", {k: "not_allowed" for k in READ_ONLY if k in body})
         tenant = self.tenant
         table = _table(tenant, entity)
-        password = body.pop("password", None) if entity == "users" else None
+        password = _password(body) if entity == "users" else None
         record = _checked(tenant, entity, _defaults(tenant, entity, table.last_id + 1, body), body)
         _normalise_timestamps(record)
         if entity in TIMESTAMPED and "createdAt" in body and "updatedAt" not in body:
@@ -492,7 +509,7 @@ class Controls:
                 {k: "not_allowed" for k in NEVER_PATCHED if k in body},
             )
         tenant = self.tenant
-        password = body.pop("password", None) if entity == "users" else None
+        password = _password(body) if entity == "users" else None
         changed = _checked(tenant, entity, record, body)
         _normalise_timestamps(changed)
         if entity == "projects":
@@ -551,6 +568,7 @@ class Controls:
         body = await self._body(request)
         if not isinstance(body, dict) or "perMinute" not in body:
             raise BadBody("expected {perMinute: int | null}")
+        _only(body, "perMinute")
         per_minute = body["perMinute"]
         if per_minute is not None and (not _is_int(per_minute) or per_minute < 1):
             raise BadBody("perMinute must be a positive integer or null", {"perMinute": "invalid"})

@@ -10,8 +10,12 @@ from typing import Any
 
 
 def loads(raw: bytes | str) -> Any:
-    """The JSON value of ``raw``; ValueError when it is not JSON or holds a number no float can hold."""
-    return json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+    """The JSON value of ``raw``; ValueError when it is not JSON, holds a number no float can hold, or nests deeper
+    than Python's parser can follow (it recurses per level)."""
+    try:
+        return json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _not_json(name: str) -> Any:

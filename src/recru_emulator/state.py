@@ -11,7 +11,7 @@ import bisect
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -19,6 +19,8 @@ from recru_emulator.clock import TenantClock, format_ts
 from recru_emulator.tenant_data import CODEBOOK_NAMES, Record, TenantData
 
 TOKEN_LIFETIME = timedelta(seconds=3600)
+EXPIRED = datetime.min.replace(tzinfo=UTC)
+"""The expiry of a token the ``tokens/expire`` control ended: before any time the clock can show."""
 
 
 class EntityTable:
@@ -267,9 +269,9 @@ class Tenant:
         return token, format_ts(expires_at)
 
     def expire_tokens(self) -> None:
-        moment = self.clock.now()
+        """Every token expires for good: moving the clock back later does not bring one back."""
         for token in self.tokens.values():
-            token.expires_at = min(token.expires_at, moment)
+            token.expires_at = EXPIRED
 
     def revoke_tokens(self, user_id: int) -> None:
         for token in [t for t, entry in self.tokens.items() if entry.user_id == user_id]:

@@ -596,6 +596,7 @@ def test_format_datetime_matches_the_models() -> None:
     two_hours_east = timezone(timedelta(hours=2))
     assert format_datetime(datetime(2024, 5, 2, 12, 15, tzinfo=two_hours_east)) == "2024-05-02T10:15:00.000Z"
     assert format_datetime(datetime(2024, 5, 2, 10, 15, 0, 250999, tzinfo=UTC)) == "2024-05-02T10:15:00.250Z"
+    assert format_datetime(datetime(999, 6, 1, 8, 0, tzinfo=UTC)) == "0999-06-01T08:00:00.000Z"  # ISO: four digits
 
 
 # --- the other envelopes ------------------------------------------------------------------------------------------

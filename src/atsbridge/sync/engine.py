@@ -115,6 +115,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _recru_time(moment: datetime) -> str:
+    """``moment`` (UTC) as RECRU writes times, to the second: ``2026-01-31T12:00:00Z`` (years < 1000 padded)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
 def _described(error: Exception) -> str:
     """What a run's record says of an unexpected failure. For a database error: the error's class and the first line
     of the database's own message with every quoted part masked. SQLAlchemy's message quotes the statement, and the
@@ -219,7 +224,7 @@ class SyncRun:
         await self.store.call(build_missing_indexes)
         self.server_time = await self.client.ping()
         if not self.full and self.integration.delta_watermark is not None:
-            self.since = (self.integration.delta_watermark - self.overlap).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self.since = _recru_time(self.integration.delta_watermark - self.overlap)
         self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
         listed_before: list[Stream] = []
         for stream in STREAMS:
@@ -365,7 +370,7 @@ class SyncRun:
         (``watermark_cap``): the next DELTA reads it again.
         """
         assert self.server_time is not None
-        started = self.server_time.strftime("%Y-%m-%dT%H:%M:%SZ")
+        started = _recru_time(self.server_time)
         page, seen_in_second = 1, set[Any]()
         paged_by_offset: str | None = None
         latest = ""

@@ -546,8 +546,7 @@ def format_datetime(value: datetime) -> str:
     """``value`` as the API writes every datetime (records, webhooks, connect links, syncs): UTC ISO 8601 with
     ``Z`` and always three decimals, ``2026-01-31T12:00:00.000Z`` (truncated to the millisecond; a naive value is
     taken as UTC)."""
-    value = _as_utc(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return _as_utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"  # years < 1000 padded
 
 
 def data_payload(data: Any) -> dict[str, Any]:

@@ -184,7 +184,13 @@ def test_unknown_records_are_404(api: Api, verb: str, path: str, body: Any) -> N
         ("PATCH", "/records/jobseekers/1", "lastName"),
         ("POST", "/reset", {"seed": "seven", "size": 10}),
         ("POST", "/reset", {"seed": 7, "size": -1}),
+        ("POST", "/reset", {"seed": 7, "sizes": 10}),
         ("PUT", "/rate-limit", {"perMinute": "fast"}),
+        ("PUT", "/rate-limit", {"perMinute": 10, "burst": 5}),
+        ("POST", "/records/users", {"email": "pw-number@example.com", "password": 12345}),
+        ("PATCH", "/records/users/1", {"password": 5}),
+        ("POST", "/records/applications", {"jobseekerId": 1, "projectId": [3]}),
+        ("POST", "/records/applications", {"jobseekerId": 1, "projectId": {"id": 3}}),
         ("POST", "/clock", {"freeze": "tomorrow"}),
         ("POST", "/clock", {"advanceSeconds": "soon"}),
         ("POST", "/clock", {}),
@@ -197,6 +203,7 @@ def test_unknown_records_are_404(api: Api, verb: str, path: str, body: Any) -> N
 def test_bad_bodies_are_422(api: Api, verb: str, path: str, body: Any) -> None:
     api.ctl(verb, path, body, 422)
     api.call("SystemService.ping")  # no fault was installed, the clock did not move
+    api.relogin()  # the API user's password is as it was
 
 
 def test_controls_keep_at_most_one_application_per_pair(api: Api) -> None:
@@ -383,3 +390,20 @@ def test_counters(api: Api) -> None:
     assert counters["errors"]["-32602"] == 1
     assert counters["faults"] == {"error_500": 1}
     assert all(isinstance(v, int) for group in counters.values() for v in group.values())
+
+
+def test_years_before_1000_are_written_with_four_digits_and_filter_in_order(api: Api) -> None:
+    every = api.page(JOBSEEKERS, perPage=1)["total"]
+    assert api.page(JOBSEEKERS, perPage=1, updatedSince="0300-01-01T00:00:00Z")["total"] == every
+    api.freeze("0999-06-01T00:00:00Z")
+    assert api.now() == "0999-06-01T00:00:00Z"
+    assert api.relogin() and api.login()["expiresAt"] == "0999-06-01T01:00:00Z"
+
+
+def test_expired_tokens_stay_expired_when_the_clock_goes_back(api: Api) -> None:
+    api.advance(86_400)
+    api.relogin()
+    api.ctl("POST", "/tokens/expire")
+    assert api.error("SystemService.ping", {}, -32002)["data"]["reason"] == "expired"
+    api.ctl("POST", "/clock", {"release": True})
+    assert api.error("SystemService.ping", {}, -32002)["data"]["reason"] == "expired"

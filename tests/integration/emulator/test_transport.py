@@ -145,3 +145,12 @@ def test_success_shape(rpc: Callable[..., httpx.Response], token: str) -> None:
     assert resp.status_code == 200
     assert set(resp.json()) == {"jsonrpc", "id", "result"}
     assert "error" not in resp.json()
+
+
+def test_json_nested_too_deeply_to_parse_is_a_parse_error(api: Api) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    body = '{"jsonrpc":"2.0","id":1,"method":"JobseekerService.list","params":{"x":' + deep + "}}"
+    check_error(post_raw(api, body, api.token), -32700)
+    check_error(post_raw(api, deep, api.token), -32700)
+    control = api.client.post("/__emulator__/records/tags", content='{"name":' + deep + "}")
+    assert control.status_code == 422 and "error" in control.json()

@@ -79,6 +79,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
+        if error.status_code == 400:  # FastAPI's own: a body its JSON parser gave up on (nested too deeply, say)
+            return _error("PLATFORM.INPUT_INVALID", "The request body could not be read as JSON.", 400)
         if error.status_code == 404:
             message = f"No endpoint {request.method} {request.url.path}."
         elif error.status_code == 405:

@@ -284,3 +284,17 @@ def test_the_sdk_sees_model_not_available(world: World) -> None:
     with pytest.raises(errors.KomboAtsError) as raised:
         world.sdk().ats.get_interviews()
     assert raised.value.data.error.code == "INTEGRATION.MODEL_NOT_AVAILABLE"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{not json", '{"end_user_email": ' + "[" * 5000 + "]" * 5000 + "}"],
+    ids=["malformed", "nested too deeply to parse"],
+)
+def test_a_body_that_cannot_be_read_is_platform_input_invalid(world: World, body: str) -> None:
+    answer = httpx.post(
+        f"{world.server.v1}/connect/create-link",
+        content=body,
+        headers={"Authorization": f"Bearer {world.api_key}", "Content-Type": "application/json"},
+    )
+    assert_error(answer, 400, "PLATFORM.INPUT_INVALID")

@@ -31,6 +31,9 @@
 - **Killed runs**: every commit holds whole batches keyed by our deterministic ids, so a killed run leaves a
   consistent store; it never deletes (deletion needs a complete listing) and never moves the watermark, so the
   next run redoes what is missing.
+- **Disabled or deleted meanwhile**: every ``WATCH_EVERY`` the run looks at its integration; once it is disabled or
+  deleted the run stops, recorded CANCELLED with the reason (a deleted integration's runs went with it: nothing is
+  recorded, and no event is sent).
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from atsbridge.store import syncs as sync_rows
 from atsbridge.store.first_load import build_missing_indexes, defer_indexes
 from atsbridge.store.integrations import (
     Integration,
+    load_integration,
     set_integration_fields,
     tracked_application_ids,
     tracked_candidate_ids,
@@ -87,6 +91,9 @@ COMMIT_EVERY = 25_000
 WRITE_BATCH = 1_000
 MAP_SLICE = 25
 PAGES_AHEAD = 2
+WATCH_EVERY = 5.0  # seconds
+
+INTEGRATION_DELETED = "the integration was deleted"
 
 ProgressCallback = Callable[[ModelName, int, int | None], None]
 
@@ -170,6 +177,7 @@ class SyncRun:
         self.gone: dict[ModelName, list[str]] = defaultdict(list)
         self.ctx = MappingContext(integration.id)
         self.store = StoreWorker(engine, commit_every=COMMIT_EVERY)
+        self.stopped_because: str | None = None  # set by ``_watch``
 
     @property
     def first_sync(self) -> bool:
@@ -189,22 +197,55 @@ class SyncRun:
         started = time.perf_counter()
         self.started_at = _now()
         heartbeat = asyncio.create_task(self._heartbeat())
+        streams = asyncio.create_task(self._sync_in_store())
+        watch = asyncio.create_task(self._watch(streams))
         try:
-            with tuned_for_a_run(), closing(self.store):
-                await self._sync_streams()
+            await streams
         except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self.stopped_because is not None and current is not None and not current.cancelling():
+                return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": self.stopped_because}])
             self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": "cancelled"}])
             raise
         except (RecruError, OSError, ValueError) as error:
             message = f"{type(error).__name__}: {error}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
         except Exception as error:  # a bug or a store failure: the run still ends FAILED, with sync-finished
+            stopped = await asyncio.to_thread(self._why_stop)
+            if stopped is not None:  # deleted meanwhile: its rows went from under the run's writes
+                return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": stopped}])
             log.exception("sync %s of %s failed unexpectedly", self.sync_id, integration.id)
             message = f"unexpected {_described(error)}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
         finally:
-            await _abandon([heartbeat])
+            await _abandon([heartbeat, watch, streams])
         return self._finish(sync_type, sync_rows.SUCCEEDED, started, [])
+
+    async def _sync_in_store(self) -> None:
+        with tuned_for_a_run(), closing(self.store):
+            await self._sync_streams()
+
+    async def _watch(self, streams: asyncio.Task[None]) -> None:
+        """Every ``WATCH_EVERY``: stop the run (cancel ``streams``) once its integration is disabled or deleted."""
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            try:
+                stopped = await asyncio.to_thread(self._why_stop)
+            except Exception:
+                log.warning("sync %s: its integration could not be looked at", self.sync_id, exc_info=True)
+                continue
+            if stopped is not None:
+                self.stopped_because = stopped
+                streams.cancel()
+                return
+
+    def _why_stop(self) -> str | None:
+        """Why the run must stop now: its integration was disabled or deleted (``None``: it goes on)."""
+        with self.engine.connect() as conn:
+            found = load_integration(conn, self.integration.id)
+        if found is None:
+            return INTEGRATION_DELETED
+        return None if found.enabled else "the integration was disabled"
 
     async def _heartbeat(self) -> None:
         """Stamp the run as alive every ``HEARTBEAT_EVERY`` (on its own connection, in a thread: a write may wait
@@ -251,6 +292,9 @@ class SyncRun:
         warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(self.ctx.warnings.items())]
         ended_at = _now()
         with self.engine.begin() as conn:
+            if load_integration(conn, self.integration.id) is None:  # deleted, with its runs: nothing to record
+                gone = [{"message": INTEGRATION_DELETED}]
+                return SyncResult(self.sync_id, sync_type, sync_rows.CANCELLED, counts, gone, self.timings)
             started_at = sync_rows.finish_sync(
                 conn,
                 self.sync_id,

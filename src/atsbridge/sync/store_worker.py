@@ -5,10 +5,11 @@
   hands and one in the run's (flat memory). The database releases the GIL while it works, so its share runs in
   parallel.
 - **Transactions** span whole jobs, about ``commit_every`` records each, and are committed at most
-  ``COMMIT_WITHIN`` seconds after their first uncommitted write, also when no job follows (RECRU answers slowly or
-  rate-limits: a timer commits): others see the progress, and on SQLite the run's heartbeat, written on another
-  connection, never waits for the write lock for long (well within the busy timeout). A commit never holds half a
-  batch (a record without its join rows), and fewer commits write each index page to the WAL fewer times.
+  ``COMMIT_WITHIN`` seconds after their first uncommitted write, and as soon as no job came for ``COMMIT_WHEN_IDLE``
+  seconds (RECRU answers slowly or rate-limits: a timer commits): others see the progress, and on SQLite the
+  store's other writers (the run's heartbeat, the API's actions and settings) wait for the write lock only while
+  the run is busy writing, never while it waits for RECRU. A commit never holds half a batch (a record without its
+  join rows), and fewer commits write each index page to the WAL fewer times.
 - **Failures.** The failure of a job is raised by the next ``submit``, ``call`` or ``drain``; the worker then writes
   nothing more, and ``close`` rolls its transaction back. Otherwise ``close`` commits what was written: like a run
   killed between two commits, a failed or cancelled run leaves a consistent store, and deletes nothing.
@@ -34,6 +35,7 @@ from atsbridge.store.db import bulk_writes
 T = TypeVar("T")
 
 COMMIT_WITHIN = 10.0  # seconds
+COMMIT_WHEN_IDLE = 0.25  # seconds; a busy run submits a job every ~0.1 s
 
 
 class StoreWorker:
@@ -46,7 +48,7 @@ class StoreWorker:
         self._conn: Connection | None = None
         self._resources = ExitStack()
         self._uncommitted = 0
-        self._last_commit = time.monotonic()
+        self._last_commit = self._last_job = time.monotonic()
         self._commit_timer: threading.Timer | None = None
         self._failed = False
         self._pending: asyncio.Future[None] | None = None
@@ -82,13 +84,12 @@ class StoreWorker:
         try:
             result = job(self._conn)
             self._uncommitted += records
-            overdue = self._uncommitted and time.monotonic() - self._last_commit >= COMMIT_WITHIN
+            self._last_job = time.monotonic()
+            overdue = self._uncommitted and self._last_job - self._last_commit >= COMMIT_WITHIN
             if self._uncommitted >= self._commit_every or overdue:
                 self._commit()
             elif self._uncommitted and self._commit_timer is None:
-                self._commit_timer = threading.Timer(COMMIT_WITHIN, self._commit_later)
-                self._commit_timer.daemon = True
-                self._commit_timer.start()
+                self._commit_in(COMMIT_WHEN_IDLE)
         except BaseException:
             self._failed = True
             raise
@@ -100,15 +101,27 @@ class StoreWorker:
         self._uncommitted = 0
         self._last_commit = time.monotonic()
 
+    def _commit_in(self, seconds: float) -> None:
+        self._commit_timer = threading.Timer(seconds, self._commit_later)
+        self._commit_timer.daemon = True
+        self._commit_timer.start()
+
     def _commit_later(self) -> None:
         """The timer's turn: commit on the worker's thread, after the job in hand (if the worker still runs)."""
         with contextlib.suppress(RuntimeError):  # closed meanwhile: close committed
             self._executor.submit(self._commit_if_pending)
 
     def _commit_if_pending(self) -> None:
+        """Commit if no job came for ``COMMIT_WHEN_IDLE`` (or the transaction is overdue); else look again then."""
         self._commit_timer = None
-        if self._conn is not None and self._uncommitted and not self._failed:
+        if self._conn is None or not self._uncommitted or self._failed:
+            return
+        now = time.monotonic()
+        idle = now - self._last_job
+        if idle >= COMMIT_WHEN_IDLE or now - self._last_commit >= COMMIT_WITHIN:
             self._commit()
+        else:
+            self._commit_in(COMMIT_WHEN_IDLE - idle)
 
     def _end(self) -> None:
         if self._conn is None:

@@ -11,12 +11,13 @@ from sqlalchemy import Engine, select, update
 
 from atsbridge.config import Settings
 from atsbridge.store import tables
-from atsbridge.store.integrations import Integration
-from atsbridge.sync.engine import SyncRun
+from atsbridge.store.integrations import Integration, delete_integration, set_integration_fields
+from atsbridge.sync import engine as engine_module
+from atsbridge.sync.engine import SyncResult, SyncRun
 from atsbridge.sync.runner import execute_sync
 from atsbridge.sync.scheduler import queue_sync
 from atsbridge.unified.ids import ModelName
-from integration.sync.conftest import Sync, kill_full_run_once_listing
+from integration.sync.conftest import Sync, kill_full_run_once_listing, run_async
 from integration.sync.parity import assert_parity
 from support.recru import Recru
 
@@ -253,3 +254,37 @@ def test_a_queued_run_whose_credentials_cannot_be_decrypted_fails_told(
     assert run.state == "FAILED"
     assert "ATSBRIDGE_SECRET_KEY" in run.errors[0]["message"]
     assert (finished["sync_id"], finished["sync_state"]) == (sync_id, "FAILED")
+
+
+@pytest.mark.parametrize("stop", ["disabled", "deleted"])
+def test_a_run_stops_once_its_integration_is_disabled_or_deleted(
+    engine: Engine, integration: Integration, recru: Recru, monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
+    monkeypatch.setattr(engine_module, "WATCH_EVERY", 0.2)
+    recru.control("POST", "/faults", {"kind": "slow", "method": "ApplicationService.list", "delaySeconds": 3})
+
+    async def stopped_meanwhile() -> SyncResult:
+        listing = asyncio.Event()
+
+        def on_progress(model: ModelName, done: int, total: int | None) -> None:
+            if model is ModelName.JOBS:
+                listing.set()
+
+        run = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
+        await listing.wait()
+        with engine.begin() as conn:
+            if stop == "disabled":
+                set_integration_fields(conn, integration.id, enabled=False)
+            else:
+                delete_integration(conn, integration.id)
+        return await asyncio.wait_for(run, 2.5)  # before RECRU's slow answer comes
+
+    result = asyncio.run(stopped_meanwhile())
+    assert (result.state, result.errors[0]["message"]) == ("CANCELLED", f"the integration was {stop}")
+    with engine.connect() as conn:
+        runs = conn.execute(select(tables.syncs.c.state).where(tables.syncs.c.id == result.sync_id)).scalars()
+        finished = conn.execute(
+            select(tables.webhook_outbox.c.payload).where(tables.webhook_outbox.c.type == "sync-finished")
+        ).scalars()
+        assert list(runs) == ([] if stop == "deleted" else ["CANCELLED"])
+        assert [event["sync_state"] for event in finished] == ([] if stop == "deleted" else ["CANCELLED"])

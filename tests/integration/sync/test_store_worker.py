@@ -67,19 +67,35 @@ async def test_a_failed_job_is_raised_by_the_next_submit_and_its_transaction_rol
     assert stored(engine) == ["a", "b"]
 
 
-async def test_writes_no_job_follows_are_committed_within_commit_within(
+async def test_writes_are_committed_once_no_job_came_for_a_moment(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """RECRU answering slowly leaves the last job's writes uncommitted no longer than ``COMMIT_WITHIN``: others see
-    them, and the run's heartbeat (another connection) is not kept waiting for SQLite's write lock."""
-    monkeypatch.setattr(store_worker, "COMMIT_WITHIN", 0.2)
+    """RECRU answering slowly leaves the last jobs' writes uncommitted no longer than ``COMMIT_WHEN_IDLE``: others see
+    them, and the store's other writers (the heartbeat, the API's actions) are not kept waiting for SQLite's write
+    lock while the run waits for RECRU. A busy run keeps its transaction."""
+    monkeypatch.setattr(store_worker, "COMMIT_WHEN_IDLE", 1.0)
     worker = StoreWorker(engine, commit_every=100)
-    await worker.submit(add("a"), 1)
+    for name in "abcdef":
+        await worker.submit(add(name), 1)
+        await asyncio.sleep(0.05)  # jobs keep coming: busy
     await worker.drain()
     assert stored(engine) == []
-    await asyncio.sleep(0.6)  # no job comes
-    assert stored(engine) == ["a"]
+    await asyncio.sleep(1.6)  # no job comes
+    assert stored(engine) == list("abcdef")
     with engine.begin() as conn:  # another writer is not locked out
-        add("b")(conn)
+        add("g")(conn)
     worker.close()
-    assert stored(engine) == ["a", "b"]
+    assert stored(engine) == list("abcdefg")
+
+
+async def test_a_busy_run_commits_within_commit_within(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_worker, "COMMIT_WITHIN", 0.3)
+    monkeypatch.setattr(store_worker, "COMMIT_WHEN_IDLE", 60.0)
+    worker = StoreWorker(engine, commit_every=100)
+    for name in "abcdefgh":
+        await worker.submit(add(name), 1)
+        await asyncio.sleep(0.1)
+    await worker.drain()
+    assert stored(engine), "committed while jobs kept coming"
+    worker.close()
+    assert stored(engine) == list("abcdefgh")

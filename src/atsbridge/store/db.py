@@ -5,7 +5,8 @@ driver. Without a URL the store is the SQLite file ``<ATSBRIDGE_DATA_DIR or ./.a
 Every SQLite connection runs in WAL mode (new files get pages of ``SQLITE_PAGE_SIZE``) with ``synchronous=NORMAL``,
 enforced foreign keys (needed for the ``ON DELETE CASCADE`` of an integration's data), a busy timeout, so API
 processes and a sync can share the file, and ``text_match``'s lower-casing function.
-``bulk_writes`` tunes one connection for a sync's large write transactions while it lasts.
+``bulk_writes`` tunes one connection for a sync's large write transactions while it lasts; ``erasing`` and
+``drop_wal_history`` make SQLite forget deleted data (an integration's) on disk, not only in its tables.
 
 ``migrate`` runs Alembic's ``upgrade head`` in code, with the script directory inside this package, so it works from
 an installed wheel without an ``alembic.ini``.
@@ -125,6 +126,32 @@ def bulk_writes(conn: Connection) -> Iterator[Connection]:
     finally:
         for name, previous in before.items():
             conn.exec_driver_sql(f"PRAGMA {name}={previous}")
+
+
+@contextmanager
+def erasing(conn: Connection) -> Iterator[Connection]:
+    """``conn`` overwriting what it deletes with zeros until the block ends (SQLite's ``secure_delete``; whether a
+    build does so by default varies). Elsewhere ``conn`` as it is."""
+    if conn.dialect.name != "sqlite":
+        yield conn
+        return
+    before = conn.exec_driver_sql("PRAGMA secure_delete").scalar()
+    conn.exec_driver_sql("PRAGMA secure_delete=ON")
+    try:
+        yield conn
+    finally:
+        conn.exec_driver_sql(f"PRAGMA secure_delete={before}")
+
+
+def drop_wal_history(engine: Engine) -> bool:
+    """SQLite: copy the write-ahead log into the database file and empty it, so the earlier versions of pages it
+    holds (deleted rows among them) are gone from disk. Best effort: while another connection reads an older
+    snapshot the log cannot be emptied yet (``False``); the next checkpoint reuses it. Elsewhere a no-op (``True``)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as conn:
+        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    return busy is None or busy[0] == 0
 
 
 def alembic_config(connection: Connection) -> Config:

@@ -215,10 +215,7 @@ def tracked_candidate_ids(conn: Connection, integration_id: str) -> list[str]:
 
 def delete_integration(conn: Connection, integration_id: str) -> None:
     """The integration, its credentials, records, joins, syncs, tracked set and keys (ON DELETE CASCADE), and its
-    webhook events not yet delivered."""
-    conn.execute(
-        delete(webhook_outbox).where(
-            webhook_outbox.c.integration_id == integration_id, webhook_outbox.c.delivered_at.is_(None)
-        )
-    )
+    webhook events, delivered or not, with their attempts (they name its end user); ``integration-deleted`` is
+    enqueued without a link to it, so it stays to be delivered."""
+    conn.execute(delete(webhook_outbox).where(webhook_outbox.c.integration_id == integration_id))
     conn.execute(delete(integrations).where(integrations.c.id == integration_id))

@@ -7,12 +7,13 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Engine, func, inspect, select, text, update
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import load_integration
@@ -184,6 +185,10 @@ def test_credentials_that_stop_working_make_the_integration_invalid(live: Live, 
 
 def test_deleting_an_integration_leaves_no_row_of_it(live: Live, engine: Engine) -> None:
     integration_id = live.integration.id
+    with engine.begin() as conn:
+        emails = conn.execute(select(tables.candidate_emails.c.email).limit(20)).scalars().all()
+        conn.execute(update(tables.webhook_outbox).values(delivered_at=datetime.now(UTC)))  # as if sent: history
+    assert emails
     answer = httpx.request("DELETE", f"{live.server.v1}/integrations/{integration_id}", json={}, headers=live.headers)
     assert answer.status_code == 200, answer.text
     with engine.connect() as conn:
@@ -201,6 +206,10 @@ def test_deleting_an_integration_leaves_no_row_of_it(live: Live, engine: Engine)
         assert deleted == 1
     again = httpx.get(f"{live.server.v1}/integrations/{integration_id}", headers=live.headers)
     assert (again.status_code, again.json()["error"]["code"]) == (404, "PLATFORM.INTEGRATION_NOT_FOUND")
+    if engine.dialect.name == "sqlite":  # nor any trace in the files: free pages and the log are cleared too
+        database = Path(str(engine.url.database))
+        on_disk = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
+        assert [email for email in emails if email.encode() in on_disk] == []
 
 
 def test_a_nul_character_in_an_id_or_a_text_is_refused_alike_on_both_stores(live: Live) -> None:

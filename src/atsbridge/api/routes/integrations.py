@@ -4,6 +4,7 @@ list of recent syncs. General endpoints: errors carry only ``PLATFORM.*`` codes 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -15,6 +16,7 @@ from atsbridge.api.auth import Caller, caller, integration, store
 from atsbridge.api.errors import integration_not_found, invalid_input
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import coverage
+from atsbridge.store.db import drop_wal_history, erasing
 from atsbridge.store.integrations import (
     Integration,
     apply_settings,
@@ -29,6 +31,7 @@ from atsbridge.unified.inputs import StorableText
 from atsbridge.webhooks import notify
 
 router = APIRouter(tags=["General"])
+log = logging.getLogger("atsbridge.api")
 
 TOOL = {
     "id": "recruhr",
@@ -112,10 +115,13 @@ async def remove_integration(
 
 def _delete(engine: Engine, integration_id: str) -> None:
     """On a worker thread, as every write of an ``async`` route: a sync's open transaction may hold SQLite's write lock
-    for seconds, and waiting for it on the event loop would stall every request of the process."""
-    with engine.begin() as conn:
+    for seconds, and waiting for it on the event loop would stall every request of the process. The data is erased
+    from the files too (SQLite keeps deleted rows' bytes in free pages and in its log otherwise)."""
+    with engine.begin() as conn, erasing(conn):
         notify.integration_deleted(conn, integration_id)
         delete_integration(conn, integration_id)
+    if not drop_wal_history(engine):
+        log.info("integration %s deleted; SQLite's log keeps old pages until its next checkpoint", integration_id)
 
 
 @router.put("/integrations/{integration_id}/enabled", summary="Enable or disable an integration.")

@@ -154,10 +154,10 @@ async def _store_created(
             await request.app.state.syncs.dispatch(sync_id, integration_.id, DELTA)
         failure = remote_error(error)
         application_id, _ = _ids(integration_, created)
+        why = failure.message.partition(";")[0].rstrip(".")  # without its "try again": here that would duplicate
         message = (
-            f"RECRU created the application (id {application_id}, RECRU id {created.application_id}), but failed "
-            f"while it was read back: {failure.message} It is stored by the sync queued now ({sync_id}); do not "
-            "create it again."
+            f"RECRU created the application (id {application_id}, RECRU id {created.application_id}), but it could "
+            f"not be read back ({why}). It is stored by the sync queued now ({sync_id}); do not create it again."
         )
         raise ApiError(failure.code, message, status=failure.status, headers=failure.headers) from error
 

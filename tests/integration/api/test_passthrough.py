@@ -7,6 +7,7 @@ import base64
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from integration.api.conftest import World
@@ -80,3 +81,17 @@ def test_the_integration_header_is_required(world: World) -> None:
     headers = {"Authorization": f"Bearer {world.api_key}"}
     body = {"method": "POST", "path": "/", "data": rpc("SystemService.ping")}
     assert_error(world.request("POST", PATH, headers=headers, json=body), 400, "PLATFORM.INPUT_INVALID")
+
+
+def test_data_that_is_not_unicode_is_400(world: World) -> None:
+    calls = world.recru.control("GET", "/counters")["calls"]
+    data = json.dumps(rpc("SystemService.ping", {"a": "\ud800"}))  # ASCII: the surrogate as JSON's \ud800 escape
+    lone_surrogate = '{"method":"POST","path":"/","data":' + data + "}"
+    answer = httpx.post(
+        f"{world.server.v1}{PATH}",
+        content=lone_surrogate,
+        headers={**world.headers(), "Content-Type": "application/json"},
+    )
+    error = assert_error(answer, 400, "PLATFORM.INPUT_INVALID")
+    assert "Unicode" in error["message"]
+    assert world.recru.control("GET", "/counters")["calls"] == calls

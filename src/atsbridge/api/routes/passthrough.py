@@ -8,8 +8,9 @@ once; nothing else is repeated, as the call may be a write. What passes through 
 record created this way appears after the next sync).
 
 Our own failures carry no code beyond ``PLATFORM.*`` (a general endpoint, unified-api §7): a body that cannot be
-forwarded is ``PLATFORM.INPUT_INVALID`` 400; a disabled integration 403, credentials RECRU refuses 424 and a RECRU
-that cannot be reached 502, each with code ``null``.
+forwarded (not RECRU's request shape, or text that is not Unicode) is ``PLATFORM.INPUT_INVALID`` 400; a disabled
+integration 403, credentials RECRU refuses 424 and a RECRU that cannot be reached 502, each with code ``null``.
+``data`` is otherwise RECRU's to judge: it goes as it is, NUL characters included.
 """
 
 from __future__ import annotations
@@ -104,8 +105,11 @@ async def passthrough(
     client: RecruClient = await request.app.state.clients.client(integration_)
     try:
         response = await client.forward(forwarded)
+    except UnicodeEncodeError as unencodable:  # JSON's "\ud800" parses to a string no UTF-8 can hold
+        raise _refuse(f"`data` holds text that is not Unicode ({unencodable.reason}): it cannot be sent.") from None
     except RecruAuthError as refused:
         raise ApiError(None, f"RECRU refused the integration's credentials: {refused}", status=424) from refused
     except (RecruError, httpx.TransportError) as failure:
-        raise ApiError(None, f"RECRU could not be reached: {failure}", status=502) from failure
+        detail = str(failure) or type(failure).__name__  # httpx's timeouts have no message
+        raise ApiError(None, f"RECRU could not be reached: {detail}", status=502) from failure
     return action_success(_answer(client, response, bool(body.response_as_base64)), [])

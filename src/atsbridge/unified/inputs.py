@@ -50,14 +50,21 @@ CountryCode = Annotated[
 
 
 class StorableText(BaseModel):
-    """A request body whose texts the store can hold: a NUL character is refused in every text field (PostgreSQL
-    cannot store one, SQLite can: refusing it on both keeps the two stores alike)."""
+    """A request body whose texts the store can hold and RECRU can be sent: a NUL character is refused in every text
+    field (PostgreSQL cannot store one, SQLite can: refusing it on both keeps the two stores alike), and so is a lone
+    surrogate (JSON's ``"\\ud800"``), which no UTF-8 can hold."""
 
     @field_validator("*")
     @classmethod
     def storable_text(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValueError("must not contain NUL characters")
+            if not value.isascii():
+                try:
+                    value.encode()
+                except UnicodeEncodeError:
+                    raise ValueError("must be Unicode text (it holds a lone surrogate)") from None
         return value
 
 

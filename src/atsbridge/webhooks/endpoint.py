@@ -33,7 +33,7 @@ def validate_url(url: str) -> None:
         raise InvalidWebhookUrl(f"the webhook URL must be 1 to {MAX_URL_LENGTH} characters without spaces")
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as error:
+    except (httpx.InvalidURL, UnicodeEncodeError) as error:
         raise InvalidWebhookUrl(f"the webhook URL is not valid: {error}") from error
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidWebhookUrl("the webhook URL must be an absolute http:// or https:// URL with a host")

@@ -27,6 +27,7 @@ BAD_URLS = [
     "https://x.example/a b",
     "mailto:a@b",
     "https://x.example/\x00",
+    "https://x.example/\ud800",
 ]
 
 
@@ -128,4 +129,10 @@ def test_api_sets_and_shows_the_webhook_of_the_keys_environment(engine: Engine, 
             assert response.status_code == status
             error = response.json()["error"]
             assert error["code"].startswith("PLATFORM."), error
+        lone_surrogate = http.put(  # JSON's escape: no client encodes such a string itself
+            "/webhook",
+            content='{"url": "https://hooks.example.com/\\ud800"}',
+            headers={"Authorization": f"Bearer {acme_key}"},
+        )
+        assert (lone_surrogate.status_code, lone_surrogate.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")
         assert call("GET", acme_key).json()["data"] == rotated

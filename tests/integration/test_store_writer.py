@@ -426,6 +426,28 @@ def test_related_records_mark_each_other(store: Engine) -> None:
     assert times(ModelName.CANDIDATES, 1) == (at(2), at(5)), "a removed application moves its candidate"
 
 
+@pytest.mark.parametrize("owner", [ModelName.CANDIDATES, ModelName.JOBS])
+def test_applications_go_with_their_candidate_or_job(store: Engine, owner: ModelName) -> None:
+    """RECRU deletes a jobseeker's and a project's applications with it: so does the store, live ones only."""
+    apps = [application(100, 1, 10), {**application(101, 1, 10), "projectId": 8}, application(102, 1, 10)]
+    with store.begin() as conn:
+        writer.upsert(
+            conn, ModelName.CANDIDATES, INTEGRATION, records(mapped(map_candidate, [jobseeker(1)])), now=at(0)
+        )
+        writer.upsert(conn, ModelName.JOBS, INTEGRATION, records(mapped(map_job, [project(8, [10])])), now=at(0))
+        writer.upsert(conn, ModelName.APPLICATIONS, INTEGRATION, records(mapped(map_application, apps)), now=at(0))
+        writer.mark_deleted(conn, ModelName.APPLICATIONS, INTEGRATION, [our_id(ModelName.APPLICATIONS, 102)], now=at(1))
+        owner_id = our_id(owner, 1 if owner is ModelName.CANDIDATES else 8)
+        tombstoned = writer.mark_deleted(conn, owner, INTEGRATION, [owner_id], now=at(2))
+        deleted_at = {n: stored(conn, ModelName.APPLICATIONS, n)["remote_deleted_at"] for n in (100, 101, 102)}
+    if owner is ModelName.CANDIDATES:  # all three are the candidate's; 102 was gone already
+        assert (tombstoned[owner], tombstoned[ModelName.APPLICATIONS]) == (1, 2)
+        assert deleted_at == {100: at(2), 101: at(2), 102: at(1)}
+    else:  # only 101 applied to job 8
+        assert (tombstoned[owner], tombstoned[ModelName.APPLICATIONS]) == (1, 1)
+        assert deleted_at == {100: None, 101: at(2), 102: at(1)}
+
+
 def test_a_refresh_moves_only_the_records_that_nest_remote_updated_at(store: Engine) -> None:
     """Only RECRU's ``updatedAt`` (and payload) moved: a candidate nests its applications' ``remote_updated_at``,
     so it moves with them; an application nests its candidate without it, so it stays."""
@@ -511,7 +533,8 @@ def test_unseen_records_are_deleted_with_their_join_rows_and_revived_when_they_r
     with store.begin() as conn:
         assert (
             writer.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [our_id(ModelName.CANDIDATES, 1)], now=at(2))
-            == {ModelName.CANDIDATES: 1, ModelName.CANDIDATES_TAGS: 2}  # candidate 1 and its links to tags 1 and 2
+            # candidate 1 and its links to tags 1 and 2; it has no application to go with it
+            == {ModelName.CANDIDATES: 1, ModelName.CANDIDATES_TAGS: 2, ModelName.APPLICATIONS: 0}
         )
         links = conn.execute(
             select(table_of(ModelName.CANDIDATES_TAGS).c.remote_deleted_at).filter_by(

@@ -82,6 +82,12 @@ Record = Mapping[str, Any]
 
 ANONYMISE_AFTER = timedelta(days=14)
 MAX_IN_VALUES = 1000
+# Records that go when the record they belong to goes (RECRU deletes a jobseeker's or a project's applications with
+# it): a FULL run may list an application and then find its candidate gone, and must not leave it live, orphaned.
+OWNED_BY: dict[ModelName, tuple[tuple[ModelName, str], ...]] = {
+    ModelName.CANDIDATES: ((ModelName.APPLICATIONS, "candidate_id"),),
+    ModelName.JOBS: ((ModelName.APPLICATIONS, "job_id"),),
+}
 
 
 @dataclass(frozen=True)
@@ -302,8 +308,9 @@ def deletion_candidates(
 def mark_deleted(
     conn: Connection, model: ModelName, integration_id: str, ids: Iterable[str], *, now: datetime
 ) -> dict[ModelName, int]:
-    """Tombstone the live records ``ids`` of ``model`` and every join row linking them; returns how many rows of
-    ``model`` and of each join linking it were tombstoned."""
+    """Tombstone the live records ``ids`` of ``model``, every join row linking them and the live records that
+    cannot outlive them (``OWNED_BY``: a candidate's or a job's applications); returns how many rows of each model
+    and join were tombstoned."""
     table = MODEL_TABLES[model]
     now = at_api_precision(now)
     returned = {"id", *(mark.source_column for mark in NESTED_MARKS if mark.source == model)}
@@ -329,6 +336,21 @@ def mark_deleted(
                 tombstoned.setdefault(join, 0)
                 for chunk in _chunks(deleted_ids):
                     tombstoned[join] += _tombstone_joins(conn, spec, spec.table.c[column].in_(chunk), now)
+    for owned, column in OWNED_BY.get(model, ()):
+        owned_table = MODEL_TABLES[owned]
+        owned_ids = [
+            owned_id
+            for chunk in _chunks(deleted_ids)
+            for owned_id in conn.execute(
+                select(owned_table.c.id).where(
+                    owned_table.c.integration_id == integration_id,
+                    owned_table.c[column].in_(chunk),
+                    owned_table.c.remote_deleted_at.is_(None),
+                )
+            ).scalars()
+        ]
+        for cascaded, count in mark_deleted(conn, owned, integration_id, owned_ids, now=now).items():
+            tombstoned[cascaded] = tombstoned.get(cascaded, 0) + count
     return tombstoned
 
 

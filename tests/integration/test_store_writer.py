@@ -448,6 +448,51 @@ def test_applications_go_with_their_candidate_or_job(store: Engine, owner: Model
         assert deleted_at == {100: None, 101: at(2), 102: at(1)}
 
 
+def test_a_batch_read_before_a_newer_copy_was_stored_leaves_it_with_its_joins(store: Engine) -> None:
+    """A sync's page RECRU answered before an action re-read the record (and wrote it through) does not overwrite the
+    action's newer copy; a stored copy written before the batch was read is overwritten whatever its version (RECRU's
+    clock may go back)."""
+
+    def write(payload: dict[str, Any], now: datetime, fetched_at: datetime | None) -> dict[ModelName, Counts]:
+        items = mapped(map_candidate, [payload])
+        with store.begin() as conn:
+            prepared = writer.prepare_records(ModelName.CANDIDATES, records(items), conn.dialect)
+            joins = [
+                writer.prepare_joins(
+                    ModelName.CANDIDATES_TAGS, joins_of(items, ModelName.CANDIDATES_TAGS), conn.dialect
+                )
+            ]
+            return writer.write_batch(conn, prepared, joins, INTEGRATION, now=now, fetched_at=fetched_at)
+
+    def served() -> tuple[str, datetime, list[str]]:
+        with store.connect() as conn:
+            row = stored(conn, ModelName.CANDIDATES, 1)
+            tags = conn.execute(
+                select(table_of(ModelName.CANDIDATES_TAGS).c.tag_id).where(
+                    table_of(ModelName.CANDIDATES_TAGS).c.candidate_id == row["id"],
+                    table_of(ModelName.CANDIDATES_TAGS).c.remote_deleted_at.is_(None),
+                )
+            ).scalars()
+            return row["last_name"], row["remote_updated_at"], sorted(tags)
+
+    newer = jobseeker(1, [1, 2], lastName="Nová", updatedAt="2024-01-11T09:00:05Z")
+    older = jobseeker(1, [1], lastName="Stará", updatedAt="2024-01-11T09:00:00Z")
+    same_second = jobseeker(1, [2], lastName="Stejná", updatedAt="2024-01-11T09:00:05Z")
+    tags_1_2 = sorted([our_id(ModelName.TAGS, 1), our_id(ModelName.TAGS, 2)])
+    write(newer, at(5), None)  # the action's copy, written at minute 5
+
+    counts = write(older, at(6), fetched_at=at(4))  # RECRU answered the sync at minute 4: older than what is stored
+    assert counts[ModelName.CANDIDATES] == Counts(unchanged=1)
+    assert counts[ModelName.CANDIDATES_TAGS] == Counts()
+    assert served() == ("Nová", datetime(2024, 1, 11, 9, 0, 5, tzinfo=UTC), tags_1_2)
+    write(same_second, at(7), fetched_at=at(4))  # RECRU counts seconds: the same second is no newer
+    assert served() == ("Nová", datetime(2024, 1, 11, 9, 0, 5, tzinfo=UTC), tags_1_2)
+
+    counts = write(older, at(9), fetched_at=at(8))  # read after the stored copy was written: RECRU's word now
+    assert counts[ModelName.CANDIDATES] == Counts(updated=1)
+    assert served() == ("Stará", datetime(2024, 1, 11, 9, 0, 0, tzinfo=UTC), [our_id(ModelName.TAGS, 1)])
+
+
 def test_a_refresh_moves_only_the_records_that_nest_remote_updated_at(store: Engine) -> None:
     """Only RECRU's ``updatedAt`` (and payload) moved: a candidate nests its applications' ``remote_updated_at``,
     so it moves with them; an application nests its candidate without it, so it stays."""

@@ -27,6 +27,12 @@ One generic path serves every model and join, driven by the table metadata in ``
   in it (what the application nests of them). ``updated_at`` only ever moves forward. The one exception is
   ``nested_marks=False``, for an integration's first sync: nothing of it is readable yet, so the marks would have
   no reader and only cost (every application rewritten when its candidate arrives).
+- **Never older over newer.** A batch read from RECRU at ``fetched_at`` does not overwrite a stored record that
+  was written after that instant from a read at least as new (its ``remote_updated_at`` is not earlier than the
+  batch's; RECRU counts whole seconds): an action's write-through that RECRU answered while a sync's page was on its
+  way, say. Such a record, and its join rows in ``write_batch``, are left as they are (counted unchanged). A stored
+  record written *before* the batch was read is always overwritten, whatever its ``remote_updated_at``: RECRU's
+  clock may have gone back.
 - **Join rows are tombstoned, not deleted** (the unified API stores them as rows with their own ``id``,
   ``changed_at`` and ``remote_deleted_at``): a vanished link gets ``remote_deleted_at``, and the same link coming
   back revives the same row (its id is derived from the two remote ids). The reader serves only live join rows.
@@ -49,9 +55,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -61,6 +67,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     Update,
     any_,
     bindparam,
@@ -68,6 +75,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -220,14 +228,29 @@ def write_records(
     now: datetime,
     sync_id: str | None = None,
     nested_marks: bool = True,
+    fetched_at: datetime | None = None,
 ) -> Counts:
     """Write a prepared batch of records; ``sync_id`` (FULL runs only) stamps every record as seen.
-    ``nested_marks=False`` (an integration's first sync only, see the module docstring) leaves the marks out."""
+    ``nested_marks=False`` (an integration's first sync only, see the module docstring) leaves the marks out.
+    ``fetched_at``: when the batch was asked of RECRU (see "Never older over newer"; ``None``: always written)."""
+    return _write_records(conn, prepared, integration_id, now, sync_id, nested_marks, fetched_at)[0]
+
+
+def _write_records(
+    conn: Connection,
+    prepared: Prepared,
+    integration_id: str,
+    now: datetime,
+    sync_id: str | None,
+    nested_marks: bool,
+    fetched_at: datetime | None,
+) -> tuple[Counts, set[str]]:
+    """``write_records``, and the ids left as stored because the store holds a newer read of them."""
     table = prepared.table
     if not prepared.rows:
-        return Counts()
+        return Counts(), set()
     now = at_api_precision(now)
-    plan = _plan(prepared, _stored_state(conn, table, "id", prepared.rows))
+    plan = _plan(prepared, _stored_state(conn, table, "id", prepared.rows), fetched_at)
     _write(conn, table, integration_id, plan, now=now, sync_id=sync_id)
     if sync_id is not None:
         for chunk in _chunks(plan.unchanged):
@@ -235,18 +258,50 @@ def write_records(
     if nested_marks:
         _mark_nested_changes(conn, ModelName(table.name), [*plan.created, *plan.updated], now, plan.refreshed)
     updated = len(plan.updated) + len(plan.refreshed)
-    return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged))
+    return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged)), plan.newer_stored
+
+
+def write_batch(
+    conn: Connection,
+    records: Prepared,
+    joins: Iterable[Prepared],
+    integration_id: str,
+    *,
+    now: datetime,
+    sync_id: str | None = None,
+    nested_marks: bool = True,
+    fetched_at: datetime | None = None,
+) -> dict[ModelName, Counts]:
+    """Write prepared records with their join rows (``write_records``, then ``write_joins`` of each join); the join
+    rows of a record the store holds a newer read of are left as they are too. Returns the counts per model/join."""
+    counts, newer_stored = _write_records(conn, records, integration_id, now, sync_id, nested_marks, fetched_at)
+    written = {ModelName(records.table.name): counts}
+    for prepared in joins:
+        written[ModelName(prepared.table.name)] = write_joins(
+            conn, prepared, integration_id, now=now, nested_marks=nested_marks, keep_parents=newer_stored
+        )
+    return written
 
 
 def write_joins(
-    conn: Connection, prepared: Prepared, integration_id: str, *, now: datetime, nested_marks: bool = True
+    conn: Connection,
+    prepared: Prepared,
+    integration_id: str,
+    *,
+    now: datetime,
+    nested_marks: bool = True,
+    keep_parents: Collection[str] = (),
 ) -> Counts:
-    """Make the live join rows of each of ``prepared.parents`` exactly the prepared ones; ``nested_marks`` as for
-    ``write_records``."""
+    """Make the live join rows of each of ``prepared.parents`` exactly the prepared ones, except those of
+    ``keep_parents`` (left as they are); ``nested_marks`` as for ``write_records``."""
     join = ModelName(prepared.table.name)
     spec = JOINS[join]
     table = spec.table
     now = at_api_precision(now)
+    if keep_parents:
+        kept = set(keep_parents)
+        rows = {id_: row for id_, row in prepared.rows.items() if row[spec.parent_column] not in kept}
+        prepared = replace(prepared, rows=rows, parents=tuple(p for p in prepared.parents if p not in kept))
     stored = _stored_state(conn, table, spec.parent_column, prepared.parents)
     plan = _plan(prepared, stored)
     _write(conn, table, integration_id, plan, now=now, sync_id=None)
@@ -375,6 +430,8 @@ def anonymise_expired(conn: Connection, *, now: datetime, after: timedelta = ANO
 class _StoredState(NamedTuple):
     content_hash: str
     deleted: bool
+    remote_updated_at: Any = None  # as stored: text on SQLite (as ``_prepare`` converts it), a datetime elsewhere
+    written_at: Any = None  # ``updated_at``, likewise
 
 
 @dataclass
@@ -385,6 +442,7 @@ class _Plan:
     updated: list[dict[str, Any]] = field(default_factory=list)
     refreshed: list[dict[str, Any]] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    newer_stored: set[str] = field(default_factory=set)  # among ``unchanged``: see "Never older over newer"
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -413,12 +471,12 @@ def _by_id(table: Table, records: Iterable[Record]) -> dict[str, Record]:
 
 
 def _stored_state(conn: Connection, table: Table, column: str, keys: Iterable[str]) -> dict[str, _StoredState]:
-    """The stored hash and tombstone of the rows whose ``column`` is one of ``keys``, by id."""
+    """The stored hash, tombstone and versions of the rows whose ``column`` is one of ``keys``, by id."""
     query = _stored_state_query(table, column, conn.dialect.name)
     return {
-        id_: _StoredState(digest, bool(deleted))
+        row[0]: _StoredState(row[1], bool(row[2]), *row[3:])
         for chunk in _chunks(keys)
-        for id_, digest, deleted in conn.execute(query, {"keys": _key_list(conn, chunk)}).all()
+        for row in conn.execute(query, {"keys": _key_list(conn, chunk)}).all()
     }
 
 
@@ -440,8 +498,13 @@ def _key_list(conn: Connection, keys: Sequence[str]) -> Any:
 
 
 @functools.cache
-def _stored_state_query(table: Table, column: str, dialect: str) -> Select[str, str, bool]:
-    return select(table.c.id, table.c.content_hash, table.c.remote_deleted_at.is_not(None)).where(
+def _stored_state_query(table: Table, column: str, dialect: str) -> Select[Any]:
+    versions: list[ColumnElement[Any]] = []
+    if "remote_updated_at" in table.c:  # raw on SQLite: the text compares with ``_prepare``'s, no parsing per row
+        versions = [table.c.remote_updated_at, table.c.updated_at]
+        if dialect == "sqlite":
+            versions = [type_coerce(version, Text) for version in versions]
+    return select(table.c.id, table.c.content_hash, table.c.remote_deleted_at.is_not(None), *versions).where(
         _in_keys(table.c[column], "keys", dialect)
     )
 
@@ -474,13 +537,16 @@ def _prepare(table: Table, records: Iterable[Record], dialect: Dialect) -> Prepa
     return Prepared(table, rows)
 
 
-def _plan(prepared: Prepared, stored: Mapping[str, _StoredState]) -> _Plan:
+def _plan(prepared: Prepared, stored: Mapping[str, _StoredState], fetched_at: datetime | None = None) -> _Plan:
     plan = _Plan()
     for id_, row in prepared.rows.items():
         digest = row["content_hash"]
         state = stored.get(id_)
         if state is None:
             plan.created.append(row)
+        elif fetched_at is not None and _newer_stored(state, row.get("remote_updated_at"), fetched_at):
+            plan.unchanged.append(id_)
+            plan.newer_stored.add(id_)
         elif state.deleted or state.content_hash[:16] != digest[:16]:
             plan.updated.append(row)
         elif state.content_hash != digest:
@@ -488,6 +554,20 @@ def _plan(prepared: Prepared, stored: Mapping[str, _StoredState]) -> _Plan:
         else:
             plan.unchanged.append(id_)
     return plan
+
+
+def _newer_stored(state: _StoredState, incoming_version: Any, fetched_at: datetime) -> bool:
+    """Whether the live stored row is a newer read of RECRU than the incoming one, read at ``fetched_at``: RECRU's
+    version is not earlier (it counts whole seconds: a change in the same second keeps it), and the row was written
+    at or after that read."""
+    if state.deleted or state.remote_updated_at is None or incoming_version is None:
+        return False
+    if incoming_version > state.remote_updated_at:
+        return False
+    written_at = state.written_at
+    if isinstance(written_at, str):
+        written_at = datetime.fromisoformat(written_at).replace(tzinfo=UTC)
+    return bool(written_at >= at_api_precision(fetched_at))
 
 
 def _write(

@@ -75,8 +75,7 @@ from atsbridge.store.writer import (
     models_changed_since,
     prepare_joins,
     prepare_records,
-    write_joins,
-    write_records,
+    write_batch,
 )
 from atsbridge.sync import refresh
 from atsbridge.sync.run_tuning import tuned_for_a_run
@@ -346,46 +345,50 @@ class SyncRun:
         indexes_deferred = self.first_sync and await self.store.call(partial(defer_indexes, model=stream.model))
         done = 0
         batch: list[Mapped] = []
+        batch_asked_at: datetime | None = None  # when the batch's first page was asked for
         async with aclosing(self._listing(stream)) as pages:
-            async for items, total in pages:
+            async for items, total, asked_at in pages:
+                batch_asked_at = batch_asked_at or asked_at
                 for start in range(0, len(items), MAP_SLICE):
                     batch.extend(stream.mapper(item, ctx) for item in items[start : start + MAP_SLICE])
                     await asyncio.sleep(0)
                 if len(batch) >= WRITE_BATCH:
-                    await self._write(stream, batch)
-                    batch = []
+                    await self._write(stream, batch, batch_asked_at)
+                    batch, batch_asked_at = [], None
                 done += len(items)
                 self.progress(stream.model, done, total)
-        await self._write(stream, batch)
+        await self._write(stream, batch, batch_asked_at)
         if indexes_deferred:
             await self.store.call(build_missing_indexes)
         return stored_before
 
-    async def _listing(self, stream: Stream) -> AsyncGenerator[tuple[list[dict[str, Any]], int | None]]:
-        """The stream's pages (items and the listing's ``total``), the next ones fetched while the caller maps and
-        writes the current one."""
+    async def _listing(self, stream: Stream) -> AsyncGenerator[tuple[list[dict[str, Any]], int | None, datetime]]:
+        """The stream's pages (items, the listing's ``total`` and when the page was asked for), the next ones
+        fetched while the caller maps and writes the current one."""
         if not stream.paginated:
+            asked_at = _now()
             items = await self.client.list_all(stream.list_method)
-            yield items, len(items)
+            yield items, len(items), asked_at
             return
         if self.since is not None:
             async with aclosing(self._listing_since(stream, self.since)) as pages:
-                async for page_items in pages:
-                    yield page_items, None
+                async for page_items, asked_at in pages:
+                    yield page_items, None, asked_at
             return
 
-        async def fetch(page: int) -> dict[str, Any]:
-            return await self.client.call(stream.list_method, {"perPage": PAGE_SIZE, "page": page})
+        async def fetch(page: int) -> tuple[dict[str, Any], datetime]:
+            asked_at = _now()
+            return await self.client.call(stream.list_method, {"perPage": PAGE_SIZE, "page": page}), asked_at
 
         # Up to PAGES_AHEAD pages are asked for before the one before them has answered, so the event loop sends
         # their requests while this thread maps: RECRU's answering time is hidden. Pages beyond the last one the
         # listing's ``total`` promises are not asked for before ``hasMore`` says they exist (a DELTA run's single
         # page costs a single call).
-        upcoming: deque[asyncio.Task[dict[str, Any]]] = deque([asyncio.create_task(fetch(1))])
+        upcoming: deque[asyncio.Task[tuple[dict[str, Any], datetime]]] = deque([asyncio.create_task(fetch(1))])
         page, asked = 0, 1
         try:
             while True:
-                result = await upcoming.popleft()
+                result, asked_at = await upcoming.popleft()
                 page += 1
                 items, total = result["items"], result.get("total")
                 more = bool(result["hasMore"] and items)
@@ -394,14 +397,15 @@ class SyncRun:
                     while asked < max(page + 1, min(page + PAGES_AHEAD, promised)):
                         asked += 1
                         upcoming.append(asyncio.create_task(fetch(asked)))
-                yield items, total
+                yield items, total, asked_at
                 if not more:
                     return
         finally:
             await _abandon(upcoming)
 
-    async def _listing_since(self, stream: Stream, since: str) -> AsyncGenerator[list[dict[str, Any]]]:
-        """The records updated since ``since``, page by page, each page asked from the last ``updatedAt`` seen.
+    async def _listing_since(self, stream: Stream, since: str) -> AsyncGenerator[tuple[list[dict[str, Any]], datetime]]:
+        """The records updated since ``since``, page by page (with when each was asked for), each page asked from
+        the last ``updatedAt`` seen.
 
         RECRU sorts such a listing by ``(updatedAt, id)``, and a record updated while it is listed moves to its end:
         with offset pages every later record moves one place back, and the one that crosses a page boundary would
@@ -421,12 +425,13 @@ class SyncRun:
         total, shrank = None, False
         while True:
             params = {"perPage": PAGE_SIZE, "updatedSince": since, "page": page}
+            asked_at = _now()
             result = await self.client.call(stream.list_method, params)
             if page > 1 and isinstance(total, int) and isinstance(result.get("total"), int):
                 shrank = shrank or result["total"] < total
             total = result.get("total")
             items = result["items"]
-            yield [item for item in items if item["updatedAt"] != since or item["id"] not in seen_in_second]
+            yield [item for item in items if item["updatedAt"] != since or item["id"] not in seen_in_second], asked_at
             if not items:
                 break
             last = latest = items[-1]["updatedAt"]
@@ -452,10 +457,11 @@ class SyncRun:
         assert stream.get_method is not None
         for start in range(0, len(remote_ids), PAGE_SIZE):
             chunk = remote_ids[start : start + PAGE_SIZE]
+            asked_at = _now()
             found, missing = await self._get_many(stream.get_method, chunk)
             if stream.model is ModelName.APPLICATIONS:
                 self.jobseeker_ids.update(item["jobseekerId"] for item in found)
-            await self._write(stream, [stream.mapper(item, ctx) for item in found])
+            await self._write(stream, [stream.mapper(item, ctx) for item in found], asked_at)
             self.gone[stream.model] += [model_id(self.integration.id, stream.model, r) for r in missing]
             self.progress(stream.model, start + len(chunk), len(remote_ids))
 
@@ -498,16 +504,17 @@ class SyncRun:
                 gone_ids = [record_id for record_id, _ in candidates]
             else:
                 by_remote = {int(remote_id): record_id for record_id, remote_id in candidates}
+                asked_at = _now()
                 found, missing = await self._get_many(stream.get_method, by_remote)
-                await self._write(stream, [stream.mapper(item, ctx) for item in found])
+                await self._write(stream, [stream.mapper(item, ctx) for item in found], asked_at)
                 gone_ids = [by_remote[remote_id] for remote_id in missing]
             self.gone[stream.model] += gone_ids
 
     # --- store ----------------------------------------------------------------------------------------------
 
-    async def _write(self, stream: Stream, mapped: list[Mapped]) -> None:
+    async def _write(self, stream: Stream, mapped: list[Mapped], asked_at: datetime | None) -> None:
         """Prepare the batch here (hashes, serialised rows: while the store writes the batch before) and queue its
-        write."""
+        write. ``asked_at``: when RECRU was asked for it (a record stored from a later read is not overwritten)."""
         if not mapped:
             return
         dialect = self.engine.dialect
@@ -516,18 +523,30 @@ class SyncRun:
             prepare_joins(join, rows_by_parent, dialect) for join, rows_by_parent in joins_by_parent(mapped).items()
         ]
         seen_by = self.sync_id if self._lists_whole(stream) else None
-        await self.store.submit(lambda conn: self._write_batch(conn, records, prepared_joins, seen_by), len(mapped))
+        await self.store.submit(
+            lambda conn: self._write_batch(conn, records, prepared_joins, seen_by, asked_at), len(mapped)
+        )
 
-    def _write_batch(self, conn: Connection, records: Prepared, joins: list[Prepared], seen_by: str | None) -> None:
-        now = _now()
-        marks = not self.first_sync
-        integration_id = self.integration.id
-        model = ModelName(records.table.name)
-        self.counts[model] += write_records(conn, records, integration_id, now=now, sync_id=seen_by, nested_marks=marks)
-        for prepared in joins:
-            self.counts[ModelName(prepared.table.name)] += write_joins(
-                conn, prepared, integration_id, now=now, nested_marks=marks
-            )
+    def _write_batch(
+        self,
+        conn: Connection,
+        records: Prepared,
+        joins: list[Prepared],
+        seen_by: str | None,
+        asked_at: datetime | None,
+    ) -> None:
+        written = write_batch(
+            conn,
+            records,
+            joins,
+            self.integration.id,
+            now=_now(),
+            sync_id=seen_by,
+            nested_marks=not self.first_sync,
+            fetched_at=asked_at,
+        )
+        for model, counts in written.items():
+            self.counts[model] += counts
 
     async def _tombstone_gone(self) -> None:
         """Tombstone every record the run found gone, of every model, in one store job (so in one commit)."""

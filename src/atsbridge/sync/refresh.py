@@ -15,7 +15,7 @@ from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruNotFound
 from atsbridge.connectors.recru.mapping import Codebooks, MappingContext, joins_by_parent
 from atsbridge.connectors.recru.streams import STREAMS, Stream
-from atsbridge.store.writer import mark_deleted, replace_joins, upsert
+from atsbridge.store.writer import mark_deleted, prepare_joins, prepare_records, write_batch
 from atsbridge.unified.ids import ModelName, model_id
 
 STREAM_OF = {stream.model: stream for stream in STREAMS}
@@ -82,17 +82,21 @@ def store(
     model: ModelName,
     payloads: dict[int, dict[str, Any] | None],
     codebooks: Codebooks | None = None,
+    *,
+    fetched_at: datetime,
 ) -> None:
     """Upsert the payloads (and their join rows) and tombstone the records RECRU no longer has (what changed is
     then told by ``writer.models_changed_since``). ``codebooks`` are needed for jobs and for rejected applications;
-    without them such names would be stored as ``null``."""
+    without them such names would be stored as ``null``. ``fetched_at``: when the payloads were asked for (a
+    record a sync stored meanwhile from a later read is left as it is)."""
     stream: Stream = STREAM_OF[model]
     ctx = MappingContext(integration_id, codebooks or Codebooks())
     now = datetime.now(UTC)
     mapped = [stream.mapper(payload, ctx) for payload in payloads.values() if payload is not None]
-    upsert(conn, model, integration_id, [m.record for m in mapped], now=now)
-    for join, rows_by_parent in joins_by_parent(mapped).items():
-        replace_joins(conn, join, integration_id, rows_by_parent, now=now)
+    if mapped:
+        records = prepare_records(model, (m.record for m in mapped), conn.dialect)
+        joins = [prepare_joins(join, rows, conn.dialect) for join, rows in joins_by_parent(mapped).items()]
+        write_batch(conn, records, joins, integration_id, now=now, fetched_at=fetched_at)
     gone = [model_id(integration_id, model, remote_id) for remote_id, p in payloads.items() if p is None]
     if gone:
         mark_deleted(conn, model, integration_id, gone, now=now)

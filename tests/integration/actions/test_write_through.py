@@ -3,11 +3,15 @@ stored it, so a following sync changes nothing; and "sync only created applicati
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.store import tables
 from atsbridge.store.integrations import tracked_application_ids
 from atsbridge.unified.ids import ModelName
@@ -162,3 +166,34 @@ def test_stages_tags_and_users_recru_made_since_the_sync_are_stored_with_what_re
     assert str(user["id"]) in {member["remote_id"] for member in served_job["hiring_team"]}
     served_stage = world.read("application-stages", world.id_of(ModelName.APPLICATION_STAGES, stage["id"]))
     assert served_stage is not None and served_stage["name"] == stage["name"]
+
+
+def test_a_sync_does_not_undo_an_action_recru_answered_after_the_syncs_page(
+    world: ActionWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RECRU answers a sync's page, then an action changes one of its records (and writes it through) before the
+    sync writes the page: the sync's older copy must not replace the newer one."""
+    person = world.existing_jobseeker()
+    world.sync("DELTA")
+    tag = next(t for t in world.recru.call("TagService.list")["items"] if t["id"] not in person["tagIds"])
+    candidate_id = world.id_of(ModelName.CANDIDATES, person["id"])
+    listed = RecruClient.call
+    acted: list[str] = []
+
+    async def tag_added_while_the_page_travels(self: RecruClient, method: str, *args: Any, **kwargs: Any) -> Any:
+        result = await listed(self, method, *args, **kwargs)
+        if method == "JobseekerService.list" and not acted and person["id"] in {j["id"] for j in result["items"]}:
+            acted.append(method)
+            add = partial(world.kombo().ats.add_candidate_tag, candidate_id=candidate_id, tag={"name": tag["name"]})
+            await asyncio.to_thread(add)
+        return result
+
+    monkeypatch.setattr(RecruClient, "call", tag_added_while_the_page_travels)
+    world.sync("DELTA")
+    assert acted, "the action ran while the page was on its way"
+    served = world.read("candidates", candidate_id)
+    assert served is not None
+    assert tag["id"] in world.recru.call("JobseekerService.get", {"id": person["id"]})["tagIds"]
+    assert str(tag["id"]) in {t["remote_id"] for t in served["tags"]}
+    recru_updated_at = world.recru.call("JobseekerService.get", {"id": person["id"]})["updatedAt"]
+    assert instant(served["remote_updated_at"]) == instant(recru_updated_at)

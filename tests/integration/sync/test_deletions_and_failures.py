@@ -197,10 +197,10 @@ def test_an_unexpected_error_ends_the_run_failed_and_told(
 ) -> None:
     write_batch = SyncRun._write_batch
 
-    def failing(self: SyncRun, conn: Any, records: Any, joins: Any, seen_by: str | None) -> None:
+    def failing(self: SyncRun, conn: Any, records: Any, *args: Any) -> None:
         if records.table.name == ModelName.CANDIDATES:
             raise RuntimeError("a bug in the store path")
-        write_batch(self, conn, records, joins, seen_by)
+        write_batch(self, conn, records, *args)
 
     monkeypatch.setattr(SyncRun, "_write_batch", failing)
     result = sync("FULL")
@@ -220,7 +220,7 @@ def test_a_database_error_is_told_without_the_statement_or_its_data(
 ) -> None:
     private = "private@example.org"
 
-    def failing(self: SyncRun, conn: Any, records: Any, joins: Any, seen_by: str | None) -> None:
+    def failing(self: SyncRun, conn: Any, *args: Any) -> None:
         marker = "?" if conn.dialect.name == "sqlite" else "%s"
         if failure == "bad cast":  # PostgreSQL quotes the value it could not read (SQLite casts it to 0)
             function = "no_such_function" if conn.dialect.name == "sqlite" else "CAST"

@@ -109,6 +109,7 @@ async def _write_through(
     accepted (not stored yet: a job given as ``remote:<id>`` before a sync brought it; or stored as not open, or
     without the application's stage), so the answer and every GET show the job and the stage's index."""
     client = await _client(request, integration_)
+    asked_at = datetime.now(UTC)
     applications = await refresh.fetch(client, ModelName.APPLICATIONS, [created.application_id])
     candidates = await refresh.fetch(client, ModelName.CANDIDATES, [created.jobseeker_id])
     stage_id = (applications.get(created.application_id) or {}).get("stageId")
@@ -123,11 +124,11 @@ async def _write_through(
         with store(request).begin() as conn:
             started = datetime.now(UTC)
             for model, payloads in referenced.items():
-                refresh.store(conn, integration_.id, model, payloads)
+                refresh.store(conn, integration_.id, model, payloads, fetched_at=asked_at)
             if jobs:
-                refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks)
-            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
-            refresh.store(conn, integration_.id, ModelName.APPLICATIONS, applications)
+                refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks, fetched_at=asked_at)
+            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates, fetched_at=asked_at)
+            refresh.store(conn, integration_.id, ModelName.APPLICATIONS, applications, fetched_at=asked_at)
             notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
 
     await asyncio.to_thread(write)
@@ -206,6 +207,7 @@ async def _refresh_job(request: Request, integration_: Integration, project_id: 
     the refusal before the next sync; best effort: the refusal is answered whatever happens here."""
     try:
         client = await _client(request, integration_)
+        asked_at = datetime.now(UTC)
         jobs = await refresh.fetch(client, ModelName.JOBS, [project_id])
         codebooks = await refresh.fetch_codebooks(client) if any(jobs.values()) else None
     except RecruError:
@@ -215,7 +217,7 @@ async def _refresh_job(request: Request, integration_: Integration, project_id: 
     def write() -> None:
         with store(request).begin() as conn:
             started = datetime.now(UTC)
-            refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks)
+            refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks, fetched_at=asked_at)
             notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
 
     await asyncio.to_thread(write)
@@ -298,6 +300,7 @@ async def _tag_action(
     try:
         client = await _client(request, integration_)
         tag = await change(client, jobseeker_id, name)
+        asked_at = datetime.now(UTC)
         candidates = await refresh.fetch(client, ModelName.CANDIDATES, [jobseeker_id])
     except ActionRefused as refusal:
         raise refused(refusal) from refusal
@@ -308,8 +311,8 @@ async def _tag_action(
         with store(request).begin() as conn:
             started = datetime.now(UTC)
             if tag:
-                refresh.store(conn, integration_.id, ModelName.TAGS, {int(tag["id"]): tag})
-            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates)
+                refresh.store(conn, integration_.id, ModelName.TAGS, {int(tag["id"]): tag}, fetched_at=asked_at)
+            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates, fetched_at=asked_at)
             notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
 
     await asyncio.to_thread(write)

@@ -53,8 +53,8 @@ class Settings(BaseSettings):
             or not port_in_range
             or parts.username is not None
             or parts.path
-            or parts.query
-            or parts.fragment
+            or "?" in value  # an empty query or fragment too: links would be appended after it
+            or "#" in value
         ):
             raise ValueError("must be an http(s) origin without a path, e.g. https://ats.example.com")
         return value

@@ -44,6 +44,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com/api"}, ("ATSBRIDGE_PUBLIC_URL", "without a path")),
         ({"ATSBRIDGE_PUBLIC_URL": "ats.example.com"}, ("ATSBRIDGE_PUBLIC_URL",)),
         ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com:70000"}, ("ATSBRIDGE_PUBLIC_URL",)),
+        ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com?"}, ("ATSBRIDGE_PUBLIC_URL",)),
     ],
     ids=[
         "port",
@@ -57,6 +58,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         "public URL with a path",
         "public URL without a scheme",
         "public URL with a bad port",
+        "public URL with an empty query",
     ],
 )
 def test_a_setting_the_store_cannot_work_with_is_one_line(

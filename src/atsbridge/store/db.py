@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 DATA_DIR_ENV = "ATSBRIDGE_DATA_DIR"
 SQLITE_FILE_NAME = "atsbridge.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WAL_DROP_WAIT_MS = 200
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Pages of 16 KiB instead of 4 KiB: a record with its RECRU payload takes ~1 KiB, so a 4 KiB page holds a few and
@@ -150,7 +151,12 @@ def drop_wal_history(engine: Engine) -> bool:
     if engine.dialect.name != "sqlite":
         return True
     with engine.connect() as conn:
-        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        # waiting holds other writers off: a reader or writer that is busy now leaves it to the next checkpoint
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={WAL_DROP_WAIT_MS}")
+        try:
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     return busy is None or busy[0] == 0
 
 

@@ -210,9 +210,8 @@ class SyncRun:
             message = f"{type(error).__name__}: {error}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
         except Exception as error:  # a bug or a store failure: the run still ends FAILED, with sync-finished
-            stopped = await asyncio.to_thread(self._why_stop)
-            if stopped is not None:  # deleted meanwhile: its rows went from under the run's writes
-                return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": stopped}])
+            if await self._was_deleted():  # its rows went from under the run's writes: no bug
+                return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": INTEGRATION_DELETED}])
             log.exception("sync %s of %s failed unexpectedly", self.sync_id, integration.id)
             message = f"unexpected {_described(error)}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
@@ -237,6 +236,12 @@ class SyncRun:
                 self.stopped_because = stopped
                 streams.cancel()
                 return
+
+    async def _was_deleted(self) -> bool:
+        try:
+            return await asyncio.to_thread(self._why_stop) == INTEGRATION_DELETED
+        except Exception:  # the store itself fails: the run's own failure is what to record
+            return False
 
     def _why_stop(self) -> str | None:
         """Why the run must stop now: its integration was disabled or deleted (``None``: it goes on)."""

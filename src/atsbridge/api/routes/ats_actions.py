@@ -158,7 +158,7 @@ async def _store_created(
         why = failure.message.partition(";")[0].rstrip(".")  # without its "try again": here that would duplicate
         message = (
             f"RECRU created the application (id {application_id}, RECRU id {created.application_id}), but it could "
-            f"not be read back ({why}). It is stored by the sync queued now ({sync_id}); do not create it again."
+            f"not be read back ({why}). The next sync of the integration stores it; do not create it again."
         )
         raise ApiError(failure.code, message, status=failure.status, headers=failure.headers) from error
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from alembic import command
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, inspect, select
 
 from atsbridge.connectors.recru.mapping import map_candidate
 from atsbridge.store import writer
@@ -94,11 +94,17 @@ def test_the_index_holds_the_stored_addresses_through_every_write(engine: Engine
 
 def test_migrating_a_store_indexes_the_candidates_it_holds(engine: Engine) -> None:
     with engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "0004")
-    with engine.begin() as conn:
         add_integration(conn, INTEGRATION)
         write(conn, INTEGRATION, 0, jobseeker(1, emails=emails("A@x.example", "b@X.example")), jobseeker(2))
+    with engine.begin() as conn:  # a store from before the index, holding those candidates
+        command.downgrade(alembic_config(conn), "0004")
+        assert not inspect(conn).has_table("candidate_emails")
     migrate(engine)
     with engine.connect() as conn:
         assert indexed(conn) == held(conn)
         assert len(indexed(conn)) == 3
+    with engine.begin() as conn:  # the later migrations keep the index's triggers: new candidates are indexed too
+        write(conn, INTEGRATION, 1, jobseeker(3))
+    with engine.connect() as conn:
+        assert indexed(conn) == held(conn)
+        assert len(indexed(conn)) == 4

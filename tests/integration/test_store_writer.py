@@ -3,6 +3,8 @@ anonymisation and the cascade of an integration's removal. Records come from the
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -448,49 +450,68 @@ def test_applications_go_with_their_candidate_or_job(store: Engine, owner: Model
         assert deleted_at == {100: None, 101: at(2), 102: at(1)}
 
 
-def test_a_batch_read_before_a_newer_copy_was_stored_leaves_it_with_its_joins(store: Engine) -> None:
+def write_candidate(conn: Connection, payload: dict[str, Any], now: datetime, fetched_at: datetime | None) -> Any:
+    """``write_batch`` of one jobseeker with its tag links, asked of RECRU at ``fetched_at``."""
+    items = mapped(map_candidate, [payload])
+    prepared = writer.prepare_records(ModelName.CANDIDATES, records(items), conn.dialect)
+    joins = [writer.prepare_joins(ModelName.CANDIDATES_TAGS, joins_of(items, ModelName.CANDIDATES_TAGS), conn.dialect)]
+    return writer.write_batch(conn, prepared, joins, INTEGRATION, now=now, fetched_at=fetched_at)
+
+
+def served_candidate(store: Engine) -> tuple[str, list[str]]:
+    """(last name, live tag ids) of stored jobseeker 1."""
+    links = table_of(ModelName.CANDIDATES_TAGS)
+    with store.connect() as conn:
+        row = stored(conn, ModelName.CANDIDATES, 1)
+        live = links.c.candidate_id == row["id"], links.c.remote_deleted_at.is_(None)
+        return row["last_name"], sorted(conn.execute(select(links.c.tag_id).where(*live)).scalars())
+
+
+def test_a_batch_read_before_the_stored_copy_leaves_it_with_its_joins(store: Engine) -> None:
     """A sync's page RECRU answered before an action re-read the record (and wrote it through) does not overwrite the
-    action's newer copy; a stored copy written before the batch was read is overwritten whatever its version (RECRU's
-    clock may go back)."""
-
-    def write(payload: dict[str, Any], now: datetime, fetched_at: datetime | None) -> dict[ModelName, Counts]:
-        items = mapped(map_candidate, [payload])
-        with store.begin() as conn:
-            prepared = writer.prepare_records(ModelName.CANDIDATES, records(items), conn.dialect)
-            joins = [
-                writer.prepare_joins(
-                    ModelName.CANDIDATES_TAGS, joins_of(items, ModelName.CANDIDATES_TAGS), conn.dialect
-                )
-            ]
-            return writer.write_batch(conn, prepared, joins, INTEGRATION, now=now, fetched_at=fetched_at)
-
-    def served() -> tuple[str, datetime, list[str]]:
-        with store.connect() as conn:
-            row = stored(conn, ModelName.CANDIDATES, 1)
-            tags = conn.execute(
-                select(table_of(ModelName.CANDIDATES_TAGS).c.tag_id).where(
-                    table_of(ModelName.CANDIDATES_TAGS).c.candidate_id == row["id"],
-                    table_of(ModelName.CANDIDATES_TAGS).c.remote_deleted_at.is_(None),
-                )
-            ).scalars()
-            return row["last_name"], row["remote_updated_at"], sorted(tags)
-
-    newer = jobseeker(1, [1, 2], lastName="Nová", updatedAt="2024-01-11T09:00:05Z")
-    older = jobseeker(1, [1], lastName="Stará", updatedAt="2024-01-11T09:00:00Z")
-    same_second = jobseeker(1, [2], lastName="Stejná", updatedAt="2024-01-11T09:00:05Z")
-    tags_1_2 = sorted([our_id(ModelName.TAGS, 1), our_id(ModelName.TAGS, 2)])
-    write(newer, at(5), None)  # the action's copy, written at minute 5
-
-    counts = write(older, at(6), fetched_at=at(4))  # RECRU answered the sync at minute 4: older than what is stored
-    assert counts[ModelName.CANDIDATES] == Counts(unchanged=1)
-    assert counts[ModelName.CANDIDATES_TAGS] == Counts()
-    assert served() == ("Nová", datetime(2024, 1, 11, 9, 0, 5, tzinfo=UTC), tags_1_2)
-    write(same_second, at(7), fetched_at=at(4))  # RECRU counts seconds: the same second is no newer
-    assert served() == ("Nová", datetime(2024, 1, 11, 9, 0, 5, tzinfo=UTC), tags_1_2)
-
-    counts = write(older, at(9), fetched_at=at(8))  # read after the stored copy was written: RECRU's word now
+    action's copy, nor its tag links; whatever RECRU's ``updatedAt`` says (whole seconds; its clock may go back),
+    the later read wins."""
+    tag_1, tags_1_2 = [our_id(ModelName.TAGS, 1)], sorted([our_id(ModelName.TAGS, 1), our_id(ModelName.TAGS, 2)])
+    with store.begin() as conn:  # the action's copy, read at minute 5
+        write_candidate(conn, jobseeker(1, [1, 2], lastName="Nová", updatedAt="2024-01-11T09:00:05Z"), at(5), at(5))
+    with store.begin() as conn:  # the sync's page, read at minute 4, written at 6; RECRU's second is the same
+        counts = write_candidate(
+            conn, jobseeker(1, [1], lastName="Stará", updatedAt="2024-01-11T09:00:05Z"), at(6), at(4)
+        )
+    assert (counts[ModelName.CANDIDATES], counts[ModelName.CANDIDATES_TAGS]) == (Counts(unchanged=1), Counts())
+    assert served_candidate(store) == ("Nová", tags_1_2)
+    with store.begin() as conn:  # read later, with an older updatedAt (RECRU's clock went back): RECRU's word now
+        counts = write_candidate(
+            conn, jobseeker(1, [1], lastName="Stará", updatedAt="2024-01-11T08:00:00Z"), at(9), at(8)
+        )
     assert counts[ModelName.CANDIDATES] == Counts(updated=1)
-    assert served() == ("Stará", datetime(2024, 1, 11, 9, 0, 0, tzinfo=UTC), [our_id(ModelName.TAGS, 1)])
+    assert served_candidate(store) == ("Stará", tag_1)
+    with store.begin() as conn:  # a write that does not know when it was read always applies
+        write_candidate(conn, jobseeker(1, [1, 2], lastName="Třetí"), at(10), None)
+    assert served_candidate(store) == ("Třetí", tags_1_2)
+
+
+def test_the_later_read_wins_against_a_transaction_not_committed_yet(store: Engine) -> None:
+    """The upsert decides under the write lock: an older read planned against the last committed state does not
+    overwrite the later read another transaction commits meanwhile."""
+    with store.begin() as conn:
+        write_candidate(conn, jobseeker(1, [1], lastName="Původní"), at(0), at(0))
+    with store.connect() as sync:
+        sync.begin()
+        write_candidate(sync, jobseeker(1, [1, 2], lastName="Nová", updatedAt="2024-01-11T09:00:09Z"), at(6), at(5))
+
+        def older_action() -> None:
+            with store.begin() as conn:
+                write_candidate(
+                    conn, jobseeker(1, [1], lastName="Stará", updatedAt="2024-01-11T09:00:03Z"), at(7), at(4)
+                )
+
+        action = threading.Thread(target=older_action)
+        action.start()
+        time.sleep(0.5)  # the action has planned against the committed "Původní" and waits for the lock
+        sync.commit()
+    action.join(30)
+    assert served_candidate(store) == ("Nová", sorted([our_id(ModelName.TAGS, 1), our_id(ModelName.TAGS, 2)]))
 
 
 def test_a_refresh_moves_only_the_records_that_nest_remote_updated_at(store: Engine) -> None:

@@ -135,6 +135,7 @@ def _model_table(name: ModelName, *fields: Column[Any], indexes: tuple[Index, ..
         Column("anonymised_at", UtcDateTime()),
         Column("last_seen_sync_id", String(64)),
         Column("created_in_store_at", UtcDateTime(), nullable=False),
+        Column("read_at", UtcDateTime()),  # when the copy was asked of RECRU (``writer``: older never over newer)
         UniqueConstraint("integration_id", "remote_id"),
         Index(None, "integration_id", "id"),
         Index(None, "integration_id", "updated_at"),
@@ -462,6 +463,7 @@ BOOKKEEPING_COLUMNS = frozenset(
         "anonymised_at",
         "last_seen_sync_id",
         "created_in_store_at",
+        "read_at",
     }
 )
 

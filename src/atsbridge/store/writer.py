@@ -27,12 +27,13 @@ One generic path serves every model and join, driven by the table metadata in ``
   in it (what the application nests of them). ``updated_at`` only ever moves forward. The one exception is
   ``nested_marks=False``, for an integration's first sync: nothing of it is readable yet, so the marks would have
   no reader and only cost (every application rewritten when its candidate arrives).
-- **Never older over newer.** A batch read from RECRU at ``fetched_at`` does not overwrite a stored record that
-  was written after that instant from a read at least as new (its ``remote_updated_at`` is not earlier than the
-  batch's; RECRU counts whole seconds): an action's write-through that RECRU answered while a sync's page was on its
-  way, say. Such a record, and its join rows in ``write_batch``, are left as they are (counted unchanged). A stored
-  record written *before* the batch was read is always overwritten, whatever its ``remote_updated_at``: RECRU's
-  clock may have gone back.
+- **Never older over newer.** Each record stores when it was asked of RECRU (``read_at``, the batch's
+  ``fetched_at``). A batch does not overwrite a record stored from a later read: an action's write-through that
+  re-read the record while a sync's page was on its way, say, or the other way round. The upsert itself decides
+  (``ON CONFLICT … DO UPDATE … WHERE`` the stored read is not later), so a concurrent writer's commit between the
+  batch's plan and its write cannot slip through; such records, and their join rows in ``write_batch``, are left
+  as they are (counted unchanged). RECRU's own ``updatedAt`` cannot decide it: it counts whole seconds, and its clock
+  may go back. A write without ``fetched_at`` (``NULL``) always applies.
 - **Join rows are tombstoned, not deleted** (the unified API stores them as rows with their own ``id``,
   ``changed_at`` and ``remote_deleted_at``): a vanished link gets ``remote_deleted_at``, and the same link coming
   back revives the same row (its id is derived from the two remote ids). The reader serves only live join rows.
@@ -57,7 +58,7 @@ import functools
 import hashlib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -67,7 +68,6 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    Text,
     Update,
     any_,
     bindparam,
@@ -75,7 +75,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -250,15 +249,21 @@ def _write_records(
     if not prepared.rows:
         return Counts(), set()
     now = at_api_precision(now)
-    plan = _plan(prepared, _stored_state(conn, table, "id", prepared.rows), fetched_at)
-    _write(conn, table, integration_id, plan, now=now, sync_id=sync_id)
+    plan = _plan(prepared, _stored_state(conn, table, "id", prepared.rows))
+    _write(conn, table, integration_id, plan, now=now, sync_id=sync_id, fetched_at=fetched_at)
+    kept: set[str] = set()
+    if fetched_at is not None and "read_at" in table.c:
+        kept = _read_later(
+            conn, table, [row["id"] for row in (*plan.created, *plan.updated, *plan.refreshed)], fetched_at
+        )
+        plan.keep_stored(kept)
     if sync_id is not None:
         for chunk in _chunks(plan.unchanged):
             conn.execute(_seen_stamp(table, conn.dialect.name), {"ids": _key_list(conn, chunk), "sync_id": sync_id})
     if nested_marks:
         _mark_nested_changes(conn, ModelName(table.name), [*plan.created, *plan.updated], now, plan.refreshed)
     updated = len(plan.updated) + len(plan.refreshed)
-    return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged)), plan.newer_stored
+    return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged)), kept
 
 
 def write_batch(
@@ -430,8 +435,6 @@ def anonymise_expired(conn: Connection, *, now: datetime, after: timedelta = ANO
 class _StoredState(NamedTuple):
     content_hash: str
     deleted: bool
-    remote_updated_at: Any = None  # as stored: text on SQLite (as ``_prepare`` converts it), a datetime elsewhere
-    written_at: Any = None  # ``updated_at``, likewise
 
 
 @dataclass
@@ -442,7 +445,12 @@ class _Plan:
     updated: list[dict[str, Any]] = field(default_factory=list)
     refreshed: list[dict[str, Any]] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    newer_stored: set[str] = field(default_factory=set)  # among ``unchanged``: see "Never older over newer"
+
+    def keep_stored(self, ids: set[str]) -> None:
+        """The written rows ``ids`` were left as stored (a later read of them is stored): they count unchanged."""
+        for rows in (self.created, self.updated, self.refreshed):
+            rows[:] = [row for row in rows if row["id"] not in ids]
+        self.unchanged.extend(ids)
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -471,12 +479,22 @@ def _by_id(table: Table, records: Iterable[Record]) -> dict[str, Record]:
 
 
 def _stored_state(conn: Connection, table: Table, column: str, keys: Iterable[str]) -> dict[str, _StoredState]:
-    """The stored hash, tombstone and versions of the rows whose ``column`` is one of ``keys``, by id."""
+    """The stored hash and tombstone of the rows whose ``column`` is one of ``keys``, by id."""
     query = _stored_state_query(table, column, conn.dialect.name)
     return {
-        row[0]: _StoredState(row[1], bool(row[2]), *row[3:])
+        id_: _StoredState(digest, bool(deleted))
         for chunk in _chunks(keys)
-        for row in conn.execute(query, {"keys": _key_list(conn, chunk)}).all()
+        for id_, digest, deleted in conn.execute(query, {"keys": _key_list(conn, chunk)}).all()
+    }
+
+
+def _read_later(conn: Connection, table: Table, ids: Sequence[str], fetched_at: datetime) -> set[str]:
+    """Of ``ids``, the rows stored from a read later than ``fetched_at`` (in the write's transaction: after it)."""
+    query = _read_later_query(table, conn.dialect.name)
+    return {
+        id_
+        for chunk in _chunks(ids)
+        for id_ in conn.execute(query, {"keys": _key_list(conn, chunk), "fetched_at": fetched_at}).scalars()
     }
 
 
@@ -498,15 +516,16 @@ def _key_list(conn: Connection, keys: Sequence[str]) -> Any:
 
 
 @functools.cache
-def _stored_state_query(table: Table, column: str, dialect: str) -> Select[Any]:
-    versions: list[ColumnElement[Any]] = []
-    if "remote_updated_at" in table.c:  # raw on SQLite: the text compares with ``_prepare``'s, no parsing per row
-        versions = [table.c.remote_updated_at, table.c.updated_at]
-        if dialect == "sqlite":
-            versions = [type_coerce(version, Text) for version in versions]
-    return select(table.c.id, table.c.content_hash, table.c.remote_deleted_at.is_not(None), *versions).where(
+def _stored_state_query(table: Table, column: str, dialect: str) -> Select[str, str, bool]:
+    return select(table.c.id, table.c.content_hash, table.c.remote_deleted_at.is_not(None)).where(
         _in_keys(table.c[column], "keys", dialect)
     )
+
+
+@functools.cache
+def _read_later_query(table: Table, dialect: str) -> Select[str]:
+    fetched_at = bindparam("fetched_at", type_=table.c.read_at.type)
+    return select(table.c.id).where(_in_keys(table.c.id, "keys", dialect), table.c.read_at > fetched_at)
 
 
 @functools.cache
@@ -537,16 +556,13 @@ def _prepare(table: Table, records: Iterable[Record], dialect: Dialect) -> Prepa
     return Prepared(table, rows)
 
 
-def _plan(prepared: Prepared, stored: Mapping[str, _StoredState], fetched_at: datetime | None = None) -> _Plan:
+def _plan(prepared: Prepared, stored: Mapping[str, _StoredState]) -> _Plan:
     plan = _Plan()
     for id_, row in prepared.rows.items():
         digest = row["content_hash"]
         state = stored.get(id_)
         if state is None:
             plan.created.append(row)
-        elif fetched_at is not None and _newer_stored(state, row.get("remote_updated_at"), fetched_at):
-            plan.unchanged.append(id_)
-            plan.newer_stored.add(id_)
         elif state.deleted or state.content_hash[:16] != digest[:16]:
             plan.updated.append(row)
         elif state.content_hash != digest:
@@ -556,25 +572,18 @@ def _plan(prepared: Prepared, stored: Mapping[str, _StoredState], fetched_at: da
     return plan
 
 
-def _newer_stored(state: _StoredState, incoming_version: Any, fetched_at: datetime) -> bool:
-    """Whether the live stored row is a newer read of RECRU than the incoming one, read at ``fetched_at``: RECRU's
-    version is not earlier (it counts whole seconds: a change in the same second keeps it), and the row was written
-    at or after that read."""
-    if state.deleted or state.remote_updated_at is None or incoming_version is None:
-        return False
-    if incoming_version > state.remote_updated_at:
-        return False
-    written_at = state.written_at
-    if isinstance(written_at, str):
-        written_at = datetime.fromisoformat(written_at).replace(tzinfo=UTC)
-    return bool(written_at >= at_api_precision(fetched_at))
-
-
 def _write(
-    conn: Connection, table: Table, integration_id: str, plan: _Plan, *, now: datetime, sync_id: str | None
+    conn: Connection,
+    table: Table,
+    integration_id: str,
+    plan: _Plan,
+    *,
+    now: datetime,
+    sync_id: str | None,
+    fetched_at: datetime | None = None,
 ) -> None:
     """Bulk upserts of the created and updated records of ``plan`` (timestamps moved), then of its refreshed records
-    (``changed_at`` kept)."""
+    (``changed_at`` kept); a record stored from a later read than ``fetched_at`` is left as it is."""
     shared: dict[str, Any] = {
         "integration_id": integration_id,
         "changed_at": now,
@@ -583,7 +592,7 @@ def _write(
         "created_in_store_at": now,
     }
     if "last_seen_sync_id" in table.c:
-        shared |= {"anonymised_at": None, "last_seen_sync_id": sync_id}
+        shared |= {"anonymised_at": None, "last_seen_sync_id": sync_id, "read_at": fetched_at}
     for rows, keep_changed_at in (([*plan.created, *plan.updated], False), (plan.refreshed, True)):
         if rows:
             _upsert_statement(table, conn.dialect, keep_changed_at).execute(conn, rows, shared)
@@ -602,7 +611,12 @@ def _upsert_statement(table: Table, dialect: Dialect, keep_changed_at: bool = Fa
     }
     if "last_seen_sync_id" in assignments:
         assignments["last_seen_sync_id"] = func.coalesce(insert.excluded.last_seen_sync_id, table.c.last_seen_sync_id)
-    return compile_insert(insert.on_conflict_do_update(index_elements=[table.c.id], set_=assignments), table, dialect)
+    unless_read_later = None
+    if "read_at" in table.c:  # see "Never older over newer"
+        incoming, stored = insert.excluded.read_at, table.c.read_at
+        unless_read_later = or_(incoming.is_(None), stored.is_(None), stored <= incoming)
+    upsert = insert.on_conflict_do_update(index_elements=[table.c.id], set_=assignments, where=unless_read_later)
+    return compile_insert(upsert, table, dialect)
 
 
 def _tombstone_joins(conn: Connection, spec: JoinSpec, condition: ColumnElement[bool], now: datetime) -> int:

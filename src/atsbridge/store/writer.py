@@ -252,10 +252,10 @@ def _write_records(
     plan = _plan(prepared, _stored_state(conn, table, "id", prepared.rows))
     _write(conn, table, integration_id, plan, now=now, sync_id=sync_id, fetched_at=fetched_at)
     kept: set[str] = set()
-    if fetched_at is not None and "read_at" in table.c:
-        kept = _read_later(
-            conn, table, [row["id"] for row in (*plan.created, *plan.updated, *plan.refreshed)], fetched_at
-        )
+    if fetched_at is not None and "read_at" in table.c and (plan.updated or plan.refreshed):
+        # Rows planned as new are not looked at (a first sync writes only such): one another writer inserted in
+        # between keeps its record (the upsert refused it) but gets this batch's join rows, until the next read.
+        kept = _read_later(conn, table, [row["id"] for row in (*plan.updated, *plan.refreshed)], fetched_at)
         plan.keep_stored(kept)
     if sync_id is not None:
         for chunk in _chunks(plan.unchanged):

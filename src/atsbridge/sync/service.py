@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from atsbridge.config import Settings
 from atsbridge.sync.runner import execute_sync
-from atsbridge.sync.scheduler import EmbeddedScheduler
+from atsbridge.sync.scheduler import EmbeddedScheduler, queue_sync
 from atsbridge.sync.worker import SyncQueue
 from atsbridge.webhooks.delivery import DeliveryLoop
 
@@ -73,6 +73,18 @@ class SyncService:
             await asyncio.gather(self._task, return_exceptions=True)
         if self._queue_context is not None:
             await self._queue_context.__aexit__(None, None, None)
+
+    async def request(self, integration_id: str, sync_type: str) -> tuple[str, bool]:
+        """Queue a sync (``queue_sync``, on a worker thread: a sync's open transaction may hold SQLite's write lock
+        for a moment, and the event loop must not wait for it) and dispatch it; (sync id, already queued)."""
+        sync_id, already = await asyncio.to_thread(self._queue, integration_id, sync_type)
+        if not already:
+            await self.dispatch(sync_id, integration_id, sync_type)
+        return sync_id, already
+
+    def _queue(self, integration_id: str, sync_type: str) -> tuple[str, bool]:
+        with self.engine.begin() as conn:
+            return queue_sync(conn, integration_id, sync_type)
 
     async def dispatch(self, sync_id: str, integration_id: str, sync_type: str) -> None:
         if self.queue is not None:

@@ -35,7 +35,6 @@ from atsbridge.store.syncs import DELTA
 from atsbridge.store.writer import models_changed_since
 from atsbridge.sync import refresh
 from atsbridge.sync.runner import record_login_verdict
-from atsbridge.sync.scheduler import queue_sync
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, model_id
 from atsbridge.unified.inputs import ActionExtras, CandidateInput, CreateApplicationBody, CreateCandidateBody, TagBody
@@ -150,9 +149,7 @@ async def _store_created(
     try:
         await _write_through(request, integration_, project_id, created)
     except RecruError as error:
-        sync_id, already = await asyncio.to_thread(_queue_delta, engine, integration_.id)
-        if not already:
-            await request.app.state.syncs.dispatch(sync_id, integration_.id, DELTA)
+        await request.app.state.syncs.request(integration_.id, DELTA)
         failure = remote_error(error)
         application_id, _ = _ids(integration_, created)
         why = failure.message.partition(";")[0].rstrip(".")  # without its "try again": here that would duplicate
@@ -161,11 +158,6 @@ async def _store_created(
             f"not be read back ({why}). The next sync of the integration stores it; do not create it again."
         )
         raise ApiError(failure.code, message, status=failure.status, headers=failure.headers) from error
-
-
-def _queue_delta(engine: Engine, integration_id: str) -> tuple[str, bool]:
-    with engine.begin() as conn:
-        return queue_sync(conn, integration_id, DELTA)
 
 
 async def _create(

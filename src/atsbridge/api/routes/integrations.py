@@ -26,7 +26,6 @@ from atsbridge.store.integrations import (
 )
 from atsbridge.store.reader import ts
 from atsbridge.store.syncs import recent_syncs
-from atsbridge.sync.scheduler import queue_sync
 from atsbridge.unified.inputs import StorableText
 from atsbridge.webhooks import notify
 
@@ -165,16 +164,8 @@ async def force_sync(
     sync_type = (body or ForceSyncBody()).type or "FULL"
     if not found.enabled:  # its queued run would only be cancelled: say so instead of "queued"
         raise invalid_input("The integration is disabled; enable it (PUT /v1/integrations/{id}/enabled) to sync it.")
-    sync_id, already = await asyncio.to_thread(_queue, store(request), found.id, sync_type)
-    if not already:
-        await request.app.state.syncs.dispatch(sync_id, found.id, sync_type)
+    sync_id, already = await request.app.state.syncs.request(found.id, sync_type)
     return success({"already_queued": already, "sync_id": sync_id, "type": sync_type})
-
-
-def _queue(engine: Engine, integration_id: str, sync_type: str) -> tuple[str, bool]:
-    """``queue_sync`` on a worker thread (see ``_delete``)."""
-    with engine.begin() as conn:
-        return queue_sync(conn, integration_id, sync_type)
 
 
 @router.get("/integrations/{integration_id}/syncs", summary="Recent syncs: state, timings, counts per model, errors.")

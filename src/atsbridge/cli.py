@@ -40,7 +40,7 @@ from atsbridge.store.integrations import (
     load_integration,
 )
 from atsbridge.store.reader import ts
-from atsbridge.store.syncs import DELTA, FULL, live_run, recent_syncs
+from atsbridge.store.syncs import DELTA, FULL, latest_syncs, live_run
 from atsbridge.sync.engine import SyncResult
 from atsbridge.sync.runner import sync_integration
 from atsbridge.sync.scheduler import fail_stale_runs
@@ -293,10 +293,8 @@ def integration_list(
             environment_id = find_environment(conn, environment)
             if environment_id is None:
                 _fail(f"no environment {environment!r}", json_output, "ENVIRONMENT_NOT_FOUND")
-        listed = [
-            (found, next(iter(recent_syncs(conn, found.id, limit=1)), None))
-            for found in list_integrations(conn, environment_id)
-        ]
+        latest_by_integration = latest_syncs(conn)
+        listed = [(found, latest_by_integration.get(found.id)) for found in list_integrations(conn, environment_id)]
     shown: list[dict[str, Any]] = [
         {
             "id": found.id,

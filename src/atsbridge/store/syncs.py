@@ -166,6 +166,14 @@ def recent_syncs(conn: Connection, integration_id: str, limit: int = 50) -> list
     return [_row(row) for row in conn.execute(query)]
 
 
+def latest_syncs(conn: Connection) -> dict[str, SyncRow]:
+    """The most recently queued sync of every integration that has one, by integration id (one query)."""
+    rank = func.row_number().over(partition_by=syncs.c.integration_id, order_by=(syncs.c.queued_at.desc(), syncs.c.id))
+    ranked = select(syncs, rank.label("rank")).subquery()
+    query = select(*(ranked.c[column.name] for column in syncs.columns)).where(ranked.c.rank == 1)
+    return {row.integration_id: _row(row) for row in conn.execute(query)}
+
+
 def _row(row: Any) -> SyncRow:
     return SyncRow(
         id=row.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -208,6 +209,15 @@ def all_changed_in_one_second(recru: Recru, sync: Sync) -> tuple[list[dict[str, 
     return jobseekers, second
 
 
+def next_delta_reads_again(engine: Engine, integration: Integration, recru: Recru, sync: Sync, second: str) -> datetime:
+    """The watermark the last DELTA left is ``second``; a minute later the next DELTA runs from it. Returns it."""
+    watermark = reload(engine, integration.id).delta_watermark
+    assert watermark is not None and watermark.strftime("%Y-%m-%dT%H:%M:%SZ") == second
+    advance(recru, 60)
+    assert sync("DELTA").state == "SUCCEEDED"
+    return watermark
+
+
 def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_second_again(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
@@ -222,10 +232,8 @@ def test_a_delta_that_paged_within_one_second_while_records_changed_reads_that_s
 
     assert sync("DELTA", progress=change_one).state == "SUCCEEDED"
     assert_parity(engine, integration.id, recru)
-    watermark = reload(engine, integration.id).delta_watermark
-    assert watermark is not None and watermark.strftime("%Y-%m-%dT%H:%M:%SZ") == second
-    advance(recru, 60)
-    assert sync("DELTA").state == "SUCCEEDED"  # nothing changed meanwhile: the watermark moves on
+    watermark = next_delta_reads_again(engine, integration, recru, sync, second)
+    # nothing changed since: the watermark moves on
     later = reload(engine, integration.id).delta_watermark
     assert later is not None and later > watermark
     assert_parity(engine, integration.id, recru)
@@ -246,10 +254,7 @@ def test_a_delta_that_paged_within_one_second_while_a_listed_record_vanished_rea
 
     assert sync("DELTA", progress=delete_one_already_listed).state == "SUCCEEDED"
     assert len(pages) > 2
-    watermark = reload(engine, integration.id).delta_watermark
-    assert watermark is not None and watermark.strftime("%Y-%m-%dT%H:%M:%SZ") == second
-    advance(recru, 60)
-    assert sync("DELTA").state == "SUCCEEDED"
+    next_delta_reads_again(engine, integration, recru, sync, second)
     with engine.connect() as conn:
         companies = dict(
             conn.execute(

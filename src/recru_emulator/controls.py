@@ -191,6 +191,10 @@ def _checked(tenant: Tenant, entity: str, record: Record, changes: Record) -> Re
     return merged
 
 
+RESET_SCHEMA: dict[str, Check] = {"seed": _is_int, "size": lambda v: _is_int(v) and v >= 0}
+RATE_LIMIT_SCHEMA: dict[str, Check] = {"perMinute": lambda v: v is None or (_is_int(v) and v >= 1)}
+
+
 def _check_schema(schema: dict[str, Check], changes: Record) -> None:
     fields = {key: "unknown_field" for key in changes if key not in schema and key != "id"}
     fields |= {key: "invalid" for key, value in changes.items() if key in schema and not schema[key](value)}
@@ -366,13 +370,6 @@ def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
     }  # fmt: skip
 
 
-def _only(body: Record, *keys: str) -> None:
-    """A control body with other keys than ``keys`` is refused (a typo must not pass as a default)."""
-    unknown = {key: "unknown_field" for key in body if key not in keys}
-    if unknown:
-        raise BadBody("unknown fields", unknown)
-
-
 def _password(body: Record) -> str | None:
     """A user's ``password`` taken out of a control body (it is kept apart from the record, never shown)."""
     password = body.pop("password", None)
@@ -445,12 +442,8 @@ class Controls:
         body = await self._body(request)
         if not isinstance(body, dict):
             raise BadBody("body must be an object")
-        _only(body, "seed", "size")
-        seed = body.get("seed", self.emulator.seed)
-        size = body.get("size", self.emulator.size)
-        if not _is_int(seed) or not _is_int(size) or size < 0:
-            raise BadBody("seed and size must be integers, size >= 0")
-        self.emulator.reset(seed, size)
+        _check_schema(RESET_SCHEMA, body)  # a typo must not pass as a default
+        self.emulator.reset(body.get("seed", self.emulator.seed), body.get("size", self.emulator.size))
         return Response(status_code=204)
 
     def _entity(self, request: Request) -> str:
@@ -568,10 +561,8 @@ class Controls:
         body = await self._body(request)
         if not isinstance(body, dict) or "perMinute" not in body:
             raise BadBody("expected {perMinute: int | null}")
-        _only(body, "perMinute")
+        _check_schema(RATE_LIMIT_SCHEMA, body)
         per_minute = body["perMinute"]
-        if per_minute is not None and (not _is_int(per_minute) or per_minute < 1):
-            raise BadBody("perMinute must be a positive integer or null", {"perMinute": "invalid"})
         self.emulator.limiter.per_minute = per_minute
         return JSONResponse({"perMinute": per_minute})
 

@@ -27,7 +27,7 @@ from recru_emulator.tenant_data import (
     VISIBILITIES,
     Record,
 )
-from recru_emulator.writes import SourceInput, read_consent, read_jobseeker, read_salary, resolve_source
+from recru_emulator.writes import ADDRESS_KEYS, SourceInput, read_consent, read_jobseeker, read_salary, resolve_source
 
 ENTITIES = ("users", "projects", "stages", "tags", "jobseekers", "applications", "sources")
 READ_ONLY = ("id",)  # ids are the tenant's, never reused
@@ -212,7 +212,9 @@ def _jobseeker_changes(record: Record, changes: Record) -> Record:
             ch.fail(key, "unknown_field")
     read = _read_stored_jobseeker(record, ch)
     for key, value in changes.items():
-        _unknown_keys(value, read.get(key), key, ch)
+        # an address with nothing in it reads as null: its keys are known all the same
+        shape = dict.fromkeys(ADDRESS_KEYS) if key == "address" else read.get(key)
+        _unknown_keys(value, shape, key, ch)
     for key, check in JOBSEEKER_EXTRA.items():
         if key in changes and not check(changes[key]):
             ch.fail(key, "invalid_type")
@@ -528,6 +530,8 @@ class Controls:
             tenant.index_emails(record)
         if entity == "applications":
             tenant.applications_of.setdefault(record["jobseekerId"], {})[record["projectId"]] = record["id"]
+        if entity == "sources":
+            tenant.rename_source(record["id"], record["name"])
         tenant.touch(table, record)
 
     async def delete(self, request: Request) -> Response:

@@ -239,6 +239,14 @@ class Tenant:
                 self.touch(self.jobseekers, jobseeker)
         return tag
 
+    def rename_source(self, source_id: int, name: str) -> None:
+        """Every jobseeker holding the source shows its new name, and moves, as a cascade does."""
+        for jobseeker in list(self.jobseekers.records.values()):
+            source = jobseeker["source"]
+            if source is not None and source["id"] == source_id and source["name"] != name:
+                jobseeker["source"] = {"id": source_id, "name": name}
+                self.touch(self.jobseekers, jobseeker)
+
     def delete_user(self, user_id: int) -> Record | None:
         user = self.users.remove(user_id)
         if user is None:

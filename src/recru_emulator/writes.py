@@ -89,6 +89,9 @@ def _contacts(
     return contacts
 
 
+ADDRESS_KEYS = ("street", "postalCode", "city", "region", "countryCode")
+
+
 def _address(raw: dict[str, Any], ch: p.Checker, prefix: str) -> Record | None:
     address = p.mapping(raw, "address", ch, prefix)
     if address is None:
@@ -97,13 +100,15 @@ def _address(raw: dict[str, Any], ch: p.Checker, prefix: str) -> Record | None:
     country = p.text(address, "countryCode", ch, path, max_length=2)
     if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
         ch.fail(f"{path}.countryCode", "invalid_format")
-    return {
+    fields = {
         "street": p.text(address, "street", ch, path),
         "postalCode": p.text(address, "postalCode", ch, path, max_length=20),
         "city": p.text(address, "city", ch, path, max_length=100),
         "region": p.text(address, "region", ch, path, max_length=100),
         "countryCode": country.upper() if country else None,
     }
+    # §1: an empty optional field is null, and an address with nothing in it is empty
+    return fields if any(value is not None for value in fields.values()) else None
 
 
 def read_salary(

@@ -291,6 +291,25 @@ def test_deleting_a_source_deactivates_it(api: Api) -> None:
     assert api.get(JOBSEEKERS, holder["id"])["source"] == holder["source"]
 
 
+def test_renaming_a_source_renames_it_on_its_jobseekers_and_moves_them(frozen: Api) -> None:
+    api = frozen
+    jobseekers = api.walk(JOBSEEKERS)
+    sid = Counter(j["source"]["id"] for j in jobseekers if j["source"]).most_common(1)[0][0]
+    api.advance(60)
+    api.patch("sources", sid, name="Renamed Source")
+    assert {"id": sid, "name": "Renamed Source", "active": True} in api.codebook("jobseekerSources")
+    after = {j["id"]: j for j in api.walk(JOBSEEKERS)}
+    for before in jobseekers:
+        now = after[before["id"]]
+        if before["source"] and before["source"]["id"] == sid:
+            assert now == {**before, "source": {"id": sid, "name": "Renamed Source"}, "updatedAt": T1}
+        else:
+            assert now == before
+    api.advance(60)
+    api.patch("sources", sid, name="Renamed Source")
+    assert api.walk(JOBSEEKERS) == list(after.values())
+
+
 def test_closing_a_project_is_not_a_deletion(api: Api) -> None:
     project = next(p for p in api.walk(PROJECTS) if p["status"] == "open")
     api.patch("projects", project["id"], status="closed")

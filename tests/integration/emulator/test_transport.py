@@ -154,3 +154,35 @@ def test_json_nested_too_deeply_to_parse_is_a_parse_error(api: Api) -> None:
     check_error(post_raw(api, deep, api.token), -32700)
     control = api.client.post("/__emulator__/records/tags", content='{"name":' + deep + "}")
     assert control.status_code == 422 and "error" in control.json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"jsonrpc":"2.0","id":1,"method":"JobseekerService.create",'
+        '"params":{"jobseeker":{"firstName":"A\\ud800","lastName":"B","emails":[{"value":"sur@example.com"}]}}}',
+        '{"jsonrpc":"2.0","id":"\\udc00","method":"SystemService.ping","params":{}}',
+        '{"jsonrpc":"2.0","id":1,"method":"Foo.\\udc00","params":{}}',
+        '{"jsonrpc":"2.0","id":1,"method":"JobseekerService.list","params":{"\\udfff":1}}',
+    ],
+)
+def test_lone_surrogate_is_not_utf8_text_and_a_parse_error(api: Api, body: str) -> None:
+    check_error(post_raw(api, body, api.token), -32700)
+    assert api.call("JobseekerService.list", {"email": "sur@example.com"})["items"] == []
+    assert api.client.get("/__emulator__/counters").status_code == 200
+
+
+def test_surrogate_pair_is_one_character(api: Api) -> None:
+    body = (
+        '{"jsonrpc":"2.0","id":1,"method":"JobseekerService.create",'
+        '"params":{"jobseeker":{"firstName":"A\\ud83d\\ude00","lastName":"B","emails":[{"value":"pair@example.com"}]}}}'
+    )
+    created = post_raw(api, body, api.token).json()["result"]
+    assert api.call("JobseekerService.get", {"id": created["id"]})["firstName"] == "A\U0001f600"
+
+
+def test_control_body_with_lone_surrogate_is_refused(api: Api) -> None:
+    before = api.call("TagService.list")["items"]
+    control = api.client.post("/__emulator__/records/tags", content='{"name":"\\udc00"}')
+    assert control.status_code == 422 and "error" in control.json()
+    assert api.call("TagService.list")["items"] == before

@@ -53,6 +53,21 @@ def unchanged(api: Api) -> Iterator[None]:
 # --- JobseekerService.create -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("address", [{}, {"street": "  ", "city": ""}, {"countryCode": None}])
+def test_an_address_with_nothing_in_it_is_null(api: Api, address: dict[str, Any]) -> None:
+    created = api.call("JobseekerService.create", {"jobseeker": {**jobseeker_input(), "address": address}})
+    assert api.get(JOBSEEKERS, created["id"])["address"] is None
+    patched = api.patch("jobseekers", created["id"], address={"city": "Brno"})
+    assert patched["address"] == {
+        "street": None,
+        "postalCode": None,
+        "city": "Brno",
+        "region": None,
+        "countryCode": None,
+    }
+    assert api.patch("jobseekers", created["id"], address=address)["address"] is None
+
+
 def test_create_minimal_jobseeker(api: Api) -> None:
     data = jobseeker_input()
     total = api.total(JOBSEEKERS)

@@ -65,7 +65,7 @@ from sqlalchemy.types import TypeDecorator
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
 from atsbridge.store.shapes import JOB_REF, SHAPES
-from atsbridge.store.text_match import unicode_lower
+from atsbridge.store.text_match import text_position, unicode_lower
 from atsbridge.unified.ids import ModelName, is_model_id
 from atsbridge.unified.models import format_datetime
 
@@ -213,10 +213,8 @@ def _lowered(value: str) -> ColumnElement[str]:
 
 
 def _contains_lowered(column: Any, value: str) -> ColumnElement[bool]:
-    """``value`` is part of ``column``, both lowered by the database (``_lowered``); ``%`` and ``_`` in ``value``
-    are plain characters."""
-    escaped = value.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return unicode_lower(column).like(literal("%", String) + _lowered(escaped) + literal("%", String), escape="/")
+    """``value`` is part of ``column``, both lowered by the database (``_lowered``)."""
+    return text_position(unicode_lower(column), _lowered(value)) > 0
 
 
 def _email_matches(email: str) -> ColumnElement[bool]:

@@ -146,6 +146,8 @@ def test_jobs_filters(world: World, sdk: Kombo) -> None:
         recru_ids(projects, lambda p: word.lower() in p["name"].lower()), everything
     )
     assert remote_ids(sdk.ats.get_jobs, name_contains="%") == set()  # a LIKE wildcard is a plain character
+    # longer than SQLite takes as a LIKE pattern (50,000 bytes): no name holds it
+    assert remote_ids(sdk.ats.get_jobs, name_contains="a" * 60_000) == set()
 
 
 # --- applications ---------------------------------------------------------------------------------------------

@@ -247,6 +247,11 @@ def test_user_unknown_role_is_kept_unmapped_with_a_warning() -> None:
     assert list(ctx.warnings) == ["ats_users.system_roles: unknown RECRU value 'owner' mapped to null"]
 
 
+def test_user_role_recru_adds_that_kombo_knows_is_taken() -> None:
+    record = map_user(with_changes(USER, role="interviewer"), context()).record
+    assert [role["unified_type"] for role in record["system_roles"]] == ["INTERVIEWER"]
+
+
 # --- jobs and their joins -------------------------------------------------------------------------------------------
 
 
@@ -445,6 +450,21 @@ def test_job_unknown_hiring_team_role() -> None:
     assert list(ctx.warnings) == ["ats_join_jobs_users.roles: unknown RECRU value 'sourcer_lead' mapped to null"]
 
 
+def test_job_hiring_team_role_recru_adds_that_kombo_knows_is_taken() -> None:
+    ctx = context()
+    team = [{"userId": 8, "role": "sourcer"}, {"userId": 8, "role": "admin"}, {"userId": 9, "role": "Coordinator"}]
+    rows = map_job(with_changes(PROJECT, hiringTeam=team), ctx).joins[ModelName.JOBS_USERS]
+    assert [row["hiring_team_roles"] for row in rows] == [["SOURCER"], ["COORDINATOR"]]  # ADMIN is no team role
+    assert [[role["unified_type"] for role in row["job_roles"]] for row in rows] == [
+        ["SOURCER", "ADMIN"],
+        ["COORDINATOR"],
+    ]
+    assert (
+        "ats_join_jobs_users.roles: unknown RECRU value 'sourcer' taken as 'SOURCER', a value of the unified enum"
+        in ctx.warnings
+    )
+
+
 def test_job_numbers_no_float_can_hold_are_null_with_a_warning() -> None:
     ctx = context()
     job = map_job(with_changes(PROJECT, salary={**PROJECT["salary"], "amount": 10**400}, weeklyHours=40), ctx).record
@@ -622,6 +642,14 @@ def test_application_unknown_status_is_null_with_warning() -> None:
     ctx = context()
     assert map_application(with_changes(APPLICATION, status="parked"), ctx).record["outcome"] is None
     assert list(ctx.warnings) == ["ats_applications.outcome: unknown RECRU value 'parked' mapped to null"]
+
+
+def test_application_status_recru_adds_that_kombo_knows_is_taken() -> None:
+    ctx = context()
+    assert map_application(with_changes(APPLICATION, status="declined"), ctx).record["outcome"] == "DECLINED"
+    assert list(ctx.warnings) == [
+        "ats_applications.outcome: unknown RECRU value 'declined' taken as 'DECLINED', a value of the unified enum"
+    ]
 
 
 def test_application_created_at_falls_back_to_applied_at() -> None:

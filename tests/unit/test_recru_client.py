@@ -630,3 +630,30 @@ async def test_ping_parses_server_time_as_aware_utc(recru: RecruClient) -> None:
 
     assert server_time == datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
     assert server_time.utcoffset() is not None
+
+
+async def test_lone_surrogates_in_an_answer_become_replacement_characters(
+    fake: FakeRecru, recru: RecruClient, sleeps: list[float]
+) -> None:
+    # valid JSON syntax, but no UTF-8 text: orjson refuses it, and one such character must not fail every listing
+    body = (
+        b'{"jsonrpc":"2.0","id":1,"result":{"items":[{"id":1,"lastName":"Nov\\ud800\\u0000\\u00e1',
+        b'kov\\u00e1","title":"\\ud83d\\ude00 \\\\ud800","\\udfff":"x"}],"hasMore":false}}',
+    )
+    fake.script["JobseekerService.list"].append(httpx.Response(200, content=b"".join(body)))
+
+    result = await recru.call("JobseekerService.list", {"page": 1})
+
+    assert result["items"] == [{"id": 1, "lastName": "Nov\ufffdáková", "title": "\U0001f600 \\ud800", "\ufffd": "x"}]
+    assert sleeps == []
+
+
+async def test_an_answer_with_a_lone_surrogate_and_nan_is_still_garbage(
+    fake: FakeRecru, recru: RecruClient, sleeps: list[float]
+) -> None:
+    garbage = httpx.Response(200, content=b'{"jsonrpc":"2.0","id":1,"result":{"a":"\\ud800","b":NaN}}')
+    fake.script["SystemService.ping"] += [garbage, garbage]
+
+    await recru.ping()
+
+    assert recru.stats.retries == 2

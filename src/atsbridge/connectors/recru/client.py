@@ -3,8 +3,10 @@
 Everything above this module (streams, actions, the sync engine) speaks plain `Service.method` calls with
 dict params and gets the `result` object back, or one of the errors of `atsbridge.connectors.recru.errors`.
 NUL characters (``\u0000``) RECRU may hold in its texts are removed from every result: PostgreSQL cannot store
-them (one would fail every sync of the integration there), and no text means anything by them. Passthrough
-answers (``forward``) are passed on as RECRU sent them.
+them (one would fail every sync of the integration there), and no text means anything by them. A lone surrogate
+(``\ud800`` escaped without its pair: valid JSON syntax, but no UTF-8 text) becomes U+FFFD, the replacement
+character: orjson refuses such an answer, so one bad character in one record would fail every listing of it.
+Passthrough answers (``forward``) are passed on as RECRU sent them.
 
 Which failures are retried, and why writes are special:
 
@@ -31,6 +33,7 @@ import itertools
 import json
 import logging
 import random
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -330,14 +333,18 @@ def _endpoint(base_url: str) -> httpx.URL:
 def _result(response: httpx.Response) -> JsonObject:
     """The `result` of a JSON-RPC response (without NUL characters), or the exception its error (or its garbage)
     stands for."""
+    content = response.content
     try:
-        payload = orjson.loads(response.content)
+        payload = orjson.loads(content)
     except ValueError as exc:  # orjson.JSONDecodeError, also for bytes that are not even UTF-8
-        raise _garbage(response, exc) from exc
-    if _NUL_ESCAPE in response.content:  # a NUL can only come escaped in JSON: most answers are never walked
-        cleaned = _without_nul(payload)
-        if cleaned != payload:  # not only an escaped backslash before "u0000"
-            _log.warning("RECRU answered text with NUL characters; they were removed")
+        if not _SURROGATE_ESCAPE.search(content):
+            raise _garbage(response, exc) from exc
+        payload = _loads_with_lone_surrogates(response, exc)
+    # a NUL or a surrogate can only come escaped in JSON: most answers are never walked
+    if _NUL_ESCAPE in content or _SURROGATE_ESCAPE.search(content):
+        cleaned = _plain_text(payload)
+        if cleaned != payload:  # not only an escaped backslash before "u0000" or a surrogate pair
+            _log.warning("RECRU answered text with NUL characters or lone surrogates; they were removed or replaced")
             payload = cleaned
     if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
         raise _garbage(response, ValueError("body is not a JSON-RPC 2.0 response"))
@@ -350,16 +357,31 @@ def _result(response: httpx.Response) -> JsonObject:
 
 
 _NUL_ESCAPE = b"\\u0000"
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a pair escaped in JSON is parsed into one character
 
 
-def _without_nul(value: Any) -> Any:
-    """``value`` (parsed JSON) with every NUL character removed from its texts, keys included."""
+def _loads_with_lone_surrogates(response: httpx.Response, refused: ValueError) -> Any:
+    """The answer orjson ``refused``, parsed by Python's parser, which takes lone surrogates (NaN aside)."""
+    try:
+        return json.loads(response.content, parse_constant=_not_a_number)
+    except (ValueError, RecursionError):
+        raise _garbage(response, refused) from refused
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _plain_text(value: Any) -> Any:
+    """``value`` (parsed JSON) with every NUL character removed from its texts, keys included, and every lone
+    surrogate replaced by U+FFFD."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
     if isinstance(value, list):
-        return [_without_nul(item) for item in value]
+        return [_plain_text(item) for item in value]
     if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+        return {_plain_text(key): _plain_text(item) for key, item in value.items()}
     return value
 
 

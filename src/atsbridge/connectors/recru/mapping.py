@@ -60,6 +60,11 @@ OUTCOMES = {"active": "PENDING", "hired": "HIRED", "rejected": "DECLINED", "with
 SYSTEM_ROLES = {"admin": "ADMIN", "recruiter": "RECRUITER", "hiring_manager": "HIRING_MANAGER"}
 HIRING_TEAM_ROLES = {"recruiter": "RECRUITER", "hiring_manager": "HIRING_MANAGER", "interviewer": "INTERVIEWER"}
 EMAIL_TYPES = {"private": "PRIVATE", "work": "WORK"}
+# the values of Kombo's closed enums (the SDK's models): a RECRU value the tables above do not know is taken when,
+# upper-cased, it is one of them (RECRU adding `sourcer` is Kombo's SOURCER), else it is null
+ROLE_TYPES = frozenset({"HIRING_MANAGER", "RECRUITER", "COORDINATOR", "SOURCER", "INTERVIEWER", "ADMIN"})
+HIRING_TEAM_ROLE_TYPES = ROLE_TYPES - {"ADMIN"}
+OUTCOME_TYPES = frozenset({"PENDING", "HIRED", "DECLINED"})
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def map_user(raw: Payload, ctx: MappingContext) -> Mapped:
     role = raw.get("role")
     system_roles = []
     if role is not None:
-        unified = _closed_enum(SYSTEM_ROLES, role, ctx, "ats_users.system_roles")
+        unified = _closed_enum(SYSTEM_ROLES, ROLE_TYPES, role, ctx, "ats_users.system_roles")
         system_roles.append({"remote_id": role, "remote_label": role, "unified_type": unified, "scope": "SYSTEM"})
     return Mapped(
         {
@@ -240,7 +245,9 @@ def map_application(raw: Payload, ctx: MappingContext) -> Mapped:
             "job_id": _reference(ModelName.JOBS, raw.get("projectId"), ctx),
             "candidate_id": _reference(ModelName.CANDIDATES, raw.get("jobseekerId"), ctx),
             "current_stage_id": _reference(ModelName.APPLICATION_STAGES, raw.get("stageId"), ctx),
-            "outcome": None if status is None else _closed_enum(OUTCOMES, status, ctx, "ats_applications.outcome"),
+            "outcome": None
+            if status is None
+            else _closed_enum(OUTCOMES, OUTCOME_TYPES, status, ctx, "ats_applications.outcome"),
             "rejection_reason_name": _codebook_name(
                 ctx.codebooks.rejection_reasons, raw.get("rejectionReasonId"), ctx, "rejectionReasons"
             ),
@@ -280,9 +287,15 @@ def _open_enum(table: Mapping[str, str], value: str | None, ctx: MappingContext,
     return value.upper()
 
 
-def _closed_enum(table: Mapping[str, str], value: str, ctx: MappingContext, where: str) -> str | None:
+def _closed_enum(
+    table: Mapping[str, str], unified: frozenset[str], value: str, ctx: MappingContext, where: str
+) -> str | None:
     if value in table:
         return table[value]
+    upper = value.upper() if isinstance(value, str) else None
+    if upper in unified:
+        ctx.warn(f"{where}: unknown RECRU value {value!r} taken as {upper!r}, a value of the unified enum")
+        return upper
     ctx.warn(f"{where}: unknown RECRU value {value!r} mapped to null")
     return None
 
@@ -418,7 +431,7 @@ def _hiring_team(raw: Payload, job_id: str, ctx: MappingContext) -> list[Record]
             {
                 "remote_id": role,
                 "remote_label": role,
-                "unified_type": _closed_enum(HIRING_TEAM_ROLES, role, ctx, "ats_join_jobs_users.roles"),
+                "unified_type": _closed_enum(HIRING_TEAM_ROLES, ROLE_TYPES, role, ctx, "ats_join_jobs_users.roles"),
                 "scope": "JOB",
             }
             for role in roles
@@ -428,7 +441,9 @@ def _hiring_team(raw: Payload, job_id: str, ctx: MappingContext) -> list[Record]
                 "id": join_id(ctx.integration_id, ModelName.JOBS_USERS, raw["id"], user_id),
                 "job_id": job_id,
                 "user_id": model_id(ctx.integration_id, ModelName.USERS, user_id),
-                "hiring_team_roles": [role["unified_type"] for role in job_roles if role["unified_type"]],
+                "hiring_team_roles": [
+                    role["unified_type"] for role in job_roles if role["unified_type"] in HIRING_TEAM_ROLE_TYPES
+                ],
                 "job_roles": job_roles,
             }
         )

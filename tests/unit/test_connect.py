@@ -14,6 +14,7 @@ from atsbridge.connectors.recru.credentials import CredentialProblem, Credential
 from atsbridge.connectors.recru.errors import (
     RecruAccessDenied,
     RecruError,
+    RecruInvalidParams,
     RecruLoginFailed,
     RecruRateLimited,
     RecruRpcError,
@@ -65,6 +66,9 @@ def test_other_addresses_need_the_custom_setting(typed: str, custom: str) -> Non
         "ftp://acme.recru.eu",
         "https://acme.recru.eu:8443",
         "http://h:99999",
+        "acme[",
+        "acme.recru.eu]",
+        "http://[::1",
     ],
 )
 def test_what_is_no_address_is_refused_even_with_the_custom_setting(typed: str) -> None:
@@ -96,6 +100,10 @@ def _unavailable(cause: BaseException, kind: type[RecruUnavailable] = RecruUnava
     ("error", "problem"),
     [
         (RecruLoginFailed(-32001, "Login failed"), CredentialProblem.LOGIN_FAILED),
+        (
+            RecruInvalidParams(-32602, "Invalid params", {"fields": {"login": "too_long"}}),
+            CredentialProblem.LOGIN_FAILED,
+        ),
         (RecruAccessDenied(-32003, "No API access"), CredentialProblem.NO_API_ACCESS),
         (_unavailable(httpx.ConnectError("refused")), CredentialProblem.UNREACHABLE),
         (_unavailable(httpx.ReadTimeout("slow")), CredentialProblem.UNREACHABLE),

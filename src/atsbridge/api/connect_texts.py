@@ -29,6 +29,7 @@ class Texts:
     locked: Notice
     unknown: Notice
     form_rejected: Notice
+    busy: Notice
     reload: str
     status_title: str
     status_intro: str
@@ -78,6 +79,13 @@ ENGLISH = Texts(
         (
             "For your security, a form is only accepted when it is sent from this page, and only for a limited "
             "time. Nothing was saved.",
+        ),
+    ),
+    busy=Notice(
+        "Another attempt is being checked",
+        (
+            "Credentials sent with this link are being checked with RECRU right now; one attempt is checked at a "
+            "time. Nothing was saved from this one. Wait a moment, then open the connection page again.",
         ),
     ),
     reload="Open the connection page again",
@@ -152,6 +160,14 @@ GERMAN = Texts(
         (
             "Zu Ihrer Sicherheit wird ein Formular nur angenommen, wenn es von dieser Seite und innerhalb einer "
             "begrenzten Zeit gesendet wird. Es wurde nichts gespeichert.",
+        ),
+    ),
+    busy=Notice(
+        "Ein anderer Versuch wird gerade geprüft",
+        (
+            "Mit diesem Link gesendete Zugangsdaten werden gerade bei RECRU geprüft; es wird jeweils ein Versuch "
+            "geprüft. Von diesem wurde nichts gespeichert. Warten Sie einen Moment und öffnen Sie die "
+            "Verbindungsseite dann erneut.",
         ),
     ),
     reload="Verbindungsseite erneut öffnen",

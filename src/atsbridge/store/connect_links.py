@@ -8,14 +8,17 @@ Afterwards the same token names that integration for ``GET /v1/connect/integrati
 Failed attempts (credentials refused, tenant unreachable or failing) are recorded by ``record_failure``, and refused
 logins counted; at ``MAX_FAILED_ATTEMPTS`` of them the link is locked: the page refuses further attempts without
 asking RECRU. The counting update only counts on an unused link below the cap, so concurrent failures never count
-past it. A link's public id (``GET /v1/connect/links/{id}``) is its token's digest, which does not reveal the token.
+past it. One attempt at a time is checked per link (``begin_check`` / ``end_check``): otherwise parallel posts would
+all ask RECRU before the first refusal was counted, guessing past the lock.
+
+A link's public id (``GET /v1/connect/links/{id}``) is its token's digest, which does not reveal the token.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -31,6 +34,9 @@ MAX_FAILED_ATTEMPTS = 10
 Other failures (a wrong address, RECRU unreachable or unavailable, no API access) are recorded but not counted, so
 an outage never locks an honest user out."""
 COUNTED_FAILURE = "LOGIN_FAILED"
+CHECK_HOLD = timedelta(minutes=2)
+"""How long one attempt holds its link at most: longer than a credential check can take (a retry after a 20 s read
+timeout), short enough that an attempt whose process died frees the link soon."""
 
 LinkState = Literal["OPEN", "USED", "LOCKED", "EXPIRED"]
 
@@ -59,6 +65,9 @@ class ConnectLink:
         if self.failed_attempts >= MAX_FAILED_ATTEMPTS:
             return "LOCKED"
         return "EXPIRED" if now >= self.expires_at else "OPEN"
+
+
+_LINK_COLUMNS = [connect_links.c[field.name] for field in fields(ConnectLink)]
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ def link_of_environment(conn: Connection, link_id: str, environment_id: str) -> 
 
 
 def _one_link(conn: Connection, *where: ColumnElement[bool]) -> ConnectLink | None:
-    row = conn.execute(select(connect_links).where(*where)).one_or_none()
+    row = conn.execute(select(*_LINK_COLUMNS).where(*where)).one_or_none()
     return None if row is None else ConnectLink(**row._asdict())
 
 
@@ -156,6 +165,32 @@ def record_failure(conn: Connection, link: ConnectLink, problem: str, now: datet
         .returning(connect_links.c.failed_attempts)
     ).scalar_one_or_none()
     return counted
+
+
+def begin_check(conn: Connection, link: ConnectLink, now: datetime) -> str | None:
+    """Hold the link for one attempt's credential check; the holder's token for ``end_check``, or None if another
+    attempt holds it, or the link was used or locked meanwhile."""
+    owner = secrets.token_hex(16)
+    held = conn.execute(
+        update(connect_links)
+        .where(
+            connect_links.c.token_hash == link.token_hash,
+            connect_links.c.used_at.is_(None),
+            connect_links.c.failed_attempts < MAX_FAILED_ATTEMPTS,
+            (connect_links.c.check_until.is_(None)) | (connect_links.c.check_until <= now),
+        )
+        .values(check_owner=owner, check_until=now + CHECK_HOLD)
+    ).rowcount
+    return owner if held else None
+
+
+def end_check(conn: Connection, link: ConnectLink, owner: str) -> None:
+    """Free the link ``begin_check`` gave to ``owner`` (unless its hold ran out and another attempt has it)."""
+    conn.execute(
+        update(connect_links)
+        .where(connect_links.c.token_hash == link.token_hash, connect_links.c.check_owner == owner)
+        .values(check_owner=None, check_until=None)
+    )
 
 
 def integration_of_token(conn: Connection, token: str, environment_id: str) -> ConnectedIntegration | None:

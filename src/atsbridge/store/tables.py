@@ -189,6 +189,8 @@ connect_links = Table(
     Column("failed_attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_failed_at", UtcDateTime()),
     Column("last_failure", String(32)),
+    Column("check_owner", String(32)),
+    Column("check_until", UtcDateTime()),
 )
 
 api_keys = Table(

@@ -5,6 +5,7 @@ unaffected; after ``MAX_FAILED_ATTEMPTS`` the link is locked without RECRU being
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from kombo import models as sdk
 from atsbridge.api.connect_texts import TEXTS
 from atsbridge.connectors.recru.credentials import CredentialProblem
 from atsbridge.connectors.recru.guide import problem_message
-from atsbridge.store.connect_links import MAX_FAILED_ATTEMPTS, record_failure
+from atsbridge.store.connect_links import CHECK_HOLD, MAX_FAILED_ATTEMPTS, begin_check, end_check, record_failure
 from integration.connect.conftest import ConnectPage, Html
 from support.connect_flow import ConnectSite
 from support.emulator_process import EmulatorProcess, free_port
@@ -164,6 +165,49 @@ def test_failures_are_never_counted_past_the_cap(site: ConnectSite) -> None:
     with site.engine.begin() as conn:
         counted = [record_failure(conn, link, "LOGIN_FAILED", now) for _ in range(MAX_FAILED_ATTEMPTS + 2)]
     assert counted == [*range(1, MAX_FAILED_ATTEMPTS + 1), None, None]
+
+
+def test_parallel_attempts_are_checked_one_at_a_time(
+    site: ConnectSite, connect_page: OpenPage, recru_process: EmulatorProcess
+) -> None:
+    """Posts sent together cannot all ask RECRU before the first refusal counts (guessing past the lock)."""
+    link = site.create_link()
+    page = connect_page(link)
+    csrf = page.csrf()
+    logins = recru_calls(recru_process).get("AuthService.login", 0)
+    recru = Recru(recru_process)
+    try:
+        recru.control("POST", "/faults", {"kind": "slow", "method": "AuthService.login", "delaySeconds": 2})
+    finally:
+        recru.close()
+    with ThreadPoolExecutor(8) as pool:
+        wrong = fields(recru_process, password=WRONG_PASSWORD)
+        answers = list(pool.map(lambda _: page.submit(csrf=csrf, **wrong), range(8)))
+
+    assert sorted(answer.status_code for answer in answers) == [422] + [429] * 7
+    busy = next(answer for answer in answers if answer.status_code == 429)
+    assert Html(busy.text).texts("h1") == [TEXTS["en"].busy.title]
+    assert Html(busy.text).all("form") == []
+    assert recru_calls(recru_process)["AuthService.login"] == logins + 1
+    assert len(failures(site)) == 1
+    assert site.link(link).failed_attempts == 1
+    assert page.submit(**fields(recru_process)).status_code == 303  # the link is free again
+
+
+def test_a_check_holds_its_link_until_it_ends_or_its_hold_runs_out(site: ConnectSite) -> None:
+    link = site.link(site.create_link())
+    now = datetime.now(UTC)
+    with site.engine.begin() as conn:
+        first = begin_check(conn, link, now)
+        assert first is not None
+        assert begin_check(conn, link, now + CHECK_HOLD / 2) is None
+        end_check(conn, link, first)
+        second = begin_check(conn, link, now)
+        assert second is not None and second != first
+        third = begin_check(conn, link, now + CHECK_HOLD)  # the second's process died: its hold ran out
+        assert third is not None
+        end_check(conn, link, second)  # too late: frees nothing
+        assert begin_check(conn, link, now + CHECK_HOLD) is None
 
 
 def test_unknown_link_ids_are_not_found(site: ConnectSite) -> None:

@@ -247,6 +247,11 @@ def maintenance(process: EmulatorProcess) -> dict[str, str]:
 REFUSALS: dict[str, tuple[Callable[[EmulatorProcess, ConnectSite], dict[str, str]], CredentialProblem, str]] = {
     "wrong password": (lambda p, s: {"password": "not-the-password"}, CredentialProblem.LOGIN_FAILED, "password"),
     "unknown login": (lambda p, s: {"login": "nobody@acme.example"}, CredentialProblem.LOGIN_FAILED, "password"),
+    "login RECRU finds too long": (
+        lambda p, s: {"login": "a" * 300 + "@acme.example"},
+        CredentialProblem.LOGIN_FAILED,
+        "password",
+    ),
     "no API access": (lambda p, s: user_without_api_access(p), CredentialProblem.NO_API_ACCESS, "login"),
     "unreachable": (
         lambda p, s: {"tenant": f"http://127.0.0.1:{free_port()}"},

@@ -205,7 +205,7 @@ def _find(engine: Engine, token: str) -> ConnectLink | None:
         return links.find_link(conn, token)
 
 
-NoticeKind = Literal["unknown", "used", "locked", "expired", "rejected"]
+NoticeKind = Literal["unknown", "used", "locked", "expired", "rejected", "busy"]
 CLOSED: Mapping[LinkState, tuple[NoticeKind, int]] = {
     "USED": ("used", 410),
     "LOCKED": ("locked", 403),
@@ -225,9 +225,12 @@ def _notice(
         "locked": texts.locked,
         "expired": texts.expired,
         "rejected": texts.form_rejected,
+        "busy": texts.busy,
     }
     notice = notices[kind] if reason is None else Notice(notices[kind].title, (reason, *notices[kind].body))
-    again = f"{request.url_for('connect_form', token=token).path}?lang={language}" if kind == "rejected" else None
+    again = (
+        f"{request.url_for('connect_form', token=token).path}?lang={language}" if kind in ("rejected", "busy") else None
+    )
     return page.render("notice.html", language, status=status, notice=notice, again_url=again)
 
 
@@ -293,6 +296,21 @@ async def connect_submit(request: Request, token: str, lang: str | None = None) 
     }
     if errors:
         return _form(request, token, language, values=values, errors=errors)
+    owner = await asyncio.to_thread(_begin_check, store(request), link)
+    if owner is None:
+        current = await asyncio.to_thread(_find, store(request), token)
+        return _closed(request, token, current, language) or _notice(request, token, "busy", language, 429)
+    try:
+        return await _attempt(request, token, link, language, values, password)
+    finally:
+        await asyncio.to_thread(_end_check, store(request), link, owner)
+
+
+async def _attempt(
+    request: Request, token: str, link: ConnectLink, language: Language, values: dict[str, str], password: str
+) -> Response:
+    """Check the credentials of a complete form; save the integration if RECRU accepts them, else record why not."""
+    settings = request.app.state.settings
     credentials = RecruCredentials(values["login"], password)
     tenant = values["tenant"]
     try:
@@ -316,6 +334,16 @@ async def connect_submit(request: Request, token: str, lang: str | None = None) 
         log.exception("could not dispatch sync %s of %s", sync_id, integration_id)
     status_path = request.url_for("connect_status", token=token).path
     return RedirectResponse(f"{status_path}?lang={language}", status_code=303)
+
+
+def _begin_check(engine: Engine, link: ConnectLink) -> str | None:
+    with engine.begin() as conn:
+        return links.begin_check(conn, link, datetime.now(UTC))
+
+
+def _end_check(engine: Engine, link: ConnectLink, owner: str) -> None:
+    with engine.begin() as conn:
+        links.end_check(conn, link, owner)
 
 
 def _record_failure(engine: Engine, link: ConnectLink, problem: CredentialProblem) -> bool:

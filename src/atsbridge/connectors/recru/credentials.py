@@ -26,6 +26,7 @@ from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
 from atsbridge.connectors.recru.errors import (
     RecruAccessDenied,
     RecruError,
+    RecruInvalidParams,
     RecruLoginFailed,
     RecruRateLimited,
     RecruRpcError,
@@ -66,8 +67,8 @@ def tenant_url(text: str, *, allow_custom: bool = False) -> str:
     """The tenant's base URL (scheme and host, no path) for a subdomain, a host or a URL typed by a person."""
     value = text.strip()
     has_scheme = "://" in value
-    parts = urlsplit(value if has_scheme else f"https://{value}")
-    try:
+    try:  # urlsplit refuses an unclosed bracket ("acme[", "http://[::1"), .port a port out of range
+        parts = urlsplit(value if has_scheme else f"https://{value}")
         port = parts.port
     except ValueError as error:
         raise _invalid(text) from error
@@ -126,7 +127,7 @@ async def check_credentials(
 
 def classify(error: RecruError) -> CredentialProblem:
     """The problem a failed login or ping stands for."""
-    if isinstance(error, RecruLoginFailed):
+    if isinstance(error, RecruLoginFailed | RecruInvalidParams):  # invalid params: a login too long, no password
         return CredentialProblem.LOGIN_FAILED
     if isinstance(error, RecruAccessDenied):
         return CredentialProblem.NO_API_ACCESS

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from atsbridge.config import Settings, get_settings
 from atsbridge.connectors.recru import credentials as recru_credentials
+from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
 from atsbridge.connectors.recru.guide import problem_message
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
@@ -43,7 +44,7 @@ from atsbridge.store.reader import ts
 from atsbridge.store.syncs import DELTA, FULL, latest_syncs, live_run
 from atsbridge.sync.engine import SyncResult
 from atsbridge.sync.runner import sync_integration
-from atsbridge.sync.scheduler import fail_stale_runs
+from atsbridge.sync.scheduler import fail_stale_runs, queue_sync
 from atsbridge.webhooks import notify
 from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_webhook, webhook_of
 
@@ -263,14 +264,21 @@ def integration_settings(
     if sync_only_created is not None:
         changes["sync_only_created_applications"] = sync_only_created
     if source_label is not None:
-        changes["source_label"] = source_label
+        label = source_label.strip()
+        if not 1 <= len(label) <= SOURCE_NAME_MAX:
+            _fail(
+                f"--source-label must be 1 to {SOURCE_NAME_MAX} characters (RECRU's limit)",
+                json_output,
+                "INPUT_INVALID",
+            )
+        changes["source_label"] = label
     if remote_data is not None:
         changes["remote_data_enabled"] = remote_data
     with _store(get_settings()).begin() as conn:
         if load_integration(conn, integration_id) is None:
             _fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
-        if changes:
-            apply_settings(conn, integration_id, **changes)
+        if changes and apply_settings(conn, integration_id, **changes):
+            queue_sync(conn, integration_id, FULL)  # run by `serve`'s scheduler or a worker at its next look
         found = load_integration(conn, integration_id)
     assert found is not None
     shown = {

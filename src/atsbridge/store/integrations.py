@@ -160,17 +160,24 @@ def set_integration_fields(conn: Connection, integration_id: str, **values: obje
     )
 
 
-def apply_settings(conn: Connection, integration_id: str, **values: object) -> None:
-    """Change an integration's settings (``set_integration_fields``). Turning "sync only created applications" off
-    also drops the DELTA watermark: the store holds only the tracked records, and a DELTA would fetch only what
-    changed since, so the next sync of either type lists everything."""
+def apply_settings(conn: Connection, integration_id: str, **values: object) -> bool:
+    """Change an integration's settings (``set_integration_fields``); True if "sync only created applications" was
+    turned off on an enabled integration: the caller queues a FULL sync, which brings in everything the store does not
+    hold yet (callers hold the sync machinery, the store does not). Turning it off also drops the DELTA watermark:
+    the store holds only the tracked records, and a DELTA would fetch only what changed since, so the next sync of
+    either type lists everything."""
+    opened = False
     if values.get("sync_only_created_applications") is False:
-        was_on = conn.execute(
-            select(integrations.c.sync_only_created_applications).where(integrations.c.id == integration_id)
-        ).scalar()
+        was_on, enabled = conn.execute(
+            select(integrations.c.sync_only_created_applications, integrations.c.enabled).where(
+                integrations.c.id == integration_id
+            )
+        ).one()
         if was_on:
             values = {**values, "delta_watermark": None}
+            opened = bool(enabled)
     set_integration_fields(conn, integration_id, **values)
+    return opened
 
 
 def track_application(conn: Connection, integration_id: str, remote_id: str) -> None:

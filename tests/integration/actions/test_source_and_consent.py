@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from atsbridge.store import tables
 from integration.actions.conftest import SOURCE_IS_DEPRECATED, ActionWorld, candidate, refusal
 
 pytestmark = SOURCE_IS_DEPRECATED
@@ -39,6 +41,21 @@ def test_by_default_the_source_is_the_integrations_label(world: ActionWorld) -> 
     data = create(world)
     assert jobseeker_of(world, data)["source"]["name"] == label
     assert data.candidate.source == label
+
+
+def test_a_default_label_longer_than_recru_takes_is_cut_to_its_limit(world: ActionWorld) -> None:
+    # by default the label is the environment's name, which has no limit; RECRU's source names have 100 characters
+    environments = tables.environments
+    name = world.integration.environment_name
+    long_name = "Kariérní portál " + "x" * 150
+    with world.engine.begin() as conn:
+        conn.execute(update(environments).where(environments.c.name == name).values(name=long_name))
+    try:
+        data = create(world)
+    finally:
+        with world.engine.begin() as conn:
+            conn.execute(update(environments).where(environments.c.name == long_name).values(name=name))
+    assert jobseeker_of(world, data)["source"]["name"] == long_name[:100]
 
 
 def test_a_source_name_recru_lacks_is_created_in_its_codebook(world: ActionWorld) -> None:

@@ -107,8 +107,27 @@ def test_settings_change_what_is_served(live: Live) -> None:
     httpx.patch(url, json={"remote_data": True}, headers=live.headers)
     job = httpx.get(jobs, headers=live.headers).json()["data"]["results"][0]
     assert job["remote_data"]["ProjectService.list"]["id"] == int(job["remote_id"])
-    bad = httpx.patch(url, json={"source_label": ""}, headers=live.headers)
-    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")
+    for bad_body in (
+        {"source_label": ""},
+        {"source_label": "   "},
+        {"source_label": "x" * 101},  # RECRU's limit of a source name
+        {"sync_only_created_applications": "yes"},
+        {"remote_data": 1},
+    ):
+        bad = httpx.patch(url, json=bad_body, headers=live.headers)
+        assert (bad.status_code, bad.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID"), bad_body
+    assert httpx.get(url.removesuffix("/settings"), headers=live.headers).status_code == 200
+    fulls = [s["id"] for s in syncs_of(live) if s["type"] == "FULL"]
+    # back to everything: a FULL is queued at once, not at the next scheduled one, and brings the candidates back
+    opened = httpx.patch(url, json={"sync_only_created_applications": False}, headers=live.headers)
+    assert opened.json()["data"]["sync_only_created_applications"] is False
+    (queued,) = [s for s in syncs_of(live) if s["type"] == "FULL" and s["id"] not in fulls]
+    wait_for(lambda: next(s for s in syncs_of(live) if s["id"] == queued["id"])["state"] == "SUCCEEDED")
+    assert httpx.get(candidates, headers=live.headers).json()["data"]["results"]
+    again = httpx.patch(url, json={"sync_only_created_applications": False}, headers=live.headers)
+    assert again.status_code == 200
+    later = [s["id"] for s in syncs_of(live) if s["type"] == "FULL" and s["id"] not in fulls]
+    assert later == [queued["id"]]  # no change, no sync
 
 
 def test_force_sync_queues_once_and_the_scheduler_runs_it(live: Live) -> None:

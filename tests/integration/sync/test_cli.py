@@ -270,3 +270,38 @@ def test_integration_list_shows_one_environment_or_all(
 def load_sync_count(conn: Any, integration_id: str) -> int:
     query = select(func.count()).select_from(tables.syncs).where(tables.syncs.c.integration_id == integration_id)
     return int(conn.execute(query).scalar_one())
+
+
+def test_settings_refuse_a_source_label_recru_cannot_take_and_sync_all_queues_a_full(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    integration_id = connected(engine, tmp_path, recru_process)  # only created applications, by default
+    for label in ("", "   ", "x" * 101):
+        refused = atsbridge(
+            engine, tmp_path, "integration", "settings", integration_id, "--source-label", label, "--json"
+        )
+        assert refused.returncode == 1
+        assert json.loads(refused.stdout)["error"]["code"] == "INPUT_INVALID"
+    with engine.connect() as conn:
+        found = load_integration(conn, integration_id)
+        assert found is not None and found.source_label == found.environment_name  # unchanged
+        before = set(
+            conn.execute(select(tables.syncs.c.id).where(tables.syncs.c.integration_id == integration_id)).scalars()
+        )
+
+    changed = atsbridge(
+        engine, tmp_path, "integration", "settings", integration_id, "--sync-all", "--source-label", " Jobs ", "--json"
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout) == {
+        "sync_only_created_applications": False,
+        "source_label": "Jobs",
+        "remote_data": False,
+    }
+    with engine.connect() as conn:
+        queued = conn.execute(
+            select(tables.syncs.c.type, tables.syncs.c.state).where(
+                tables.syncs.c.integration_id == integration_id, tables.syncs.c.id.not_in(before)
+            )
+        ).all()
+    assert [tuple(row) for row in queued] == [("FULL", "QUEUED")]  # for `serve` or a worker to run

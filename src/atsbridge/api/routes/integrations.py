@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 from sqlalchemy import Engine
 
 from atsbridge.api.auth import Caller, caller, integration, store
 from atsbridge.api.errors import integration_not_found, invalid_input
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import coverage
+from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
 from atsbridge.store.db import drop_wal_history, erasing
 from atsbridge.store.integrations import (
     Integration,
@@ -47,9 +48,11 @@ class EnabledBody(BaseModel):
 
 class SettingsBody(StorableText):
     model_config = ConfigDict(extra="forbid")
-    sync_only_created_applications: bool | None = None
-    source_label: str | None = Field(None, min_length=1, max_length=100)
-    remote_data: bool | None = None
+    sync_only_created_applications: StrictBool | None = None
+    source_label: Annotated[
+        str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=SOURCE_NAME_MAX)
+    ] = None
+    remote_data: StrictBool | None = None
 
 
 class ForceSyncBody(BaseModel):
@@ -136,10 +139,10 @@ def set_enabled(
 
 
 @router.patch("/integrations/{integration_id}/settings", summary="Change an integration's settings (atsbridge).")
-def change_settings(
+async def change_settings(
     request: Request, integration_id: str, body: SettingsBody, who: Annotated[Caller, Depends(caller)]
 ) -> Response:
-    found = _own(request, who, integration_id)
+    found = await asyncio.to_thread(_own, request, who, integration_id)
     changes: dict[str, Any] = {}
     if body.sync_only_created_applications is not None:
         changes["sync_only_created_applications"] = body.sync_only_created_applications
@@ -147,12 +150,18 @@ def change_settings(
         changes["source_label"] = body.source_label
     if body.remote_data is not None:
         changes["remote_data_enabled"] = body.remote_data
-    with store(request).begin() as conn:
-        if changes:
-            apply_settings(conn, found.id, **changes)
-        updated = load_integration(conn, found.id)
-    assert updated is not None
+    opened, updated = await asyncio.to_thread(_change_settings, store(request), found.id, changes)
+    if opened:  # everything RECRU holds is now to be served: bring it in now, not at the next scheduled FULL
+        await request.app.state.syncs.request(found.id, "FULL")
     return success(_settings(updated))
+
+
+def _change_settings(engine: Engine, integration_id: str, changes: dict[str, Any]) -> tuple[bool, Integration]:
+    with engine.begin() as conn:
+        opened = apply_settings(conn, integration_id, **changes) if changes else False
+        updated = load_integration(conn, integration_id)
+    assert updated is not None
+    return opened, updated
 
 
 @router.post("/force-sync", summary="Queue a sync of the integration now.")

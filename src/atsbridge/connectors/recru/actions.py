@@ -59,6 +59,8 @@ PHONE_TYPES = {"PERSONAL": "private", "WORK": "work", "OTHER": "mobile"}
 UNSTORABLE = ("gender", "social_links")
 UNSTORABLE_EXTRAS = ("sourced_by", "screening_question_answers", "remote_fields")
 CREATE_ATTEMPTS = 3
+SOURCE_NAME_MAX = 100
+"""RECRU's limit of a source name (its `too_long`)."""
 
 
 @dataclass
@@ -192,13 +194,13 @@ def unified_field(path: str, candidate: CandidateInput) -> str:
 
 def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
     """RECRU's source input: the request's ``id``, ``name`` or ``unified_key`` (matched as a name), else the
-    integration's source label."""
+    integration's source label (cut to RECRU's limit: by default it is the environment's name, which has none)."""
     if source is not None and source.id:
         if not source.id.strip().isdigit():
             raise ActionRefused("input_invalid", "source.id: a RECRU source id is a number.")
         return {"id": int(source.id)}
     name = (source.name or source.unified_key) if source is not None else None
-    return {"name": name or label}
+    return {"name": name or label.strip()[:SOURCE_NAME_MAX]}
 
 
 def consent_params(extras: ActionExtras, today: date) -> dict[str, Any] | None:

@@ -113,6 +113,12 @@ def demo(
     # emulator is stopped with it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGHUP, signal.default_int_handler)
+    if port == emulator_port:
+        _fail(
+            f"--port and --emulator-port are both {port}: the API and the emulator need one each",
+            False,
+            "DEMO_NOT_STARTED",
+        )
     try:
         ensure_free(port, "--port")
         prepared = prepare(data_dir, emulator_port, size, console)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -12,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"
+_HOST_NAME = re.compile(r"(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?")
 
 
 class Settings(BaseSettings):
@@ -57,6 +60,20 @@ class Settings(BaseSettings):
             or "#" in value
         ):
             raise ValueError("must be an http(s) origin without a path, e.g. https://ats.example.com")
+        return value
+
+    @field_validator("data_url_allowlist")
+    @classmethod
+    def _allowlist_holds_hosts_and_networks(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",") if e.strip()):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                if not _HOST_NAME.fullmatch(entry):  # kept, it would be a host name that never matches
+                    raise ValueError(
+                        f"{entry!r} is neither a host name nor an IP address or network "
+                        "(comma-separated, e.g. files.example.com,10.0.0.0/8)"
+                    ) from None
         return value
 
     @field_validator("secret_key")

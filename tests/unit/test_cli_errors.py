@@ -45,6 +45,14 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         ({"ATSBRIDGE_PUBLIC_URL": "ats.example.com"}, ("ATSBRIDGE_PUBLIC_URL",)),
         ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com:70000"}, ("ATSBRIDGE_PUBLIC_URL",)),
         ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com?"}, ("ATSBRIDGE_PUBLIC_URL",)),
+        (
+            {"ATSBRIDGE_DATA_URL_ALLOWLIST": "files.example.com,not a host!!"},
+            ("ATSBRIDGE_DATA_URL_ALLOWLIST", "'not a host!!'"),
+        ),
+        (
+            {"ATSBRIDGE_DATA_URL_ALLOWLIST": "10.0.0.0/8, 300.1.1.1/99"},
+            ("ATSBRIDGE_DATA_URL_ALLOWLIST", "300.1.1.1/99"),
+        ),
     ],
     ids=[
         "port",
@@ -59,6 +67,8 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         "public URL without a scheme",
         "public URL with a bad port",
         "public URL with an empty query",
+        "allowlist entry no host has",
+        "allowlist network out of range",
     ],
 )
 def test_a_setting_the_store_cannot_work_with_is_one_line(
@@ -117,6 +127,14 @@ def test_the_demo_never_empties_a_real_store(tmp_path: Path) -> None:
     with pytest.raises(DemoError, match="not a demo store"):
         clear_store(real)
     assert sorted(p.name for p in real.iterdir()) == ["atsbridge.sqlite3", "secret.key"]
+
+
+def test_the_demo_refuses_one_port_for_the_api_and_the_emulator(tmp_path: Path) -> None:
+    result = atsbridge(
+        tmp_path, "demo", "--port", "18765", "--emulator-port", "18765", "--data-dir", str(tmp_path / "d")
+    )
+    assert_one_line_error(result, "--port", "--emulator-port")
+    assert not (tmp_path / "d").exists()  # refused before anything was made
 
 
 def test_the_demo_refuses_a_port_something_listens_on() -> None:

@@ -57,6 +57,7 @@ def test_every_link_is_new(site: ConnectSite) -> None:
         ({"integration_tool": "personio"}, "integration_tool"),
         ({"end_user_email": "not an address"}, "end_user_email"),
         ({"end_user_organization_name": ""}, "end_user_organization_name"),
+        ({"end_user_organization_name": "   "}, "end_user_organization_name"),
         ({"link_type": "FOREVER"}, "link_type"),
         ({"language": "xx"}, "language"),
         ({"integration_category": "PAYROLL"}, "integration_category"),

@@ -36,7 +36,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import Engine
 
 from atsbridge.api import connect_page as page
@@ -77,7 +77,7 @@ class CreateLinkBody(StorableText):
     model_config = ConfigDict(extra="ignore")
 
     end_user_email: str = Field(min_length=3, max_length=320)
-    end_user_organization_name: str = Field(min_length=1, max_length=500)
+    end_user_organization_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     end_user_origin_id: str | None = Field(default=None, max_length=500)
     integration_category: Literal["HRIS", "ATS", "ASSESSMENT", "LMS"] | None = "HRIS"
     integration_tool: str | None = None

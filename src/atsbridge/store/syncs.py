@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, exists, func, insert, select, update
 
 from atsbridge.store.tables import syncs
 from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH
@@ -156,14 +156,17 @@ def load_sync(conn: Connection, sync_id: str) -> SyncRow | None:
     return None if row is None else _row(row)
 
 
-def recent_syncs(conn: Connection, integration_id: str, limit: int = 50) -> list[SyncRow]:
-    query = (
-        select(syncs)
-        .where(syncs.c.integration_id == integration_id)
-        .order_by(syncs.c.queued_at.desc(), syncs.c.id)
-        .limit(limit)
-    )
-    return [_row(row) for row in conn.execute(query)]
+def recent_syncs(conn: Connection, integration_id: str, limit: int = 50, after: str | None = None) -> list[SyncRow]:
+    """The integration's syncs, the most recently queued first; ``after``: those listed after that sync (a keyset:
+    runs queued meanwhile do not shift the pages)."""
+    query = select(syncs).where(syncs.c.integration_id == integration_id)
+    if after is not None:
+        last = select(syncs.c.queued_at).where(syncs.c.id == after, syncs.c.integration_id == integration_id)
+        queued_at = last.scalar_subquery()
+        query = query.where(
+            exists(last), (syncs.c.queued_at < queued_at) | ((syncs.c.queued_at == queued_at) & (syncs.c.id > after))
+        )
+    return [_row(row) for row in conn.execute(query.order_by(syncs.c.queued_at.desc(), syncs.c.id).limit(limit))]
 
 
 def latest_syncs(conn: Connection) -> dict[str, SyncRow]:

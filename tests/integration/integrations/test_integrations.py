@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, inspect, select, text, update
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import load_integration
+from atsbridge.store.reader import encode_cursor
 from integration.integrations.conftest import Live
 from support.api_server import serve_api
 from support.recru import Recru
@@ -128,6 +129,30 @@ def test_settings_change_what_is_served(live: Live) -> None:
     assert again.status_code == 200
     later = [s["id"] for s in syncs_of(live) if s["type"] == "FULL" and s["id"] not in fulls]
     assert later == [queued["id"]]  # no change, no sync
+
+
+def test_the_syncs_list_pages_by_cursor(live: Live) -> None:
+    for sync_type in ("DELTA", "FULL", "DELTA"):
+        sync_id = live.sdk().general.trigger_sync(type_=sync_type).data.sync_id
+        wait_for(lambda sync_id=sync_id: next(s for s in syncs_of(live) if s["id"] == sync_id)["state"] == "SUCCEEDED")
+    everything = [s["id"] for s in syncs_of(live)]
+    assert len(everything) >= 4
+    url = f"{live.server.v1}/integrations/{live.integration.id}/syncs"
+    walked, cursor, pages = [], None, 0
+    while True:
+        params = {"page_size": 1} | ({"cursor": cursor} if cursor else {})
+        page = httpx.get(url, params=params, headers=live.headers).json()["data"]
+        walked += [s["id"] for s in page["results"]]
+        pages += 1
+        cursor = page["next"]
+        if cursor is None:
+            break
+        live.sdk().general.trigger_sync(type_="DELTA")  # a run queued meanwhile shifts nothing
+    assert walked == everything and pages == len(everything)
+    for params in ({"page_size": 0}, {"page_size": 251}, {"page_size": "x"}, {"cursor": "garbage"},
+                   {"cursor": encode_cursor(everything[0], "syncs:recruhr:someone-else")}):  # fmt: skip
+        answer = httpx.get(url, params=params, headers=live.headers)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID"), params
 
 
 def test_force_sync_queues_once_and_the_scheduler_runs_it(live: Live) -> None:

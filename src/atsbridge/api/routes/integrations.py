@@ -7,13 +7,14 @@ import asyncio
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 from sqlalchemy import Engine
 
 from atsbridge.api.auth import Caller, caller, integration, store
 from atsbridge.api.errors import integration_not_found, invalid_input
+from atsbridge.api.params import MAX_PAGE_SIZE
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import coverage
 from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
@@ -25,7 +26,7 @@ from atsbridge.store.integrations import (
     load_integration,
     set_integration_fields,
 )
-from atsbridge.store.reader import ts
+from atsbridge.store.reader import decode_cursor, encode_cursor, ts
 from atsbridge.store.syncs import recent_syncs
 from atsbridge.unified.inputs import StorableText
 from atsbridge.webhooks import notify
@@ -53,6 +54,14 @@ class SettingsBody(StorableText):
         str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=SOURCE_NAME_MAX)
     ] = None
     remote_data: StrictBool | None = None
+
+
+SYNCS_PAGE_SIZE = 50
+
+
+def _syncs_digest(integration_id: str) -> str:
+    """What a cursor of the syncs list is bound to: its integration's list."""
+    return f"syncs:{integration_id}"
 
 
 class ForceSyncBody(BaseModel):
@@ -178,13 +187,22 @@ async def force_sync(
 
 
 @router.get("/integrations/{integration_id}/syncs", summary="Recent syncs: state, timings, counts per model, errors.")
-def list_syncs(request: Request, integration_id: str, who: Annotated[Caller, Depends(caller)]) -> Response:
+def list_syncs(
+    request: Request,
+    integration_id: str,
+    who: Annotated[Caller, Depends(caller)],
+    cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="syncs per page, 1 to 250")] = SYNCS_PAGE_SIZE,
+) -> Response:
     found = _own(request, who, integration_id)
+    after = None if cursor is None else decode_cursor(cursor, _syncs_digest(found.id))
     with store(request).connect() as conn:
-        rows = recent_syncs(conn, found.id)
+        rows = recent_syncs(conn, found.id, limit=page_size + 1, after=after)
+    more = len(rows) > page_size
+    rows = rows[:page_size]
     return success(
         {
-            "next": None,  # one page: the most recent syncs (store.syncs.recent_syncs)
+            "next": encode_cursor(rows[-1].id, _syncs_digest(found.id)) if more else None,
             "results": [
                 {
                     "id": row.id,

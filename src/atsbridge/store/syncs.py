@@ -3,7 +3,9 @@
 A RUNNING run's process stamps ``heartbeat_at`` every ``HEARTBEAT_EVERY``; one not stamped for ``STALE_AFTER`` was
 left by a process that died (``live_run``, ``abandon_stale``), whichever process looks at it. (On SQLite a stamp
 waits for the run's own write transaction, which the run commits within ``COMMIT_WITHIN`` seconds, see
-``sync.store_worker``: far within ``STALE_AFTER``.)"""
+``sync.store_worker``: far within ``STALE_AFTER``.) A run also records its process (``runner``): one whose process
+is known gone (``store.run_owner``: killed on this machine, say) is dead at once, without waiting for its stamp
+to go stale."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, func, insert, select, update
 
+from atsbridge.store.run_owner import known_dead, this_process
 from atsbridge.store.tables import syncs
 from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH
 
@@ -58,7 +61,7 @@ def claim_sync(conn: Connection, integration_id: str, sync_id: str, now: datetim
     claimed = conn.execute(
         update(syncs)
         .where(syncs.c.id == sync_id, syncs.c.state == QUEUED)
-        .values(state=RUNNING, started_at=now, heartbeat_at=now)
+        .values(state=RUNNING, started_at=now, heartbeat_at=now, runner=this_process())
     )
     return claimed.rowcount == 1
 
@@ -72,7 +75,11 @@ def start_sync(conn: Connection, integration_id: str, sync_type: str, now: datet
         )
     ).scalar()
     if queued is not None:
-        conn.execute(update(syncs).where(syncs.c.id == queued).values(state=RUNNING, started_at=now, heartbeat_at=now))
+        conn.execute(
+            update(syncs)
+            .where(syncs.c.id == queued)
+            .values(state=RUNNING, started_at=now, heartbeat_at=now, runner=this_process())
+        )
         return str(queued)
     sync_id = new_sync_id()
     conn.execute(
@@ -84,6 +91,7 @@ def start_sync(conn: Connection, integration_id: str, sync_type: str, now: datet
             queued_at=now,
             started_at=now,
             heartbeat_at=now,
+            runner=this_process(),
         )
     )
     return sync_id
@@ -99,24 +107,30 @@ def _last_sign_of_life() -> Any:
 
 
 def live_run(conn: Connection, integration_id: str, now: datetime) -> SyncRow | None:
-    """A RUNNING run of the integration whose process stamped it within ``STALE_AFTER``, if there is one."""
-    row = conn.execute(
+    """A RUNNING run of the integration whose process stamped it within ``STALE_AFTER`` and is not known gone, if
+    there is one."""
+    rows = conn.execute(
         select(syncs).where(
             syncs.c.integration_id == integration_id,
             syncs.c.state == RUNNING,
             _last_sign_of_life() >= now - STALE_AFTER,
         )
-    ).first()
-    return None if row is None else _row(row)
+    )
+    return next((_row(row) for row in rows if not known_dead(row.runner)), None)
 
 
 def abandon_stale(conn: Connection, integration_id: str | None, now: datetime) -> list[SyncRow]:
-    """RUNNING runs of the integration (``None``: of every one) not stamped for ``STALE_AFTER`` become FAILED: their
-    process died. Returns them (their ``sync-finished`` is the caller's: ``sync.scheduler.fail_stale_runs``)."""
-    stale = (syncs.c.state == RUNNING) & (_last_sign_of_life() < now - STALE_AFTER)
+    """RUNNING runs of the integration (``None``: of every one) not stamped for ``STALE_AFTER``, or whose process is
+    known gone, become FAILED: their process died. Returns them (their ``sync-finished`` is the caller's:
+    ``sync.scheduler.fail_stale_runs``)."""
+    running = syncs.c.state == RUNNING
+    if integration_id is not None:
+        running &= syncs.c.integration_id == integration_id
+    owners = conn.execute(select(syncs.c.id, syncs.c.runner).where(running, syncs.c.runner.is_not(None)))
+    gone = [row.id for row in owners if known_dead(row.runner)]
     rows = conn.execute(
         update(syncs)
-        .where(stale if integration_id is None else stale & (syncs.c.integration_id == integration_id))
+        .where(running, (_last_sign_of_life() < now - STALE_AFTER) | syncs.c.id.in_(gone))
         .values(state=FAILED, ended_at=now, errors=[{"message": "the run's process stopped answering"}])
         .returning(*syncs.c)
     )

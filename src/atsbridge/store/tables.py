@@ -236,6 +236,7 @@ syncs = Table(
     Column("started_at", UtcDateTime()),
     Column("ended_at", UtcDateTime()),
     Column("heartbeat_at", UtcDateTime()),
+    Column("runner", String(200)),
     Column("server_time_at_start", UtcDateTime()),
     Column("counts", json_type()),
     Column("errors", json_type()),

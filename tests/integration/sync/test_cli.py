@@ -225,6 +225,37 @@ def test_sigterm_stops_a_sync_and_records_its_run_cancelled(
     assert atsbridge(engine, tmp_path, "sync", integration_id, "--json").returncode == 0  # nothing left RUNNING
 
 
+def test_a_sync_killed_outright_is_no_obstacle_to_the_next_one(
+    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess
+) -> None:
+    """SIGKILL leaves the run RUNNING with a fresh heartbeat; its process is known gone, so a rerun at once is not
+    refused for minutes (until the heartbeat goes stale) and ends in parity."""
+    integration_id = connected(engine, tmp_path, recru_process, "--sync-all")
+    recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 30})
+    command = [sys.executable, "-m", "atsbridge.cli", "sync", integration_id, "--json"]
+    process = subprocess.Popen(command, env=environment(engine, tmp_path), stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while running_syncs(engine, integration_id) == [] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (killed,) = running_syncs(engine, integration_id)
+        time.sleep(1)  # into the slow listing, past the users and jobs
+        process.kill()
+        process.communicate(timeout=60)
+    finally:
+        process.kill()
+        recru.control("DELETE", "/faults")
+    assert running_syncs(engine, integration_id) == [killed]  # nobody recorded its end
+
+    rerun = atsbridge(engine, tmp_path, "sync", integration_id, "--full", "--json")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert json.loads(rerun.stdout)["state"] == "SUCCEEDED"
+    with engine.connect() as conn:
+        abandoned = load_sync(conn, killed)
+    assert abandoned is not None and abandoned.state == "FAILED"
+    assert_parity(engine, integration_id, recru)
+
+
 def running_syncs(engine: Engine, integration_id: str) -> list[str]:
     with engine.connect() as conn:
         query = select(tables.syncs.c.id).where(

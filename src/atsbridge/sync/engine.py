@@ -19,9 +19,12 @@
   paginated streams are left to FULL runs; stages and tags, which RECRU answers whole in one call, are listed
   completely by every run, so a DELTA run finds theirs as a FULL run does (unified API §3: absent from a complete
   listing). Without a watermark (no successful run yet) a DELTA run is a FULL run.
-- **Sync only created applications**: the tracked applications are read one by one with ``get`` (not found → gone,
-  tombstoned at the end like the deletions of a FULL run), then their candidates; jobs, users, stages and tags are
-  always read in full.
+- **Sync only created applications**: jobs, users, stages and tags are always read in full. A FULL run (or a DELTA
+  without a watermark) reads the tracked applications one by one with ``get`` (not found → gone, tombstoned at the
+  end like the deletions of a FULL run), then their candidates. A DELTA lists what changed since the watermark, as
+  in the other mode, and keeps the tracked applications and their candidates (a candidate of a tracked application
+  not stored yet is read with ``get``): its cost follows what changed in RECRU, not how many applications were
+  ever created through us; deletions are left to FULL runs, as for every paginated stream.
 - **Flat memory and speed**: pages (≤ 200 records) are fetched up to ``PAGES_AHEAD`` ahead and mapped as they
   come (the mapping lets the event loop run every ``MAP_SLICE`` records, so the requests ahead go out and their
   answers come in meanwhile), and written in batches of ``WRITE_BATCH`` records: a ``StoreWorker`` writes each
@@ -452,7 +455,11 @@ class SyncRun:
             self.watermark_cap = min(self.watermark_cap or paged_by_offset, paged_by_offset)
 
     async def _sync_tracked(self, stream: Stream, ctx: MappingContext) -> None:
-        """Read the tracked applications (or their candidates) one by one; one not found is gone (``self.gone``)."""
+        """Read the tracked applications (or their candidates) one by one; one not found is gone (``self.gone``).
+        A DELTA with a watermark lists what changed instead (``_sync_tracked_since``)."""
+        if self.since is not None:
+            await self._sync_tracked_since(stream, ctx, self.since)
+            return
         if stream.model is ModelName.APPLICATIONS:
             tracked = await self.store.call(lambda conn: tracked_application_ids(conn, self.integration.id))
             remote_ids = [int(r) for r in tracked]
@@ -469,6 +476,33 @@ class SyncRun:
             await self._write(stream, [stream.mapper(item, ctx) for item in found], asked_at)
             self.gone[stream.model] += [model_id(self.integration.id, stream.model, r) for r in missing]
             self.progress(stream.model, start + len(chunk), len(remote_ids))
+
+    async def _sync_tracked_since(self, stream: Stream, ctx: MappingContext, since: str) -> None:
+        """The tracked applications (or their candidates) RECRU changed since ``since``; the candidates of tracked
+        applications that the store does not hold yet (creating an application does not move its jobseeker's
+        ``updatedAt``: an existing one is not listed) are read with ``get``."""
+        integration_id = self.integration.id
+        if stream.model is ModelName.APPLICATIONS:
+            wanted = {int(r) for r in await self.store.call(lambda conn: tracked_application_ids(conn, integration_id))}
+        else:
+            stored = {int(r) for r in await self.store.call(lambda conn: tracked_candidate_ids(conn, integration_id))}
+            wanted = stored | self.jobseeker_ids
+        seen: set[int] = set()
+        async with aclosing(self._listing_since(stream, since)) as pages:
+            async for items, asked_at in pages:
+                mine = [item for item in items if item["id"] in wanted]
+                seen.update(item["id"] for item in mine)
+                if stream.model is ModelName.APPLICATIONS:
+                    self.jobseeker_ids.update(item["jobseekerId"] for item in mine)
+                await self._write(stream, [stream.mapper(item, ctx) for item in mine], asked_at)
+                self.progress(stream.model, len(seen), None)
+        if stream.model is ModelName.CANDIDATES:
+            assert stream.get_method is not None
+            unstored = sorted(wanted - stored - seen)
+            for start in range(0, len(unstored), PAGE_SIZE):
+                asked_at = _now()
+                found, _missing = await self._get_many(stream.get_method, unstored[start : start + PAGE_SIZE])
+                await self._write(stream, [stream.mapper(item, ctx) for item in found], asked_at)
 
     async def _get_many(self, method: str, remote_ids: Iterable[int]) -> tuple[list[dict[str, Any]], list[int]]:
         """``get`` each id (a few at a time): (records found, ids RECRU no longer has)."""

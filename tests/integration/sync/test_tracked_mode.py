@@ -39,13 +39,47 @@ def test_tracked_mode_reads_only_tracked_applications_and_their_candidates(
     new_stage = next(s for s in project["stageIds"] if s != moved["stageId"])
     recru.patch("applications", moved["id"], stageId=new_stage)
     recru.delete("applications", removed["id"])
+    untracked = next(a for a in applications if a not in tracked)
+    recru.patch("applications", untracked["id"], status="hired")
+    recru.patch("jobseekers", untracked["jobseekerId"], currentPosition="Not ours")
+    calls = recru.control("GET", "/counters")["calls"]
 
     delta = sync("DELTA", integration=integration)
     assert delta.state == "SUCCEEDED", delta.errors
     stored = {row.remote_id: row for row in live(engine, tables.applications, integration.id)}
     stage_remote_ids = {row.id: row.remote_id for row in live(engine, tables.application_stages, integration.id)}
     assert stage_remote_ids[stored[str(moved["id"])].current_stage_id] == str(new_stage)
-    assert str(removed["id"]) not in stored  # a tracked application RECRU no longer has is tombstoned
+    assert set(stored) == {str(a["id"]) for a in tracked}  # only what is tracked; deletions are FULL's to find
+    assert remote_ids(tables.candidates) == {str(a["jobseekerId"]) for a in tracked}
+    after = recru.control("GET", "/counters")["calls"]
+    # what changed is listed: no read per tracked record, however many were ever created through us
+    assert after.get("ApplicationService.get", 0) == calls.get("ApplicationService.get", 0)
+    assert after.get("JobseekerService.get", 0) == calls.get("JobseekerService.get", 0)
+
+    full = sync("FULL", integration=integration)
+    assert full.state == "SUCCEEDED", full.errors
+    assert remote_ids(tables.applications) == {str(moved["id"])}  # a tracked application RECRU no longer has
+    assert full.counts["ats_applications"]["deleted"] == 1
+
+
+def test_a_delta_stores_the_candidate_of_a_tracked_application_the_store_lacks(
+    engine: Engine, recru: Recru, recru_process: EmulatorProcess, sync: Sync
+) -> None:
+    """Creating an application does not move its jobseeker's ``updatedAt``: a DELTA does not list an existing
+    jobseeker, so the candidate of a newly tracked application is read by itself."""
+    integration = make_integration(engine, recru_process, sync_all=False)
+    assert sync("FULL", integration=integration).state == "SUCCEEDED"
+    application = recru.all("applications")[0]
+    with engine.begin() as conn:
+        track_application(conn, integration.id, str(application["id"]))
+    recru.patch("applications", application["id"], status="hired")  # listed by the DELTA; its jobseeker is not
+
+    result = sync("DELTA", integration=integration)
+    assert result.state == "SUCCEEDED", result.errors
+    assert [row.remote_id for row in live(engine, tables.applications, integration.id)] == [str(application["id"])]
+    assert [row.remote_id for row in live(engine, tables.candidates, integration.id)] == [
+        str(application["jobseekerId"])
+    ]
 
 
 def test_turning_tracked_mode_off_makes_the_next_delta_list_everything(
@@ -75,7 +109,7 @@ def test_a_tracked_candidate_deleted_in_recru_is_tombstoned_with_its_application
         str(application["jobseekerId"])
     ]
     recru.delete("jobseekers", application["jobseekerId"])  # its applications go with it
-    result = sync("DELTA", integration=integration)
+    result = sync("FULL", integration=integration)
     assert result.state == "SUCCEEDED", result.errors
     assert live(engine, tables.applications, integration.id) == []
     assert live(engine, tables.candidates, integration.id) == []

@@ -204,6 +204,15 @@ def tracked_application_ids(conn: Connection, integration_id: str) -> list[str]:
     return [str(remote_id) for remote_id in conn.execute(query).scalars()]
 
 
+def unstored_tracked_application_ids(conn: Connection, integration_id: str) -> list[str]:
+    """RECRU ids of tracked applications the store holds no record of (live or deleted)."""
+    stored = select(applications.c.remote_id).where(applications.c.integration_id == integration_id)
+    query = select(tracked_applications.c.remote_id).where(
+        tracked_applications.c.integration_id == integration_id, tracked_applications.c.remote_id.not_in(stored)
+    )
+    return [str(remote_id) for remote_id in conn.execute(query).scalars()]
+
+
 def tracked_candidate_ids(conn: Connection, integration_id: str) -> list[str]:
     """RECRU ids of the live stored candidates of the tracked applications (those applications deleted included)."""
     of_tracked = select(applications.c.candidate_id).where(

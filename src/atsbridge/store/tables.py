@@ -265,6 +265,20 @@ tracked_applications = Table(
     Column("created_at", UtcDateTime(), nullable=False),
 )
 
+pending_applications = Table(
+    "pending_applications",
+    metadata,
+    Column(
+        "integration_id",
+        String(64),
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("project_remote_id", String(64), primary_key=True),
+    Column("email", Text, primary_key=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
 webhook_attempts = Table(
     "webhook_attempts",
     metadata,

@@ -68,6 +68,7 @@ from atsbridge.store.integrations import (
     set_integration_fields,
     tracked_application_ids,
     tracked_candidate_ids,
+    unstored_tracked_application_ids,
 )
 from atsbridge.store.writer import (
     Counts,
@@ -81,6 +82,7 @@ from atsbridge.store.writer import (
     write_batch,
 )
 from atsbridge.sync import refresh
+from atsbridge.sync.pending import adopt_pending
 from atsbridge.sync.run_tuning import tuned_for_a_run
 from atsbridge.sync.store_worker import StoreWorker
 from atsbridge.unified.ids import ModelName, model_id
@@ -274,6 +276,7 @@ class SyncRun:
         if not self.full and self.integration.delta_watermark is not None:
             self.since = _recru_time(self.integration.delta_watermark - self.overlap)
         self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
+        await adopt_pending(self.client, self.store, self.integration.id, _now())
         listed_before: list[Stream] = []
         for stream in STREAMS:
             stream_started = time.perf_counter()
@@ -478,31 +481,40 @@ class SyncRun:
             self.progress(stream.model, start + len(chunk), len(remote_ids))
 
     async def _sync_tracked_since(self, stream: Stream, ctx: MappingContext, since: str) -> None:
-        """The tracked applications (or their candidates) RECRU changed since ``since``; the candidates of tracked
-        applications that the store does not hold yet (creating an application does not move its jobseeker's
-        ``updatedAt``: an existing one is not listed) are read with ``get``."""
+        """The tracked applications (or their candidates) RECRU changed since ``since``, then those the store does
+        not hold yet, read with ``get``: a candidate of a tracked application (creating an application does not move
+        its jobseeker's ``updatedAt``, so an existing one is not listed), an application tracked after RECRU last
+        changed it (its read-back failed, or its create's outcome was unknown: ``store.pending_applications``)."""
         integration_id = self.integration.id
         if stream.model is ModelName.APPLICATIONS:
             wanted = {int(r) for r in await self.store.call(lambda conn: tracked_application_ids(conn, integration_id))}
+            unstored = {
+                int(r)
+                for r in await self.store.call(lambda conn: unstored_tracked_application_ids(conn, integration_id))
+            }
         else:
             stored = {int(r) for r in await self.store.call(lambda conn: tracked_candidate_ids(conn, integration_id))}
             wanted = stored | self.jobseeker_ids
+            unstored = wanted - stored
         seen: set[int] = set()
         async with aclosing(self._listing_since(stream, since)) as pages:
             async for items, asked_at in pages:
-                mine = [item for item in items if item["id"] in wanted]
-                seen.update(item["id"] for item in mine)
-                if stream.model is ModelName.APPLICATIONS:
-                    self.jobseeker_ids.update(item["jobseekerId"] for item in mine)
-                await self._write(stream, [stream.mapper(item, ctx) for item in mine], asked_at)
+                await self._write_tracked(stream, ctx, [item for item in items if item["id"] in wanted], asked_at)
+                seen.update(item["id"] for item in items if item["id"] in wanted)
                 self.progress(stream.model, len(seen), None)
-        if stream.model is ModelName.CANDIDATES:
-            assert stream.get_method is not None
-            unstored = sorted(wanted - stored - seen)
-            for start in range(0, len(unstored), PAGE_SIZE):
-                asked_at = _now()
-                found, _missing = await self._get_many(stream.get_method, unstored[start : start + PAGE_SIZE])
-                await self._write(stream, [stream.mapper(item, ctx) for item in found], asked_at)
+        assert stream.get_method is not None
+        missing = sorted(unstored - seen)
+        for start in range(0, len(missing), PAGE_SIZE):
+            asked_at = _now()
+            found, _gone = await self._get_many(stream.get_method, missing[start : start + PAGE_SIZE])  # FULL's to mark
+            await self._write_tracked(stream, ctx, found, asked_at)
+
+    async def _write_tracked(
+        self, stream: Stream, ctx: MappingContext, items: list[dict[str, Any]], asked_at: datetime
+    ) -> None:
+        if stream.model is ModelName.APPLICATIONS:
+            self.jobseeker_ids.update(item["jobseekerId"] for item in items)
+        await self._write(stream, [stream.mapper(item, ctx) for item in items], asked_at)
 
     async def _get_many(self, method: str, remote_ids: Iterable[int]) -> tuple[list[dict[str, Any]], list[int]]:
         """``get`` each id (a few at a time): (records found, ids RECRU no longer has)."""

@@ -5,6 +5,7 @@ stored — never a duplicate, never a false error."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from kombo.errors import KomboAtsError
@@ -216,3 +217,52 @@ def test_a_create_recru_made_but_failed_to_read_back_is_told_tracked_and_stored_
         integration=world.tracked,
     )  # fmt: skip
     assert (again.status_code, again.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+
+
+def lose_every_answer_then_let_recru_store_it(world: ActionWorld, email: str, job: dict[str, Any]) -> dict[str, Any]:
+    """A create whose every answer is lost (503 after the look-ups found nothing); then RECRU stores it after all,
+    as a slow tenant finishing the first request does. Returns the answer and RECRU's application."""
+    world.fault("drop", CREATE, count=100)
+    path = f"/ats/jobs/remote:{job['id']}/applications"
+    answer = world.send("POST", path, {"candidate": candidate(email_address=email)}, integration=world.tracked)
+    world.recru.control("DELETE", "/faults")
+    error = answer.json()["error"]
+    assert (answer.status_code, error["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
+    assert "did not answer whether it created the application" in error["message"]
+    assert world.jobseekers_with(email) == []
+    jobseeker = world.recru.create("jobseekers", emails=[{"value": email}])
+    return world.recru.create("applications", jobseekerId=jobseeker["id"], projectId=job["id"])
+
+
+def test_a_create_recru_stores_after_its_outcome_was_lost_is_the_retrys_answer(world: ActionWorld) -> None:
+    email, job = unique_email("late"), world.open_job()
+    application = lose_every_answer_then_let_recru_store_it(world, email, job)
+
+    retried = world.send(
+        "POST", f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)},
+        integration=world.tracked,
+    )  # fmt: skip
+    assert retried.status_code == 200, retried.text  # not 409 "already applied": it is that create's application
+    assert retried.json()["data"]["remote_id"] == str(application["id"])
+    assert world.applications_of(application["jobseekerId"]) == [application]  # nothing created twice
+    with world.engine.connect() as conn:
+        assert str(application["id"]) in tracked_application_ids(conn, world.tracked.id)
+    assert world.read("applications", retried.json()["data"]["id"], world.tracked) is not None
+    again = world.send(
+        "POST", f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)},
+        integration=world.tracked,
+    )  # fmt: skip
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")  # adopted once
+
+
+def test_a_create_recru_stores_after_its_outcome_was_lost_is_tracked_by_the_next_sync(world: ActionWorld) -> None:
+    email, job = unique_email("later"), world.open_job()
+    application = lose_every_answer_then_let_recru_store_it(world, email, job)
+
+    assert world.sync_tracked("DELTA").state == "SUCCEEDED"
+    with world.engine.connect() as conn:
+        assert str(application["id"]) in tracked_application_ids(conn, world.tracked.id)
+    stored = world.read(
+        "applications", world.id_of(ModelName.APPLICATIONS, application["id"], world.tracked), world.tracked
+    )
+    assert stored is not None and stored["candidate"]["remote_id"] == str(application["jobseekerId"])

@@ -114,3 +114,22 @@ def test_a_tracked_candidate_deleted_in_recru_is_tombstoned_with_its_application
     assert live(engine, tables.applications, integration.id) == []
     assert live(engine, tables.candidates, integration.id) == []
     assert (result.counts["ats_applications"]["deleted"], result.counts["ats_candidates"]["deleted"]) == (1, 1)
+
+
+def test_a_delta_stores_a_tracked_application_recru_did_not_change_since(
+    engine: Engine, recru: Recru, recru_process: EmulatorProcess, sync: Sync
+) -> None:
+    """Tracked after RECRU last changed it (its read-back failed while a sync was listing, say): no DELTA would list
+    it, so it is read by itself."""
+    integration = make_integration(engine, recru_process, sync_all=False)
+    assert sync("FULL", integration=integration).state == "SUCCEEDED"
+    assert sync("DELTA", integration=integration).state == "SUCCEEDED"  # the watermark is after its last change
+    application = recru.all("applications")[0]
+    with engine.begin() as conn:
+        track_application(conn, integration.id, str(application["id"]))
+
+    assert sync("DELTA", integration=integration).state == "SUCCEEDED"
+    assert [row.remote_id for row in live(engine, tables.applications, integration.id)] == [str(application["id"])]
+    assert [row.remote_id for row in live(engine, tables.candidates, integration.id)] == [
+        str(application["jobseekerId"])
+    ]

@@ -4,6 +4,8 @@ Each action validates its input and its attachments before RECRU is called, then
 the store in the same request (write-through), so the response and every following GET show it; created
 applications join the integration's tracked set as soon as RECRU answers the create. If RECRU fails while the
 created records are read back, the answer says that the application exists, and a DELTA sync is queued to store it.
+If RECRU never answers a create (and looking it up finds nothing), the create is remembered
+(``store.pending_applications``): RECRU may store it later, and then a retry adopts it and syncs track it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from atsbridge.api.uploads import AllowList, prepare
 from atsbridge.connectors.base import ActionRefused
 from atsbridge.connectors.recru import actions as recru
 from atsbridge.connectors.recru.client import RecruClient
-from atsbridge.connectors.recru.errors import RecruError
+from atsbridge.connectors.recru.errors import RecruError, RecruOutcomeUnknown
+from atsbridge.store import pending_applications
 from atsbridge.store.integrations import Integration, track_application
 from atsbridge.store.reader import ListQuery, Reader
 from atsbridge.store.syncs import DELTA
@@ -183,15 +186,61 @@ async def _create(
         consent = recru.consent_params(extras, datetime.now(UTC).date())
         source = recru.source_params(extras.source, integration_.source_label)
         new = recru.NewApplication(project_id, candidate, extras, files, source, stage_id)
-        created = await recru.create_application(await _client(request, integration_), new, consent)
+        created = await _create_or_adopt(request, integration_, new, consent)
         await _store_created(request, integration_, project_id, created)
     except ActionRefused as refusal:
         if refusal.kind in JOB_STATE_LEARNED:
             await _refresh_job(request, integration_, project_id)
         raise refused(refusal) from refusal
+    except RecruOutcomeUnknown as lost:
+        await asyncio.to_thread(_remember_pending, engine, integration_.id, project_id, candidate.email_address)
+        failure = remote_error(lost)
+        message = (
+            "RECRU did not answer whether it created the application, and has not shown it yet; it may still do. "
+            "Send the same request again later: if RECRU created it, the answer is that application (syncs look "
+            "for it as well)."
+        )
+        raise ApiError(failure.code, message, status=failure.status, headers=failure.headers) from lost
     except RecruError as error:
         raise remote_error(error) from error
     return created
+
+
+async def _create_or_adopt(
+    request: Request, integration_: Integration, new: recru.NewApplication, consent: dict[str, Any] | None
+) -> recru.CreatedApplication:
+    """Create the application; if RECRU already has it and an earlier create of it through us ended with its
+    outcome unknown (``store.pending_applications``), that application is this create's."""
+    client = await _client(request, integration_)
+    engine = store(request)
+    try:
+        return await recru.create_application(client, new, consent)
+    except ActionRefused as refusal:
+        email, project = new.candidate.email_address, str(new.project_id)
+        if refusal.kind != "application_exists" or not await asyncio.to_thread(
+            _is_pending, engine, integration_.id, project, email
+        ):
+            raise
+        adopted = await recru.adopt_application(client, new)
+        if adopted is None:
+            raise
+        await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
+        return adopted
+
+
+def _remember_pending(engine: Engine, integration_id: str, project_id: int, email: str) -> None:
+    with engine.begin() as conn:
+        pending_applications.remember(conn, integration_id, str(project_id), email, datetime.now(UTC))
+
+
+def _is_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:
+    with engine.connect() as conn:
+        return pending_applications.is_pending(conn, integration_id, project_remote_id, email)
+
+
+def _forget_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> None:
+    with engine.begin() as conn:
+        pending_applications.forget(conn, integration_id, project_remote_id, email)
 
 
 async def _refresh_job(request: Request, integration_: Integration, project_id: int) -> None:

@@ -241,6 +241,26 @@ async def _existing_application(client: RecruClient, jobseeker_id: int, project_
     return result["items"][0]["id"] if result["items"] else None
 
 
+async def application_of(client: RecruClient, email: str, project_id: int) -> tuple[int, int] | None:
+    """RECRU's application of the jobseeker with this e-mail to the project, as (application id, jobseeker id);
+    ``None`` if there is none."""
+    jobseeker_id = await find_jobseeker(client, email)
+    if jobseeker_id is None:
+        return None
+    application_id = await _existing_application(client, jobseeker_id, project_id)
+    return None if application_id is None else (application_id, jobseeker_id)
+
+
+async def adopt_application(client: RecruClient, new: NewApplication) -> CreatedApplication | None:
+    """The application an earlier create of ``new`` left in RECRU after its outcome was unknown, as if this create
+    had made it; ``None`` if RECRU has none."""
+    found = await application_of(client, new.candidate.email_address, new.project_id)
+    if found is None:
+        return None
+    application_id, jobseeker_id = found
+    return CreatedApplication(application_id, jobseeker_id, False, unstorable_warnings(new.candidate, new.extras))
+
+
 async def create_application(
     client: RecruClient, new: NewApplication, consent: dict[str, Any] | None
 ) -> CreatedApplication:

@@ -81,3 +81,21 @@ def test_an_unknown_candidate_is_404(world: ActionWorld) -> None:
             lambda ref=candidate_id: world.kombo().ats.add_candidate_tag(candidate_id=ref, tag={"name": name})
         )
         assert (status, code) == (404, "PLATFORM.INPUT_INVALID")
+
+
+def test_a_candidate_recru_deleted_is_404_and_no_longer_served(world: ActionWorld) -> None:
+    application = (
+        world.kombo().ats.create_application(job_id=f"remote:{world.open_job()['id']}", candidate=candidate()).data
+    )
+    made = application.candidate
+    world.recru.delete("jobseekers", int(made.remote_id))  # its applications go with it
+    name = world.recru.all("tags")[0]["name"]
+    status, code, message = refusal(
+        lambda: world.kombo().ats.add_candidate_tag(candidate_id=made.id, tag={"name": name})
+    )
+    assert (status, code) == (404, "PLATFORM.INPUT_INVALID")
+    assert "no longer has this candidate" in message
+    assert world.read("candidates", made.id) is None  # the store agrees with the refusal before the next sync
+    status, code, _ = refusal(lambda: world.kombo().ats.remove_candidate_tag(candidate_id=made.id, tag={"name": name}))
+    assert (status, code) == (404, "PLATFORM.INPUT_INVALID")  # now from the store, without asking RECRU
+    assert world.read("applications", application.id) is None

@@ -338,17 +338,9 @@ async def _tag_action(
     jobseeker_id = await asyncio.to_thread(
         remote_id_of, store(request), integration_, ModelName.CANDIDATES, candidate_ref
     )
-    try:
-        client = await _client(request, integration_)
-        tag = await change(client, jobseeker_id, name)
-        asked_at = datetime.now(UTC)
-        candidates = await refresh.fetch(client, ModelName.CANDIDATES, [jobseeker_id])
-    except ActionRefused as refusal:
-        raise refused(refusal) from refusal
-    except RecruError as error:
-        raise remote_error(error) from error
+    asked_at = datetime.now(UTC)
 
-    def write() -> None:
+    def write(candidates: dict[int, dict[str, Any] | None], tag: dict[str, Any] | None = None) -> None:
         with store(request).begin() as conn:
             started = datetime.now(UTC)
             if tag:
@@ -356,7 +348,18 @@ async def _tag_action(
             refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates, fetched_at=asked_at)
             notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
 
-    await asyncio.to_thread(write)
+    try:
+        client = await _client(request, integration_)
+        tag = await change(client, jobseeker_id, name)
+        asked_at = datetime.now(UTC)
+        candidates = await refresh.fetch(client, ModelName.CANDIDATES, [jobseeker_id])
+    except ActionRefused as refusal:
+        if refusal.kind == "candidate_not_found":  # the store agrees with the refusal before the next sync
+            await asyncio.to_thread(write, {jobseeker_id: None})
+        raise refused(refusal) from refusal
+    except RecruError as error:
+        raise remote_error(error) from error
+    await asyncio.to_thread(write, candidates, tag)
     return action_success({}, [])
 
 

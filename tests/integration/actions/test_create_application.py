@@ -251,6 +251,21 @@ def test_an_existing_candidate_gets_the_application_and_the_consent_and_keeps_th
     assert "source" in warned and "gdpr_consent" not in warned
 
 
+def test_a_candidate_matched_by_an_additional_address_gets_the_application_with_a_warning(world: ActionWorld) -> None:
+    existing = world.existing_jobseeker()
+    other = existing["emails"][0]["value"]
+    job = world.open_job()
+    given = candidate(additional_email_addresses=[{"email_address": other, "type": "WORK"}])
+
+    answer = world.kombo().ats.create_application(job_id=f"remote:{job['id']}", candidate=given)
+
+    assert answer.data.candidate.remote_id == str(existing["id"])  # RECRU holds each address once
+    assert world.jobseekers_with(given["email_address"]) == []
+    assert [a["projectId"] for a in world.applications_of(existing["id"])] == [job["id"]]
+    (warning,) = [w.message for w in answer.warnings if "additional_email_addresses" in w.message]
+    assert f"RECRU id {existing['id']}" in warning and "not written" in warning
+
+
 def test_the_same_candidate_and_job_again_is_409_application_already_exists(world: ActionWorld) -> None:
     job_id = world.id_of(ModelName.JOBS, world.open_job()["id"])
     given = candidate()

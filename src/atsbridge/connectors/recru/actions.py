@@ -282,7 +282,9 @@ async def create_application(
             result = await client.call("ApplicationService.create", params, idempotent=False)
         except RecruConflict as conflict:
             if jobseeker_id is None and conflict.existing_id is not None:
-                jobseeker_id = conflict.existing_id  # created meanwhile: attach to it instead
+                jobseeker_id = conflict.existing_id  # created meanwhile, or holding another address given: attach
+                if await find_jobseeker(client, new.candidate.email_address) != jobseeker_id:
+                    warnings = [*warnings, _matched_by_another_address(jobseeker_id)]
                 continue
             raise ActionRefused("application_exists", "This candidate has already applied to this job.") from conflict
         except RecruOutcomeUnknown as lost:
@@ -319,6 +321,14 @@ def _created(
     if existing and explicit_source:
         warnings = [*warnings, "source was not written: the candidate already existed in RECRU and keeps its own."]
     return CreatedApplication(application_id, jobseeker_id, existing, warnings)
+
+
+def _matched_by_another_address(jobseeker_id: int) -> str:
+    return (
+        f"candidate.additional_email_addresses: RECRU already has a candidate (RECRU id {jobseeker_id}) with one of "
+        "these addresses, though not with email_address: the application was attached to that candidate, and the "
+        "candidate fields given were not written."
+    )
 
 
 def _not_found(missing: RecruNotFound) -> ActionRefused:

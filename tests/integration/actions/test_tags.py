@@ -3,6 +3,7 @@ and visible in the candidate's ``tags`` at once."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from integration.actions.conftest import ActionWorld, candidate, refusal
@@ -99,3 +100,12 @@ def test_a_candidate_recru_deleted_is_404_and_no_longer_served(world: ActionWorl
     status, code, _ = refusal(lambda: world.kombo().ats.remove_candidate_tag(candidate_id=made.id, tag={"name": name}))
     assert (status, code) == (404, "PLATFORM.INPUT_INVALID")  # now from the store, without asking RECRU
     assert world.read("applications", application.id) is None
+
+
+def test_a_tag_name_given_decomposed_is_the_composed_one_recru_holds(world: ActionWorld) -> None:
+    tag = world.recru.create("tags", name="Zkušený kandidát")  # composed (NFC), as RECRU's UI stores it
+    person = new_candidate(world)
+    decomposed = unicodedata.normalize("NFD", tag["name"])
+    assert decomposed != tag["name"]
+    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": decomposed})
+    assert recru_tags(world, person.remote_id) == [tag["id"]]

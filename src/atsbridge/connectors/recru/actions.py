@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -349,10 +350,16 @@ def _invalid(invalid: RecruInvalidParams, candidate: CandidateInput) -> ActionRe
     return ActionRefused("remote_input_invalid", f"RECRU rejected the input ({', '.join(fields)}).")
 
 
+def _tag_key(name: str) -> str:
+    """A tag name as compared: trimmed, case-folded, and composed (NFC), so "kandidát" typed with a combining
+    accent (NFD, as some keyboards and macOS file names give it) is the tag RECRU holds composed."""
+    return unicodedata.normalize("NFC", name.strip()).casefold()
+
+
 async def find_tag(client: RecruClient, name: str) -> dict[str, Any] | None:
-    wanted = name.strip().casefold()
+    wanted = _tag_key(name)
     tags = await client.list_all("TagService.list")
-    return next((tag for tag in tags if str(tag["name"]).strip().casefold() == wanted), None)
+    return next((tag for tag in tags if _tag_key(str(tag["name"])) == wanted), None)
 
 
 async def add_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any]:

@@ -474,9 +474,7 @@ class SyncRun:
             chunk = remote_ids[start : start + PAGE_SIZE]
             asked_at = _now()
             found, missing = await self._get_many(stream.get_method, chunk)
-            if stream.model is ModelName.APPLICATIONS:
-                self.jobseeker_ids.update(item["jobseekerId"] for item in found)
-            await self._write(stream, [stream.mapper(item, ctx) for item in found], asked_at)
+            await self._write_tracked(stream, ctx, found, asked_at)
             self.gone[stream.model] += [model_id(self.integration.id, stream.model, r) for r in missing]
             self.progress(stream.model, start + len(chunk), len(remote_ids))
 
@@ -512,6 +510,7 @@ class SyncRun:
     async def _write_tracked(
         self, stream: Stream, ctx: MappingContext, items: list[dict[str, Any]], asked_at: datetime
     ) -> None:
+        """Write tracked applications (noting their jobseekers, for the candidates' stream) or candidates."""
         if stream.model is ModelName.APPLICATIONS:
             self.jobseeker_ids.update(item["jobseekerId"] for item in items)
         await self._write(stream, [stream.mapper(item, ctx) for item in items], asked_at)

@@ -148,10 +148,12 @@ def finish_sync(
     errors: list[dict[str, Any]],
     timings: dict[str, float],
 ) -> datetime | None:
-    """Record the run's end; returns when it started, as recorded (what its ``sync-finished`` event tells)."""
+    """Record the run's end; returns when it started, as recorded (what its ``sync-finished`` event tells). None if
+    the run is no longer RUNNING: another process gave it up for dead meanwhile (``abandon_stale``: its process was
+    stopped, not killed, and went on) and recorded its end already."""
     started_at: datetime | None = conn.execute(
         update(syncs)
-        .where(syncs.c.id == sync_id)
+        .where(syncs.c.id == sync_id, syncs.c.state == RUNNING)
         .values(
             state=state,
             ended_at=now,
@@ -163,6 +165,11 @@ def finish_sync(
         .returning(syncs.c.started_at)
     ).scalar()
     return started_at
+
+
+def is_running(conn: Connection, sync_id: str) -> bool:
+    """Whether the run is still RUNNING (not given up for dead by another process, see ``finish_sync``)."""
+    return conn.execute(select(syncs.c.state).where(syncs.c.id == sync_id)).scalar() == RUNNING
 
 
 def load_sync(conn: Connection, sync_id: str) -> SyncRow | None:

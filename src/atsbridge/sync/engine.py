@@ -98,6 +98,7 @@ PAGES_AHEAD = 2
 WATCH_EVERY = 5.0  # seconds
 
 INTEGRATION_DELETED = "the integration was deleted"
+RUN_ABANDONED = "the run was given up for dead meanwhile (its process stopped stamping it)"
 
 ProgressCallback = Callable[[ModelName, int, int | None], None]
 
@@ -249,11 +250,15 @@ class SyncRun:
             return False
 
     def _why_stop(self) -> str | None:
-        """Why the run must stop now: its integration was disabled or deleted (``None``: it goes on)."""
+        """Why the run must stop now: its integration was disabled or deleted, or the run was given up for dead
+        (its process was stopped for minutes, then went on: another run may be under way) (``None``: it goes on)."""
         with self.engine.connect() as conn:
             found = load_integration(conn, self.integration.id)
+            running = sync_rows.is_running(conn, self.sync_id)
         if found is None:
             return INTEGRATION_DELETED
+        if not running:
+            return RUN_ABANDONED
         return None if found.enabled else "the integration was disabled"
 
     async def _heartbeat(self) -> None:
@@ -315,6 +320,9 @@ class SyncRun:
                 errors=[*errors, *warnings],
                 timings=self.timings,
             )
+            if started_at is None:  # given up for dead meanwhile: its end is recorded and told already
+                abandoned = [{"message": RUN_ABANDONED}]
+                return SyncResult(self.sync_id, sync_type, sync_rows.FAILED, counts, abandoned, self.timings)
             if state == sync_rows.SUCCEEDED:
                 set_integration_fields(
                     conn, self.integration.id, delta_watermark=self._next_watermark(), setup_status="COMPLETED"
@@ -605,6 +613,8 @@ class SyncRun:
             await self.store.submit(lambda conn: self._tombstone(conn, gone), sum(map(len, gone.values())))
 
     def _tombstone(self, conn: Connection, gone: dict[ModelName, list[str]]) -> None:
+        if not sync_rows.is_running(conn, self.sync_id):  # given up for dead: another run may be listing now
+            return
         now = _now()
         for model, ids in gone.items():
             for tombstoned, count in mark_deleted(conn, model, self.integration.id, ids, now=now).items():

@@ -13,12 +13,12 @@ from atsbridge.config import Settings
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, delete_integration, set_integration_fields
 from atsbridge.sync import engine as engine_module
-from atsbridge.sync.engine import SyncResult, SyncRun
+from atsbridge.sync.engine import RUN_ABANDONED, SyncResult, SyncRun
 from atsbridge.sync.runner import execute_sync
 from atsbridge.sync.scheduler import queue_sync
 from atsbridge.unified.ids import ModelName
 from integration.sync.conftest import Sync, kill_full_run_once_listing, run_async
-from integration.sync.parity import assert_parity
+from integration.sync.parity import assert_parity, live
 from support.recru import Recru
 
 
@@ -288,3 +288,45 @@ def test_a_run_stops_once_its_integration_is_disabled_or_deleted(
         ).scalars()
         assert list(runs) == ([] if stop == "deleted" else ["CANCELLED"])
         assert [event["sync_state"] for event in finished] == ([] if stop == "deleted" else ["CANCELLED"])
+
+
+@pytest.mark.parametrize("noticed", [True, False], ids=["noticed by its watch", "ending before its watch looks"])
+def test_a_run_given_up_for_dead_that_goes_on_stops_and_records_nothing(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, monkeypatch: pytest.MonkeyPatch, noticed: bool
+) -> None:
+    """Its process was stopped (SIGSTOP, a frozen VM) long enough for another to mark it FAILED and maybe start
+    another run; once it goes on it must neither go on beside that one, nor tombstone, nor write its end over the
+    FAILED."""
+    assert sync("FULL").state == "SUCCEEDED"
+    monkeypatch.setattr(engine_module, "WATCH_EVERY", 0.2 if noticed else 3600)
+    recru.control("POST", "/faults", {"kind": "slow", "method": "ApplicationService.list", "delaySeconds": 2})
+    stored_before = {row.remote_id for row in live(engine, tables.candidates, integration.id)}
+    recru.delete("jobseekers", recru.all("jobseekers")[0]["id"])  # a deletion this run must not carry out
+
+    async def abandoned_meanwhile() -> SyncResult:
+        listing = asyncio.Event()
+
+        def on_progress(model: ModelName, done: int, total: int | None) -> None:
+            if model is ModelName.JOBS:
+                listing.set()
+
+        run = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
+        await listing.wait()
+        with engine.begin() as conn:  # as abandon_stale does, seeing no heartbeat
+            conn.execute(
+                update(tables.syncs)
+                .where(tables.syncs.c.integration_id == integration.id, tables.syncs.c.state == "RUNNING")
+                .values(state="FAILED", errors=[{"message": "the run's process stopped answering"}])
+            )
+        return await asyncio.wait_for(run, 1.5 if noticed else 60)  # noticed: before RECRU's slow answer comes
+
+    result = asyncio.run(abandoned_meanwhile())
+    assert (result.state, result.errors[0]["message"]) == ("FAILED", RUN_ABANDONED)
+    with engine.connect() as conn:
+        run = conn.execute(select(tables.syncs).where(tables.syncs.c.id == result.sync_id)).one()
+        finished = conn.execute(
+            select(tables.webhook_outbox.c.payload["sync_id"]).where(tables.webhook_outbox.c.type == "sync-finished")
+        ).scalars()
+        assert result.sync_id not in list(finished)  # told by whoever gave it up, not twice
+    assert (run.state, run.errors) == ("FAILED", [{"message": "the run's process stopped answering"}])
+    assert {row.remote_id for row in live(engine, tables.candidates, integration.id)} == stored_before

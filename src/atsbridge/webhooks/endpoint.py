@@ -45,16 +45,17 @@ def set_webhook(conn: Connection, key: bytes, environment_id: str, url: str, *, 
     Raises ``InvalidWebhookUrl`` for a bad URL and ``LookupError`` for an unknown environment.
     """
     validate_url(url)
-    stored = _stored(conn, environment_id)
-    if stored is None:
+    # Written first, so the environment's row is this transaction's until it commits: a second first-time call
+    # racing this one waits, then finds the secret made here, instead of both making one and one being lost.
+    environment = environments.c.id == environment_id
+    if conn.execute(update(environments).where(environment).values(webhook_url=url)).rowcount == 0:
         raise LookupError(f"no environment {environment_id!r}")
-    _, blob = stored
-    secret = new_secret() if blob is None or rotate_secret else open_secret(key, environment_id, blob)
-    conn.execute(
-        update(environments)
-        .where(environments.c.id == environment_id)
-        .values(webhook_url=url, webhook_secret_encrypted=seal(key, environment_id, secret.encode()))
-    )
+    blob = conn.execute(select(environments.c.webhook_secret_encrypted).where(environment)).scalar()
+    if blob is not None and not rotate_secret:
+        return open_secret(key, environment_id, blob)
+    secret = new_secret()
+    sealed = seal(key, environment_id, secret.encode())
+    conn.execute(update(environments).where(environment).values(webhook_secret_encrypted=sealed))
     return secret
 
 

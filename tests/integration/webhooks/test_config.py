@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -136,3 +138,40 @@ def test_api_sets_and_shows_the_webhook_of_the_keys_environment(engine: Engine, 
         )
         assert (lone_surrogate.status_code, lone_surrogate.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")
         assert call("GET", acme_key).json()["data"] == rotated
+
+
+def test_first_time_calls_at_once_hand_out_the_one_secret_kept(engine: Engine) -> None:
+    """Two API processes setting an environment's webhook for the first time at once: both answer the secret that
+    is stored (before, each made one and the one written first was lost to whoever got it)."""
+    with engine.begin() as conn:
+        environment_ids = [ensure_environment(conn, f"race-{n}") for n in range(6)]
+    start = threading.Barrier(2)
+
+    def first_call(environment_id: str) -> str:
+        start.wait()
+        with engine.begin() as conn:
+            return set_webhook(conn, KEY, environment_id, "https://hooks.example.com/race")
+
+    with ThreadPoolExecutor(2) as pool:
+        for environment_id in environment_ids:
+            secrets = list(pool.map(first_call, [environment_id] * 2))
+            with engine.connect() as conn:
+                endpoint = webhook_of(conn, KEY, environment_id)
+            assert endpoint is not None and secrets == [endpoint.secret] * 2
+
+
+def test_another_secret_key_is_a_clear_error_not_a_bare_500(engine: Engine, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        environment_id = ensure_environment(conn, "acme")
+        api_key = create_api_key(conn, environment_id)
+        set_webhook(conn, KEY, environment_id, "https://hooks.example.com/k")
+    other_key = bytes(reversed(KEY))
+    with serve_api(engine, other_key, tmp_path) as server, httpx.Client(base_url=server.v1, timeout=30) as http:
+        headers = {"Authorization": f"Bearer {api_key}"}
+        for answer in (
+            http.get("/webhook", headers=headers),
+            http.put("/webhook", headers=headers, json={"url": "https://hooks.example.com/k"}),
+        ):
+            error = answer.json()["error"]
+            assert (answer.status_code, error["code"]) == (500, "PLATFORM.UNKNOWN_ERROR")
+            assert "ATSBRIDGE_SECRET_KEY" in error["message"]

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
+from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from atsbridge.api.auth import Caller, caller, store
-from atsbridge.api.errors import invalid_input
+from atsbridge.api.errors import ApiError, invalid_input
 from atsbridge.api.responses import success
 from atsbridge.unified import models
 from atsbridge.unified.inputs import StorableText
@@ -40,10 +41,20 @@ def _key(request: Request) -> bytes:
     return key
 
 
+SECRET_UNREADABLE = (
+    "The environment's stored webhook secret cannot be decrypted: this process's secret key (ATSBRIDGE_SECRET_KEY, "
+    "or secret.key in its data dir) is not the one it was saved with; every API process and worker must use the "
+    "same one."
+)
+
+
 @router.get("/webhook", response_model=models.DataResponse[WebhookConfig], summary="Show the webhook endpoint.")
 def get_webhook(request: Request, who: Annotated[Caller, Depends(caller)]) -> Response:
-    with store(request).connect() as conn:
-        endpoint = webhook_of(conn, _key(request), who.environment_id)
+    try:
+        with store(request).connect() as conn:
+            endpoint = webhook_of(conn, _key(request), who.environment_id)
+    except InvalidTag:
+        raise ApiError("PLATFORM.UNKNOWN_ERROR", SECRET_UNREADABLE) from None
     return success(asdict(endpoint) if endpoint else {"url": None, "secret": None})
 
 
@@ -54,4 +65,6 @@ def put_webhook(request: Request, body: WebhookInput, who: Annotated[Caller, Dep
             secret = set_webhook(conn, _key(request), who.environment_id, body.url, rotate_secret=body.rotate_secret)
     except InvalidWebhookUrl as error:
         raise invalid_input(str(error)) from error
+    except InvalidTag:
+        raise ApiError("PLATFORM.UNKNOWN_ERROR", SECRET_UNREADABLE) from None
     return success({"url": body.url, "secret": secret})

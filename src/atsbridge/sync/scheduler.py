@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.store.syncs import (
@@ -28,6 +28,7 @@ from atsbridge.store.syncs import (
     FAILED,
     FULL,
     QUEUED,
+    SUCCEEDED,
     abandon_stale,
     new_sync_id,
 )
@@ -37,6 +38,7 @@ from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.scheduler")
 TICK_SECONDS = 2.0
+TICK = timedelta(seconds=TICK_SECONDS)
 HOUSEKEEPING_EVERY = timedelta(minutes=1)
 
 
@@ -83,32 +85,48 @@ def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[s
     return sync_id, False
 
 
-def due_syncs(conn: Connection, now: datetime, full_every: timedelta, delta_every: timedelta) -> list[tuple[str, str]]:
-    """(integration id, type) of every sync that is due: FULL when the last started FULL is older than
-    ``full_every`` (or there is none), else DELTA when the last started run of any type is older than
-    ``delta_every``. Disabled and INVALID integrations are not synced on schedule."""
+def due_syncs(
+    conn: Connection, now: datetime, full_every: timedelta, delta_every: timedelta, tick: timedelta = timedelta(0)
+) -> list[tuple[str, str]]:
+    """(integration id, type) of every sync that is due. FULL: when the last FULL that succeeded was queued
+    ``full_every`` ago (or there is none), and the last FULL of any outcome ``delta_every`` ago: a FULL that failed
+    (RECRU down, its process killed) is tried again at the DELTA cadence, not 10 hours later. Else DELTA: when the
+    last run of any type was queued ``delta_every`` ago. A run queued just after a tick (by that tick) counts as
+    queued at it: with ``tick`` (how often the caller looks), half of it is allowed, so the cadence does not slip a
+    tick each period. Disabled and INVALID integrations are not synced on schedule."""
+    slack = tick / 2
+    succeeded = case((syncs.c.state == SUCCEEDED, syncs.c.queued_at))
     last = (
-        select(syncs.c.integration_id, syncs.c.type, func.max(syncs.c.queued_at).label("last"))
+        select(
+            syncs.c.integration_id,
+            syncs.c.type,
+            func.max(syncs.c.queued_at).label("last"),
+            func.max(succeeded).label("last_succeeded"),
+        )
         .group_by(syncs.c.integration_id, syncs.c.type)
         .subquery()
     )
     rows = conn.execute(
-        select(integrations.c.id, last.c.type, last.c.last)
+        select(integrations.c.id, last.c.type, last.c.last, last.c.last_succeeded)
         .select_from(integrations.outerjoin(last, last.c.integration_id == integrations.c.id))
         .where(integrations.c.enabled.is_(True), integrations.c.status == "ACTIVE")
     )
-    latest: dict[str, dict[str, datetime]] = {}
-    for integration_id, sync_type, queued_at in rows:
+    latest: dict[str, dict[str, tuple[datetime, datetime | None]]] = {}
+    for integration_id, sync_type, queued_at, succeeded_at in rows:
         entry = latest.setdefault(integration_id, {})
         if sync_type is not None:
-            entry[sync_type] = queued_at
+            entry[sync_type] = (queued_at, succeeded_at)
+
+    def waited(since: datetime | None, every: timedelta) -> bool:
+        return since is None or now - since >= every - slack
+
     due: list[tuple[str, str]] = []
     for integration_id, by_type in latest.items():
-        last_full = by_type.get(FULL)
-        last_any = max(by_type.values(), default=None)
-        if last_full is None or now - last_full >= full_every:
+        last_full, last_full_succeeded = by_type.get(FULL, (None, None))
+        last_any = max((queued_at for queued_at, _ in by_type.values()), default=None)
+        if waited(last_full_succeeded, full_every) and waited(last_full, min(full_every, delta_every)):
             due.append((integration_id, FULL))
-        elif last_any is None or now - last_any >= delta_every:
+        elif waited(last_any, delta_every):
             due.append((integration_id, DELTA))
     return due
 
@@ -190,7 +208,7 @@ class EmbeddedScheduler:
             return
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            for integration_id, sync_type in due_syncs(conn, now, self.full_every, self.delta_every):
+            for integration_id, sync_type in due_syncs(conn, now, self.full_every, self.delta_every, TICK):
                 queue_sync(conn, integration_id, sync_type)
             if self._last_housekeeping is None or now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
                 anonymise_expired(conn, now=now)

@@ -27,6 +27,7 @@ from atsbridge.sync.runner import execute_sync
 from atsbridge.sync.scheduler import due_syncs, fail_stale_runs, queue_sync, queued_syncs
 from atsbridge.webhooks.delivery import DeliveryLoop
 
+TICK = timedelta(minutes=1)  # the cron of ``tick``
 log = logging.getLogger("atsbridge.worker")
 
 
@@ -72,7 +73,7 @@ class SyncQueue:
         delta_every = timedelta(minutes=self.settings.delta_sync_every_minutes)
         with self.engine.begin() as conn:
             fail_stale_runs(conn, None, datetime.now(UTC))
-            for integration_id, sync_type in due_syncs(conn, datetime.now(UTC), full_every, delta_every):
+            for integration_id, sync_type in due_syncs(conn, datetime.now(UTC), full_every, delta_every, TICK):
                 queue_sync(conn, integration_id, sync_type)
             waiting = queued_syncs(conn)
         for sync_id, integration_id, sync_type in waiting:

@@ -65,6 +65,36 @@ def test_full_every_ten_hours_delta_every_fifteen_minutes(engine: Engine, integr
     assert due(engine) == [(integration.id, "FULL")]
 
 
+def test_a_full_that_failed_is_tried_again_at_the_delta_cadence(engine: Engine, integration: Integration) -> None:
+    """A FULL whose worker was killed (or RECRU was down) must not leave deletions unseen for ten more hours."""
+    good, _ = queue(engine, integration.id, "FULL")
+    backdate(engine, good, NOW - timedelta(hours=11))
+    failed, _ = queue(engine, integration.id, "FULL")
+    with engine.begin() as conn:
+        conn.execute(
+            update(tables.syncs)
+            .where(tables.syncs.c.id == failed)
+            .values(queued_at=NOW - timedelta(minutes=5), state="FAILED")
+        )
+    assert due(engine) == []  # just tried: not hammered every tick
+    with engine.begin() as conn:
+        conn.execute(update(tables.syncs).where(tables.syncs.c.id == failed).values(queued_at=NOW - DELTA_EVERY))
+    assert due(engine) == [(integration.id, "FULL")]
+
+
+def test_a_run_queued_just_after_a_tick_counts_as_queued_at_it(engine: Engine, integration: Integration) -> None:
+    """A worker looks once a minute and queues half a second after its tick: without slack each DELTA would wait
+    one more tick, every period (a 15-minute cadence becoming 16)."""
+    full, _ = queue(engine, integration.id, "FULL")
+    backdate(engine, full, NOW - timedelta(hours=1))
+    delta, _ = queue(engine, integration.id, "DELTA")
+    backdate(engine, delta, NOW - DELTA_EVERY + timedelta(seconds=0.5))
+    with engine.connect() as conn:
+        assert due_syncs(conn, NOW, FULL_EVERY, DELTA_EVERY) == []
+        assert due_syncs(conn, NOW, FULL_EVERY, DELTA_EVERY, timedelta(minutes=1)) == [(integration.id, "DELTA")]
+        assert due_syncs(conn, NOW - timedelta(minutes=1), FULL_EVERY, DELTA_EVERY, timedelta(minutes=1)) == []
+
+
 def test_disabled_and_invalid_integrations_are_not_synced_on_schedule(engine: Engine, integration: Integration) -> None:
     with engine.begin() as conn:
         set_integration_fields(conn, integration.id, enabled=False)

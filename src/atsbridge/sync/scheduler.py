@@ -39,6 +39,7 @@ from atsbridge.webhooks import notify
 log = logging.getLogger("atsbridge.scheduler")
 TICK_SECONDS = 2.0
 TICK = timedelta(seconds=TICK_SECONDS)
+FULL_RETRY_AFTER = timedelta(hours=1)
 HOUSEKEEPING_EVERY = timedelta(minutes=1)
 
 
@@ -89,8 +90,9 @@ def due_syncs(
     conn: Connection, now: datetime, full_every: timedelta, delta_every: timedelta, tick: timedelta = timedelta(0)
 ) -> list[tuple[str, str]]:
     """(integration id, type) of every sync that is due. FULL: when the last FULL that succeeded was queued
-    ``full_every`` ago (or there is none), and the last FULL of any outcome ``delta_every`` ago: a FULL that failed
-    (RECRU down, its process killed) is tried again at the DELTA cadence, not 10 hours later. Else DELTA: when the
+    ``full_every`` ago (or there is none), and the last FULL of any outcome ``FULL_RETRY_AFTER`` ago (at most
+    ``full_every``, at least ``delta_every``): a FULL that failed (RECRU down, its process killed) is tried again
+    within the hour, not 10 hours later, and one that keeps failing costs one try an hour. Else DELTA: when the
     last run of any type was queued ``delta_every`` ago. A run queued just after a tick (by that tick) counts as
     queued at it: with ``tick`` (how often the caller looks), half of it is allowed, so the cadence does not slip a
     tick each period. Disabled and INVALID integrations are not synced on schedule."""
@@ -124,7 +126,8 @@ def due_syncs(
     for integration_id, by_type in latest.items():
         last_full, last_full_succeeded = by_type.get(FULL, (None, None))
         last_any = max((queued_at for queued_at, _ in by_type.values()), default=None)
-        if waited(last_full_succeeded, full_every) and waited(last_full, min(full_every, delta_every)):
+        retry_after = min(full_every, max(delta_every, FULL_RETRY_AFTER))
+        if waited(last_full_succeeded, full_every) and waited(last_full, retry_after):
             due.append((integration_id, FULL))
         elif waited(last_any, delta_every):
             due.append((integration_id, DELTA))

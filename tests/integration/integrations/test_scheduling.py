@@ -15,7 +15,7 @@ from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, set_integration_fields
 from atsbridge.store.syncs import STALE_AFTER, claim_sync, load_sync
 from atsbridge.sync import engine as engine_module
-from atsbridge.sync.scheduler import EmbeddedScheduler, due_syncs, queue_sync
+from atsbridge.sync.scheduler import FULL_RETRY_AFTER, EmbeddedScheduler, due_syncs, queue_sync
 from atsbridge.sync.service import SyncService
 from atsbridge.sync.worker import SyncQueue
 from atsbridge.unified.ids import ModelName
@@ -65,8 +65,9 @@ def test_full_every_ten_hours_delta_every_fifteen_minutes(engine: Engine, integr
     assert due(engine) == [(integration.id, "FULL")]
 
 
-def test_a_full_that_failed_is_tried_again_at_the_delta_cadence(engine: Engine, integration: Integration) -> None:
-    """A FULL whose worker was killed (or RECRU was down) must not leave deletions unseen for ten more hours."""
+def test_a_full_that_failed_is_tried_again_within_the_hour(engine: Engine, integration: Integration) -> None:
+    """A FULL whose worker was killed (or RECRU was down) must not leave deletions unseen for ten more hours; one
+    that keeps failing is tried once an hour (DELTAs go on meanwhile)."""
     good, _ = queue(engine, integration.id, "FULL")
     backdate(engine, good, NOW - timedelta(hours=11))
     failed, _ = queue(engine, integration.id, "FULL")
@@ -79,6 +80,9 @@ def test_a_full_that_failed_is_tried_again_at_the_delta_cadence(engine: Engine, 
     assert due(engine) == []  # just tried: not hammered every tick
     with engine.begin() as conn:
         conn.execute(update(tables.syncs).where(tables.syncs.c.id == failed).values(queued_at=NOW - DELTA_EVERY))
+    assert due(engine) == [(integration.id, "DELTA")]
+    with engine.begin() as conn:
+        conn.execute(update(tables.syncs).where(tables.syncs.c.id == failed).values(queued_at=NOW - FULL_RETRY_AFTER))
     assert due(engine) == [(integration.id, "FULL")]
 
 

@@ -57,6 +57,9 @@ class StoreWorker:
         """Queue ``job`` (which writes ``records`` records) behind the jobs before it, once the last one is done."""
         await self.drain()
         self._pending = asyncio.get_running_loop().run_in_executor(self._executor, self._run, job, records)
+        # a run that stops before draining it (its integration deleted under its writes) ends by its own verdict:
+        # retrieved here, the job's failure is not logged again as "Future exception was never retrieved"
+        self._pending.add_done_callback(_retrieved)
 
     async def call(self, job: Callable[[Connection], T]) -> T:
         """Run ``job`` after the jobs before it and return its result."""
@@ -134,3 +137,8 @@ class StoreWorker:
         finally:
             self._conn = None
             self._resources.close()
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -65,6 +66,22 @@ async def test_a_failed_job_is_raised_by_the_next_submit_and_its_transaction_rol
         await worker.submit(add("e"), 1)
     worker.close()
     assert stored(engine) == ["a", "b"]
+
+
+async def test_a_failed_job_never_drained_is_not_reported_again_by_asyncio(engine: Engine) -> None:
+    """A run stopped before it drained its last job (its integration deleted under it) ends by its own verdict;
+    asyncio must not log the job's failure later as "Future exception was never retrieved"."""
+    reported: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    worker = StoreWorker(engine, commit_every=100)
+    await worker.submit(fail_after("x"), 1)
+    await asyncio.sleep(0.2)  # the job failed; nobody drains it
+    worker.close()
+    del worker
+    gc.collect()
+    await asyncio.sleep(0)
+    assert reported == []
 
 
 async def test_writes_are_committed_once_no_job_came_for_a_moment(

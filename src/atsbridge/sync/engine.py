@@ -98,6 +98,7 @@ PAGES_AHEAD = 2
 WATCH_EVERY = 5.0  # seconds
 
 INTEGRATION_DELETED = "the integration was deleted"
+EVER = datetime(1970, 1, 1, tzinfo=UTC)
 RUN_ABANDONED = "the run was given up for dead meanwhile (its process stopped stamping it)"
 
 ProgressCallback = Callable[[ModelName, int, int | None], None]
@@ -329,9 +330,13 @@ class SyncRun:
                 )
                 if self.integration.setup_status != "COMPLETED":
                     notify.integration_state_changed(conn, self.integration.id)
-            notify.data_changed(
-                conn, self.integration.id, models_changed_since(conn, self.integration.id, self.started_at)
-            )
+            if not self.first_sync:
+                changed = models_changed_since(conn, self.integration.id, self.started_at)
+            elif state == sync_rows.SUCCEEDED:  # everything becomes readable now, what killed runs wrote too
+                changed = models_changed_since(conn, self.integration.id, EVER)
+            else:  # nothing is readable before the first sync succeeds: nothing to tell
+                changed = []
+            notify.data_changed(conn, self.integration.id, changed)
             notify.sync_finished(
                 conn, self.integration.id, self.sync_id, state, started_at or self.started_at, ended_at
             )

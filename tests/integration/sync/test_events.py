@@ -15,8 +15,9 @@ from sqlalchemy import Engine, select
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
+from atsbridge.unified.ids import ModelName
 from atsbridge.unified.models import at_api_precision
-from integration.sync.conftest import Sync
+from integration.sync.conftest import Sync, kill_full_run_once_listing
 from support.recru import Recru
 
 
@@ -74,3 +75,18 @@ def test_a_deletion_names_every_model_it_cascades_to(
         "ats_applications",
         "ats_join_candidates_tags",
     }
+
+
+def test_a_first_sync_tells_of_data_only_once_it_succeeds_and_then_of_all_of_it(
+    engine: Engine, integration: Integration, sync: Sync
+) -> None:
+    """Nothing is readable before the first sync succeeds (409 SETUP_SYNC_PENDING); when it does, everything is,
+    what a killed first run wrote included."""
+    kill_full_run_once_listing(engine, integration, ModelName.CANDIDATES)  # users, jobs, stages, tags written
+    assert [kind for kind, _ in events(engine)] == ["sync-finished"]  # CANCELLED; no data-changed
+
+    assert sync("DELTA").state == "SUCCEEDED"  # without a watermark: a FULL run, which finds the jobs unchanged
+    changed = next(payload for kind, payload in events(engine) if kind == "data-changed")
+    assert {m["name"] for m in changed["changed_models"]} >= {
+        "ats_users", "ats_jobs", "ats_application_stages", "ats_tags", "ats_candidates", "ats_applications",
+    }  # fmt: skip

@@ -20,7 +20,7 @@ expiry an hour later, a read's ``updatedSince`` plus a second), and none may ove
 def parse_ts(value: str) -> datetime:
     """An ISO 8601 timestamp with an offset (``Z`` or ``±HH:MM``) → aware UTC; ValueError otherwise (also for one
     whose UTC time falls outside years 1..9999 or within ``HEADROOM`` of its end)."""
-    moment = datetime.fromisoformat(value)
+    moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows a lower-case "t" and "z"
     if moment.tzinfo is None:
         raise ValueError("timestamp without an offset")
     try:

@@ -358,9 +358,10 @@ def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
         project_id = body.get("projectId")
         project = tenant.projects.get(project_id) if isinstance(project_id, int) else None
         stage = project["stageIds"][0] if project and project["stageIds"] else None
+        created = body.get("createdAt") if isinstance(body.get("createdAt"), str) else now
         return {
             "id": new_id, "jobseekerId": None, "projectId": None, "stageId": stage, "status": "active",
-            "rejectionReasonId": None, "appliedAt": now, "createdAt": now, "updatedAt": now,
+            "rejectionReasonId": None, "appliedAt": created, "createdAt": now, "updatedAt": now,
         }  # fmt: skip
     return {
         "id": new_id, "salutation": None, "titleBefore": None, "titleAfter": None, "firstName": "Test",

@@ -110,6 +110,16 @@ def test_create_application(api: Api) -> None:
     assert (record["jobseekerId"], record["projectId"], record["status"]) == (jid, project["id"], "rejected")
 
 
+def test_an_application_created_in_the_past_applied_then_unless_told(api: Api) -> None:
+    project = api.open_project()
+    past = api.create("applications", jobseekerId=api.new_jobseeker(), projectId=project["id"],
+                      createdAt="2025-01-02T00:00:00+01:00")  # fmt: skip
+    assert past["createdAt"] == past["appliedAt"] == "2025-01-01T23:00:00Z"
+    told = api.create("applications", jobseekerId=api.new_jobseeker(), projectId=project["id"],
+                      createdAt="2025-01-02T00:00:00Z", appliedAt="2024-12-24T12:00:00Z")  # fmt: skip
+    assert (told["createdAt"], told["appliedAt"]) == ("2025-01-02T00:00:00Z", "2024-12-24T12:00:00Z")
+
+
 def test_created_user_with_password_can_log_in(api: Api) -> None:
     email = unique_email("recruiter")
     user = api.create("users", firstName="Petra", lastName="Horvátová", email=email, password="Geheim-123",

@@ -212,7 +212,8 @@ def test_updated_since_combines_with_id_and_email_filters(api: Api, key: str) ->
 
 
 @pytest.mark.parametrize(
-    "since", ["2030-01-01T02:00:00+02:00", "2029-12-31T19:00:00-05:00", "2030-01-01T00:00:00+00:00"]
+    "since",
+    ["2030-01-01T02:00:00+02:00", "2029-12-31T19:00:00-05:00", "2030-01-01T00:00:00+00:00", "2030-01-01t00:00:00z"],
 )
 def test_updated_since_accepts_any_offset(api: Api, since: str) -> None:
     jid = api.walk(JOBSEEKERS)[0]["id"]

@@ -29,7 +29,10 @@ def parse_instant(name: str, value: str) -> datetime:
         moment = datetime.fromisoformat(value.strip().upper())
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError as error:
-        raise BadQuery(f"`{name}` must be an ISO 8601 date or date-time, e.g. 2026-01-31T12:00:00Z") from error
+        message = f"`{name}` must be an ISO 8601 date or date-time, e.g. 2026-01-31T12:00:00Z"
+        if " " in value.strip():  # "…T12:00:00+02:00" sent unescaped: a URL query reads its "+" as a space
+            message += "; a '+' of an offset must be sent as %2B in a URL"
+        raise BadQuery(message) from error
     except OverflowError as error:  # an offset that takes the instant out of years 1..9999
         raise BadQuery(f"`{name}` is out of the range of dates (years 1 to 9999 in UTC)") from error
 

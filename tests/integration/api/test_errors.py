@@ -123,6 +123,14 @@ def test_bad_list_parameters(world: World, params: dict[str, Any]) -> None:
     assert_error(world.get("/ats/candidates", **params), 400, "PLATFORM.INPUT_INVALID")
 
 
+def test_an_offset_sent_with_an_unescaped_plus_is_explained(world: World) -> None:
+    answer = world._http.get(  # as a hand-written URL sends it: the query reads its "+" as a space
+        "/ats/candidates?updated_after=2026-01-31T12:00:00+02:00", headers=world.headers()
+    )
+    error = assert_error(answer, 400, "PLATFORM.INPUT_INVALID")
+    assert "%2B" in error["message"]
+
+
 def test_bad_model_filter_values(world: World) -> None:
     for path in ("/ats/jobs", "/ats/applications"):
         assert_error(world.get(path, remote_created_after="soon"), 400, "PLATFORM.INPUT_INVALID")

@@ -95,3 +95,19 @@ def test_data_that_is_not_unicode_is_400(world: World) -> None:
     error = assert_error(answer, 400, "PLATFORM.INPUT_INVALID")
     assert "Unicode" in error["message"]
     assert world.recru.control("GET", "/counters")["calls"] == calls
+
+
+def test_credentials_refused_then_accepted_move_the_integrations_status(scratch: World) -> None:
+    body = {"method": "POST", "path": "/", "data": rpc("SystemService.ping")}
+    details = f"/integrations/{scratch.integration_id}"
+    password = scratch.recru.process.password
+    scratch.recru.patch("users", 1, password="changed-by-the-customer")
+    scratch.recru.control("POST", "/tokens/expire")
+    try:
+        refused = scratch.request("POST", PATH, json=body)
+        assert refused.status_code == 424
+        assert scratch.request("GET", details).json()["data"]["status"] == "INVALID"
+    finally:
+        scratch.recru.patch("users", 1, password=password)
+    assert scratch.request("POST", PATH, json=body).json()["data"]["status"] == 200
+    assert scratch.request("GET", details).json()["data"]["status"] == "ACTIVE"  # as after an action or a sync

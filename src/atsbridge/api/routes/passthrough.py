@@ -15,6 +15,7 @@ integration 403, credentials RECRU refuses 424 and a RECRU that cannot be reache
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Annotated, Any, Literal
 
@@ -23,12 +24,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from atsbridge.api.auth import integration
+from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError
 from atsbridge.api.responses import action_success
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
 from atsbridge.store.integrations import Integration
+from atsbridge.sync.runner import record_login_verdict
 
 router = APIRouter(tags=["General"])
 
@@ -108,8 +110,11 @@ async def passthrough(
     except UnicodeEncodeError as unencodable:  # JSON's "\ud800" parses to a string no UTF-8 can hold
         raise _refuse(f"`data` holds text that is not Unicode ({unencodable.reason}): it cannot be sent.") from None
     except RecruAuthError as refused:
+        await asyncio.to_thread(record_login_verdict, store(request), integration_, False)
         raise ApiError(None, f"RECRU refused the integration's credentials: {refused}", status=424) from refused
     except (RecruError, httpx.TransportError) as failure:
         detail = str(failure) or type(failure).__name__  # httpx's timeouts have no message
         raise ApiError(None, f"RECRU could not be reached: {detail}", status=502) from failure
+    # RECRU answered with the integration's login: its credentials work (as after an action or a sync)
+    await asyncio.to_thread(record_login_verdict, store(request), integration_, True)
     return action_success(_answer(client, response, bool(body.response_as_base64)), [])

@@ -1,11 +1,12 @@
 """Creates of applications whose outcome RECRU left unknown: RECRU did not answer (a timeout, a dropped connection)
-after the request may have reached it, and looking it up found nothing yet, so the action answered a failure. RECRU
-may still store it (a slow tenant finishes the request later). Such a create is remembered by job and e-mail, so
-that the application, once RECRU has it, is tracked like any created through us (it would otherwise never be served
-in "sync only created applications" mode):
+after the request may have reached it, and looking it up found nothing yet (or could not look), so the action
+answered a failure. RECRU may still store it (a slow tenant finishes the request later). Such a create is remembered
+by job and e-mail for ``PENDING_FOR``, so that the application, once RECRU has it, is tracked like any created
+through us (it would otherwise never be served in "sync only created applications" mode):
 
-- a retry of the create meets RECRU's "already applied" and adopts the application instead of refusing it;
-- every sync looks for the pending ones first (``PENDING_FOR`` at most, then they are forgotten).
+- every sync looks for the pending ones RECRU has not shown yet, and tracks one it finds (``found``);
+- a retry of the create meets RECRU's "already applied" and adopts the application instead of refusing it, whether
+  a sync found it first or not; the create is then settled (``forget``).
 """
 
 from __future__ import annotations
@@ -13,62 +14,72 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from atsbridge.store.tables import pending_applications
 
 PENDING_FOR = timedelta(days=1)
+_table = pending_applications
 
 
 @dataclass(frozen=True)
 class PendingApplication:
+    """A create whose outcome was unknown; ``application_remote_id``: RECRU's application, once a sync found it."""
+
     project_remote_id: str
     email: str
     created_at: datetime
+    application_remote_id: str | None
 
 
 def _email_key(email: str) -> str:
     return email.strip().lower()
 
 
+def _this(integration_id: str, project_remote_id: str, email: str) -> list[ColumnElement[bool]]:
+    return [
+        _table.c.integration_id == integration_id,
+        _table.c.project_remote_id == project_remote_id,
+        _table.c.email == _email_key(email),
+    ]
+
+
 def remember(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> None:
-    """A create of an application for ``email`` on the project whose outcome is unknown (once per pair)."""
-    key = _email_key(email)
-    if not is_pending(conn, integration_id, project_remote_id, key):
-        conn.execute(
-            insert(pending_applications).values(
-                integration_id=integration_id, project_remote_id=project_remote_id, email=key, created_at=now
-            )
-        )
+    """A create of an application for ``email`` on the project whose outcome is unknown (once per pair: a create
+    remembered already, by a request racing this one say, stays as it is)."""
+    values = {"integration_id": integration_id, "project_remote_id": project_remote_id, "email": _email_key(email)}
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(_table).values(**values, created_at=now))
+    except IntegrityError:
+        pass
 
 
 def is_pending(conn: Connection, integration_id: str, project_remote_id: str, email: str) -> bool:
+    """Whether a create of this pair through us had its outcome unknown (and is not settled yet)."""
     return (
-        conn.execute(
-            select(pending_applications.c.created_at).where(
-                pending_applications.c.integration_id == integration_id,
-                pending_applications.c.project_remote_id == project_remote_id,
-                pending_applications.c.email == _email_key(email),
-            )
-        ).first()
+        conn.execute(select(_table.c.created_at).where(*_this(integration_id, project_remote_id, email))).first()
         is not None
     )
 
 
 def pending(conn: Connection, integration_id: str) -> list[PendingApplication]:
-    rows = conn.execute(
-        select(
-            pending_applications.c.project_remote_id, pending_applications.c.email, pending_applications.c.created_at
-        ).where(pending_applications.c.integration_id == integration_id)
-    )
+    """The integration's creates whose outcome was unknown, not settled yet."""
+    columns = (_table.c.project_remote_id, _table.c.email, _table.c.created_at, _table.c.application_remote_id)
+    rows = conn.execute(select(*columns).where(_table.c.integration_id == integration_id))
     return [PendingApplication(**row._asdict()) for row in rows]
 
 
-def forget(conn: Connection, integration_id: str, project_remote_id: str, email: str) -> None:
+def found(conn: Connection, integration_id: str, waiting: PendingApplication, application_remote_id: str) -> None:
+    """A sync found the application RECRU stored for ``waiting``; the create stays pending for a retry to adopt."""
     conn.execute(
-        delete(pending_applications).where(
-            pending_applications.c.integration_id == integration_id,
-            pending_applications.c.project_remote_id == project_remote_id,
-            pending_applications.c.email == _email_key(email),
-        )
+        update(_table)
+        .where(*_this(integration_id, waiting.project_remote_id, waiting.email))
+        .values(application_remote_id=application_remote_id)
     )
+
+
+def forget(conn: Connection, integration_id: str, project_remote_id: str, email: str) -> None:
+    """The create is settled: adopted by a retry, or pending for longer than ``PENDING_FOR``."""
+    conn.execute(delete(_table).where(*_this(integration_id, project_remote_id, email)))

@@ -277,6 +277,7 @@ pending_applications = Table(
     Column("project_remote_id", String(64), primary_key=True),
     Column("email", Text, primary_key=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("application_remote_id", String(64)),
 )
 
 webhook_attempts = Table(

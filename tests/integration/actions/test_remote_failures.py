@@ -5,13 +5,14 @@ stored — never a duplicate, never a false error."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from kombo.errors import KomboAtsError
 from sqlalchemy import select
 
-from atsbridge.store import tables
+from atsbridge.store import pending_applications, tables
 from atsbridge.store.integrations import tracked_application_ids
 from atsbridge.unified.ids import ModelName
 from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal, unique_email
@@ -266,3 +267,34 @@ def test_a_create_recru_stores_after_its_outcome_was_lost_is_tracked_by_the_next
         "applications", world.id_of(ModelName.APPLICATIONS, application["id"], world.tracked), world.tracked
     )
     assert stored is not None and stored["candidate"]["remote_id"] == str(application["jobseekerId"])
+    retried = world.send(  # the create is still the retry's to adopt
+        "POST", f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)},
+        integration=world.tracked,
+    )  # fmt: skip
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["data"]["remote_id"] == str(application["id"])
+
+
+def test_a_create_whose_look_up_fails_too_is_remembered(world: ActionWorld) -> None:
+    """RECRU down: the create's answer is lost and so is the look-up's; the outcome is unknown all the same."""
+    email, job = world.existing_jobseeker()["emails"][0]["value"], world.open_job()
+    world.fault("drop", CREATE, count=100)
+    world.fault("drop", "ApplicationService.list", count=100)  # the look-up of the jobseeker's application
+    path = f"/ats/jobs/remote:{job['id']}/applications"
+    answer = world.send("POST", path, {"candidate": candidate(email_address=email)}, integration=world.tracked)
+    world.recru.control("DELETE", "/faults")
+    error = answer.json()["error"]
+    assert (answer.status_code, error["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
+    assert "did not answer whether it created the application" in error["message"]
+    with world.engine.connect() as conn:
+        assert pending_applications.is_pending(conn, world.tracked.id, str(job["id"]), email.upper())
+
+
+def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: ActionWorld) -> None:
+    now = datetime.now(UTC)
+    with world.engine.begin() as conn:
+        pending_applications.remember(conn, world.tracked.id, "1", "twice@example.com", now)
+        pending_applications.remember(conn, world.tracked.id, "1", " TWICE@example.com", now)  # no IntegrityError
+        waiting = [p for p in pending_applications.pending(conn, world.tracked.id) if p.email == "twice@example.com"]
+        pending_applications.forget(conn, world.tracked.id, "1", "twice@example.com")
+    assert len(waiting) == 1

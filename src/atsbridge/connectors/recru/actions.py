@@ -29,6 +29,7 @@ from atsbridge.connectors.base import ActionRefused, PreparedFile, UploadLimits
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import (
     RecruConflict,
+    RecruError,
     RecruInvalidParams,
     RecruNotFound,
     RecruOutcomeUnknown,
@@ -290,11 +291,16 @@ async def create_application(
             raise ActionRefused("application_exists", "This candidate has already applied to this job.") from conflict
         except RecruOutcomeUnknown as lost:
             unknown = lost
-            jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
-            if jobseeker_id is not None:
-                stored = await _existing_application(client, jobseeker_id, new.project_id)
-                if stored is not None:
-                    return _created(stored, jobseeker_id, params, warnings, explicit_source)
+            try:
+                jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
+                stored = (
+                    None if jobseeker_id is None else await _existing_application(client, jobseeker_id, new.project_id)
+                )
+            except RecruError as lookup_failed:  # the outcome stays unknown, not merely "RECRU unavailable"
+                raise lost from lookup_failed
+            if stored is not None:
+                assert jobseeker_id is not None
+                return _created(stored, jobseeker_id, params, warnings, explicit_source)
             continue
         except RecruProjectNotOpen as closed:
             raise ActionRefused(

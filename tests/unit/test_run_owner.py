@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,10 @@ def test_a_process_that_exited_is_dead_already_before_it_is_reaped() -> None:
     owner = owner_of(child)
     assert known_dead(owner) is False
     child.kill()
-    while stat_fields(child.pid)[0] != "Z":
-        pass  # exited, not yet reaped: a zombie
+    deadline = time.monotonic() + 10
+    while stat_fields(child.pid)[0] != "Z":  # exited, not yet reaped: a zombie
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     assert known_dead(owner) is True
     child.wait()
     assert known_dead(owner) is True
@@ -46,6 +49,7 @@ def test_a_pid_given_to_another_process_is_not_the_owner() -> None:
     assert mine is not None
     namespace, pid, start = mine.rsplit("/", 2)
     assert known_dead(f"{namespace}/{pid}/{int(start) + 1}") is True
+    assert known_dead(f"{namespace}/0/{start}") is False  # no process: kill(0, …) would mean our group
 
 
 @pytest.mark.parametrize("owner", [None, "another-boot/pid:[4026531836]/1/1", "garbage", "a/b/c/d/e"])

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import ANY
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import load_integration, set_integration_fields
+from atsbridge.store.run_owner import this_process
 from atsbridge.store.syncs import load_sync, start_sync
 from integration.sync.parity import assert_parity
 from support.emulator_process import EmulatorProcess
@@ -225,6 +227,7 @@ def test_sigterm_stops_a_sync_and_records_its_run_cancelled(
     assert atsbridge(engine, tmp_path, "sync", integration_id, "--json").returncode == 0  # nothing left RUNNING
 
 
+@pytest.mark.skipif(this_process() is None, reason="no /proc to tell a dead process by")
 def test_a_sync_killed_outright_is_no_obstacle_to_the_next_one(
     engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess
 ) -> None:

@@ -14,7 +14,9 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"
-_HOST_NAME = re.compile(r"(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?")
+_HOST_NAME = re.compile(
+    r"[\w-]+(\.[\w-]+)*"
+)  # letters of any script, digits, "_" and "-": what DNS and hosts files hold
 
 
 class Settings(BaseSettings):
@@ -65,16 +67,22 @@ class Settings(BaseSettings):
     @field_validator("data_url_allowlist")
     @classmethod
     def _allowlist_holds_hosts_and_networks(cls, value: str) -> str:
+        """Each entry an IP address or network, or a host name (a trailing dot dropped: URLs' hosts are compared
+        without it); anything else is refused, as it would be kept as a host name that never matches."""
+        entries = []
         for entry in (e.strip() for e in value.split(",") if e.strip()):
             try:
                 ipaddress.ip_network(entry, strict=False)
             except ValueError:
-                if not _HOST_NAME.fullmatch(entry):  # kept, it would be a host name that never matches
+                entry = entry.removesuffix(".")
+                looks_numeric = entry.replace(".", "").isdigit()  # "10.0.0": a mistyped address, no host's name
+                if looks_numeric or not _HOST_NAME.fullmatch(entry):
                     raise ValueError(
                         f"{entry!r} is neither a host name nor an IP address or network "
                         "(comma-separated, e.g. files.example.com,10.0.0.0/8)"
                     ) from None
-        return value
+            entries.append(entry)
+        return ",".join(entries)
 
     @field_validator("secret_key")
     @classmethod

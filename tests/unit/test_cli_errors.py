@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from atsbridge.config import Settings
 from atsbridge.demo import DEMO_MARKER, DemoError, clear_store, ensure_free
 
 
@@ -53,6 +54,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
             {"ATSBRIDGE_DATA_URL_ALLOWLIST": "10.0.0.0/8, 300.1.1.1/99"},
             ("ATSBRIDGE_DATA_URL_ALLOWLIST", "300.1.1.1/99"),
         ),
+        ({"ATSBRIDGE_DATA_URL_ALLOWLIST": "files.internal,10.0.0"}, ("ATSBRIDGE_DATA_URL_ALLOWLIST", "'10.0.0'")),
     ],
     ids=[
         "port",
@@ -69,6 +71,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         "public URL with an empty query",
         "allowlist entry no host has",
         "allowlist network out of range",
+        "allowlist address mistyped",
     ],
 )
 def test_a_setting_the_store_cannot_work_with_is_one_line(
@@ -143,3 +146,8 @@ def test_the_demo_refuses_a_port_something_listens_on() -> None:
         listener.listen()
         with pytest.raises(DemoError, match="--emulator-port"):
             ensure_free(listener.getsockname()[1], "--emulator-port")
+
+
+def test_allowlist_entries_docker_and_dns_names_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATSBRIDGE_DATA_URL_ALLOWLIST", " file_server, files.internal., bücher.example,10.0.0.0/8,::1")
+    assert Settings().data_url_allowlist == "file_server,files.internal,bücher.example,10.0.0.0/8,::1"

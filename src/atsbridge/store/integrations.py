@@ -172,7 +172,7 @@ def apply_settings(conn: Connection, integration_id: str, **values: object) -> b
             select(integrations.c.sync_only_created_applications, integrations.c.enabled).where(
                 integrations.c.id == integration_id
             )
-        ).one()
+        ).one_or_none() or (False, False)  # deleted meanwhile: nothing to change
         if was_on:
             values = {**values, "delta_watermark": None}
             opened = bool(enabled)

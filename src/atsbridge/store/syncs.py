@@ -167,9 +167,11 @@ def finish_sync(
     return started_at
 
 
-def is_running(conn: Connection, sync_id: str) -> bool:
-    """Whether the run is still RUNNING (not given up for dead by another process, see ``finish_sync``)."""
-    return conn.execute(select(syncs.c.state).where(syncs.c.id == sync_id)).scalar() == RUNNING
+def is_running(conn: Connection, sync_id: str, *, lock: bool = False) -> bool:
+    """Whether the run is still RUNNING (not given up for dead by another process, see ``finish_sync``); with
+    ``lock``, its row stays so until the transaction ends (PostgreSQL; SQLite's writer holds the whole store)."""
+    query = select(syncs.c.state).where(syncs.c.id == sync_id)
+    return conn.execute(query.with_for_update() if lock else query).scalar() == RUNNING
 
 
 def load_sync(conn: Connection, sync_id: str) -> SyncRow | None:

@@ -184,6 +184,7 @@ class SyncRun:
         self.ctx = MappingContext(integration.id)
         self.store = StoreWorker(engine, commit_every=COMMIT_EVERY)
         self.stopped_because: str | None = None  # set by ``_watch``
+        self.abandoned = False  # given up for dead by another process meanwhile (see ``_finish``)
 
     @property
     def first_sync(self) -> bool:
@@ -322,6 +323,7 @@ class SyncRun:
                 timings=self.timings,
             )
             if started_at is None:  # given up for dead meanwhile: its end is recorded and told already
+                self.abandoned = True
                 abandoned = [{"message": RUN_ABANDONED}]
                 return SyncResult(self.sync_id, sync_type, sync_rows.FAILED, counts, abandoned, self.timings)
             if state == sync_rows.SUCCEEDED:
@@ -337,9 +339,7 @@ class SyncRun:
             else:  # nothing is readable before the first sync succeeds: nothing to tell
                 changed = []
             notify.data_changed(conn, self.integration.id, changed)
-            notify.sync_finished(
-                conn, self.integration.id, self.sync_id, state, started_at or self.started_at, ended_at
-            )
+            notify.sync_finished(conn, self.integration.id, self.sync_id, state, started_at, ended_at)
         return SyncResult(self.sync_id, sync_type, state, counts, [*errors, *warnings], self.timings)
 
     def _next_watermark(self) -> datetime | None:
@@ -618,7 +618,7 @@ class SyncRun:
             await self.store.submit(lambda conn: self._tombstone(conn, gone), sum(map(len, gone.values())))
 
     def _tombstone(self, conn: Connection, gone: dict[ModelName, list[str]]) -> None:
-        if not sync_rows.is_running(conn, self.sync_id):  # given up for dead: another run may be listing now
+        if not sync_rows.is_running(conn, self.sync_id, lock=True):  # given up for dead: another run may list now
             return
         now = _now()
         for model, ids in gone.items():

@@ -102,7 +102,9 @@ async def sync_integration(
         overlap = timedelta(seconds=settings.delta_overlap_seconds)
         run = SyncRun(engine, client, integration, overlap=overlap, progress=progress)
         result = await run.run(sync_type, claimed_sync_id=claimed_sync_id)
-        accepted = True if result.state != FAILED else await login_accepted(client)
+        accepted: bool | None = None  # given up for dead meanwhile: what it saw is stale, another process took over
+        if not run.abandoned:
+            accepted = True if result.state != FAILED else await login_accepted(client)
     record_login_verdict(engine, integration, accepted)
     log.info("%s sync %s of %s: %s in %.1f s", result.type, result.sync_id, integration.id, result.state,
              result.timings.get("total", 0.0))  # fmt: skip

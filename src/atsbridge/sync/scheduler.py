@@ -122,11 +122,11 @@ def due_syncs(
     def waited(since: datetime | None, every: timedelta) -> bool:
         return since is None or now - since >= every - slack
 
+    retry_after = min(full_every, max(delta_every, FULL_RETRY_AFTER))
     due: list[tuple[str, str]] = []
     for integration_id, by_type in latest.items():
         last_full, last_full_succeeded = by_type.get(FULL, (None, None))
         last_any = max((queued_at for queued_at, _ in by_type.values()), default=None)
-        retry_after = min(full_every, max(delta_every, FULL_RETRY_AFTER))
         if waited(last_full_succeeded, full_every) and waited(last_full, retry_after):
             due.append((integration_id, FULL))
         elif waited(last_any, delta_every):

@@ -76,7 +76,9 @@ async def test_a_failed_job_never_drained_is_not_reported_again_by_asyncio(engin
     loop.set_exception_handler(lambda _, context: reported.append(context))
     worker = StoreWorker(engine, commit_every=100)
     await worker.submit(fail_after("x"), 1)
-    await asyncio.sleep(0.2)  # the job failed; nobody drains it
+    pending = worker._pending
+    assert pending is not None
+    await asyncio.wait([pending])  # the job failed; nobody drains it
     worker.close()
     del worker
     gc.collect()

@@ -338,7 +338,7 @@ async def _tag_action(
     jobseeker_id = await asyncio.to_thread(
         remote_id_of, store(request), integration_, ModelName.CANDIDATES, candidate_ref
     )
-    asked_at = datetime.now(UTC)
+    asked_at = datetime.now(UTC)  # when RECRU was asked what ``write`` stores; set again once the change is made
 
     def write(candidates: dict[int, dict[str, Any] | None], tag: dict[str, Any] | None = None) -> None:
         with store(request).begin() as conn:

@@ -27,7 +27,7 @@ from atsbridge.store.integrations import (
     set_integration_fields,
 )
 from atsbridge.store.reader import decode_cursor, encode_cursor, ts
-from atsbridge.store.syncs import recent_syncs
+from atsbridge.store.syncs import FULL, recent_syncs
 from atsbridge.unified.inputs import StorableText
 from atsbridge.webhooks import notify
 
@@ -161,7 +161,7 @@ async def change_settings(
         changes["remote_data_enabled"] = body.remote_data
     opened, updated = await asyncio.to_thread(_change_settings, store(request), found.id, changes)
     if opened:  # everything RECRU holds is now to be served: bring it in now, not at the next scheduled FULL
-        await request.app.state.syncs.request(found.id, "FULL")
+        await request.app.state.syncs.request(found.id, FULL)
     return success(_settings(updated))
 
 
@@ -169,7 +169,8 @@ def _change_settings(engine: Engine, integration_id: str, changes: dict[str, Any
     with engine.begin() as conn:
         opened = apply_settings(conn, integration_id, **changes) if changes else False
         updated = load_integration(conn, integration_id)
-    assert updated is not None
+    if updated is None:  # deleted since ``_own`` found it
+        raise integration_not_found(integration_id)
     return opened, updated
 
 

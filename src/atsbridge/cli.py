@@ -373,7 +373,7 @@ def integration_create(
         tenant_url = recru_credentials.tenant_url(tenant_url, allow_custom=True)
         asyncio.run(recru_credentials.check_credentials(tenant_url, credentials))
     except recru_credentials.CredentialsRefused as refused:
-        _fail(problem_message(refused.problem, tenant_url), json_output, refused.problem.value)
+        _fail(problem_message(refused.problem, tenant_url, on_page=False), json_output, refused.problem.value)
     settings = get_settings()
     with _store(settings).begin() as conn:
         environment_id = ensure_environment(conn, environment)

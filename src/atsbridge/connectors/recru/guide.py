@@ -6,6 +6,7 @@ credentials are refused. Data only; the templates under ``api/templates`` render
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -284,5 +285,12 @@ def guide(language: Language) -> Guide:
     return GUIDES[language]
 
 
-def problem_message(problem: CredentialProblem, tenant: str, language: Language = DEFAULT_LANGUAGE) -> str:
-    return GUIDES[language].problems[problem].format(tenant=tenant)
+_STEP_REFERENCE = re.compile(r" \((?:step|Schritt) \d+\)")
+
+
+def problem_message(
+    problem: CredentialProblem, tenant: str, language: Language = DEFAULT_LANGUAGE, *, on_page: bool = True
+) -> str:
+    """What to tell about ``problem``; without ``on_page`` (the CLI), without references to the page's steps."""
+    message = GUIDES[language].problems[problem].format(tenant=tenant)
+    return message if on_page else _STEP_REFERENCE.sub("", message)

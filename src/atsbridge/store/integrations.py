@@ -213,6 +213,22 @@ def unstored_tracked_application_ids(conn: Connection, integration_id: str) -> l
     return [str(remote_id) for remote_id in conn.execute(query).scalars()]
 
 
+def unstored_tracked_candidate_ids(conn: Connection, integration_id: str) -> list[str]:
+    """RECRU ids of the jobseekers of stored tracked applications whose candidate the store holds no record of (a
+    run failed between storing the application and its candidate), as the applications' RECRU payloads name them."""
+    tracked = select(tracked_applications.c.remote_id).where(tracked_applications.c.integration_id == integration_id)
+    stored = select(candidates.c.id).where(candidates.c.integration_id == integration_id)
+    payloads = conn.execute(
+        select(applications.c.remote_data).where(
+            applications.c.integration_id == integration_id,
+            applications.c.remote_id.in_(tracked),
+            applications.c.candidate_id.not_in(stored),
+        )
+    ).scalars()
+    jobseekers = ((data or {}).get("ApplicationService.list", {}).get("jobseekerId") for data in payloads)
+    return sorted({str(jobseeker) for jobseeker in jobseekers if isinstance(jobseeker, int)})
+
+
 def tracked_candidate_ids(conn: Connection, integration_id: str) -> list[str]:
     """RECRU ids of the live stored candidates of the tracked applications (those applications deleted included)."""
     of_tracked = select(applications.c.candidate_id).where(

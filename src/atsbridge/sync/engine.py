@@ -69,6 +69,7 @@ from atsbridge.store.integrations import (
     tracked_application_ids,
     tracked_candidate_ids,
     unstored_tracked_application_ids,
+    unstored_tracked_candidate_ids,
 )
 from atsbridge.store.writer import (
     Counts,
@@ -494,8 +495,9 @@ class SyncRun:
     async def _sync_tracked_since(self, stream: Stream, ctx: MappingContext, since: str) -> None:
         """The tracked applications (or their candidates) RECRU changed since ``since``, then those the store does
         not hold yet, read with ``get``: a candidate of a tracked application (creating an application does not move
-        its jobseeker's ``updatedAt``, so an existing one is not listed), an application tracked after RECRU last
-        changed it (its read-back failed, or its create's outcome was unknown: ``store.pending_applications``)."""
+        its jobseeker's ``updatedAt``, so an existing one is not listed; or a run failed before storing it), an
+        application tracked after RECRU last changed it (its read-back failed, or its create's outcome was unknown:
+        ``store.pending_applications``)."""
         integration_id = self.integration.id
         if stream.model is ModelName.APPLICATIONS:
             wanted = {int(r) for r in await self.store.call(lambda conn: tracked_application_ids(conn, integration_id))}
@@ -505,7 +507,8 @@ class SyncRun:
             }
         else:
             stored = {int(r) for r in await self.store.call(lambda conn: tracked_candidate_ids(conn, integration_id))}
-            wanted = stored | self.jobseeker_ids
+            lacking = await self.store.call(lambda conn: unstored_tracked_candidate_ids(conn, integration_id))
+            wanted = stored | self.jobseeker_ids | {int(r) for r in lacking}
             unstored = wanted - stored
         seen: set[int] = set()
         async with aclosing(self._listing_since(stream, since)) as pages:

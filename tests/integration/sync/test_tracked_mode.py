@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import apply_settings, load_integration, track_application
@@ -130,6 +130,26 @@ def test_a_delta_stores_a_tracked_application_recru_did_not_change_since(
 
     assert sync("DELTA", integration=integration).state == "SUCCEEDED"
     assert [row.remote_id for row in live(engine, tables.applications, integration.id)] == [str(application["id"])]
+    assert [row.remote_id for row in live(engine, tables.candidates, integration.id)] == [
+        str(application["jobseekerId"])
+    ]
+
+
+def test_a_delta_stores_the_candidate_a_failed_run_left_out(
+    engine: Engine, recru: Recru, recru_process: EmulatorProcess, sync: Sync
+) -> None:
+    """A run that failed between storing a tracked application and its candidate: no later DELTA lists the
+    unchanged jobseeker, so it is read by itself."""
+    integration = make_integration(engine, recru_process, sync_all=False)
+    application = recru.all("applications")[0]
+    with engine.begin() as conn:
+        track_application(conn, integration.id, str(application["id"]))
+    assert sync("FULL", integration=integration).state == "SUCCEEDED"
+    with engine.begin() as conn:  # as the failed run left it
+        conn.execute(delete(tables.candidates_tags).where(tables.candidates_tags.c.integration_id == integration.id))
+        conn.execute(delete(tables.candidates).where(tables.candidates.c.integration_id == integration.id))
+
+    assert sync("DELTA", integration=integration).state == "SUCCEEDED"
     assert [row.remote_id for row in live(engine, tables.candidates, integration.id)] == [
         str(application["jobseekerId"])
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from atsbridge.store.reader import BadQuery, ListQuery
@@ -152,3 +153,13 @@ class ApplicationsParams(ListParams):
         if unknown:
             raise ValueError(f"unknown outcome {', '.join(unknown)}: use {', '.join(OUTCOMES)}")
         return value
+
+
+def refuse_repeated(request: Request) -> None:
+    """400 for a query parameter given more than once (``statuses=A&statuses=B``): half applying it would mislead."""
+    params = request.query_params
+    repeated = sorted({name for name, _ in params.multi_items() if len(params.getlist(name)) > 1})
+    if repeated:
+        raise BadQuery(
+            f"`{repeated[0]}` is given more than once: give each parameter once, several values comma-separated"
+        )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from atsbridge.store.credentials import RecruCredentials, decrypt_credentials, encrypt_credentials
 from atsbridge.store.tables import (
@@ -55,12 +56,19 @@ def find_environment(conn: Connection, name: str) -> str | None:
 
 
 def ensure_environment(conn: Connection, name: str = DEFAULT_ENVIRONMENT) -> str:
-    """The id of the environment called ``name``, created if there is none."""
+    """The id of the environment called ``name``, created if there is none (one per name, also when two processes
+    create it at once: the second finds the first's)."""
     found = find_environment(conn, name)
     if found is not None:
         return found
     environment_id = new_id()
-    conn.execute(insert(environments).values(id=environment_id, name=name, created_at=datetime.now(UTC)))
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(environments).values(id=environment_id, name=name, created_at=datetime.now(UTC)))
+    except IntegrityError:  # made meanwhile (names are unique)
+        made = find_environment(conn, name)
+        assert made is not None
+        return made
     return environment_id
 
 

@@ -56,12 +56,12 @@ def remember(conn: Connection, integration_id: str, project_remote_id: str, emai
         pass
 
 
-def is_pending(conn: Connection, integration_id: str, project_remote_id: str, email: str) -> bool:
-    """Whether a create of this pair through us had its outcome unknown (and is not settled yet)."""
-    return (
-        conn.execute(select(_table.c.created_at).where(*_this(integration_id, project_remote_id, email))).first()
-        is not None
+def is_pending(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> bool:
+    """Whether a create of this pair through us had its outcome unknown within ``PENDING_FOR`` (not settled yet)."""
+    query = select(_table.c.created_at).where(
+        *_this(integration_id, project_remote_id, email), _table.c.created_at > now - PENDING_FOR
     )
+    return conn.execute(query).first() is not None
 
 
 def pending(conn: Connection, integration_id: str) -> list[PendingApplication]:

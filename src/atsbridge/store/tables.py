@@ -170,6 +170,7 @@ environments = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("webhook_url", Text),
     Column("webhook_secret_encrypted", LargeBinary),
+    Index("uq_environments_name", "name", unique=True),
 )
 
 connect_links = Table(

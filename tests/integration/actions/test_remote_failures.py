@@ -4,18 +4,22 @@ stored — never a duplicate, never a false error."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from kombo.errors import KomboAtsError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from atsbridge.store import pending_applications, tables
 from atsbridge.store.integrations import tracked_application_ids
+from atsbridge.store.pending_applications import PENDING_FOR
 from atsbridge.unified.ids import ModelName
 from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal, unique_email
+from integration.sync.conftest import make_integration, run_async
 
 
 def job_ref(world: ActionWorld) -> str:
@@ -287,7 +291,7 @@ def test_a_create_whose_look_up_fails_too_is_remembered(world: ActionWorld) -> N
     assert (answer.status_code, error["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
     assert "did not answer whether it created the application" in error["message"]
     with world.engine.connect() as conn:
-        assert pending_applications.is_pending(conn, world.tracked.id, str(job["id"]), email.upper())
+        assert pending_applications.is_pending(conn, world.tracked.id, str(job["id"]), email.upper(), datetime.now(UTC))
 
 
 def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: ActionWorld) -> None:
@@ -298,3 +302,63 @@ def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: A
         waiting = [p for p in pending_applications.pending(conn, world.tracked.id) if p.email == "twice@example.com"]
         pending_applications.forget(conn, world.tracked.id, "1", "twice@example.com")
     assert len(waiting) == 1
+
+
+def test_a_retry_that_creates_settles_the_lost_create(world: ActionWorld) -> None:
+    """RECRU never stored the lost create; the retry creates it: the same request once more is a duplicate (409),
+    whether a sync ran between or not."""
+    email, job = unique_email("settled"), world.open_job()
+    world.fault("drop", CREATE, count=100)
+    path = f"/ats/jobs/remote:{job['id']}/applications"
+    body = {"candidate": candidate(email_address=email)}
+    assert world.send("POST", path, body, integration=world.tracked).status_code == 503
+    world.recru.control("DELETE", "/faults")
+    assert world.send("POST", path, body, integration=world.tracked).status_code == 200
+    again = world.send("POST", path, body, integration=world.tracked)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+
+
+def test_a_retry_adopts_the_application_though_the_job_closed_since(world: ActionWorld) -> None:
+    email, job = unique_email("closed-since"), world.open_job()
+    application = lose_every_answer_then_let_recru_store_it(world, email, job)
+    world.recru.patch("projects", job["id"], status="closed")
+    try:
+        retried = world.send(
+            "POST", f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)},
+            integration=world.tracked,
+        )  # fmt: skip
+    finally:
+        world.recru.patch("projects", job["id"], status="open")
+    assert retried.status_code == 200, retried.text  # not 409 JOB_CLOSED: the application exists, made by its create
+    assert retried.json()["data"]["remote_id"] == str(application["id"])
+
+
+def test_a_create_lost_longer_ago_than_a_day_is_not_adopted(world: ActionWorld) -> None:
+    email, job = unique_email("stale"), world.open_job()
+    lose_every_answer_then_let_recru_store_it(world, email, job)
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(tables.pending_applications)
+            .where(tables.pending_applications.c.integration_id == world.tracked.id)
+            .values(created_at=datetime.now(UTC) - PENDING_FOR - timedelta(minutes=1))
+        )
+    retried = world.send(
+        "POST", f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)},
+        integration=world.tracked,
+    )  # fmt: skip
+    assert (retried.status_code, retried.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+
+
+def test_an_integration_deleted_while_its_create_waits_on_recru_is_not_found(world: ActionWorld) -> None:
+    doomed = make_integration(world.engine, world.recru.process)
+    asyncio.run(run_async(world.engine, doomed, "FULL"))
+    job = world.open_job()
+    world.fault("slow", CREATE, delaySeconds=3)
+    path = f"/ats/jobs/remote:{job['id']}/applications"
+    with ThreadPoolExecutor(1) as pool:
+        creating = pool.submit(world.send, "POST", path, {"candidate": candidate()}, integration=doomed)
+        time.sleep(1)  # RECRU is holding the create
+        deleted = world._http.request("DELETE", f"/integrations/{doomed.id}", headers=world.auth(doomed), json={})
+        assert deleted.status_code == 200, deleted.text
+        answer = creating.result(timeout=120)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (404, "PLATFORM.INTEGRATION_NOT_FOUND")

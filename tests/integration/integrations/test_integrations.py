@@ -150,6 +150,7 @@ def test_the_syncs_list_pages_by_cursor(live: Live) -> None:
         live.sdk().general.trigger_sync(type_="DELTA")  # a run queued meanwhile shifts nothing
     assert walked == everything and pages == len(everything)
     for params in ({"page_size": 0}, {"page_size": 251}, {"page_size": "x"}, {"cursor": "garbage"},
+                   {"page_size": [1, 2]},
                    {"cursor": encode_cursor(everything[0], "syncs:recruhr:someone-else")}):  # fmt: skip
         answer = httpx.get(url, params=params, headers=live.headers)
         assert (answer.status_code, answer.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID"), params

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from atsbridge.api.action_guard import request_hash
 from atsbridge.api.auth import integration, store
-from atsbridge.api.errors import ApiError
+from atsbridge.api.errors import ApiError, integration_not_found
 from atsbridge.api.lookups import job_takes, remote_id_of, unstored_remote_ids
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import action_success
@@ -32,7 +32,7 @@ from atsbridge.connectors.recru import actions as recru
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruError, RecruOutcomeUnknown
 from atsbridge.store import pending_applications
-from atsbridge.store.integrations import Integration, track_application
+from atsbridge.store.integrations import Integration, load_integration, track_application
 from atsbridge.store.reader import ListQuery, Reader
 from atsbridge.store.syncs import DELTA
 from atsbridge.store.writer import models_changed_since
@@ -90,6 +90,11 @@ async def guarded(
             if error.code in LOGIN_REFUSED:
                 await asyncio.to_thread(record_login_verdict, store(request), integration_, False)
             raise
+        except Exception:
+            # deleted meanwhile: its RECRU client was closed and its rows went from under the action's writes
+            if await asyncio.to_thread(_gone, store(request), integration_.id):
+                raise integration_not_found(integration_.id) from None
+            raise
         await asyncio.to_thread(record_login_verdict, store(request), integration_, True)
         return response
 
@@ -97,6 +102,11 @@ async def guarded(
     async with request.app.state.action_slots.slot(integration_.id):
         response: Response = await request.app.state.idempotency.run(integration_.id, key, fingerprint, judged)
         return response
+
+
+def _gone(engine: Engine, integration_id: str) -> bool:
+    with engine.connect() as conn:
+        return load_integration(conn, integration_id) is None
 
 
 async def _client(request: Request, integration_: Integration) -> RecruClient:
@@ -209,23 +219,23 @@ async def _create(
 async def _create_or_adopt(
     request: Request, integration_: Integration, new: recru.NewApplication, consent: dict[str, Any] | None
 ) -> recru.CreatedApplication:
-    """Create the application; if RECRU already has it and an earlier create of it through us ended with its
-    outcome unknown (``store.pending_applications``), that application is this create's."""
+    """Create the application. If an earlier create of it through us ended with its outcome unknown
+    (``store.pending_applications``) and RECRU refuses this one (already applied; or the job closed since), the
+    application RECRU has for the pair is this create's. Either way the pending create is settled."""
     client = await _client(request, integration_)
     engine = store(request)
+    email, project = new.candidate.email_address, str(new.project_id)
     try:
-        return await recru.create_application(client, new, consent)
-    except ActionRefused as refusal:
-        email, project = new.candidate.email_address, str(new.project_id)
-        if refusal.kind != "application_exists" or not await asyncio.to_thread(
-            _is_pending, engine, integration_.id, project, email
-        ):
+        created = await recru.create_application(client, new, consent)
+    except ActionRefused:
+        if not await asyncio.to_thread(_is_pending, engine, integration_.id, project, email):
             raise
         adopted = await recru.adopt_application(client, new)
         if adopted is None:
             raise
-        await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
-        return adopted
+        created = adopted
+    await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
+    return created
 
 
 def _remember_pending(engine: Engine, integration_id: str, project_id: int, email: str) -> None:
@@ -235,7 +245,7 @@ def _remember_pending(engine: Engine, integration_id: str, project_id: int, emai
 
 def _is_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:
     with engine.connect() as conn:
-        return pending_applications.is_pending(conn, integration_id, project_remote_id, email)
+        return pending_applications.is_pending(conn, integration_id, project_remote_id, email, datetime.now(UTC))
 
 
 def _forget_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> None:

@@ -10,8 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from atsbridge.api.auth import readable_integration, store
-from atsbridge.api.errors import invalid_input
-from atsbridge.api.params import ApplicationsParams, CandidatesParams, JobsParams, ListParams, UsersParams
+from atsbridge.api.params import (
+    ApplicationsParams,
+    CandidatesParams,
+    JobsParams,
+    ListParams,
+    UsersParams,
+    refuse_repeated,
+)
 from atsbridge.api.responses import success
 from atsbridge.store.integrations import Integration
 from atsbridge.store.reader import Reader
@@ -36,13 +42,7 @@ def _list_endpoint(model: ModelName, params_type: type[ListParams]) -> Any:
         params: Annotated[params_type, Query()],  # type: ignore[valid-type]
         integration: Annotated[Integration, Depends(readable_integration)],
     ) -> Response:
-        repeated = sorted(
-            {name for name, _ in request.query_params.multi_items() if len(request.query_params.getlist(name)) > 1}
-        )
-        if repeated:
-            raise invalid_input(
-                f"`{repeated[0]}` is given more than once: give each parameter once, several values comma-separated"
-            )
+        refuse_repeated(request)
         query = cast(ListParams, params).to_query()
         with store(request).connect() as conn:
             results, next_cursor = Reader(conn, integration).page(model, query)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from atsbridge.api.auth import Caller, caller, integration, store
 from atsbridge.api.errors import integration_not_found, invalid_input
-from atsbridge.api.params import MAX_PAGE_SIZE
+from atsbridge.api.params import MAX_PAGE_SIZE, refuse_repeated
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import coverage
 from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
@@ -195,6 +195,7 @@ def list_syncs(
     cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="syncs per page, 1 to 250")] = SYNCS_PAGE_SIZE,
 ) -> Response:
+    refuse_repeated(request)
     found = _own(request, who, integration_id)
     after = None if cursor is None else decode_cursor(cursor, _syncs_digest(found.id))
     with store(request).connect() as conn:

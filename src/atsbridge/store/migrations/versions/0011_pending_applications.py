@@ -31,7 +31,6 @@ def upgrade() -> None:
         sa.Column("project_remote_id", sa.String(64), primary_key=True),
         sa.Column("email", sa.Text(), primary_key=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("application_remote_id", sa.String(64), nullable=True),
     )
 
 

@@ -225,16 +225,16 @@ async def _create_or_adopt(
     client = await _client(request, integration_)
     engine = store(request)
     email, project = new.candidate.email_address, str(new.project_id)
+    pending = await asyncio.to_thread(_is_pending, engine, integration_.id, project, email)
     try:
         created = await recru.create_application(client, new, consent)
     except ActionRefused:
-        if not await asyncio.to_thread(_is_pending, engine, integration_.id, project, email):
-            raise
-        adopted = await recru.adopt_application(client, new)
+        adopted = await recru.adopt_application(client, new) if pending else None
         if adopted is None:
             raise
         created = adopted
-    await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
+    if pending:
+        await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
     return created
 
 

@@ -355,6 +355,7 @@ def test_an_integration_deleted_while_its_create_waits_on_recru_is_not_found(wor
     job = world.open_job()
     world.fault("slow", CREATE, delaySeconds=3)
     path = f"/ats/jobs/remote:{job['id']}/applications"
+    before = world.recru_totals()
     with ThreadPoolExecutor(1) as pool:
         creating = pool.submit(world.send, "POST", path, {"candidate": candidate()}, integration=doomed)
         time.sleep(1)  # RECRU is holding the create
@@ -362,3 +363,7 @@ def test_an_integration_deleted_while_its_create_waits_on_recru_is_not_found(wor
         assert deleted.status_code == 200, deleted.text
         answer = creating.result(timeout=120)
     assert (answer.status_code, answer.json()["error"]["code"]) == (404, "PLATFORM.INTEGRATION_NOT_FOUND")
+    deadline = time.monotonic() + 30
+    while world.recru_totals() == before:  # RECRU finishes the create it held: not inside the next test
+        assert time.monotonic() < deadline
+        time.sleep(0.1)

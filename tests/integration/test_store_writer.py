@@ -139,7 +139,7 @@ def stored_join(conn: Connection, join: ModelName, **links: str) -> RowMapping:
 
 def add_integration(conn: Connection, integration_id: str) -> None:
     environment_id = f"env-{integration_id}"
-    conn.execute(insert(environments).values(id=environment_id, name="Test", created_at=T0))
+    conn.execute(insert(environments).values(id=environment_id, name=f"Test {integration_id}", created_at=T0))
     conn.execute(
         insert(integrations).values(
             id=integration_id,

@@ -175,3 +175,23 @@ def test_another_secret_key_is_a_clear_error_not_a_bare_500(engine: Engine, tmp_
             error = answer.json()["error"]
             assert (answer.status_code, error["code"]) == (500, "PLATFORM.UNKNOWN_ERROR")
             assert "ATSBRIDGE_SECRET_KEY" in error["message"]
+
+
+def test_an_environment_made_by_two_processes_at_once_is_one(engine: Engine) -> None:
+    """`webhook set --environment NEW` run twice at once on PostgreSQL made two environments of one name."""
+    start = threading.Barrier(2)
+
+    def make(name: str) -> str:
+        start.wait()
+        with engine.begin() as conn:
+            return ensure_environment(conn, name)
+
+    with ThreadPoolExecutor(2) as pool:
+        for n in range(6):
+            ids = list(pool.map(make, [f"made-at-once-{n}"] * 2))
+            assert ids[0] == ids[1]
+    with engine.connect() as conn:
+        names = list(
+            conn.execute(select(environments.c.name).where(environments.c.name.like("made-at-once-%"))).scalars()
+        )
+    assert sorted(names) == [f"made-at-once-{n}" for n in range(6)]

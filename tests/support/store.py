@@ -21,12 +21,13 @@ BACKEND_PARAMS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)
 
 
 @contextmanager
-def fresh_store(backend: str, directory: Path) -> Iterator[Engine]:
-    """A migrated store on ``backend`` (``sqlite``: a file in ``directory``; ``postgres``: a new schema)."""
+def fresh_store(backend: str, directory: Path, revision: str = "head") -> Iterator[Engine]:
+    """A store migrated to ``revision`` on ``backend`` (``sqlite``: a file in ``directory``; ``postgres``: a new
+    schema)."""
     if backend == "sqlite":
         store = create_engine(f"sqlite:///{directory / 'atsbridge.sqlite3'}")
         try:
-            migrate(store)
+            migrate(store, revision)
             yield store
         finally:
             store.dispose()
@@ -38,7 +39,7 @@ def fresh_store(backend: str, directory: Path) -> Iterator[Engine]:
     url = normalise_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
     store = create_engine(url.render_as_string(hide_password=False))
     try:
-        migrate(store)
+        migrate(store, revision)
         yield store
     finally:
         store.dispose()

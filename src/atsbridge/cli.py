@@ -30,7 +30,7 @@ from atsbridge.connectors.recru.guide import problem_message
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
-from atsbridge.store.db import create_engine, migrate
+from atsbridge.store.db import StoreTooNew, create_engine, migrate
 from atsbridge.store.integrations import (
     apply_settings,
     create_integration,
@@ -472,8 +472,8 @@ def main() -> None:
         problems = "; ".join(f"ATSBRIDGE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in invalid.errors())
         err.print(f"[red]error:[/red] configuration: {problems}")
         raise SystemExit(1) from None
-    except CredentialsUnreadable as unreadable:
-        err.print(f"[red]error:[/red] {unreadable}")
+    except (CredentialsUnreadable, StoreTooNew) as unusable_store:
+        err.print(f"[red]error:[/red] {unusable_store}")
         raise SystemExit(1) from None
     except InvalidTag:  # another stored secret (an environment's webhook secret)
         err.print(

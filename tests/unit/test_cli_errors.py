@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,12 @@ def test_the_demo_refuses_a_port_something_listens_on() -> None:
 def test_allowlist_entries_docker_and_dns_names_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATSBRIDGE_DATA_URL_ALLOWLIST", " file_server, files.internal., bücher.example,10.0.0.0/8,::1")
     assert Settings().data_url_allowlist == "file_server,files.internal,bücher.example,10.0.0.0/8,::1"
+
+
+def test_a_store_a_newer_version_upgraded_is_one_line(tmp_path: Path) -> None:
+    assert atsbridge(tmp_path, "migrate").returncode == 0
+    store = sqlite3.connect(tmp_path / "data" / "atsbridge.sqlite3")
+    with store:
+        store.execute("UPDATE alembic_version SET version_num = '9999'")
+    store.close()
+    assert_one_line_error(atsbridge(tmp_path, "integration", "list"), "9999", "newer version of atsbridge")

@@ -175,6 +175,10 @@ def head_revision() -> str:
     return max(path.name.partition("_")[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
 
 
+class StoreTooNew(Exception):
+    """The store's schema is newer than this atsbridge's migrations: a newer version upgraded it."""
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema of ``engine``'s database to ``revision``, in one transaction.
 
@@ -183,7 +187,13 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     are built (``first_load``).
     """
     with engine.begin() as connection:
-        if revision != "head" or _stored_revision(connection) != head_revision():
+        stored, newest = _stored_revision(connection), head_revision()
+        if stored is not None and stored > newest:  # numbered revisions of one width compare as text
+            raise StoreTooNew(
+                f"the store's schema is at revision {stored}, newer than this atsbridge's newest ({newest}): a newer "
+                "version of atsbridge upgraded it; run that version (or a newer one) on this store"
+            )
+        if revision != "head" or stored != newest:
             from alembic import command
 
             command.upgrade(alembic_config(connection), revision)

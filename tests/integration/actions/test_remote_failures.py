@@ -279,21 +279,6 @@ def test_a_create_recru_stores_after_its_outcome_was_lost_is_tracked_by_the_next
     assert retried.json()["data"]["remote_id"] == str(application["id"])
 
 
-def test_a_create_whose_look_up_fails_too_is_remembered(world: ActionWorld) -> None:
-    """RECRU down: the create's answer is lost and so is the look-up's; the outcome is unknown all the same."""
-    email, job = world.existing_jobseeker()["emails"][0]["value"], world.open_job()
-    world.fault("drop", CREATE, count=100)
-    world.fault("drop", "ApplicationService.list", count=100)  # the look-up of the jobseeker's application
-    path = f"/ats/jobs/remote:{job['id']}/applications"
-    answer = world.send("POST", path, {"candidate": candidate(email_address=email)}, integration=world.tracked)
-    world.recru.control("DELETE", "/faults")
-    error = answer.json()["error"]
-    assert (answer.status_code, error["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
-    assert "did not answer whether it created the application" in error["message"]
-    with world.engine.connect() as conn:
-        assert pending_applications.is_pending(conn, world.tracked.id, str(job["id"]), email.upper(), datetime.now(UTC))
-
-
 def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: ActionWorld) -> None:
     now = datetime.now(UTC)
     with world.engine.begin() as conn:
@@ -367,3 +352,19 @@ def test_an_integration_deleted_while_its_create_waits_on_recru_is_not_found(wor
     while world.recru_totals() == before:  # RECRU finishes the create it held: not inside the next test
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def test_a_lost_answer_never_passes_off_an_older_application_as_the_creates(world: ActionWorld) -> None:
+    """The candidate applied to the job long ago: the create is refused before it is sent, so a look-up after a
+    lost answer can never mistake that application for the one just created."""
+    existing = world.existing_jobseeker()
+    job = world.open_job()
+    older = world.recru.create("applications", jobseekerId=existing["id"], projectId=job["id"])
+    world.fault("drop", CREATE, count=1)
+    answer = world.send(
+        "POST", f"/ats/jobs/remote:{job['id']}/applications",
+        {"candidate": candidate(email_address=existing["emails"][0]["value"])}, integration=world.tracked,
+    )  # fmt: skip
+    assert (answer.status_code, answer.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+    with world.engine.connect() as conn:
+        assert str(older["id"]) not in tracked_application_ids(conn, world.tracked.id)

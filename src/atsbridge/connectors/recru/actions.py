@@ -61,6 +61,7 @@ PHONE_TYPES = {"PERSONAL": "private", "WORK": "work", "OTHER": "mobile"}
 UNSTORABLE = ("gender", "social_links")
 UNSTORABLE_EXTRAS = ("sourced_by", "screening_question_answers", "remote_fields")
 CREATE_ATTEMPTS = 3
+APPLIED_ALREADY = "This candidate has already applied to this job."
 SOURCE_NAME_MAX = 100
 """RECRU's limit of a source name (its `too_long`)."""
 
@@ -243,6 +244,13 @@ async def _existing_application(client: RecruClient, jobseeker_id: int, project_
     return result["items"][0]["id"] if result["items"] else None
 
 
+async def _refuse_if_applied(client: RecruClient, jobseeker_id: int | None, project_id: int) -> None:
+    """Refuse before creating when the jobseeker has applied to the project already (RECRU would refuse too): so an
+    application the look-up after a lost answer finds is known to be the create's, never an older one."""
+    if jobseeker_id is not None and await _existing_application(client, jobseeker_id, project_id) is not None:
+        raise ActionRefused("application_exists", APPLIED_ALREADY)
+
+
 async def application_of(client: RecruClient, email: str, project_id: int) -> tuple[int, int] | None:
     """RECRU's application of the jobseeker with this e-mail to the project, as (application id, jobseeker id);
     ``None`` if there is none."""
@@ -269,6 +277,7 @@ async def create_application(
     warnings = unstorable_warnings(new.candidate, new.extras)
     explicit_source = new.extras.source is not None
     jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
+    await _refuse_if_applied(client, jobseeker_id, new.project_id)
     unknown: RecruOutcomeUnknown | None = None
     for _ in range(CREATE_ATTEMPTS):
         params: dict[str, Any] = {"projectId": new.project_id, "attachments": attachment_params(new.files)}
@@ -285,10 +294,11 @@ async def create_application(
         except RecruConflict as conflict:
             if jobseeker_id is None and conflict.existing_id is not None:
                 jobseeker_id = conflict.existing_id  # created meanwhile, or holding another address given: attach
+                await _refuse_if_applied(client, jobseeker_id, new.project_id)
                 if await find_jobseeker(client, new.candidate.email_address) != jobseeker_id:
                     warnings = [*warnings, _matched_by_another_address(jobseeker_id)]
                 continue
-            raise ActionRefused("application_exists", "This candidate has already applied to this job.") from conflict
+            raise ActionRefused("application_exists", APPLIED_ALREADY) from conflict
         except RecruOutcomeUnknown as lost:
             unknown = lost
             try:

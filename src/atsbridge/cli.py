@@ -30,7 +30,7 @@ from atsbridge.connectors.recru.guide import problem_message
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
-from atsbridge.store.db import StoreTooNew, create_engine, migrate
+from atsbridge.store.db import StoreTooNew, create_engine, migrate, stored_revision
 from atsbridge.store.integrations import (
     apply_settings,
     create_integration,
@@ -249,8 +249,16 @@ def worker() -> None:
 @app.command("migrate")
 def migrate_command() -> None:
     """Create or upgrade the store's tables."""
-    _store(get_settings())
-    err.print("the store is at the newest schema")
+    engine = create_engine(get_settings().resolved_database_url)
+    before = stored_revision(engine)
+    migrate(engine)
+    newest = stored_revision(engine)
+    if before == newest:
+        err.print(f"the store is at the newest schema already (revision {newest})")
+    elif before is None:
+        err.print(f"the store was created at revision {newest}")
+    else:
+        err.print(f"the store was upgraded from revision {before} to {newest}")
 
 
 @integration_app.command("settings")

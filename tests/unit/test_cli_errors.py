@@ -15,6 +15,7 @@ import pytest
 
 from atsbridge.config import Settings
 from atsbridge.demo import DEMO_MARKER, DemoError, clear_store, ensure_free
+from atsbridge.store.db import create_engine, head_revision, migrate
 
 
 def atsbridge(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -161,3 +162,14 @@ def test_a_store_a_newer_version_upgraded_is_one_line(tmp_path: Path) -> None:
         store.execute("UPDATE alembic_version SET version_num = '9999'")
     store.close()
     assert_one_line_error(atsbridge(tmp_path, "integration", "list"), "9999", "newer version of atsbridge")
+
+
+def test_migrate_tells_what_it_did(tmp_path: Path) -> None:
+    newest = head_revision()
+    assert atsbridge(tmp_path, "migrate").stderr.strip() == f"the store was created at revision {newest}"
+    again = atsbridge(tmp_path, "migrate").stderr.strip()
+    assert again == f"the store is at the newest schema already (revision {newest})"
+    older_url = f"sqlite:///{tmp_path / 'older.sqlite3'}"
+    migrate(create_engine(older_url), "0011")
+    older = atsbridge(tmp_path, "migrate", ATSBRIDGE_DATABASE_URL=older_url)
+    assert older.stderr.strip() == f"the store was upgraded from revision 0011 to {newest}"

@@ -201,6 +201,12 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             build_missing_indexes(connection)
 
 
+def stored_revision(engine: Engine) -> str | None:
+    """The schema revision of ``engine``'s store (``None``: not made yet)."""
+    with engine.connect() as connection:
+        return _stored_revision(connection)
+
+
 def _stored_revision(connection: Connection) -> str | None:
     if not sqlalchemy.inspect(connection).has_table("alembic_version"):
         return None

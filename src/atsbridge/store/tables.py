@@ -110,8 +110,14 @@ def _environment_column(*, index: bool = False) -> Column[str]:
     )
 
 
-def _integration_column() -> Column[str]:
-    return Column("integration_id", String(64), ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False)
+def _integration_column(*, primary_key: bool = False) -> Column[str]:
+    return Column(
+        "integration_id",
+        String(64),
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        nullable=False,
+        primary_key=primary_key,
+    )
 
 
 def _personal(column: Column[Any], anonymise_to: Any = None) -> Column[Any]:
@@ -256,12 +262,7 @@ syncs = Table(
 tracked_applications = Table(
     "tracked_applications",
     metadata,
-    Column(
-        "integration_id",
-        String(64),
-        ForeignKey("integrations.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _integration_column(primary_key=True),
     Column("remote_id", String(64), primary_key=True),
     Column("created_at", UtcDateTime(), nullable=False),
 )
@@ -269,12 +270,7 @@ tracked_applications = Table(
 pending_applications = Table(
     "pending_applications",
     metadata,
-    Column(
-        "integration_id",
-        String(64),
-        ForeignKey("integrations.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _integration_column(primary_key=True),
     Column("project_remote_id", String(64), primary_key=True),
     Column("email", Text, primary_key=True),
     Column("created_at", UtcDateTime(), nullable=False),

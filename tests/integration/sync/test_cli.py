@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -203,11 +205,13 @@ def test_sync_with_credentials_recru_now_refuses_makes_the_integration_invalid(
     assert integration is not None and integration.status == "ACTIVE"
 
 
-def test_sigterm_stops_a_sync_and_records_its_run_cancelled(
-    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess
-) -> None:
-    integration_id = connected(engine, tmp_path, recru_process)
-    recru.control("POST", "/faults", {"kind": "slow", "method": "ProjectService.list", "delaySeconds": 30})
+@contextmanager
+def sync_held_in(
+    engine: Engine, tmp_path: Path, recru: Recru, integration_id: str, method: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`atsbridge sync` of the integration as its own process, held by RECRU in a slow ``method`` listing: the
+    process and its run. The process is killed and the fault cleared on the way out."""
+    recru.control("POST", "/faults", {"kind": "slow", "method": method, "delaySeconds": 30})
     command = [sys.executable, "-m", "atsbridge.cli", "sync", integration_id, "--json"]
     process = subprocess.Popen(command, env=environment(engine, tmp_path), stdout=subprocess.PIPE, text=True)
     try:
@@ -216,11 +220,19 @@ def test_sigterm_stops_a_sync_and_records_its_run_cancelled(
             time.sleep(0.1)
         (run,) = running_syncs(engine, integration_id)
         time.sleep(1)  # into the slow listing
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
+        yield process, run
     finally:
         process.kill()
         recru.control("DELETE", "/faults")
+
+
+def test_sigterm_stops_a_sync_and_records_its_run_cancelled(
+    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess
+) -> None:
+    integration_id = connected(engine, tmp_path, recru_process)
+    with sync_held_in(engine, tmp_path, recru, integration_id, "ProjectService.list") as (process, run):
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
     assert process.returncode == 1, output
     assert json.loads(output)["error"]["code"] == "SYNC_CANCELLED"
     with engine.connect() as conn:
@@ -236,20 +248,9 @@ def test_a_sync_killed_outright_is_no_obstacle_to_the_next_one(
     """SIGKILL leaves the run RUNNING with a fresh heartbeat; its process is known gone, so a rerun at once is not
     refused for minutes (until the heartbeat goes stale) and ends in parity."""
     integration_id = connected(engine, tmp_path, recru_process, "--sync-all")
-    recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 30})
-    command = [sys.executable, "-m", "atsbridge.cli", "sync", integration_id, "--json"]
-    process = subprocess.Popen(command, env=environment(engine, tmp_path), stdout=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while running_syncs(engine, integration_id) == [] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        (killed,) = running_syncs(engine, integration_id)
-        time.sleep(1)  # into the slow listing, past the users and jobs
-        process.kill()
+    with sync_held_in(engine, tmp_path, recru, integration_id, "JobseekerService.list") as (process, killed):
+        process.kill()  # past the users and jobs
         process.communicate(timeout=60)
-    finally:
-        process.kill()
-        recru.control("DELETE", "/faults")
     assert running_syncs(engine, integration_id) == [killed]  # nobody recorded its end
 
     rerun = atsbridge(engine, tmp_path, "sync", integration_id, "--full", "--json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +257,22 @@ def test_a_queued_run_whose_credentials_cannot_be_decrypted_fails_told(
     assert (finished["sync_id"], finished["sync_state"]) == (sync_id, "FAILED")
 
 
+async def full_run_meanwhile(
+    engine: Engine, integration: Integration, meanwhile: Callable[[], None], within: float
+) -> SyncResult:
+    """A FULL run with ``meanwhile`` done once it lists the jobs; its result within ``within`` seconds."""
+    listing = asyncio.Event()
+
+    def on_progress(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.JOBS:
+            listing.set()
+
+    run = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
+    await listing.wait()
+    meanwhile()
+    return await asyncio.wait_for(run, within)
+
+
 @pytest.mark.parametrize("stop", ["disabled", "deleted"])
 def test_a_run_stops_once_its_integration_is_disabled_or_deleted(
     engine: Engine, integration: Integration, recru: Recru, monkeypatch: pytest.MonkeyPatch, stop: str
@@ -263,23 +280,14 @@ def test_a_run_stops_once_its_integration_is_disabled_or_deleted(
     monkeypatch.setattr(engine_module, "WATCH_EVERY", 0.2)
     recru.control("POST", "/faults", {"kind": "slow", "method": "ApplicationService.list", "delaySeconds": 3})
 
-    async def stopped_meanwhile() -> SyncResult:
-        listing = asyncio.Event()
-
-        def on_progress(model: ModelName, done: int, total: int | None) -> None:
-            if model is ModelName.JOBS:
-                listing.set()
-
-        run = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
-        await listing.wait()
+    def stop_it() -> None:
         with engine.begin() as conn:
             if stop == "disabled":
                 set_integration_fields(conn, integration.id, enabled=False)
             else:
                 delete_integration(conn, integration.id)
-        return await asyncio.wait_for(run, 2.5)  # before RECRU's slow answer comes
 
-    result = asyncio.run(stopped_meanwhile())
+    result = asyncio.run(full_run_meanwhile(engine, integration, stop_it, 2.5))  # before RECRU's slow answer
     assert (result.state, result.errors[0]["message"]) == ("CANCELLED", f"the integration was {stop}")
     with engine.connect() as conn:
         runs = conn.execute(select(tables.syncs.c.state).where(tables.syncs.c.id == result.sync_id)).scalars()
@@ -303,24 +311,16 @@ def test_a_run_given_up_for_dead_that_goes_on_stops_and_records_nothing(
     stored_before = {row.remote_id for row in live(engine, tables.candidates, integration.id)}
     recru.delete("jobseekers", recru.all("jobseekers")[0]["id"])  # a deletion this run must not carry out
 
-    async def abandoned_meanwhile() -> SyncResult:
-        listing = asyncio.Event()
-
-        def on_progress(model: ModelName, done: int, total: int | None) -> None:
-            if model is ModelName.JOBS:
-                listing.set()
-
-        run = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
-        await listing.wait()
+    def give_it_up() -> None:
         with engine.begin() as conn:  # as abandon_stale does, seeing no heartbeat
             conn.execute(
                 update(tables.syncs)
                 .where(tables.syncs.c.integration_id == integration.id, tables.syncs.c.state == "RUNNING")
                 .values(state="FAILED", errors=[{"message": "the run's process stopped answering"}])
             )
-        return await asyncio.wait_for(run, 1.5 if noticed else 60)  # noticed: before RECRU's slow answer comes
 
-    result = asyncio.run(abandoned_meanwhile())
+    # noticed: before RECRU's slow answer comes
+    result = asyncio.run(full_run_meanwhile(engine, integration, give_it_up, 1.5 if noticed else 60))
     assert (result.state, result.errors[0]["message"]) == ("FAILED", RUN_ABANDONED)
     with engine.connect() as conn:
         run = conn.execute(select(tables.syncs).where(tables.syncs.c.id == result.sync_id)).one()

@@ -17,9 +17,11 @@ HEADROOM = timedelta(days=2)
 expiry an hour later, a read's ``updatedSince`` plus a second), and none may overflow."""
 
 
-def parse_ts(value: str) -> datetime:
-    """An ISO 8601 timestamp with an offset (``Z`` or ``±HH:MM``) → aware UTC; ValueError otherwise (also for one
-    whose UTC time falls outside years 1..9999 or within ``HEADROOM`` of its end)."""
+def parse_ts(value: object) -> datetime:
+    """An ISO 8601 timestamp with an offset (``Z`` or ``±HH:MM``) → aware UTC; ValueError otherwise (also for a value
+    that is not a string, and for one whose UTC time falls outside years 1..9999 or within ``HEADROOM`` of its end)."""
+    if not isinstance(value, str):
+        raise ValueError(f"a timestamp is a string, not {type(value).__name__}")
     moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows a lower-case "t" and "z"
     if moment.tzinfo is None:
         raise ValueError("timestamp without an offset")

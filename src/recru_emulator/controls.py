@@ -205,7 +205,8 @@ def _check_schema(schema: dict[str, Check], changes: Record) -> None:
 def _jobseeker_changes(record: Record, changes: Record) -> Record:
     """The changes of a jobseeker (``record``: with them applied) as stored: each field the API's readers cover
     as ``JobseekerService.create`` stores it (texts trimmed, e-mail and phone types and the primary flag defaulted,
-    an address with its five keys), the consent as its three fields, the source as ``{id, name}``."""
+    an address with its five keys), the consent as its three fields, the source as ``{id, name}``, the tag ids as
+    a sorted set."""
     ch = p.Checker()
     for key in changes:
         if key not in JOBSEEKER_FIELDS:
@@ -220,7 +221,10 @@ def _jobseeker_changes(record: Record, changes: Record) -> Record:
             ch.fail(key, "invalid_type")
     if ch.fields:
         raise BadBody("invalid fields", ch.fields)
-    return {key: read.get(key, value) for key, value in changes.items()}
+    stored = {key: read.get(key, value) for key, value in changes.items()}
+    if "tagIds" in stored:
+        stored["tagIds"] = sorted(set(stored["tagIds"]))  # tag links are a set, kept in order as addTag keeps them
+    return stored
 
 
 def _read_stored_jobseeker(record: Record, ch: p.Checker) -> Record:

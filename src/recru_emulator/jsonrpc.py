@@ -97,8 +97,10 @@ def _valid_id(value: Any) -> bool:
 
 def _check_shape(payload: Any) -> tuple[Any, str, dict[str, Any]]:
     """(id, method, params) of a single well-formed request, or -32600/-32601."""
-    if not isinstance(payload, dict):
+    if isinstance(payload, list):
         raise RpcError(INVALID_REQUEST, message="Batches are not supported; send one request object")
+    if not isinstance(payload, dict):
+        raise RpcError(INVALID_REQUEST, message="The request must be a JSON object")
     request_id = payload.get("id")
     params = payload.get("params", {})
     if (

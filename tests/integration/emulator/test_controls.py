@@ -152,6 +152,17 @@ def test_patch_returns_the_record(api: Api, entity: str, change: dict[str, Any])
         assert api.get(APPLICATIONS, rid) == record
 
 
+def test_tag_links_set_by_a_control_are_a_set(api: Api) -> None:
+    tag_ids = sorted(api.create("tags")["id"] for _ in range(2))
+    jobseeker = api.create("jobseekers")
+    repeated = [tag_ids[1], tag_ids[0], tag_ids[1]]
+    assert api.patch("jobseekers", jobseeker["id"], tagIds=repeated)["tagIds"] == tag_ids
+    assert api.call("JobseekerService.removeTag", {"jobseekerId": jobseeker["id"], "tagId": tag_ids[1]}) == {
+        "jobseekerId": jobseeker["id"],
+        "tagIds": tag_ids[:1],
+    }
+
+
 @pytest.mark.parametrize("key", ["id", "createdAt", "updatedAt"])
 @pytest.mark.parametrize("entity", [JOBSEEKERS, PROJECTS, USERS, APPLICATIONS], ids=lambda e: e.control)
 def test_patch_of_managed_fields_is_refused(api: Api, entity: Entity, key: str) -> None:
@@ -202,6 +213,11 @@ def test_unknown_records_are_404(api: Api, verb: str, path: str, body: Any) -> N
         ("POST", "/records/applications", {"jobseekerId": 1, "projectId": [3]}),
         ("POST", "/records/applications", {"jobseekerId": 1, "projectId": {"id": 3}}),
         ("POST", "/clock", {"freeze": "tomorrow"}),
+        ("POST", "/clock", {"freeze": 5}),
+        ("POST", "/clock", {"freeze": None}),
+        ("PATCH", "/records/projects/1", {"openedAt": 5}),
+        ("POST", "/records/users", {"createdAt": True}),
+        ("POST", "/records/applications", {"jobseekerId": 1, "projectId": 3, "appliedAt": []}),
         ("POST", "/clock", {"advanceSeconds": "soon"}),
         ("POST", "/clock", {}),
         ("POST", "/faults", {"kind": "explode"}),

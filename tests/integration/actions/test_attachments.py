@@ -14,6 +14,7 @@ import pytest
 from kombo import Kombo
 
 from atsbridge.api import uploads
+from atsbridge.unified.ids import ModelName
 from integration.actions.conftest import ActionWorld, Files, candidate, refusal
 from integration.sync.conftest import KEY
 from support.api_server import serve_api
@@ -153,3 +154,32 @@ def test_a_public_url_is_the_origin_of_download_links(world: ActionWorld, tmp_pa
     origin, path = "https://ats.example.com", attachment.data_url.removeprefix("https://ats.example.com")
     assert attachment.data_url == f"{origin}{path}" and path.startswith("/v1/attachment-downloads/")
     assert httpx.get(f"{world.server.url}{path}", timeout=10).content == PDF  # the proxy's path, on our host
+
+
+def test_a_file_of_an_application_not_served_is_the_candidates_only(world: ActionWorld) -> None:
+    """Syncing only created applications, a candidate's file sent with an application RECRU's users made is listed
+    without that application's id: the API does not serve it, so the id would lead nowhere."""
+    jobseeker = world.existing_jobseeker()
+    older, job = world.new_project(), world.new_project()
+    cv = {"type": "cv", "fileName": "older.pdf", "contentType": "application/pdf", "data": b64(PDF)}
+    world.recru.call(
+        "ApplicationService.create", {"projectId": older["id"], "jobseekerId": jobseeker["id"], "attachments": [cv]}
+    )
+    email = jobseeker["emails"][0]["value"]
+    created = (
+        world.kombo(world.tracked)
+        .ats.create_application(
+            job_id=f"remote:{job['id']}",
+            candidate=candidate(email_address=email),
+            attachments=[{"name": "new.pdf", "type": "CV", "content_type": "application/pdf", "data": b64(PDF)}],
+        )
+        .data
+    )
+    listed = world.kombo(world.tracked).ats.get_candidate_attachments(candidate_id=created.candidate.id).data.results
+    assert {a.file_name: a.application_id for a in listed} == {"older.pdf": None, "new.pdf": created.id}
+    everything = world.kombo().ats.get_candidate_attachments(candidate_id=f"remote:{jobseeker['id']}")
+    older_id = next(a["id"] for a in world.applications_of(jobseeker["id"]) if a["projectId"] == older["id"])
+    assert {a.file_name: a.application_id for a in everything.data.results} == {
+        "older.pdf": world.id_of(ModelName.APPLICATIONS, older_id),
+        "new.pdf": world.id_of(ModelName.APPLICATIONS, created.remote_id),
+    }

@@ -21,7 +21,7 @@ from atsbridge.api.responses import json_response
 from atsbridge.api.signed_links import LinkTarget, sign, verify
 from atsbridge.connectors.recru.errors import RecruError, RecruNotFound
 from atsbridge.store import tables
-from atsbridge.store.integrations import Integration, load_integration
+from atsbridge.store.integrations import Integration, load_integration, tracked_application_ids
 from atsbridge.store.reader import ts
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, attachment_id, model_id
@@ -34,6 +34,7 @@ ATTACHMENT_TYPES = {"cv": "CV", "cover_letter": "COVER_LETTER"}
 
 
 async def _attachments(request: Request, integration_: Integration, params: dict[str, int]) -> Response:
+    served = _served_applications(request, integration_)
     pool = request.app.state.clients
     try:
         client = await pool.client(integration_)
@@ -44,13 +45,26 @@ async def _attachments(request: Request, integration_: Integration, params: dict
         raise remote_error(error) from error
     secret = request.app.state.settings.encryption_key
     base = public_base(request)
-    results = [_attachment(integration_.id, item, secret, base) for item in items]
+    results = [_attachment(integration_.id, item, secret, base, served) for item in items]
     return json_response(action_payload({"results": results}))
 
 
-def _attachment(integration_id: str, item: dict[str, Any], secret: bytes, base: str) -> dict[str, Any]:
+def _served_applications(request: Request, integration_: Integration) -> set[str] | None:
+    """RECRU ids of the applications the API serves, where it serves only some (the tracked ones); else None."""
+    if not integration_.sync_only_created_applications:
+        return None
+    with store(request).connect() as conn:
+        return set(tracked_application_ids(conn, integration_.id))
+
+
+def _attachment(
+    integration_id: str, item: dict[str, Any], secret: bytes, base: str, served: set[str] | None
+) -> dict[str, Any]:
+    """An attachment as served; one linked to an application the API does not serve is the candidate's only."""
     token = sign(secret, LinkTarget(integration_id, int(item["id"])))
     application = item.get("applicationId")
+    if served is not None and str(application) not in served:
+        application = None
     created = item.get("createdAt")
     return {
         "id": attachment_id(integration_id, item["id"]),

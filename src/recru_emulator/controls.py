@@ -222,8 +222,9 @@ def _jobseeker_changes(record: Record, changes: Record) -> Record:
     if ch.fields:
         raise BadBody("invalid fields", ch.fields)
     stored = {key: read.get(key, value) for key, value in changes.items()}
-    if "tagIds" in stored:
-        stored["tagIds"] = sorted(set(stored["tagIds"]))  # tag links are a set, kept in order as addTag keeps them
+    tag_ids = stored.get("tagIds")
+    if isinstance(tag_ids, list):
+        stored["tagIds"] = sorted(set(tag_ids))  # tag links are a set, kept in order as addTag keeps them
     return stored
 
 

@@ -158,6 +158,24 @@ def test_a_refused_login_makes_the_integration_invalid_until_an_action_logs_in_a
         assert [payload["state"] for payload in told][-2:] == ["INVALID", "ACTIVE"]
 
 
+def test_a_login_refused_to_a_live_attachment_read_makes_the_integration_invalid_until_one_succeeds(
+    world: ActionWorld,
+) -> None:
+    candidate_id = world.kombo().ats.get_candidates(page_size=1).result.data.results[0].id
+    path = f"/ats/candidates/{candidate_id}/attachments"
+    api_user = next(u for u in world.recru.all("users") if u["email"] == world.recru.process.login)
+    world.recru.patch("users", api_user["id"], password="changed-by-the-customer")
+    try:
+        world.recru.control("POST", "/tokens/expire")
+        refused = world.request("GET", path)
+        assert integration_status(world) == "INVALID"
+    finally:
+        world.recru.patch("users", api_user["id"], password=world.recru.process.password)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (424, "INTEGRATION.AUTHENTICATION_INVALID")
+    assert world.request("GET", path).status_code == 200
+    assert integration_status(world) == "ACTIVE"
+
+
 @pytest.mark.parametrize("kind", ["drop", "truncate", "error_500"])
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
 def test_a_create_whose_answer_was_lost_succeeds_exactly_once(world: ActionWorld, kind: str, existing: bool) -> None:

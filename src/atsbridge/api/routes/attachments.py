@@ -3,6 +3,7 @@ a short-lived signed link served by ``GET /v1/attachment-downloads/{token}``."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import datetime
 from typing import Annotated, Any
@@ -19,10 +20,11 @@ from atsbridge.api.public_base import public_base
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import json_response
 from atsbridge.api.signed_links import LinkTarget, sign, verify
-from atsbridge.connectors.recru.errors import RecruError, RecruNotFound
+from atsbridge.connectors.recru.errors import RecruAuthError, RecruError, RecruNotFound
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, load_integration, tracked_application_ids
 from atsbridge.store.reader import ts
+from atsbridge.sync.runner import record_login_verdict
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, attachment_id, model_id
 from atsbridge.unified.models import action_payload
@@ -42,11 +44,20 @@ async def _attachments(request: Request, integration_: Integration, params: dict
     except RecruNotFound as error:
         raise ApiError("PLATFORM.INPUT_INVALID", f"RECRU no longer has this record ({error}).", status=404) from error
     except RecruError as error:
+        await _judge_login(request, integration_, error)
         raise remote_error(error) from error
+    await _judge_login(request, integration_, None)
     secret = request.app.state.settings.encryption_key
     base = public_base(request)
     results = [_attachment(integration_.id, item, secret, base, served) for item in items]
     return json_response(action_payload({"results": results}))
+
+
+async def _judge_login(request: Request, integration_: Integration, failure: RecruError | None) -> None:
+    """What a live read showed of the integration's login moves its status, as an action's or a sync's would: a
+    refusal makes it INVALID, an answer ACTIVE again; any other failure tells nothing."""
+    if failure is None or isinstance(failure, RecruAuthError):
+        await asyncio.to_thread(record_login_verdict, store(request), integration_, failure is None)
 
 
 def _served_applications(request: Request, integration_: Integration) -> set[str] | None:
@@ -131,7 +142,9 @@ async def download(request: Request, token: str) -> Response:
     except RecruNotFound as error:
         raise ApiError("PLATFORM.INPUT_INVALID", "RECRU no longer has this attachment.", status=404) from error
     except RecruError as error:
+        await _judge_login(request, found, error)
         raise remote_error(error) from error
+    await _judge_login(request, found, None)
     name = str(file.get("fileName") or "attachment").replace('"', "")
     return Response(
         base64.b64decode(file["data"]),

@@ -17,7 +17,8 @@ def user_with_credentials(tenant: Tenant, login_name: Any, password: Any) -> Rec
     stored = tenant.passwords.get(user["id"]) if user else None
     if user is None or stored is None or not isinstance(password, str) or not user["active"]:
         return None
-    return user if hmac.compare_digest(stored, password) else None
+    # as bytes: compare_digest refuses strings with non-ASCII characters
+    return user if hmac.compare_digest(stored.encode(), password.encode()) else None
 
 
 def login(tenant: Tenant, params: dict[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,15 @@ def test_login_failed(api: Api, credentials: dict[str, str]) -> None:
     api.error("AuthService.login", params, -32001, token=None)
 
 
+def test_a_password_with_non_ascii_letters_logs_in_and_a_wrong_one_is_refused(api: Api) -> None:
+    password = "Příliš-žluťoučký-kůň-1"
+    user, _ = api.new_user()
+    api.patch("users", user["id"], password=password)
+    api.call("SystemService.ping", token=api.login(user["email"], password)["token"])
+    api.error("AuthService.login", {"login": user["email"], "password": "Příliš-žluťoučký-kůň-2"}, -32001, token=None)
+    api.error("AuthService.login", {"login": api.login_name, "password": "é"}, -32001, token=None)
+
+
 def test_login_ignores_a_stale_authorization_header(api: Api) -> None:
     assert api.call("AuthService.login", {"login": api.login_name, "password": api.password}, token="bogus")
 

@@ -168,6 +168,27 @@ def set_integration_fields(conn: Connection, integration_id: str, **values: obje
     )
 
 
+def claim_integration(conn: Connection, integration_id: str) -> bool:
+    """Lock the integration's row for the rest of ``conn``'s transaction, before anything of it is read: a write, so
+    SQLite takes its write lock and PostgreSQL the row lock (a concurrent claim waits, then finds what the first one
+    left). False if the integration is gone."""
+    claimed = conn.execute(
+        update(integrations).where(integrations.c.id == integration_id).values(updated_at=integrations.c.updated_at)
+    )
+    return claimed.rowcount == 1
+
+
+def change_enabled(conn: Connection, integration_id: str, enabled: bool) -> bool:
+    """Enable or disable the integration; True if that changed it (of several concurrent changes to one value, only
+    one does: the condition is evaluated under the row's lock)."""
+    changed = conn.execute(
+        update(integrations)
+        .where(integrations.c.id == integration_id, integrations.c.enabled.is_not(enabled))
+        .values(enabled=enabled, updated_at=datetime.now(UTC))
+    )
+    return changed.rowcount == 1
+
+
 def apply_settings(conn: Connection, integration_id: str, **values: object) -> bool:
     """Change an integration's settings (``set_integration_fields``); True if "sync only created applications" was
     turned off on an enabled integration: the caller queues a FULL sync, which brings in everything the store does not

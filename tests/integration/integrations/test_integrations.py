@@ -90,6 +90,23 @@ def test_disabling_stops_reads_and_shows_inactive(live: Live, engine: Engine) ->
         ]
 
 
+def test_one_change_of_enabled_sent_many_times_at_once_is_told_once(live: Live, engine: Engine) -> None:
+    url = f"{live.server.v1}/integrations/{live.integration.id}/enabled"
+    for value in (False, True):
+        with ThreadPoolExecutor(8) as pool:
+            body = {"value": value}
+            answers = list(pool.map(lambda _, b=body: httpx.put(url, json=b, headers=live.headers), range(8)))
+        assert {a.status_code for a in answers} == {200}
+    with engine.connect() as conn:
+        states = conn.execute(
+            select(tables.webhook_outbox.c.payload)
+            .where(tables.webhook_outbox.c.type == "integration-state-changed")
+            .order_by(tables.webhook_outbox.c.created_at)
+        ).scalars()
+        # the first sync's completion, then one change each way
+        assert [p["state"] for p in states] == ["ACTIVE", "INACTIVE", "ACTIVE"]
+
+
 def test_settings_change_what_is_served(live: Live) -> None:
     url = f"{live.server.v1}/integrations/{live.integration.id}/settings"
     candidates = f"{live.server.v1}/ats/candidates"
@@ -228,14 +245,17 @@ def test_credentials_that_stop_working_make_the_integration_invalid(live: Live, 
     assert payloads[-1]["state"] == "INVALID"
 
 
-def test_deleting_an_integration_leaves_no_row_of_it(live: Live, engine: Engine) -> None:
+def test_deleting_an_integration_at_once_several_times_deletes_it_once(live: Live, engine: Engine) -> None:
     integration_id = live.integration.id
     with engine.begin() as conn:
         emails = conn.execute(select(tables.candidate_emails.c.email).limit(20)).scalars().all()
         conn.execute(update(tables.webhook_outbox).values(delivered_at=datetime.now(UTC)))  # as if sent: history
     assert emails
-    answer = httpx.request("DELETE", f"{live.server.v1}/integrations/{integration_id}", json={}, headers=live.headers)
-    assert answer.status_code == 200, answer.text
+    url = f"{live.server.v1}/integrations/{integration_id}"
+    with ThreadPoolExecutor(6) as pool:  # one deletes; the others find it gone
+        answers = list(pool.map(lambda _: httpx.request("DELETE", url, json={}, headers=live.headers), range(6)))
+    assert sorted(a.status_code for a in answers) == [200, 404, 404, 404, 404, 404], [a.text for a in answers]
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 404} == {"PLATFORM.INTEGRATION_NOT_FOUND"}
     with engine.connect() as conn:
         assert load_integration(conn, integration_id) is None
         for table in inspect(engine).get_table_names():

@@ -22,9 +22,10 @@ from atsbridge.store.db import drop_wal_history, erasing
 from atsbridge.store.integrations import (
     Integration,
     apply_settings,
+    change_enabled,
+    claim_integration,
     delete_integration,
     load_integration,
-    set_integration_fields,
 )
 from atsbridge.store.reader import decode_cursor, encode_cursor, ts
 from atsbridge.store.syncs import FULL, recent_syncs
@@ -127,8 +128,11 @@ async def remove_integration(
 def _delete(engine: Engine, integration_id: str) -> None:
     """On a worker thread, as every write of an ``async`` route: a sync's open transaction may hold SQLite's write lock
     for seconds, and waiting for it on the event loop would stall every request of the process. The data is erased
-    from the files too (SQLite keeps deleted rows' bytes in free pages and in its log otherwise)."""
+    from the files too (SQLite keeps deleted rows' bytes in free pages and in its log otherwise). Of concurrent
+    deletions, one deletes and tells ``integration-deleted``; the others find it gone (404)."""
     with engine.begin() as conn, erasing(conn):
+        if not claim_integration(conn, integration_id):
+            raise integration_not_found(integration_id)
         notify.integration_deleted(conn, integration_id)
         delete_integration(conn, integration_id)
     if not drop_wal_history(engine):
@@ -141,8 +145,7 @@ def set_enabled(
 ) -> Response:
     found = _own(request, who, integration_id)
     with store(request).begin() as conn:
-        set_integration_fields(conn, found.id, enabled=body.value)
-        if body.value != found.enabled:
+        if change_enabled(conn, found.id, body.value):
             notify.integration_state_changed(conn, found.id)
     return success({})
 

@@ -79,6 +79,8 @@ class Idempotency:
             return await action()
         if len(key) > 255:
             raise ApiError("PLATFORM.INPUT_INVALID", "Idempotency-Key: at most 255 characters.")
+        if not key.strip():
+            raise ApiError("PLATFORM.INPUT_INVALID", "Idempotency-Key is empty: send a key, or no such header.")
         claimed_at = await asyncio.to_thread(self._claim, integration_id, key, fingerprint)
         if claimed_at is None:
             return await self._replay(integration_id, key, fingerprint)

@@ -1,12 +1,17 @@
-"""Creates of applications whose outcome RECRU left unknown: RECRU did not answer (a timeout, a dropped connection)
-after the request may have reached it, and looking it up found nothing yet (or could not look), so the action
-answered a failure. RECRU may still store it (a slow tenant finishes the request later). Such a create is remembered
-by job and e-mail for ``PENDING_FOR``, so that the application, once RECRU has it, is tracked like any created
-through us (it would otherwise never be served in "sync only created applications" mode):
+"""Creates of applications whose outcome may be unknown. A create is remembered by job and e-mail right before it is
+sent to RECRU, until the end of the action sending it (``sending_until``), and settled (forgotten) once the action
+learns its outcome. What stays is a create RECRU may still store: it did not answer (a timeout, a dropped
+connection) and looking it up found nothing yet (or could not look), or the action was cut off while the create was
+on its way (its deadline; its process killed). Such a create is pending for ``PENDING_FOR``, so that the
+application, once RECRU has it, is tracked like any created through us (it would otherwise never be served in
+"sync only created applications" mode):
 
 - every sync looks for the pending ones RECRU has not shown yet, and tracks one it finds (``found``);
 - a retry of the create meets RECRU's "already applied" and adopts the application instead of refusing it, whether
   a sync found it first or not; the create is then settled (``forget``).
+
+A create still being sent is not pending: a sync or another request finding an application for the pair meanwhile
+cannot tell whether it is this create's.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.store.tables import pending_applications
@@ -45,29 +50,47 @@ def _this(integration_id: str, project_remote_id: str, email: str) -> list[Colum
     ]
 
 
-def remember(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> None:
-    """A create of an application for ``email`` on the project whose outcome is unknown (once per pair: a create
-    remembered already, by a request racing this one say, stays as it is)."""
+def sending(
+    conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime, until: datetime
+) -> bool:
+    """A create of an application for ``email`` on the project is about to be sent by an action that ends by
+    ``until``. True if this remembered it; False if it was remembered already (pending from an earlier create, or
+    being sent by a request racing this one): it is then left as it is."""
+    values = {"integration_id": integration_id, "project_remote_id": project_remote_id, "email": _email_key(email)}
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(_table).values(**values, created_at=now, sending_until=until))
+    except IntegrityError:
+        return False
+    return True
+
+
+def unknown(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> None:
+    """The create's outcome is unknown: pending from now on (remembered now if it was not)."""
     values = {"integration_id": integration_id, "project_remote_id": project_remote_id, "email": _email_key(email)}
     try:
         with conn.begin_nested():
             conn.execute(insert(_table).values(**values, created_at=now))
     except IntegrityError:
-        pass
+        conn.execute(update(_table).where(*_this(integration_id, project_remote_id, email)).values(sending_until=None))
+
+
+def _not_being_sent(now: datetime) -> ColumnElement[bool]:
+    return or_(_table.c.sending_until.is_(None), _table.c.sending_until < now)
 
 
 def is_pending(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> bool:
     """Whether a create of this pair through us had its outcome unknown within ``PENDING_FOR`` (not settled yet)."""
     query = select(_table.c.created_at).where(
-        *_this(integration_id, project_remote_id, email), _table.c.created_at > now - PENDING_FOR
+        *_this(integration_id, project_remote_id, email), _table.c.created_at > now - PENDING_FOR, _not_being_sent(now)
     )
     return conn.execute(query).first() is not None
 
 
-def pending(conn: Connection, integration_id: str) -> list[PendingApplication]:
-    """The integration's creates whose outcome was unknown, not settled yet."""
+def pending(conn: Connection, integration_id: str, now: datetime) -> list[PendingApplication]:
+    """The integration's creates whose outcome was unknown, not settled yet (nor being sent)."""
     columns = (_table.c.project_remote_id, _table.c.email, _table.c.created_at, _table.c.application_remote_id)
-    rows = conn.execute(select(*columns).where(_table.c.integration_id == integration_id))
+    rows = conn.execute(select(*columns).where(_table.c.integration_id == integration_id, _not_being_sent(now)))
     return [PendingApplication(**row._asdict()) for row in rows]
 
 
@@ -81,5 +104,6 @@ def found(conn: Connection, integration_id: str, waiting: PendingApplication, ap
 
 
 def forget(conn: Connection, integration_id: str, project_remote_id: str, email: str) -> None:
-    """The create is settled: adopted by a retry, or pending for longer than ``PENDING_FOR``."""
+    """The create is settled: its action learned the outcome, a retry adopted it, or it was pending for longer than
+    ``PENDING_FOR``."""
     conn.execute(delete(_table).where(*_this(integration_id, project_remote_id, email)))

@@ -275,6 +275,7 @@ pending_applications = Table(
     Column("email", Text, primary_key=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("application_remote_id", String(64)),
+    Column("sending_until", UtcDateTime()),
 )
 
 webhook_attempts = Table(

@@ -23,7 +23,7 @@ log = logging.getLogger("atsbridge.sync")
 
 
 async def adopt_pending(client: RecruClient, store: StoreWorker, integration_id: str, now: datetime) -> None:
-    for waiting in await store.call(lambda conn: pending_applications.pending(conn, integration_id)):
+    for waiting in await store.call(lambda conn: pending_applications.pending(conn, integration_id, now)):
         if now - waiting.created_at > PENDING_FOR:
             await store.call(partial(_forget, integration_id=integration_id, waiting=waiting))
             continue

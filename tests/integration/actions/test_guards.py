@@ -65,6 +65,15 @@ def test_a_key_reused_with_another_body_is_400(world: ActionWorld) -> None:
     assert world.recru_totals() == before
 
 
+@pytest.mark.parametrize("key", ["", "x" * 256], ids=["empty", "overlong"])
+def test_an_empty_or_overlong_key_is_400_and_acts_on_nothing(world: ActionWorld, key: str) -> None:
+    before = world.recru_totals()
+    refused = world.send("POST", path(world), body(), **{"Idempotency-Key": key})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")
+    assert "Idempotency-Key" in refused.json()["error"]["message"]
+    assert world.recru_totals() == before
+
+
 def test_a_failed_answer_is_not_kept_so_the_retry_acts(world: ActionWorld) -> None:
     url, payload, key = path(world), body(), f"after-outage-{uuid.uuid4().hex}"
     world.fault("unavailable_503", count=100)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from kombo.errors import KomboAtsError
 from sqlalchemy import select, update
 
+from atsbridge.api import action_guard
 from atsbridge.store import pending_applications, tables
 from atsbridge.store.integrations import tracked_application_ids
 from atsbridge.store.pending_applications import PENDING_FOR
@@ -300,11 +302,88 @@ def test_a_create_recru_stores_after_its_outcome_was_lost_is_tracked_by_the_next
 def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: ActionWorld) -> None:
     now = datetime.now(UTC)
     with world.engine.begin() as conn:
-        pending_applications.remember(conn, world.tracked.id, "1", "twice@example.com", now)
-        pending_applications.remember(conn, world.tracked.id, "1", " TWICE@example.com", now)  # no IntegrityError
-        waiting = [p for p in pending_applications.pending(conn, world.tracked.id) if p.email == "twice@example.com"]
+        assert pending_applications.sending(conn, world.tracked.id, "1", "twice@example.com", now, now)
+        assert not pending_applications.sending(conn, world.tracked.id, "1", " TWICE@example.com", now, now)
+        pending_applications.unknown(conn, world.tracked.id, "1", "Twice@example.com", now)  # no IntegrityError
+        waiting = [
+            p for p in pending_applications.pending(conn, world.tracked.id, now) if p.email == "twice@example.com"
+        ]
         pending_applications.forget(conn, world.tracked.id, "1", "twice@example.com")
     assert len(waiting) == 1
+
+
+def test_a_create_recru_stores_after_its_action_was_cut_off_is_adopted_and_tracked(
+    world: ActionWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action's deadline passes while RECRU is still storing the create: the answer is 504, RECRU stores it
+    all the same; a sync tracks it and a retry answers it (not 409 "already applied")."""
+    email, job = unique_email("cut-off"), world.open_job()
+    monkeypatch.setattr(action_guard, "ACTION_DEADLINE", timedelta(seconds=1))
+    world.fault("slow", CREATE, count=1, delaySeconds=2)
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+    key = {"Idempotency-Key": f"cut-off-{uuid.uuid4().hex}"}  # a keyed action has a deadline
+    late = world.send("POST", path, body, integration=world.tracked, **key)
+    assert (late.status_code, late.json()["error"]["code"]) == (504, "PLATFORM.TASK_TIMED_OUT")
+    monkeypatch.undo()
+    deadline = time.monotonic() + 10
+    while not world.jobseekers_with(email):  # RECRU finishes the create after the answer
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    (application,) = world.applications_of(world.jobseekers_with(email)[0]["id"])
+
+    world.sync_tracked("DELTA")
+    stored = world.read(
+        "applications", world.id_of(ModelName.APPLICATIONS, application["id"], world.tracked), world.tracked
+    )
+    assert stored is not None
+    retried = world.send("POST", path, body, integration=world.tracked, **key)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["data"]["remote_id"] == str(application["id"])
+
+
+def test_a_create_whose_process_died_while_sending_it_is_pending_once_its_action_would_have_ended(
+    world: ActionWorld,
+) -> None:
+    """What a killed API process leaves: the create remembered as being sent until its action's end. Until then a
+    sync does not take the pair's application for it (it may be older); afterwards it does, and a retry adopts it."""
+    email, job = unique_email("killed"), world.open_job()
+    now = datetime.now(UTC)
+    with world.engine.begin() as conn:
+        pending_applications.sending(conn, world.tracked.id, str(job["id"]), email, now, now + timedelta(minutes=4))
+    jobseeker = world.recru.create("jobseekers", emails=[{"value": email}])
+    application = world.recru.create("applications", jobseekerId=jobseeker["id"], projectId=job["id"])
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+
+    world.sync_tracked("DELTA")
+    with world.engine.connect() as conn:
+        assert str(application["id"]) not in tracked_application_ids(conn, world.tracked.id)
+    early = world.send("POST", path, body, integration=world.tracked)
+    assert (early.status_code, early.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+
+    with world.engine.begin() as conn:  # the action that sent it is over
+        conn.execute(update(tables.pending_applications).values(sending_until=now - timedelta(seconds=1)))
+    world.sync_tracked("DELTA")
+    with world.engine.connect() as conn:
+        assert str(application["id"]) in tracked_application_ids(conn, world.tracked.id)
+    retried = world.send("POST", path, body, integration=world.tracked)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["data"]["remote_id"] == str(application["id"])
+
+
+def test_a_create_that_succeeds_or_is_refused_leaves_nothing_pending(world: ActionWorld) -> None:
+    email, job = unique_email("settled-at-once"), world.open_job()
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+    assert world.send("POST", path, body, integration=world.tracked).status_code == 200
+    closed = world.new_project(status="closed")
+    refused = world.send("POST", f"/ats/jobs/remote:{closed['id']}/applications", body, integration=world.tracked)
+    assert refused.json()["error"]["code"] == "ATS.JOB_CLOSED"
+    with world.engine.connect() as conn:
+        left = conn.execute(
+            select(tables.pending_applications.c.email).where(
+                tables.pending_applications.c.integration_id == world.tracked.id
+            )
+        ).scalars()
+        assert email not in list(left)
 
 
 def test_a_retry_that_creates_settles_the_lost_create(world: ActionWorld) -> None:

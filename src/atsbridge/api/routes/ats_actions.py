@@ -4,8 +4,9 @@ Each action validates its input and its attachments before RECRU is called, then
 the store in the same request (write-through), so the response and every following GET show it; created
 applications join the integration's tracked set as soon as RECRU answers the create. If RECRU fails while the
 created records are read back, the answer says that the application exists, and a DELTA sync is queued to store it.
-If RECRU never answers a create (and looking it up finds nothing), the create is remembered
-(``store.pending_applications``): RECRU may store it later, and then a retry adopts it and syncs track it.
+A create is remembered while it is being sent (``store.pending_applications``); if RECRU never answers it (and
+looking it up finds nothing), or the action is cut off meanwhile, it stays remembered: RECRU may store it later,
+and then a retry adopts it and syncs track it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
+from atsbridge.api import action_guard
 from atsbridge.api.action_guard import request_hash
 from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError, integration_not_found
@@ -203,7 +205,7 @@ async def _create(
             await _refresh_job(request, integration_, project_id)
         raise refused(refusal) from refusal
     except RecruOutcomeUnknown as lost:
-        await asyncio.to_thread(_remember_pending, engine, integration_.id, project_id, candidate.email_address)
+        await asyncio.to_thread(_outcome_unknown, engine, integration_.id, project_id, candidate.email_address)
         failure = remote_error(lost)
         message = (
             "RECRU did not answer whether it created the application, and has not shown it yet; it may still do. "
@@ -219,28 +221,55 @@ async def _create(
 async def _create_or_adopt(
     request: Request, integration_: Integration, new: recru.NewApplication, consent: dict[str, Any] | None
 ) -> recru.CreatedApplication:
-    """Create the application. If an earlier create of it through us ended with its outcome unknown
-    (``store.pending_applications``) and RECRU refuses this one (already applied; or the job closed since), the
-    application RECRU has for the pair is this create's. Either way the pending create is settled."""
+    """Create the application, remembered as being sent (``store.pending_applications``) while it is on its way. If
+    an earlier create of it through us ended with its outcome unknown and RECRU refuses this one (already applied; or
+    the job closed since), the application RECRU has for the pair is this create's. Whatever the outcome, the create
+    is settled, except where it is unknown: RECRU did not answer (``_create`` remembers it), or this action was cut
+    off while it was being sent (its deadline; a killed process leaves it remembered until the action's end)."""
     client = await _client(request, integration_)
     engine = store(request)
     email, project = new.candidate.email_address, str(new.project_id)
     pending = await asyncio.to_thread(_is_pending, engine, integration_.id, project, email)
+    remembered: bool | None = None  # None: not sent yet; then whether this create remembered it before sending
+
+    async def before_sending() -> None:
+        nonlocal remembered
+        if remembered is None:
+            remembered = await asyncio.to_thread(_remember_sending, engine, integration_.id, project, email)
+
     try:
-        created = await recru.create_application(client, new, consent)
-    except ActionRefused:
-        adopted = await recru.adopt_application(client, new) if pending else None
-        if adopted is None:
-            raise
-        created = adopted
-    if pending:
+        try:
+            created = await recru.create_application(client, new, consent, before_sending)
+        except ActionRefused:
+            adopted = await recru.adopt_application(client, new) if pending else None
+            if adopted is None:
+                raise
+            created = adopted
+    except RecruOutcomeUnknown:
+        raise
+    except (ActionRefused, RecruError):
+        if remembered:
+            await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
+        raise
+    except BaseException:
+        if remembered:
+            await asyncio.to_thread(_outcome_unknown, engine, integration_.id, int(project), email)
+        raise
+    if pending or remembered:
         await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
     return created
 
 
-def _remember_pending(engine: Engine, integration_id: str, project_id: int, email: str) -> None:
+def _remember_sending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:
+    now = datetime.now(UTC)
+    until = now + action_guard.ACTION_DEADLINE
     with engine.begin() as conn:
-        pending_applications.remember(conn, integration_id, str(project_id), email, datetime.now(UTC))
+        return pending_applications.sending(conn, integration_id, project_remote_id, email, now, until)
+
+
+def _outcome_unknown(engine: Engine, integration_id: str, project_id: int, email: str) -> None:
+    with engine.begin() as conn:
+        pending_applications.unknown(conn, integration_id, str(project_id), email, datetime.now(UTC))
 
 
 def _is_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:

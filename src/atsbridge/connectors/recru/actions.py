@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -272,8 +273,13 @@ async def adopt_application(client: RecruClient, new: NewApplication) -> Created
 
 
 async def create_application(
-    client: RecruClient, new: NewApplication, consent: dict[str, Any] | None
+    client: RecruClient,
+    new: NewApplication,
+    consent: dict[str, Any] | None,
+    before_sending: Callable[[], Awaitable[None]] | None = None,
 ) -> CreatedApplication:
+    """Create ``new`` in RECRU (attached to the jobseeker with its e-mail, if there is one); ``before_sending`` is
+    awaited before each time the create is sent, once every check that may refuse it first has passed."""
     warnings = unstorable_warnings(new.candidate, new.extras)
     explicit_source = new.extras.source is not None
     jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
@@ -289,6 +295,8 @@ async def create_application(
             params["jobseekerId"] = jobseeker_id
         if consent is not None:
             params["gdprConsent"] = consent  # an existing jobseeker's consent is replaced by the one given now
+        if before_sending is not None:
+            await before_sending()
         try:
             result = await client.call("ApplicationService.create", params, idempotent=False)
         except RecruConflict as conflict:

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, field_validator
 
 ContactType = Literal["PERSONAL", "WORK", "OTHER"]
 
@@ -92,7 +92,7 @@ class CandidateLocation(InputModel):
 
 class SalaryExpectations(InputModel):
     period: Literal["MONTH", "YEAR"]
-    amount: float = Field(ge=0, allow_inf_nan=False)
+    amount: StrictFloat = Field(ge=0, allow_inf_nan=False)  # a number, not a text of one
 
 
 class SocialLink(InputModel):
@@ -135,7 +135,7 @@ class SourcedBy(InputModel):
 
 class GdprConsent(InputModel):
     expires_at: UtcInstant | None = None
-    given: bool | None = None
+    given: StrictBool | None = None  # true or false, not "yes" or 1
 
 
 class ActionExtras(InputModel):

@@ -94,6 +94,28 @@ def test_an_unknown_source_id_is_400_and_creates_nothing(world: ActionWorld, sou
     assert world.recru_totals() == before
 
 
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"source": {"id": "\u0661"}}, "source.id"),  # an Arabic-Indic one: a digit to Python, no RECRU id
+        ({"gdpr_consent": {"given": "yes", "expires_at": "2099-01-01T00:00:00Z"}}, "given"),
+        ({"gdpr_consent": {"given": 1, "expires_at": "2099-01-01T00:00:00Z"}}, "given"),
+        ({"candidate": candidate(salary_expectations={"amount": "10", "period": "YEAR"})}, "amount"),
+    ],
+    ids=["non-ascii digit id", "consent yes", "consent 1", "amount as text"],
+)
+def test_values_of_the_wrong_kind_are_400_and_create_nothing(
+    world: ActionWorld, body: dict[str, Any], named: str
+) -> None:
+    before = world.recru_totals()
+    answer = world.send(
+        "POST", f"/ats/jobs/remote:{world.open_job()['id']}/applications", {"candidate": candidate(), **body}
+    )
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID"), answer.text
+    assert named in answer.json()["error"]["message"]
+    assert world.recru_totals() == before
+
+
 @pytest.mark.parametrize("explicit", [False, True], ids=["label", "explicit"])
 def test_an_existing_candidate_without_a_source_keeps_none(world: ActionWorld, explicit: bool) -> None:
     existing = world.existing_jobseeker(source=None)

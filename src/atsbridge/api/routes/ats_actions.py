@@ -154,23 +154,25 @@ def _track(engine: Engine, integration_id: str, created: recru.CreatedApplicatio
 
 
 async def _store_created(
-    request: Request, integration_: Integration, project_id: int, created: recru.CreatedApplication
+    request: Request, integration_: Integration, new: recru.NewApplication, created: recru.CreatedApplication
 ) -> None:
     """Track the application RECRU just created (so every later sync reads it, whatever happens next) and write it
-    through. If RECRU fails while it is read back, a DELTA sync is queued to store it and the answer says it exists:
-    creating it again would be refused as a duplicate."""
+    through. If RECRU fails while it is read back, a DELTA sync is queued to store it and the answer says it exists;
+    the create stays pending (``store.pending_applications``), so a retry of it answers that application."""
     engine = store(request)
     await asyncio.to_thread(_track, engine, integration_.id, created)
     try:
-        await _write_through(request, integration_, project_id, created)
+        await _write_through(request, integration_, new.project_id, created)
     except RecruError as error:
+        await asyncio.to_thread(_outcome_unknown, engine, integration_.id, new.project_id, new.candidate.email_address)
         await request.app.state.syncs.request(integration_.id, DELTA)
         failure = remote_error(error)
         application_id, _ = _ids(integration_, created)
         why = failure.message.partition(";")[0].rstrip(".")  # without its "try again": here that would duplicate
         message = (
             f"RECRU created the application (id {application_id}, RECRU id {created.application_id}), but it could "
-            f"not be read back ({why}). The next sync of the integration stores it; do not create it again."
+            f"not be read back ({why}). The next sync of the integration stores it; the same request sent again "
+            "answers it."
         )
         raise ApiError(failure.code, message, status=failure.status, headers=failure.headers) from error
 
@@ -199,7 +201,7 @@ async def _create(
         source = recru.source_params(extras.source, integration_.source_label)
         new = recru.NewApplication(project_id, candidate, extras, files, source, stage_id)
         created = await _create_or_adopt(request, integration_, new, consent)
-        await _store_created(request, integration_, project_id, created)
+        await _store_created(request, integration_, new, created)
     except ActionRefused as refusal:
         if refusal.kind in JOB_STATE_LEARNED:
             await _refresh_job(request, integration_, project_id)

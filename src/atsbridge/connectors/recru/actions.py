@@ -200,7 +200,7 @@ def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
     """RECRU's source input: the request's ``id``, ``name`` or ``unified_key`` (matched as a name), else the
     integration's source label (cut to RECRU's limit: by default it is the environment's name, which has none)."""
     if source is not None and source.id:
-        if not source.id.strip().isdigit():
+        if not (source.id.strip().isascii() and source.id.strip().isdigit()):  # "١" is a digit to Python
             raise ActionRefused("input_invalid", "source.id: a RECRU source id is a number.")
         return {"id": int(source.id)}
     name = (source.name or source.unified_key) if source is not None else None

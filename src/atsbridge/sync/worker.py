@@ -18,7 +18,7 @@ from typing import Any
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate import jobs as procrastinate_jobs
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from atsbridge.config import Settings
 from atsbridge.store.db import normalise_url
@@ -28,6 +28,7 @@ from atsbridge.sync.scheduler import due_syncs, fail_stale_runs, queue_sync, que
 from atsbridge.webhooks.delivery import DeliveryLoop
 
 TICK = timedelta(minutes=1)  # the cron of ``tick``
+SCHEMA_LOCK = 0x61747362  # PostgreSQL advisory lock key of making procrastinate's tables ("atsb")
 log = logging.getLogger("atsbridge.worker")
 
 
@@ -99,8 +100,15 @@ class SyncQueue:
             ).defer_async(sync_id=sync_id, integration_id=integration_id, sync_type=sync_type)
 
     async def ensure_schema(self) -> None:
-        if not inspect(self.engine).has_table("procrastinate_jobs"):
-            await self.app.schema_manager.apply_schema_async()
+        """Procrastinate's tables, made once: processes starting together on a new database take turns (under an
+        advisory lock), so one makes them and the others find them made."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+            try:
+                if not inspect(conn).has_table("procrastinate_jobs"):
+                    await self.app.schema_manager.apply_schema_async()
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
 
     async def work(self, **options: Any) -> None:
         """Run a worker, and webhook delivery beside it, until stopped (``wait=False``: until the queue is empty)."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, inspect, select, text, update
 
 from atsbridge.config import Settings
 from atsbridge.store import syncs as sync_rows
@@ -197,6 +198,25 @@ def test_a_queued_sync_waits_while_another_process_runs_one_of_the_integration(
         assert states == ["RUNNING", "QUEUED"]
         conn.execute(update(tables.syncs).where(tables.syncs.c.id == other).values(state="SUCCEEDED"))
         assert claim_sync(conn, integration.id, queued, now)  # the other run ended: now it runs
+
+
+@pytest.mark.postgres
+def test_workers_starting_together_on_a_new_database_make_the_queue_tables_once(tmp_path: Path) -> None:
+    with fresh_store("postgres", tmp_path) as engine:
+        settings = queue_settings(engine, tmp_path)
+
+        def start() -> None:  # as a worker process: its own queue app and connections
+            async def ensure() -> None:
+                sync_queue = SyncQueue(engine, settings)
+                async with sync_queue.app.open_async():
+                    await sync_queue.ensure_schema()
+
+            asyncio.run(ensure())
+
+        with ThreadPoolExecutor(4) as pool:
+            for started in [pool.submit(start) for _ in range(4)]:
+                started.result()  # none failed
+        assert inspect(engine).has_table("procrastinate_jobs")
 
 
 @pytest.mark.postgres

@@ -179,6 +179,26 @@ def test_an_expired_link_shows_no_form_and_saves_nothing(
     assert_nothing_saved(site, link)
 
 
+def test_a_link_expiring_while_its_credentials_are_checked_says_it_expired(
+    site: ConnectSite, connect_page: OpenPage, recru_process: EmulatorProcess
+) -> None:
+    link = site.create_link()
+    page = connect_page(link)
+    csrf = page.csrf()
+    with site.engine.begin() as conn:
+        conn.execute(
+            update(tables.connect_links)
+            .where(tables.connect_links.c.token_hash == site.link(link).token_hash)
+            .values(expires_at=datetime.now(UTC) + timedelta(seconds=1))
+        )
+    with emulator(recru_process) as recru:
+        recru.control("POST", "/faults", {"kind": "slow", "method": "AuthService.login", "delaySeconds": 2})
+        answer = page.submit(csrf=csrf, **credentials(recru_process))
+    assert answer.status_code == 410
+    assert Html(answer.text).texts("h1") == [TEXTS["en"].expired.title]
+    assert_nothing_saved(site, link)
+
+
 def test_unknown_links_are_not_found(site: ConnectSite, connect_page: OpenPage) -> None:
     page = connect_page(f"{site.server.url}/connect/no-such-token")
     for answer in (page.open(), page.submit(csrf="1.x", tenant="acme", login="a", password="b"), page.status()):

@@ -324,8 +324,9 @@ async def _attempt(
             return _notice(request, token, "locked", language, 403, reason=message)
         return _form(request, token, language, values=values, errors={PROBLEM_FIELDS[refused.problem]: message})
     connected = await asyncio.to_thread(_connect, store(request), settings.encryption_key, link, tenant, credentials)
-    if connected is None:
-        return _notice(request, token, "used", language, 410)
+    if connected is None:  # used, or expired, while the credentials were checked: the page says which
+        now_closed = await asyncio.to_thread(_find, store(request), token)
+        return _closed(request, token, now_closed, language) or _notice(request, token, "used", language, 410)
     integration_id, sync_id = connected
     log.info("connect link %s…: integration %s created, sync %s queued", link.token_hash[:8], integration_id, sync_id)
     try:

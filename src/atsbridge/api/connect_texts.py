@@ -113,8 +113,8 @@ ENGLISH = Texts(
         ModelName.TAGS: "Tags",
     },
     failed=(
-        "The first sync did not finish. The connection is saved and the sync will be tried again automatically; "
-        "nothing needs to be entered again."
+        "The first sync did not finish. The connection is saved and the sync will be tried again automatically "
+        "within the hour; nothing needs to be entered again, and this page shows the new attempt."
     ),
     done_title="RECRU is connected",
     done_body=("The first sync has finished and the integration is ready. You can close this page.",),
@@ -197,7 +197,8 @@ GERMAN = Texts(
     },
     failed=(
         "Die erste Synchronisierung wurde nicht abgeschlossen. Die Verbindung ist gespeichert und die "
-        "Synchronisierung wird automatisch erneut versucht; Sie müssen nichts erneut eingeben."
+        "Synchronisierung wird innerhalb einer Stunde automatisch erneut versucht; Sie müssen nichts erneut "
+        "eingeben, und diese Seite zeigt den neuen Versuch."
     ),
     done_title="RECRU ist verbunden",
     done_body=(

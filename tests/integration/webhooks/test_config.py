@@ -124,6 +124,8 @@ def test_api_sets_and_shows_the_webhook_of_the_keys_environment(engine: Engine, 
             (400, acme_key, {"url": "ftp://hooks.example.com/k"}),
             (400, acme_key, {"url": "https://hooks.example.com/\u0000"}),
             (400, acme_key, {"uri": "https://hooks.example.com/k"}),
+            (400, acme_key, {"url": "https://hooks.example.com/k", "rotate_secret": "yes"}),  # would rotate it
+            (400, acme_key, {"url": "https://hooks.example.com/k", "rotate_secret": 1}),
             (401, None, {"url": "https://hooks.example.com/k"}),
             (401, "atsb_wrong", None),
         ]:

@@ -62,7 +62,7 @@ log = logging.getLogger("atsbridge.connect")
 
 TOOL = "recruhr"
 STATUS_REFRESH_SECONDS = 2
-FAILED_REFRESH_SECONDS = 10
+FAILED_REFRESH_SECONDS = 60  # the retry comes within the hour (``FULL_RETRY_AFTER``)
 
 api = APIRouter(prefix="/connect", tags=["Connect"])
 pages = APIRouter(prefix="/connect", include_in_schema=False)

@@ -12,7 +12,7 @@ from typing import Annotated
 from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from atsbridge.api.auth import Caller, caller, store
 from atsbridge.api.errors import ApiError, invalid_input
@@ -28,7 +28,7 @@ class WebhookInput(StorableText):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(description="Where events are POSTed: an absolute http:// or https:// URL")
-    rotate_secret: bool = Field(False, description="Replace the signing secret with a new one")
+    rotate_secret: StrictBool = Field(False, description="Replace the signing secret with a new one (true or false)")
 
 
 class WebhookConfig(BaseModel):

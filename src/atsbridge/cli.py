@@ -82,7 +82,7 @@ def _run_emulator(args: list[str]) -> None:
 def emulator(
     port: Annotated[int, typer.Option(help="TCP port to serve on", min=1, max=65535)] = 8765,
     seed: Annotated[int, typer.Option(help="the same seed and size give the same tenant")] = 1,
-    size: Annotated[int, typer.Option(help="number of jobseekers; other counts scale from it", min=0)] = 1000,
+    size: Annotated[int, typer.Option(help="number of jobseekers; other counts scale from it")] = 1000,
     rate_limit: Annotated[str, typer.Option(help="calls per minute per API user, or 'off'")] = "120",
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     state_file: Annotated[

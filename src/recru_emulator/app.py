@@ -7,6 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from recru_emulator.controls import Controls
@@ -34,4 +37,10 @@ def create_app(emulator: Emulator) -> Starlette:
         yield
         emulator.save()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """An unknown path or a method a control does not take: JSON like every control answer (spec §8)."""
+    assert isinstance(error, HTTPException)
+    return JSONResponse({"error": error.detail, "fields": {}}, error.status_code, headers=error.headers)

@@ -74,10 +74,14 @@ def _emulator(args: argparse.Namespace) -> Emulator:
     state_file: Path | None = args.state_file
     if state_file is not None and not os.access(state_file.parent.resolve(), os.W_OK):
         _fail(f"--state-file {state_file}: its directory does not exist or cannot be written")
+    if state_file is not None and state_file.is_dir():
+        _fail(f"--state-file {state_file} is a directory; name a file")
     try:
         return Emulator(args.seed, args.size, args.rate_limit, state_file)
     except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, TypeError, ImportError):
         _fail(f"--state-file {state_file} is not a tenant this emulator saved")
+    except OSError as error:
+        _fail(f"--state-file {state_file} cannot be read: {error.strerror or error}")
 
 
 def main(argv: list[str] | None = None) -> None:

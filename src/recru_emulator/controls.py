@@ -195,9 +195,19 @@ RESET_SCHEMA: dict[str, Check] = {"seed": _is_int, "size": lambda v: _is_int(v) 
 RATE_LIMIT_SCHEMA: dict[str, Check] = {"perMinute": lambda v: v is None or (_is_int(v) and v >= 1)}
 
 
+TIMESTAMP_KEYS = frozenset({"createdAt", "updatedAt", "openedAt", "closedAt", "appliedAt"})
+
+
+def _reason(key: str, value: Any) -> str:
+    """Why ``value`` fails its check: the API's reasons for a timestamp (spec §9), ``invalid`` for anything else."""
+    if key in TIMESTAMP_KEYS:
+        return "invalid_format" if isinstance(value, str) else "invalid_type"
+    return "invalid"
+
+
 def _check_schema(schema: dict[str, Check], changes: Record) -> None:
     fields = {key: "unknown_field" for key in changes if key not in schema and key != "id"}
-    fields |= {key: "invalid" for key, value in changes.items() if key in schema and not schema[key](value)}
+    fields |= {key: _reason(key, value) for key, value in changes.items() if key in schema and not schema[key](value)}
     if fields:
         raise BadBody("invalid fields", fields)
 
@@ -325,7 +335,12 @@ def _check_refs(tenant: Tenant, entity: str, record: Record) -> None:
     references = REFERENCES.get(entity)
     missing = references(tenant, record) if references is not None else {}
     if missing:
-        raise BadBody("referenced records do not exist", missing)
+        message = (
+            "referenced records do not exist"
+            if set(missing.values()) == {"not_found"}
+            else "the record conflicts with an existing one, or references records that do not exist"
+        )
+        raise BadBody(message, missing)
 
 
 def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
@@ -585,7 +600,10 @@ class Controls:
             try:
                 moment: datetime = parse_ts(body["freeze"])
             except (TypeError, ValueError) as error:
-                raise BadBody("freeze needs a timestamp with an offset", {"freeze": "invalid_format"}) from error
+                raise BadBody(
+                    f"freeze needs a timestamp with an offset, within years 1..9999 in UTC ({error})",
+                    {"freeze": "invalid_format"},
+                ) from error
             clock.freeze(moment)
         elif "advanceSeconds" in body:
             seconds = body["advanceSeconds"]

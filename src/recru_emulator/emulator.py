@@ -7,6 +7,7 @@ generated) and saved back when the server stops, so a tenant with its changes su
 from __future__ import annotations
 
 import pickle
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,13 +50,17 @@ class Emulator:
         self.counters = Counters()
 
     def save(self) -> None:
-        """Write the tenant to the state file (if there is one), atomically."""
+        """Write the tenant to the state file (if there is one), atomically; a file that cannot be written (its
+        directory removed meanwhile, say) is reported on stderr, the earlier file left as it was."""
         if self.state_file is None:
             return
         partial = self.state_file.with_suffix(".partial")
-        with partial.open("wb") as out:
-            pickle.dump(self.tenant, out, protocol=pickle.HIGHEST_PROTOCOL)
-        partial.replace(self.state_file)
+        try:
+            with partial.open("wb") as out:
+                pickle.dump(self.tenant, out, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(self.state_file)
+        except OSError as error:
+            print(f"error: the tenant could not be saved to {self.state_file}: {error}", file=sys.stderr, flush=True)
 
     def reset(self, seed: int, size: int) -> None:
         """A fresh tenant that keeps the API user's login and password, and the rate-limit setting."""

@@ -123,8 +123,19 @@ def test_a_busy_port_is_an_error_before_the_first_line(started: list[EmulatorPro
 
 def test_a_state_file_it_cannot_read_or_write_is_an_error_at_start(tmp_path: Path) -> None:
     (tmp_path / "bad.state").write_text("garbage")
-    for state_file, reason in ((tmp_path / "bad.state", "not a tenant"), (tmp_path / "no" / "x.state", "directory")):
+    for state_file, reason in (
+        (tmp_path / "bad.state", "not a tenant"),
+        (tmp_path / "no" / "x.state", "directory does not exist"),
+        (tmp_path, "is a directory"),
+    ):
         refused = emulator_command("--port", str(free_port()), "--state-file", str(state_file))
         assert refused.returncode == 2
         assert refused.stdout == ""
         assert reason in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_negative_size_through_atsbridge_emulator_is_the_emulators_error_line() -> None:
+    command = [str(Path(sys.executable).parent / "atsbridge"), "emulator", "--size", "-1", "--port", str(free_port())]
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.startswith("error: --size must be 0 or more")

@@ -189,7 +189,37 @@ def test_patch_of_managed_fields_is_refused(api: Api, entity: Entity, key: str) 
     ],
 )
 def test_unknown_records_are_404(api: Api, verb: str, path: str, body: Any) -> None:
-    api.ctl(verb, path, body, 404)
+    assert "error" in api.ctl(verb, path, body, 404).json()
+
+
+@pytest.mark.parametrize(
+    ("verb", "path", "status"),
+    [("GET", "/records/users/abc", 404), ("GET", "/no-such-control", 404), ("GET", "/reset", 405)],
+)
+def test_unknown_paths_and_methods_of_the_controls_answer_json(api: Api, verb: str, path: str, status: int) -> None:
+    answer = api.ctl(verb, path, None, status)
+    assert answer.json() == {"error": answer.json()["error"], "fields": {}}
+    if status == 405:
+        assert answer.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"createdAt": "2020-01-01T00:00:00"}, "invalid_format"),  # no offset
+        ({"createdAt": "0001-01-01T00:00:00+01:00"}, "invalid_format"),  # before year 1 in UTC
+        ({"createdAt": 5}, "invalid_type"),
+    ],
+)
+def test_a_control_timestamp_is_refused_with_the_apis_reason(api: Api, body: dict[str, Any], reason: str) -> None:
+    assert api.ctl("POST", "/records/users", body, 422).json()["fields"] == {"createdAt": reason}
+
+
+def test_a_conflict_refused_by_a_control_is_not_called_a_missing_reference(api: Api) -> None:
+    user, _ = api.new_user()
+    refused = api.ctl("POST", "/records/users", {"email": user["email"]}, 422).json()
+    assert refused["fields"] == {"email": "already_used"}
+    assert "conflicts" in refused["error"]
 
 
 @pytest.mark.parametrize(

@@ -195,6 +195,17 @@ def webhook_show(
     _print_webhook(environment, endpoint, json_output)
 
 
+def _read_password() -> str | None:
+    """The password typed at a prompt on stderr (stdout carries only the ``--json`` answer), or, without a terminal,
+    the first line piped in (without getpass's echo warning); None if there is none."""
+    if sys.stdin.isatty():
+        try:
+            return str(typer.prompt("Password", hide_input=True, err=True))
+        except typer.Abort:
+            return None
+    return sys.stdin.readline().rstrip("\r\n") or None
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="interface to bind (default ATSBRIDGE_HOST or 127.0.0.1)")] = None,
@@ -212,6 +223,8 @@ def serve(
 
     from atsbridge.api.app import create_app
 
+    if host is not None and not host.strip():
+        _fail("--host is empty: name the interface to bind (127.0.0.1, or 0.0.0.0 for all)", False, "INPUT_INVALID")
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     _ensure_bindable(host, port)
@@ -371,11 +384,10 @@ def integration_create(
     """Connect a RECRU tenant: the credentials are checked with a real login before anything is saved."""
     if tool != "recruhr":
         _fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
-    if password is None:  # asked on stderr: stdout carries only the --json answer
-        try:
-            password = typer.prompt("Password", hide_input=True, err=True)
-        except typer.Abort:  # no terminal and nothing on stdin
-            _fail("no password: give --password or type it at the prompt", json_output, "INPUT_INVALID")
+    if password is None:
+        password = _read_password()
+    if password is None:
+        _fail("no password: give --password, type it at the prompt or pipe it in", json_output, "INPUT_INVALID")
     credentials = RecruCredentials(login, password)
     try:
         tenant_url = recru_credentials.tenant_url(tenant_url, allow_custom=True)

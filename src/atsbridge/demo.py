@@ -153,11 +153,17 @@ class Demo:
     tenant: Tenant
 
 
+def demo_settings(data_dir: Path) -> Settings:
+    """The demo's settings: the embedded default whatever the environment says (a SQLite file in ``data_dir``, the
+    in-process scheduler), taking the emulator's address as a tenant."""
+    return Settings(data_dir=data_dir, database_url=None, sync_runner="embedded", allow_custom_tenant_urls=True)
+
+
 def prepare(data_dir: Path, emulator_port: int, size: int, console: Console) -> Demo:
     """A fresh store with the demo environment and its API key, and a running emulator."""
     ensure_free(emulator_port, "--emulator-port")
     clear_store(data_dir)
-    settings = Settings(data_dir=data_dir, database_url=None, allow_custom_tenant_urls=True)
+    settings = demo_settings(data_dir)
     engine = create_engine(settings.resolved_database_url)
     migrate(engine)
     with engine.begin() as conn:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from atsbridge.config import Settings
-from atsbridge.demo import DEMO_MARKER, DemoError, clear_store, ensure_free
+from atsbridge.demo import DEMO_MARKER, DemoError, clear_store, demo_settings, ensure_free
 from atsbridge.store.db import create_engine, head_revision, migrate
 
 
@@ -95,6 +95,10 @@ def test_serving_on_a_busy_port_is_one_line(tmp_path: Path) -> None:
         assert_one_line_error(atsbridge(tmp_path, "serve", "--port", str(port)), f"127.0.0.1:{port}")
 
 
+def test_serving_on_an_empty_host_is_one_line(tmp_path: Path) -> None:
+    assert_one_line_error(atsbridge(tmp_path, "serve", "--host", ""), "--host")
+
+
 def test_showing_an_unknown_environments_webhook_creates_nothing(tmp_path: Path) -> None:
     shown = atsbridge(tmp_path, "webhook", "show", "--environment", "typo", "--json")
     assert shown.returncode == 1
@@ -132,6 +136,16 @@ def test_the_demo_never_empties_a_real_store(tmp_path: Path) -> None:
     with pytest.raises(DemoError, match="not a demo store"):
         clear_store(real)
     assert sorted(p.name for p in real.iterdir()) == ["atsbridge.sqlite3", "secret.key"]
+
+
+def test_the_demo_runs_on_the_embedded_default_in_a_scale_out_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATSBRIDGE_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("ATSBRIDGE_SYNC_RUNNER", "queue")
+    settings = demo_settings(tmp_path)
+    assert settings.sync_runner == "embedded"
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'atsbridge.sqlite3'}"
 
 
 def test_the_demo_refuses_one_port_for_the_api_and_the_emulator(tmp_path: Path) -> None:

@@ -409,8 +409,13 @@ class SyncRun:
         # their requests while this thread maps: RECRU's answering time is hidden. Pages beyond the last one the
         # listing's ``total`` promises are not asked for before ``hasMore`` says they exist (a DELTA run's single
         # page costs a single call).
+        # RECRU lists by id, so a record created meanwhile comes last and one updated keeps its place; but one
+        # deleted before the current offset moves every later record one place back, and the one crossing a page
+        # boundary would never be read: a first sync would miss it until the next FULL (a record the store holds
+        # is at least confirmed with a ``get`` before being taken for deleted). When the listing's ``total`` falls
+        # from one page to the next, the pages before are read again, as far back as the records moved.
         upcoming: deque[asyncio.Task[tuple[dict[str, Any], datetime]]] = deque([asyncio.create_task(fetch(1))])
-        page, asked = 0, 1
+        page, asked, previous_total = 0, 1, None
         try:
             while True:
                 result, asked_at = await upcoming.popleft()
@@ -423,6 +428,12 @@ class SyncRun:
                         asked += 1
                         upcoming.append(asyncio.create_task(fetch(asked)))
                 yield items, total, asked_at
+                if isinstance(total, int) and isinstance(previous_total, int) and total < previous_total:
+                    moved_back = -(-(previous_total - total) // PAGE_SIZE)
+                    for earlier in range(max(1, page - moved_back), page):
+                        again, again_asked_at = await fetch(earlier)
+                        yield again["items"], total, again_asked_at
+                previous_total = total
                 if not more:
                     return
         finally:

@@ -81,6 +81,8 @@ def test_a_record_that_reappears_is_revived(engine: Engine, integration: Integra
 def test_records_deleted_during_a_full_listing_cause_no_false_deletion(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
+    for _ in range(600):  # pages enough that some are asked for after the deletion
+        recru.create("jobseekers")
     jobseekers = recru.all("jobseekers")
     doomed = [j["id"] for j in jobseekers[:40]]  # all on the first page: later pages shift back by 40
 
@@ -89,12 +91,36 @@ def test_records_deleted_during_a_full_listing_cause_no_false_deletion(
             while doomed:
                 recru.delete("jobseekers", doomed.pop())
 
+    deleted = set(map(str, doomed))
     result = sync("FULL", progress=delete_after_first_page)
     assert result.state == "SUCCEEDED"
     assert not doomed
-    # the 40 records that shifted from page 2 into page 1 were not listed, yet none of them is marked deleted
+    # the 40 records that shifted into an earlier page were read all the same (the listing's total fell: the
+    # page before was read again), and none of those seen before their deletion is taken for deleted
+    stored = {r.remote_id for r in live(engine, tables.candidates, integration.id)}
+    assert stored - deleted == {str(j["id"]) for j in recru.all("jobseekers")}
     assert tombstones(engine, tables.candidates, integration.id) == set()
     assert_parity_except_deleted(engine, integration, recru, sync)
+
+
+def test_a_record_shifted_across_a_page_by_a_deletion_meanwhile_is_stored_by_a_later_full(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """Not only a first sync: a record created since the last run, moved into a page already read by a deletion
+    while a FULL lists, is stored by that FULL."""
+    sync("FULL")
+    for _ in range(600):  # new since that run: pages enough that some are asked for after the deletion
+        recru.create("jobseekers")
+    doomed = [j["id"] for j in recru.all("jobseekers")[:3]]
+
+    def delete_after_first_page(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.CANDIDATES and done == 200 and doomed:
+            while doomed:
+                recru.delete("jobseekers", doomed.pop())
+
+    assert sync("FULL", progress=delete_after_first_page).state == "SUCCEEDED"
+    stored = {r.remote_id for r in live(engine, tables.candidates, integration.id)}
+    assert {str(j["id"]) for j in recru.all("jobseekers")} <= stored
 
 
 def assert_parity_except_deleted(engine: Engine, integration: Integration, recru: Recru, sync: Sync) -> None:

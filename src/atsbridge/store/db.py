@@ -52,6 +52,12 @@ _SQLITE_PRAGMAS = (
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
 )
 
+# A session left idle inside a transaction for this long is ended by PostgreSQL, and its locks with it: a process
+# stopped (SIGSTOP, a frozen VM) mid-transaction would otherwise block every writer of the rows it holds for as long
+# as it stays stopped; a sync run taking over from it kept waiting for it. Nothing of ours idles in a transaction
+# for long (a sync's store worker commits within seconds of its last write).
+PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 120_000
+
 # (pragma, value while bulk writing): see ``bulk_writes``; the checkpoint interval is in pages, set per file.
 _SQLITE_BULK_PRAGMAS = (("cache_size", -64 * 1024), ("temp_store", 2))
 BULK_CHECKPOINT_BYTES = 100 * 1024 * 1024
@@ -81,6 +87,16 @@ def _prepare_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _prepare_postgresql_connection(dbapi_connection: Any, _record: Any) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a SET inside the pool's transaction would be rolled back with it
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET idle_in_transaction_session_timeout = {PG_IDLE_IN_TRANSACTION_TIMEOUT_MS}")
+    finally:
+        dbapi_connection.autocommit = autocommit
+
+
 def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (default: ``default_database_url()``); extra ``kwargs`` go to SQLAlchemy."""
     parsed = normalise_url(url or default_database_url())
@@ -100,6 +116,8 @@ def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _prepare_sqlite_connection)
+    else:
+        event.listen(engine, "connect", _prepare_postgresql_connection)
     return engine
 
 

@@ -13,7 +13,9 @@
 - **Failures.** The failure of a job is raised by the next ``submit``, ``call`` or ``drain``; the worker then writes
   nothing more, and ``close`` rolls its transaction back. Otherwise ``close`` commits what was written: like a run
   killed between two commits, a failed or cancelled run leaves a consistent store, and deletes nothing.
-- **Reads** the run makes on the way (``call``) use the same connection and so see its uncommitted writes.
+- **Reads** the run makes on the way (``call``) use the same connection and so see its uncommitted writes; one
+  made with nothing uncommitted ends its transaction at once, so the connection never idles in a transaction
+  while the run waits for RECRU (PostgreSQL ends such sessions: ``store.db.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS``).
 - The connection is tuned for bulk writes (``store.db.bulk_writes``) while the run holds it.
 """
 
@@ -86,6 +88,9 @@ class StoreWorker:
             )
         try:
             result = job(self._conn)
+            if not records and not self._uncommitted:
+                self._conn.commit()  # a read ends its transaction: none idles while the run waits for RECRU
+                self._last_commit = time.monotonic()
             self._uncommitted += records
             self._last_job = time.monotonic()
             overdue = self._uncommitted and self._last_job - self._last_commit >= COMMIT_WITHIN

@@ -1,0 +1,37 @@
+"""PostgreSQL sessions of the store: one left idle inside a transaction (its process stopped mid-transaction) is
+ended by the server, so the rows it locked are free again for the writers that come after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from atsbridge.store import db, tables
+from atsbridge.store.integrations import ensure_environment
+from support.store import fresh_store
+
+
+@pytest.mark.postgres
+def test_a_session_idle_in_a_transaction_is_ended_and_frees_its_locks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS", 1_000)
+    with fresh_store("postgres", tmp_path) as engine:
+        with engine.begin() as conn:
+            ensure_environment(conn, "sessions")
+        stopped = engine.connect()  # as a process stopped while its transaction holds a row
+        try:
+            stopped.execute(update(tables.environments).values(name="held"))
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '20s'"))  # a failure, not a hang, if the row stays held
+                conn.execute(update(tables.environments).values(name="taken over"))
+            with pytest.raises(DBAPIError):  # its session is gone: it goes on with nothing
+                stopped.execute(select(tables.environments.c.name))
+            stopped.invalidate()
+        finally:
+            stopped.close()
+        with engine.connect() as conn:
+            assert conn.execute(select(tables.environments.c.name)).scalars().all() == ["taken over"]

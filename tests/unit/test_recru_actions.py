@@ -53,3 +53,43 @@ async def test_a_look_up_failing_after_a_lost_answer_leaves_the_outcome_unknown(
         with pytest.raises(RecruOutcomeUnknown):
             await create_application(client, new, None)
     assert looked_up >= 2
+
+
+async def test_a_conflict_after_a_lost_answer_is_that_answers_application() -> None:
+    """The create's answer is lost and the look-up does not show the application yet; the next attempt is refused
+    as "already applied": that application is the lost attempt's, so the create succeeds with it."""
+    created = False
+
+    async def recru(request: httpx.Request) -> httpx.Response:
+        nonlocal created
+        method = json.loads(request.content)["method"]
+        if method == "AuthService.login":
+            user = {"id": 1, "firstName": "A", "lastName": "B", "email": "api@x.cz"}
+            return answer({"token": "t", "expiresAt": "2026-03-01T13:00:05Z", "user": user})
+        if method == "JobseekerService.list":  # the new jobseeker shows; its application does not yet
+            return answer({"items": [{"id": 5}] if created else [], "hasMore": False, "total": int(created)})
+        if method == "ApplicationService.list":
+            return answer({"items": [], "hasMore": False, "total": 0})
+        if method == "ApplicationService.create":
+            if not created:
+                created = True
+                raise httpx.ReadTimeout("lost", request=request)
+            error = {"code": -32009, "message": "conflict", "data": {"existingId": 77}}
+            return answer_error(error)
+        raise AssertionError(method)
+
+    async def no_sleep(seconds: float) -> None:
+        pass
+
+    candidate = CandidateInput(first_name="Jana", last_name="Nová", email_address="jana@firma.cz")
+    new = NewApplication(3, candidate, ActionExtras(), [], {"name": "Jobs"})
+    async with RecruClient(
+        "http://recru.test", "api@x.cz", "pw", retry=RetryPolicy(max_attempts=1), sleep=no_sleep,
+        transport=httpx.MockTransport(recru),
+    ) as client:  # fmt: skip
+        result = await create_application(client, new, None)
+    assert (result.application_id, result.jobseeker_id, result.existing_candidate) == (77, 5, False)
+
+
+def answer_error(error: dict[str, Any]) -> httpx.Response:
+    return httpx.Response(200, json={"jsonrpc": "2.0", "id": 1, "error": error})

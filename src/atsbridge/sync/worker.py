@@ -102,8 +102,8 @@ class SyncQueue:
     async def ensure_schema(self) -> None:
         """Procrastinate's tables, made once: processes starting together on a new database take turns (under an
         advisory lock), so one makes them and the others find them made."""
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # idles in no transaction
+            await asyncio.to_thread(conn.execute, text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
             try:
                 if not inspect(conn).has_table("procrastinate_jobs"):
                     await self.app.schema_manager.apply_schema_async()

@@ -343,6 +343,25 @@ def test_a_create_recru_stores_after_its_action_was_cut_off_is_adopted_and_track
     assert retried.json()["data"]["remote_id"] == str(application["id"])
 
 
+def test_a_create_cut_off_while_it_is_read_back_is_the_retrys_answer(
+    world: ActionWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email, job = unique_email("cut-reading"), world.open_job()
+    monkeypatch.setattr(action_guard, "ACTION_DEADLINE", timedelta(seconds=1.5))
+    world.fault("slow", "ApplicationService.get", count=1, delaySeconds=3)
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+    key = {"Idempotency-Key": f"cut-reading-{uuid.uuid4().hex}"}
+    late = world.send("POST", path, body, integration=world.tracked, **key)
+    assert (late.status_code, late.json()["error"]["code"]) == (504, "PLATFORM.TASK_TIMED_OUT")
+    monkeypatch.undo()
+    (application,) = world.applications_of(world.jobseekers_with(email)[0]["id"])
+    retried = world.send("POST", path, body, integration=world.tracked, **key)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["data"]["remote_id"] == str(application["id"])
+    again = world.send("POST", path, body, integration=world.tracked)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+
+
 def test_a_create_whose_process_died_while_sending_it_is_pending_once_its_action_would_have_ended(
     world: ActionWorld,
 ) -> None:

@@ -6,13 +6,16 @@ import asyncio
 import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, insert, select
 
+from atsbridge.store import db
 from atsbridge.store.tables import environments
 from atsbridge.sync import store_worker
 from atsbridge.sync.store_worker import StoreWorker
+from support.store import fresh_store
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -118,3 +121,22 @@ async def test_a_busy_run_commits_within_commit_within(engine: Engine, monkeypat
     assert stored(engine), "committed while jobs kept coming"
     worker.close()
     assert stored(engine) == list("abcdefgh")
+
+
+@pytest.mark.postgres
+async def test_a_read_leaves_no_transaction_idling_while_the_run_waits_for_recru(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL ends a session idle in a transaction (``store.db``): a run's read followed by a long wait for
+    RECRU must not have left one open, or its next write would find its connection gone."""
+    monkeypatch.setattr(db, "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS", 500)
+    with fresh_store("postgres", tmp_path) as engine:
+        worker = StoreWorker(engine, commit_every=100)
+        try:
+            assert await worker.call(lambda conn: conn.execute(select(environments.c.id)).all()) == []
+            await asyncio.sleep(1.5)  # RECRU answers slowly
+            await worker.submit(add("a"), 1)
+            await worker.drain()
+        finally:
+            worker.close()
+        assert stored(engine) == ["a"]

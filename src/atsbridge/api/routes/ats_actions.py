@@ -158,10 +158,11 @@ async def _store_created(
 ) -> None:
     """Track the application RECRU just created (so every later sync reads it, whatever happens next) and write it
     through. If RECRU fails while it is read back, a DELTA sync is queued to store it and the answer says it exists;
-    the create stays pending (``store.pending_applications``), so a retry of it answers that application."""
+    then, and if the action is cut off meanwhile, the create stays pending (``store.pending_applications``), so a
+    retry of it answers that application."""
     engine = store(request)
-    await asyncio.to_thread(_track, engine, integration_.id, created)
     try:
+        await asyncio.to_thread(_track, engine, integration_.id, created)
         await _write_through(request, integration_, new.project_id, created)
     except RecruError as error:
         await asyncio.to_thread(_outcome_unknown, engine, integration_.id, new.project_id, new.candidate.email_address)
@@ -175,6 +176,9 @@ async def _store_created(
             "answers it."
         )
         raise ApiError(failure.code, message, status=failure.status, headers=failure.headers) from error
+    except BaseException:  # cut off (the action's deadline) before it was stored: a retry still answers it
+        await asyncio.to_thread(_outcome_unknown, engine, integration_.id, new.project_id, new.candidate.email_address)
+        raise
 
 
 async def _create(
@@ -202,6 +206,7 @@ async def _create(
         new = recru.NewApplication(project_id, candidate, extras, files, source, stage_id)
         created = await _create_or_adopt(request, integration_, new, consent)
         await _store_created(request, integration_, new, created)
+        await asyncio.to_thread(_forget_pending, engine, integration_.id, str(project_id), candidate.email_address)
     except ActionRefused as refusal:
         if refusal.kind in JOB_STATE_LEARNED:
             await _refresh_job(request, integration_, project_id)
@@ -223,11 +228,13 @@ async def _create(
 async def _create_or_adopt(
     request: Request, integration_: Integration, new: recru.NewApplication, consent: dict[str, Any] | None
 ) -> recru.CreatedApplication:
-    """Create the application, remembered as being sent (``store.pending_applications``) while it is on its way. If
-    an earlier create of it through us ended with its outcome unknown and RECRU refuses this one (already applied; or
-    the job closed since), the application RECRU has for the pair is this create's. Whatever the outcome, the create
-    is settled, except where it is unknown: RECRU did not answer (``_create`` remembers it), or this action was cut
-    off while it was being sent (its deadline; a killed process leaves it remembered until the action's end)."""
+    """Create the application, remembered as being sent (``store.pending_applications``) from just before it goes
+    to RECRU until ``_create`` has stored it. If an earlier create of it through us ended with its outcome unknown
+    and RECRU refuses this one (already applied; or the job closed since), the application RECRU has for the pair is
+    this create's. A refusal after sending settles the create, except "already applied": the application may be
+    that of an identical create sent at the same moment, so it stays pending; the outcome stays unknown as well when
+    RECRU did not answer (``_create`` remembers it) or this action was cut off (its deadline; a killed process
+    leaves it remembered until the action's end)."""
     client = await _client(request, integration_)
     engine = store(request)
     email, project = new.candidate.email_address, str(new.project_id)
@@ -241,25 +248,28 @@ async def _create_or_adopt(
 
     try:
         try:
-            created = await recru.create_application(client, new, consent, before_sending)
+            return await recru.create_application(client, new, consent, before_sending)
         except ActionRefused:
             adopted = await recru.adopt_application(client, new) if pending else None
             if adopted is None:
                 raise
-            created = adopted
+            return adopted
     except RecruOutcomeUnknown:
         raise
-    except (ActionRefused, RecruError):
+    except ActionRefused as refusal:
+        if remembered is not None and refusal.kind == "application_exists":
+            await asyncio.to_thread(_outcome_unknown, engine, integration_.id, new.project_id, email)
+        elif remembered:
+            await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
+        raise
+    except RecruError:
         if remembered:
             await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
         raise
     except BaseException:
-        if remembered:
-            await asyncio.to_thread(_outcome_unknown, engine, integration_.id, int(project), email)
+        if remembered is not None:
+            await asyncio.to_thread(_outcome_unknown, engine, integration_.id, new.project_id, email)
         raise
-    if pending or remembered:
-        await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
-    return created
 
 
 def _remember_sending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:

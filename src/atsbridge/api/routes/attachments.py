@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from atsbridge.api.auth import readable_integration, store
 from atsbridge.api.errors import ApiError
@@ -36,7 +36,7 @@ ATTACHMENT_TYPES = {"cv": "CV", "cover_letter": "COVER_LETTER"}
 
 
 async def _attachments(request: Request, integration_: Integration, params: dict[str, int]) -> Response:
-    served = _served_applications(request, integration_)
+    served = await asyncio.to_thread(_served_applications, store(request), integration_)
     pool = request.app.state.clients
     try:
         client = await pool.client(integration_)
@@ -60,11 +60,11 @@ async def _judge_login(request: Request, integration_: Integration, failure: Rec
         await asyncio.to_thread(record_login_verdict, store(request), integration_, failure is None)
 
 
-def _served_applications(request: Request, integration_: Integration) -> set[str] | None:
+def _served_applications(engine: Engine, integration_: Integration) -> set[str] | None:
     """RECRU ids of the applications the API serves, where it serves only some (the tracked ones); else None."""
     if not integration_.sync_only_created_applications:
         return None
-    with store(request).connect() as conn:
+    with engine.connect() as conn:
         return set(tracked_application_ids(conn, integration_.id))
 
 

@@ -285,6 +285,7 @@ async def create_application(
     jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
     await _refuse_if_applied(client, jobseeker_id, new.project_id)
     unknown: RecruOutcomeUnknown | None = None
+    lost_params: dict[str, Any] | None = None  # what the first attempt whose answer was lost sent
     for _ in range(CREATE_ATTEMPTS):
         params: dict[str, Any] = {"projectId": new.project_id, "attachments": attachment_params(new.files)}
         if new.stage_id is not None:
@@ -306,9 +307,12 @@ async def create_application(
                 if await find_jobseeker(client, new.candidate.email_address) != jobseeker_id:
                     warnings = [*warnings, _matched_by_another_address(jobseeker_id)]
                 continue
+            if lost_params is not None and conflict.existing_id is not None and jobseeker_id is not None:
+                # an earlier attempt's answer was lost: the application RECRU now holds for the pair is that one's
+                return _created(conflict.existing_id, jobseeker_id, lost_params, warnings, explicit_source)
             raise ActionRefused("application_exists", APPLIED_ALREADY) from conflict
         except RecruOutcomeUnknown as lost:
-            unknown = lost
+            unknown, lost_params = lost, lost_params or params
             try:
                 jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
                 stored = (

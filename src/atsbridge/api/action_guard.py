@@ -6,12 +6,12 @@
   ``(integration, key)``, so two simultaneous requests cannot both claim it); its final answer is stored and
   replayed to every retry with the same key and body for 24 hours. A retry that arrives while the first is still
   running waits for its answer. The same key with another body is refused. Answers worth retrying (429, 5xx) are
-  not kept: the key is released so the retry acts again. A keyed action that runs past ``ACTION_DEADLINE`` is
-  stopped with 504 ``PLATFORM.TASK_TIMED_OUT`` (released like any 5xx), so a claim still without an answer after
-  ``PENDING_LEASE`` belongs to an API process that died mid-action: it is released too, and the retry acts instead
-  of being refused until the key expires (the create itself then finds what RECRU stored, if anything). A claim is
-  told by its instant, so a first request that ends after its claim was taken over neither overwrites nor releases
-  the new one.
+  not kept: the key is released so the retry acts again. Every action that runs past ``ACTION_DEADLINE`` is
+  stopped with 504 ``PLATFORM.TASK_TIMED_OUT`` (a keyed one's key released as after any 5xx), so a claim still
+  without an answer after ``PENDING_LEASE`` belongs to an API process that died mid-action: it is released too, and
+  the retry acts instead of being refused until the key expires (the create itself then finds what RECRU stored,
+  if anything). A claim is told by its instant, so a first request that ends after its claim was taken over neither
+  overwrites nor releases the new one.
 """
 
 from __future__ import annotations
@@ -68,6 +68,17 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()
 
 
+async def _within_deadline(action: Callable[[], Awaitable[Response]]) -> Response:
+    """``action``'s answer, or 504 ``PLATFORM.TASK_TIMED_OUT`` once it has run for ``ACTION_DEADLINE``."""
+    try:
+        async with asyncio.timeout(ACTION_DEADLINE.total_seconds()):
+            return await action()
+    except TimeoutError:
+        return error_response(
+            ApiError("PLATFORM.TASK_TIMED_OUT", "The action did not finish in time; RECRU may have stored it.")
+        )
+
+
 class Idempotency:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -76,7 +87,7 @@ class Idempotency:
         self, integration_id: str, key: str | None, fingerprint: str, action: Callable[[], Awaitable[Response]]
     ) -> Response:
         if key is None:
-            return await action()
+            return await _within_deadline(action)
         if len(key) > 255:
             raise ApiError("PLATFORM.INPUT_INVALID", "Idempotency-Key: at most 255 characters.")
         if not key.strip():
@@ -85,14 +96,9 @@ class Idempotency:
         if claimed_at is None:
             return await self._replay(integration_id, key, fingerprint)
         try:
-            async with asyncio.timeout(ACTION_DEADLINE.total_seconds()):
-                response = await action()
+            response = await _within_deadline(action)
         except ApiError as error:
             response = error_response(error)
-        except TimeoutError:
-            response = error_response(
-                ApiError("PLATFORM.TASK_TIMED_OUT", "The action did not finish in time; RECRU may have stored it.")
-            )
         except BaseException:
             await asyncio.to_thread(self._release, integration_id, key, claimed_at)
             raise

@@ -314,8 +314,9 @@ def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: A
     assert len(waiting) == 1
 
 
+@pytest.mark.parametrize("keyed", [True, False], ids=["keyed", "without a key"])
 def test_a_create_recru_stores_after_its_action_was_cut_off_is_adopted_and_tracked(
-    world: ActionWorld, monkeypatch: pytest.MonkeyPatch
+    world: ActionWorld, monkeypatch: pytest.MonkeyPatch, keyed: bool
 ) -> None:
     """The action's deadline passes while RECRU is still storing the create: the answer is 504, RECRU stores it
     all the same; a sync tracks it and a retry answers it (not 409 "already applied")."""
@@ -323,7 +324,7 @@ def test_a_create_recru_stores_after_its_action_was_cut_off_is_adopted_and_track
     monkeypatch.setattr(action_guard, "ACTION_DEADLINE", timedelta(seconds=1))
     world.fault("slow", CREATE, count=1, delaySeconds=2)
     path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
-    key = {"Idempotency-Key": f"cut-off-{uuid.uuid4().hex}"}  # a keyed action has a deadline
+    key = {"Idempotency-Key": f"cut-off-{uuid.uuid4().hex}"} if keyed else {}  # every action has a deadline
     late = world.send("POST", path, body, integration=world.tracked, **key)
     assert (late.status_code, late.json()["error"]["code"]) == (504, "PLATFORM.TASK_TIMED_OUT")
     monkeypatch.undo()

@@ -3,6 +3,7 @@ ended by the server, so the rows it locked are free again for the writers that c
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,12 @@ def test_a_session_idle_in_a_transaction_is_ended_and_frees_its_locks(
             stopped.close()
         with engine.connect() as conn:
             assert conn.execute(select(tables.environments.c.name)).scalars().all() == ["taken over"]
+
+
+@pytest.mark.postgres
+def test_processes_migrating_one_database_at_once_take_turns(tmp_path: Path) -> None:
+    with fresh_store("postgres", tmp_path, revision="0001") as engine:
+        with ThreadPoolExecutor(4) as pool:  # as processes started together on a new database
+            for migrating in [pool.submit(db.migrate, engine) for _ in range(4)]:
+                migrating.result()  # none failed
+        assert db.stored_revision(engine) == db.head_revision()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy
-from sqlalchemy import Connection, Engine, event, make_url
+from sqlalchemy import Connection, Engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
@@ -57,6 +57,7 @@ _SQLITE_PRAGMAS = (
 # as it stays stopped; a sync run taking over from it kept waiting for it. Nothing of ours idles in a transaction
 # for long (a sync's store worker commits within seconds of its last write).
 PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 120_000
+MIGRATION_LOCK = 0x61747363  # PostgreSQL advisory lock key of migrating the store
 
 # (pragma, value while bulk writing): see ``bulk_writes``; the checkpoint interval is in pages, set per file.
 _SQLITE_BULK_PRAGMAS = (("cache_size", -64 * 1024), ("temp_store", 2))
@@ -205,6 +206,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     are built (``first_load``).
     """
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # processes started together on a new database take turns
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         stored, newest = _stored_revision(connection), head_revision()
         if stored is not None and stored > newest:  # numbered revisions of one width compare as text
             raise StoreTooNew(

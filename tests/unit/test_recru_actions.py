@@ -93,3 +93,41 @@ async def test_a_conflict_after_a_lost_answer_is_that_answers_application() -> N
 
 def answer_error(error: dict[str, Any]) -> httpx.Response:
     return httpx.Response(200, json={"jsonrpc": "2.0", "id": 1, "error": error})
+
+
+async def test_a_new_candidate_made_by_a_lost_attempt_is_not_taken_for_an_earlier_application() -> None:
+    """The lost attempt made the jobseeker and its application after the look-up showed nothing: the next attempt
+    is refused for the e-mail, and the application RECRU then holds for the pair is the lost attempt's."""
+    stored, creates = False, list[dict[str, Any]]()
+
+    async def recru(request: httpx.Request) -> httpx.Response:
+        nonlocal stored
+        method = json.loads(request.content)["method"]
+        if method == "AuthService.login":
+            user = {"id": 1, "firstName": "A", "lastName": "B", "email": "api@x.cz"}
+            return answer({"token": "t", "expiresAt": "2026-03-01T13:00:05Z", "user": user})
+        if method == "JobseekerService.list":
+            return answer({"items": [{"id": 5}] if stored else [], "hasMore": False, "total": int(stored)})
+        if method == "ApplicationService.list":
+            items = [{"id": 77, "projectId": 3, "jobseekerId": 5}] if stored else []
+            return answer({"items": items, "hasMore": False, "total": len(items)})
+        if method == "ApplicationService.create":
+            creates.append(json.loads(request.content)["params"])
+            if len(creates) == 1:
+                raise httpx.ReadTimeout("lost", request=request)
+            stored = True  # the lost attempt lands now, before this one
+            return answer_error({"code": -32009, "message": "conflict", "data": {"existingId": 5}})
+        raise AssertionError(method)
+
+    async def no_sleep(seconds: float) -> None:
+        pass
+
+    candidate = CandidateInput(first_name="Jana", last_name="Nová", email_address="jana@firma.cz")
+    new = NewApplication(3, candidate, ActionExtras(), [], {"name": "Jobs"})
+    async with RecruClient(
+        "http://recru.test", "api@x.cz", "pw", retry=RetryPolicy(max_attempts=1), sleep=no_sleep,
+        transport=httpx.MockTransport(recru),
+    ) as client:  # fmt: skip
+        result = await create_application(client, new, None)
+    assert (result.application_id, result.jobseeker_id, result.existing_candidate) == (77, 5, False)
+    assert [bool(params.get("jobseeker")) for params in creates] == [True, True]

@@ -487,3 +487,21 @@ def test_a_lost_answer_never_passes_off_an_older_application_as_the_creates(worl
     assert (answer.status_code, answer.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
     with world.engine.connect() as conn:
         assert str(older["id"]) not in tracked_application_ids(conn, world.tracked.id)
+
+
+def test_after_identical_creates_at_once_the_same_create_again_is_409(world: ActionWorld) -> None:
+    """A is slow in RECRU, B (sent meanwhile) creates the application and is stored; A is refused "already
+    applied". Nothing stays pending: one more identical create is a plain duplicate."""
+    email, job = unique_email("at-once"), world.open_job()
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+    world.fault("slow", CREATE, count=1, delaySeconds=3)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(world.send, "POST", path, body, integration=world.tracked)
+        time.sleep(0.5)
+        second = pool.submit(world.send, "POST", path, body, integration=world.tracked)
+        answers = sorted([first.result().status_code, second.result().status_code])
+    assert answers == [200, 409]
+    again = world.send("POST", path, body, integration=world.tracked)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+    (jobseeker,) = world.jobseekers_with(email)
+    assert len(world.applications_of(jobseeker["id"])) == 1

@@ -232,7 +232,8 @@ async def _create_or_adopt(
     to RECRU until ``_create`` has stored it. If an earlier create of it through us ended with its outcome unknown
     and RECRU refuses this one (already applied; or the job closed since), the application RECRU has for the pair is
     this create's. A refusal after sending settles the create, except "already applied": the application may be
-    that of an identical create sent at the same moment, so it stays pending; the outcome stays unknown as well when
+    that of an identical create sent at the same moment, so it stays pending while that one is remembered (not yet
+    stored); the outcome stays unknown as well when
     RECRU did not answer (``_create`` remembers it) or this action was cut off (its deadline; a killed process
     leaves it remembered until the action's end)."""
     client = await _client(request, integration_)
@@ -258,7 +259,7 @@ async def _create_or_adopt(
         raise
     except ActionRefused as refusal:
         if remembered is not None and refusal.kind == "application_exists":
-            await asyncio.to_thread(_outcome_unknown, engine, integration_.id, new.project_id, email)
+            await asyncio.to_thread(_still_unknown, engine, integration_.id, project, email)
         elif remembered:
             await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
         raise
@@ -282,6 +283,11 @@ def _remember_sending(engine: Engine, integration_id: str, project_remote_id: st
 def _outcome_unknown(engine: Engine, integration_id: str, project_id: int, email: str) -> None:
     with engine.begin() as conn:
         pending_applications.unknown(conn, integration_id, str(project_id), email, datetime.now(UTC))
+
+
+def _still_unknown(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> None:
+    with engine.begin() as conn:
+        pending_applications.still_unknown(conn, integration_id, project_remote_id, email)
 
 
 def _is_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:

@@ -303,6 +303,10 @@ async def create_application(
         except RecruConflict as conflict:
             if jobseeker_id is None and conflict.existing_id is not None:
                 jobseeker_id = conflict.existing_id  # created meanwhile, or holding another address given: attach
+                if lost_params is not None:  # an earlier attempt whose answer was lost may have made both
+                    earlier = await _existing_application(client, jobseeker_id, new.project_id)
+                    if earlier is not None:
+                        return _created(earlier, jobseeker_id, lost_params, warnings, explicit_source)
                 await _refuse_if_applied(client, jobseeker_id, new.project_id)
                 if await find_jobseeker(client, new.candidate.email_address) != jobseeker_id:
                     warnings = [*warnings, _matched_by_another_address(jobseeker_id)]

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from kombo import Kombo
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from atsbridge.store import tables
 from atsbridge.store.api_keys import create_api_key
@@ -63,6 +64,15 @@ class ConnectSite:
             found = find_link(conn, token_of(link))
         assert found is not None
         return found
+
+    def expire_in(self, link: str, seconds: float) -> None:
+        """Make ``link`` expire ``seconds`` from now (negative: expired already)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(tables.connect_links)
+                .where(tables.connect_links.c.token_hash == self.link(link).token_hash)
+                .values(expires_at=datetime.now(UTC) + timedelta(seconds=seconds))
+            )
 
 
 def token_of(link: str) -> str:

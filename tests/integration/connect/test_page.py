@@ -9,19 +9,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from kombo.errors import KomboGeneralError
-from sqlalchemy import update
 
 from atsbridge.api.connect_page import csrf_token
 from atsbridge.api.connect_texts import TEXTS
 from atsbridge.config import Settings
 from atsbridge.connectors.recru.credentials import CredentialProblem, tenant_url
 from atsbridge.connectors.recru.guide import GUIDES, Language, problem_message
-from atsbridge.store import tables
 from atsbridge.store.credentials import RecruCredentials, decrypt_credentials
 from atsbridge.store.syncs import FULL, QUEUED
 from atsbridge.sync.runner import execute_sync
@@ -165,12 +162,7 @@ def test_an_expired_link_shows_no_form_and_saves_nothing(
     link = site.create_link()
     page = connect_page(link)
     csrf = page.csrf()
-    with site.engine.begin() as conn:
-        conn.execute(
-            update(tables.connect_links)
-            .where(tables.connect_links.c.token_hash == site.link(link).token_hash)
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
+    site.expire_in(link, -1)
     for answer in (page.open(), page.submit(csrf=csrf, **credentials(recru_process)), page.status()):
         assert answer.status_code == 410
         html = Html(answer.text)
@@ -185,12 +177,7 @@ def test_a_link_expiring_while_its_credentials_are_checked_says_it_expired(
     link = site.create_link()
     page = connect_page(link)
     csrf = page.csrf()
-    with site.engine.begin() as conn:
-        conn.execute(
-            update(tables.connect_links)
-            .where(tables.connect_links.c.token_hash == site.link(link).token_hash)
-            .values(expires_at=datetime.now(UTC) + timedelta(seconds=1))
-        )
+    site.expire_in(link, 1)
     with emulator(recru_process) as recru:
         recru.control("POST", "/faults", {"kind": "slow", "method": "AuthService.login", "delaySeconds": 2})
         answer = page.submit(csrf=csrf, **credentials(recru_process))

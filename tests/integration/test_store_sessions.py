@@ -1,5 +1,6 @@
 """PostgreSQL sessions of the store: one left idle inside a transaction (its process stopped mid-transaction) is
-ended by the server, so the rows it locked are free again for the writers that come after it."""
+ended by the server, so the rows it locked are free again for the writers that come after it; a sync run's session
+is named after the run while it runs (so the process that gives the run up for dead can end it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from atsbridge.store import db, tables
 from atsbridge.store.integrations import ensure_environment
+from atsbridge.sync.store_worker import StoreWorker
 from support.store import fresh_store
 
 
@@ -45,3 +47,20 @@ def test_processes_migrating_one_database_at_once_take_turns(tmp_path: Path) -> 
             for migrating in [pool.submit(db.migrate, engine) for _ in range(4)]:
                 migrating.result()  # none failed
         assert db.stored_revision(engine) == db.head_revision()
+
+
+@pytest.mark.postgres
+async def test_a_sync_runs_store_session_carries_its_name_only_while_it_runs(tmp_path: Path) -> None:
+    """So that a run given up for dead can have its session ended, and no later user of the pooled connection is."""
+    with fresh_store("postgres", tmp_path) as engine:
+        worker = StoreWorker(engine, commit_every=10, session_name="atsbridge sync Abc")
+        name = text("SELECT current_setting('application_name')")
+        named = await worker.call(lambda conn: conn.execute(name).scalar_one())
+        with engine.connect() as conn:
+            ended = db.end_named_sessions(conn, ["atsbridge sync Other"])
+        still = await worker.call(lambda conn: conn.execute(name).scalar_one())
+        worker.close()
+        with engine.connect() as conn:  # the pool's one connection, back
+            assert conn.execute(name).scalar_one() != "atsbridge sync Abc"
+            assert db.end_named_sessions(conn, ["atsbridge sync Abc"]) == 0
+        assert (named, ended, still) == ("atsbridge sync Abc", 0, "atsbridge sync Abc")

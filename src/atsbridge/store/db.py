@@ -5,8 +5,9 @@ driver. Without a URL the store is the SQLite file ``<ATSBRIDGE_DATA_DIR or ./.a
 Every SQLite connection runs in WAL mode (new files get pages of ``SQLITE_PAGE_SIZE``) with ``synchronous=NORMAL``,
 enforced foreign keys (needed for the ``ON DELETE CASCADE`` of an integration's data), a busy timeout, so API
 processes and a sync can share the file, and ``text_match``'s lower-casing function.
-``bulk_writes`` tunes one connection for a sync's large write transactions while it lasts; ``erasing`` and
-``drop_wal_history`` make SQLite forget deleted data (an integration's) on disk, not only in its tables.
+``bulk_writes`` tunes one connection for a sync's large write transactions while it lasts; ``named_session`` and
+``end_named_sessions`` let one process end another's PostgreSQL session (a sync run given up for dead); ``erasing``
+and ``drop_wal_history`` make SQLite forget deleted data (an integration's) on disk, not only in its tables.
 
 ``migrate`` runs Alembic's ``upgrade head`` in code, with the script directory inside this package, so it works from
 an installed wheel without an ``alembic.ini``.
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy
 from sqlalchemy import Connection, Engine, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from atsbridge.store.first_load import build_missing_indexes
 from atsbridge.store.text_match import register_sqlite_functions
@@ -146,6 +147,44 @@ def bulk_writes(conn: Connection) -> Iterator[Connection]:
     finally:
         for name, previous in before.items():
             conn.exec_driver_sql(f"PRAGMA {name}={previous}")
+
+
+@contextmanager
+def named_session(conn: Connection, name: str) -> Iterator[Connection]:
+    """``conn``'s PostgreSQL session named ``name`` (its ``application_name``, at most 63 bytes) until the block
+    ends, so that ``end_named_sessions`` can find it; elsewhere ``conn`` as it is."""
+    if conn.dialect.name != "postgresql":
+        yield conn
+        return
+    conn.execute(text("SELECT set_config('application_name', :name, false)"), {"name": name})
+    conn.commit()
+    try:
+        yield conn
+    finally:
+        try:
+            conn.rollback()
+            conn.execute(text("RESET application_name"))
+            conn.commit()
+        except DBAPIError:  # the session is gone (ended by another process): never pooled again
+            conn.invalidate()
+
+
+def end_named_sessions(conn: Connection, names: list[str]) -> int:
+    """End the other PostgreSQL sessions of this database named one of ``names`` (``named_session``), rolling back
+    their transactions and freeing their locks; returns how many. Elsewhere, or where this role may not end them
+    (another role's sessions), 0. A session of a process stopped in the middle of sending a statement holds its
+    locks for as long as the process stays stopped: neither a timeout nor the process itself ends it."""
+    if conn.dialect.name != "postgresql" or not names:
+        return 0
+    query = text(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name = ANY(:names) AND pid <> pg_backend_pid()"
+    )
+    try:
+        with conn.begin_nested():
+            return int(conn.execute(query, {"names": names}).scalar_one())
+    except DBAPIError:  # not allowed to: the sessions end when their process goes on or dies
+        return 0
 
 
 @contextmanager

@@ -5,7 +5,8 @@ left by a process that died (``live_run``, ``abandon_stale``), whichever process
 waits for the run's own write transaction, which the run commits within ``COMMIT_WITHIN`` seconds, see
 ``sync.store_worker``: far within ``STALE_AFTER``.) A run also records its process (``runner``): one whose process
 is known gone (``store.run_owner``: killed on this machine, say) is dead at once, without waiting for its stamp
-to go stale."""
+to go stale. On PostgreSQL the run's store session carries the run's name (``session_name``): a run given up for
+dead has it ended, so the rows its process may still lock (stopped, not dead) are free for the run after it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, func, insert, select, update
 
+from atsbridge.store.db import end_named_sessions
 from atsbridge.store.run_owner import known_dead, this_process
 from atsbridge.store.tables import syncs
 from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH
@@ -48,6 +50,11 @@ class SyncRow:
 
 def new_sync_id() -> str:
     return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def session_name(sync_id: str) -> str:
+    """The name of the run's store session on PostgreSQL (``store.db.named_session``)."""
+    return f"atsbridge sync {sync_id}"
 
 
 def claim_sync(conn: Connection, integration_id: str, sync_id: str, now: datetime) -> bool:
@@ -121,8 +128,8 @@ def live_run(conn: Connection, integration_id: str, now: datetime) -> SyncRow | 
 
 def abandon_stale(conn: Connection, integration_id: str | None, now: datetime) -> list[SyncRow]:
     """RUNNING runs of the integration (``None``: of every one) not stamped for ``STALE_AFTER``, or whose process is
-    known gone, become FAILED: their process died. Returns them (their ``sync-finished`` is the caller's:
-    ``sync.scheduler.fail_stale_runs``)."""
+    known gone, become FAILED: their process died, or was stopped, and then its store session is ended (PostgreSQL).
+    Returns them (their ``sync-finished`` is the caller's: ``sync.scheduler.fail_stale_runs``)."""
     running = syncs.c.state == RUNNING
     if integration_id is not None:
         running &= syncs.c.integration_id == integration_id
@@ -134,7 +141,9 @@ def abandon_stale(conn: Connection, integration_id: str | None, now: datetime) -
         .values(state=FAILED, ended_at=now, errors=[{"message": "the run's process stopped answering"}])
         .returning(*syncs.c)
     )
-    return [_row(row) for row in rows]
+    abandoned = [_row(row) for row in rows]
+    end_named_sessions(conn, [session_name(run.id) for run in abandoned])
+    return abandoned
 
 
 def finish_sync(

@@ -159,6 +159,8 @@ async def _abandon(tasks: Iterable[asyncio.Task[Any]]) -> None:
 class SyncRun:
     """One run; ``progress(model, records_done, records_total_or_None)`` is called after every page."""
 
+    store: StoreWorker  # the run's store connection, from its start (it carries the run's id)
+
     def __init__(
         self,
         engine: Engine,
@@ -183,7 +185,6 @@ class SyncRun:
         self.watermark_cap: str | None = None  # see _listing_since
         self.gone: dict[ModelName, list[str]] = defaultdict(list)
         self.ctx = MappingContext(integration.id)
-        self.store = StoreWorker(engine, commit_every=COMMIT_EVERY)
         self.stopped_because: str | None = None  # set by ``_watch``
         self.abandoned = False  # given up for dead by another process meanwhile (see ``_finish``)
 
@@ -202,6 +203,9 @@ class SyncRun:
         else:
             with self.engine.begin() as conn:
                 self.sync_id = sync_rows.start_sync(conn, integration.id, sync_type, _now())
+        self.store = StoreWorker(
+            self.engine, commit_every=COMMIT_EVERY, session_name=sync_rows.session_name(self.sync_id)
+        )
         started = time.perf_counter()
         self.started_at = _now()
         heartbeat = asyncio.create_task(self._heartbeat())
@@ -219,8 +223,11 @@ class SyncRun:
             message = f"{type(error).__name__}: {error}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
         except Exception as error:  # a bug or a store failure: the run still ends FAILED, with sync-finished
-            if await self._was_deleted():  # its rows went from under the run's writes: no bug
+            stopped = await self._stopped_meanwhile()
+            if stopped == INTEGRATION_DELETED:  # its rows went from under the run's writes: no bug
                 return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": INTEGRATION_DELETED}])
+            if stopped == RUN_ABANDONED:  # its store session was ended by the process that gave it up: no bug
+                return self._finish(sync_type, sync_rows.FAILED, started, [{"message": RUN_ABANDONED}])
             log.exception("sync %s of %s failed unexpectedly", self.sync_id, integration.id)
             message = f"unexpected {_described(error)}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
@@ -246,11 +253,12 @@ class SyncRun:
                 streams.cancel()
                 return
 
-    async def _was_deleted(self) -> bool:
+    async def _stopped_meanwhile(self) -> str | None:
+        """Why the run had to stop (``_why_stop``), asked after it failed: ``None`` if the failure is its own."""
         try:
-            return await asyncio.to_thread(self._why_stop) == INTEGRATION_DELETED
+            return await asyncio.to_thread(self._why_stop)
         except Exception:  # the store itself fails: the run's own failure is what to record
-            return False
+            return None
 
     def _why_stop(self) -> str | None:
         """Why the run must stop now: its integration was disabled or deleted, or the run was given up for dead

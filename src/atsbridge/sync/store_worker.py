@@ -16,7 +16,9 @@
 - **Reads** the run makes on the way (``call``) use the same connection and so see its uncommitted writes; one
   made with nothing uncommitted ends its transaction at once, so the connection never idles in a transaction
   while the run waits for RECRU (PostgreSQL ends such sessions: ``store.db.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS``).
-- The connection is tuned for bulk writes (``store.db.bulk_writes``) while the run holds it.
+- The connection is tuned for bulk writes (``store.db.bulk_writes``) while the run holds it, and on PostgreSQL
+  carries the run's name (``session_name``, ``store.db.named_session``): a run given up for dead has its session
+  ended, so the locks its stopped process holds do not block the run after it (``store.syncs.abandon_stale``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from atsbridge.store.db import bulk_writes
+from atsbridge.store.db import bulk_writes, named_session
 
 T = TypeVar("T")
 
@@ -43,8 +45,9 @@ COMMIT_WHEN_IDLE = 0.25  # seconds; a busy run submits a job every ~0.1 s
 class StoreWorker:
     """The run's store connection on a thread of its own; ``close`` it on every way out of the run."""
 
-    def __init__(self, engine: Engine, *, commit_every: int) -> None:
+    def __init__(self, engine: Engine, *, commit_every: int, session_name: str = "atsbridge store worker") -> None:
         self._engine = engine
+        self._session_name = session_name
         self._commit_every = commit_every
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atsbridge-store")
         self._conn: Connection | None = None
@@ -83,9 +86,9 @@ class StoreWorker:
 
     def _run(self, job: Callable[[Connection], T], records: int) -> T:
         if self._conn is None:
-            self._conn = self._resources.enter_context(
-                bulk_writes(self._resources.enter_context(self._engine.connect()))
-            )
+            conn = self._resources.enter_context(self._engine.connect())
+            conn = self._resources.enter_context(named_session(conn, self._session_name))
+            self._conn = self._resources.enter_context(bulk_writes(conn))
         try:
             result = job(self._conn)
             if not records and not self._uncommitted:

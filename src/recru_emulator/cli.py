@@ -1,7 +1,8 @@
 """Command line of the emulator: ``--port P --seed S --size N [--rate-limit R|off] [--json]``.
 
-It prints the tenant URL, login and password before the server logs anything; with ``--json`` that is one JSON
-line, flushed at once, so a test or a script can read it and go.
+It prints the tenant URL, login and password once its port is bound, before the server logs anything; with
+``--json`` that is one JSON line, flushed at once, so a test or a script can read it and connect. A bad option is
+one ``error:`` line on stderr (exit 2), as every other problem found before serving.
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ from recru_emulator.ratelimit import DEFAULT_PER_MINUTE
 def _rate_limit(value: str) -> int | None:
     if value.lower() == "off":
         return None
-    limit = int(value)
-    if limit < 1:
-        raise argparse.ArgumentTypeError("the rate limit must be a positive number of calls per minute, or off")
-    return limit
+    if not value.isdecimal() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: a positive whole number of calls per minute, or off")
+    return int(value)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see --help)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="recru_emulator", description="A RECRU tenant in a box.")
+    parser = _Parser(prog="recru_emulator", description="A RECRU tenant in a box.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=1)
@@ -84,19 +89,29 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         _fail(f"--state-file {state_file} cannot be read: {error.strerror or error}")
 
 
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server that prints ``announcement`` once its port is bound (before that a client is refused)."""
+
+    def __init__(self, config: uvicorn.Config, announcement: str) -> None:
+        super().__init__(config)
+        self.announcement = announcement
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        print(self.announcement, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.size < 0:
         _fail("--size must be 0 or more")
     emulator = _emulator(args)
     _ensure_free(args.host, args.port)
-    url = f"http://{args.host}:{args.port}"
+    url = f"http://{f'[{args.host}]' if ':' in args.host else args.host}:{args.port}"
     if args.json:
-        print(json.dumps({"url": url, "login": emulator.login, "password": emulator.password}), flush=True)
+        announcement = json.dumps({"url": url, "login": emulator.login, "password": emulator.password})
     else:
-        print(
-            f"RECRU tenant: {url}\nlogin:        {emulator.login}\npassword:     {emulator.password}",
-            flush=True,
-        )
-    uvicorn.run(create_app(emulator), host=args.host, port=args.port, log_level="warning", access_log=False)
+        announcement = f"RECRU tenant: {url}\nlogin:        {emulator.login}\npassword:     {emulator.password}"
+    config = uvicorn.Config(create_app(emulator), host=args.host, port=args.port, log_level="warning", access_log=False)
+    _AnnouncingServer(config, announcement).run()
     sys.exit(0)

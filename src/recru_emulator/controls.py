@@ -15,9 +15,9 @@ from starlette.routing import Route
 from recru_emulator import json_text
 from recru_emulator import params as p
 from recru_emulator.clock import format_ts, parse_ts
-from recru_emulator.emulator import Emulator
+from recru_emulator.emulator import Emulator, LoginTaken
 from recru_emulator.faults import KINDS, Fault
-from recru_emulator.reads import APPLICATION_STATUSES, PROJECT_STATUSES
+from recru_emulator.reads import APPLICATION_STATUSES, FINISHED_PROJECT_STATUSES, PROJECT_STATUSES
 from recru_emulator.state import EntityTable, Tenant
 from recru_emulator.tenant_data import (
     EMPLOYMENT_TYPES,
@@ -413,12 +413,17 @@ def _insert(tenant: Tenant, entity: str, record: Record, password: str | None) -
 
 
 def _project_dates(before: Record, after: Record, now: str) -> None:
-    """Opening or closing a project stamps ``openedAt`` / ``closedAt`` unless the change sets them."""
-    if before["status"] != after["status"]:
-        if after["status"] == "open" and after["openedAt"] is None:
-            after["openedAt"] = now
-        if after["status"] == "closed" and after["closedAt"] == before["closedAt"]:
+    """Opening a project stamps ``openedAt`` (if it has none); closing or archiving it stamps ``closedAt`` (if it
+    was open or a draft); opening it again or making it a draft clears ``closedAt``: unless the change sets them."""
+    if before["status"] == after["status"]:
+        return
+    if after["status"] == "open" and after["openedAt"] is None:
+        after["openedAt"] = now
+    if after["closedAt"] == before["closedAt"]:
+        if after["status"] in FINISHED_PROJECT_STATUSES and before["status"] not in FINISHED_PROJECT_STATUSES:
             after["closedAt"] = now
+        elif after["status"] not in FINISHED_PROJECT_STATUSES:
+            after["closedAt"] = None
 
 
 class Controls:
@@ -466,7 +471,10 @@ class Controls:
         if not isinstance(body, dict):
             raise BadBody("body must be an object")
         _check_schema(RESET_SCHEMA, body)  # a typo must not pass as a default
-        self.emulator.reset(body.get("seed", self.emulator.seed), body.get("size", self.emulator.size))
+        try:
+            self.emulator.reset(body.get("seed"), body.get("size"))
+        except LoginTaken as taken:
+            return JSONResponse({"error": str(taken)}, status_code=409)
         return Response(status_code=204)
 
     def _entity(self, request: Request) -> str:

@@ -20,6 +20,10 @@ from recru_emulator.state import Tenant
 API_USER_ID = 1
 
 
+class LoginTaken(ValueError):
+    """A reset would give a generated user the API user's login (logins are unique)."""
+
+
 @dataclass
 class Counters:
     calls: Counter[str] = field(default_factory=Counter)
@@ -42,6 +46,7 @@ class Emulator:
                 self.tenant: Tenant = pickle.load(stored)
         else:
             self.tenant = Tenant(generate(seed, size))
+            self.tenant.origin = (seed, size)
         api_user = self.tenant.users.records[API_USER_ID]
         self.login = api_user["email"]
         self.password = self.tenant.passwords.get(API_USER_ID) or ""
@@ -62,17 +67,30 @@ class Emulator:
         except OSError as error:
             print(f"error: the tenant could not be saved to {self.state_file}: {error}", file=sys.stderr, flush=True)
 
-    def reset(self, seed: int, size: int) -> None:
-        """A fresh tenant that keeps the API user's login and password, and the rate-limit setting."""
+    def reset(self, seed: int | None = None, size: int | None = None) -> None:
+        """A fresh tenant that keeps the API user's login and password, and the rate-limit setting. ``seed`` and
+        ``size`` default to those the current tenant was generated from (a tenant loaded from a state file keeps
+        its own; one saved by an older emulator, the command line's). ``LoginTaken`` (nothing changed) if a
+        generated user's e-mail is the API user's login."""
+        origin = self.tenant.origin or (self.seed, self.size)
+        seed, size = origin[0] if seed is None else seed, origin[1] if size is None else size
         data = generate(seed, size)
+        login, password = self.login, self.password
         current = self.tenant.users.get(API_USER_ID)
         if current is not None:
-            self.login = current["email"]
-            self.password = self.tenant.passwords.get(API_USER_ID) or self.password
+            login = current["email"]
+            password = self.tenant.passwords.get(API_USER_ID) or password
+        if any(user["email"].lower() == login.strip().lower() for user in data.users[1:]):
+            raise LoginTaken(
+                f"the API user's login {login} is the e-mail of a user of the tenant of seed {seed}: "
+                "change the API user's e-mail first"
+            )
+        self.login, self.password = login, password
         api_user = data.users[0]
         api_user["email"] = self.login
         api_user["password"] = self.password
         self.tenant = Tenant(data)
+        self.tenant.origin = (seed, size)
         self.limiter.reset()
         self.faults = FaultPlan(seed)
         self.counters = Counters()

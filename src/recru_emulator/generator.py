@@ -37,6 +37,7 @@ from random import Random
 from typing import Generic, NamedTuple, TypeVar
 
 from recru_emulator import sample_names as words
+from recru_emulator.reads import FINISHED_PROJECT_STATUSES
 from recru_emulator.tenant_data import VISIBILITIES, Record, TenantData
 
 ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
@@ -54,7 +55,6 @@ _BIRTH_DAYS = (date(1960, 1, 1).toordinal() - _EPOCH_ORDINAL, date(2005, 12, 31)
 
 _API_USER_ID = 1
 _FIXED_ROLES = ("admin", "recruiter", "hiring_manager")  # users 2, 3, 4: always active, with a password
-_FINISHED = frozenset({"closed", "archived"})
 _STATUS_SHARES = {"closed": 0.25, "archived": 0.09, "on_hold": 0.07, "draft": 0.07}  # at least one each; rest open
 _STATUS_LATENESS = {"archived": 0.0, "closed": 0.3, "on_hold": 0.5, "open": 0.6, "draft": 0.8}  # + noise in [0, 1)
 _STAGE_KIND = {stage_id: kind for stage_id, (_, kind, _) in enumerate(words.STAGES, 1)}
@@ -386,7 +386,15 @@ def _projects(rng: Random, count: int, users: list[Record], codebooks: dict[str,
     current, former = _staff(users, include_inactive=False), _staff(users, include_inactive=True)
     rows = zip(created, statuses, visibilities, strict=True)
     return [
-        _project(rng, project_id, moment, status, visibility, former if status in _FINISHED else current, codebooks)
+        _project(
+            rng,
+            project_id,
+            moment,
+            status,
+            visibility,
+            former if status in FINISHED_PROJECT_STATUSES else current,
+            codebooks,
+        )
         for project_id, (moment, status, visibility) in enumerate(rows, 1)
     ]
 
@@ -409,7 +417,7 @@ def _project(
     codebooks: dict[str, list[Record]],
 ) -> Record:
     """One project; finished (closed or archived) ones may use deactivated stages, users and codebook entries."""
-    finished = status in _FINISHED
+    finished = status in FINISHED_PROJECT_STATUSES
     opened = None if status == "draft" else _after(rng, created, 14 * _DAY)
     closed = _after(rng, opened, 300 * _DAY) if finished and opened is not None else None
     remote = _REMOTE.pick(rng)
@@ -535,7 +543,7 @@ def _opening(project: Record) -> _Opening:
         project_id=project["id"],
         opens=_epoch(project["openedAt"]),
         closes=_epoch(project["closedAt"]) if project["closedAt"] else _END,
-        finished=project["status"] in _FINISHED,
+        finished=project["status"] in FINISHED_PROJECT_STATUSES,
         regular=tuple(stage_id for stage_id in pipeline if _STAGE_KIND[stage_id] == "regular"),
         hired=next(stage_id for stage_id in pipeline if _STAGE_KIND[stage_id] == "hired"),
         rejected=tuple(stage_id for stage_id in pipeline if _STAGE_KIND[stage_id] == "rejected"),

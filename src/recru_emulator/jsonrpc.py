@@ -155,10 +155,11 @@ class RpcEndpoint:
             return DroppedResponse()
         if fault.kind == "garbage":
             return Response(b"<html><body>502 Bad Gateway</body></html>", 200, media_type="text/html")
-        if fault.kind == "truncate":
-            answer = self._answer(payload, True, authorization)
-            whole = json.dumps(answer.body()).encode()
-            return Response(whole[: max(1, len(whole) // 2)], 200, media_type="application/json")
+        if fault.kind == "truncate":  # the real answer (status, headers), its body cut in half
+            whole = self._answer(payload, True, authorization).response()
+            cut = bytes(whole.body[: max(1, len(whole.body) // 2)])
+            headers = {k: v for k, v in whole.headers.items() if k.lower() != "content-length"}
+            return Response(cut, whole.status_code, headers, media_type="application/json")
         code = {"rate_limit": RATE_LIMITED, "unavailable_503": UNAVAILABLE}.get(fault.kind)
         error = retry_later(code, fault.retry_after) if code else RpcError(INTERNAL_ERROR)
         self.emulator.counters.errors[str(error.code)] += 1

@@ -16,6 +16,7 @@ from recru_emulator.tenant_data import CODEBOOK_NAMES, Record
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 PROJECT_STATUSES = ("draft", "open", "on_hold", "closed", "archived")
+FINISHED_PROJECT_STATUSES = frozenset({"closed", "archived"})  # they carry closedAt
 APPLICATION_STATUSES = ("active", "hired", "rejected", "withdrawn")
 
 Params = dict[str, Any]

@@ -113,6 +113,8 @@ class Token:
 class Tenant:
     """One RECRU tenant: entity tables, codebooks, private data, tokens and the clock."""
 
+    origin: tuple[int, int] | None = None  # (seed, size) it was generated from (None: saved by an older emulator)
+
     def __init__(self, data: TenantData, clock: TenantClock | None = None) -> None:
         self.clock = clock or TenantClock()
         self.users = EntityTable("user")

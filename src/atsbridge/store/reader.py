@@ -173,7 +173,7 @@ def decode_cursor(cursor: str, digest: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         last_id, cursor_digest = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError, binascii.Error) as error:
+    except (ValueError, TypeError, binascii.Error, RecursionError) as error:  # RecursionError: nested too deeply
         raise BadQuery("The cursor is malformed; pass `next` from the previous page unchanged.") from error
     if not isinstance(last_id, str) or not is_model_id(last_id):
         raise BadQuery("The cursor is malformed; pass `next` from the previous page unchanged.")

@@ -74,6 +74,15 @@ def test_an_empty_or_overlong_key_is_400_and_acts_on_nothing(world: ActionWorld,
     assert world.recru_totals() == before
 
 
+def test_a_keyed_body_nested_too_deeply_to_parse_is_400_and_acts_on_nothing(world: ActionWorld) -> None:
+    before = world.recru_totals()
+    headers = world.auth(None, **{"Content-Type": "application/json", "Idempotency-Key": f"deep-{uuid.uuid4().hex}"})
+    content = b'{"candidate": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    refused = world._http.post(path(world), content=content, headers=headers)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")
+    assert world.recru_totals() == before
+
+
 def test_a_failed_answer_is_not_kept_so_the_retry_acts(world: ActionWorld) -> None:
     url, payload, key = path(world), body(), f"after-outage-{uuid.uuid4().hex}"
     world.fault("unavailable_503", count=100)

@@ -3,6 +3,7 @@ environment's API key never reaches another environment's integration."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import time
 from typing import Any
@@ -117,6 +118,8 @@ def test_integration_header_missing_or_unknown(world: World) -> None:
         {"include_deleted": "maybe"},
         {"ignore_unsupported_filters": "2"},
         {"cursor": "%%%"},
+        {"cursor": base64.urlsafe_b64encode(b"[" * 5000).decode()},
+        {"cursor": base64.urlsafe_b64encode(b'{"a":' * 5000).decode()},
     ],
 )
 def test_bad_list_parameters(world: World, params: dict[str, Any]) -> None:

@@ -56,6 +56,39 @@ def test_json_first_line(started: list[EmulatorProcess]) -> None:
         assert api.total(JOBSEEKERS) == 50
 
 
+def test_a_client_can_connect_as_soon_as_it_read_the_first_line() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "recru_emulator", "--size", "0", "--json", "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        try:
+            assert process.stdout is not None
+            url = json.loads(process.stdout.readline())["url"]
+            assert httpx.get(f"{url}/__emulator__/counters", timeout=10).status_code == 200  # no retry
+        finally:
+            process.terminate()
+
+
+def test_an_ipv6_host_is_bracketed_in_the_url(started: list[EmulatorProcess]) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "recru_emulator", "--size", "0", "--json", "--host", "::1", "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        try:
+            assert process.stdout is not None
+            url = json.loads(process.stdout.readline())["url"]
+            assert url == f"http://[::1]:{port}"
+            assert httpx.get(f"{url}/__emulator__/counters", timeout=10).status_code == 200
+        finally:
+            process.terminate()
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "0"])
+def test_a_bad_rate_limit_is_one_error_line(value: str) -> None:
+    refused = emulator_command("--port", str(free_port()), "--rate-limit", value)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.startswith("error: argument --rate-limit:") and refused.stderr.count("\n") == 1
+    assert "_rate_limit" not in refused.stderr
+
+
 def test_same_seed_and_size_give_the_same_tenant(started: list[EmulatorProcess], api: Api) -> None:
     first = start_emulator("--seed", "3", "--size", "50", "--json")
     started.append(first)
@@ -105,6 +138,9 @@ def test_state_file_keeps_the_tenant_across_a_restart(
         api.relogin()
         assert api.get(JOBSEEKERS, created["id"])["lastName"] == "Přetrvalá"
         assert api.page(JOBSEEKERS, perPage=1)["total"] == 21
+        client.post("/__emulator__/reset", json={})  # the tenant it was made from, not the command line's
+        api.relogin()
+        assert api.page(JOBSEEKERS, perPage=1)["total"] == 20
 
 
 def emulator_command(*args: str) -> subprocess.CompletedProcess[str]:

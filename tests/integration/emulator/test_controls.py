@@ -152,6 +152,16 @@ def test_patch_returns_the_record(api: Api, entity: str, change: dict[str, Any])
         assert api.get(APPLICATIONS, rid) == record
 
 
+def test_closing_a_project_stamps_closed_at_and_opening_it_again_clears_it(api: Api) -> None:
+    project = api.open_project()
+    api.freeze(FROZEN)
+    assert api.patch("projects", project["id"], status="closed")["closedAt"] == FROZEN
+    assert api.patch("projects", project["id"], status="open")["closedAt"] is None
+    assert api.patch("projects", project["id"], status="archived")["closedAt"] == FROZEN
+    assert api.patch("projects", project["id"], status="closed")["closedAt"] == FROZEN  # still ended: kept
+    assert api.patch("projects", project["id"], status="on_hold")["closedAt"] is None
+
+
 def test_tag_links_set_by_a_control_are_a_set(api: Api) -> None:
     tag_ids = sorted(api.create("tags")["id"] for _ in range(2))
     jobseeker = api.create("jobseekers")
@@ -330,6 +340,32 @@ def test_reset_keeps_the_api_user_and_clears_tokens(api: Api) -> None:
     result = api.login()
     assert result["user"]["email"].lower() == api.login_name.lower()
     api.call("SystemService.ping", token=result["token"])
+
+
+def test_a_reset_that_would_give_a_generated_user_the_api_users_login_is_409_and_changes_nothing(api: Api) -> None:
+    api.ctl("POST", "/reset", {"seed": SEED + 1, "size": 10})
+    api.relogin()
+    staff_address = api.walk(USERS)[1]["email"]
+    api.ctl("POST", "/reset", {"seed": SEED, "size": SIZE})
+    api.relogin()
+    api.patch("users", 1, email=staff_address)
+    try:
+        refused = api.ctl("POST", "/reset", {"seed": SEED + 1, "size": 10}, expect=409)
+        assert "change the API user's e-mail first" in refused.json()["error"]
+        api.call("SystemService.ping")  # the tokens are kept: nothing was reset
+        assert api.total(JOBSEEKERS) == SIZE
+    finally:
+        api.patch("users", 1, email=api.login_name)
+
+
+def test_a_reset_without_seed_and_size_makes_the_tenant_it_was_made_from(api: Api) -> None:
+    api.ctl("POST", "/reset", {"seed": SEED + 1, "size": 25})
+    api.relogin()
+    first = api.walk(JOBSEEKERS)
+    api.patch("jobseekers", first[0]["id"], lastName="Changed")
+    api.ctl("POST", "/reset", {})
+    api.relogin()
+    assert api.walk(JOBSEEKERS) == first
 
 
 def test_reset_clears_faults_counters_and_clock(api: Api) -> None:

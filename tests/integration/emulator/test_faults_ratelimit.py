@@ -93,6 +93,16 @@ def test_broken_body_faults(api: Api, kind: str) -> None:
     assert ok(api)
 
 
+def test_a_truncated_answer_keeps_its_status_and_headers(api: Api) -> None:
+    api.ctl("PUT", "/rate-limit", {"perMinute": 100})
+    api.fault("truncate", count=2)
+    refused = api.rpc("SystemService.ping", {}, token="not-a-token")
+    answered = api.rpc("SystemService.ping", {})
+    assert refused.status_code == 401 and refused.content.startswith(b'{"jsonrpc"')
+    assert answered.status_code == 200 and "X-RateLimit-Remaining" in answered.headers
+    assert int(answered.headers["content-length"]) == len(answered.content)
+
+
 def test_count_applies_to_the_next_n_calls(api: Api) -> None:
     api.fault("error_500", count=3)
     assert [ok(api) for _ in range(5)] == [False, False, False, True, True]

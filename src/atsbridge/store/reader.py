@@ -267,8 +267,8 @@ def _candidates_filters() -> dict[str, FilterBuilder]:
                 *r.tracked_conditions(ModelName.APPLICATIONS),
             )
         ),
-        "first_name": lambda v, r: unicode_lower(t.c.first_name) == _lowered(v),
-        "last_name": lambda v, r: unicode_lower(t.c.last_name) == _lowered(v),
+        "first_name": lambda v, r: unicode_lower(t.c.first_name) == _lowered(v.strip()),  # RECRU stores names trimmed
+        "last_name": lambda v, r: unicode_lower(t.c.last_name) == _lowered(v.strip()),
     }
 
 

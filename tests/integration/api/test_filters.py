@@ -215,6 +215,8 @@ def test_candidates_filters(world: World, sdk: Kombo) -> None:
         recru_ids(jobseekers, lambda j: j["lastName"].lower() == last.lower()), everything
     )
     both = (jobseekers[3]["firstName"], jobseekers[3]["lastName"])
+    padded = remote_ids(sdk.ats.get_candidates, first_name=f" {both[0]} ", last_name=f"\t{both[1]} ")
+    assert padded == remote_ids(sdk.ats.get_candidates, first_name=both[0], last_name=both[1])  # names are trimmed
     assert remote_ids(sdk.ats.get_candidates, first_name=both[0], last_name=both[1]) == recru_ids(
         jobseekers, lambda j: (j["firstName"].lower(), j["lastName"].lower()) == (both[0].lower(), both[1].lower())
     )

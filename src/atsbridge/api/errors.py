@@ -66,6 +66,8 @@ class ApiError(Exception):
         self.message = message
         self.status = status or CODE_STATUS.get(code or "", 500)
         self.headers = headers or {}
+        if self.status == 401:  # RFC 9110: a 401 names the scheme it takes
+            self.headers.setdefault("WWW-Authenticate", 'Bearer realm="atsbridge"')
 
 
 def error_body(code: ErrorCode | None, message: str, status: int) -> dict[str, Any]:
@@ -77,9 +79,10 @@ def invalid_input(message: str) -> ApiError:
 
 
 def integration_not_found(integration_id: str) -> ApiError:
+    shown = integration_id if len(integration_id) <= 100 else f"{integration_id[:100]}…"  # never echo kilobytes
     return ApiError(
         "PLATFORM.INTEGRATION_NOT_FOUND",
-        f"No integration {integration_id!r} exists in the environment of this API key.",
+        f"No integration {shown!r} exists in the environment of this API key.",
     )
 
 

@@ -76,7 +76,9 @@ def add_integration(world: World, environment_id: str | None = None, **fields: A
 )
 def test_missing_or_invalid_api_key(world: World, auth: str | None, path: str) -> None:
     sent = {"X-Integration-Id": world.integration_id} | ({"Authorization": auth} if auth is not None else {})
-    assert_error(world.get(path, headers=sent), 401, "PLATFORM.AUTHENTICATION_INVALID")
+    refused = world.get(path, headers=sent)
+    assert_error(refused, 401, "PLATFORM.AUTHENTICATION_INVALID")
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_the_sdk_sees_typed_errors(world: World) -> None:
@@ -100,6 +102,9 @@ def test_integration_header_missing_or_unknown(world: World) -> None:
     unknown = headers(world.api_key, UNKNOWN_INTEGRATION)
     assert_error(world.get("/ats/jobs", headers=unknown), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
     assert_error(world.get("/ats/candidates/x/attachments", headers=unknown), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
+    overlong = headers(world.api_key, "recruhr:" + "x" * 20_000)
+    error = assert_error(world.get("/ats/jobs", headers=overlong), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
+    assert len(error["message"]) < 300
 
 
 @pytest.mark.parametrize(

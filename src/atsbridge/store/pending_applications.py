@@ -85,6 +85,14 @@ def _not_being_sent(now: datetime) -> ColumnElement[bool]:
     return or_(_table.c.sending_until.is_(None), _table.c.sending_until < now)
 
 
+def remembered(conn: Connection, integration_id: str, project_remote_id: str, email: str) -> bool:
+    """Whether a create of this pair through us is remembered: being sent, or pending."""
+    return (
+        conn.execute(select(_table.c.created_at).where(*_this(integration_id, project_remote_id, email))).first()
+        is not None
+    )
+
+
 def is_pending(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> bool:
     """Whether a create of this pair through us had its outcome unknown within ``PENDING_FOR`` (not settled yet)."""
     query = select(_table.c.created_at).where(

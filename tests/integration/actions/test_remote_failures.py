@@ -381,6 +381,7 @@ def test_a_create_whose_process_died_while_sending_it_is_pending_once_its_action
         assert str(application["id"]) not in tracked_application_ids(conn, world.tracked.id)
     early = world.send("POST", path, body, integration=world.tracked)
     assert (early.status_code, early.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+    assert "on its way to RECRU at the same moment" in early.json()["error"]["message"]  # "send it again"
 
     with world.engine.begin() as conn:  # the action that sent it is over
         conn.execute(update(tables.pending_applications).values(sending_until=now - timedelta(seconds=1)))

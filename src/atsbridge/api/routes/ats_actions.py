@@ -74,6 +74,14 @@ def active_integration(found: Annotated[Integration, Depends(integration)]) -> I
 ActiveIntegration = Annotated[Integration, Depends(active_integration)]
 
 
+SENT_AT_ONCE = (
+    "Another create of this application through atsbridge was on its way to RECRU at the same moment (or was cut "
+    "off on its way: its process stopped): if that was an earlier attempt of yours, send this request again once "
+    "that attempt's request has ended (4 minutes after it was sent at the latest); the answer is then the "
+    "application it created."
+)
+
+
 def refused(refusal: ActionRefused) -> ApiError:
     code, status = REFUSALS[refusal.kind]
     return ApiError(code, refusal.message, status=status)
@@ -262,6 +270,8 @@ async def _create_or_adopt(
             await asyncio.to_thread(_still_unknown, engine, integration_.id, project, email)
         elif remembered:
             await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
+        if await _sent_at_once(refusal, remembered, engine, integration_.id, project, email):
+            raise ActionRefused(refusal.kind, f"{refusal.message} {SENT_AT_ONCE}") from refusal
         raise
     except RecruError:
         if remembered:
@@ -288,6 +298,21 @@ def _outcome_unknown(engine: Engine, integration_id: str, project_id: int, email
 def _still_unknown(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> None:
     with engine.begin() as conn:
         pending_applications.still_unknown(conn, integration_id, project_remote_id, email)
+
+
+async def _sent_at_once(
+    refusal: ActionRefused, remembered: bool | None, engine: Engine, integration_id: str, project: str, email: str
+) -> bool:
+    """Whether "already applied" met a create that another create of the pair through us was sending (or was cut
+    off sending): the application may be that one's (``remembered``: whether this create remembered it itself)."""
+    if refusal.kind != "application_exists" or remembered:
+        return False
+    return remembered is False or await asyncio.to_thread(_remembered, engine, integration_id, project, email)
+
+
+def _remembered(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:
+    with engine.connect() as conn:
+        return pending_applications.remembered(conn, integration_id, project_remote_id, email)
 
 
 def _is_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:

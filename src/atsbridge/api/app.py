@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from atsbridge import __version__
 from atsbridge.api.action_guard import ActionSlots, Idempotency
+from atsbridge.api.body_limit import BodyLimit, BodyTooLarge
 from atsbridge.api.clients import ClientPool
 from atsbridge.api.errors import ApiError, error_body, error_response
 from atsbridge.api.responses import json_response
@@ -81,6 +82,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 400:  # FastAPI's own: a body its JSON parser gave up on (nested too deeply, say)
             return _error("PLATFORM.INPUT_INVALID", "The request body could not be read as JSON.", 400)
+        if isinstance(error, BodyTooLarge):
+            return _error("PLATFORM.INPUT_INVALID", str(error.detail), error.status_code)
         if error.status_code == 404:
             message = f"No endpoint {request.method} {request.url.path}."
         elif error.status_code == 405:
@@ -131,6 +134,8 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
     app.state.syncs = syncs
     app.state.action_slots = ActionSlots()
     app.state.idempotency = Idempotency(engine)
+    # inside the error handlers' middleware: its task group would wrap BodyTooLarge, raised while a route reads
+    app.add_middleware(BodyLimit)
     install_error_handlers(app)
     routers = (
         general.router,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from kombo import Kombo, errors
 
 from atsbridge.api.app import install_error_handlers
+from atsbridge.api.body_limit import MAX_BODY_BYTES
 from atsbridge.api.signed_links import LinkTarget, sign
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
@@ -314,3 +316,32 @@ def test_a_body_that_cannot_be_read_is_platform_input_invalid(world: World, body
         headers={"Authorization": f"Bearer {world.api_key}", "Content-Type": "application/json"},
     )
     assert_error(answer, 400, "PLATFORM.INPUT_INVALID")
+
+
+@pytest.mark.parametrize("sent", ["declared", "chunked"])
+def test_a_body_larger_than_any_endpoint_takes_is_413(world: World, sent: str) -> None:
+    """Refused before it is read whole (declared too large) or once it has grown too large (chunked): one request
+    cannot take the process's memory."""
+    connection = http.client.HTTPConnection(urlsplit(world.server.url).netloc, timeout=60)
+    connection.putrequest("POST", "/v1/ats/candidates")
+    for name, value in world.headers().items():
+        connection.putheader(name, value)
+    connection.putheader("Content-Type", "application/json")
+    if sent == "declared":
+        connection.putheader("Content-Length", str(MAX_BODY_BYTES + 1))
+        connection.endheaders()
+    else:
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders()
+        chunk = b" " * (1024 * 1024)
+        try:
+            for _ in range(MAX_BODY_BYTES // len(chunk) + 2):
+                connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:  # the server answered and closed before taking it all
+            pass
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+    assert response.status == 413, body
+    assert (body["status"], body["error"]["code"]) == ("error", "PLATFORM.INPUT_INVALID")
+    assert "40 MiB" in body["error"]["message"]

@@ -290,7 +290,8 @@ class SyncRun:
         await self.store.call(build_missing_indexes)
         self.server_time = await self.client.ping()
         if not self.full and self.integration.delta_watermark is not None:
-            self.since = _recru_time(self.integration.delta_watermark - self.overlap)
+            # RECRU's clock set back since the last run stamps changes before the watermark: read from its now
+            self.since = _recru_time(min(self.integration.delta_watermark, self.server_time) - self.overlap)
         self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
         await adopt_pending(self.client, self.store, self.integration.id, _now())
         listed_before: list[Stream] = []

@@ -151,6 +151,22 @@ def test_delta_window_comes_from_recru_clock_not_ours(
     assert_parity(engine, integration.id, recru)
 
 
+def test_a_delta_after_recrus_clock_was_set_back_reads_from_recrus_now(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """Changes RECRU stamps after its clock went back (before the last run's start) are not skipped until a FULL."""
+    full_sync_at(recru, sync, "2021-03-01T08:00:00Z")
+    recru.control("POST", "/clock", {"freeze": "2021-03-01T09:00:00Z"})
+    assert sync("DELTA").state == "SUCCEEDED"  # its start is the next watermark: 09:00
+    recru.control("POST", "/clock", {"freeze": "2021-03-01T08:10:00Z"})  # set back by 50 minutes
+    recru.token = None
+    jobseeker = recru.all("jobseekers")[5]
+    recru.patch("jobseekers", jobseeker["id"], lastName="Zpětná")
+    result = sync("DELTA")
+    assert result.counts[ModelName.CANDIDATES]["updated"] == 1
+    assert_parity(engine, integration.id, recru)
+
+
 def list_calls(recru: Recru) -> Counter[str]:
     return Counter({m: n for m, n in recru.control("GET", "/counters")["calls"].items() if m.endswith(".list")})
 

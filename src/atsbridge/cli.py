@@ -255,6 +255,7 @@ def worker() -> None:
     if engine.dialect.name != "postgresql":
         _fail("workers need ATSBRIDGE_DATABASE_URL=postgresql://...; SQLite runs syncs in `atsbridge serve`", False, "")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per RECRU call and webhook POST, URLs included
     logging.getLogger("atsbridge.worker").info("worker started: syncs of %s", engine.url.render_as_string())
     asyncio.run(SyncQueue(engine, settings).work())
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from atsbridge.store import db, tables
 from atsbridge.store.integrations import ensure_environment
 from atsbridge.sync.store_worker import StoreWorker
-from support.store import fresh_store
+from support.store import POSTGRES_URL, fresh_store
 
 
 @pytest.mark.postgres
@@ -64,3 +64,19 @@ async def test_a_sync_runs_store_session_carries_its_name_only_while_it_runs(tmp
             assert conn.execute(name).scalar_one() != "atsbridge sync Abc"
             assert db.end_named_sessions(conn, ["atsbridge sync Abc"]) == 0
         assert (named, ended, still) == ("atsbridge sync Abc", 0, "atsbridge sync Abc")
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_the_server_ended_is_replaced_when_taken(tmp_path: Path) -> None:
+    """A PostgreSQL restart or failover: the next request or run works (it failed with a 500)."""
+    with fresh_store("postgres", tmp_path) as engine:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        admin = db.create_engine(POSTGRES_URL)
+        try:
+            with admin.connect() as conn:
+                assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        finally:
+            admin.dispose()
+        with engine.connect() as conn:
+            assert conn.execute(select(tables.environments.c.id)).all() == []

@@ -110,6 +110,10 @@ def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as failed:
             raise OSError(f"the store's directory {directory} (ATSBRIDGE_DATA_DIR): {failed.strerror}") from failed
+    if parsed.get_backend_name() == "postgresql":
+        # a pooled connection the server ended (a restart, a failover, an administrator) is replaced when taken,
+        # instead of failing the request or the run that takes it
+        kwargs.setdefault("pool_pre_ping", True)
     engine = sqlalchemy.create_engine(
         parsed,
         json_serializer=partial(json.dumps, ensure_ascii=False, separators=(",", ":")),

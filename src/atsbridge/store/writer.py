@@ -24,9 +24,10 @@ One generic path serves every model and join, driven by the table metadata in ``
   appears, changes or disappears moves its parent (jobs ← stages and hiring team, candidates ← tags); an application
   created, changed, refreshed or deleted moves its candidate (which nests its ``remote_updated_at``); a candidate
   whose own fields change moves its applications; a stage whose own fields change moves the applications currently
-  in it (what the application nests of them). ``updated_at`` only ever moves forward. The one exception is
-  ``nested_marks=False``, for an integration's first sync: nothing of it is readable yet, so the marks would have
-  no reader and only cost (every application rewritten when its candidate arrives).
+  in it (what the application nests of them); a tag, stage or user that appears (new, or back from deleted) moves
+  the records already linking to it (stored before it: they now nest it). ``updated_at`` only ever moves forward.
+  The one exception is ``nested_marks=False``, for an integration's first sync: nothing of it is readable yet, so
+  the marks would have no reader and only cost (every application rewritten when its candidate arrives).
 - **Never older over newer.** Each record stores when it was asked of RECRU (``read_at``, the batch's
   ``fetched_at``). A batch does not overwrite a record stored from a later read: an action's write-through that
   re-read the record while a sync's page was on its way, say, or the other way round. The upsert itself decides
@@ -262,6 +263,7 @@ def _write_records(
             conn.execute(_seen_stamp(table, conn.dialect.name), {"ids": _key_list(conn, chunk), "sync_id": sync_id})
     if nested_marks:
         _mark_nested_changes(conn, ModelName(table.name), [*plan.created, *plan.updated], now, plan.refreshed)
+        _mark_linking_parents(conn, ModelName(table.name), plan.appeared(), now)
     updated = len(plan.updated) + len(plan.refreshed)
     return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged)), kept
 
@@ -445,12 +447,18 @@ class _Plan:
     updated: list[dict[str, Any]] = field(default_factory=list)
     refreshed: list[dict[str, Any]] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    revived: list[str] = field(default_factory=list)  # ids among ``updated`` stored as deleted until now
 
     def keep_stored(self, ids: set[str]) -> None:
         """The written rows ``ids`` were left as stored (a later read of them is stored): they count unchanged."""
         for rows in (self.created, self.updated, self.refreshed):
             rows[:] = [row for row in rows if row["id"] not in ids]
+        self.revived[:] = [id_ for id_ in self.revived if id_ not in ids]
         self.unchanged.extend(ids)
+
+    def appeared(self) -> list[str]:
+        """Ids of the records the store now serves and did not before: new, or back from deleted."""
+        return [*(row["id"] for row in self.created), *self.revived]
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -533,6 +541,31 @@ def _seen_stamp(table: Table, dialect: str) -> Update:
     return update(table).where(_in_keys(table.c.id, "ids", dialect)).values(last_seen_sync_id=bindparam("sync_id"))
 
 
+def _mark_linking_parents(conn: Connection, model: ModelName, appeared: Sequence[str], now: datetime) -> None:
+    """Records of ``model`` that ``appeared`` (see ``_Plan.appeared``) change what records already linking to them
+    nest (a tag RECRU created and gave a jobseeker while a sync listed the jobseekers after the tags is stored, and
+    so served on the candidate, only by the next run; a stage or user on a job's pipeline or hiring team alike):
+    move ``updated_at`` of the parents with a live link to them."""
+    for spec in JOINS.values():
+        if spec.child != model:
+            continue
+        for chunk in _chunks(appeared):
+            conn.execute(_linking_parents_mark(spec, conn.dialect.name), {"keys": _key_list(conn, chunk), "now": now})
+
+
+@functools.cache
+def _linking_parents_mark(spec: JoinSpec, dialect: str) -> Update:
+    parent, join = table_of(spec.parent), spec.table
+    linking = select(join.c[spec.parent_column]).where(
+        _in_keys(join.c[spec.child_column], "keys", dialect), join.c.remote_deleted_at.is_(None)
+    )
+    return (
+        update(parent)
+        .where(parent.c.id.in_(linking), parent.c.updated_at < bindparam("now"))
+        .values(updated_at=bindparam("now"))
+    )
+
+
 @functools.cache
 def _nested_mark(mark: NestedMark, dialect: str) -> Update:
     target = table_of(mark.target)
@@ -565,6 +598,8 @@ def _plan(prepared: Prepared, stored: Mapping[str, _StoredState]) -> _Plan:
             plan.created.append(row)
         elif state.deleted or state.content_hash[:16] != digest[:16]:
             plan.updated.append(row)
+            if state.deleted:
+                plan.revived.append(id_)
         elif state.content_hash != digest:
             plan.refreshed.append(row)
         else:

@@ -3,8 +3,11 @@
 ``run_sync`` jobs carry a lock per integration, so two workers never sync one integration at once, and a queueing
 lock per integration and type, so a burst of requests queues one job. A periodic ``tick`` (every minute) ends the
 jobs of workers that died (their locks would block the integration for good) and fails their runs, queues the syncs
-that are due and defers a job for every queued sync; an hourly ``housekeeping`` anonymises long-deleted records.
-API processes defer a job when a sync is forced (with or without ``--syncs``).
+that are due and defers a job for every queued sync; an hourly ``housekeeping`` anonymises long-deleted records
+and deletes the queue's finished jobs after ``JOB_HISTORY_HOURS`` (with their events). API processes defer a job
+when a sync is forced (with or without ``--syncs``). A worker asked to stop (SIGTERM) gives the sync it runs
+``STOP_GRACE_SECONDS`` to end, then cancels it (recorded CANCELLED, as the embedded scheduler's are), so a deploy's
+stop timeout does not turn it into a kill.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from atsbridge.sync.scheduler import due_syncs, fail_stale_runs, queue_sync, que
 from atsbridge.webhooks.delivery import DeliveryLoop
 
 TICK = timedelta(minutes=1)  # the cron of ``tick``
+JOB_HISTORY_HOURS = 24
+STOP_GRACE_SECONDS = 10.0
 SCHEMA_LOCK = 0x61747362  # PostgreSQL advisory lock key of making procrastinate's tables ("atsb")
 log = logging.getLogger("atsbridge.worker")
 
@@ -89,9 +94,13 @@ class SyncQueue:
             await self.app.job_manager.finish_job(job, status=procrastinate_jobs.Status.FAILED, delete_job=False)
 
     async def _housekeeping(self, timestamp: int) -> None:
-        """Anonymise records deleted more than 14 days ago (hourly)."""
+        """Anonymise records deleted more than 14 days ago, and forget the queue's jobs finished more than
+        ``JOB_HISTORY_HOURS`` ago (hourly; the runs themselves stay in ``syncs``)."""
         with self.engine.begin() as conn:
             anonymise_expired(conn, now=datetime.now(UTC))
+        await self.app.job_manager.delete_old_jobs(
+            JOB_HISTORY_HOURS, include_failed=True, include_cancelled=True, include_aborted=True
+        )
 
     async def defer(self, sync_id: str, integration_id: str, sync_type: str) -> None:
         with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
@@ -117,7 +126,9 @@ class SyncQueue:
         try:
             async with self.app.open_async():
                 await self.ensure_schema()
-                await self.app.run_worker_async(queues=["syncs"], **options)
+                await self.app.run_worker_async(
+                    queues=["syncs"], **{"shutdown_graceful_timeout": STOP_GRACE_SECONDS, **options}
+                )
         finally:
             delivery.stop()
             await asyncio.gather(delivering, return_exceptions=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, set_integration_fields
 from atsbridge.store.syncs import STALE_AFTER, claim_sync, load_sync
 from atsbridge.sync import engine as engine_module
+from atsbridge.sync import worker as worker_module
 from atsbridge.sync.scheduler import FULL_RETRY_AFTER, EmbeddedScheduler, due_syncs, queue_sync
 from atsbridge.sync.service import SyncService
 from atsbridge.sync.worker import SyncQueue
@@ -304,6 +306,83 @@ def test_a_worker_killed_in_a_run_does_not_block_its_integration(
             )
     assert states == {dead: "FAILED", waiting: "SUCCEEDED"}
     assert {(p["sync_id"], p["sync_state"]) for p in finished} >= {(dead, "FAILED"), (waiting, "SUCCEEDED")}
+
+
+@pytest.mark.postgres
+def test_a_worker_asked_to_stop_cancels_its_sync_after_a_grace_period(
+    recru: Recru, recru_process: EmulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not waiting for the whole FULL (a deploy's stop timeout would kill it): the run is recorded CANCELLED, with
+    its ``sync-finished``, as the embedded scheduler's run is."""
+    monkeypatch.setattr(worker_module, "STOP_GRACE_SECONDS", 0.5)
+    recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 60})
+    with fresh_store("postgres", tmp_path) as engine:
+        integration = make_integration(engine, recru_process)
+        sync_queue = SyncQueue(engine, queue_settings(engine, tmp_path))
+        sync_id, _ = queue(engine, integration.id, "FULL")
+
+        async def stopped_while_it_syncs() -> float:
+            async with sync_queue.app.open_async():
+                await sync_queue.ensure_schema()
+                await sync_queue.defer(sync_id, integration.id, "FULL")
+            working = asyncio.create_task(sync_queue.work(install_signal_handlers=False))
+            for _ in range(300):
+                if getattr(load_sync_now(engine, sync_id), "state", None) == "RUNNING":
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1)  # waiting on RECRU's slow answer
+            asked = time.monotonic()
+            working.cancel()  # as SIGTERM asks procrastinate's worker to stop
+            await asyncio.gather(working, return_exceptions=True)
+            return time.monotonic() - asked
+
+        took = asyncio.run(stopped_while_it_syncs())
+        run = load_sync_now(engine, sync_id)
+        with engine.connect() as conn:
+            finished = conn.execute(
+                select(tables.webhook_outbox.c.payload["sync_state"]).where(
+                    tables.webhook_outbox.c.type == "sync-finished"
+                )
+            ).scalars()
+            told = list(finished)
+    assert took < 30
+    assert run is not None and run.state == "CANCELLED"
+    assert told == ["CANCELLED"]
+
+
+@pytest.mark.postgres
+def test_the_queues_finished_jobs_are_forgotten_after_a_day(recru_process: EmulatorProcess, tmp_path: Path) -> None:
+    with fresh_store("postgres", tmp_path) as engine:
+        integration = make_integration(engine, recru_process)
+        sync_queue = SyncQueue(engine, queue_settings(engine, tmp_path))
+        old, _ = queue(engine, integration.id, "FULL")
+        recent, _ = queue(engine, integration.id, "DELTA")
+
+        async def housekeeping_after_two_finished_jobs() -> None:
+            async with sync_queue.app.open_async():
+                await sync_queue.ensure_schema()
+                for sync_id, sync_type in ((old, "FULL"), (recent, "DELTA")):
+                    await sync_queue.defer(sync_id, integration.id, sync_type)
+                with engine.begin() as conn:
+                    conn.execute(text("UPDATE procrastinate_jobs SET status = 'succeeded'"))
+                    conn.execute(
+                        text(
+                            "UPDATE procrastinate_events SET at = now() - interval '25 hours' WHERE job_id IN"
+                            " (SELECT id FROM procrastinate_jobs WHERE args->>'sync_id' = :id)"
+                        ),
+                        {"id": old},
+                    )
+                await sync_queue._housekeeping(0)
+
+        asyncio.run(housekeeping_after_two_finished_jobs())
+        with engine.connect() as conn:
+            left = conn.execute(text("SELECT args->>'sync_id' FROM procrastinate_jobs")).scalars().all()
+    assert left == [recent]
+
+
+def load_sync_now(engine: Engine, sync_id: str) -> sync_rows.SyncRow | None:
+    with engine.connect() as conn:
+        return load_sync(conn, sync_id)
 
 
 @pytest.mark.postgres

@@ -299,3 +299,27 @@ def test_nul_characters_recru_holds_are_removed_so_the_sync_goes_on(
         ).one()
     assert (row.title, row.last_name) == ("DevOps", "Nováková")
     assert row.remote_data["JobseekerService.list"]["currentPosition"] == "DevOps"
+
+
+def test_a_tag_stored_after_the_candidates_linking_to_it_moves_them(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """RECRU creates a tag and gives it to a jobseeker while a run lists jobseekers (after the tags): the candidate
+    is stored linking to a tag not stored yet, served without it. The next run stores the tag, and the candidate,
+    which now nests it, is among ``updated_after`` (a user on a job's hiring team alike)."""
+    sync("FULL")
+    jobseeker = recru.all("jobseekers")[0]
+    made: list[int] = []
+
+    def tag_it_once_the_tags_are_listed(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.TAGS and not made:
+            made.append(recru.create("tags", name="Nový štítek")["id"])
+            recru.patch("jobseekers", jobseeker["id"], tagIds=[*jobseeker["tagIds"], made[0]])
+
+    assert sync("DELTA", progress=tag_it_once_the_tags_are_listed).state == "SUCCEEDED"
+    before = stamps(engine, tables.candidates, integration.id)[str(jobseeker["id"])]
+    result = sync("DELTA")
+    after = stamps(engine, tables.candidates, integration.id)[str(jobseeker["id"])]
+    assert result.counts[ModelName.TAGS]["created"] == 1
+    assert after[0] == before[0] and after[1] > before[1]  # nested data: updated_at moves, changed_at does not
+    assert_parity(engine, integration.id, recru)

@@ -8,7 +8,9 @@ call) therefore never claims the same events: on PostgreSQL locked rows are skip
 the re-check; on SQLite writers are serialised. If a process dies mid-batch, its events fall due again when the
 lease ends and are sent again: receivers de-duplicate on the event id.
 
-Events of one environment are sent one after the other, oldest first; environments are served concurrently. A 2xx
+Within a batch, events of one environment are sent one after the other, oldest first; environments are served
+concurrently. Several processes delivering (workers, API processes) claim separate batches, so receivers may get
+one environment's events out of order (each carries its own id and timestamp). A 2xx
 answer delivers the event; anything else (another status, a redirect, a timeout, a refused connection) is a failed
 attempt, retried after ``RetryPolicy.delay_after`` (30 s, 1 min, 2 min, … capped at 4 h: 15 attempts span about a
 day) and given up after the last one, with ``last_error`` saying so. Each attempt is a ``webhook_attempts`` row with

@@ -24,7 +24,8 @@ One generic path serves every model and join, driven by the table metadata in ``
   appears, changes or disappears moves its parent (jobs ← stages and hiring team, candidates ← tags); an application
   created, changed, refreshed or deleted moves its candidate (which nests its ``remote_updated_at``); a candidate
   whose own fields change moves its applications; a stage whose own fields change moves the applications currently
-  in it (what the application nests of them); a tag, stage or user that appears (new, or back from deleted) moves
+  in it (what the application nests of them), a job's pipeline changing moves the job's applications (their
+  stage's ``index``); a tag, stage or user that appears (new, or back from deleted) moves
   the records already linking to it (stored before it: they now nest it). ``updated_at`` only ever moves forward.
   The one exception is ``nested_marks=False``, for an integration's first sync: nothing of it is readable yet, so
   the marks would have no reader and only cost (every application rewritten when its candidate arrives).
@@ -134,6 +135,8 @@ NESTED_MARKS: tuple[NestedMark, ...] = (
     NestedMark(ModelName.APPLICATIONS, "candidate_id", ModelName.CANDIDATES, "id", refreshes=True),
     NestedMark(ModelName.CANDIDATES, "id", ModelName.APPLICATIONS, "candidate_id"),
     NestedMark(ModelName.APPLICATION_STAGES, "id", ModelName.APPLICATIONS, "current_stage_id"),
+    # a job's pipeline changed (a stage added, removed or moved): its applications' ``current_stage.index`` may move
+    NestedMark(ModelName.JOBS_APPLICATION_STAGES, "job_id", ModelName.APPLICATIONS, "job_id"),
     *(NestedMark(join, spec.parent_column, spec.parent, "id") for join, spec in JOINS.items()),
 )
 

@@ -323,3 +323,22 @@ def test_a_tag_stored_after_the_candidates_linking_to_it_moves_them(
     assert result.counts[ModelName.TAGS]["created"] == 1
     assert after[0] == before[0] and after[1] > before[1]  # nested data: updated_at moves, changed_at does not
     assert_parity(engine, integration.id, recru)
+
+
+def test_a_reordered_pipeline_moves_the_jobs_applications(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """An application nests its current stage with the stage's index in the job's pipeline: reordering the
+    pipeline changes what it serves, so ``updated_after`` finds it (its own fields, ``changed_at``, did not move)."""
+    sync("FULL")
+    applications = recru.all("applications")
+    project = next(p for p in recru.all("projects") if sum(a["projectId"] == p["id"] for a in applications) >= 2)
+    of_project = {str(a["id"]) for a in applications if a["projectId"] == project["id"]}
+    others = {str(a["id"]) for a in applications} - of_project
+    before = stamps(engine, tables.applications, integration.id)
+    recru.patch("projects", project["id"], stageIds=list(reversed(project["stageIds"])))
+    assert sync("DELTA").state == "SUCCEEDED"
+    after = stamps(engine, tables.applications, integration.id)
+    assert all(after[a][0] == before[a][0] and after[a][1] > before[a][1] for a in of_project)
+    assert all(after[a] == before[a] for a in others)
+    assert_parity(engine, integration.id, recru)

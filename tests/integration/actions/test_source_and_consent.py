@@ -172,3 +172,11 @@ def test_a_given_consent_without_a_future_expiry_is_400_and_creates_nothing(
     assert "gdpr_consent.expires_at" in message
     assert world.recru_totals() == before
     assert world.calls("ApplicationService.create") == create_calls
+
+
+def test_an_expiry_without_saying_whether_consent_was_given_is_400_and_creates_nothing(world: ActionWorld) -> None:
+    before = world.recru_totals()
+    status, code, message = refusal(lambda: create(world, gdpr_consent={"expires_at": future(30)}))
+    assert (status, code) == (400, "PLATFORM.INPUT_INVALID")
+    assert "gdpr_consent.given" in message  # consent is never assumed
+    assert world.recru_totals() == before

@@ -209,11 +209,16 @@ def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
 
 def consent_params(extras: ActionExtras, today: date) -> dict[str, Any] | None:
     """RECRU's consent input, or ``None`` when the request gives none; refuses a given consent without a future
-    expiry (RECRU would refuse it too, but only after we had uploaded everything)."""
+    expiry (RECRU would refuse it too, but only after we had uploaded everything), and an expiry without saying
+    whether consent was given: consent is never assumed."""
     consent = extras.gdpr_consent
     if consent is None or (consent.given is None and consent.expires_at is None):
         return None
-    given = consent.given if consent.given is not None else True
+    if consent.given is None:
+        raise ActionRefused(
+            "input_invalid", "gdpr_consent.given must be true or false when gdpr_consent.expires_at is given."
+        )
+    given = consent.given
     if not given:
         return {"given": False, "expiresAt": None}
     if consent.expires_at is None or consent.expires_at.date() <= today:

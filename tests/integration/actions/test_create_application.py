@@ -216,6 +216,22 @@ def test_a_stage_outside_the_jobs_pipeline_is_400_and_creates_nothing(world: Act
     assert world.recru_totals() == before
 
 
+def test_a_job_whose_pipeline_recru_emptied_is_400_saying_so_and_is_read_again(world: ActionWorld) -> None:
+    job = world.open_job()
+    job_id = world.id_of(ModelName.JOBS, job["id"])
+    world.recru.patch("projects", job["id"], stageIds=[])
+    try:
+        status, code, message = refusal(
+            lambda: world.kombo().ats.create_application(job_id=job_id, candidate=candidate())
+        )
+        assert (status, code) == (400, "PLATFORM.INPUT_INVALID")
+        assert "no stages in its pipeline" in message  # no stage_id was sent: not "the stage is not in the pipeline"
+        (stored,) = world.kombo().ats.get_jobs(ids=[job_id]).result.data.results
+        assert stored.stages == []  # the refusal told the job's pipeline: reads agree before the next sync
+    finally:
+        world.recru.patch("projects", job["id"], stageIds=job["stageIds"])
+
+
 @SOURCE_IS_DEPRECATED
 def test_an_existing_candidate_gets_the_application_and_the_consent_and_keeps_the_rest(world: ActionWorld) -> None:
     source = next(iter(world.recru.codebook("jobseekerSources").values()))

@@ -49,7 +49,7 @@ router = APIRouter(prefix="/ats", tags=["ATS actions"])
 
 log = logging.getLogger("atsbridge.api")
 LOGIN_REFUSED = ("INTEGRATION.AUTHENTICATION_INVALID", "INTEGRATION.PERMISSION_MISSING")
-JOB_STATE_LEARNED = ("job_closed", "job_not_found")  # refusals that tell the job's state in RECRU
+JOB_STATE_LEARNED = ("job_closed", "job_not_found", "stage_not_allowed")  # refusals telling the job's state in RECRU
 REFUSALS: dict[str, tuple[models.ErrorCode, int]] = {
     "job_not_found": ("PLATFORM.INPUT_INVALID", 404),
     "candidate_not_found": ("PLATFORM.INPUT_INVALID", 404),

@@ -340,7 +340,7 @@ async def create_application(
         except RecruNotFound as missing:
             raise _not_found(missing) from missing
         except RecruInvalidParams as invalid:
-            raise _invalid(invalid, new.candidate) from invalid
+            raise _invalid(invalid, new.candidate, stage_given=new.stage_id is not None) from invalid
         return _created(int(result["id"]), int(result["jobseekerId"]), params, warnings, explicit_source)
     # Only lost answers repeat the loop (a second conflict is final), and each was followed by a look-up that
     # found nothing stored: RECRU is failing, and nothing was created.
@@ -377,8 +377,12 @@ def _not_found(missing: RecruNotFound) -> ActionRefused:
     return ActionRefused("remote_input_invalid", f"RECRU has no {missing.entity} {missing.id}.")
 
 
-def _invalid(invalid: RecruInvalidParams, candidate: CandidateInput) -> ActionRefused:
+def _invalid(invalid: RecruInvalidParams, candidate: CandidateInput, *, stage_given: bool) -> ActionRefused:
     if invalid.fields.get("stageId") == "not_allowed":
+        if not stage_given:  # RECRU's default stage is outside the pipeline: the job's pipeline is empty
+            return ActionRefused(
+                "stage_not_allowed", "The job has no stages in its pipeline in RECRU: nothing can be applied to it."
+            )
         return ActionRefused("stage_not_allowed", "stage_id: the stage is not in this job's pipeline.")
     fields = []
     for path, reason in sorted(invalid.fields.items()):

@@ -111,3 +111,15 @@ def test_a_tag_name_given_decomposed_is_the_composed_one_recru_holds(world: Acti
     assert decomposed != tag["name"]
     world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": decomposed})
     assert recru_tags(world, person.remote_id) == [tag["id"]]
+
+
+def test_of_tags_differing_only_in_case_the_exact_name_is_taken(world: ActionWorld) -> None:
+    suffix = secrets.token_hex(3)
+    lower, upper = (world.recru.create("tags", name=f"{name}-{suffix}") for name in ("Kotlin", "KOTLIN"))
+    person = new_candidate(world)
+    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": f"KOTLIN-{suffix}"})
+    assert recru_tags(world, person.remote_id) == [upper["id"]]
+    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": f" Kotlin-{suffix}"})
+    assert recru_tags(world, person.remote_id) == sorted([lower["id"], upper["id"]])
+    world.kombo().ats.remove_candidate_tag(candidate_id=person.id, tag={"name": f"KOTLIN-{suffix}"})
+    assert recru_tags(world, person.remote_id) == [lower["id"]]

@@ -398,9 +398,12 @@ def _tag_key(name: str) -> str:
 
 
 async def find_tag(client: RecruClient, name: str) -> dict[str, Any] | None:
+    """RECRU's tag of that name (``_tag_key``); of tags differing only in case, the one named exactly so, if any."""
     wanted = _tag_key(name)
-    tags = await client.list_all("TagService.list")
-    return next((tag for tag in tags if _tag_key(str(tag["name"])) == wanted), None)
+    matching = [tag for tag in await client.list_all("TagService.list") if _tag_key(str(tag["name"])) == wanted]
+    exactly = unicodedata.normalize("NFC", name.strip())
+    named_so = (tag for tag in matching if unicodedata.normalize("NFC", str(tag["name"]).strip()) == exactly)
+    return next(named_so, matching[0] if matching else None)
 
 
 async def add_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any]:

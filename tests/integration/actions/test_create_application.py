@@ -94,6 +94,21 @@ def test_a_new_candidate_reaches_recru_with_every_mapped_field(world: ActionWorl
     assert answer.warnings == []
 
 
+def test_a_contact_type_given_null_is_the_default_as_when_left_out(world: ActionWorld) -> None:
+    job, other = world.open_job(), unique_email("null-type")
+    body = {
+        "candidate": candidate(
+            additional_email_addresses=[{"type": None, "email_address": other}],
+            additional_phone_numbers=[{"type": None, "phone_number": "+420 777 123 456"}],
+        )
+    }
+    answer = world.send("POST", f"/ats/jobs/remote:{job['id']}/applications", body)
+    assert answer.status_code == 200, answer.text
+    jobseeker = world.recru.call("JobseekerService.get", {"id": int(answer.json()["data"]["candidate"]["remote_id"])})
+    assert {"value": other, "type": "private", "primary": False} in jobseeker["emails"]
+    assert [p["type"] for p in jobseeker["phones"] if p["value"] == "+420 777 123 456"] == ["private"]
+
+
 def test_the_job_can_be_named_by_our_id_or_its_remote_id(world: ActionWorld) -> None:
     job = world.open_job()
     ours = world.id_of(ModelName.JOBS, job["id"])

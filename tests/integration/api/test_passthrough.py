@@ -111,3 +111,11 @@ def test_credentials_refused_then_accepted_move_the_integrations_status(scratch:
         scratch.recru.patch("users", 1, password=password)
     assert scratch.request("POST", PATH, json=body).json()["data"]["status"] == 200
     assert scratch.request("GET", details).json()["data"]["status"] == "ACTIVE"  # as after an action or a sync
+
+
+def test_a_call_whose_answer_was_cut_off_is_502_saying_its_effect_is_unknown(world: World) -> None:
+    world.recru.control("POST", "/faults", {"kind": "drop", "method": "TagService.list"})
+    response = world.request("POST", PATH, json={"method": "POST", "path": "/", "data": rpc("TagService.list")})
+    error = assert_error(response, 502, None)
+    assert "whether it took effect is unknown" in error["message"]
+    assert "bytes" not in error["message"]  # not the HTTP client's internals

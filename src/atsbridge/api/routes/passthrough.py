@@ -93,6 +93,17 @@ def _answer(client: RecruClient, response: httpx.Response, as_base64: bool) -> d
     return {"url": client.endpoint, "status": response.status_code, "headers": headers, "data": data}
 
 
+def _described(failure: Exception) -> str:
+    """What went wrong, in a few words: httpx's own messages name its internals (bytes received and expected)."""
+    if isinstance(failure, httpx.TimeoutException):
+        return "it timed out"
+    if isinstance(failure, httpx.ConnectError):
+        return "the connection was refused or the host is unknown"
+    if isinstance(failure, httpx.TransportError):
+        return "the connection closed before the answer was complete"
+    return str(failure) or type(failure).__name__
+
+
 @router.post("/passthrough/{tool}/{api}", summary="Send a JSON-RPC call to RECRU with the integration's login.")
 async def passthrough(
     request: Request,
@@ -112,9 +123,14 @@ async def passthrough(
     except RecruAuthError as refused:
         await asyncio.to_thread(record_login_verdict, store(request), integration_, False)
         raise ApiError(None, f"RECRU refused the integration's credentials: {refused}", status=424) from refused
-    except (RecruError, httpx.TransportError) as failure:
-        detail = str(failure) or type(failure).__name__  # httpx's timeouts have no message
-        raise ApiError(None, f"RECRU could not be reached: {detail}", status=502) from failure
+    except (RecruError, httpx.ConnectError, httpx.ConnectTimeout) as failure:  # the call was not sent (nor its login)
+        raise ApiError(None, f"RECRU could not be reached: {_described(failure)}", status=502) from failure
+    except httpx.TransportError as failure:  # the call went out: RECRU may have carried it out
+        message = (
+            f"RECRU did not answer the call ({_described(failure)}); whether it took effect is unknown, so look "
+            "before sending a call that changes data again."
+        )
+        raise ApiError(None, message, status=502) from failure
     # RECRU answered with the integration's login: its credentials work (as after an action or a sync)
     await asyncio.to_thread(record_login_verdict, store(request), integration_, True)
     return action_success(_answer(client, response, bool(body.response_as_base64)), [])

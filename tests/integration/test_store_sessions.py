@@ -53,17 +53,46 @@ def test_processes_migrating_one_database_at_once_take_turns(tmp_path: Path) -> 
 async def test_a_sync_runs_store_session_carries_its_name_only_while_it_runs(tmp_path: Path) -> None:
     """So that a run given up for dead can have its session ended, and no later user of the pooled connection is."""
     with fresh_store("postgres", tmp_path) as engine:
-        worker = StoreWorker(engine, commit_every=10, session_name="atsbridge sync Abc")
-        name = text("SELECT current_setting('application_name')")
-        named = await worker.call(lambda conn: conn.execute(name).scalar_one())
-        with engine.connect() as conn:
-            ended = db.end_named_sessions(conn, ["atsbridge sync Other"])
-        still = await worker.call(lambda conn: conn.execute(name).scalar_one())
-        worker.close()
-        with engine.connect() as conn:  # the pool's one connection, back
-            assert conn.execute(name).scalar_one() != "atsbridge sync Abc"
-            assert db.end_named_sessions(conn, ["atsbridge sync Abc"]) == 0
-        assert (named, ended, still) == ("atsbridge sync Abc", 0, "atsbridge sync Abc")
+        other = db.create_engine(engine.url.render_as_string(hide_password=False))  # another process
+        try:
+            worker = StoreWorker(engine, commit_every=10, session_name="atsbridge sync Abc")
+            name = text("SELECT current_setting('application_name')")
+            named = await worker.call(lambda conn: conn.execute(name).scalar_one())
+            with other.connect() as conn:
+                ended_other = db.end_named_sessions(conn, ["atsbridge sync Other"])
+            still = await worker.call(lambda conn: conn.execute(name).scalar_one())
+            worker.close()
+            with other.connect() as conn:  # the pool's connection, back and unnamed: not ended by the name
+                ended_after = db.end_named_sessions(conn, ["atsbridge sync Abc"])
+            with engine.connect() as conn:
+                assert conn.execute(name).scalar_one() != "atsbridge sync Abc"
+        finally:
+            other.dispose()
+        assert (named, ended_other, still, ended_after) == ("atsbridge sync Abc", 0, "atsbridge sync Abc", 0)
+
+
+@pytest.mark.postgres
+def test_a_named_session_is_ended_by_another_process_and_its_locks_freed(tmp_path: Path) -> None:
+    with fresh_store("postgres", tmp_path) as engine:
+        with engine.begin() as conn:
+            ensure_environment(conn, "named")
+        other = db.create_engine(engine.url.render_as_string(hide_password=False))
+        stopped = engine.connect()
+        try:
+            with db.named_session(stopped, "atsbridge sync Stopped"):
+                stopped.execute(update(tables.environments).values(name="held"))  # a lock, as a stopped run's
+                with other.begin() as conn:
+                    ended = db.end_named_sessions(conn, ["atsbridge sync Stopped"])
+                with other.begin() as conn:
+                    conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                    conn.execute(update(tables.environments).values(name="taken over"))
+                with pytest.raises(DBAPIError) as gone:
+                    stopped.execute(select(tables.environments.c.name))
+                assert db.session_ended(gone.value)
+        finally:
+            stopped.close()
+            other.dispose()
+        assert ended == 1
 
 
 @pytest.mark.postgres

@@ -59,6 +59,7 @@ _SQLITE_PRAGMAS = (
 # for long (a sync's store worker commits within seconds of its last write).
 PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 120_000
 MIGRATION_LOCK = 0x61747363  # PostgreSQL advisory lock key of migrating the store
+END_SESSION_WAIT_MS = 5_000  # how long ending a session waits for it to be gone (and its locks free)
 
 # (pragma, value while bulk writing): see ``bulk_writes``; the checkpoint interval is in pages, set per file.
 _SQLITE_BULK_PRAGMAS = (("cache_size", -64 * 1024), ("temp_store", 2))
@@ -173,6 +174,20 @@ def named_session(conn: Connection, name: str) -> Iterator[Connection]:
             conn.invalidate()
 
 
+ADMIN_SHUTDOWN = "57P01"  # PostgreSQL's SQLSTATE for a session ended by pg_terminate_backend (or a shutdown)
+
+
+def session_ended(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is the server ending the session: another process ended it
+    (``end_named_sessions``), or the server shut down."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(getattr(seen, "orig", seen), "sqlstate", None) == ADMIN_SHUTDOWN:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def end_named_sessions(conn: Connection, names: list[str]) -> int:
     """End the other PostgreSQL sessions of this database named one of ``names`` (``named_session``), rolling back
     their transactions and freeing their locks; returns how many. Elsewhere, or where this role may not end them
@@ -181,12 +196,12 @@ def end_named_sessions(conn: Connection, names: list[str]) -> int:
     if conn.dialect.name != "postgresql" or not names:
         return 0
     query = text(
-        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, :wait_ms)) FROM pg_stat_activity"
         " WHERE datname = current_database() AND application_name = ANY(:names) AND pid <> pg_backend_pid()"
     )
     try:
         with conn.begin_nested():
-            return int(conn.execute(query, {"names": names}).scalar_one())
+            return int(conn.execute(query, {"names": names, "wait_ms": END_SESSION_WAIT_MS}).scalar_one())
     except DBAPIError:  # not allowed to: the sessions end when their process goes on or dies
         return 0
 

@@ -18,7 +18,8 @@
   offset, so records changed mid-listing shift nothing out of reach (``_listing_since``). The deletions of the
   paginated streams are left to FULL runs; stages and tags, which RECRU answers whole in one call, are listed
   completely by every run, so a DELTA run finds theirs as a FULL run does (unified API §3: absent from a complete
-  listing). Without a watermark (no successful run yet) a DELTA run is a FULL run.
+  listing). Without a watermark (no successful run yet), or when RECRU's clock is behind it (set back: what RECRU
+  stamped since may lie anywhere before it), a DELTA run lists everything, as a FULL run.
 - **Sync only created applications**: jobs, users, stages and tags are always read in full. A FULL run (or a DELTA
   without a watermark) reads the tracked applications one by one with ``get`` (not found → gone, tombstoned at the
   end like the deletions of a FULL run), then their candidates, and at its end forgets the applications and
@@ -63,6 +64,7 @@ from atsbridge.connectors.recru.errors import RecruError, RecruNotFound
 from atsbridge.connectors.recru.mapping import Mapped, MappingContext, joins_by_parent
 from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
 from atsbridge.store import syncs as sync_rows
+from atsbridge.store.db import session_ended
 from atsbridge.store.first_load import build_missing_indexes, defer_indexes
 from atsbridge.store.integrations import (
     Integration,
@@ -104,6 +106,7 @@ WATCH_EVERY = 5.0  # seconds
 INTEGRATION_DELETED = "the integration was deleted"
 EVER = datetime(1970, 1, 1, tzinfo=UTC)
 RUN_ABANDONED = "the run was given up for dead meanwhile (its process stopped stamping it)"
+SESSION_ENDED_LOOKS, SESSION_ENDED_LOOK_EVERY = 20, 0.5  # how long a run whose session was ended looks for why
 
 ProgressCallback = Callable[[ModelName, int, int | None], None]
 
@@ -226,7 +229,7 @@ class SyncRun:
             message = f"{type(error).__name__}: {error}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
         except Exception as error:  # a bug or a store failure: the run still ends FAILED, with sync-finished
-            stopped = await self._stopped_meanwhile()
+            stopped = await self._stopped_meanwhile(error)
             if stopped == INTEGRATION_DELETED:  # its rows went from under the run's writes: no bug
                 return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": INTEGRATION_DELETED}])
             if stopped == RUN_ABANDONED:  # its store session was ended by the process that gave it up: no bug
@@ -256,12 +259,20 @@ class SyncRun:
                 streams.cancel()
                 return
 
-    async def _stopped_meanwhile(self) -> str | None:
-        """Why the run had to stop (``_why_stop``), asked after it failed: ``None`` if the failure is its own."""
-        try:
-            return await asyncio.to_thread(self._why_stop)
-        except Exception:  # the store itself fails: the run's own failure is what to record
-            return None
+    async def _stopped_meanwhile(self, error: Exception) -> str | None:
+        """Why the run had to stop (``_why_stop``), asked after it failed with ``error``: ``None`` if the failure is
+        its own. When another process ended its store session (it gave the run up for dead,
+        ``store.syncs.abandon_stale``), that process may not have committed saying so yet: asked again a while."""
+        looks = SESSION_ENDED_LOOKS if session_ended(error) else 1
+        for look in range(looks):
+            try:
+                reason = await asyncio.to_thread(self._why_stop)
+            except Exception:  # the store itself fails: the run's own failure is what to record
+                return None
+            if reason is not None or look == looks - 1:
+                return reason
+            await asyncio.sleep(SESSION_ENDED_LOOK_EVERY)
+        return None
 
     def _why_stop(self) -> str | None:
         """Why the run must stop now: its integration was disabled or deleted, or the run was given up for dead
@@ -292,9 +303,13 @@ class SyncRun:
     async def _sync_streams(self) -> None:
         await self.store.call(build_missing_indexes)
         self.server_time = await self.client.ping()
-        if not self.full and self.integration.delta_watermark is not None:
-            # RECRU's clock set back since the last run stamps changes before the watermark: read from its now
-            self.since = _recru_time(min(self.integration.delta_watermark, self.server_time) - self.overlap)
+        watermark = self.integration.delta_watermark
+        if not self.full and watermark is not None and self.server_time < watermark:
+            # RECRU's clock was set back: what it stamped since may lie anywhere before the watermark
+            log.warning("sync %s: RECRU's clock is behind the last run's start: listing everything", self.sync_id)
+            self.full = True
+        if not self.full and watermark is not None:
+            self.since = _recru_time(watermark - self.overlap)
         self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
         await adopt_pending(self.client, self.store, self.integration.id, _now())
         listed_before: list[Stream] = []

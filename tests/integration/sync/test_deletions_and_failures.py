@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -361,6 +362,7 @@ def test_a_run_given_up_for_dead_that_goes_on_stops_and_records_nothing(
     assert {row.remote_id for row in live(engine, tables.candidates, integration.id)} == stored_before
 
 
+@pytest.mark.parametrize("goes_on", ["later", "before the give-up is committed"])
 def test_a_run_given_up_for_dead_while_it_holds_rows_does_not_hold_up_the_next(
     engine: Engine,
     integration: Integration,
@@ -368,10 +370,12 @@ def test_a_run_given_up_for_dead_while_it_holds_rows_does_not_hold_up_the_next(
     sync: Sync,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    goes_on: str,
 ) -> None:
     """PostgreSQL: a run's process stopped in the middle of its writes (SIGSTOP, a frozen VM) keeps the rows it wrote
     locked, whatever the server's timeouts; once another process gives the run up for dead, it ends the run's store
-    session, so the run after it writes those rows at once, and the stopped run, going on, records nothing."""
+    session, so the run after it writes those rows at once, and the stopped run, going on (even while the process
+    giving it up has not committed yet), records nothing and is no "unexpected" failure."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite: a stopped process keeps the store's write lock (documented)")
     assert sync("FULL").state == "SUCCEEDED"
@@ -398,6 +402,9 @@ def test_a_run_given_up_for_dead_while_it_holds_rows_does_not_hold_up_the_next(
         assert holding.wait(30)
         with engine.begin() as conn:  # minutes later, no heartbeat
             fail_stale_runs(conn, integration.id, datetime.now(UTC) + STALE_AFTER + timedelta(seconds=1))
+            if goes_on != "later":
+                go_on.set()
+                time.sleep(1)  # its store fails at once: it must still learn it was given up
         with engine.connect() as conn:  # a writer of its rows is not held up: fails within 10 s, if it were
             conn.execute(text("SET lock_timeout = '10s'"))
             conn.execute(

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from kombo import Kombo, errors
 
 from atsbridge.api.app import install_error_handlers
-from atsbridge.api.body_limit import MAX_BODY_BYTES
+from atsbridge.api.body_limit import MAX_BODY_BYTES, MAX_FILES_BODY_BYTES
 from atsbridge.api.signed_links import LinkTarget, sign
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
@@ -319,23 +319,30 @@ def test_a_body_that_cannot_be_read_is_platform_input_invalid(world: World, body
 
 
 @pytest.mark.parametrize("sent", ["declared", "chunked"])
-def test_a_body_larger_than_any_endpoint_takes_is_413(world: World, sent: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "limit"),
+    [("POST", "/v1/ats/candidates", MAX_FILES_BODY_BYTES), ("PUT", "/v1/webhook", MAX_BODY_BYTES)],
+    ids=["a create, with files", "any other"],
+)
+def test_a_body_larger_than_its_endpoint_takes_is_413(
+    world: World, sent: str, method: str, path: str, limit: int
+) -> None:
     """Refused before it is read whole (declared too large) or once it has grown too large (chunked): one request
     cannot take the process's memory."""
     connection = http.client.HTTPConnection(urlsplit(world.server.url).netloc, timeout=60)
-    connection.putrequest("POST", "/v1/ats/candidates")
+    connection.putrequest(method, path)
     for name, value in world.headers().items():
         connection.putheader(name, value)
     connection.putheader("Content-Type", "application/json")
     if sent == "declared":
-        connection.putheader("Content-Length", str(MAX_BODY_BYTES + 1))
+        connection.putheader("Content-Length", str(limit + 1))
         connection.endheaders()
     else:
         connection.putheader("Transfer-Encoding", "chunked")
         connection.endheaders()
-        chunk = b" " * (1024 * 1024)
+        chunk = b" " * (256 * 1024)
         try:
-            for _ in range(MAX_BODY_BYTES // len(chunk) + 2):
+            for _ in range(limit // len(chunk) + 2):
                 connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         except OSError:  # the server answered and closed before taking it all
             pass
@@ -344,4 +351,10 @@ def test_a_body_larger_than_any_endpoint_takes_is_413(world: World, sent: str) -
     connection.close()
     assert response.status == 413, body
     assert (body["status"], body["error"]["code"]) == ("error", "PLATFORM.INPUT_INVALID")
-    assert "40 MiB" in body["error"]["message"]
+    assert f"{limit // (1024 * 1024)} MiB" in body["error"]["message"]
+
+
+def test_a_create_may_send_more_than_other_endpoints(world: World) -> None:
+    padding = " " * (2 * MAX_BODY_BYTES)  # JSON allows it; over any other endpoint's limit
+    response = world._http.post("/ats/candidates", content=f"{{{padding}}}", headers=world.headers())
+    assert response.status_code == 400  # read and refused for what it holds, not for its size

@@ -5,13 +5,13 @@
 - **Idempotency.** The first request with a key claims it (a row inserted under the primary key
   ``(integration, key)``, so two simultaneous requests cannot both claim it); its final answer is stored and
   replayed to every retry with the same key and body for 24 hours. A retry that arrives while the first is still
-  running waits for its answer. The same key with another body is refused. Answers worth retrying (429, 5xx) are
-  not kept: the key is released so the retry acts again. Every action that runs past ``ACTION_DEADLINE`` is
-  stopped with 504 ``PLATFORM.TASK_TIMED_OUT`` (a keyed one's key released as after any 5xx), so a claim still
-  without an answer after ``PENDING_LEASE`` belongs to an API process that died mid-action: it is released too, and
-  the retry acts instead of being refused until the key expires (the create itself then finds what RECRU stored,
-  if anything). A claim is told by its instant, so a first request that ends after its claim was taken over neither
-  overwrites nor releases the new one.
+  running waits for its answer. The same key with another body is refused. Answers worth retrying (429, 5xx, any
+  with a ``Retry-After``) are not kept: the key is released so the retry acts again. Every action that runs past
+  ``ACTION_DEADLINE`` is stopped with 504 ``PLATFORM.TASK_TIMED_OUT`` (a keyed one's key released as after any
+  5xx), so a claim still without an answer after ``PENDING_LEASE`` belongs to an API process that died mid-action:
+  it is released too, and the retry acts instead of being refused until the key expires (the create itself then
+  finds what RECRU stored, if anything). A claim is told by its instant, so a first request that ends after its
+  claim was taken over neither overwrites nor releases the new one.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class Idempotency:
         except BaseException:
             await asyncio.to_thread(self._release, integration_id, key, claimed_at)
             raise
-        if response.status_code >= 500 or response.status_code == 429:
+        if response.status_code >= 500 or response.status_code == 429 or "retry-after" in response.headers:
             await asyncio.to_thread(self._release, integration_id, key, claimed_at)
         else:
             await asyncio.to_thread(self._keep, integration_id, key, claimed_at, response)

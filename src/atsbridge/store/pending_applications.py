@@ -85,12 +85,19 @@ def _not_being_sent(now: datetime) -> ColumnElement[bool]:
     return or_(_table.c.sending_until.is_(None), _table.c.sending_until < now)
 
 
-def remembered(conn: Connection, integration_id: str, project_remote_id: str, email: str) -> bool:
-    """Whether a create of this pair through us is remembered: being sent, or pending."""
-    return (
-        conn.execute(select(_table.c.created_at).where(*_this(integration_id, project_remote_id, email))).first()
-        is not None
+def adoptable_from(
+    conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime
+) -> datetime | None:
+    """When a retry of this create could adopt the pair's application: ``now`` if a create of the pair through us
+    is pending, or once the one being sent has ended its action; ``None`` if none is remembered (within
+    ``PENDING_FOR``)."""
+    query = select(_table.c.sending_until).where(
+        *_this(integration_id, project_remote_id, email), _table.c.created_at > now - PENDING_FOR
     )
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    return now if row.sending_until is None else max(now, row.sending_until)
 
 
 def is_pending(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> bool:

@@ -379,17 +379,18 @@ def test_a_create_whose_process_died_while_sending_it_is_pending_once_its_action
     world.sync_tracked("DELTA")
     with world.engine.connect() as conn:
         assert str(application["id"]) not in tracked_application_ids(conn, world.tracked.id)
-    early = world.send("POST", path, body, integration=world.tracked)
+    early = world.send("POST", path, body, integration=world.tracked, **{"Idempotency-Key": f"early-{email}"})
     assert (early.status_code, early.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
     assert "on its way to RECRU at the same moment" in early.json()["error"]["message"]  # "send it again"
+    assert 200 < int(early.headers["Retry-After"]) <= 240  # when the action that sent it will have ended
 
     with world.engine.begin() as conn:  # the action that sent it is over
         conn.execute(update(tables.pending_applications).values(sending_until=now - timedelta(seconds=1)))
     world.sync_tracked("DELTA")
     with world.engine.connect() as conn:
         assert str(application["id"]) in tracked_application_ids(conn, world.tracked.id)
-    retried = world.send("POST", path, body, integration=world.tracked)
-    assert retried.status_code == 200, retried.text
+    retried = world.send("POST", path, body, integration=world.tracked, **{"Idempotency-Key": f"early-{email}"})
+    assert retried.status_code == 200, retried.text  # the key did not keep the 409 that said to retry
     assert retried.json()["data"]["remote_id"] == str(application["id"])
 
 

@@ -74,14 +74,6 @@ def active_integration(found: Annotated[Integration, Depends(integration)]) -> I
 ActiveIntegration = Annotated[Integration, Depends(active_integration)]
 
 
-SENT_AT_ONCE = (
-    "Another create of this application through atsbridge was on its way to RECRU at the same moment (or was cut "
-    "off on its way: its process stopped): if that was an earlier attempt of yours, send this request again once "
-    "that attempt's request has ended (4 minutes after it was sent at the latest); the answer is then the "
-    "application it created."
-)
-
-
 def refused(refusal: ActionRefused) -> ApiError:
     code, status = REFUSALS[refusal.kind]
     return ApiError(code, refusal.message, status=status)
@@ -270,8 +262,8 @@ async def _create_or_adopt(
             await asyncio.to_thread(_still_unknown, engine, integration_.id, project, email)
         elif remembered:
             await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
-        if await _sent_at_once(refusal, remembered, engine, integration_.id, project, email):
-            raise ActionRefused(refusal.kind, f"{refusal.message} {SENT_AT_ONCE}") from refusal
+        if refusal.kind == "application_exists" and not remembered:
+            await _refuse_as_sent_at_once(refusal, engine, integration_.id, project, email)
         raise
     except RecruError:
         if remembered:
@@ -300,19 +292,30 @@ def _still_unknown(engine: Engine, integration_id: str, project_remote_id: str, 
         pending_applications.still_unknown(conn, integration_id, project_remote_id, email)
 
 
-async def _sent_at_once(
-    refusal: ActionRefused, remembered: bool | None, engine: Engine, integration_id: str, project: str, email: str
-) -> bool:
-    """Whether "already applied" met a create that another create of the pair through us was sending (or was cut
-    off sending): the application may be that one's (``remembered``: whether this create remembered it itself)."""
-    if refusal.kind != "application_exists" or remembered:
-        return False
-    return remembered is False or await asyncio.to_thread(_remembered, engine, integration_id, project, email)
+async def _refuse_as_sent_at_once(
+    refusal: ActionRefused, engine: Engine, integration_id: str, project: str, email: str
+) -> None:
+    """ "Already applied" met a create that another create of the pair through us sent (or was cut off sending)
+    at the same moment: the application may be that one's. Then the 409 says so, with a ``Retry-After`` (so an
+    ``Idempotency-Key`` does not keep it): once that create's action has ended, a retry adopts the application if
+    that create's outcome stayed unknown. Returns if no such create is remembered (a plain "already applied")."""
+    now = datetime.now(UTC)
+    after = await asyncio.to_thread(_adoptable_from, engine, integration_id, project, email, now)
+    if after is None:
+        return
+    seconds = max(1, round((after - now).total_seconds()))
+    message = (
+        f"{refusal.message} Another create of this application through atsbridge was on its way to RECRU at the "
+        "same moment, or was cut off on its way (its process stopped), so RECRU's application may be that one's: "
+        f"if that was an earlier attempt of yours whose answer you did not get, send this request again in "
+        f"{seconds} s (Retry-After); the answer is then that application, if RECRU stored it for that attempt."
+    )
+    raise ApiError("ATS.APPLICATION_ALREADY_EXISTS", message, headers={"Retry-After": str(seconds)}) from refusal
 
 
-def _remembered(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:
+def _adoptable_from(engine: Engine, integration_id: str, project: str, email: str, now: datetime) -> datetime | None:
     with engine.connect() as conn:
-        return pending_applications.remembered(conn, integration_id, project_remote_id, email)
+        return pending_applications.adoptable_from(conn, integration_id, project, email, now)
 
 
 def _is_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:

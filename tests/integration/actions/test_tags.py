@@ -123,3 +123,13 @@ def test_of_tags_differing_only_in_case_the_exact_name_is_taken(world: ActionWor
     assert recru_tags(world, person.remote_id) == sorted([lower["id"], upper["id"]])
     world.kombo().ats.remove_candidate_tag(candidate_id=person.id, tag={"name": f"KOTLIN-{suffix}"})
     assert recru_tags(world, person.remote_id) == [lower["id"]]
+
+
+def test_removing_a_name_two_tags_match_only_by_case_removes_the_one_the_candidate_holds(world: ActionWorld) -> None:
+    suffix = secrets.token_hex(3)
+    first, second = (world.recru.create("tags", name=f"{name}-{suffix}") for name in ("Kotlin", "KOTLIN"))
+    person = new_candidate(world)
+    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": second["name"]})
+    world.kombo().ats.remove_candidate_tag(candidate_id=person.id, tag={"name": f"kotlin-{suffix}"})
+    assert recru_tags(world, person.remote_id) == []  # not "Kotlin", which it does not hold
+    assert first["id"] < second["id"]

@@ -397,32 +397,43 @@ def _tag_key(name: str) -> str:
     return unicodedata.normalize("NFC", name.strip()).casefold()
 
 
-async def find_tag(client: RecruClient, name: str) -> dict[str, Any] | None:
-    """RECRU's tag of that name (``_tag_key``); of tags differing only in case, the one named exactly so, if any."""
+def _named_exactly(tag: dict[str, Any], name: str) -> bool:
+    return unicodedata.normalize("NFC", str(tag["name"]).strip()) == unicodedata.normalize("NFC", name.strip())
+
+
+async def _tags_named(client: RecruClient, name: str) -> list[dict[str, Any]]:
+    """RECRU's tags of that name (``_tag_key``), the one named exactly so (if any) first."""
     wanted = _tag_key(name)
     matching = [tag for tag in await client.list_all("TagService.list") if _tag_key(str(tag["name"])) == wanted]
-    exactly = unicodedata.normalize("NFC", name.strip())
-    named_so = (tag for tag in matching if unicodedata.normalize("NFC", str(tag["name"]).strip()) == exactly)
-    return next(named_so, matching[0] if matching else None)
+    return sorted(matching, key=lambda tag: not _named_exactly(tag, name))
 
 
 async def add_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any]:
-    tag = await find_tag(client, name)
-    if tag is None:
+    """Give the jobseeker RECRU's tag of that name; of tags differing only in case, the one named exactly so."""
+    tags = await _tags_named(client, name)
+    if not tags:
         raise ActionRefused(
             "remote_input_invalid",
             f"RECRU has no tag named {name.strip()!r}, and RECRU cannot create tags through its API: "
             "create the tag in RECRU first, then add it again.",
         )
-    await _tag_call(client, "JobseekerService.addTag", jobseeker_id, tag)
-    return tag
+    await _tag_call(client, "JobseekerService.addTag", jobseeker_id, tags[0])
+    return tags[0]
 
 
 async def remove_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any] | None:
-    tag = await find_tag(client, name)
-    if tag is not None:
-        await _tag_call(client, "JobseekerService.removeTag", jobseeker_id, tag)
-    return tag
+    """Take RECRU's tag of that name from the jobseeker: the one named exactly so, else, of tags differing only in
+    case, the one the jobseeker holds."""
+    tags = await _tags_named(client, name)
+    if len(tags) > 1 and not _named_exactly(tags[0], name):
+        try:
+            held = set((await client.call("JobseekerService.get", {"id": jobseeker_id}))["tagIds"])
+        except RecruNotFound as missing:
+            raise ActionRefused("candidate_not_found", "RECRU no longer has this candidate.") from missing
+        tags = [tag for tag in tags if tag["id"] in held] or tags
+    if tags:
+        await _tag_call(client, "JobseekerService.removeTag", jobseeker_id, tags[0])
+    return tags[0] if tags else None
 
 
 async def _tag_call(client: RecruClient, method: str, jobseeker_id: int, tag: dict[str, Any]) -> None:

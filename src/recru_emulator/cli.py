@@ -98,7 +98,8 @@ class _AnnouncingServer(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
-        print(self.announcement, flush=True)
+        if self.started:
+            print(self.announcement, flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,15 +37,18 @@ def caller(
 ) -> Caller:
     key = credentials.credentials if credentials else ""
     if not key.strip():
-        raise ApiError(
-            "PLATFORM.AUTHENTICATION_INVALID",
-            "Send your API key as `Authorization: Bearer <key>`.",
-        )
+        raise _refused("Send your API key as `Authorization: Bearer <key>`.")
     with store(request).connect() as conn:
         environment_id = environment_of_key(conn, key.strip())
     if environment_id is None:
-        raise ApiError("PLATFORM.AUTHENTICATION_INVALID", "The API key is not valid.")
+        raise _refused("The API key is not valid.")
     return Caller(environment_id)
+
+
+def _refused(message: str) -> ApiError:
+    """401 naming the scheme the API takes (RFC 9110: a 401 carries its challenge)."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="atsbridge"'}
+    return ApiError("PLATFORM.AUTHENTICATION_INVALID", message, headers=challenge)
 
 
 def integration(

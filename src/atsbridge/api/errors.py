@@ -66,8 +66,6 @@ class ApiError(Exception):
         self.message = message
         self.status = status or CODE_STATUS.get(code or "", 500)
         self.headers = headers or {}
-        if self.status == 401:  # RFC 9110: a 401 names the scheme it takes
-            self.headers.setdefault("WWW-Authenticate", 'Bearer realm="atsbridge"')
 
 
 def error_body(code: ErrorCode | None, message: str, status: int) -> dict[str, Any]:

@@ -72,23 +72,22 @@ class InputModel(StorableText):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
-def _personal_if_null(value: object) -> object:
-    """A contact's ``type`` given ``null`` is the default, as when it is left out."""
-    return "PERSONAL" if value is None else value
-
-
-class AdditionalEmail(InputModel):
+class ContactInput(InputModel):
     type: ContactType = "PERSONAL"
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def personal_if_null(cls, value: object) -> object:
+        """A ``type`` given ``null`` is the default, as when it is left out."""
+        return "PERSONAL" if value is None else value
+
+
+class AdditionalEmail(ContactInput):
     email_address: EmailAddress
 
-    _null_type = field_validator("type", mode="before")(_personal_if_null)
 
-
-class AdditionalPhone(InputModel):
-    type: ContactType = "PERSONAL"
+class AdditionalPhone(ContactInput):
     phone_number: str = Field(min_length=1, max_length=50)
-
-    _null_type = field_validator("type", mode="before")(_personal_if_null)
 
 
 class CandidateLocation(InputModel):

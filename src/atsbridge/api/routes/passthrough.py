@@ -123,7 +123,7 @@ async def passthrough(
     except RecruAuthError as refused:
         await asyncio.to_thread(record_login_verdict, store(request), integration_, False)
         raise ApiError(None, f"RECRU refused the integration's credentials: {refused}", status=424) from refused
-    except (RecruError, httpx.ConnectError, httpx.ConnectTimeout) as failure:  # the call was not sent (nor its login)
+    except (RecruError, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as failure:  # nothing sent
         raise ApiError(None, f"RECRU could not be reached: {_described(failure)}", status=502) from failure
     except httpx.TransportError as failure:  # the call went out: RECRU may have carried it out
         message = (

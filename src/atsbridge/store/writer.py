@@ -24,11 +24,12 @@ One generic path serves every model and join, driven by the table metadata in ``
   appears, changes or disappears moves its parent (jobs ← stages and hiring team, candidates ← tags); an application
   created, changed, refreshed or deleted moves its candidate (which nests its ``remote_updated_at``); a candidate
   whose own fields change moves its applications; a stage whose own fields change moves the applications currently
-  in it (what the application nests of them), a job's pipeline changing moves the job's applications (their
-  stage's ``index``); a tag, stage or user that appears (new, or back from deleted) moves
-  the records already linking to it (stored before it: they now nest it). ``updated_at`` only ever moves forward.
-  The one exception is ``nested_marks=False``, for an integration's first sync: nothing of it is readable yet, so
-  the marks would have no reader and only cost (every application rewritten when its candidate arrives).
+  in it (what the application nests of them), a stage added to, moved in or removed from a job's pipeline moves
+  the job's applications in that stage (the ``index`` they nest); a tag, stage or user that appears (new, or back
+  from deleted) moves the records already linking to it (stored before it: they now nest it). ``updated_at`` only
+  ever moves forward. The one exception is ``nested_marks=False``, for an integration's first sync: nothing of it
+  is readable yet, so the marks would have no reader and only cost (every application rewritten when its candidate
+  arrives).
 - **Never older over newer.** Each record stores when it was asked of RECRU (``read_at``, the batch's
   ``fetched_at``). A batch does not overwrite a record stored from a later read: an action's write-through that
   re-read the record while a sync's page was on its way, say, or the other way round. The upsert itself decides
@@ -77,6 +78,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -135,8 +137,6 @@ NESTED_MARKS: tuple[NestedMark, ...] = (
     NestedMark(ModelName.APPLICATIONS, "candidate_id", ModelName.CANDIDATES, "id", refreshes=True),
     NestedMark(ModelName.CANDIDATES, "id", ModelName.APPLICATIONS, "candidate_id"),
     NestedMark(ModelName.APPLICATION_STAGES, "id", ModelName.APPLICATIONS, "current_stage_id"),
-    # a job's pipeline changed (a stage added, removed or moved): its applications' ``current_stage.index`` may move
-    NestedMark(ModelName.JOBS_APPLICATION_STAGES, "job_id", ModelName.APPLICATIONS, "job_id"),
     *(NestedMark(join, spec.parent_column, spec.parent, "id") for join, spec in JOINS.items()),
 )
 
@@ -317,6 +317,7 @@ def write_joins(
     _write(conn, table, integration_id, plan, now=now, sync_id=None)
     if nested_marks:
         _mark_nested_changes(conn, join, [*plan.created, *plan.updated], now)
+        _mark_moved_stages(conn, join, [*plan.created, *plan.updated], now)
     vanished = [id_ for id_, state in stored.items() if id_ not in prepared.rows and not state.deleted]
     deleted = sum(_tombstone_joins(conn, spec, table.c.id.in_(chunk), now) for chunk in _chunks(vanished))
     return Counts(created=len(plan.created), updated=len(plan.updated), unchanged=len(plan.unchanged), deleted=deleted)
@@ -664,11 +665,24 @@ def _tombstone_joins(conn: Connection, spec: JoinSpec, condition: ColumnElement[
         update(table)
         .where(condition, table.c.remote_deleted_at.is_(None))
         .values(remote_deleted_at=now, changed_at=now, updated_at=now)
-        .returning(table.c[spec.parent_column])
+        .returning(table.c[spec.parent_column], table.c[spec.child_column])
     )
     rows = conn.execute(statement).mappings().all()
     _mark_nested_changes(conn, spec.name, rows, now)
+    _mark_moved_stages(conn, spec.name, rows, now)
     return len(rows)
+
+
+def _mark_moved_stages(conn: Connection, join: ModelName, rows: Sequence[Mapping[Any, Any]], now: datetime) -> None:
+    """Pipeline rows created, changed (moved) or removed change the stage ``index`` that the job's applications in
+    that stage nest: move their ``updated_at`` (only theirs: a stage appended moves no application in another)."""
+    if join is not ModelName.JOBS_APPLICATION_STAGES or not rows:
+        return
+    apps = table_of(ModelName.APPLICATIONS)
+    pairs = sorted({(row["job_id"], row["stage_id"]) for row in rows})
+    for start in range(0, len(pairs), MAX_IN_VALUES):
+        in_stage = tuple_(apps.c.job_id, apps.c.current_stage_id).in_(pairs[start : start + MAX_IN_VALUES])
+        conn.execute(update(apps).where(in_stage, apps.c.updated_at < now).values(updated_at=now))
 
 
 def _mark_nested_changes(

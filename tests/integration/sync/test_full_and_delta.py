@@ -327,20 +327,27 @@ def test_a_tag_stored_after_the_candidates_linking_to_it_moves_them(
     assert_parity(engine, integration.id, recru)
 
 
-def test_a_reordered_pipeline_moves_the_jobs_applications(
+def test_a_stage_moved_in_a_pipeline_moves_the_jobs_applications_in_it(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
-    """An application nests its current stage with the stage's index in the job's pipeline: reordering the
-    pipeline changes what it serves, so ``updated_after`` finds it (its own fields, ``changed_at``, did not move)."""
+    """An application nests its current stage with the stage's index in the job's pipeline: moving stages changes
+    what the applications in them serve, so ``updated_after`` finds those (their ``changed_at`` stays); a stage
+    appended moves no application in another stage."""
     sync("FULL")
     applications = recru.all("applications")
-    project = next(p for p in recru.all("projects") if sum(a["projectId"] == p["id"] for a in applications) >= 2)
-    of_project = {str(a["id"]) for a in applications if a["projectId"] == project["id"]}
-    others = {str(a["id"]) for a in applications} - of_project
+    project = max(recru.all("projects"), key=lambda p: sum(a["projectId"] == p["id"] for a in applications))
+    pipeline, reversed_pipeline = project["stageIds"], list(reversed(project["stageIds"]))
+    moved = {s for s in pipeline if pipeline.index(s) != reversed_pipeline.index(s)}
+    of_moved = {str(a["id"]) for a in applications if a["projectId"] == project["id"] and a["stageId"] in moved}
+    assert of_moved
     before = stamps(engine, tables.applications, integration.id)
-    recru.patch("projects", project["id"], stageIds=list(reversed(project["stageIds"])))
+    recru.patch("projects", project["id"], stageIds=reversed_pipeline)
     assert sync("DELTA").state == "SUCCEEDED"
     after = stamps(engine, tables.applications, integration.id)
-    assert all(after[a][0] == before[a][0] and after[a][1] > before[a][1] for a in of_project)
-    assert all(after[a] == before[a] for a in others)
+    assert {a for a in after if after[a] != before[a]} == of_moved
+    assert all(after[a][0] == before[a][0] for a in of_moved)  # own fields unchanged
+    appended = recru.create("stages", name="Nová fáze")
+    recru.patch("projects", project["id"], stageIds=[*reversed_pipeline, appended["id"]])
+    assert sync("DELTA").state == "SUCCEEDED"
+    assert stamps(engine, tables.applications, integration.id) == after
     assert_parity(engine, integration.id, recru)

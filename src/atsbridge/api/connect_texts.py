@@ -58,8 +58,8 @@ ENGLISH = Texts(
     used=Notice(
         "This link has already been used",
         (
-            "An integration has already been connected with this link; each link can be used once. To connect "
-            "again or to change the credentials, ask for a new link.",
+            "An integration was connected with this link and has since been removed; each link can be used "
+            "once. To connect again, ask for a new link.",
         ),
     ),
     locked=Notice(
@@ -135,8 +135,8 @@ GERMAN = Texts(
     used=Notice(
         "Dieser Link wurde bereits verwendet",
         (
-            "Mit diesem Link wurde bereits eine Integration verbunden; jeder Link kann einmal verwendet werden. "
-            "Um erneut zu verbinden oder die Zugangsdaten zu ändern, bitten Sie um einen neuen Link.",
+            "Mit diesem Link wurde eine Integration verbunden, die inzwischen entfernt wurde; jeder Link kann "
+            "einmal verwendet werden. Um erneut zu verbinden, bitten Sie um einen neuen Link.",
         ),
     ),
     locked=Notice(

@@ -139,21 +139,36 @@ def test_connecting_creates_the_integration_queues_the_first_sync_and_completes(
         assert sdk.connect.get_integration_by_token(token=token_of(link)).data.setup_status == "COMPLETED"
 
 
-def test_a_used_link_shows_no_form_and_cannot_connect_again(
+def test_a_used_link_leads_to_its_status_and_cannot_connect_again(
     site: ConnectSite, connect_page: OpenPage, recru_process: EmulatorProcess
 ) -> None:
+    """Opened again, or its form sent twice (a double click): the connection's status page, no second one."""
     link = site.create_link()
     page = connect_page(link)
     csrf = page.csrf()
     assert page.submit(csrf=csrf, **credentials(recru_process)).status_code == 303
-    reopened = page.open()
-    assert reopened.status_code == 410
-    html = Html(reopened.text)
-    assert html.texts("h1") == [TEXTS["en"].used.title]
-    assert html.all("form") == [] and html.all("input") == []
-    again = page.submit(csrf=csrf, **credentials(recru_process))
-    assert again.status_code == 410
+    status_path = f"{page.path}/status?lang=en"
+    for answer in (page.open(), page.submit(csrf=csrf, **credentials(recru_process))):
+        assert (answer.status_code, answer.headers["location"]) == (303, status_path)
+    status = page.status(lang="en")
+    assert status.status_code == 200 and Html(status.text).all("form") == []
     assert len(site.integrations()) == 1
+
+
+def test_a_used_link_whose_integration_was_deleted_says_so(
+    site: ConnectSite, connect_page: OpenPage, recru_process: EmulatorProcess
+) -> None:
+    link = site.create_link()
+    page = connect_page(link)
+    assert page.submit(csrf=page.csrf(), **credentials(recru_process)).status_code == 303
+    (integration,) = site.integrations()
+    with site.sdk() as sdk:
+        sdk.general.delete_integration(integration_id=integration["id"], body={})
+    for answer in (page.open(), page.status()):
+        assert answer.status_code == 410
+        html = Html(answer.text)
+        assert html.texts("h1") == [TEXTS["en"].used.title]
+        assert html.all("form") == [] and html.all("input") == []
 
 
 def test_an_expired_link_shows_no_form_and_saves_nothing(

@@ -234,15 +234,25 @@ def _notice(
     return page.render("notice.html", language, status=status, notice=notice, again_url=again)
 
 
-def _closed(request: Request, token: str, link: ConnectLink | None, language: Language) -> HTMLResponse | None:
-    """The page for a link that cannot show the form (unknown, used, locked, expired); None if it can."""
+def _closed(request: Request, token: str, link: ConnectLink | None, language: Language) -> Response | None:
+    """The page for a link that cannot show the form (unknown, used, locked, expired); None if it can. A used link
+    whose integration exists leads to its status page: a second click of the form, or the link opened again, shows
+    the connection and its first sync (and tells an embedding page), not a dead end."""
     if link is None:
         return _notice(request, token, "unknown", language, 404)
     state = link.state(datetime.now(UTC))
     if state == "OPEN":
         return None
+    if state == "USED" and link.integration_id is not None and _exists(store(request), link.integration_id):
+        status_path = request.url_for("connect_status", token=token).path
+        return RedirectResponse(f"{status_path}?lang={language}", status_code=303)
     kind, status = CLOSED[state]
     return _notice(request, token, kind, language, status)
+
+
+def _exists(engine: Engine, integration_id: str) -> bool:
+    with engine.connect() as conn:
+        return load_integration(conn, integration_id) is not None
 
 
 def _form(
@@ -268,8 +278,8 @@ def _form(
     )
 
 
-@pages.get("/{token}", name="connect_form")
-def connect_form(request: Request, token: str, lang: str | None = None) -> HTMLResponse:
+@pages.get("/{token}", name="connect_form", response_model=None)
+def connect_form(request: Request, token: str, lang: str | None = None) -> Response:
     link = _find(store(request), token)
     language = page.page_language(link.language if link else None, lang)
     return _closed(request, token, link, language) or _form(request, token, language)

@@ -8,9 +8,10 @@ call) therefore never claims the same events: on PostgreSQL locked rows are skip
 the re-check; on SQLite writers are serialised. If a process dies mid-batch, its events fall due again when the
 lease ends and are sent again: receivers de-duplicate on the event id.
 
-Within a batch, events of one environment are sent one after the other, oldest first; environments are served
-concurrently. Several processes delivering (workers, API processes) claim separate batches, so receivers may get
-one environment's events out of order (each carries its own id and timestamp). A 2xx
+Events of one environment claimed together are sent one after the other, oldest first; environments are served
+concurrently, each on its own (``DeliveryLoop``: a slow receiver holds up only its own environment). Retried events
+come after newer ones, and several processes delivering (workers, API processes) claim separate batches, so
+receivers may get one environment's events out of order (they de-duplicate on the event id). A 2xx
 answer delivers the event; anything else (another status, a redirect, a timeout, a refused connection) is a failed
 attempt, retried after ``RetryPolicy.delay_after`` (30 s, 1 min, 2 min, … capped at 4 h: 15 attempts span about a
 day) and given up after the last one, with ``last_error`` saying so. Each attempt is a ``webhook_attempts`` row with
@@ -28,7 +29,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -92,11 +93,14 @@ class _Attempt:
         return self.error is None
 
 
-def _claim(engine: Engine, now: datetime, batch_size: int, lease: timedelta) -> list[_Claimed]:
+def _claim(
+    engine: Engine, now: datetime, batch_size: int, lease: timedelta, busy: Collection[str] = ()
+) -> list[_Claimed]:
+    """Claim up to ``batch_size`` due events, none of the ``busy`` environments (this process is sending theirs)."""
     outbox = webhook_outbox.c
     due = (
         select(outbox.id)
-        .where(outbox.delivered_at.is_(None), outbox.next_attempt_at <= now)
+        .where(outbox.delivered_at.is_(None), outbox.next_attempt_at <= now, outbox.environment_id.not_in(busy))
         .order_by(outbox.next_attempt_at, outbox.created_at, outbox.id)
         .limit(batch_size)
         .with_for_update(skip_locked=True)
@@ -210,30 +214,46 @@ async def deliver_due(
     ``key`` is the store's encryption key (``Settings.encryption_key``), which opens the environments' secrets;
     ``public_url`` is ``Settings.public_url``.
     """
-    lease = timedelta(seconds=TIMEOUT_SECONDS * batch_size + 60)
-    claimed = await asyncio.to_thread(_claim, engine, now, batch_size, lease)
-    if not claimed:
-        return 0
-    endpoints = await asyncio.to_thread(_endpoints, engine, {event.environment_id for event in claimed})
-    by_environment: dict[str, list[_Claimed]] = {}
-    for event in claimed:
-        by_environment.setdefault(event.environment_id, []).append(event)
+    sending = _Sending(engine, http_client, key, policy, public_url)
+    batches = await sending.claim(now, batch_size)
+    await asyncio.gather(*(sending.send(events, now) for events in batches.values()))
+    return sum(map(len, batches.values()))
 
-    async def send_in_order(environment_id: str, events: list[_Claimed]) -> None:
+
+@dataclass
+class _Sending:
+    """What sending events takes: the store, the HTTP client, the key that opens the environments' secrets."""
+
+    engine: Engine
+    http_client: httpx.AsyncClient
+    key: bytes
+    policy: RetryPolicy
+    public_url: str | None
+
+    async def claim(self, now: datetime, batch_size: int, busy: Collection[str] = ()) -> dict[str, list[_Claimed]]:
+        """Claim a batch of due events (none of the ``busy`` environments), by environment, oldest first."""
+        lease = timedelta(seconds=TIMEOUT_SECONDS * batch_size + 60)
+        claimed = await asyncio.to_thread(_claim, self.engine, now, batch_size, lease, busy)
+        by_environment: dict[str, list[_Claimed]] = {}
+        for event in claimed:
+            by_environment.setdefault(event.environment_id, []).append(event)
+        return by_environment
+
+    async def send(self, events: list[_Claimed], now: datetime) -> None:
+        """Send one environment's claimed ``events``, one after the other, recording every attempt."""
+        environment_id = events[0].environment_id
+        endpoints = await asyncio.to_thread(_endpoints, self.engine, {environment_id})
         url, sealed = endpoints.get(environment_id, (None, None))
         if url is None or sealed is None:
-            await asyncio.to_thread(_mark_dead, engine, [event.id for event in events], URL_REMOVED)
+            await asyncio.to_thread(_mark_dead, self.engine, [event.id for event in events], URL_REMOVED)
             return
-        secret = _open_secret(key, environment_id, sealed)
+        secret = _open_secret(self.key, environment_id, sealed)
         for event in events:
             if secret:
-                attempt = await _post(http_client, url, secret, event, public_url)
+                attempt = await _post(self.http_client, url, secret, event, self.public_url)
             else:
                 attempt = _Attempt(None, UNREADABLE_SECRET, 0)
-            await asyncio.to_thread(_record, engine, event, attempt, now, policy)
-
-    await asyncio.gather(*(send_in_order(environment_id, events) for environment_id, events in by_environment.items()))
-    return len(claimed)
+            await asyncio.to_thread(_record, self.engine, event, attempt, now, self.policy)
 
 
 def _utc_now() -> datetime:
@@ -241,10 +261,12 @@ def _utc_now() -> datetime:
 
 
 class DeliveryLoop:
-    """Runs ``deliver_due`` every ``interval`` seconds (at once again while batches come back full) until ``stop``.
+    """Claims due events every ``interval`` seconds (at once again while batches come back full) until ``stop``,
+    and sends each environment's on a task of its own: an environment whose receiver is slow holds up only its own
+    events (its next ones are claimed once its task is done), never another environment's.
 
     Start it as a task in the process's event loop (``asyncio.create_task(loop.run())``) and call ``stop()`` from that
-    loop to end it after the batch in flight; an error in one round is logged and the next round goes on.
+    loop to end it after the events in flight; an error in one round is logged and the next round goes on.
     """
 
     def __init__(
@@ -266,30 +288,39 @@ class DeliveryLoop:
         self.policy = policy
         self.clock = clock
         self._stopping = asyncio.Event()
+        self._sending: dict[str, asyncio.Task[None]] = {}  # environment id → the task sending its events
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as http_client:
-            while not self._stopping.is_set():
-                try:
-                    batch_was_full = await self._round(http_client)
-                except Exception:
-                    log.exception("webhook delivery round failed; next round in %s s", self.interval)
-                    batch_was_full = False
-                if not batch_was_full:
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), self.interval)
+            sending = _Sending(self.engine, http_client, self.key, self.policy, self.public_url)
+            try:
+                while not self._stopping.is_set():
+                    try:
+                        batch_was_full = await self._round(sending)
+                    except Exception:
+                        log.exception("webhook delivery round failed; next round in %s s", self.interval)
+                        batch_was_full = False
+                    if not batch_was_full:
+                        with suppress(TimeoutError):
+                            await asyncio.wait_for(self._stopping.wait(), self.interval)
+            finally:
+                await asyncio.gather(*self._sending.values(), return_exceptions=True)
 
-    async def _round(self, http_client: httpx.AsyncClient) -> bool:
-        claimed = await deliver_due(
-            self.engine,
-            http_client,
-            self.key,
-            self.clock(),
-            batch_size=self.batch_size,
-            policy=self.policy,
-            public_url=self.public_url,
-        )
-        return claimed == self.batch_size
+    async def _round(self, sending: _Sending) -> bool:
+        now = self.clock()
+        batches = await sending.claim(now, self.batch_size, busy=set(self._sending))
+        for environment_id, events in batches.items():
+            self._sending[environment_id] = asyncio.create_task(self._send(sending, events, now))
+        return sum(map(len, batches.values())) == self.batch_size
+
+    async def _send(self, sending: _Sending, events: list[_Claimed], now: datetime) -> None:
+        environment_id = events[0].environment_id
+        try:
+            await sending.send(events, now)
+        except Exception:  # their lease ends and they fall due again
+            log.exception("webhook delivery to environment %s failed", environment_id)
+        finally:
+            self._sending.pop(environment_id, None)

@@ -246,6 +246,30 @@ async def test_the_delivery_loop_delivers_until_stopped(engine: Engine, receiver
     assert receiver.ids == sent
 
 
+async def test_a_slow_receiver_holds_up_only_its_own_environment(engine: Engine, receiver: Receiver) -> None:
+    slow = Receiver(delay=1.0).start()
+    try:
+        slow_environment = make_environment(engine, slow.url, name="slow")
+        quick_environment = make_environment(engine, receiver.url, name="quick")
+        loop = DeliveryLoop(engine, KEY, interval=0.05, batch_size=20)
+        task = asyncio.create_task(loop.run())
+        emit(engine, slow_environment, 6, start=datetime.now(UTC))  # six seconds of answers
+        await asyncio.sleep(0.5)  # its batch is being sent
+        quick = emit(engine, quick_environment, 1, start=datetime.now(UTC))
+        started = asyncio.get_running_loop().time()
+        for _ in range(400):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.02)
+        took = asyncio.get_running_loop().time() - started
+        loop.stop()
+        await asyncio.wait_for(task, 30)
+    finally:
+        slow.stop()
+    assert receiver.ids == quick
+    assert took < 3, f"the quick environment waited {took:.1f} s for the slow one"
+
+
 @pytest.mark.parametrize(
     ("public_url", "sent_log_url"),
     [(None, "/v1/connect/links/0f1e"), ("https://ats.example.com", "https://ats.example.com/v1/connect/links/0f1e")],

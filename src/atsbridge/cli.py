@@ -139,8 +139,7 @@ def api_key_create(
     json_output: Annotated[bool, typer.Option("--json", help="print {key, environment_id} as one JSON object")] = False,
 ) -> None:
     """Create an API key; it is shown once and stored only as a hash."""
-    if not environment.strip():
-        _fail("--environment must name an environment", json_output, "INPUT_INVALID")
+    environment = _environment_name(environment, json_output)
     with _store(get_settings()).begin() as conn:
         environment_id = ensure_environment(conn, environment)
         key = create_api_key(conn, environment_id)
@@ -149,6 +148,13 @@ def api_key_create(
     else:
         print(key)
         err.print(f"API key for environment {environment!r} ({environment_id}); it is not shown again.")
+
+
+def _environment_name(given: str, json_output: bool) -> str:
+    """An ``--environment`` as named: trimmed (" acme " is acme, not another environment); blank is refused."""
+    if not given.strip():
+        _fail("--environment must name an environment", json_output, "INPUT_INVALID")
+    return given.strip()
 
 
 def _print_webhook(environment: str, endpoint: WebhookEndpoint | None, json_output: bool) -> None:
@@ -170,6 +176,7 @@ def webhook_set(
     json_output: Annotated[bool, typer.Option("--json", help="print {environment, url, secret} as JSON")] = False,
 ) -> None:
     """Send the environment's events to URL; prints the signing secret (made on first use, kept unless rotated)."""
+    environment = _environment_name(environment, json_output)
     settings = get_settings()
     try:
         with _store(settings).begin() as conn:
@@ -186,6 +193,7 @@ def webhook_show(
     json_output: Annotated[bool, typer.Option("--json", help="print {environment, url, secret} as JSON")] = False,
 ) -> None:
     """Show where the environment's events go and the secret they are signed with."""
+    environment = _environment_name(environment, json_output)
     settings = get_settings()
     with _store(settings).connect() as conn:
         environment_id = find_environment(conn, environment)
@@ -376,13 +384,16 @@ def integration_create(
     login: Annotated[str, typer.Option(help="login (e-mail) of the dedicated RECRU API user")],
     password: Annotated[str | None, typer.Option(help="its password (asked for on the terminal if not given)")] = None,
     tool: Annotated[str, typer.Option(help="the ATS; only recruhr exists")] = "recruhr",
-    environment: Annotated[str, typer.Option(help="environment the integration belongs to")] = "default",
+    environment: Annotated[
+        str, typer.Option(help="environment the integration belongs to (created if new)")
+    ] = "default",
     sync_only_created: Annotated[
         bool, typer.Option("--sync-only-created/--sync-all", help="sync only applications created through us")
     ] = True,
     json_output: Annotated[bool, typer.Option("--json", help="print {id, environment_id} as one JSON object")] = False,
 ) -> None:
     """Connect a RECRU tenant: the credentials are checked with a real login before anything is saved."""
+    environment = _environment_name(environment, json_output)
     if tool != "recruhr":
         _fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
     if password is None:
@@ -472,6 +483,14 @@ def sync(
         raise typer.Exit(1)
 
 
+def _fail_at_top(message: str, code: str) -> NoReturn:
+    """One line on stderr; with ``--json`` on the command line, also the error object on stdout, as ``_fail``."""
+    if "--json" in sys.argv[1:]:
+        print(json.dumps({"error": {"code": code, "message": message}}))
+    err.print(f"[red]error:[/red] {message}")
+    raise SystemExit(1)
+
+
 def main() -> None:
     """The ``atsbridge`` command: ``app``, with a configuration or key problem told in one line, not a traceback."""
     from cryptography.exceptions import InvalidTag
@@ -484,24 +503,20 @@ def main() -> None:
         app()
     except (ArgumentError, DBAPIError) as unusable:
         reason = str(getattr(unusable, "orig", None) or unusable).strip().splitlines()[0]
-        err.print(f"[red]error:[/red] the store (ATSBRIDGE_DATABASE_URL, or the data dir's SQLite file): {reason}")
-        raise SystemExit(1) from None
+        _fail_at_top(f"the store (ATSBRIDGE_DATABASE_URL, or the data dir's SQLite file): {reason}", "STORE_UNUSABLE")
     except OSError as failed:  # a data dir that cannot be made or written, a port that cannot be bound
-        err.print(f"[red]error:[/red] {failed}")
-        raise SystemExit(1) from None
+        _fail_at_top(str(failed), "OS_ERROR")
     except ValidationError as invalid:
         problems = "; ".join(f"ATSBRIDGE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in invalid.errors())
-        err.print(f"[red]error:[/red] configuration: {problems}")
-        raise SystemExit(1) from None
+        _fail_at_top(f"configuration: {problems}", "CONFIGURATION_INVALID")
     except (CredentialsUnreadable, StoreTooNew) as unusable_store:
-        err.print(f"[red]error:[/red] {unusable_store}")
-        raise SystemExit(1) from None
+        _fail_at_top(str(unusable_store), "STORE_UNUSABLE")
     except InvalidTag:  # another stored secret (an environment's webhook secret)
-        err.print(
-            "[red]error:[/red] a stored secret cannot be decrypted: the secret key "
-            "(ATSBRIDGE_SECRET_KEY, or secret.key in the data dir) is not the one it was saved with"
+        _fail_at_top(
+            "a stored secret cannot be decrypted: the secret key (ATSBRIDGE_SECRET_KEY, or secret.key in the data "
+            "dir) is not the one it was saved with",
+            "SECRET_UNREADABLE",
         )
-        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -109,9 +109,16 @@ def test_showing_an_unknown_environments_webhook_creates_nothing(tmp_path: Path)
 
 
 def test_a_blank_environment_name_is_refused(tmp_path: Path) -> None:
-    refused = atsbridge(tmp_path, "api-key", "create", "--environment", "  ", "--json")
-    assert refused.returncode == 1
-    assert json.loads(refused.stdout)["error"]["code"] == "INPUT_INVALID"
+    for command in (("api-key", "create"), ("webhook", "show"), ("webhook", "set", "--url", "https://x.example")):
+        refused = atsbridge(tmp_path, *command, "--environment", "  ", "--json")
+        assert refused.returncode == 1
+        assert json.loads(refused.stdout)["error"]["code"] == "INPUT_INVALID"
+
+
+def test_an_environment_name_is_taken_trimmed(tmp_path: Path) -> None:
+    created = atsbridge(tmp_path, "api-key", "create", "--environment", " acme ", "--json")
+    again = atsbridge(tmp_path, "api-key", "create", "--environment", "acme", "--json")
+    assert json.loads(created.stdout)["environment_id"] == json.loads(again.stdout)["environment_id"]
 
 
 def test_the_demo_empties_only_a_demo_store(tmp_path: Path) -> None:

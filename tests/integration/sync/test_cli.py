@@ -163,10 +163,12 @@ def test_a_wrong_or_malformed_secret_key_is_told_in_one_line(
     other_key = atsbridge(engine, tmp_path, "sync", integration_id, "--json", key="cd" * 32)
     assert other_key.returncode == 1
     assert "cannot be decrypted" in other_key.stderr and "Traceback" not in other_key.stderr
+    assert json.loads(other_key.stdout)["error"]["code"] == "STORE_UNUSABLE"  # --json: the error object on stdout
     for malformed in ("not-hex", "ab" * 16):
         refused = atsbridge(engine, tmp_path, "sync", integration_id, "--json", key=malformed)
         assert refused.returncode == 1
         assert "ATSBRIDGE_SECRET_KEY" in refused.stderr and "Traceback" not in refused.stderr
+        assert json.loads(refused.stdout)["error"]["code"] == "CONFIGURATION_INVALID"
 
 
 def test_sync_refuses_while_another_process_runs_one_of_the_integration(

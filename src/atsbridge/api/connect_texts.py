@@ -94,7 +94,7 @@ ENGLISH = Texts(
         "Your credentials were accepted and the connection is saved. Your data is now being copied from RECRU "
         "(the first sync). You can close this page at any time: the sync continues."
     ),
-    status_refresh="This page updates itself every few seconds.",
+    status_refresh="This page updates itself.",
     states={
         "QUEUED": "Waiting to start",
         "RUNNING": "Copying data",
@@ -177,7 +177,7 @@ GERMAN = Texts(
         "kopiert (erste Synchronisierung). Sie können diese Seite jederzeit schließen: Die Synchronisierung läuft "
         "weiter."
     ),
-    status_refresh="Diese Seite aktualisiert sich alle paar Sekunden.",
+    status_refresh="Diese Seite aktualisiert sich selbst.",
     states={
         "QUEUED": "Wartet auf den Start",
         "RUNNING": "Daten werden kopiert",

@@ -32,6 +32,12 @@ def test_sdk_creates_an_embedded_link_with_its_defaults(site: ConnectSite) -> No
     assert stored.used_at is None and stored.integration_id is None
 
 
+def test_a_blank_origin_id_is_none(site: ConnectSite) -> None:
+    """So the API and the events say the same (``null``)."""
+    for blank in ("", "   "):
+        assert site.link(site.create_link(end_user_origin_id=blank)).end_user_origin_id is None
+
+
 def test_a_public_url_is_the_origin_of_links(engine: Engine, tmp_path: Path) -> None:
     with connect_site(engine, tmp_path, public_url="https://connect.example.com") as proxied:
         link = proxied.create_link()

@@ -89,6 +89,12 @@ class CreateLinkBody(StorableText):
     enable_field_mapping: bool | None = False
     enable_static_ips: bool | None = False
 
+    @field_validator("end_user_origin_id")
+    @classmethod
+    def _origin_id(cls, value: str | None) -> str | None:
+        """A blank origin id is none: the API and the events then both say ``null``."""
+        return value if value and value.strip() else None
+
     @field_validator("end_user_email")
     @classmethod
     def _email(cls, value: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, insert, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, select, update
 
 from atsbridge.store.db import end_named_sessions
 from atsbridge.store.run_owner import known_dead, this_process
@@ -30,6 +30,7 @@ CANCELLED = "CANCELLED"
 ACTIVE_STATES = (QUEUED, RUNNING)
 FULL = "FULL"
 DELTA = "DELTA"
+RUN_HISTORY = timedelta(days=90)
 HEARTBEAT_EVERY = timedelta(seconds=30)
 STALE_AFTER = timedelta(minutes=3)
 
@@ -181,6 +182,13 @@ def is_running(conn: Connection, sync_id: str, *, lock: bool = False) -> bool:
     ``lock``, its row stays so until the transaction ends (PostgreSQL; SQLite's writer holds the whole store)."""
     query = select(syncs.c.state).where(syncs.c.id == sync_id)
     return conn.execute(query.with_for_update() if lock else query).scalar() == RUNNING
+
+
+def forget_old_runs(conn: Connection, now: datetime) -> int:
+    """Delete the runs that ended over ``RUN_HISTORY`` ago (``/v1/integrations/{id}/syncs`` then lists the last 90
+    days); returns how many."""
+    ended_long_ago = syncs.c.state.not_in(ACTIVE_STATES) & (syncs.c.ended_at < now - RUN_HISTORY)
+    return conn.execute(delete(syncs).where(ended_long_ago)).rowcount
 
 
 def load_sync(conn: Connection, sync_id: str) -> SyncRow | None:

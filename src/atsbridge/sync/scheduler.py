@@ -30,11 +30,13 @@ from atsbridge.store.syncs import (
     QUEUED,
     SUCCEEDED,
     abandon_stale,
+    forget_old_runs,
     new_sync_id,
 )
 from atsbridge.store.tables import integrations, syncs
 from atsbridge.store.writer import anonymise_expired
 from atsbridge.webhooks import notify
+from atsbridge.webhooks.outbox import forget_old_events
 
 log = logging.getLogger("atsbridge.scheduler")
 TICK_SECONDS = 2.0
@@ -57,6 +59,15 @@ def fail_stale_runs(conn: Connection, integration_id: str | None, now: datetime)
     one, become FAILED, each with its ``sync-finished``: whoever waits for the run learns how it ended."""
     for run in abandon_stale(conn, integration_id, now):
         notify.sync_finished(conn, run.integration_id, run.id, FAILED, run.started_at or run.queued_at, now)
+
+
+def keep_house(conn: Connection, now: datetime) -> None:
+    """What keeps the store from growing without end and personal data from outstaying its purpose: records deleted
+    in RECRU over 14 days ago anonymised, webhook events finished over 30 days ago and runs ended over 90 days ago
+    forgotten (the embedded scheduler's housekeeping, and the workers' hourly one)."""
+    anonymise_expired(conn, now=now)
+    forget_old_events(conn, now)
+    forget_old_runs(conn, now)
 
 
 def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[str, bool]:
@@ -214,7 +225,7 @@ class EmbeddedScheduler:
             for integration_id, sync_type in due_syncs(conn, now, self.full_every, self.delta_every, TICK):
                 queue_sync(conn, integration_id, sync_type)
             if self._last_housekeeping is None or now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
-                anonymise_expired(conn, now=now)
+                keep_house(conn, now)
                 fail_stale_runs(conn, None, now)
                 self._last_housekeeping = now
 

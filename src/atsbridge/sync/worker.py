@@ -25,9 +25,8 @@ from sqlalchemy import Engine, inspect, text
 
 from atsbridge.config import Settings
 from atsbridge.store.db import normalise_url
-from atsbridge.store.writer import anonymise_expired
 from atsbridge.sync.runner import execute_sync
-from atsbridge.sync.scheduler import due_syncs, fail_stale_runs, queue_sync, queued_syncs
+from atsbridge.sync.scheduler import due_syncs, fail_stale_runs, keep_house, queue_sync, queued_syncs
 from atsbridge.webhooks.delivery import DeliveryLoop
 
 TICK = timedelta(minutes=1)  # the cron of ``tick``
@@ -94,10 +93,10 @@ class SyncQueue:
             await self.app.job_manager.finish_job(job, status=procrastinate_jobs.Status.FAILED, delete_job=False)
 
     async def _housekeeping(self, timestamp: int) -> None:
-        """Anonymise records deleted more than 14 days ago, and forget the queue's jobs finished more than
+        """The store's housekeeping (``scheduler.keep_house``), and forget the queue's jobs finished more than
         ``JOB_HISTORY_HOURS`` ago (hourly; the runs themselves stay in ``syncs``)."""
         with self.engine.begin() as conn:
-            anonymise_expired(conn, now=datetime.now(UTC))
+            keep_house(conn, datetime.now(UTC))
         try:
             await self.app.job_manager.delete_old_jobs(
                 JOB_HISTORY_HOURS, include_failed=True, include_cancelled=True, include_aborted=True

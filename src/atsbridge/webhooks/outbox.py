@@ -8,19 +8,29 @@ State of a row: *due* while ``delivered_at`` is NULL and ``next_attempt_at`` is 
 ``delivered_at`` is set; *dead* when both are NULL, with ``last_error`` saying why. An event of an environment
 without a webhook URL is recorded dead at once ("no webhook URL"): it is kept for inspection but never sent, not even
 after a URL is set later, so nothing waits on it and nothing retries it (as with Kombo, only events that happen while
-an endpoint is configured are delivered).
+an endpoint is configured are delivered). Delivered and dead events are forgotten, with their attempts, after
+``EVENT_HISTORY`` (``forget_old_events``: the hourly housekeeping); they hold personal data (an end user's e-mail).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from atsbridge.store.tables import environments, integrations, webhook_outbox
 from atsbridge.webhooks.events import EndUser, EventType, JsonObject, new_event_id
 
 NO_WEBHOOK_URL = "not delivered: the environment had no webhook URL when the event occurred"
+EVENT_HISTORY = timedelta(days=30)
+
+
+def forget_old_events(conn: Connection, now: datetime) -> int:
+    """Delete the events delivered or given up (nothing left to send) that occurred over ``EVENT_HISTORY`` ago, with
+    their attempts; returns how many."""
+    outbox = webhook_outbox.c
+    finished = outbox.next_attempt_at.is_(None)
+    return conn.execute(delete(webhook_outbox).where(finished, outbox.created_at < now - EVENT_HISTORY)).rowcount
 
 
 def enqueue(

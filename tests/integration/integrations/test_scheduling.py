@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, inspect, select, text, update
+from sqlalchemy import Engine, func, insert, inspect, select, text, update
 
 from atsbridge.config import Settings
 from atsbridge.store import syncs as sync_rows
@@ -22,6 +22,8 @@ from atsbridge.sync.scheduler import FULL_RETRY_AFTER, EmbeddedScheduler, due_sy
 from atsbridge.sync.service import SyncService
 from atsbridge.sync.worker import SyncQueue
 from atsbridge.unified.ids import ModelName
+from atsbridge.webhooks.events import EventType
+from atsbridge.webhooks.outbox import enqueue
 from integration.sync.conftest import KEY, Sync, make_integration
 from support.emulator_process import EmulatorProcess
 from support.recru import Recru
@@ -446,6 +448,64 @@ def test_the_scheduler_anonymises_records_deleted_over_fourteen_days_ago(
         }
     assert (rows[ids[0]].first_name, rows[ids[0]].email_addresses) == (None, [])
     assert rows[ids[1]].first_name is not None
+
+
+def test_the_scheduler_forgets_old_finished_events_and_runs(engine: Engine, integration: Integration) -> None:
+    """Finished webhook events (and their attempts) after 30 days, ended runs after 90; what is due or running stays."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        environment_id = conn.execute(select(tables.integrations.c.environment_id)).scalar_one()
+        events = {}
+        for name, age, finished in (("old", 31, True), ("recent", 29, True), ("old but due", 31, False)):
+            events[name] = enqueue(
+                conn,
+                environment_id=environment_id,
+                integration_id=integration.id,
+                type=EventType.DATA_CHANGED,
+                data={},
+                now=now - timedelta(days=age),
+            )
+            conn.execute(
+                update(tables.webhook_outbox)
+                .where(tables.webhook_outbox.c.id == events[name])
+                .values(
+                    next_attempt_at=None if finished else now,
+                    delivered_at=now - timedelta(days=age) if finished else None,
+                )
+            )
+            conn.execute(
+                insert(tables.webhook_attempts).values(
+                    event_id=events[name], attempted_at=now - timedelta(days=age), status_code=200, duration_ms=5
+                )
+            )
+    runs = {}
+    for name, age in (("old", 91), ("recent", 89)):
+        runs[name], _ = queue(engine, integration.id, "FULL")
+        with engine.begin() as conn:
+            conn.execute(
+                update(tables.syncs)
+                .where(tables.syncs.c.id == runs[name])
+                .values(state="SUCCEEDED", queued_at=now - timedelta(days=age), ended_at=now - timedelta(days=age))
+            )
+
+    async def no_runs(sync_id: str, integration_id: str, sync_type: str) -> None:
+        return None
+
+    async def one_tick() -> None:
+        scheduler = EmbeddedScheduler(engine, no_runs, full_every=FULL_EVERY, delta_every=DELTA_EVERY)
+        task = asyncio.create_task(scheduler.run())
+        await asyncio.sleep(0.3)
+        await scheduler.stop()
+        await task
+
+    asyncio.run(one_tick())
+    with engine.connect() as conn:
+        kept_events = set(conn.execute(select(tables.webhook_outbox.c.id)).scalars())
+        attempted = set(conn.execute(select(tables.webhook_attempts.c.event_id)).scalars())
+        kept_runs = set(conn.execute(select(tables.syncs.c.id)).scalars())
+    assert {events["recent"], events["old but due"]} <= kept_events and events["old"] not in kept_events
+    assert events["old"] not in attempted and events["recent"] in attempted
+    assert runs["recent"] in kept_runs and runs["old"] not in kept_runs
 
 
 def test_a_running_sync_not_stamped_for_minutes_gives_way_but_a_live_one_does_not(

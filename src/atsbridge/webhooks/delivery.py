@@ -52,6 +52,7 @@ TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 2.0
 URL_REMOVED = "not delivered: the environment has no webhook URL any more"
 UNREADABLE_SECRET = "cannot decrypt the webhook secret: was the store's secret key changed?"
+UNREADABLE_RETRY = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,16 @@ def _record(engine: Engine, event: _Claimed, attempt: _Attempt, now: datetime, p
             update(webhook_outbox)
             .where(webhook_outbox.c.id == event.id, webhook_outbox.c.delivered_at.is_(None))
             .values(attempts=attempts, **outcome)
+        )
+
+
+def _put_back(engine: Engine, events: list[_Claimed], when: datetime, reason: str) -> None:
+    """Leave the claimed ``events`` due again at ``when``, without counting an attempt."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(webhook_outbox)
+            .where(webhook_outbox.c.id.in_([event.id for event in events]), webhook_outbox.c.delivered_at.is_(None))
+            .values(next_attempt_at=when, last_error=reason)
         )
 
 
@@ -248,11 +259,12 @@ class _Sending:
             await asyncio.to_thread(_mark_dead, self.engine, [event.id for event in events], URL_REMOVED)
             return
         secret = _open_secret(self.key, environment_id, sealed)
+        if not secret:  # this process's key is wrong, not the receiver: no attempt is used up, another may send
+            log.error("webhooks of environment %s: %s (left for another process)", environment_id, UNREADABLE_SECRET)
+            await asyncio.to_thread(_put_back, self.engine, events, now + UNREADABLE_RETRY, UNREADABLE_SECRET)
+            return
         for event in events:
-            if secret:
-                attempt = await _post(self.http_client, url, secret, event, self.public_url)
-            else:
-                attempt = _Attempt(None, UNREADABLE_SECRET, 0)
+            attempt = await _post(self.http_client, url, secret, event, self.public_url)
             await asyncio.to_thread(_record, self.engine, event, attempt, now, self.policy)
 
 

@@ -155,7 +155,11 @@ async def test_events_without_a_webhook_url_are_recorded_but_never_sent(engine: 
     assert receiver.received == []
 
 
-async def test_a_removed_url_or_an_unreadable_secret_stops_retries(engine: Engine, receiver: Receiver) -> None:
+async def test_a_removed_url_stops_retries_and_an_unreadable_secret_uses_up_none(
+    engine: Engine, receiver: Receiver
+) -> None:
+    """A process whose secret key cannot open the environment's secret (another key than the store's) leaves the
+    event to another process, without using up its attempts; a removed URL gives it up."""
     first = make_environment(engine, receiver.url, name="first")
     second = make_environment(engine, receiver.url, name="second")
     (removed,) = emit(engine, first)
@@ -168,8 +172,11 @@ async def test_a_removed_url_or_an_unreadable_secret_stops_retries(engine: Engin
     assert (outbox_row(engine, removed).next_attempt_at, outbox_row(engine, removed).last_error) == (None, URL_REMOVED)
     assert attempts_of(engine, removed) == []
     row = outbox_row(engine, unreadable)
-    assert (row.last_error, row.next_attempt_at) == (UNREADABLE_SECRET, T0 + timedelta(seconds=30))
+    assert (row.last_error, row.next_attempt_at, row.attempts) == (UNREADABLE_SECRET, T0 + timedelta(seconds=30), 0)
+    assert attempts_of(engine, unreadable) == []
     assert receiver.received == []
+    assert await deliver(engine, T0 + timedelta(seconds=30)) == 1  # a process with the right key
+    assert receiver.ids == [unreadable]
 
 
 def test_an_event_commits_or_rolls_back_with_its_change(engine: Engine) -> None:

@@ -22,12 +22,10 @@
   stamped since may lie anywhere before it), a DELTA run lists everything, as a FULL run.
 - **Sync only created applications**: jobs, users, stages and tags are always read in full. A FULL run (or a DELTA
   without a watermark) reads the tracked applications one by one with ``get`` (not found → gone, tombstoned at the
-  end like the deletions of a FULL run), then their candidates, and at its end forgets the applications and
-  candidates the mode does not serve (``store.untracked``: left from mirroring everything, no longer kept up to
-  date). A DELTA lists what changed since the watermark, as in the other mode, and keeps the tracked applications
-  and their candidates (a candidate of a tracked application not stored yet is read with ``get``): its cost
-  follows what changed in RECRU, not how many applications were ever created through us; deletions are left to
-  FULL runs, as for every paginated stream.
+  end like the deletions of a FULL run), then their candidates. A DELTA lists what changed since the watermark, as
+  in the other mode, and keeps the tracked applications and their candidates (a candidate of a tracked application
+  not stored yet is read with ``get``): its cost follows what changed in RECRU, not how many applications were
+  ever created through us; deletions are left to FULL runs, as for every paginated stream.
 - **Flat memory and speed**: pages (≤ 200 records) are fetched up to ``PAGES_AHEAD`` ahead and mapped as they
   come (the mapping lets the event loop run every ``MAP_SLICE`` records, so the requests ahead go out and their
   answers come in meanwhile), and written in batches of ``WRITE_BATCH`` records: a ``StoreWorker`` writes each
@@ -75,7 +73,6 @@ from atsbridge.store.integrations import (
     unstored_tracked_application_ids,
     unstored_tracked_candidate_ids,
 )
-from atsbridge.store.untracked import forget_untracked
 from atsbridge.store.writer import (
     Counts,
     Prepared,
@@ -323,8 +320,6 @@ class SyncRun:
         for stream in listed_before:
             await self._detect_deletions(stream, self.ctx)
         await self._tombstone_gone()
-        if self.full and self.integration.sync_only_created_applications:
-            await self.store.submit(self._forget_untracked, 0)
         self.timings["deletions"] = round(time.perf_counter() - deletions_started, 3)
 
     def _finish(
@@ -659,13 +654,6 @@ class SyncRun:
         gone = {model: ids for model, ids in self.gone.items() if ids}
         if gone:
             await self.store.submit(lambda conn: self._tombstone(conn, gone), sum(map(len, gone.values())))
-
-    def _forget_untracked(self, conn: Connection) -> None:
-        """Remove what the integration's mode does not serve (``store.untracked``), if it still is in that mode (it
-        may have been switched back meanwhile: the FULL queued then stores everything)."""
-        now_in = load_integration(conn, self.integration.id)
-        if now_in is not None and now_in.sync_only_created_applications and sync_rows.is_running(conn, self.sync_id):
-            forget_untracked(conn, self.integration.id)
 
     def _tombstone(self, conn: Connection, gone: dict[ModelName, list[str]]) -> None:
         if not sync_rows.is_running(conn, self.sync_id, lock=True):  # given up for dead: another run may list now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import apply_settings, load_integration, track_application
@@ -153,29 +153,3 @@ def test_a_delta_stores_the_candidate_a_failed_run_left_out(
     assert [row.remote_id for row in live(engine, tables.candidates, integration.id)] == [
         str(application["jobseekerId"])
     ]
-
-
-def test_switching_to_tracked_mode_forgets_what_it_does_not_serve_so_switching_back_serves_nothing_stale(
-    engine: Engine, recru: Recru, recru_process: EmulatorProcess, sync: Sync
-) -> None:
-    integration = make_integration(engine, recru_process, sync_all=True)
-    assert sync("FULL", integration=integration).state == "SUCCEEDED"
-    application = next(a for a in recru.all("applications") if a["status"] == "active")
-    with engine.begin() as conn:
-        track_application(conn, integration.id, str(application["id"]))
-        apply_settings(conn, integration.id, sync_only_created_applications=True)
-        tracked_mode = load_integration(conn, integration.id)
-    assert tracked_mode is not None
-    assert sync("FULL", integration=tracked_mode).state == "SUCCEEDED"
-    with engine.connect() as conn:
-        stored = {
-            table.name: sorted(conn.execute(select(table.c.remote_id)).scalars())
-            for table in (tables.applications, tables.candidates)
-        }
-        links = conn.execute(select(tables.candidates_tags.c.candidate_id).distinct()).scalars().all()
-        kept_candidate_ids = conn.execute(select(tables.candidates.c.id)).scalars().all()
-    assert stored == {
-        tables.applications.name: [str(application["id"])],
-        tables.candidates.name: [str(application["jobseekerId"])],
-    }
-    assert set(links) <= set(kept_candidate_ids)

@@ -292,23 +292,28 @@ def _still_unknown(engine: Engine, integration_id: str, project_remote_id: str, 
         pending_applications.still_unknown(conn, integration_id, project_remote_id, email)
 
 
+SENT_AT_ONCE_RETRY_AFTER = 10  # seconds: most creates end within that; one cut off is adoptable after its deadline
+
+
 async def _refuse_as_sent_at_once(
     refusal: ActionRefused, engine: Engine, integration_id: str, project: str, email: str
 ) -> None:
     """ "Already applied" met a create that another create of the pair through us sent (or was cut off sending)
     at the same moment: the application may be that one's. Then the 409 says so, with a ``Retry-After`` (so an
-    ``Idempotency-Key`` does not keep it): once that create's action has ended, a retry adopts the application if
-    that create's outcome stayed unknown. Returns if no such create is remembered (a plain "already applied")."""
+    ``Idempotency-Key`` does not keep it; at most ``SENT_AT_ONCE_RETRY_AFTER``, asked again while that create is
+    on its way): once that create's action has ended, a retry adopts the application if its outcome stayed
+    unknown. Returns if no such create is remembered (a plain "already applied")."""
     now = datetime.now(UTC)
     after = await asyncio.to_thread(_adoptable_from, engine, integration_id, project, email, now)
     if after is None:
         return
-    seconds = max(1, round((after - now).total_seconds()))
+    seconds = max(1, min(SENT_AT_ONCE_RETRY_AFTER, round((after - now).total_seconds())))
     message = (
         f"{refusal.message} Another create of this application through atsbridge was on its way to RECRU at the "
-        "same moment, or was cut off on its way (its process stopped), so RECRU's application may be that one's: "
-        f"if that was an earlier attempt of yours whose answer you did not get, send this request again in "
-        f"{seconds} s (Retry-After); the answer is then that application, if RECRU stored it for that attempt."
+        "same moment, or was cut off on its way (its process stopped), so RECRU's application may be that one's. "
+        "If that was an earlier attempt of yours whose answer you did not get, send this request again after "
+        "Retry-After: once that create has ended, the answer is its application if its own answer was lost, and "
+        "a plain 409 if it was answered."
     )
     raise ApiError("ATS.APPLICATION_ALREADY_EXISTS", message, headers={"Retry-After": str(seconds)}) from refusal
 

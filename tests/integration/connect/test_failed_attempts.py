@@ -188,6 +188,9 @@ def test_parallel_attempts_are_checked_one_at_a_time(
     busy = next(answer for answer in answers if answer.status_code == 429)
     assert Html(busy.text).texts("h1") == [TEXTS["en"].busy.title]
     assert Html(busy.text).all("form") == []
+    # it goes back to the link by itself: the form again, or the status once that attempt connected (a double click)
+    refresh = Html(busy.text).one("meta", http_equiv="refresh").attrs["content"]
+    assert refresh == f"3; url={page.path}?lang=en"
     assert recru_calls(recru_process)["AuthService.login"] == logins + 1
     assert len(failures(site)) == 1
     assert site.link(link).failed_attempts == 1

@@ -211,6 +211,7 @@ def _find(engine: Engine, token: str) -> ConnectLink | None:
         return links.find_link(conn, token)
 
 
+BUSY_REFRESH_SECONDS = 3
 NoticeKind = Literal["unknown", "used", "locked", "expired", "rejected", "busy"]
 CLOSED: Mapping[LinkState, tuple[NoticeKind, int]] = {
     "USED": ("used", 410),
@@ -237,7 +238,18 @@ def _notice(
     again = (
         f"{request.url_for('connect_form', token=token).path}?lang={language}" if kind in ("rejected", "busy") else None
     )
-    return page.render("notice.html", language, status=status, notice=notice, again_url=again)
+    # busy: another attempt (the first click of a double click) is being checked; the page goes back to the link by
+    # itself, which shows the form again, or, once that attempt connected, the connection's status
+    refresh = again if kind == "busy" else None
+    return page.render(
+        "notice.html",
+        language,
+        status=status,
+        notice=notice,
+        again_url=again,
+        refresh_url=refresh,
+        refresh_seconds=BUSY_REFRESH_SECONDS,
+    )
 
 
 def _closed(request: Request, token: str, link: ConnectLink | None, language: Language) -> Response | None:

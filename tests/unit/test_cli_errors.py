@@ -119,6 +119,10 @@ def test_an_environment_name_is_taken_trimmed(tmp_path: Path) -> None:
     created = atsbridge(tmp_path, "api-key", "create", "--environment", " acme ", "--json")
     again = atsbridge(tmp_path, "api-key", "create", "--environment", "acme", "--json")
     assert json.loads(created.stdout)["environment_id"] == json.loads(again.stdout)["environment_id"]
+    with sqlite3.connect(tmp_path / "data" / "atsbridge.sqlite3") as store:  # kept padded by an older version
+        store.execute("INSERT INTO environments (id, name, created_at) VALUES ('old-beta', ' beta ', '2026-01-01')")
+    shown = atsbridge(tmp_path, "api-key", "create", "--environment", "beta", "--json")
+    assert json.loads(shown.stdout)["environment_id"] == "old-beta"  # found, not a second "beta"
 
 
 def test_the_demo_empties_only_a_demo_store(tmp_path: Path) -> None:

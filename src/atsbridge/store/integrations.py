@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, insert, select, update
+from sqlalchemy import Connection, Row, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.store.credentials import RecruCredentials, decrypt_credentials, encrypt_credentials
@@ -50,8 +50,14 @@ def new_id() -> str:
 
 
 def find_environment(conn: Connection, name: str) -> str | None:
-    """The id of the environment called ``name``, if there is one."""
-    found = conn.execute(select(environments.c.id).where(environments.c.name == name)).scalar()
+    """The id of the environment called ``name``, if there is one; names are compared trimmed (the CLI trims what
+    it is given; a store may hold a name an older version kept padded), the one named exactly so first."""
+    query = (
+        select(environments.c.id)
+        .where(func.trim(environments.c.name) == name.strip())
+        .order_by(environments.c.name != name, environments.c.name)
+    )
+    found = conn.execute(query).scalar()
     return None if found is None else str(found)
 
 

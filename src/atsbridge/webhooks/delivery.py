@@ -53,6 +53,7 @@ POLL_SECONDS = 2.0
 URL_REMOVED = "not delivered: the environment has no webhook URL any more"
 UNREADABLE_SECRET = "cannot decrypt the webhook secret: was the store's secret key changed?"
 UNREADABLE_RETRY = timedelta(seconds=30)
+STOP_GRACE_SECONDS = 5.0  # how long a stopping process lets its sends in flight finish
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,9 @@ class DeliveryLoop:
     events (its next ones are claimed once its task is done), never another environment's.
 
     Start it as a task in the process's event loop (``asyncio.create_task(loop.run())``) and call ``stop()`` from that
-    loop to end it after the events in flight; an error in one round is logged and the next round goes on.
+    loop to end it after the events in flight, or ``STOP_GRACE_SECONDS`` (a slow receiver's claimed batch does not
+    hold up a process's stop; those events are sent again once their lease ends); an error in one round is logged
+    and the next round goes on.
     """
 
     def __init__(
@@ -318,8 +321,13 @@ class DeliveryLoop:
                     if not batch_was_full:
                         with suppress(TimeoutError):
                             await asyncio.wait_for(self._stopping.wait(), self.interval)
-            finally:
-                await asyncio.gather(*self._sending.values(), return_exceptions=True)
+            finally:  # sends still running after a grace are given up: their leases end, they are sent again
+                in_flight = list(self._sending.values())
+                if in_flight:
+                    _, unfinished = await asyncio.wait(in_flight, timeout=STOP_GRACE_SECONDS)
+                    for task in unfinished:
+                        task.cancel()
+                    await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def _round(self, sending: _Sending) -> bool:
         now = self.clock()

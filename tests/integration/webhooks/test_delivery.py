@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select, update
 from atsbridge.store.db import create_engine
 from atsbridge.store.integrations import ensure_environment
 from atsbridge.store.tables import environments, webhook_attempts, webhook_outbox
-from atsbridge.webhooks import events
+from atsbridge.webhooks import delivery, events
 from atsbridge.webhooks.delivery import DEFAULT_POLICY, UNREADABLE_SECRET, URL_REMOVED, DeliveryLoop, RetryPolicy
 from atsbridge.webhooks.events import EventType
 from atsbridge.webhooks.outbox import NO_WEBHOOK_URL, enqueue
@@ -275,6 +275,28 @@ async def test_a_slow_receiver_holds_up_only_its_own_environment(engine: Engine,
         slow.stop()
     assert receiver.ids == quick
     assert took < 3, f"the quick environment waited {took:.1f} s for the slow one"
+
+
+async def test_a_stopping_loop_gives_up_a_slow_receivers_batch_after_a_grace(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process's stop is not held up for a slow receiver's whole batch; what it did not send is sent later."""
+    monkeypatch.setattr(delivery, "STOP_GRACE_SECONDS", 0.5)
+    slow = Receiver(delay=2.0).start()
+    try:
+        environment = make_environment(engine, slow.url, name="slow")
+        sent = emit(engine, environment, 6, start=datetime.now(UTC))  # twelve seconds of answers
+        loop = DeliveryLoop(engine, KEY, interval=0.05, batch_size=20)
+        task = asyncio.create_task(loop.run())
+        await asyncio.sleep(0.5)  # its batch is being sent
+        stopping = asyncio.get_running_loop().time()
+        loop.stop()
+        await asyncio.wait_for(task, 30)
+        took = asyncio.get_running_loop().time() - stopping
+    finally:
+        slow.stop()
+    assert took < 5, f"the stop waited {took:.1f} s"
+    assert len(undelivered(engine)) >= len(sent) - 2  # left for the next round, once their lease ends
 
 
 @pytest.mark.parametrize(

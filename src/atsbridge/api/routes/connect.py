@@ -165,7 +165,7 @@ def integration_by_token(request: Request, token: str, who: Annotated[Caller, De
         raise ApiError(
             "PLATFORM.INTEGRATION_NOT_FOUND",
             "No integration has been connected through this token in the environment of this API key "
-            "(the link may not have been used yet).",
+            "(the link may not have been used yet, or the integration it connected was deleted since).",
         )
     return success(
         {

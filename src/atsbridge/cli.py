@@ -33,6 +33,7 @@ from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.db import StoreTooNew, create_engine, migrate, stored_revision
 from atsbridge.store.integrations import (
     apply_settings,
+    check_key_opens_store,
     create_integration,
     ensure_environment,
     find_environment,
@@ -408,6 +409,7 @@ def integration_create(
         _fail(problem_message(refused.problem, tenant_url, on_page=False), json_output, refused.problem.value)
     settings = get_settings()
     with _store(settings).begin() as conn:
+        check_key_opens_store(conn, settings.encryption_key)  # else only this key could read what it stores
         environment_id = ensure_environment(conn, environment)
         integration_id = create_integration(
             conn,

@@ -168,6 +168,14 @@ def load_credentials(conn: Connection, key: bytes, integration_id: str) -> Recru
     return decrypt_credentials(key, integration_id, blob)
 
 
+def check_key_opens_store(conn: Connection, key: bytes) -> None:
+    """Raise ``CredentialsUnreadable`` if ``key`` cannot open the credentials already stored (another secret key
+    than the store's): what a process with it stored, no other could read. A store without any passes."""
+    stored = conn.execute(select(integrations.c.id, integrations.c.credentials_encrypted).limit(1)).first()
+    if stored is not None:
+        decrypt_credentials(key, stored.id, stored.credentials_encrypted)
+
+
 def set_integration_fields(conn: Connection, integration_id: str, **values: object) -> None:
     conn.execute(
         update(integrations).where(integrations.c.id == integration_id).values(**values, updated_at=datetime.now(UTC))

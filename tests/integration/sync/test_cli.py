@@ -164,6 +164,12 @@ def test_a_wrong_or_malformed_secret_key_is_told_in_one_line(
     assert other_key.returncode == 1
     assert "cannot be decrypted" in other_key.stderr and "Traceback" not in other_key.stderr
     assert json.loads(other_key.stdout)["error"]["code"] == "STORE_UNUSABLE"  # --json: the error object on stdout
+    creating = atsbridge(
+        engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login", recru_process.login,
+        "--password", recru_process.password, "--json", key="cd" * 32,
+    )  # fmt: skip
+    assert creating.returncode == 1 and "cannot be decrypted" in creating.stderr
+    assert integration_count(engine) == 1  # nothing stored under a key no other process could read
     for malformed in ("not-hex", "ab" * 16):
         refused = atsbridge(engine, tmp_path, "sync", integration_id, "--json", key=malformed)
         assert refused.returncode == 1

@@ -317,7 +317,6 @@ def write_joins(
     _write(conn, table, integration_id, plan, now=now, sync_id=None)
     if nested_marks:
         _mark_nested_changes(conn, join, [*plan.created, *plan.updated], now)
-        _mark_moved_stages(conn, join, [*plan.created, *plan.updated], now)
     vanished = [id_ for id_, state in stored.items() if id_ not in prepared.rows and not state.deleted]
     deleted = sum(_tombstone_joins(conn, spec, table.c.id.in_(chunk), now) for chunk in _chunks(vanished))
     return Counts(created=len(plan.created), updated=len(plan.updated), unchanged=len(plan.unchanged), deleted=deleted)
@@ -669,7 +668,6 @@ def _tombstone_joins(conn: Connection, spec: JoinSpec, condition: ColumnElement[
     )
     rows = conn.execute(statement).mappings().all()
     _mark_nested_changes(conn, spec.name, rows, now)
-    _mark_moved_stages(conn, spec.name, rows, now)
     return len(rows)
 
 
@@ -693,7 +691,8 @@ def _mark_nested_changes(
     refreshed: Sequence[Mapping[Any, Any]] = (),
 ) -> None:
     """Move ``updated_at`` of the records that nest the ``changed`` rows of ``source``, and where they nest its
-    ``remote_updated_at`` of the ``refreshed`` ones too (see ``NESTED_MARKS``)."""
+    ``remote_updated_at`` of the ``refreshed`` ones too (see ``NESTED_MARKS``; pipeline rows also by job and stage:
+    ``_mark_moved_stages``)."""
     for mark in NESTED_MARKS:
         if mark.source != source:
             continue
@@ -701,3 +700,4 @@ def _mark_nested_changes(
         values = {row[mark.source_column] for row in rows} - {None}
         for chunk in _chunks(sorted(values)):
             conn.execute(_nested_mark(mark, conn.dialect.name), {"keys": _key_list(conn, chunk), "now": now})
+    _mark_moved_stages(conn, source, changed, now)

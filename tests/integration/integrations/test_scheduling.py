@@ -412,6 +412,22 @@ def test_an_api_process_without_syncs_defers_a_forced_sync_to_the_workers_at_onc
     assert deferred == 1  # a worker takes it now, not at its next minute's tick
 
 
+def one_embedded_tick(engine: Engine) -> None:
+    """The embedded scheduler's first tick (its housekeeping included), running no sync."""
+
+    async def no_runs(sync_id: str, integration_id: str, sync_type: str) -> None:
+        return None
+
+    async def one_tick() -> None:
+        scheduler = EmbeddedScheduler(engine, no_runs, full_every=FULL_EVERY, delta_every=DELTA_EVERY)
+        task = asyncio.create_task(scheduler.run())
+        await asyncio.sleep(0.3)
+        await scheduler.stop()
+        await task
+
+    asyncio.run(one_tick())
+
+
 def test_the_scheduler_anonymises_records_deleted_over_fourteen_days_ago(
     engine: Engine, integration: Integration, sync: Sync
 ) -> None:
@@ -426,17 +442,7 @@ def test_the_scheduler_anonymises_records_deleted_over_fourteen_days_ago(
                 .values(remote_deleted_at=deleted_at)
             )
 
-    async def no_runs(sync_id: str, integration_id: str, sync_type: str) -> None:
-        return None
-
-    async def one_tick() -> None:
-        scheduler = EmbeddedScheduler(engine, no_runs, full_every=FULL_EVERY, delta_every=DELTA_EVERY)
-        task = asyncio.create_task(scheduler.run())
-        await asyncio.sleep(0.3)
-        await scheduler.stop()
-        await task
-
-    asyncio.run(one_tick())
+    one_embedded_tick(engine)
     with engine.connect() as conn:
         rows = {
             row.id: row
@@ -488,17 +494,7 @@ def test_the_scheduler_forgets_old_finished_events_and_runs(engine: Engine, inte
                 .values(state="SUCCEEDED", queued_at=now - timedelta(days=age), ended_at=now - timedelta(days=age))
             )
 
-    async def no_runs(sync_id: str, integration_id: str, sync_type: str) -> None:
-        return None
-
-    async def one_tick() -> None:
-        scheduler = EmbeddedScheduler(engine, no_runs, full_every=FULL_EVERY, delta_every=DELTA_EVERY)
-        task = asyncio.create_task(scheduler.run())
-        await asyncio.sleep(0.3)
-        await scheduler.stop()
-        await task
-
-    asyncio.run(one_tick())
+    one_embedded_tick(engine)
     with engine.connect() as conn:
         kept_events = set(conn.execute(select(tables.webhook_outbox.c.id)).scalars())
         attempted = set(conn.execute(select(tables.webhook_attempts.c.event_id)).scalars())

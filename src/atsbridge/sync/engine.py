@@ -137,6 +137,15 @@ def _recru_time(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
+def _instant(value: Any) -> datetime | None:
+    """A RECRU timestamp as an aware datetime (one without an offset taken as UTC); ``None`` if unreadable."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _described(error: Exception) -> str:
     """What a run's record says of an unexpected failure. For a database error: the error's class and the first line
     of the database's own message with every quoted part masked. SQLAlchemy's message quotes the statement, and the
@@ -157,6 +166,44 @@ async def _abandon(tasks: Iterable[asyncio.Task[Any]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@dataclass
+class _OffsetTally:
+    """What one offset listing saw of the records RECRU deleted while it listed.
+
+    The ``total`` of its first page, plus the records created since the listing began (RECRU stamps their
+    ``createdAt`` after ``listed_from``; they are listed last, being the newest ids), minus the ``total`` of its
+    last page, is the number of records that existed when it began and were deleted meanwhile. Each deletion
+    shifts the later records one place back; the falls of the ``total`` from one page to the next, whose pages
+    before are read again, account for some. A deletion and a creation between the same two pages leave the
+    ``total`` as it was: such masked deletions are the rest.
+    """
+
+    listed_from: datetime
+    first_total: int | None = None
+    last_total: int | None = None
+    fallen: int = 0
+    created: set[Any] = field(default_factory=set)
+
+    def count(self, result: dict[str, Any]) -> None:
+        for item in result["items"]:
+            created_at = _instant(item.get("createdAt"))
+            if created_at is not None and created_at > self.listed_from:
+                self.created.add(item.get("id"))
+
+    def page_total(self, total: int | None) -> None:
+        if isinstance(total, int):
+            self.first_total = total if self.first_total is None else self.first_total
+            self.last_total = total
+
+    def fell_by(self, records: int) -> None:
+        self.fallen += records
+
+    def masked_deletions(self) -> int:
+        if self.first_total is None or self.last_total is None:
+            return 0
+        return self.first_total + len(self.created) - self.last_total - self.fallen
 
 
 class SyncRun:
@@ -425,9 +472,29 @@ class SyncRun:
                     yield page_items, None, asked_at
             return
 
+        listed_from = await self.client.ping()
+        tally = _OffsetTally(listed_from)
+        async with aclosing(self._offset_pages(stream, tally)) as pages:
+            async for page in pages:
+                yield page
+        if tally.masked_deletions() > 0:
+            # Records were deleted while the total did not fall (creations made up for them), so some may have
+            # shifted unseen into a page already read: the listing is read once more, whole.
+            log.info("sync %s: %s deleted while listed, total unchanged: listing again", self.sync_id, stream.model)
+            async with aclosing(self._offset_pages(stream, _OffsetTally(listed_from))) as pages:
+                async for page in pages:
+                    yield page
+
+    async def _offset_pages(
+        self, stream: Stream, tally: _OffsetTally
+    ) -> AsyncGenerator[tuple[list[dict[str, Any]], int | None, datetime]]:
+        """Every offset page of ``stream``'s listing, in order, and earlier ones again where the ``total`` fell."""
+
         async def fetch(page: int) -> tuple[dict[str, Any], datetime]:
             asked_at = _now()
-            return await self.client.call(stream.list_method, {"perPage": PAGE_SIZE, "page": page}), asked_at
+            result = await self.client.call(stream.list_method, {"perPage": PAGE_SIZE, "page": page})
+            tally.count(result)
+            return result, asked_at
 
         # Up to PAGES_AHEAD pages are asked for before the one before them has answered, so the event loop sends
         # their requests while this thread maps: RECRU's answering time is hidden. Pages beyond the last one the
@@ -452,7 +519,9 @@ class SyncRun:
                         asked += 1
                         upcoming.append(asyncio.create_task(fetch(asked)))
                 yield items, total, asked_at
+                tally.page_total(total)
                 if isinstance(total, int) and isinstance(previous_total, int) and total < previous_total:
+                    tally.fell_by(previous_total - total)
                     moved_back = -(-(previous_total - total) // PAGE_SIZE)
                     for earlier in range(max(1, page - moved_back), page):
                         again, again_asked_at = await fetch(earlier)

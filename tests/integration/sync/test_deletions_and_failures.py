@@ -127,6 +127,29 @@ def test_a_record_shifted_across_a_page_by_a_deletion_meanwhile_is_stored_by_a_l
     assert {str(j["id"]) for j in recru.all("jobseekers")} <= stored
 
 
+def test_deletions_masked_by_creations_between_the_same_two_pages_hide_no_record(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """Three records deleted from the first page and three created while the next page is on its way: the listing's
+    total does not fall, yet three records shift into the page already read."""
+    for _ in range(600):
+        recru.create("jobseekers")
+    doomed = [j["id"] for j in recru.all("jobseekers")[:3]]
+
+    def delete_and_create_after_first_page(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.CANDIDATES and done == 200 and doomed:
+            recru.control("POST", "/clock", {"advanceSeconds": 2})  # the creations come after the listing began
+            while doomed:
+                recru.delete("jobseekers", doomed.pop())
+                recru.create("jobseekers")
+
+    assert sync("FULL", progress=delete_and_create_after_first_page).state == "SUCCEEDED"
+    assert not doomed
+    stored = {r.remote_id for r in live(engine, tables.candidates, integration.id)}
+    assert {str(j["id"]) for j in recru.all("jobseekers")} <= stored
+    assert_parity_except_deleted(engine, integration, recru, sync)
+
+
 def assert_parity_except_deleted(engine: Engine, integration: Integration, recru: Recru, sync: Sync) -> None:
     sync("FULL")  # the deleted ones were seen on page 1; the next complete listing retires them
     assert_parity(engine, integration.id, recru)

@@ -66,6 +66,13 @@ def _store(settings: Settings) -> Engine:
     return engine
 
 
+def _check_key(engine: Engine, settings: Settings) -> None:
+    """For a long-running process: refused (``CredentialsUnreadable``) if its secret key cannot open the credentials
+    stored already, rather than failing every sync, action and connect-flow save it would take on."""
+    with engine.connect() as conn:
+        check_key_opens_store(conn, settings.encryption_key)
+
+
 def _fail(message: str, json_output: bool, code: str) -> NoReturn:
     if json_output:
         print(json.dumps({"error": {"code": code, "message": message}}))
@@ -236,8 +243,10 @@ def serve(
         _fail("--host is empty: name the interface to bind (127.0.0.1, or 0.0.0.0 for all)", False, "INPUT_INVALID")
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
+    engine = _store(settings)
+    _check_key(engine, settings)
     _ensure_bindable(host, port)
-    app_ = create_app(_store(settings), settings, run_syncs=syncs)
+    app_ = create_app(engine, settings, run_syncs=syncs)
     # The objects of the loaded modules live as long as the process: kept out of the garbage collector's full
     # passes, which otherwise walk them all again every few list pages (tens of ms each, the pages' p99).
     gc.freeze()
@@ -263,6 +272,7 @@ def worker() -> None:
     engine = _store(settings)
     if engine.dialect.name != "postgresql":
         _fail("workers need ATSBRIDGE_DATABASE_URL=postgresql://...; SQLite runs syncs in `atsbridge serve`", False, "")
+    _check_key(engine, settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per RECRU call and webhook POST, URLs included
     logging.getLogger("atsbridge.worker").info("worker started: syncs of %s", engine.url.render_as_string())

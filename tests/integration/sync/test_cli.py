@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -175,6 +176,20 @@ def test_a_wrong_or_malformed_secret_key_is_told_in_one_line(
         assert refused.returncode == 1
         assert "ATSBRIDGE_SECRET_KEY" in refused.stderr and "Traceback" not in refused.stderr
         assert json.loads(refused.stdout)["error"]["code"] == "CONFIGURATION_INVALID"
+
+
+def test_serve_and_worker_refuse_to_start_with_a_key_that_cannot_open_the_stored_credentials(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    connected(engine, tmp_path, recru_process)
+    with socket.create_server(("127.0.0.1", 0)) as taken:  # so a serve that went on would stop at once, otherwise
+        commands = [("serve", "--port", str(taken.getsockname()[1]), "--no-syncs")]
+        if engine.dialect.name == "postgresql":
+            commands.append(("worker",))
+        for command in commands:
+            refused = atsbridge(engine, tmp_path, *command, key="cd" * 32)
+            assert refused.returncode == 1, refused.stderr
+            assert "cannot be decrypted" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_sync_refuses_while_another_process_runs_one_of_the_integration(

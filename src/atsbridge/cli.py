@@ -436,6 +436,48 @@ def integration_create(
         err.print(f"integration [bold]{integration_id}[/bold] created in environment {environment!r}")
 
 
+@integration_app.command("relink")
+def integration_relink(
+    integration_id: Annotated[str, typer.Argument(help="the integration, e.g. recruhr:...")],
+    login: Annotated[str, typer.Option(help="login (e-mail) of the RECRU API user")],
+    password: Annotated[str | None, typer.Option(help="its password (asked for on the terminal if not given)")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print {id, status, sync_id} as one JSON object")] = False,
+) -> None:
+    """Replace an integration's RECRU credentials (its API user or password changed): checked with a real login on
+    its tenant first; its data, ids and settings stay, and a sync is queued to catch up."""
+    from atsbridge.sync.reconnect import IntegrationGone, reconnect
+
+    settings = get_settings()
+    engine = _store(settings)
+    with engine.connect() as conn:
+        found = load_integration(conn, integration_id)
+    if found is None:
+        _fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
+    if password is None:
+        password = _read_password()
+    if password is None:
+        _fail("no password: give --password, type it at the prompt or pipe it in", json_output, "INPUT_INVALID")
+    credentials = RecruCredentials(login, password)
+    try:
+        asyncio.run(recru_credentials.check_credentials(found.tenant_url, credentials))
+    except recru_credentials.CredentialsRefused as refused:
+        _fail(problem_message(refused.problem, found.tenant_url, on_page=False), json_output, refused.problem.value)
+    try:
+        with engine.begin() as conn:
+            check_key_opens_store(conn, settings.encryption_key)  # else only this key could read what it stores
+            queued = reconnect(conn, settings.encryption_key, integration_id, credentials)
+            now = load_integration(conn, integration_id)
+    except IntegrationGone:
+        _fail(f"no integration {integration_id} (deleted meanwhile)", json_output, "INTEGRATION_NOT_FOUND")
+    assert now is not None
+    sync_id = None if queued is None else queued[0]  # run by `serve`'s scheduler or a worker at its next look
+    if json_output:
+        print(json.dumps({"id": integration_id, "status": now.status, "sync_id": sync_id}))
+    else:
+        queued_text = "" if queued is None else f"; {queued[1]} sync {sync_id} queued"
+        err.print(f"integration [bold]{integration_id}[/bold] reconnected: {now.status}{queued_text}")
+
+
 class SyncRefused(Exception):
     """The sync cannot start now: ``code`` says why (another process runs one, the integration is disabled)."""
 

@@ -19,6 +19,9 @@ from atsbridge.store.credentials import CredentialsUnreadable
 from atsbridge.store.integrations import Integration, load_credentials
 
 INTERACTIVE_RETRIES = RetryPolicy(max_attempts=3, max_rate_limited=2, backoff_cap=1.0, max_retry_after=2.0)
+STALE_CLIENT_GRACE = 300.0
+"""How long a client whose credentials were replaced stays open for the requests using it: longer than an action
+may take (its 4-minute deadline)."""
 
 
 class ClientPool:
@@ -26,32 +29,50 @@ class ClientPool:
         self.engine = engine
         self.key = key
         self.retry = retry
-        self._clients: dict[str, RecruClient] = {}
+        self._clients: dict[str, tuple[str, RecruClient]] = {}
         self._lock = asyncio.Lock()
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def client(self, integration: Integration) -> RecruClient:
+        """The integration's client, made anew once its credentials were replaced (a reconnection, through any
+        process: ``credentials_digest`` changes with them)."""
         async with self._lock:
-            found = self._clients.get(integration.id)
-            if found is None:
-                try:
-                    with self.engine.connect() as conn:
-                        credentials = load_credentials(conn, self.key, integration.id)
-                except CredentialsUnreadable as unreadable:
-                    message = str(unreadable)
-                    raise ApiError("PLATFORM.UNKNOWN_ERROR", f"{message[0].upper()}{message[1:]}.") from None
-                found = RecruClient(integration.tenant_url, credentials.login, credentials.password, retry=self.retry)
-                self._clients[integration.id] = found
-            return found
+            digest, found = self._clients.get(integration.id, ("", None))
+            if found is not None and digest == integration.credentials_digest:
+                return found
+            try:
+                with self.engine.connect() as conn:
+                    credentials = load_credentials(conn, self.key, integration.id)
+            except CredentialsUnreadable as unreadable:
+                message = str(unreadable)
+                raise ApiError("PLATFORM.UNKNOWN_ERROR", f"{message[0].upper()}{message[1:]}.") from None
+            fresh = RecruClient(integration.tenant_url, credentials.login, credentials.password, retry=self.retry)
+            self._clients[integration.id] = (integration.credentials_digest, fresh)
+        if found is not None:  # requests still using it finish with it, then it is closed
+            retiring = asyncio.create_task(_close_after(found, STALE_CLIENT_GRACE))
+            self._retiring.add(retiring)
+            retiring.add_done_callback(self._retiring.discard)
+        return fresh
 
     async def forget(self, integration_id: str) -> None:
-        """Drop an integration's client (its credentials changed or it was deleted)."""
+        """Drop an integration's client (it was deleted)."""
         async with self._lock:
-            client = self._clients.pop(integration_id, None)
+            _digest, client = self._clients.pop(integration_id, ("", None))
         if client is not None:
             await client.aclose()
 
     async def close(self) -> None:
         async with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
+            clients, self._clients = [client for _digest, client in self._clients.values()], {}
         for client in clients:
             await client.aclose()
+        for retiring in list(self._retiring):  # closes its client at once
+            retiring.cancel()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+
+
+async def _close_after(client: RecruClient, seconds: float) -> None:
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        await client.aclose()

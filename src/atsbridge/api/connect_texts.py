@@ -30,6 +30,10 @@ class Texts:
     unknown: Notice
     form_rejected: Notice
     busy: Notice
+    gone: Notice
+    relink_intro: str
+    relinked_title: str
+    relinked_body: tuple[str, ...]
     reload: str
     status_title: str
     status_intro: str
@@ -88,6 +92,19 @@ ENGLISH = Texts(
             "time. Nothing was saved from this one. Wait a moment, then open the connection page again.",
         ),
     ),
+    gone=Notice(
+        "The integration of this link was removed",
+        (
+            "This link was made to reconnect an integration that has since been removed. Nothing was saved. To "
+            "connect RECRU again, ask the person or application that sent you this link for a new one.",
+        ),
+    ),
+    relink_intro=(
+        "This link reconnects an existing RECRU integration: enter the API user's current login and password. The "
+        "tenant stays the same, and the data and settings already synced are kept."
+    ),
+    relinked_title="RECRU is reconnected",
+    relinked_body=("The new credentials are saved and syncing goes on with them. You can close this page.",),
     reload="Open the connection page again",
     status_title="Connecting RECRU",
     status_intro=(
@@ -169,6 +186,24 @@ GERMAN = Texts(
             "geprüft. Von diesem wurde nichts gespeichert. Warten Sie einen Moment und öffnen Sie die "
             "Verbindungsseite dann erneut.",
         ),
+    ),
+    gone=Notice(
+        "Die Integration dieses Links wurde entfernt",
+        (
+            "Dieser Link sollte eine Integration neu verbinden, die inzwischen entfernt wurde. Es wurde nichts "
+            "gespeichert. Um RECRU erneut zu verbinden, bitten Sie die Person oder Anwendung, die Ihnen den Link "
+            "geschickt hat, um einen neuen.",
+        ),
+    ),
+    relink_intro=(
+        "Dieser Link verbindet eine bestehende RECRU-Integration neu: Geben Sie den aktuellen Login und das "
+        "Passwort des API-Benutzers ein. Der Tenant bleibt derselbe, die bereits synchronisierten Daten und "
+        "Einstellungen bleiben erhalten."
+    ),
+    relinked_title="RECRU ist neu verbunden",
+    relinked_body=(
+        "Die neuen Zugangsdaten sind gespeichert und die Synchronisierung läuft mit ihnen weiter. Sie können diese "
+        "Seite schließen.",
     ),
     reload="Verbindungsseite erneut öffnen",
     status_title="RECRU wird verbunden",

@@ -27,7 +27,8 @@ def remote_error(error: RecruError) -> ApiError:
     if isinstance(error, RecruAuthError):
         return ApiError(
             "INTEGRATION.AUTHENTICATION_INVALID",
-            "RECRU refused the integration's credentials; reconnect the integration with a working API user.",
+            "RECRU refused the integration's credentials; reconnect the integration with a working API user "
+            "(a link from POST /v1/integrations/{id}/relink, or atsbridge integration relink).",
         )
     if isinstance(error, RecruUnavailable):
         wait = None if error.retry_after is None else math.ceil(error.retry_after)

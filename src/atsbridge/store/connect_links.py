@@ -2,7 +2,8 @@
 
 A link's token is a long random secret that exists in clear only in the link; the store keeps its SHA-256 digest.
 A link is used once: ``claim`` marks it used with the integration it created, in the transaction that creates the
-integration, and only if it is still unused and unexpired (so two racing submissions create one integration).
+integration, and only if it is still unused and unexpired (so two racing submissions create one integration). A
+reconnection link (``relinks``) is claimed in the transaction that replaces its integration's credentials.
 Afterwards the same token names that integration for ``GET /v1/connect/integration-by-token/{token}``.
 
 Failed attempts (credentials refused, tenant unreachable or failing) are recorded by ``record_failure``, and refused
@@ -57,6 +58,8 @@ class ConnectLink:
     failed_attempts: int
     last_failed_at: datetime | None
     last_failure: str | None
+    relinks: str | None
+    """The integration whose credentials this link replaces (a reconnection link); None: it connects a new one."""
 
     def state(self, now: datetime) -> LinkState:
         """OPEN (the form is shown) or why not: USED, LOCKED (too many failed attempts), EXPIRED."""
@@ -96,8 +99,10 @@ def create_link(
     language: str,
     link_type: str,
     now: datetime,
+    relinks: str | None = None,
 ) -> str:
-    """A new link; returns its token (the only time it exists in clear)."""
+    """A new link (``relinks``: to replace that integration's credentials); returns its token (the only time it
+    exists in clear)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     conn.execute(
         insert(connect_links).values(
@@ -110,6 +115,7 @@ def create_link(
             link_type=link_type,
             created_at=now,
             expires_at=now + LINK_LIFETIMES[link_type],
+            relinks=relinks,
         )
     )
     return token

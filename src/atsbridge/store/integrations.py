@@ -3,6 +3,7 @@ and the tracked set of "sync only created applications"."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,8 @@ class Integration:
     end_user_organization_name: str
     end_user_origin_id: str | None
     created_at: datetime
+    credentials_digest: str
+    """Changes whenever the credentials are replaced: a RECRU client made with the older ones is stale."""
 
 
 def new_id() -> str:
@@ -158,6 +161,7 @@ def _integration(row: Row[Any]) -> Integration:
         end_user_organization_name=row.end_user_organization_name,
         end_user_origin_id=row.end_user_origin_id,
         created_at=row.created_at,
+        credentials_digest=hashlib.sha256(row.credentials_encrypted).hexdigest(),
     )
 
 
@@ -166,6 +170,17 @@ def load_credentials(conn: Connection, key: bytes, integration_id: str) -> Recru
         select(integrations.c.credentials_encrypted).where(integrations.c.id == integration_id)
     ).scalar_one()
     return decrypt_credentials(key, integration_id, blob)
+
+
+def replace_credentials(conn: Connection, key: bytes, integration_id: str, credentials: RecruCredentials) -> None:
+    """Store new credentials for the integration (its reconnection: RECRU's API user, or its password, changed)."""
+    conn.execute(
+        update(integrations)
+        .where(integrations.c.id == integration_id)
+        .values(
+            credentials_encrypted=encrypt_credentials(key, integration_id, credentials), updated_at=datetime.now(UTC)
+        )
+    )
 
 
 def check_key_opens_store(conn: Connection, key: bytes) -> None:

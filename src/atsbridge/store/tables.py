@@ -198,6 +198,7 @@ connect_links = Table(
     Column("last_failure", String(32)),
     Column("check_owner", String(32)),
     Column("check_until", UtcDateTime()),
+    Column("relinks", String(64)),  # the integration a reconnection link replaces the credentials of
 )
 
 api_keys = Table(

@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from atsbridge.store import tables
-from atsbridge.store.integrations import load_integration, set_integration_fields
+from atsbridge.store.credentials import RecruCredentials
+from atsbridge.store.integrations import load_credentials, load_integration, set_integration_fields
 from atsbridge.store.run_owner import this_process
 from atsbridge.store.syncs import load_sync, start_sync
 from integration.sync.parity import assert_parity
@@ -176,6 +177,43 @@ def test_a_wrong_or_malformed_secret_key_is_told_in_one_line(
         assert refused.returncode == 1
         assert "ATSBRIDGE_SECRET_KEY" in refused.stderr and "Traceback" not in refused.stderr
         assert json.loads(refused.stdout)["error"]["code"] == "CONFIGURATION_INVALID"
+
+
+def test_integration_relink_replaces_the_credentials_after_a_real_login(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess, recru: Recru
+) -> None:
+    integration_id = connected(engine, tmp_path, recru_process)
+    with engine.begin() as conn:  # as after a sync whose login RECRU refused
+        set_integration_fields(conn, integration_id, status="INVALID")
+    new_user = {"email": "api2@acme.example", "password": "second-API-user-1", "apiAccess": True, "role": "admin"}
+    recru.create("users", **new_user)
+
+    refused = atsbridge(
+        engine, tmp_path, "integration", "relink", integration_id, "--login", new_user["email"], "--json",
+        stdin="not-its-password\n",
+    )  # fmt: skip
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert json.loads(refused.stdout)["error"]["code"] == "LOGIN_FAILED"
+    with engine.connect() as conn:
+        unchanged = load_integration(conn, integration_id)
+    assert unchanged is not None and unchanged.status == "INVALID"
+
+    relinked = atsbridge(
+        engine, tmp_path, "integration", "relink", integration_id, "--login", new_user["email"], "--json",
+        stdin=f"{new_user['password']}\n",
+    )  # fmt: skip
+    assert relinked.returncode == 0, relinked.stderr
+    answer = json.loads(relinked.stdout)
+    assert (answer["id"], answer["status"]) == (integration_id, "ACTIVE")
+    with engine.connect() as conn:
+        credentials = load_credentials(conn, bytes.fromhex("ab" * 32), integration_id)
+        queued = load_sync(conn, answer["sync_id"])
+    assert credentials == RecruCredentials(new_user["email"], new_user["password"])
+    assert queued is not None and queued.type == "FULL"  # its first sync never ran
+    synced = atsbridge(engine, tmp_path, "sync", integration_id, "--json")
+    assert synced.returncode == 0 and json.loads(synced.stdout)["state"] == "SUCCEEDED", synced.stderr
+    gone = atsbridge(engine, tmp_path, "integration", "relink", "recruhr:nothing", "--login", "a@b.cz", "--json")
+    assert gone.returncode == 1 and json.loads(gone.stdout)["error"]["code"] == "INTEGRATION_NOT_FOUND"
 
 
 def test_serve_and_worker_refuse_to_start_with_a_key_that_cannot_open_the_stored_credentials(

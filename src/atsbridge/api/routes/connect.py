@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import Engine
@@ -42,7 +42,7 @@ from sqlalchemy import Engine
 from atsbridge.api import connect_page as page
 from atsbridge.api.auth import Caller, caller, store
 from atsbridge.api.connect_texts import TEXTS, Notice
-from atsbridge.api.errors import ApiError, invalid_input
+from atsbridge.api.errors import ApiError, integration_not_found, invalid_input
 from atsbridge.api.public_base import public_base
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import credentials as recru_credentials
@@ -51,8 +51,9 @@ from atsbridge.connectors.recru.guide import PROBLEM_FIELDS, Language, guide, la
 from atsbridge.store import connect_links as links
 from atsbridge.store.connect_links import ConnectLink, LinkState
 from atsbridge.store.credentials import RecruCredentials
-from atsbridge.store.integrations import create_integration, load_integration
+from atsbridge.store.integrations import Integration, create_integration, load_integration
 from atsbridge.store.syncs import CANCELLED, FAILED, FULL, QUEUED, recent_syncs
+from atsbridge.sync.reconnect import IntegrationGone, reconnect
 from atsbridge.sync.scheduler import queue_sync
 from atsbridge.unified.inputs import StorableText
 from atsbridge.unified.models import ApiModel, DataResponse, format_datetime
@@ -65,6 +66,7 @@ STATUS_REFRESH_SECONDS = 2
 FAILED_REFRESH_SECONDS = 60  # the retry comes within the hour (``FULL_RETRY_AFTER``)
 
 api = APIRouter(prefix="/connect", tags=["Connect"])
+relink_api = APIRouter(prefix="/integrations", tags=["General"])
 pages = APIRouter(prefix="/connect", include_in_schema=False)
 
 
@@ -102,6 +104,16 @@ class CreateLinkBody(StorableText):
         if not (local and at and domain):
             raise ValueError("must be an e-mail address")
         return value.strip()
+
+
+class RelinkBody(StorableText):
+    """What ``create_reconnection_link`` of the SDK sends; ``scope_config_id`` is accepted and ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    language: Literal["en", "de", "fr", "it", "es"] | None = "en"
+    link_type: Literal["EMBEDDED", "MAGIC_LINK"] | None = "EMBEDDED"
+    scope_config_id: str | None = None
 
 
 class ConnectLinkData(ApiModel):
@@ -150,7 +162,41 @@ def create_link(request: Request, body: CreateLinkBody, who: Annotated[Caller, D
             link_type=body.link_type or "EMBEDDED",
             now=datetime.now(UTC),
         )
-    return success({"link": f"{public_base(request)}/connect/{token}"})
+    return success({"link": _link_url(request, token)})
+
+
+@relink_api.post(
+    "/{integration_id}/relink",
+    response_model=DataResponse[ConnectLinkData],
+    summary="Create a link to the hosted page that replaces an integration's RECRU credentials (reconnects it).",
+)
+def create_relink(
+    request: Request,
+    integration_id: str,
+    who: Annotated[Caller, Depends(caller)],
+    body: Annotated[RelinkBody | None, Body()] = None,
+) -> Response:
+    body = body or RelinkBody()
+    with store(request).begin() as conn:
+        found = load_integration(conn, integration_id, who.environment_id)
+        if found is None:
+            raise integration_not_found(integration_id)
+        token = links.create_link(
+            conn,
+            environment_id=who.environment_id,
+            end_user_email=found.end_user_email,
+            end_user_organization_name=found.end_user_organization_name,
+            end_user_origin_id=found.end_user_origin_id,
+            language=language_of(body.language) or "en",
+            link_type=body.link_type or "EMBEDDED",
+            now=datetime.now(UTC),
+            relinks=found.id,
+        )
+    return success({"link": _link_url(request, token)})
+
+
+def _link_url(request: Request, token: str) -> str:
+    return f"{public_base(request)}/connect/{token}"
 
 
 @api.get(
@@ -212,7 +258,7 @@ def _find(engine: Engine, token: str) -> ConnectLink | None:
 
 
 BUSY_REFRESH_SECONDS = 3
-NoticeKind = Literal["unknown", "used", "locked", "expired", "rejected", "busy"]
+NoticeKind = Literal["unknown", "used", "locked", "expired", "rejected", "busy", "gone"]
 CLOSED: Mapping[LinkState, tuple[NoticeKind, int]] = {
     "USED": ("used", 410),
     "LOCKED": ("locked", 403),
@@ -233,6 +279,7 @@ def _notice(
         "expired": texts.expired,
         "rejected": texts.form_rejected,
         "busy": texts.busy,
+        "gone": texts.gone,
     }
     notice = notices[kind] if reason is None else Notice(notices[kind].title, (reason, *notices[kind].body))
     again = (
@@ -264,6 +311,8 @@ def _closed(request: Request, token: str, link: ConnectLink | None, language: La
     if state == "USED" and link.integration_id is not None and _exists(store(request), link.integration_id):
         status_path = request.url_for("connect_status", token=token).path
         return RedirectResponse(f"{status_path}?lang={language}", status_code=303)
+    if state == "USED" and link.relinks is not None:
+        return _notice(request, token, "gone", language, 410)
     kind, status = CLOSED[state]
     return _notice(request, token, kind, language, status)
 
@@ -273,6 +322,14 @@ def _exists(engine: Engine, integration_id: str) -> bool:
         return load_integration(conn, integration_id) is not None
 
 
+def _relinked(engine: Engine, link: ConnectLink) -> Integration | None:
+    """The integration a reconnection link replaces the credentials of (None: it is gone, or the link is none)."""
+    if link.relinks is None:
+        return None
+    with engine.connect() as conn:
+        return load_integration(conn, link.relinks, link.environment_id)
+
+
 def _form(
     request: Request,
     token: str,
@@ -280,8 +337,12 @@ def _form(
     *,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    relinked: Integration | None = None,
 ) -> HTMLResponse:
+    """The guide and the form; for a reconnection link (``relinked``) the tenant is that integration's, read-only."""
     path = request.url_for("connect_form", token=token).path
+    if relinked is not None:
+        values = {**(values or {}), "tenant": relinked.tenant_url}
     secret = request.app.state.settings.encryption_key
     return page.render(
         "connect.html",
@@ -293,6 +354,7 @@ def _form(
         csrf=page.csrf_token(secret, token, time.time()),
         values=values or {},
         errors=errors or {},
+        relink=relinked is not None,
     )
 
 
@@ -300,7 +362,14 @@ def _form(
 def connect_form(request: Request, token: str, lang: str | None = None) -> Response:
     link = _find(store(request), token)
     language = page.page_language(link.language if link else None, lang)
-    return _closed(request, token, link, language) or _form(request, token, language)
+    closed = _closed(request, token, link, language)
+    if closed is not None:
+        return closed
+    assert link is not None  # _closed answers for an unknown link
+    relinked = _relinked(store(request), link)
+    if link.relinks is not None and relinked is None:
+        return _notice(request, token, "gone", language, 410)
+    return _form(request, token, language, relinked=relinked)
 
 
 @pages.post("/{token}", name="connect_submit", response_model=None)
@@ -315,7 +384,12 @@ async def connect_submit(request: Request, token: str, lang: str | None = None) 
     settings = request.app.state.settings
     if form is None or not page.form_accepted(request, settings.encryption_key, token, form):
         return _notice(request, token, "rejected", language, 400)
+    relinked = await asyncio.to_thread(_relinked, store(request), link)
+    if link.relinks is not None and relinked is None:
+        return _notice(request, token, "gone", language, 410)
     values = {name: form.get(name, "").strip() for name in ("tenant", "login")}
+    if relinked is not None:  # whatever was sent: a reconnection keeps the integration's tenant
+        values["tenant"] = relinked.tenant_url
     password = form.get("password", "")
     errors = {
         field.name: field.missing
@@ -323,26 +397,34 @@ async def connect_submit(request: Request, token: str, lang: str | None = None) 
         if not (password if field.name == "password" else values[field.name])
     }
     if errors:
-        return _form(request, token, language, values=values, errors=errors)
+        return _form(request, token, language, values=values, errors=errors, relinked=relinked)
     owner = await asyncio.to_thread(_begin_check, store(request), link)
     if owner is None:
         current = await asyncio.to_thread(_find, store(request), token)
         return _closed(request, token, current, language) or _notice(request, token, "busy", language, 429)
     try:
-        return await _attempt(request, token, link, language, values, password)
+        return await _attempt(request, token, link, language, values, password, relinked)
     finally:
         await asyncio.to_thread(_end_check, store(request), link, owner)
 
 
 async def _attempt(
-    request: Request, token: str, link: ConnectLink, language: Language, values: dict[str, str], password: str
+    request: Request,
+    token: str,
+    link: ConnectLink,
+    language: Language,
+    values: dict[str, str],
+    password: str,
+    relinked: Integration | None,
 ) -> Response:
-    """Check the credentials of a complete form; save the integration if RECRU accepts them, else record why not."""
+    """Check the credentials of a complete form; save the integration (or, for a reconnection link, its new
+    credentials) if RECRU accepts them, else record why not."""
     settings = request.app.state.settings
     credentials = RecruCredentials(values["login"], password)
     tenant = values["tenant"]
     try:
-        tenant = recru_credentials.tenant_url(tenant, allow_custom=settings.allow_custom_tenant_urls)
+        if relinked is None:  # the operator may have given a reconnected integration any address
+            tenant = recru_credentials.tenant_url(tenant, allow_custom=settings.allow_custom_tenant_urls)
         await recru_credentials.check_credentials(tenant, credentials)
     except recru_credentials.CredentialsRefused as refused:
         locked = await asyncio.to_thread(_record_failure, store(request), link, refused.problem)
@@ -350,17 +432,50 @@ async def _attempt(
         message = problem_message(refused.problem, tenant, language)
         if locked:
             return _notice(request, token, "locked", language, 403, reason=message)
-        return _form(request, token, language, values=values, errors={PROBLEM_FIELDS[refused.problem]: message})
+        errors = {PROBLEM_FIELDS[refused.problem]: message}
+        return _form(request, token, language, values=values, errors=errors, relinked=relinked)
+    if relinked is not None:
+        return await _reconnect_attempt(request, token, link, language, relinked, credentials)
     connected = await asyncio.to_thread(_connect, store(request), settings.encryption_key, link, tenant, credentials)
     if connected is None:  # used, or expired, while the credentials were checked: the page says which
         now_closed = await asyncio.to_thread(_find, store(request), token)
         return _closed(request, token, now_closed, language) or _notice(request, token, "used", language, 410)
     integration_id, sync_id = connected
     log.info("connect link %s…: integration %s created, sync %s queued", link.token_hash[:8], integration_id, sync_id)
+    return await _to_status(request, token, language, integration_id, (sync_id, FULL))
+
+
+async def _reconnect_attempt(
+    request: Request,
+    token: str,
+    link: ConnectLink,
+    language: Language,
+    relinked: Integration,
+    credentials: RecruCredentials,
+) -> Response:
+    """Store the accepted credentials of a reconnection link's integration, and lead to the status page."""
+    key = request.app.state.settings.encryption_key
     try:
-        await request.app.state.syncs.dispatch(sync_id, integration_id, FULL)
-    except Exception:  # the sync stays queued; the scheduler's next tick or the worker's tick picks it up
-        log.exception("could not dispatch sync %s of %s", sync_id, integration_id)
+        queued = await asyncio.to_thread(_reconnect, store(request), key, link, relinked.id, credentials)
+    except IntegrationGone:
+        return _notice(request, token, "gone", language, 410)
+    except _LinkTaken:
+        now_closed = await asyncio.to_thread(_find, store(request), token)
+        return _closed(request, token, now_closed, language) or _notice(request, token, "used", language, 410)
+    log.info("connect link %s…: integration %s reconnected", link.token_hash[:8], relinked.id)
+    return await _to_status(request, token, language, relinked.id, queued)
+
+
+async def _to_status(
+    request: Request, token: str, language: Language, integration_id: str, queued: tuple[str, str] | None
+) -> Response:
+    """Dispatch the sync ``queued`` (its id and type) and send the browser to the link's status page."""
+    if queued is not None:
+        sync_id, sync_type = queued
+        try:
+            await request.app.state.syncs.dispatch(sync_id, integration_id, sync_type)
+        except Exception:  # the sync stays queued; the scheduler's next tick or the worker's tick picks it up
+            log.exception("could not dispatch sync %s of %s", sync_id, integration_id)
     status_path = request.url_for("connect_status", token=token).path
     return RedirectResponse(f"{status_path}?lang={language}", status_code=303)
 
@@ -416,6 +531,17 @@ def _connect(
     return integration_id, sync_id
 
 
+def _reconnect(
+    engine: Engine, key: bytes, link: ConnectLink, integration_id: str, credentials: RecruCredentials
+) -> tuple[str, str] | None:
+    """Reconnect the integration with ``credentials`` and mark the link used, in one transaction; the sync queued."""
+    with engine.begin() as conn:
+        queued = reconnect(conn, key, integration_id, credentials)
+        if not links.claim(conn, link, integration_id, datetime.now(UTC)):
+            raise _LinkTaken
+    return queued
+
+
 @pages.get("/{token}/status", name="connect_status", response_model=None)
 def connect_status(request: Request, token: str, lang: str | None = None) -> Response:
     engine = store(request)
@@ -430,11 +556,12 @@ def connect_status(request: Request, token: str, lang: str | None = None) -> Res
     with engine.connect() as conn:
         integration = None if link.integration_id is None else load_integration(conn, link.integration_id)
         if integration is None:
-            return _notice(request, token, "used", language, 410)
+            return _notice(request, token, "used" if link.relinks is None else "gone", language, 410)
         first = next((row for row in recent_syncs(conn, integration.id) if row.type == FULL), None)
         counts = links.stored_counts(conn, integration.id)
     texts = TEXTS[language]
     done = integration.setup_status == "COMPLETED"
+    relinked = link.relinks is not None
     state = first.state if first else QUEUED
     failed = not done and state in (FAILED, CANCELLED)
     return page.render(
@@ -445,6 +572,8 @@ def connect_status(request: Request, token: str, lang: str | None = None) -> Res
         state_label=texts.states.get(state, state),
         records=[(label, counts[model]) for model, label in texts.models.items()],
         refresh=None if done else FAILED_REFRESH_SECONDS if failed else STATUS_REFRESH_SECONDS,
+        done_title=texts.relinked_title if relinked else texts.done_title,
+        done_body=texts.relinked_body if relinked else texts.done_body,
         token=token,
         switch_url=f"{request.url.path}?lang={page.other_language(language)}",
     )
@@ -452,4 +581,5 @@ def connect_status(request: Request, token: str, lang: str | None = None) -> Res
 
 router = APIRouter()
 router.include_router(api, prefix="/v1")
+router.include_router(relink_api, prefix="/v1")
 router.include_router(pages)

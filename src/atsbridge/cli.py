@@ -324,8 +324,11 @@ def integration_settings(
     with _store(get_settings()).begin() as conn:
         if load_integration(conn, integration_id) is None:
             _fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
-        if changes and apply_settings(conn, integration_id, **changes):
-            queue_sync(conn, integration_id, FULL)  # run by `serve`'s scheduler or a worker at its next look
+        applied = apply_settings(conn, integration_id, **changes) if changes else None
+        if applied is not None:
+            notify.data_changed(conn, integration_id, applied.revealed)
+            if applied.opened:
+                queue_sync(conn, integration_id, FULL)  # run by `serve`'s scheduler or a worker at its next look
         found = load_integration(conn, integration_id)
     assert found is not None
     shown = {

@@ -21,7 +21,7 @@ from atsbridge.store.tables import (
     tracked_applications,
     webhook_outbox,
 )
-from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH, new_integration_id
+from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH, ModelName, new_integration_id
 
 DEFAULT_ENVIRONMENT = "default"
 
@@ -218,13 +218,20 @@ def change_enabled(conn: Connection, integration_id: str, enabled: bool) -> bool
     return changed.rowcount == 1
 
 
-def apply_settings(conn: Connection, integration_id: str, **values: object) -> bool:
-    """Change an integration's settings (``set_integration_fields``); True if "sync only created applications" was
-    turned off on an enabled integration: the caller queues a FULL sync, which brings in everything the store does not
-    hold yet (callers hold the sync machinery, the store does not). Turning it off also drops the DELTA watermark:
-    the store holds only the tracked records, and a DELTA would fetch only what changed since, so the next sync of
-    either type lists everything."""
-    opened = False
+@dataclass(frozen=True)
+class SettingsApplied:
+    opened: bool
+    """"Sync only created applications" was turned off on an enabled integration: the caller queues a FULL sync."""
+    revealed: list[ModelName]
+    """Models with rows served again (their ``updated_at`` moved): the caller sends ``data-changed``."""
+
+
+def apply_settings(conn: Connection, integration_id: str, **values: object) -> SettingsApplied:
+    """Change an integration's settings (``set_integration_fields``). Turning "sync only created applications" off
+    serves again the rows it hid (``_reveal_untracked``) and drops the DELTA watermark: the store may hold only the
+    tracked records, and a DELTA would fetch only what changed since, so the next sync of either type lists
+    everything (a FULL, which the caller queues: it holds the sync machinery, the store does not)."""
+    opened, revealed = False, []
     if values.get("sync_only_created_applications") is False:
         was_on, enabled = conn.execute(
             select(integrations.c.sync_only_created_applications, integrations.c.enabled).where(
@@ -234,8 +241,30 @@ def apply_settings(conn: Connection, integration_id: str, **values: object) -> b
         if was_on:
             values = {**values, "delta_watermark": None}
             opened = bool(enabled)
+            revealed = _reveal_untracked(conn, integration_id, datetime.now(UTC))
     set_integration_fields(conn, integration_id, **values)
-    return opened
+    return SettingsApplied(opened, revealed)
+
+
+def _reveal_untracked(conn: Connection, integration_id: str, now: datetime) -> list[ModelName]:
+    """Move ``updated_at`` of the applications and candidates hidden while only created applications were served
+    (stored before, in an earlier sync-all period), deleted ones too: served again now, they are news to a client
+    that follows ``updated_after`` (with ``include_deleted``). Returns the models that had such rows."""
+    tracked = select(tracked_applications.c.remote_id).where(tracked_applications.c.integration_id == integration_id)
+    of_tracked = select(applications.c.candidate_id).where(
+        applications.c.integration_id == integration_id,
+        applications.c.remote_id.in_(tracked),
+        applications.c.candidate_id.is_not(None),  # NOT IN a list holding NULL would match nothing
+    )
+    hidden = {
+        ModelName.APPLICATIONS: update(applications).where(
+            applications.c.integration_id == integration_id, applications.c.remote_id.not_in(tracked)
+        ),
+        ModelName.CANDIDATES: update(candidates).where(
+            candidates.c.integration_id == integration_id, candidates.c.id.not_in(of_tracked)
+        ),
+    }
+    return [model for model, rows in hidden.items() if conn.execute(rows.values(updated_at=now)).rowcount > 0]
 
 
 def track_application(conn: Connection, integration_id: str, remote_id: str) -> None:

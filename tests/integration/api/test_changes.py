@@ -246,6 +246,28 @@ def test_switching_to_tracked_mode_hides_untracked_records_already_stored(scratc
     assert_only_tracked_served(scratch, tracked, shared)
 
 
+def test_records_served_again_when_tracked_mode_is_turned_off_are_news_to_updated_after(scratch: World) -> None:
+    """A client that loaded everything while only created applications were served (nothing tracked: nothing), then
+    follows ``updated_after``, learns of every candidate and application the store serves again, at once."""
+    settings = f"/integrations/{scratch.integration_id}/settings"
+    assert scratch.request("PATCH", settings, json={"sync_only_created_applications": True}).status_code == 200
+    assert scratch.walk("/ats/candidates") == []
+    since = a_moment()
+    assert scratch.request("PATCH", settings, json={"sync_only_created_applications": False}).status_code == 200
+    for path, entity in (("/ats/candidates", "jobseekers"), ("/ats/applications", "applications")):
+        news = scratch.walk(path, updated_after=since.isoformat(), include_deleted="true", page_size=250)
+        assert {r["remote_id"] for r in news} == {str(r["id"]) for r in scratch.recru.all(entity)}
+    assert scratch.walk("/ats/jobs", updated_after=since.isoformat()) == []  # always served: no news
+    with scratch.engine.connect() as conn:
+        told = conn.execute(
+            select(tables.webhook_outbox.c.payload)
+            .where(tables.webhook_outbox.c.type == "data-changed")
+            .order_by(tables.webhook_outbox.c.created_at.desc())
+        ).first()
+    assert told is not None
+    assert {m["name"] for m in told.payload["changed_models"]} == {"ats_candidates", "ats_applications"}
+
+
 def test_remote_data_is_served_only_where_the_integration_enables_it(scratch: World) -> None:
     assert all(c["remote_data"] is None for c in scratch.walk("/ats/candidates", page_size=250))
     with scratch.engine.begin() as conn:

@@ -166,6 +166,8 @@ def test_the_syncs_list_pages_by_cursor(live: Live) -> None:
             break
         live.sdk().general.trigger_sync(type_="DELTA")  # a run queued meanwhile shifts nothing
     assert walked == everything and pages == len(everything)
+    blank = httpx.get(url, params={"cursor": " ", "page_size": 1}, headers=live.headers)  # the first page, as lists
+    assert [s["id"] for s in blank.json()["data"]["results"]] == [syncs_of(live)[0]["id"]]
     for params in ({"page_size": 0}, {"page_size": 251}, {"page_size": "x"}, {"cursor": "garbage"},
                    {"page_size": [1, 2]},
                    {"cursor": encode_cursor(everything[0], "syncs:recruhr:someone-else")}):  # fmt: skip

@@ -21,6 +21,7 @@ from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
 from atsbridge.store.db import drop_wal_history, erasing
 from atsbridge.store.integrations import (
     Integration,
+    SettingsApplied,
     apply_settings,
     change_enabled,
     claim_integration,
@@ -170,11 +171,12 @@ async def change_settings(
 
 def _change_settings(engine: Engine, integration_id: str, changes: dict[str, Any]) -> tuple[bool, Integration]:
     with engine.begin() as conn:
-        opened = apply_settings(conn, integration_id, **changes) if changes else False
+        applied = apply_settings(conn, integration_id, **changes) if changes else SettingsApplied(False, [])
+        notify.data_changed(conn, integration_id, applied.revealed)
         updated = load_integration(conn, integration_id)
     if updated is None:  # deleted since ``_own`` found it
         raise integration_not_found(integration_id)
-    return opened, updated
+    return applied.opened, updated
 
 
 @router.post("/force-sync", summary="Queue a sync of the integration now.")
@@ -200,7 +202,8 @@ def list_syncs(
 ) -> Response:
     refuse_repeated(request)
     found = _own(request, who, integration_id)
-    after = None if cursor is None else decode_cursor(cursor, _syncs_digest(found.id))
+    cursor = cursor.strip() if cursor else None  # as on the other lists: a blank cursor is the first page
+    after = decode_cursor(cursor, _syncs_digest(found.id)) if cursor else None
     with store(request).connect() as conn:
         rows = recent_syncs(conn, found.id, limit=page_size + 1, after=after)
     more = len(rows) > page_size

@@ -10,8 +10,10 @@ writes without nested-change marks (``writer``), and the table holds only the ro
 API does not serve before its first sync succeeds. Join tables keep their indexes (each batch looks its parents'
 join rows up by them).
 
-A run killed in between leaves indexes missing: every sync run and every ``migrate`` at the newest revision (so every
-command and ``serve``) first builds what is missing.
+Two first syncs (of two integrations) may both find a table empty, and any run may build what another is building:
+every drop and build is ``IF [NOT] EXISTS``, one statement each (pysqlite runs DDL outside a transaction, so a
+look-then-act would race). A run killed in between leaves indexes missing: every sync run and every ``migrate`` at
+the newest revision (so every command and ``serve``) first builds what is missing.
 
 PostgreSQL keeps its indexes: there other workers may read and write the same table meanwhile, and the DDL would
 lock them out.
@@ -20,6 +22,7 @@ lock them out.
 from __future__ import annotations
 
 from sqlalchemy import Connection, literal, select
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from atsbridge.store.tables import MODEL_TABLES
 from atsbridge.unified.ids import ModelName
@@ -30,8 +33,8 @@ def defer_indexes(conn: Connection, model: ModelName) -> bool:
     table = MODEL_TABLES[model]
     if conn.dialect.name != "sqlite" or conn.execute(select(literal(1)).select_from(table).limit(1)).first():
         return False
-    for index in table.indexes:
-        index.drop(conn, checkfirst=True)
+    for index in table.indexes:  # IF EXISTS: a first sync of another integration may be dropping them too
+        conn.execute(DropIndex(index, if_exists=True))
     return True
 
 
@@ -41,6 +44,6 @@ def build_missing_indexes(conn: Connection) -> list[str]:
         return []
     present = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
     missing = [index for table in MODEL_TABLES.values() for index in table.indexes if index.name not in present]
-    for index in missing:
-        index.create(conn)
+    for index in missing:  # IF NOT EXISTS: another run may be building it too
+        conn.execute(CreateIndex(index, if_not_exists=True))
     return [str(index.name) for index in missing]

@@ -4,9 +4,10 @@ they are built leaves nothing a later run or ``migrate`` does not repair."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, event, inspect
 
 from atsbridge.connectors.recru.mapping import MappingContext, map_application
 from atsbridge.store import writer
@@ -53,6 +54,31 @@ def test_only_an_empty_sqlite_table_has_its_indexes_deferred(engine: Engine, int
         record = map_application(application, MappingContext(integration.id)).record
         writer.upsert(conn, ModelName.APPLICATIONS, integration.id, [record], now=datetime.now(UTC))
         assert defer_indexes(conn, ModelName.APPLICATIONS) is False
+    assert index_names(engine, "ats_applications") >= APPLICATION_INDEXES
+
+
+def test_two_runs_dropping_and_building_one_tables_indexes_at_once_do_not_fail_each_other(engine: Engine) -> None:
+    """Two first syncs finding one table empty: each index is dropped (then built) by the other run between this
+    run's look and its own statement."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite defers indexes (store.first_load)")
+
+    def the_other_run_first(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().startswith(("DROP INDEX", "CREATE INDEX")):
+            with engine.begin() as other:
+                if statement.lstrip().startswith("DROP"):
+                    defer_indexes(other, ModelName.APPLICATIONS)
+                else:
+                    build_missing_indexes(other)
+
+    with engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", the_other_run_first)
+        with conn.begin():
+            assert defer_indexes(conn, ModelName.APPLICATIONS) is True
+        assert index_names(engine, "ats_applications").isdisjoint(APPLICATION_INDEXES)
+        with conn.begin():
+            build_missing_indexes(conn)
+        event.remove(conn, "before_cursor_execute", the_other_run_first)
     assert index_names(engine, "ats_applications") >= APPLICATION_INDEXES
 
 

@@ -499,7 +499,11 @@ async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync
         if integration is None:
             raise LookupError(integration_id)
         if not integration.enabled:
-            raise SyncRefused("INTEGRATION_DISABLED", f"{integration_id} is disabled; enable it to sync it")
+            raise SyncRefused(
+                "INTEGRATION_DISABLED",
+                f"{integration_id} is disabled; enable it to sync it (PUT /v1/integrations/{integration_id}/enabled "
+                '{"value": true})',
+            )
         running = live_run(conn, integration_id, datetime.now(UTC))
         if running is not None:
             message = f"a {running.type} sync of {integration_id} is running ({running.id}); wait for it"

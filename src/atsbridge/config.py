@@ -7,10 +7,10 @@ import re
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"
@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".atsbridge")
     database_url: str | None = None
     secret_key: str | None = None
-    host: str = Field("127.0.0.1", min_length=1)
+    host: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     full_sync_every_hours: float = Field(10.0, gt=0)
     delta_sync_every_minutes: float = Field(15.0, gt=0)
@@ -119,7 +119,7 @@ class Settings(BaseSettings):
             return bytes.fromhex(self.secret_key)
         key_file = self.data_dir / SECRET_KEY_FILE
         if not key_file.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             key_file.touch(mode=0o600)
             key_file.write_text(secrets.token_hex(32))
         return bytes.fromhex(key_file.read_text().strip())

@@ -44,6 +44,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         ({"ATSBRIDGE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}, ("store", "refused")),
         ({"ATSBRIDGE_DATABASE_URL": "mysql://nobody@127.0.0.1/x"}, ("store", "mysql", "not supported")),
         ({"ATSBRIDGE_HOST": ""}, ("ATSBRIDGE_HOST",)),
+        ({"ATSBRIDGE_HOST": "   "}, ("ATSBRIDGE_HOST",)),
         ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com/api"}, ("ATSBRIDGE_PUBLIC_URL", "without a path")),
         ({"ATSBRIDGE_PUBLIC_URL": "ats.example.com"}, ("ATSBRIDGE_PUBLIC_URL",)),
         ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com:70000"}, ("ATSBRIDGE_PUBLIC_URL",)),
@@ -67,6 +68,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         "unreachable database",
         "MySQL",
         "host",
+        "blank host",
         "public URL with a path",
         "public URL without a scheme",
         "public URL with a bad port",
@@ -84,7 +86,9 @@ def test_a_setting_the_store_cannot_work_with_is_one_line(
 
 def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
-    assert_one_line_error(atsbridge(tmp_path, "migrate", ATSBRIDGE_DATA_DIR=str(tmp_path / "afile")), "afile")
+    assert_one_line_error(
+        atsbridge(tmp_path, "migrate", ATSBRIDGE_DATA_DIR=str(tmp_path / "afile")), "afile", "not a directory"
+    )
     inside_a_file = str(tmp_path / "afile" / "store")
     assert_one_line_error(atsbridge(tmp_path, "migrate", ATSBRIDGE_DATA_DIR=inside_a_file), "ATSBRIDGE_DATA_DIR")
 

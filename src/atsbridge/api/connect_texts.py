@@ -104,7 +104,7 @@ ENGLISH = Texts(
         "tenant stays the same, and the data and settings already synced are kept."
     ),
     relinked_title="RECRU is reconnected",
-    relinked_body=("The new credentials are saved and syncing goes on with them. You can close this page.",),
+    relinked_body=("The new credentials are saved and used from now on. You can close this page.",),
     reload="Open the connection page again",
     status_title="Connecting RECRU",
     status_intro=(
@@ -202,8 +202,7 @@ GERMAN = Texts(
     ),
     relinked_title="RECRU ist neu verbunden",
     relinked_body=(
-        "Die neuen Zugangsdaten sind gespeichert und die Synchronisierung läuft mit ihnen weiter. Sie können diese "
-        "Seite schließen.",
+        "Die neuen Zugangsdaten sind gespeichert und werden ab jetzt verwendet. Sie können diese Seite schließen.",
     ),
     reload="Verbindungsseite erneut öffnen",
     status_title="RECRU wird verbunden",

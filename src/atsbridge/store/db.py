@@ -100,17 +100,28 @@ def _prepare_postgresql_connection(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.autocommit = autocommit
 
 
+def _make_private_file(database: Path) -> None:
+    """Create the SQLite file (and its directory) readable by their owner only, before SQLite opens it: it holds
+    candidates' personal data, and SQLite gives its journal files the database file's permissions."""
+    try:
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as failed:
+        reason = "a file is there, not a directory" if isinstance(failed, FileExistsError) else failed.strerror
+        raise OSError(f"the store's directory {database.parent} (ATSBRIDGE_DATA_DIR): {reason}") from failed
+    try:
+        if not database.exists():
+            database.touch(mode=0o600)  # an empty file is an empty database to SQLite
+    except OSError as failed:
+        raise OSError(f"the store's file {database} (ATSBRIDGE_DATA_DIR): {failed.strerror}") from failed
+
+
 def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (default: ``default_database_url()``); extra ``kwargs`` go to SQLAlchemy."""
     parsed = normalise_url(url or default_database_url())
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
         raise ArgumentError(f"{parsed.get_backend_name()} is not supported: the store is SQLite or PostgreSQL")
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        directory = Path(parsed.database).parent
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as failed:
-            raise OSError(f"the store's directory {directory} (ATSBRIDGE_DATA_DIR): {failed.strerror}") from failed
+        _make_private_file(Path(parsed.database))
     if parsed.get_backend_name() == "postgresql":
         # a pooled connection the server ended (a restart, a failover, an administrator) is replaced when taken,
         # instead of failing the request or the run that takes it

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
 from atsbridge.store.credentials import RecruCredentials, decrypt_credentials, encrypt_credentials
 from atsbridge.store.tables import (
     applications,
@@ -154,7 +155,7 @@ def _integration(row: Row[Any]) -> Integration:
         setup_status=row.setup_status,
         enabled=row.enabled,
         sync_only_created_applications=row.sync_only_created_applications,
-        source_label=row.source_label or row.environment_name,
+        source_label=row.source_label or row.environment_name.strip()[:SOURCE_NAME_MAX],  # RECRU's limit
         remote_data_enabled=row.remote_data_enabled,
         delta_watermark=row.delta_watermark,
         end_user_email=row.end_user_email,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from atsbridge.store import tables
+from atsbridge.store.integrations import load_integration
 from integration.actions.conftest import SOURCE_IS_DEPRECATED, ActionWorld, candidate, refusal
 
 pytestmark = SOURCE_IS_DEPRECATED
@@ -51,11 +52,14 @@ def test_a_default_label_longer_than_recru_takes_is_cut_to_its_limit(world: Acti
     with world.engine.begin() as conn:
         conn.execute(update(environments).where(environments.c.name == name).values(name=long_name))
     try:
+        with world.engine.connect() as conn:
+            shown = load_integration(conn, world.integration.id)  # what `integration settings` and the API show
         data = create(world)
     finally:
         with world.engine.begin() as conn:
             conn.execute(update(environments).where(environments.c.name == long_name).values(name=name))
     assert jobseeker_of(world, data)["source"]["name"] == long_name[:100]
+    assert shown is not None and shown.source_label == long_name[:100]
 
 
 def test_a_source_name_recru_lacks_is_created_in_its_codebook(world: ActionWorld) -> None:

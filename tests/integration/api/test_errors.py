@@ -244,6 +244,17 @@ def test_download_links_that_are_forged_tampered_or_expired(world: World) -> Non
     assert_error(download(f"{other}.ünïcødé"), 401, "PLATFORM.AUTHENTICATION_INVALID")
 
 
+def test_download_links_of_a_disabled_integration_are_refused_until_it_is_enabled(scratch: World) -> None:
+    jobseeker = scratch.recru.all("jobseekers")[0]["id"]
+    attachment = scratch.recru.call("AttachmentService.list", {"jobseekerId": jobseeker})["items"][0]["id"]
+    link = f"{scratch.server.v1}/attachment-downloads/{sign(KEY, LinkTarget(scratch.integration_id, int(attachment)))}"
+    enabled = f"/integrations/{scratch.integration_id}/enabled"
+    assert scratch.request("PUT", enabled, json={"value": False}).status_code == 200
+    assert_error(httpx.get(link), 403, "INTEGRATION.INACTIVE")
+    assert scratch.request("PUT", enabled, json={"value": True}).status_code == 200
+    assert httpx.get(link).status_code == 200
+
+
 # --- tenant isolation -----------------------------------------------------------------------------------------
 
 

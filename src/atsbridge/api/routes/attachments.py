@@ -136,6 +136,8 @@ async def download(request: Request, token: str) -> Response:
         found = load_integration(conn, target.integration_id)
     if found is None:
         raise ApiError("PLATFORM.INTEGRATION_NOT_FOUND", "The integration of this link no longer exists.")
+    if not found.enabled:  # as every read of a disabled integration's data
+        raise ApiError("INTEGRATION.INACTIVE", "The integration of this link is disabled; enable it to read its data.")
     try:
         client = await request.app.state.clients.client(found)
         file = await client.call("AttachmentService.download", {"id": target.attachment_remote_id})

@@ -198,13 +198,13 @@ def unified_field(path: str, candidate: CandidateInput) -> str:
 
 def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
     """RECRU's source input: the request's ``id``, ``name`` or ``unified_key`` (matched as a name), else the
-    integration's source label (cut to RECRU's limit: by default it is the environment's name, which has none)."""
+    integration's source label (at most RECRU's limit: the store cuts the default, the environment's name)."""
     if source is not None and source.id:
         if not (source.id.strip().isascii() and source.id.strip().isdigit()):  # "١" is a digit to Python
             raise ActionRefused("input_invalid", "source.id: a RECRU source id is a number.")
         return {"id": int(source.id)}
     name = (source.name or source.unified_key) if source is not None else None
-    return {"name": name or label.strip()[:SOURCE_NAME_MAX]}
+    return {"name": name or label}
 
 
 def consent_params(extras: ActionExtras, today: date) -> dict[str, Any] | None:

@@ -7,21 +7,25 @@ import secrets
 import unicodedata
 from typing import Any
 
+from sqlalchemy import select
+
+from atsbridge.store import tables
+from atsbridge.store.integrations import Integration
 from integration.actions.conftest import ActionWorld, candidate, refusal
 
 
-def new_candidate(world: ActionWorld) -> Any:
+def new_candidate(world: ActionWorld, integration: Integration | None = None) -> Any:
     """A candidate created through the API (so in the store), without tags."""
     return (
-        world.kombo()
+        world.kombo(integration)
         .ats.create_application(job_id=f"remote:{world.open_job()['id']}", candidate=candidate())
         .data.candidate
     )
 
 
-def served_tags(world: ActionWorld, candidate_id: str) -> list[str]:
+def served_tags(world: ActionWorld, candidate_id: str, integration: Integration | None = None) -> list[str]:
     """The candidate's tag names as the SDK reads them now."""
-    (found,) = world.kombo().ats.get_candidates(ids=[candidate_id]).result.data.results
+    (found,) = world.kombo(integration).ats.get_candidates(ids=[candidate_id]).result.data.results
     return sorted(tag.name for tag in found.tags)
 
 
@@ -133,3 +137,28 @@ def test_removing_a_name_two_tags_match_only_by_case_removes_the_one_the_candida
     world.kombo().ats.remove_candidate_tag(candidate_id=person.id, tag={"name": f"kotlin-{suffix}"})
     assert recru_tags(world, person.remote_id) == []  # not "Kotlin", which it does not hold
     assert first["id"] < second["id"]
+
+
+def test_a_tag_added_whose_candidate_could_not_be_read_back_is_told_and_stored_by_the_next_sync(
+    world: ActionWorld,
+) -> None:
+    tag = world.recru.all("tags")[0]
+    person = new_candidate(world, world.tracked)
+    world.fault("drop", "JobseekerService.get", count=100)
+    answer = world.send(
+        "POST", f"/ats/candidates/{person.id}/tags", {"tag": {"name": tag["name"]}}, integration=world.tracked
+    )
+    world.recru.control("DELETE", "/faults")
+    error = answer.json()["error"]
+    assert (answer.status_code, error["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
+    assert "RECRU made the change, but the candidate could not be read back" in error["message"]
+    assert recru_tags(world, person.remote_id) == [tag["id"]]
+    with world.engine.connect() as conn:
+        queued = conn.execute(
+            select(tables.syncs.c.type).where(
+                tables.syncs.c.integration_id == world.tracked.id, tables.syncs.c.state == "QUEUED"
+            )
+        ).scalars()
+        assert list(queued) == ["DELTA"]
+    world.sync_tracked("DELTA")
+    assert served_tags(world, person.id, world.tracked) == [tag["name"]]

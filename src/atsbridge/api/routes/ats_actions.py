@@ -438,9 +438,11 @@ async def _tag_action(
             refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates, fetched_at=asked_at)
             notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
 
+    changed = False
     try:
         client = await _client(request, integration_)
         tag = await change(client, jobseeker_id, name)
+        changed = True
         asked_at = datetime.now(UTC)
         candidates = await refresh.fetch(client, ModelName.CANDIDATES, [jobseeker_id])
     except ActionRefused as refusal:
@@ -448,9 +450,28 @@ async def _tag_action(
             await asyncio.to_thread(write, {jobseeker_id: None})
         raise refused(refusal) from refusal
     except RecruError as error:
-        raise remote_error(error) from error
+        raise await _tag_failure(request, integration_, error, changed) from error
     await asyncio.to_thread(write, candidates, tag)
     return action_success({}, [])
+
+
+async def _tag_failure(request: Request, integration_: Integration, error: RecruError, changed: bool) -> ApiError:
+    """The answer to a tag action RECRU failed: whether the change was made (then only reading the candidate back
+    failed) or may have been (a tag call whose answer was lost). Either way a DELTA sync is queued, which stores what
+    RECRU holds; sending the action again is safe (adding or removing a tag twice changes nothing)."""
+    await request.app.state.syncs.request(integration_.id, DELTA)
+    failure = remote_error(error)
+    why = failure.message.partition(";")[0].rstrip(".")
+    done = (
+        "RECRU made the change, but the candidate could not be read back"
+        if changed
+        else "RECRU may or may not have made the change"
+    )
+    message = (
+        f"{done} ({why}). The next sync of the integration stores what RECRU holds; sending the same request again "
+        "is safe."
+    )
+    return ApiError(failure.code, message, status=failure.status, headers=failure.headers)
 
 
 @router.post(

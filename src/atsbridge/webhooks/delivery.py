@@ -12,10 +12,10 @@ Events of one environment claimed together are sent one after the other, oldest 
 concurrently, each on its own (``DeliveryLoop``: a slow receiver holds up only its own environment). Retried events
 come after newer ones, and several processes delivering (workers, API processes) claim separate batches, so
 receivers may get one environment's events out of order (they de-duplicate on the event id). A 2xx
-answer delivers the event; anything else (another status, a redirect, a timeout, a refused connection) is a failed
-attempt, retried after ``RetryPolicy.delay_after`` (30 s, 1 min, 2 min, … capped at 4 h: 15 attempts span about a
-day) and given up after the last one, with ``last_error`` saying so. Each attempt is a ``webhook_attempts`` row with
-its status code or error and duration.
+answer delivers the event; anything else (another status, a redirect, a timeout, a refused connection, a stored URL
+that cannot be sent to) is a failed attempt, retried after ``RetryPolicy.delay_after`` (30 s, 1 min, 2 min, …
+capped at 4 h: 15 attempts span about a day) and given up after the last one, with ``last_error`` saying so. Each
+attempt is a ``webhook_attempts`` row with its status code or error and duration.
 
 ``now`` drives the scheduling (which events are due, ``attempted_at``, the next attempt), so tests can move it
 freely; the ``webhook-timestamp`` header is the wall clock at sending, as receivers check it against theirs.
@@ -179,6 +179,9 @@ def _open_secret(key: bytes, environment_id: str, sealed: bytes) -> str | None:
 
 
 def _describe(error: Exception) -> str:
+    """``Type: message``; for an exception group (anyio's, around a connect error) that of each exception inside."""
+    if isinstance(error, ExceptionGroup):
+        return "; ".join(_describe(inner) for inner in error.exceptions)
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
@@ -203,7 +206,10 @@ async def _post(
     status: int | None = None
     try:
         response = await http_client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
-    except (httpx.HTTPError, httpx.InvalidURL) as error:
+    # Not only httpx's errors: a URL stored by an older version may fail otherwise (a port out of range is an
+    # OverflowError, a host IDNA refuses a UnicodeError), and a failure escaping would leave the event to its lease,
+    # retried for ever without an attempt recorded. Cancellation is no Exception: it still stops the send.
+    except Exception as error:
         failure: str | None = _describe(error)
     else:
         status = response.status_code

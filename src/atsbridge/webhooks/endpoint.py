@@ -5,6 +5,7 @@ URL changes; ``rotate_secret`` replaces it (deliveries from then on, retries inc
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -15,6 +16,7 @@ from atsbridge.store.tables import environments
 from atsbridge.webhooks.signing import new_secret
 
 MAX_URL_LENGTH = 2048
+MAX_PORT = 65535
 
 
 @dataclass(frozen=True)
@@ -24,19 +26,38 @@ class WebhookEndpoint:
 
 
 class InvalidWebhookUrl(ValueError):
-    """The URL is not an absolute http(s) URL with a host."""
+    """The URL is not an absolute http(s) URL with a host and a port in 1..65535."""
 
 
 def validate_url(url: str) -> None:
-    """Raise ``InvalidWebhookUrl`` unless ``url`` is an absolute ``http``/``https`` URL with a host."""
+    """Raise ``InvalidWebhookUrl`` unless ``url`` is an absolute ``http``/``https`` URL with a host (any host:
+    loopback and private addresses too, for a receiver on the same network) and, if it names one, a port in 1..65535.
+    """
     if not url or len(url) > MAX_URL_LENGTH or any(char.isspace() for char in url):
         raise InvalidWebhookUrl(f"the webhook URL must be 1 to {MAX_URL_LENGTH} characters without spaces")
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, UnicodeEncodeError) as error:
-        raise InvalidWebhookUrl(f"the webhook URL is not valid: {error}") from error
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+        host = parsed.host  # decoded only now: a host IDNA refuses (``xn--a``) raises a UnicodeError here
+    except (httpx.InvalidURL, UnicodeError) as error:
+        raise InvalidWebhookUrl(_invalid_url_message(url, error)) from error
+    if parsed.scheme not in ("http", "https") or not host:
         raise InvalidWebhookUrl("the webhook URL must be an absolute http:// or https:// URL with a host")
+    # httpx takes any number as the port; sending to one out of range would fail every attempt.
+    if parsed.port is not None and not 1 <= parsed.port <= MAX_PORT:
+        raise InvalidWebhookUrl(f"the webhook URL's port must be 1 to {MAX_PORT}, not {parsed.port}")
+
+
+def _invalid_url_message(url: str, error: Exception) -> str:
+    """Why ``url`` is not valid; for an IPv6 address outside brackets (or unclosed), say so rather than httpx's
+    "Invalid port" (it takes everything after the first ``:`` for the port)."""
+    host_and_port = re.split(r"[/?#]", url.partition("//")[2], maxsplit=1)[0].rpartition("@")[2]
+    unclosed = "[" in host_and_port and "]" not in host_and_port
+    if unclosed or ("[" not in host_and_port and host_and_port.count(":") > 1):
+        return (
+            f"the webhook URL's host {host_and_port!r} is not valid: "
+            "an IPv6 address goes in square brackets, as in http://[::1]:8080/"
+        )
+    return f"the webhook URL is not valid: {error}"
 
 
 def set_webhook(conn: Connection, key: bytes, environment_id: str, url: str, *, rotate_secret: bool = False) -> str:

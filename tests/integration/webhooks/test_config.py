@@ -6,6 +6,7 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -30,6 +31,10 @@ BAD_URLS = [
     "mailto:a@b",
     "https://x.example/\x00",
     "https://x.example/\ud800",
+    "http://127.0.0.1:99999/hook",
+    "http://127.0.0.1:0/hook",
+    "http://[::1/hook",
+    "http://xn--a/hook",
 ]
 
 
@@ -53,6 +58,30 @@ def test_secret_is_made_once_kept_and_rotated(engine: Engine) -> None:
 def test_only_http_and_https_urls_are_accepted(engine: Engine, url: str) -> None:
     with engine.begin() as conn, pytest.raises(InvalidWebhookUrl):
         set_webhook(conn, KEY, ensure_environment(conn, "acme"), url)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://127.0.0.1:99999/hook", "the webhook URL's port must be 1 to 65535, not 99999"),
+        ("http://[::1/hook", "the webhook URL's host '[::1' is not valid: an IPv6 address goes in square brackets"),
+        ("http://::1/hook", "the webhook URL's host '::1' is not valid: an IPv6 address goes in square brackets"),
+    ],
+    ids=["port-out-of-range", "ipv6-unclosed", "ipv6-without-brackets"],
+)
+def test_a_refused_url_is_told_clearly(engine: Engine, url: str, message: str) -> None:
+    with engine.begin() as conn, pytest.raises(InvalidWebhookUrl) as refused:
+        set_webhook(conn, KEY, ensure_environment(conn, "acme"), url)
+    assert str(refused.value).startswith(message)
+
+
+def test_private_and_loopback_receivers_are_accepted(engine: Engine) -> None:
+    """A receiver on the same network is legitimate (unlike attachment ``data_url``s, nothing is refused for it)."""
+    with engine.begin() as conn:
+        environment_id = ensure_environment(conn, "acme")
+        for url in ("http://127.0.0.1:1/h", "http://10.1.2.3:65535/h", "http://[::1]:8080/h", "http://192.168.0.9/h"):
+            set_webhook(conn, KEY, environment_id, url)
+            assert webhook_of(conn, KEY, environment_id) == WebhookEndpoint(url, ANY)
 
 
 def test_a_sealed_secret_opens_only_for_its_environment(engine: Engine) -> None:
@@ -94,6 +123,11 @@ def test_cli_sets_and_shows_the_webhook(engine: Engine, tmp_path: Path) -> None:
     code, out = run("set", "--environment", "acme", "--url", "ftp://hooks.example.com", "--json")
     assert code == 1
     assert json.loads(out)["error"]["code"] == "INPUT_INVALID"
+    code, out = run("set", "--environment", "acme", "--url", "http://127.0.0.1:70000/h", "--json")
+    assert (code, json.loads(out)["error"]) == (
+        1,
+        {"code": "INPUT_INVALID", "message": "the webhook URL's port must be 1 to 65535, not 70000"},
+    )
     with engine.connect() as conn:
         environment_id = conn.execute(select(environments.c.id).where(environments.c.name == "acme")).scalar_one()
         assert webhook_of(conn, KEY, environment_id) == WebhookEndpoint("https://hooks.example.com/k", rotated)
@@ -139,6 +173,14 @@ def test_api_sets_and_shows_the_webhook_of_the_keys_environment(engine: Engine, 
             headers={"Authorization": f"Bearer {acme_key}"},
         )
         assert (lone_surrogate.status_code, lone_surrogate.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")
+        for url, message in [
+            ("http://127.0.0.1:99999/hook", "port must be 1 to 65535, not 99999"),
+            ("http://xn--a/hook", "the webhook URL is not valid"),  # was a 500: idna's error escaped
+        ]:
+            refused = call("PUT", acme_key, {"url": url})
+            assert (refused.status_code, refused.json()["status"]) == (400, "error")
+            assert refused.json()["error"]["code"] == "PLATFORM.INPUT_INVALID"
+            assert message in refused.json()["error"]["message"]
         assert call("GET", acme_key).json()["data"] == rotated
 
 

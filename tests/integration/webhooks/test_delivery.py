@@ -179,6 +179,38 @@ async def test_a_removed_url_stops_retries_and_an_unreadable_secret_uses_up_none
     assert receiver.ids == [unreadable]
 
 
+@pytest.mark.parametrize(
+    ("stored_url", "error"),
+    [
+        ("http://127.0.0.1:99999/hook", "OverflowError: connect(): port must be 0-65535"),
+        ("http://xn--a/hook", "InvalidCodepoint: Codepoint U+0080"),
+    ],
+    ids=["port-out-of-range", "host-idna-refuses"],
+)
+async def test_a_url_that_cannot_be_sent_to_fails_attempts_as_a_refused_connection(
+    engine: Engine, receiver: Receiver, stored_url: str, error: str
+) -> None:
+    """A URL stored by an older version, which no longer passes ``set_webhook``: each event's attempt fails (recorded,
+    backed off, given up in the end), instead of an exception left to the lease, retried for ever unrecorded."""
+    environment = make_environment(engine, receiver.url)
+    with engine.begin() as conn:
+        conn.execute(update(environments).where(environments.c.id == environment.id).values(webhook_url=stored_url))
+    sent = emit(engine, environment, 2)
+
+    assert await deliver(engine, T0 + timedelta(seconds=1)) == 2
+    for event_id in sent:
+        row = outbox_row(engine, event_id)
+        assert (row.delivered_at, row.attempts, row.next_attempt_at) == (None, 1, T0 + timedelta(seconds=31))
+        assert row.last_error.startswith(error)
+        (attempt,) = attempts_of(engine, event_id)
+        assert (attempt.status_code, attempt.attempted_at) == (None, T0 + timedelta(seconds=1))
+        assert attempt.error.startswith(error)
+
+    make_environment(engine, receiver.url)  # the URL put right
+    assert await deliver(engine, T0 + timedelta(seconds=31)) == 2
+    assert receiver.ids == sent
+
+
 def test_an_event_commits_or_rolls_back_with_its_change(engine: Engine) -> None:
     environment = make_environment(engine, "https://example.invalid/hook")
     (committed,) = emit(engine, environment)

@@ -75,12 +75,6 @@ def unknown(conn: Connection, integration_id: str, project_remote_id: str, email
         conn.execute(update(_table).where(*_this(integration_id, project_remote_id, email)).values(sending_until=None))
 
 
-def still_unknown(conn: Connection, integration_id: str, project_remote_id: str, email: str) -> None:
-    """A create refused as "already applied" after it was sent: if an identical create sent at the same moment is
-    still remembered (not stored yet), its outcome is unknown from now on; if that one was stored, nothing stays."""
-    conn.execute(update(_table).where(*_this(integration_id, project_remote_id, email)).values(sending_until=None))
-
-
 def _not_being_sent(now: datetime) -> ColumnElement[bool]:
     return or_(_table.c.sending_until.is_(None), _table.c.sending_until < now)
 

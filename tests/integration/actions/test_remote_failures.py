@@ -507,3 +507,25 @@ def test_after_identical_creates_at_once_the_same_create_again_is_409(world: Act
     assert (again.status_code, again.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
     (jobseeker,) = world.jobseekers_with(email)
     assert len(world.applications_of(jobseeker["id"])) == 1
+
+
+def test_identical_creates_sent_at_once_answer_one_application_once(world: ActionWorld) -> None:
+    """A and B, identical, are both sent to RECRU (held there); A creates the application and reads it back slowly,
+    B is refused "already applied". C, sent then, must not take A's create for one whose outcome is unknown and
+    answer its application too: one application, one 200."""
+    email, job = unique_email("sent-at-once"), world.open_job()
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+    world.fault("slow", CREATE, count=2, delaySeconds=2)
+    world.fault("slow", "ApplicationService.get", count=1, delaySeconds=5)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(world.send, "POST", path, body, integration=world.tracked)
+        time.sleep(0.5)
+        second = pool.submit(world.send, "POST", path, body, integration=world.tracked)
+        refused = second.result(timeout=60)  # A is reading its application back meanwhile
+        third = world.send("POST", path, body, integration=world.tracked)
+        created = first.result(timeout=60)
+    assert created.status_code == 200, created.text
+    for answer in (refused, third):
+        assert (answer.status_code, answer.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+    (jobseeker,) = world.jobseekers_with(email)
+    assert len(world.applications_of(jobseeker["id"])) == 1

@@ -231,11 +231,13 @@ async def _create_or_adopt(
     """Create the application, remembered as being sent (``store.pending_applications``) from just before it goes
     to RECRU until ``_create`` has stored it. If an earlier create of it through us ended with its outcome unknown
     and RECRU refuses this one (already applied; or the job closed since), the application RECRU has for the pair is
-    this create's. A refusal after sending settles the create, except "already applied": the application may be
-    that of an identical create sent at the same moment, so it stays pending while that one is remembered (not yet
-    stored); the outcome stays unknown as well when
-    RECRU did not answer (``_create`` remembers it) or this action was cut off (its deadline; a killed process
-    leaves it remembered until the action's end)."""
+    this create's. A refusal after sending settles the create, except "already applied": the application is then
+    that of an identical create sent at the same moment, which settles the pair itself once it has stored it (or
+    leaves it pending if its outcome stays unknown), so the pair stays remembered as being sent until then (at most
+    until this action's end): meanwhile a retry is told to come back (``_refuse_as_sent_at_once``), never given the
+    application while that create may still answer it. The outcome stays unknown as well when RECRU did not answer
+    (``_create`` remembers it) or this action was cut off (its deadline; a killed process leaves it remembered until
+    the action's end)."""
     client = await _client(request, integration_)
     engine = store(request)
     email, project = new.candidate.email_address, str(new.project_id)
@@ -258,9 +260,7 @@ async def _create_or_adopt(
     except RecruOutcomeUnknown:
         raise
     except ActionRefused as refusal:
-        if remembered is not None and refusal.kind == "application_exists":
-            await asyncio.to_thread(_still_unknown, engine, integration_.id, project, email)
-        elif remembered:
+        if remembered and refusal.kind != "application_exists":
             await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
         if refusal.kind == "application_exists" and not remembered:
             await _refuse_as_sent_at_once(refusal, engine, integration_.id, project, email)
@@ -285,11 +285,6 @@ def _remember_sending(engine: Engine, integration_id: str, project_remote_id: st
 def _outcome_unknown(engine: Engine, integration_id: str, project_id: int, email: str) -> None:
     with engine.begin() as conn:
         pending_applications.unknown(conn, integration_id, str(project_id), email, datetime.now(UTC))
-
-
-def _still_unknown(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> None:
-    with engine.begin() as conn:
-        pending_applications.still_unknown(conn, integration_id, project_remote_id, email)
 
 
 SENT_AT_ONCE_RETRY_AFTER = 10  # seconds: most creates end within that; one cut off is adoptable after its deadline

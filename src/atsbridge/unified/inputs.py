@@ -10,6 +10,7 @@ are made by the action code, which reports them in the envelope.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -23,9 +24,14 @@ EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _email_address(value: str) -> str:
+    """``value`` in Unicode's composed form (NFC), as RECRU's exact match needs an address written one way: typed
+    decomposed (``u`` + combining diaeresis) it is the same address as ``ü``. Invisible characters (zero-width
+    spaces, bidirectional marks, controls) are refused: they would make another address that looks the same."""
     if not EMAIL_ADDRESS.fullmatch(value):
         raise ValueError("not an e-mail address (name@domain.tld)")
-    return value
+    if any(unicodedata.category(char) in ("Cc", "Cf") for char in value):
+        raise ValueError("an e-mail address cannot hold invisible or control characters")
+    return unicodedata.normalize("NFC", value)
 
 
 def _country_code(value: str) -> str:

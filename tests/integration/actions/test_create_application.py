@@ -3,6 +3,8 @@ holds, which job and stage references work, and the refusals (unknown or closed 
 
 from __future__ import annotations
 
+import unicodedata
+import uuid
 from typing import Any
 
 import pytest
@@ -295,6 +297,45 @@ def test_a_candidate_matched_by_an_additional_address_gets_the_application_with_
     assert [a["projectId"] for a in world.applications_of(existing["id"])] == [job["id"]]
     (warning,) = [w.message for w in answer.warnings if "additional_email_addresses" in w.message]
     assert f"RECRU id {existing['id']}" in warning and "not written" in warning
+
+
+def test_an_address_written_decomposed_is_the_same_candidate_and_invisible_characters_are_refused(
+    world: ActionWorld,
+) -> None:
+    local = f"jürgen.{uuid.uuid4().hex[:8]}"
+    composed = unicodedata.normalize("NFC", f"{local}@müller.example")
+    first_job, second_job = world.open_job(), world.new_project()
+    first = world.kombo().ats.create_application(
+        job_id=f"remote:{first_job['id']}", candidate=candidate(email_address=composed)
+    )
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    second = world.kombo().ats.create_application(
+        job_id=f"remote:{second_job['id']}", candidate=candidate(email_address=decomposed)
+    )
+    assert second.data.candidate.remote_id == first.data.candidate.remote_id  # reused, not a second candidate
+    before = world.recru_totals()
+    for invisible in (f"{local}\u200b@example.com", f"{local}@exam\u202eple.com"):
+        status, code, message = refusal(
+            lambda address=invisible: world.kombo().ats.create_application(
+                job_id=f"remote:{first_job['id']}", candidate=candidate(email_address=address)
+            )
+        )
+        assert (status, code) == (400, "PLATFORM.INPUT_INVALID") and "invisible" in message
+    assert world.recru_totals() == before
+
+
+def test_additional_addresses_differing_only_in_case_are_written_once(world: ActionWorld) -> None:
+    extra = unique_email("extra")
+    given = candidate(
+        additional_email_addresses=[
+            {"email_address": extra, "type": "WORK"},
+            {"email_address": extra.upper(), "type": "PERSONAL"},
+        ]
+    )
+    answer = world.kombo().ats.create_application(job_id=f"remote:{world.open_job()['id']}", candidate=given)
+    stored = world.recru.call("JobseekerService.get", {"id": int(answer.data.candidate.remote_id)})
+    assert [e["value"] for e in stored["emails"]] == [given["email_address"], extra]
 
 
 def test_the_same_candidate_and_job_again_is_409_application_already_exists(world: ActionWorld) -> None:

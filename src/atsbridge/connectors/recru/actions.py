@@ -103,16 +103,14 @@ def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras) -> list
 
 
 def _emails(candidate: CandidateInput) -> list[tuple[str, dict[str, Any]]]:
-    """RECRU's ``emails`` (the primary first, additional copies of it left out), each with its unified field."""
+    """RECRU's ``emails`` (the primary first, each address once, whatever its case), each with its unified field."""
     emails = [("candidate.email_address", {"value": candidate.email_address, "type": "private", "primary": True})]
-    emails += [
-        (
-            f"candidate.additional_email_addresses[{i}].email_address",
-            {"value": e.email_address, "type": EMAIL_TYPES[e.type], "primary": False},
-        )
-        for i, e in enumerate(candidate.additional_email_addresses or [])
-        if e.email_address.lower() != candidate.email_address.lower()
-    ]
+    seen = {candidate.email_address.lower()}
+    for i, e in enumerate(candidate.additional_email_addresses or []):
+        if e.email_address.lower() not in seen:
+            seen.add(e.email_address.lower())
+            field = f"candidate.additional_email_addresses[{i}].email_address"
+            emails.append((field, {"value": e.email_address, "type": EMAIL_TYPES[e.type], "primary": False}))
     return emails
 
 

@@ -76,11 +76,15 @@ def invalid_input(message: str) -> ApiError:
     return ApiError("PLATFORM.INPUT_INVALID", message)
 
 
+def echoed(value: str) -> str:
+    """``value`` quoted for a message, cut to 100 characters: an error never echoes kilobytes of a request."""
+    return repr(value if len(value) <= 100 else f"{value[:100]}…")
+
+
 def integration_not_found(integration_id: str) -> ApiError:
-    shown = integration_id if len(integration_id) <= 100 else f"{integration_id[:100]}…"  # never echo kilobytes
     return ApiError(
         "PLATFORM.INTEGRATION_NOT_FOUND",
-        f"No integration {shown!r} exists in the environment of this API key.",
+        f"No integration {echoed(integration_id)} exists in the environment of this API key.",
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, select
 
-from atsbridge.api.errors import ApiError
+from atsbridge.api.errors import ApiError, echoed
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
 from atsbridge.store.reader import INTEGRATION_ID, tracked_conditions
@@ -80,9 +80,17 @@ def unstored_remote_ids(
     return unstored
 
 
+MAX_REMOTE_ID = 2**63 - 1
+
+
 def _is_remote_id(value: str) -> bool:
-    """RECRU ids are positive integers."""
-    return value.isascii() and value.isdigit() and int(value) > 0
+    """RECRU ids are positive integers (of 64 bits: a longer number is no id, and is never parsed whole)."""
+    return (
+        value.isascii()
+        and value.isdigit()
+        and len(value) <= len(str(MAX_REMOTE_ID))
+        and 0 < int(value) <= MAX_REMOTE_ID
+    )
 
 
 def remote_id_of(engine: Engine, integration: Integration, model: ModelName, ref: str, *, status: int = 404) -> int:
@@ -98,5 +106,5 @@ def remote_id_of(engine: Engine, integration: Integration, model: ModelName, ref
     if found is None and remote and shaped and not _served_only(integration, model):
         found = wanted
     if found is None or not _is_remote_id(str(found)):
-        raise ApiError("PLATFORM.INPUT_INVALID", f"No {NOUNS.get(model, 'record')} {ref!r}.", status=status)
+        raise ApiError("PLATFORM.INPUT_INVALID", f"No {NOUNS.get(model, 'record')} {echoed(ref)}.", status=status)
     return int(found)

@@ -14,10 +14,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from kombo import Kombo, errors
+from sqlalchemy import delete
 
 from atsbridge.api.app import install_error_handlers
 from atsbridge.api.body_limit import MAX_BODY_BYTES, MAX_FILES_BODY_BYTES
 from atsbridge.api.signed_links import LinkTarget, sign
+from atsbridge.store import tables
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.integrations import create_integration, ensure_environment, set_integration_fields
@@ -224,6 +226,27 @@ def test_unknown_record_attachments(world: World) -> None:
     assert_error(world.get("/ats/applications/remote:999999/attachments"), 404, "PLATFORM.INPUT_INVALID")
 
 
+def test_attachments_of_an_application_recru_made_since_the_sync_are_read_live_by_remote_id(scratch: World) -> None:
+    """As a candidate's (``remote:`` ids RECRU knows but the store not yet): the application is read from RECRU."""
+    jobseekers = scratch.recru.all("jobseekers")
+    linked = next(
+        item
+        for jobseeker in jobseekers
+        for item in scratch.recru.call("AttachmentService.list", {"jobseekerId": jobseeker["id"]})["items"]
+        if item["applicationId"] is not None
+    )
+    with scratch.engine.begin() as conn:  # as if RECRU had made it since the last sync
+        conn.execute(
+            delete(tables.applications).where(
+                tables.applications.c.integration_id == scratch.integration_id,
+                tables.applications.c.remote_id == str(linked["applicationId"]),
+            )
+        )
+    answer = scratch.get(f"/ats/applications/remote:{linked['applicationId']}/attachments")
+    assert answer.status_code == 200, answer.text
+    assert str(linked["id"]) in {a["remote_id"] for a in answer.json()["data"]["results"]}
+
+
 def test_download_links_that_are_forged_tampered_or_expired(world: World) -> None:
     jobseeker = world.recru.all("jobseekers")[0]["id"]
     attachment = world.recru.call("AttachmentService.list", {"jobseekerId": jobseeker})["items"][0]["id"]
@@ -369,3 +392,14 @@ def test_a_create_may_send_more_than_other_endpoints(world: World) -> None:
     padding = " " * (2 * MAX_BODY_BYTES)  # JSON allows it; over any other endpoint's limit
     response = world._http.post("/ats/candidates", content=f"{{{padding}}}", headers=world.headers())
     assert response.status_code == 400  # read and refused for what it holds, not for its size
+
+
+def test_an_error_never_echoes_kilobytes_of_the_request(world: World) -> None:
+    long_ref = "x" * 5000
+    for path, headers in (
+        (f"/ats/candidates/{long_ref}/attachments", None),
+        (f"/ats/applications/remote:{'9' * 5000}/attachments", None),
+        ("/ats/candidates", {"Authorization": f"Bearer {world.api_key}", "X-Integration-Id": f"recruhr:{long_ref}"}),
+    ):
+        message = world.get(path, headers=headers).json()["error"]["message"]
+        assert len(message) < 300 and "…" in message, message

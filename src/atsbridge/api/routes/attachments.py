@@ -35,14 +35,21 @@ downloads = APIRouter(tags=["Attachments"])
 ATTACHMENT_TYPES = {"cv": "CV", "cover_letter": "COVER_LETTER"}
 
 
-async def _attachments(request: Request, integration_: Integration, params: dict[str, int]) -> Response:
+async def _attachments(
+    request: Request, integration_: Integration, params: dict[str, int], *, application_stored: bool = True
+) -> Response:
+    """The attachments RECRU lists for ``params``; without ``application_stored``, the application (named by
+    ``remote:``, not synced yet) is first read from RECRU for its candidate."""
     served = await asyncio.to_thread(_served_applications, store(request), integration_)
     pool = request.app.state.clients
     try:
         client = await pool.client(integration_)
+        if not application_stored:
+            application = await client.call("ApplicationService.get", {"id": params["applicationId"]})
+            params = {**params, "jobseekerId": int(application["jobseekerId"])}
         items = await client.list_all("AttachmentService.list", params)
     except RecruNotFound as error:
-        raise ApiError("PLATFORM.INPUT_INVALID", f"RECRU no longer has this record ({error}).", status=404) from error
+        raise ApiError("PLATFORM.INPUT_INVALID", f"RECRU has no such record ({error}).", status=404) from error
     except RecruError as error:
         await _judge_login(request, integration_, error)
         raise remote_error(error) from error
@@ -120,10 +127,8 @@ async def application_attachments(
             .join(tables.applications, tables.applications.c.candidate_id == tables.candidates.c.id)
             .where(tables.applications.c.integration_id == integration_.id, tables.applications.c.remote_id == remote)
         ).scalar()
-    if candidate is None:
-        raise ApiError(
-            "PLATFORM.INPUT_INVALID", f"The candidate of application {application_id!r} is unknown.", status=404
-        )
+    if candidate is None:  # named by ``remote:`` and made in RECRU since the last sync (``remote_id_of``)
+        return await _attachments(request, integration_, {"applicationId": int(remote)}, application_stored=False)
     return await _attachments(request, integration_, {"jobseekerId": int(candidate), "applicationId": int(remote)})
 
 

@@ -42,7 +42,7 @@ from sqlalchemy import Engine
 from atsbridge.api import connect_page as page
 from atsbridge.api.auth import Caller, caller, store
 from atsbridge.api.connect_texts import TEXTS, Notice
-from atsbridge.api.errors import ApiError, integration_not_found, invalid_input
+from atsbridge.api.errors import ApiError, echoed, integration_not_found, invalid_input
 from atsbridge.api.public_base import public_base
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import credentials as recru_credentials
@@ -150,7 +150,9 @@ class LinkDetails(ApiModel):
 )
 def create_link(request: Request, body: CreateLinkBody, who: Annotated[Caller, Depends(caller)]) -> Response:
     if (body.integration_tool or TOOL) != TOOL:
-        raise invalid_input(f"integration_tool {body.integration_tool!r} is not available: the only tool is {TOOL!r}.")
+        raise invalid_input(
+            f"integration_tool {echoed(body.integration_tool or '')} is not available: the only tool is {TOOL!r}."
+        )
     with store(request).begin() as conn:
         token = links.create_link(
             conn,

@@ -8,6 +8,7 @@ one ``error:`` line on stderr (exit 2), as every other problem found before serv
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pickle
@@ -19,7 +20,7 @@ from typing import NoReturn
 import uvicorn
 
 from recru_emulator.app import create_app
-from recru_emulator.emulator import Emulator
+from recru_emulator.emulator import MAX_SIZE, Emulator
 from recru_emulator.ratelimit import DEFAULT_PER_MINUTE
 
 
@@ -104,8 +105,8 @@ class _AnnouncingServer(uvicorn.Server):
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.size < 0:
-        _fail("--size must be 0 or more")
+    if not 0 <= args.size <= MAX_SIZE:
+        _fail(f"--size must be 0 or more, and at most {MAX_SIZE}")
     emulator = _emulator(args)
     _ensure_free(args.host, args.port)
     url = f"http://{f'[{args.host}]' if ':' in args.host else args.host}:{args.port}"
@@ -114,5 +115,6 @@ def main(argv: list[str] | None = None) -> None:
     else:
         announcement = f"RECRU tenant: {url}\nlogin:        {emulator.login}\npassword:     {emulator.password}"
     config = uvicorn.Config(create_app(emulator), host=args.host, port=args.port, log_level="warning", access_log=False)
-    _AnnouncingServer(config, announcement).run()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C (SIGINT) stops it as SIGTERM does: quietly
+        _AnnouncingServer(config, announcement).run()
     sys.exit(0)

@@ -5,7 +5,11 @@ RECRU timestamps carry whole seconds, so the clock answers in whole seconds too.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+
+TIMESTAMP_RE = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", re.ASCII)
+"""The extended form RFC 3339 allows, and no other of ISO 8601's (``20250101T000000Z``, week dates, ``+0100``)."""
 
 
 def format_ts(moment: datetime) -> str:
@@ -18,13 +22,14 @@ expiry an hour later, a read's ``updatedSince`` plus a second), and none may ove
 
 
 def parse_ts(value: object) -> datetime:
-    """An ISO 8601 timestamp with an offset (``Z`` or ``±HH:MM``) → aware UTC; ValueError otherwise (also for a value
-    that is not a string, and for one whose UTC time falls outside years 1..9999 or within ``HEADROOM`` of its end)."""
+    """A timestamp ``YYYY-MM-DDTHH:MM:SS[.fraction]`` with an offset (``Z`` or ``±HH:MM``) → aware UTC; ValueError
+    otherwise (also for a value that is not a string, for ISO 8601's other forms, and for one whose UTC time falls
+    outside years 1..9999 or within ``HEADROOM`` of its end)."""
     if not isinstance(value, str):
         raise ValueError(f"a timestamp is a string, not {type(value).__name__}")
+    if not TIMESTAMP_RE.fullmatch(value):
+        raise ValueError(f"{value} is not YYYY-MM-DDTHH:MM:SS with an offset")
     moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows a lower-case "t" and "z"
-    if moment.tzinfo is None:
-        raise ValueError("timestamp without an offset")
     try:
         return with_headroom(moment.astimezone(UTC))
     except OverflowError as error:

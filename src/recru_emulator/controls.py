@@ -5,7 +5,7 @@ rate limit, clock, faults and counters. They act like the RECRU UI: ``updatedAt`
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from recru_emulator import json_text
 from recru_emulator import params as p
-from recru_emulator.clock import format_ts, parse_ts
-from recru_emulator.emulator import Emulator, LoginTaken
+from recru_emulator.clock import TenantClock, format_ts, parse_ts
+from recru_emulator.emulator import MAX_SIZE, Emulator, LoginTaken
 from recru_emulator.faults import KINDS, Fault
 from recru_emulator.reads import APPLICATION_STATUSES, FINISHED_PROJECT_STATUSES, PROJECT_STATUSES
 from recru_emulator.state import EntityTable, Tenant
@@ -35,7 +35,7 @@ TIMESTAMPED = ("users", "projects", "jobseekers", "applications")
 NEVER_PATCHED = ("id", "createdAt", "updatedAt")
 PAY_PERIODS = ("year", "month", "hour")
 TEAM_ROLES = ("recruiter", "hiring_manager", "interviewer")
-MAX_ADVANCE = 100 * 366 * 86_400  # seconds a clock control may move the clock at once: a century
+MAX_ADVANCE = 100 * 366 * 86_400  # seconds a clock control may move the clock forward at once: a century
 MAX_DELAY = 3_600  # seconds a "slow" fault may hold a call
 
 Check = Callable[[Any], bool]
@@ -191,7 +191,7 @@ def _checked(tenant: Tenant, entity: str, record: Record, changes: Record) -> Re
     return merged
 
 
-RESET_SCHEMA: dict[str, Check] = {"seed": _is_int, "size": lambda v: _is_int(v) and v >= 0}
+RESET_SCHEMA: dict[str, Check] = {"seed": _is_int, "size": _is_int}
 RATE_LIMIT_SCHEMA: dict[str, Check] = {"perMinute": lambda v: v is None or (_is_int(v) and v >= 1)}
 
 
@@ -228,7 +228,7 @@ def _jobseeker_changes(record: Record, changes: Record) -> Record:
         _unknown_keys(value, shape, key, ch)
     for key, check in JOBSEEKER_EXTRA.items():
         if key in changes and not check(changes[key]):
-            ch.fail(key, "invalid_type")
+            ch.fail(key, _reason(key, changes[key]) if key in TIMESTAMP_KEYS else "invalid_type")
     if ch.fields:
         raise BadBody("invalid fields", ch.fields)
     stored = {key: read.get(key, value) for key, value in changes.items()}
@@ -278,15 +278,18 @@ def _not_found(dangling: dict[str, bool]) -> dict[str, str]:
 
 
 def _application_refs(tenant: Tenant, record: Record) -> dict[str, str]:
-    jobseeker_id, project_id = record["jobseekerId"], record["projectId"]
+    jobseeker_id, project_id, stage_id = record["jobseekerId"], record["projectId"], record["stageId"]
     problems = _not_found(
         {
-            "jobseekerId": jobseeker_id not in tenant.jobseekers.records,
-            "projectId": project_id not in tenant.projects.records,
-            "stageId": record["stageId"] not in tenant.stages.records,
+            "jobseekerId": _dangling(jobseeker_id, tenant.jobseekers),
+            "projectId": _dangling(project_id, tenant.projects),
+            "stageId": _dangling(stage_id, tenant.stages),
             "rejectionReasonId": _dangling(record["rejectionReasonId"], tenant.codebooks["rejectionReasons"]),
         }
     )
+    problems |= {key: "required" for key in ("jobseekerId", "projectId") if record[key] is None}
+    if stage_id is None and project_id in tenant.projects.records:
+        problems["stageId"] = "required"  # no default: the project's pipeline has no first stage
     existing = tenant.applications_of.get(jobseeker_id, {}).get(project_id)
     if existing is not None and existing != record["id"]:
         problems["projectId"] = "already_applied"
@@ -331,16 +334,17 @@ REFERENCES: dict[str, Callable[[Tenant, Record], dict[str, str]]] = {
 }
 
 
+REFERENCE_PROBLEMS = {"required": "references are missing", "not_found": "referenced records do not exist"}
+CONFLICT = "the record conflicts with an existing one"
+
+
 def _check_refs(tenant: Tenant, entity: str, record: Record) -> None:
     references = REFERENCES.get(entity)
     missing = references(tenant, record) if references is not None else {}
     if missing:
-        message = (
-            "referenced records do not exist"
-            if set(missing.values()) == {"not_found"}
-            else "the record conflicts with an existing one, or references records that do not exist"
+        raise BadBody(
+            "; ".join(sorted({REFERENCE_PROBLEMS.get(reason, CONFLICT) for reason in missing.values()})), missing
         )
-        raise BadBody(message, missing)
 
 
 def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
@@ -471,6 +475,8 @@ class Controls:
         if not isinstance(body, dict):
             raise BadBody("body must be an object")
         _check_schema(RESET_SCHEMA, body)  # a typo must not pass as a default
+        if not 0 <= body.get("size", 0) <= MAX_SIZE:
+            raise BadBody(f"size must be from 0 to {MAX_SIZE}", {"size": "out_of_range"})
         try:
             self.emulator.reset(body.get("seed"), body.get("size"))
         except LoginTaken as taken:
@@ -605,22 +611,9 @@ class Controls:
         if not isinstance(body, dict) or len(body) != 1:
             raise BadBody("expected one of {freeze: ts} | {advanceSeconds: n} | {release: true}")
         if "freeze" in body:
-            try:
-                moment: datetime = parse_ts(body["freeze"])
-            except (TypeError, ValueError) as error:
-                raise BadBody(
-                    f"freeze needs a timestamp with an offset, within years 1..9999 in UTC ({error})",
-                    {"freeze": "invalid_format"},
-                ) from error
-            clock.freeze(moment)
+            _freeze(clock, body["freeze"])
         elif "advanceSeconds" in body:
-            seconds = body["advanceSeconds"]
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_ADVANCE:
-                raise BadBody(f"advanceSeconds must be a number from 0 to {MAX_ADVANCE}", {"advanceSeconds": "invalid"})
-            try:
-                clock.advance(seconds)
-            except OverflowError as error:
-                raise BadBody("advanceSeconds moves the clock past year 9999", {"advanceSeconds": "invalid"}) from error
+            _advance(clock, body["advanceSeconds"])
         elif body.get("release") is True:
             clock.release()
         else:
@@ -641,6 +634,28 @@ class Controls:
 
     async def counters(self, request: Request) -> Response:
         return JSONResponse(self.emulator.counters.as_json())
+
+
+def _freeze(clock: TenantClock, value: Any) -> None:
+    try:
+        moment: datetime = parse_ts(value)
+    except (TypeError, ValueError) as error:
+        raise BadBody(
+            f"freeze needs a timestamp with an offset, within years 1..9999 in UTC ({error})",
+            {"freeze": "invalid_format"},
+        ) from error
+    if moment - clock.now() > timedelta(seconds=MAX_ADVANCE):  # a sum could overflow near year 9999
+        raise BadBody(f"freeze moves the clock more than a century ({MAX_ADVANCE} s) ahead", {"freeze": "invalid"})
+    clock.freeze(moment)
+
+
+def _advance(clock: TenantClock, seconds: Any) -> None:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_ADVANCE:
+        raise BadBody(f"advanceSeconds must be a number from 0 to {MAX_ADVANCE}", {"advanceSeconds": "invalid"})
+    try:
+        clock.advance(seconds)
+    except OverflowError as error:
+        raise BadBody("advanceSeconds moves the clock past year 9999", {"advanceSeconds": "invalid"}) from error
 
 
 def _read_fault(body: Record) -> Fault:

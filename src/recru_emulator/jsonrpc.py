@@ -133,7 +133,7 @@ class RpcEndpoint:
         else:
             parsed = True
         method = payload.get("method") if isinstance(payload, dict) else None
-        if isinstance(method, str):
+        if isinstance(method, str) and method in KNOWN_METHODS:  # not any name sent: counters would grow unbounded
             emulator.counters.calls[method] += 1
         fault = emulator.faults.take(method if isinstance(method, str) else None)
         if fault is not None:

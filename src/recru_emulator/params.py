@@ -17,6 +17,7 @@ from recru_emulator.errors import invalid_params
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BASE64_RE = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+DAY_RE = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
 MISSING = object()
 T = TypeVar("T")
 Accepts = Callable[[Any], bool]
@@ -172,7 +173,7 @@ def _parsed(
 
 
 def _iso_day(value: str) -> str:
-    if len(value) != 10:
+    if not DAY_RE.fullmatch(value):  # date.fromisoformat also takes week dates and the basic form
         raise ValueError(value)
     return date.fromisoformat(value).isoformat()
 

@@ -82,11 +82,23 @@ def _contacts(
         primary = p.boolean(entry, "primary", ch, path)
         if value is not None:
             contacts.append({"value": value, "type": kind, "primary": bool(primary)})
+    if key == "emails":
+        contacts = _once_each(contacts)
     if contacts and sum(c["primary"] for c in contacts) > 1:
         ch.fail(p.join(prefix, key), "not_allowed")
     if contacts and not any(c["primary"] for c in contacts):
         contacts[0]["primary"] = True
     return contacts
+
+
+def _once_each(emails: list[Record]) -> list[Record]:
+    """Each address once, compared case-insensitively as the duplicate check compares them: its first occurrence,
+    primary if any occurrence is."""
+    kept: dict[str, Record] = {}
+    for email in emails:
+        first = kept.setdefault(email["value"].lower(), email)
+        first["primary"] = first["primary"] or email["primary"]
+    return list(kept.values())
 
 
 ADDRESS_KEYS = ("street", "postalCode", "city", "region", "countryCode")

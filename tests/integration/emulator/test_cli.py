@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -170,8 +171,26 @@ def test_a_state_file_it_cannot_read_or_write_is_an_error_at_start(tmp_path: Pat
         assert reason in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_a_size_larger_than_the_largest_tenant_is_an_error_before_the_first_line() -> None:
+    refused = emulator_command("--port", str(free_port()), "--size", "250001")
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith("error: --size must be") and "250000" in refused.stderr
+
+
 def test_a_negative_size_through_atsbridge_emulator_is_the_emulators_error_line() -> None:
     command = [str(Path(sys.executable).parent / "atsbridge"), "emulator", "--size", "-1", "--port", str(free_port())]
     refused = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert (refused.returncode, refused.stdout) == (2, "")
     assert refused.stderr.startswith("error: --size must be 0 or more")
+
+
+def test_ctrl_c_stops_it_quietly_and_keeps_the_state(started: list[EmulatorProcess], tmp_path: Path) -> None:
+    state = tmp_path / "tenant.pickle"
+    process = start_emulator("--size", "5", "--json", "--state-file", str(state))
+    started.append(process)
+    process.proc.send_signal(signal.SIGINT)
+    assert process.proc.wait(30) == 0
+    process.stderr.seek(0)
+    assert b"Traceback" not in process.stderr.read()
+    assert state.exists()

@@ -55,6 +55,8 @@ ADDRESS = {"street": None, "postalCode": None, "city": None, "region": None, "co
             {"emails": [{"value": "eva@firma.cz", "type": "work", "primary": False},
                         {"value": "eva@seznam.cz", "type": "private", "primary": True}]},
         ),
+        ({"emails": [{"value": "q6@b.cz", "type": "work"}, {"value": "Q6@B.cz", "primary": True}]},
+         {"emails": [{"value": "q6@b.cz", "type": "work", "primary": True}]}),
         ({"phones": [{"value": "+420 601 123 456"}]},
          {"phones": [{"value": "+420 601 123 456", "type": "mobile", "primary": True}]}),
         ({"address": {"city": "Brno"}}, {"address": {**ADDRESS, "city": "Brno"}}),
@@ -168,6 +170,19 @@ def test_application_rejection_reason_must_exist(api: Api, verb: str) -> None:
     reason = api.codebook("rejectionReasons")[-1]["id"]
     record = stored(api, verb, APPLICATIONS, {**pair, "status": "rejected", "rejectionReasonId": reason})
     assert (record["status"], record["rejectionReasonId"]) == ("rejected", reason)
+
+
+def test_an_application_reference_left_out_is_required_and_one_to_no_record_not_found(api: Api) -> None:
+    assert refused(api, "POST", APPLICATIONS, {}) == {"jobseekerId": "required", "projectId": "required"}
+    body = {"jobseekerId": MISSING_ID, "projectId": MISSING_ID}
+    assert refused(api, "POST", APPLICATIONS, body) == {"jobseekerId": "not_found", "projectId": "not_found"}
+    jobseeker = api.new_jobseeker()
+    assert refused(api, "POST", APPLICATIONS, {"jobseekerId": jobseeker}) == {"projectId": "required"}
+    empty_pipeline = api.create("projects", stageIds=[])["id"]
+    body = {"jobseekerId": jobseeker, "projectId": empty_pipeline}
+    assert refused(api, "POST", APPLICATIONS, body) == {"stageId": "required"}  # no first stage to default to
+    stage = api.items("StageService.list")[0]["id"]
+    assert stored(api, "POST", APPLICATIONS, {**body, "stageId": stage})["stageId"] == stage
 
 
 # --- seeded records -----------------------------------------------------------------------------------------------

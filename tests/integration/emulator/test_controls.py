@@ -219,10 +219,14 @@ def test_unknown_paths_and_methods_of_the_controls_answer_json(api: Api, verb: s
         ({"createdAt": "2020-01-01T00:00:00"}, "invalid_format"),  # no offset
         ({"createdAt": "0001-01-01T00:00:00+01:00"}, "invalid_format"),  # before year 1 in UTC
         ({"createdAt": 5}, "invalid_type"),
+        ({"createdAt": "garbage"}, "invalid_format"),
     ],
 )
-def test_a_control_timestamp_is_refused_with_the_apis_reason(api: Api, body: dict[str, Any], reason: str) -> None:
-    assert api.ctl("POST", "/records/users", body, 422).json()["fields"] == {"createdAt": reason}
+@pytest.mark.parametrize("entity", ["users", "projects", "jobseekers", "applications"])
+def test_a_control_timestamp_is_refused_with_the_apis_reason(
+    api: Api, entity: str, body: dict[str, Any], reason: str
+) -> None:
+    assert api.ctl("POST", f"/records/{entity}", body, 422).json()["fields"] == {"createdAt": reason}
 
 
 def test_a_conflict_refused_by_a_control_is_not_called_a_missing_reference(api: Api) -> None:
@@ -333,6 +337,15 @@ def test_reset_with_another_seed_and_size(api: Api) -> None:
     assert api.page(JOBSEEKERS)["items"] != first[:25]
 
 
+def test_a_reset_larger_than_the_largest_tenant_is_422_and_resets_nothing(api: Api) -> None:
+    for size in (250_001, 1_000_000_000, -1):
+        refused = api.ctl("POST", "/reset", {"seed": 3, "size": size}, 422).json()
+        assert refused["fields"] == {"size": "out_of_range"}
+        assert refused["error"]
+    api.call("SystemService.ping")  # the tokens are kept: nothing was reset
+    assert api.total(JOBSEEKERS) == SIZE
+
+
 def test_reset_keeps_the_api_user_and_clears_tokens(api: Api) -> None:
     old = api.token
     api.ctl("POST", "/reset", {"seed": 3, "size": 20})
@@ -431,7 +444,18 @@ def test_a_clock_body_out_of_range_is_422_and_moves_nothing(api: Api, body: dict
     assert api.now() == FROZEN
 
 
+def test_a_freeze_moves_the_clock_at_most_a_century_ahead(api: Api) -> None:
+    api.freeze(FROZEN)
+    assert api.ctl("POST", "/clock", {"freeze": "2131-01-01T00:00:00Z"}, 422).json()["fields"] == {"freeze": "invalid"}
+    assert api.ctl("POST", "/clock", {"freeze": "9000-01-01T00:00:00Z"}, 422).json()["fields"] == {"freeze": "invalid"}
+    assert api.now() == FROZEN
+    api.freeze("2129-12-31T00:00:00Z")
+    api.freeze("0999-06-01T00:00:00Z")  # back: any distance
+
+
 def test_the_clock_cannot_be_moved_to_where_the_tenant_could_not_stamp_times(api: Api) -> None:
+    for year in range(2100, 10_000, 100):  # a century at a time
+        api.ctl("POST", "/clock", {"freeze": f"{year}-01-01T00:00:00Z"})
     api.freeze("9999-12-01T00:00:00Z")
     api.ctl("POST", "/clock", {"advanceSeconds": 40 * 86_400}, 422)
     assert api.now() == "9999-12-01T00:00:00Z"
@@ -482,6 +506,14 @@ def test_counters(api: Api) -> None:
     assert counters["errors"]["-32602"] == 1
     assert counters["faults"] == {"error_500": 1}
     assert all(isinstance(v, int) for group in counters.values() for v in group.values())
+
+
+def test_calls_of_methods_that_do_not_exist_are_not_counted(api: Api) -> None:
+    """Only methods are counted: a name the API does not have is its -32601 error, not a key of ``calls``."""
+    for index in range(3):
+        api.error(f"GuessService.method{index}", {}, -32601)
+    api.error("TagService.create", {"name": "Neu"}, -32601)
+    assert api.counters() == {"calls": {"AuthService.login": 1}, "errors": {"-32601": 4}, "faults": {}}
 
 
 def test_years_before_1000_are_written_with_four_digits_and_filter_in_order(api: Api) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import time
+import tracemalloc
 
 import httpx
 import pytest
+
+from recru_emulator.app import create_app
+from recru_emulator.emulator import Emulator
+from recru_emulator.ratelimit import RateLimiter
 
 from .conftest import Api, check_error
 
@@ -252,6 +259,53 @@ def test_controls_are_never_limited(api: Api) -> None:
     for _ in range(10):
         api.counters()
     api.create("tags", name="Nicht limitiert")
+
+
+def test_retry_after_of_a_lowered_limit_waits_for_enough_calls_to_leave_the_window(api: Api) -> None:
+    """Ten calls in the window (two, then eight a few seconds later) and the limit lowered to two: a call is
+    admitted once nine of them have left, so the wait runs from the later calls, not from the first."""
+    _, _, token = limited_user(api, 10)
+    api.call("SystemService.ping", token=token)
+    time.sleep(3)
+    for _ in range(8):
+        api.call("SystemService.ping", token=token)
+    api.ctl("PUT", "/rate-limit", {"perMinute": 2})
+    resp = api.rpc("SystemService.ping", token=token)
+    check_error(resp, -32029)
+    assert int(resp.headers["Retry-After"]) >= 59
+
+
+def test_the_limiter_forgets_login_names_once_their_window_is_over() -> None:
+    """Failed logins are counted by any login name a client tries; once their minute is over the names take no
+    memory. (In process, on the limiter's clock moved on: the window is a minute of real time.)"""
+    moment = [0.0]
+    emulator = Emulator(1, 0)
+    emulator.limiter = RateLimiter(5, now=lambda: moment[0])
+    tried = 3_000
+
+    async def fail_to_log_in(client: httpx.AsyncClient, login: str) -> None:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "AuthService.login", "params": {"login": login, "password": "x"}}
+        answer = await client.post("/api/json-rpc", json=body)
+        assert answer.json()["error"]["code"] == -32001, answer.text
+
+    async def retained() -> int:
+        transport = httpx.ASGITransport(app=create_app(emulator))
+        async with httpx.AsyncClient(transport=transport, base_url="http://recru.test") as client:
+            await fail_to_log_in(client, "first@example.org")
+            gc.collect()
+            before = tracemalloc.get_traced_memory()[0]
+            for index in range(tried):
+                await fail_to_log_in(client, f"guess.{index}@example.org")
+            moment[0] += 61
+            await fail_to_log_in(client, "after.a.minute@example.org")
+            gc.collect()
+            return tracemalloc.get_traced_memory()[0] - before
+
+    tracemalloc.start()
+    try:
+        assert asyncio.run(retained()) < 250 * tried  # each name remembered would take some 900 bytes
+    finally:
+        tracemalloc.stop()
 
 
 def test_rate_limit_applies_to_the_api_user_too(api: Api) -> None:

@@ -109,6 +109,12 @@ def test_per_page_bounds_are_accepted(api: Api, entity: Entity, per_page: int) -
         ({"updatedSince": "0001-01-01T00:00:00+01:00"}, {"updatedSince": "invalid_format"}),  # before year 1 in UTC
         ({"updatedSince": "9999-12-31T23:59:59-01:00"}, {"updatedSince": "invalid_format"}),  # after year 9999 in UTC
         ({"updatedSince": 1700000000}, {"updatedSince": "invalid_type"}),
+        # ISO 8601's other forms: basic, week date, offset without a colon or without minutes, no "T"
+        ({"updatedSince": "20240101T000000Z"}, {"updatedSince": "invalid_format"}),
+        ({"updatedSince": "2024-W01-1T00:00:00Z"}, {"updatedSince": "invalid_format"}),
+        ({"updatedSince": "2024-01-01T00:00:00+0100"}, {"updatedSince": "invalid_format"}),
+        ({"updatedSince": "2024-01-01T00:00:00+01"}, {"updatedSince": "invalid_format"}),
+        ({"updatedSince": "2024-01-01 00:00:00Z"}, {"updatedSince": "invalid_format"}),
         ({"page": 0, "perPage": 201}, {"page": "out_of_range", "perPage": "out_of_range"}),
     ],
 )
@@ -213,7 +219,13 @@ def test_updated_since_combines_with_id_and_email_filters(api: Api, key: str) ->
 
 @pytest.mark.parametrize(
     "since",
-    ["2030-01-01T02:00:00+02:00", "2029-12-31T19:00:00-05:00", "2030-01-01T00:00:00+00:00", "2030-01-01t00:00:00z"],
+    [
+        "2030-01-01T02:00:00+02:00",
+        "2029-12-31T19:00:00-05:00",
+        "2030-01-01T00:00:00+00:00",
+        "2030-01-01t00:00:00z",
+        "2029-12-31T23:59:59.25Z",
+    ],
 )
 def test_updated_since_accepts_any_offset(api: Api, since: str) -> None:
     jid = api.walk(JOBSEEKERS)[0]["id"]

@@ -94,6 +94,21 @@ def test_create_minimal_jobseeker(api: Api) -> None:
     assert api.walk(JOBSEEKERS, email=data["emails"][0]["value"]) == [record]
 
 
+@pytest.mark.parametrize("via", ["JobseekerService.create", "ApplicationService.create"])
+def test_an_address_given_twice_in_any_case_is_stored_once(api: Api, via: str) -> None:
+    """The first occurrence is kept with its type; it is primary when the repeat was."""
+    address, other = unique_email(), unique_email()
+    emails = [email(address, "work", False), email(other, "private", False), email(address.upper(), "private", True)]
+    params: dict[str, Any] = {"jobseeker": jobseeker_input(emails=emails)}
+    if via == "ApplicationService.create":
+        params["projectId"] = api.open_project()["id"]
+    result = api.call(via, params)
+    assert api.get(JOBSEEKERS, result.get("jobseekerId", result["id"]))["emails"] == [
+        email(address, "work", True),
+        email(other, "private", False),
+    ]
+
+
 def test_create_full_jobseeker_round_trips(api: Api) -> None:
     owner = api.walk(JOBSEEKERS)[0]["ownerUserId"] or api.login()["user"]["id"]
     country = api.codebook("countries")[0]["id"]
@@ -146,6 +161,8 @@ def test_create_jobseeker_required(api: Api, unchanged: None, params: dict[str, 
         ({"salutation": "sir"}, {"jobseeker.salutation": "invalid_enum"}),
         ({"dateOfBirth": "12.04.1990"}, {"jobseeker.dateOfBirth": "invalid_format"}),
         ({"availableFrom": "2030-02-30"}, {"jobseeker.availableFrom": "invalid_format"}),
+        ({"dateOfBirth": "1990-W01-1"}, {"jobseeker.dateOfBirth": "invalid_format"}),  # ISO 8601, not YYYY-MM-DD
+        ({"availableFrom": "20300201"}, {"jobseeker.availableFrom": "invalid_format"}),
         ({"salaryExpectation": {"amount": 50000, "currency": "EUR", "period": "hour"}},
          {"jobseeker.salaryExpectation.period": "invalid_enum"}),
         ({"ownerUserId": "me"}, {"jobseeker.ownerUserId": "invalid_type"}),
@@ -285,6 +302,9 @@ def test_consent_not_given(api: Api) -> None:
         ({"given": True, "expiresAt": "2020-05-05"}, {"gdprConsent.expiresAt": "must_be_future_date"}),
         ({"given": False, "expiresAt": "2031-01-01"}, {"gdprConsent.expiresAt": "not_allowed"}),
         ({"given": True, "expiresAt": "01/01/2031"}, {"gdprConsent.expiresAt": "invalid_format"}),
+        ({"given": True, "expiresAt": "2031-W01-1"}, {"gdprConsent.expiresAt": "invalid_format"}),
+        ({"given": True, "givenAt": "20291201T100000Z", "expiresAt": "2031-01-01"},
+         {"gdprConsent.givenAt": "invalid_format"}),
         ({"given": True, "givenAt": "2029-12-01T10:00:00", "expiresAt": "2031-01-01"},
          {"gdprConsent.givenAt": "invalid_format"}),
         ({"given": "yes", "expiresAt": "2031-01-01"}, {"gdprConsent.given": "invalid_type"}),

@@ -119,3 +119,15 @@ def test_a_call_whose_answer_was_cut_off_is_502_saying_its_effect_is_unknown(wor
     error = assert_error(response, 502, None)
     assert "whether it took effect is unknown" in error["message"]
     assert "bytes" not in error["message"]  # not the HTTP client's internals
+
+
+def test_a_login_that_keeps_failing_is_502_saying_so_without_the_clients_internals(scratch: World) -> None:
+    scratch.recru.control("POST", "/tokens/expire")
+    scratch.recru.control("POST", "/faults", {"kind": "error_500", "method": "AuthService.login", "count": 20})
+    try:
+        response = scratch.request("POST", PATH, json={"method": "POST", "path": "/", "data": rpc("TagService.list")})
+    finally:
+        scratch.recru.control("DELETE", "/faults")
+    error = assert_error(response, 502, None)
+    assert error["message"].startswith("RECRU could not be reached: logging in failed"), error["message"]
+    assert "Error(" not in error["message"] and "AuthService" not in error["message"]

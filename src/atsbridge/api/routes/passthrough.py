@@ -28,7 +28,7 @@ from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError
 from atsbridge.api.responses import action_success
 from atsbridge.connectors.recru.client import RecruClient
-from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
+from atsbridge.connectors.recru.errors import RecruAuthError, RecruError, RecruUnavailable
 from atsbridge.store.integrations import Integration
 from atsbridge.sync.runner import record_login_verdict
 
@@ -101,6 +101,8 @@ def _described(failure: Exception) -> str:
         return "the connection was refused or the host is unknown"
     if isinstance(failure, httpx.TransportError):
         return "the connection closed before the answer was complete"
+    if isinstance(failure, RecruUnavailable) and isinstance(failure.cause, Exception):  # logging in failed
+        return f"logging in failed {failure.attempts} time(s): {_described(failure.cause)}"
     return str(failure) or type(failure).__name__
 
 

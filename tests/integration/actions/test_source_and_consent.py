@@ -44,6 +44,14 @@ def test_by_default_the_source_is_the_integrations_label(world: ActionWorld) -> 
     assert data.candidate.source == label
 
 
+@pytest.mark.parametrize("blank", [{"name": ""}, {"name": "   "}, {"unified_key": " "}], ids=["empty", "spaces", "key"])
+def test_a_blank_source_name_writes_the_label_with_a_warning(world: ActionWorld, blank: dict[str, str]) -> None:
+    label = world.integration.environment_name
+    answered = answer(world, source=blank)
+    assert jobseeker_of(world, answered.data)["source"]["name"] == label
+    assert "source.name was blank: the integration's source label was written instead." in warnings_of(answered)
+
+
 def test_a_default_label_longer_than_recru_takes_is_cut_to_its_limit(world: ActionWorld) -> None:
     # by default the label is the environment's name, which has no limit; RECRU's source names have 100 characters
     environments = tables.environments

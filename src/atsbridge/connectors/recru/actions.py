@@ -97,6 +97,10 @@ def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras) -> list
     if source is not None and source.id:
         warnings += [f"source.{name} was not written: source.id was given and wins." for name in ("name", "unified_key")
                      if getattr(source, name)]  # fmt: skip
+    elif (
+        source is not None and (source.name is not None or source.unified_key is not None) and not _source_name(source)
+    ):
+        warnings.append("source.name was blank: the integration's source label was written instead.")
     if consent is not None and consent.given is False and consent.expires_at is not None:
         warnings.append("gdpr_consent.expires_at was not written: consent was not given.")
     return warnings
@@ -201,8 +205,14 @@ def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
         if not (source.id.strip().isascii() and source.id.strip().isdigit()):  # "١" is a digit to Python
             raise ActionRefused("input_invalid", "source.id: a RECRU source id is a number.")
         return {"id": int(source.id)}
-    name = (source.name or source.unified_key) if source is not None else None
-    return {"name": name or label}
+    return {"name": _source_name(source) or label}
+
+
+def _source_name(source: SourceInput | None) -> str | None:
+    """The source's ``name``, else its ``unified_key`` (matched as a name), trimmed; None if both are blank."""
+    if source is None:
+        return None
+    return (source.name or "").strip() or (source.unified_key or "").strip() or None
 
 
 def consent_params(extras: ActionExtras, today: date) -> dict[str, Any] | None:

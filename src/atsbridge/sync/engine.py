@@ -103,6 +103,7 @@ WATCH_EVERY = 5.0  # seconds
 INTEGRATION_DELETED = "the integration was deleted"
 EVER = datetime(1970, 1, 1, tzinfo=UTC)
 RUN_ABANDONED = "the run was given up for dead meanwhile (its process stopped stamping it)"
+PROCESS_STOPPING = "the process running it was asked to stop (SIGTERM, Ctrl-C, a worker's stop timeout)"
 SESSION_ENDED_LOOKS, SESSION_ENDED_LOOK_EVERY = 20, 0.5  # how long a run whose session was ended looks for why
 
 ProgressCallback = Callable[[ModelName, int, int | None], None]
@@ -267,7 +268,8 @@ class SyncRun:
             current = asyncio.current_task()
             if self.stopped_because is not None and current is not None and not current.cancelling():
                 return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": self.stopped_because}])
-            self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": "cancelled"}])
+            self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": PROCESS_STOPPING}])
+            log.info("%s sync %s of %s: CANCELLED: %s", sync_type, self.sync_id, integration.id, PROCESS_STOPPING)
             raise
         except (RecruError, OSError, ValueError) as error:
             message = f"{type(error).__name__}: {error}"

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, inspect, text
 
 from atsbridge.config import Settings
 from atsbridge.store.db import normalise_url
+from atsbridge.store.syncs import RUNNING, load_sync
 from atsbridge.sync.runner import execute_sync
 from atsbridge.sync.scheduler import due_syncs, fail_stale_runs, keep_house, queue_sync, queued_syncs
 from atsbridge.webhooks.delivery import DeliveryLoop
@@ -50,6 +51,19 @@ def conninfo(database_url: str) -> str:
     return " ".join(f"{key}='{value}'" for key, value in parts.items() if value is not None)
 
 
+class _NoTracebackForStoppedJobs(logging.Filter):
+    """procrastinate logs a job cancelled by the worker's stop ("Aborted") with the ``CancelledError``'s traceback;
+    the run has recorded and logged its cancellation itself, so the line stays and the traceback goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_QUIET_STOPS = _NoTracebackForStoppedJobs()
+
+
 class SyncQueue:
     """The procrastinate app of one store, with the tasks bound to that store."""
 
@@ -73,11 +87,12 @@ class SyncQueue:
         """Queue the syncs that are due, then defer a job for every queued sync: a run that could not be claimed
         while another of its integration was alive (``claim_sync``) is tried again, and the queueing lock makes a
         job already waiting a no-op."""
+        with self.engine.begin() as conn:
+            fail_stale_runs(conn, None, datetime.now(UTC))
         await self._release_stalled_jobs()
         full_every = timedelta(hours=self.settings.full_sync_every_hours)
         delta_every = timedelta(minutes=self.settings.delta_sync_every_minutes)
         with self.engine.begin() as conn:
-            fail_stale_runs(conn, None, datetime.now(UTC))
             for integration_id, sync_type in due_syncs(conn, datetime.now(UTC), full_every, delta_every, TICK):
                 queue_sync(conn, integration_id, sync_type)
             waiting = queued_syncs(conn)
@@ -87,10 +102,19 @@ class SyncQueue:
     async def _release_stalled_jobs(self) -> None:
         """A worker killed in a run (SIGKILL, a second SIGTERM) leaves its job ``doing`` for good, and the job's lock
         would keep every later sync of the integration from starting: jobs whose worker stopped sending heartbeats
-        are ended as failed (their runs become FAILED by their own heartbeat, ``fail_stale_runs``)."""
+        are ended as failed, once their run is no longer alive by its own rule (``fail_stale_runs``, run just
+        before: its process gone, or its heartbeat 3 minutes old). A worker only paused (SIGSTOP, a frozen
+        machine) for less keeps its job, and goes on with it when it resumes."""
         for job in await self.app.job_manager.get_stalled_jobs(queue="syncs", task_name=self.run_sync.name):
+            if await asyncio.to_thread(self._run_alive, job.task_kwargs.get("sync_id")):
+                continue
             log.warning("releasing sync job %s of a worker that stopped: %s", job.id, job.task_kwargs)
             await self.app.job_manager.finish_job(job, status=procrastinate_jobs.Status.FAILED, delete_job=False)
+
+    def _run_alive(self, sync_id: object) -> bool:
+        with self.engine.connect() as conn:
+            run = load_sync(conn, sync_id) if isinstance(sync_id, str) else None
+        return run is not None and run.state == RUNNING
 
     async def _housekeeping(self, timestamp: int) -> None:
         """The store's housekeeping (``scheduler.keep_house``), and forget the queue's jobs finished more than
@@ -123,6 +147,7 @@ class SyncQueue:
 
     async def work(self, **options: Any) -> None:
         """Run a worker, and webhook delivery beside it, until stopped (``wait=False``: until the queue is empty)."""
+        logging.getLogger("procrastinate.worker").addFilter(_QUIET_STOPS)
         delivery = DeliveryLoop(self.engine, self.settings.encryption_key, public_url=self.settings.public_url)
         delivering = asyncio.create_task(delivery.run())
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from atsbridge.store.integrations import Integration, set_integration_fields
 from atsbridge.store.syncs import STALE_AFTER, claim_sync, load_sync
 from atsbridge.sync import engine as engine_module
 from atsbridge.sync import worker as worker_module
+from atsbridge.sync.engine import PROCESS_STOPPING
 from atsbridge.sync.scheduler import FULL_RETRY_AFTER, EmbeddedScheduler, due_syncs, queue_sync
 from atsbridge.sync.service import SyncService
 from atsbridge.sync.worker import SyncQueue
@@ -33,6 +35,7 @@ FULL_EVERY, DELTA_EVERY = timedelta(hours=10), timedelta(minutes=15)
 KILLED_WORKERS_JOB = text(
     "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL WHERE args->>'sync_id' = :id"
 )
+JOB_STATUS = text("SELECT status FROM procrastinate_jobs WHERE args->>'sync_id' = :id")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -311,12 +314,55 @@ def test_a_worker_killed_in_a_run_does_not_block_its_integration(
 
 
 @pytest.mark.postgres
+def test_a_paused_workers_job_is_kept_while_its_run_is_alive(recru_process: EmulatorProcess, tmp_path: Path) -> None:
+    """A worker stopped (SIGSTOP) sends no heartbeat, but its run was stamped within 3 minutes: the tick leaves its
+    job (it goes on with it when it resumes), and releases it only once the run is given up for dead."""
+    with fresh_store("postgres", tmp_path) as engine:
+        integration = make_integration(engine, recru_process)
+        sync_queue = SyncQueue(engine, queue_settings(engine, tmp_path))
+        paused, _ = queue(engine, integration.id, "FULL")
+        with engine.begin() as conn:
+            assert claim_sync(conn, integration.id, paused, datetime.now(UTC) - timedelta(seconds=60))
+
+        async def tick() -> str:
+            async with sync_queue.app.open_async():
+                await sync_queue.ensure_schema()
+                await sync_queue._tick(0)
+            with engine.connect() as conn:
+                return str(conn.execute(JOB_STATUS, {"id": paused}).scalar_one())
+
+        async def paused_then_tick() -> str:
+            async with sync_queue.app.open_async():
+                await sync_queue.ensure_schema()
+                await sync_queue.defer(paused, integration.id, "FULL")
+                with engine.begin() as conn:  # the job its worker runs: doing, no heartbeat from that worker
+                    conn.execute(KILLED_WORKERS_JOB, {"id": paused})
+            return await tick()
+
+        assert asyncio.run(paused_then_tick()) == "doing"
+        assert getattr(load_sync_now(engine, paused), "state", None) == "RUNNING"
+        with engine.begin() as conn:  # its heartbeat now 3 minutes old: given up for dead
+            conn.execute(
+                update(tables.syncs)
+                .where(tables.syncs.c.id == paused)
+                .values(heartbeat_at=datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1))
+            )
+        assert asyncio.run(tick()) == "failed"
+        assert getattr(load_sync_now(engine, paused), "state", None) == "FAILED"
+
+
+@pytest.mark.postgres
 def test_a_worker_asked_to_stop_cancels_its_sync_after_a_grace_period(
-    recru: Recru, recru_process: EmulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    recru: Recru,
+    recru_process: EmulatorProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Not waiting for the whole FULL (a deploy's stop timeout would kill it): the run is recorded CANCELLED, with
     its ``sync-finished``, as the embedded scheduler's run is."""
     monkeypatch.setattr(worker_module, "STOP_GRACE_SECONDS", 0.5)
+    caplog.set_level(logging.INFO)
     recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 60})
     with fresh_store("postgres", tmp_path) as engine:
         integration = make_integration(engine, recru_process)
@@ -349,7 +395,10 @@ def test_a_worker_asked_to_stop_cancels_its_sync_after_a_grace_period(
             told = list(finished)
     assert took < 30
     assert run is not None and run.state == "CANCELLED"
+    assert run.errors == [{"message": PROCESS_STOPPING}]
     assert told == ["CANCELLED"]
+    assert any(f"sync {sync_id}" in r.getMessage() and "CANCELLED" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], asyncio.CancelledError)]
 
 
 @pytest.mark.postgres

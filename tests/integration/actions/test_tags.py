@@ -7,7 +7,8 @@ import secrets
 import unicodedata
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
@@ -139,26 +140,62 @@ def test_removing_a_name_two_tags_match_only_by_case_removes_the_one_the_candida
     assert first["id"] < second["id"]
 
 
-def test_a_tag_added_whose_candidate_could_not_be_read_back_is_told_and_stored_by_the_next_sync(
-    world: ActionWorld,
+def queued_syncs(world: ActionWorld) -> list[str]:
+    with world.engine.connect() as conn:
+        query = select(tables.syncs.c.type).where(
+            tables.syncs.c.integration_id == world.tracked.id, tables.syncs.c.state == "QUEUED"
+        )
+        return list(conn.execute(query).scalars())
+
+
+def cancel_queued_syncs(world: ActionWorld) -> None:
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(tables.syncs)
+            .where(tables.syncs.c.integration_id == world.tracked.id, tables.syncs.c.state == "QUEUED")
+            .values(state="CANCELLED")
+        )
+
+
+@pytest.mark.parametrize(
+    ("failing", "told"),
+    [
+        ("JobseekerService.get", "RECRU made the change, but the candidate could not be read back"),
+        ("JobseekerService.addTag", "RECRU may or may not have made the change"),
+    ],
+    ids=["read back", "tag call"],
+)
+def test_a_tag_action_failing_once_sent_is_told_and_stored_by_the_next_sync(
+    world: ActionWorld, failing: str, told: str
 ) -> None:
     tag = world.recru.all("tags")[0]
     person = new_candidate(world, world.tracked)
-    world.fault("drop", "JobseekerService.get", count=100)
+    cancel_queued_syncs(world)
+    world.fault("drop", failing, count=100)
     answer = world.send(
         "POST", f"/ats/candidates/{person.id}/tags", {"tag": {"name": tag["name"]}}, integration=world.tracked
     )
     world.recru.control("DELETE", "/faults")
     error = answer.json()["error"]
     assert (answer.status_code, error["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
-    assert "RECRU made the change, but the candidate could not be read back" in error["message"]
-    assert recru_tags(world, person.remote_id) == [tag["id"]]
-    with world.engine.connect() as conn:
-        queued = conn.execute(
-            select(tables.syncs.c.type).where(
-                tables.syncs.c.integration_id == world.tracked.id, tables.syncs.c.state == "QUEUED"
-            )
-        ).scalars()
-        assert list(queued) == ["DELTA"]
+    assert told in error["message"]
+    assert queued_syncs(world) == ["DELTA"]
     world.sync_tracked("DELTA")
-    assert served_tags(world, person.id, world.tracked) == [tag["name"]]
+    assert served_tags(world, person.id, world.tracked) == sorted(
+        t["name"] for t in world.recru.all("tags") if t["id"] in recru_tags(world, person.remote_id)
+    )
+
+
+def test_a_tag_action_failing_before_anything_was_sent_is_a_plain_failure(world: ActionWorld) -> None:
+    person = new_candidate(world, world.tracked)
+    cancel_queued_syncs(world)
+    world.fault("drop", "TagService.list", count=100)
+    answer = world.send(
+        "POST", f"/ats/candidates/{person.id}/tags", {"tag": {"name": "anything"}}, integration=world.tracked
+    )
+    world.recru.control("DELETE", "/faults")
+    error = answer.json()["error"]
+    assert (answer.status_code, error["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
+    assert "change" not in error["message"]
+    assert queued_syncs(world) == []
+    assert recru_tags(world, person.remote_id) == []

@@ -32,7 +32,7 @@ from atsbridge.api.uploads import AllowList, prepare
 from atsbridge.connectors.base import ActionRefused
 from atsbridge.connectors.recru import actions as recru
 from atsbridge.connectors.recru.client import RecruClient
-from atsbridge.connectors.recru.errors import RecruError, RecruOutcomeUnknown
+from atsbridge.connectors.recru.errors import RecruError, RecruOutcomeUnknown, RecruUnavailable
 from atsbridge.store import pending_applications
 from atsbridge.store.integrations import Integration, load_integration, track_application
 from atsbridge.store.reader import ListQuery, Reader
@@ -445,15 +445,19 @@ async def _tag_action(
             await asyncio.to_thread(write, {jobseeker_id: None})
         raise refused(refusal) from refusal
     except RecruError as error:
+        lost = isinstance(error, RecruUnavailable) and error.method in recru.TAG_CALLS  # sent, answer never came
+        if not (changed or lost):  # failed before anything was sent: nothing to tell or to sync
+            raise remote_error(error) from error
         raise await _tag_failure(request, integration_, error, changed) from error
     await asyncio.to_thread(write, candidates, tag)
     return action_success({}, [])
 
 
 async def _tag_failure(request: Request, integration_: Integration, error: RecruError, changed: bool) -> ApiError:
-    """The answer to a tag action RECRU failed: whether the change was made (then only reading the candidate back
-    failed) or may have been (a tag call whose answer was lost). Either way a DELTA sync is queued, which stores what
-    RECRU holds; sending the action again is safe (adding or removing a tag twice changes nothing)."""
+    """The answer to a tag action RECRU failed once the tag call was sent: the change was made (then only reading the
+    candidate back failed) or may have been (the tag call's answer was lost). Either way a DELTA sync is queued,
+    which stores what RECRU holds; sending the action again is safe (adding or removing a tag twice changes
+    nothing)."""
     await request.app.state.syncs.request(integration_.id, DELTA)
     failure = remote_error(error)
     why = failure.message.partition(";")[0].rstrip(".")

@@ -444,6 +444,10 @@ async def remove_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[
     return tags[0] if tags else None
 
 
+TAG_CALLS = frozenset({"JobseekerService.addTag", "JobseekerService.removeTag"})
+"""The calls of a tag action that change RECRU (``add_tag``, ``remove_tag``)."""
+
+
 async def _tag_call(client: RecruClient, method: str, jobseeker_id: int, tag: dict[str, Any]) -> None:
     try:
         await client.call(method, {"jobseekerId": jobseeker_id, "tagId": tag["id"]})

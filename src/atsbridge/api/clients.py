@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from atsbridge.api.errors import ApiError
 from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
 from atsbridge.store.credentials import CredentialsUnreadable
-from atsbridge.store.integrations import Integration, load_credentials
+from atsbridge.store.integrations import Integration, load_credentials_and_digest
 
 INTERACTIVE_RETRIES = RetryPolicy(max_attempts=3, max_rate_limited=2, backoff_cap=1.0, max_retry_after=2.0)
 STALE_CLIENT_GRACE = 300.0
@@ -40,14 +40,16 @@ class ClientPool:
             digest, found = self._clients.get(integration.id, ("", None))
             if found is not None and digest == integration.credentials_digest:
                 return found
-            try:
+            try:  # the credentials stored now (a request's view of the integration may be older than the client)
                 with self.engine.connect() as conn:
-                    credentials = load_credentials(conn, self.key, integration.id)
+                    credentials, stored = load_credentials_and_digest(conn, self.key, integration.id)
             except CredentialsUnreadable as unreadable:
                 message = str(unreadable)
                 raise ApiError("PLATFORM.UNKNOWN_ERROR", f"{message[0].upper()}{message[1:]}.") from None
+            if found is not None and digest == stored:
+                return found
             fresh = RecruClient(integration.tenant_url, credentials.login, credentials.password, retry=self.retry)
-            self._clients[integration.id] = (integration.credentials_digest, fresh)
+            self._clients[integration.id] = (stored, fresh)
         if found is not None:  # requests still using it finish with it, then it is closed
             retiring = asyncio.create_task(_close_after(found, STALE_CLIENT_GRACE))
             self._retiring.add(retiring)

@@ -162,15 +162,25 @@ def _integration(row: Row[Any]) -> Integration:
         end_user_organization_name=row.end_user_organization_name,
         end_user_origin_id=row.end_user_origin_id,
         created_at=row.created_at,
-        credentials_digest=hashlib.sha256(row.credentials_encrypted).hexdigest(),
+        credentials_digest=_digest(row.credentials_encrypted),
     )
 
 
 def load_credentials(conn: Connection, key: bytes, integration_id: str) -> RecruCredentials:
+    return load_credentials_and_digest(conn, key, integration_id)[0]
+
+
+def load_credentials_and_digest(conn: Connection, key: bytes, integration_id: str) -> tuple[RecruCredentials, str]:
+    """The integration's credentials and their ``Integration.credentials_digest``, read together."""
     blob = conn.execute(
         select(integrations.c.credentials_encrypted).where(integrations.c.id == integration_id)
     ).scalar_one()
-    return decrypt_credentials(key, integration_id, blob)
+    return decrypt_credentials(key, integration_id, blob), _digest(blob)
+
+
+def _digest(credentials_encrypted: bytes) -> str:
+    """Changes whenever the credentials are stored again (each encryption takes a fresh nonce)."""
+    return hashlib.sha256(credentials_encrypted).hexdigest()
 
 
 def replace_credentials(conn: Connection, key: bytes, integration_id: str, credentials: RecruCredentials) -> None:

@@ -113,10 +113,16 @@ async def sync_integration(
 
 def record_login_verdict(engine: Engine, integration: Integration, accepted: bool | None) -> None:
     """RECRU accepted (``True``) or refused (``False``) the integration's login just now (``None``: it could not
-    be told): the integration becomes ACTIVE or INVALID accordingly, with ``integration-state-changed``."""
+    be told): the integration becomes ACTIVE or INVALID accordingly, with ``integration-state-changed``, unless its
+    credentials were replaced since ``integration`` was read (the verdict is on the older ones)."""
     status = integration.status if accepted is None else ACTIVE if accepted else INVALID
-    if status != integration.status:
-        with engine.begin() as conn:
-            set_integration_fields(conn, integration.id, status=status)
-            notify.integration_state_changed(conn, integration.id)
-        log.warning("integration %s is now %s", integration.id, status)
+    if status == integration.status:
+        return
+    with engine.begin() as conn:
+        current = load_integration(conn, integration.id)
+        # judged on credentials since replaced (reconnected meanwhile), or told already: nothing to change
+        if current is None or current.credentials_digest != integration.credentials_digest or current.status == status:
+            return
+        set_integration_fields(conn, integration.id, status=status)
+        notify.integration_state_changed(conn, integration.id)
+    log.warning("integration %s is now %s", integration.id, status)

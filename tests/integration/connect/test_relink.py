@@ -13,8 +13,9 @@ from kombo.errors import KomboGeneralError
 from atsbridge.api.connect_texts import TEXTS
 from atsbridge.config import Settings
 from atsbridge.store.credentials import RecruCredentials, decrypt_credentials
+from atsbridge.store.integrations import load_integration
 from atsbridge.store.syncs import DELTA, FULL, QUEUED
-from atsbridge.sync.runner import execute_sync
+from atsbridge.sync.runner import execute_sync, record_login_verdict
 from integration.connect.conftest import ConnectPage, Html
 from support.connect_flow import KEY, ConnectSite, token_of
 from support.emulator_process import EmulatorProcess, start_emulator
@@ -141,3 +142,22 @@ def test_a_reconnection_link_is_only_for_the_environments_own_integrations_and_d
         assert Html(answer.text).texts("h1") == [TEXTS["en"].gone.title]
         assert Html(answer.text).all("form") == []
     assert site.integrations() == []  # nothing connected instead
+
+
+def test_a_run_that_failed_on_the_credentials_replaced_meanwhile_leaves_the_integration_active(
+    site: ConnectSite, connect_page: OpenPage, own_recru: EmulatorProcess, tmp_path: Path
+) -> None:
+    """A sync (or an action) read the integration, then it was reconnected, then that run's login with the old
+    password was refused: the verdict is on credentials no longer stored, and does not undo the reconnection."""
+    integration_id = connected(site, connect_page, own_recru, tmp_path)
+    with site.engine.connect() as conn:
+        seen_by_the_old_run = load_integration(conn, integration_id)
+    assert seen_by_the_old_run is not None
+    change_password(own_recru)
+    page = connect_page(relink(site, integration_id))
+    assert page.submit(tenant=own_recru.url, login=own_recru.login, password=NEW_PASSWORD).status_code == 303
+    events_before = len(site.events())
+    record_login_verdict(site.engine, seen_by_the_old_run, False)  # what the old run's end does
+    (integration,) = site.integrations()
+    assert integration["status"] == "ACTIVE"
+    assert len(site.events()) == events_before

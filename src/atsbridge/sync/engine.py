@@ -174,7 +174,7 @@ class _OffsetTally:
     """What one offset listing saw of the records RECRU deleted while it listed.
 
     The ``total`` of its first page, plus the records created since the listing began (RECRU stamps their
-    ``createdAt`` after ``listed_from``; they are listed last, being the newest ids), minus the ``total`` of its
+    ``createdAt`` at or after ``listed_from``; they are listed last, being the newest ids), minus the ``total`` of its
     last page, is the number of records that existed when it began and were deleted meanwhile. Each deletion
     shifts the later records one place back; the falls of the ``total`` from one page to the next, whose pages
     before are read again, account for some. A deletion and a creation between the same two pages leave the
@@ -190,7 +190,9 @@ class _OffsetTally:
     def count(self, result: dict[str, Any]) -> None:
         for item in result["items"]:
             created_at = _instant(item.get("createdAt"))
-            if created_at is not None and created_at > self.listed_from:
+            # RECRU stamps whole seconds: a record of the second the listing began counts (at worst one made just
+            # before it makes the listing read again; not counting it could lose a record)
+            if created_at is not None and created_at >= self.listed_from:
                 self.created.add(item.get("id"))
 
     def page_total(self, total: int | None) -> None:

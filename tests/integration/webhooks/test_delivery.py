@@ -182,8 +182,8 @@ async def test_a_removed_url_stops_retries_and_an_unreadable_secret_uses_up_none
 @pytest.mark.parametrize(
     ("stored_url", "error"),
     [
-        ("http://127.0.0.1:99999/hook", "OverflowError: connect(): port must be 0-65535"),
-        ("http://xn--a/hook", "InvalidCodepoint: Codepoint U+0080"),
+        ("http://127.0.0.1:99999/hook", "OverflowError"),  # the exception's own words vary with the library
+        ("http://xn--a/hook", "InvalidCodepoint"),
     ],
     ids=["port-out-of-range", "host-idna-refuses"],
 )

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import Engine
@@ -42,7 +42,7 @@ from sqlalchemy import Engine
 from atsbridge.api import connect_page as page
 from atsbridge.api.auth import Caller, caller, store
 from atsbridge.api.connect_texts import TEXTS, Notice
-from atsbridge.api.errors import ApiError, echoed, integration_not_found, invalid_input
+from atsbridge.api.errors import ApiError, echoed, invalid_input
 from atsbridge.api.public_base import public_base
 from atsbridge.api.responses import success
 from atsbridge.connectors.recru import credentials as recru_credentials
@@ -66,7 +66,6 @@ STATUS_REFRESH_SECONDS = 2
 FAILED_REFRESH_SECONDS = 60  # the retry comes within the hour (``FULL_RETRY_AFTER``)
 
 api = APIRouter(prefix="/connect", tags=["Connect"])
-relink_api = APIRouter(prefix="/integrations", tags=["General"])
 pages = APIRouter(prefix="/connect", include_in_schema=False)
 
 
@@ -106,16 +105,6 @@ class CreateLinkBody(StorableText):
         return value.strip()
 
 
-class RelinkBody(StorableText):
-    """What ``create_reconnection_link`` of the SDK sends; ``scope_config_id`` is accepted and ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    language: Literal["en", "de", "fr", "it", "es"] | None = "en"
-    link_type: Literal["EMBEDDED", "MAGIC_LINK"] | None = "EMBEDDED"
-    scope_config_id: str | None = None
-
-
 class ConnectLinkData(ApiModel):
     link: str = Field(description="The hosted connection page for the end user.")
 
@@ -153,51 +142,40 @@ def create_link(request: Request, body: CreateLinkBody, who: Annotated[Caller, D
         raise invalid_input(
             f"integration_tool {echoed(body.integration_tool or '')} is not available: the only tool is {TOOL!r}."
         )
-    with store(request).begin() as conn:
-        token = links.create_link(
-            conn,
-            environment_id=who.environment_id,
-            end_user_email=body.end_user_email,
-            end_user_organization_name=body.end_user_organization_name,
-            end_user_origin_id=body.end_user_origin_id,
-            language=language_of(body.language) or "en",
-            link_type=body.link_type or "EMBEDDED",
-            now=datetime.now(UTC),
-        )
-    return success({"link": _link_url(request, token)})
+    link = new_link(
+        request,
+        who.environment_id,
+        end_user=(body.end_user_email, body.end_user_organization_name, body.end_user_origin_id),
+        language=body.language,
+        link_type=body.link_type,
+    )
+    return success({"link": link})
 
 
-@relink_api.post(
-    "/{integration_id}/relink",
-    response_model=DataResponse[ConnectLinkData],
-    summary="Create a link to the hosted page that replaces an integration's RECRU credentials (reconnects it).",
-)
-def create_relink(
+def new_link(
     request: Request,
-    integration_id: str,
-    who: Annotated[Caller, Depends(caller)],
-    body: Annotated[RelinkBody | None, Body()] = None,
-) -> Response:
-    body = body or RelinkBody()
+    environment_id: str,
+    *,
+    end_user: tuple[str, str, str | None],
+    language: str | None,
+    link_type: str | None,
+    relinks: str | None = None,
+) -> str:
+    """A new link to the hosted page (its URL) for the end user (e-mail, organisation, origin id); ``relinks``: the
+    integration whose credentials it replaces (``POST /v1/integrations/{id}/relink``)."""
+    email, organization, origin_id = end_user
     with store(request).begin() as conn:
-        found = load_integration(conn, integration_id, who.environment_id)
-        if found is None:
-            raise integration_not_found(integration_id)
         token = links.create_link(
             conn,
-            environment_id=who.environment_id,
-            end_user_email=found.end_user_email,
-            end_user_organization_name=found.end_user_organization_name,
-            end_user_origin_id=found.end_user_origin_id,
-            language=language_of(body.language) or "en",
-            link_type=body.link_type or "EMBEDDED",
+            environment_id=environment_id,
+            end_user_email=email,
+            end_user_organization_name=organization,
+            end_user_origin_id=origin_id,
+            language=language_of(language) or "en",
+            link_type=link_type or "EMBEDDED",
             now=datetime.now(UTC),
-            relinks=found.id,
+            relinks=relinks,
         )
-    return success({"link": _link_url(request, token)})
-
-
-def _link_url(request: Request, token: str) -> str:
     return f"{public_base(request)}/connect/{token}"
 
 
@@ -302,14 +280,16 @@ def _notice(
 
 
 def _closed(request: Request, token: str, link: ConnectLink | None, language: Language) -> Response | None:
-    """The page for a link that cannot show the form (unknown, used, locked, expired); None if it can. A used link
-    whose integration exists leads to its status page: a second click of the form, or the link opened again, shows
-    the connection and its first sync (and tells an embedding page), not a dead end."""
+    """The page for a link that cannot show the form (unknown, used, locked, expired, or a reconnection link whose
+    integration is gone); None if it can. A used link whose integration exists leads to its status page: a second
+    click of the form, or the link opened again, shows the connection and its first sync (and tells an embedding
+    page), not a dead end."""
     if link is None:
         return _notice(request, token, "unknown", language, 404)
     state = link.state(datetime.now(UTC))
     if state == "OPEN":
-        return None
+        gone = link.relinks is not None and not _exists(store(request), link.relinks)
+        return _notice(request, token, "gone", language, 410) if gone else None
     if state == "USED" and link.integration_id is not None and _exists(store(request), link.integration_id):
         status_path = request.url_for("connect_status", token=token).path
         return RedirectResponse(f"{status_path}?lang={language}", status_code=303)
@@ -368,10 +348,7 @@ def connect_form(request: Request, token: str, lang: str | None = None) -> Respo
     if closed is not None:
         return closed
     assert link is not None  # _closed answers for an unknown link
-    relinked = _relinked(store(request), link)
-    if link.relinks is not None and relinked is None:
-        return _notice(request, token, "gone", language, 410)
-    return _form(request, token, language, relinked=relinked)
+    return _form(request, token, language, relinked=_relinked(store(request), link))
 
 
 @pages.post("/{token}", name="connect_submit", response_model=None)
@@ -387,8 +364,6 @@ async def connect_submit(request: Request, token: str, lang: str | None = None) 
     if form is None or not page.form_accepted(request, settings.encryption_key, token, form):
         return _notice(request, token, "rejected", language, 400)
     relinked = await asyncio.to_thread(_relinked, store(request), link)
-    if link.relinks is not None and relinked is None:
-        return _notice(request, token, "gone", language, 410)
     values = {name: form.get(name, "").strip() for name in ("tenant", "login")}
     if relinked is not None:  # whatever was sent: a reconnection keeps the integration's tenant
         values["tenant"] = relinked.tenant_url
@@ -583,5 +558,4 @@ def connect_status(request: Request, token: str, lang: str | None = None) -> Res
 
 router = APIRouter()
 router.include_router(api, prefix="/v1")
-router.include_router(relink_api, prefix="/v1")
 router.include_router(pages)

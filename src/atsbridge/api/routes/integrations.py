@@ -16,6 +16,7 @@ from atsbridge.api.auth import Caller, caller, integration, store
 from atsbridge.api.errors import integration_not_found, invalid_input
 from atsbridge.api.params import MAX_PAGE_SIZE, refuse_repeated
 from atsbridge.api.responses import success
+from atsbridge.api.routes.connect import ConnectLinkData, new_link
 from atsbridge.connectors.recru import coverage
 from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
 from atsbridge.store.db import drop_wal_history, erasing
@@ -31,6 +32,7 @@ from atsbridge.store.integrations import (
 from atsbridge.store.reader import decode_cursor, encode_cursor, ts
 from atsbridge.store.syncs import FULL, recent_syncs
 from atsbridge.unified.inputs import StorableText
+from atsbridge.unified.models import DataResponse
 from atsbridge.webhooks import notify
 
 router = APIRouter(tags=["General"])
@@ -47,6 +49,16 @@ TOOL = {
 
 class EnabledBody(BaseModel):
     value: StrictBool  # "no" or 0 is a mistake to report, not a value to guess
+
+
+class RelinkBody(StorableText):
+    """What ``create_reconnection_link`` of the SDK sends; ``scope_config_id`` is accepted and ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    language: Literal["en", "de", "fr", "it", "es"] | None = "en"
+    link_type: Literal["EMBEDDED", "MAGIC_LINK"] | None = "EMBEDDED"
+    scope_config_id: str | None = None
 
 
 class SettingsBody(StorableText):
@@ -138,6 +150,27 @@ def _delete(engine: Engine, integration_id: str) -> None:
         delete_integration(conn, integration_id)
     if not drop_wal_history(engine):
         log.info("integration %s deleted; SQLite's log keeps old pages until its next checkpoint", integration_id)
+
+
+@router.post(
+    "/integrations/{integration_id}/relink",
+    response_model=DataResponse[ConnectLinkData],
+    summary="Create a link to the hosted page that replaces an integration's RECRU credentials (reconnects it).",
+)
+def create_relink(
+    request: Request,
+    integration_id: str,
+    who: Annotated[Caller, Depends(caller)],
+    body: Annotated[RelinkBody | None, Body()] = None,
+) -> Response:
+    found = _own(request, who, integration_id)
+    body = body or RelinkBody()
+    end_user = (found.end_user_email, found.end_user_organization_name, found.end_user_origin_id)
+    link = new_link(
+        request, who.environment_id, end_user=end_user, language=body.language, link_type=body.link_type,
+        relinks=found.id,
+    )  # fmt: skip
+    return success({"link": link})
 
 
 @router.put("/integrations/{integration_id}/enabled", summary="Enable or disable an integration.")

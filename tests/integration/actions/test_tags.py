@@ -186,16 +186,30 @@ def test_a_tag_action_failing_once_sent_is_told_and_stored_by_the_next_sync(
     )
 
 
-def test_a_tag_action_failing_before_anything_was_sent_is_a_plain_failure(world: ActionWorld) -> None:
+@pytest.mark.parametrize(
+    ("kind", "failing", "code"),
+    [
+        ("drop", "TagService.list", "REMOTE.SERVICE_UNAVAILABLE"),
+        ("rate_limit", "JobseekerService.addTag", "REMOTE.RATE_LIMIT_EXCEEDED"),
+        ("unavailable_503", "JobseekerService.addTag", "REMOTE.SERVICE_UNAVAILABLE"),
+    ],
+    ids=["tag lookup", "tag call rate-limited", "tag call in maintenance"],
+)
+def test_a_tag_action_failing_before_recru_processed_anything_is_a_plain_failure(
+    world: ActionWorld, kind: str, failing: str, code: str
+) -> None:
+    """Nothing can have changed (RECRU refuses rate-limited calls and calls in maintenance before processing them):
+    no "may have made the change", no sync queued."""
+    tag = world.recru.all("tags")[0]
     person = new_candidate(world, world.tracked)
     cancel_queued_syncs(world)
-    world.fault("drop", "TagService.list", count=100)
+    world.fault(kind, failing, count=100, retryAfter=1)
     answer = world.send(
-        "POST", f"/ats/candidates/{person.id}/tags", {"tag": {"name": "anything"}}, integration=world.tracked
+        "POST", f"/ats/candidates/{person.id}/tags", {"tag": {"name": tag["name"]}}, integration=world.tracked
     )
     world.recru.control("DELETE", "/faults")
     error = answer.json()["error"]
-    assert (answer.status_code, error["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
+    assert (answer.status_code, error["code"]) == (503, code)
     assert "change" not in error["message"]
     assert queued_syncs(world) == []
     assert recru_tags(world, person.remote_id) == []

@@ -445,7 +445,8 @@ async def _tag_action(
             await asyncio.to_thread(write, {jobseeker_id: None})
         raise refused(refusal) from refusal
     except RecruError as error:
-        lost = isinstance(error, RecruUnavailable) and error.method in recru.TAG_CALLS  # sent, answer never came
+        # the tag call may have been carried out, its answer lost (not one RECRU refused before processing it)
+        lost = isinstance(error, RecruUnavailable) and error.reached and error.method in recru.TAG_CALLS
         if not (changed or lost):  # failed before anything was sent: nothing to tell or to sync
             raise remote_error(error) from error
         raise await _tag_failure(request, integration_, error, changed) from error

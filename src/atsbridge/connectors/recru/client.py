@@ -128,11 +128,13 @@ class _Transient(Exception):
         self.rate_limited = rate_limited
         self.retry_after = retry_after
 
-    def give_up(self, method: str, attempts: int, *, idempotent: bool) -> RecruUnavailable:
+    def give_up(self, method: str, attempts: int, *, idempotent: bool, reached: bool) -> RecruUnavailable:
+        """The error a call ends in after this last failure; ``reached``: any of its attempts may have been
+        processed by RECRU."""
         if self.reached and not idempotent:
-            return RecruOutcomeUnknown(method, attempts, self.cause)
+            return RecruOutcomeUnknown(method, attempts, self.cause, reached=True)
         kind = RecruRateLimited if self.rate_limited else RecruUnavailable
-        return kind(method, attempts, self.cause, self.retry_after)
+        return kind(method, attempts, self.cause, self.retry_after, reached=reached)
 
 
 class RecruClient:
@@ -281,10 +283,12 @@ class RecruClient:
     async def _rpc(self, method: str, params: JsonObject, token: str | None, *, idempotent: bool) -> JsonObject:
         """One call with the retries the policy allows; a `RecruRpcError` is raised at once."""
         attempt = rate_limited = 0
+        reached = False
         while True:
             try:
                 return await self._attempt(method, params, token)
             except _Transient as failure:
+                reached = reached or failure.reached
                 if failure.rate_limited:
                     rate_limited += 1
                 else:
@@ -292,7 +296,8 @@ class RecruClient:
                 exhausted = attempt >= self._retry.max_attempts or rate_limited >= self._retry.max_rate_limited
                 too_long = failure.retry_after is not None and failure.retry_after > self._retry.max_retry_after
                 if exhausted or too_long or (failure.reached and not idempotent):
-                    raise failure.give_up(method, attempt + rate_limited, idempotent=idempotent) from failure.cause
+                    attempts = attempt + rate_limited
+                    raise failure.give_up(method, attempts, idempotent=idempotent, reached=reached) from failure.cause
                 delay = self._delay(failure, max(attempt, 1))
                 _log.info(
                     "RECRU %s failed (%r), attempt %d, retrying in %.2fs",

@@ -97,12 +97,21 @@ class RecruAccessDenied(RecruAuthError):
 class RecruUnavailable(RecruError):
     """RECRU failed transiently (5xx, transport error, garbage body) on every attempt the client allowed."""
 
-    def __init__(self, method: str, attempts: int, cause: BaseException, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        method: str,
+        attempts: int,
+        cause: BaseException,
+        retry_after: float | None = None,
+        *,
+        reached: bool = True,
+    ) -> None:
         super().__init__(f"{method} failed after {attempts} attempt(s): {cause!r}")
         self.method = method
         self.attempts = attempts
         self.cause = cause
         self.retry_after = retry_after  # seconds RECRU last asked to wait (Retry-After), if it said
+        self.reached = reached  # whether any attempt may have been processed (not refused before processing)
 
 
 class RecruRateLimited(RecruUnavailable):

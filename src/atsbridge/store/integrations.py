@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
@@ -259,20 +259,27 @@ def apply_settings(conn: Connection, integration_id: str, **values: object) -> S
 
 def _reveal_untracked(conn: Connection, integration_id: str, now: datetime) -> list[ModelName]:
     """Move ``updated_at`` of the applications and candidates hidden while only created applications were served
-    (stored before, in an earlier sync-all period), deleted ones too: served again now, they are news to a client
-    that follows ``updated_after`` (with ``include_deleted``). Returns the models that had such rows."""
+    (stored before, in an earlier sync-all period), deleted ones too, and of the served candidates whose
+    ``applications`` gain hidden ones: served again now, they are news to a client that follows ``updated_after``
+    (with ``include_deleted``). Returns the models that had such rows."""
     tracked = select(tracked_applications.c.remote_id).where(tracked_applications.c.integration_id == integration_id)
-    of_tracked = select(applications.c.candidate_id).where(
-        applications.c.integration_id == integration_id,
-        applications.c.remote_id.in_(tracked),
-        applications.c.candidate_id.is_not(None),  # NOT IN a list holding NULL would match nothing
-    )
+
+    def candidates_of(applications_: ColumnElement[bool]) -> Select[Any]:
+        return select(applications.c.candidate_id).where(
+            applications.c.integration_id == integration_id,
+            applications_,
+            applications.c.candidate_id.is_not(None),  # NOT IN a list holding NULL would match nothing
+        )
+
+    untracked = applications.c.remote_id.not_in(tracked)
     hidden = {
-        ModelName.APPLICATIONS: update(applications).where(
-            applications.c.integration_id == integration_id, applications.c.remote_id.not_in(tracked)
-        ),
+        ModelName.APPLICATIONS: update(applications).where(applications.c.integration_id == integration_id, untracked),
         ModelName.CANDIDATES: update(candidates).where(
-            candidates.c.integration_id == integration_id, candidates.c.id.not_in(of_tracked)
+            candidates.c.integration_id == integration_id,
+            or_(
+                candidates.c.id.not_in(candidates_of(applications.c.remote_id.in_(tracked))),
+                candidates.c.id.in_(candidates_of(untracked)),
+            ),
         ),
     }
     return [model for model, rows in hidden.items() if conn.execute(rows.values(updated_at=now)).rowcount > 0]

@@ -249,14 +249,30 @@ def test_switching_to_tracked_mode_hides_untracked_records_already_stored(scratc
 def test_records_served_again_when_tracked_mode_is_turned_off_are_news_to_updated_after(scratch: World) -> None:
     """A client that loaded everything while only created applications were served (nothing tracked: nothing), then
     follows ``updated_after``, learns of every candidate and application the store serves again, at once."""
+    applications = scratch.recru.all("applications")
+    open_jobs = [p["id"] for p in scratch.recru.all("projects") if p["status"] == "open" and p["stageIds"]]
+    applied: dict[int, set[int]] = {}
+    for application in applications:
+        applied.setdefault(application["jobseekerId"], set()).add(application["projectId"])
+    jobseeker_id, job_id = next((j, p) for j, projects in applied.items() for p in open_jobs if p not in projects)
+    jobseeker = scratch.recru.call("JobseekerService.get", {"id": jobseeker_id})
+    created = scratch.sdk().ats.create_application(  # tracked: served all along, with its candidate
+        job_id=f"remote:{job_id}",
+        candidate={"first_name": "A", "last_name": "B", "email_address": jobseeker["emails"][0]["value"]},
+    )
     settings = f"/integrations/{scratch.integration_id}/settings"
     assert scratch.request("PATCH", settings, json={"sync_only_created_applications": True}).status_code == 200
-    assert scratch.walk("/ats/candidates") == []
+    assert [c["remote_id"] for c in scratch.walk("/ats/candidates")] == [str(jobseeker["id"])]
     since = a_moment()
     assert scratch.request("PATCH", settings, json={"sync_only_created_applications": False}).status_code == 200
-    for path, entity in (("/ats/candidates", "jobseekers"), ("/ats/applications", "applications")):
+    expected = {  # that candidate too: its applications gain the ones hidden until now
+        "/ats/candidates": {str(j["id"]) for j in scratch.recru.all("jobseekers")},
+        "/ats/applications": {str(a["id"]) for a in applications},
+    }
+    for path, remote_ids in expected.items():
         news = scratch.walk(path, updated_after=since.isoformat(), include_deleted="true", page_size=250)
-        assert {r["remote_id"] for r in news} == {str(r["id"]) for r in scratch.recru.all(entity)}
+        assert {r["remote_id"] for r in news} == remote_ids, path
+    assert created.data.remote_id not in expected["/ats/applications"]
     assert scratch.walk("/ats/jobs", updated_after=since.isoformat()) == []  # always served: no news
     with scratch.engine.connect() as conn:
         told = conn.execute(

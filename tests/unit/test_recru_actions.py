@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from atsbridge.connectors.base import ActionRefused
 from atsbridge.connectors.recru.actions import CreatedApplication, NewApplication, create_application
 from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
 from atsbridge.connectors.recru.errors import RecruOutcomeUnknown
@@ -31,8 +32,12 @@ def page(items: list[dict[str, Any]]) -> httpx.Response:
     return answer({"items": items, "hasMore": False, "total": len(items)})
 
 
-async def create_against(script: Script, max_attempts: int = 1) -> CreatedApplication:
-    """Create an application for jana@firma.cz on project 3 against RECRU answering as ``script`` says."""
+async def create_against(script: Script, max_attempts: int = 1, *, alone: bool = True) -> CreatedApplication:
+    """Create an application for jana@firma.cz on project 3 against RECRU answering as ``script`` says; ``alone``:
+    no other create of the pair is on its way through us (what ``before_sending`` answers)."""
+
+    async def before_sending() -> bool:
+        return alone
 
     async def recru(request: httpx.Request) -> httpx.Response:
         call = json.loads(request.content)
@@ -50,7 +55,7 @@ async def create_against(script: Script, max_attempts: int = 1) -> CreatedApplic
         "http://recru.test", "api@x.cz", "pw", retry=RetryPolicy(max_attempts=max_attempts), sleep=no_sleep,
         transport=httpx.MockTransport(recru),
     ) as client:  # fmt: skip
-        return await create_application(client, new, None)
+        return await create_application(client, new, None, before_sending)
 
 
 async def test_a_look_up_failing_after_a_lost_answer_leaves_the_outcome_unknown() -> None:
@@ -120,3 +125,32 @@ async def test_a_new_candidate_made_by_a_lost_attempt_is_not_taken_for_an_earlie
     result = await create_against(script)
     assert (result.application_id, result.jobseeker_id, result.existing_candidate) == (77, 5, False)
     assert [bool(params.get("jobseeker")) for params in creates] == [True, True]
+
+
+@pytest.mark.parametrize("lookup_finds_it", [True, False], ids=["look-up", "conflict"])
+async def test_after_a_lost_answer_an_application_another_create_may_have_made_is_not_taken(
+    lookup_finds_it: bool,
+) -> None:
+    """Another create of the pair was on its way through us: the application RECRU holds after this one's answer
+    was lost may be that one's (its own answer says so), so this create is refused as "already applied"."""
+    created = False
+
+    def script(method: str, params: dict[str, Any], request: httpx.Request) -> httpx.Response:
+        nonlocal created
+        if method == "JobseekerService.list":
+            return page([{"id": 5}] if created else [])
+        if method == "ApplicationService.list":
+            return page([{"id": 77, "jobseekerId": 5, "projectId": 3}] if created and lookup_finds_it else [])
+        if method == "ApplicationService.create":
+            if not created:
+                created = True  # the other create's, made while this one's answer was lost
+                raise httpx.ReadTimeout("lost", request=request)
+            return answer_error({"code": -32009, "message": "conflict", "data": {"existingId": 77}})
+        raise AssertionError(method)
+
+    with pytest.raises(ActionRefused) as refused:
+        await create_against(script, alone=False)
+    assert refused.value.kind == "application_exists"
+    created = False
+    result = await create_against(script)  # alone: the application is this create's
+    assert (result.application_id, result.jobseeker_id) == (77, 5)

@@ -244,10 +244,11 @@ async def _create_or_adopt(
     pending = await asyncio.to_thread(_is_pending, engine, integration_.id, project, email)
     remembered: bool | None = None  # None: not sent yet; then whether this create remembered it before sending
 
-    async def before_sending() -> None:
+    async def before_sending() -> bool:
         nonlocal remembered
         if remembered is None:
             remembered = await asyncio.to_thread(_remember_sending, engine, integration_.id, project, email)
+        return remembered
 
     try:
         try:

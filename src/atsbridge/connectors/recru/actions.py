@@ -289,16 +289,27 @@ async def create_application(
     client: RecruClient,
     new: NewApplication,
     consent: dict[str, Any] | None,
-    before_sending: Callable[[], Awaitable[None]] | None = None,
+    before_sending: Callable[[], Awaitable[bool]] | None = None,
 ) -> CreatedApplication:
     """Create ``new`` in RECRU (attached to the jobseeker with its e-mail, if there is one); ``before_sending`` is
-    awaited before each time the create is sent, once every check that may refuse it first has passed."""
+    awaited before each time the create is sent, once every check that may refuse it first has passed, and says
+    whether this create is the only one of the pair on its way through us. After a lost answer, the application
+    RECRU then holds for the pair is taken for this create's only if so: otherwise it may be the other one's, and
+    this create is refused as "already applied" (the caller tells when to ask again)."""
     warnings = unstorable_warnings(new.candidate, new.extras)
     explicit_source = new.extras.source is not None
     jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
     await _refuse_if_applied(client, jobseeker_id, new.project_id)
     unknown: RecruOutcomeUnknown | None = None
     lost_params: dict[str, Any] | None = None  # what the first attempt whose answer was lost sent
+    alone = True
+
+    def as_this_creates(application_id: int, sent: dict[str, Any]) -> CreatedApplication:
+        if not alone:
+            raise ActionRefused("application_exists", APPLIED_ALREADY)
+        assert jobseeker_id is not None
+        return _created(application_id, jobseeker_id, sent, warnings, explicit_source)
+
     for _ in range(CREATE_ATTEMPTS):
         params: dict[str, Any] = {"projectId": new.project_id, "attachments": attachment_params(new.files)}
         if new.stage_id is not None:
@@ -310,7 +321,7 @@ async def create_application(
         if consent is not None:
             params["gdprConsent"] = consent  # an existing jobseeker's consent is replaced by the one given now
         if before_sending is not None:
-            await before_sending()
+            alone = await before_sending()
         try:
             result = await client.call("ApplicationService.create", params, idempotent=False)
         except RecruConflict as conflict:
@@ -319,14 +330,14 @@ async def create_application(
                 if lost_params is not None:  # an earlier attempt whose answer was lost may have made both
                     earlier = await _existing_application(client, jobseeker_id, new.project_id)
                     if earlier is not None:
-                        return _created(earlier, jobseeker_id, lost_params, warnings, explicit_source)
+                        return as_this_creates(earlier, lost_params)
                 await _refuse_if_applied(client, jobseeker_id, new.project_id)
                 if await find_jobseeker(client, new.candidate.email_address) != jobseeker_id:
                     warnings = [*warnings, _matched_by_another_address(jobseeker_id)]
                 continue
             if lost_params is not None and conflict.existing_id is not None and jobseeker_id is not None:
                 # an earlier attempt's answer was lost: the application RECRU now holds for the pair is that one's
-                return _created(conflict.existing_id, jobseeker_id, lost_params, warnings, explicit_source)
+                return as_this_creates(conflict.existing_id, lost_params)
             raise ActionRefused("application_exists", APPLIED_ALREADY) from conflict
         except RecruOutcomeUnknown as lost:
             unknown, lost_params = lost, lost_params or params
@@ -338,8 +349,7 @@ async def create_application(
             except RecruError as lookup_failed:  # the outcome stays unknown, not merely "RECRU unavailable"
                 raise lost from lookup_failed
             if stored is not None:
-                assert jobseeker_id is not None
-                return _created(stored, jobseeker_id, params, warnings, explicit_source)
+                return as_this_creates(stored, params)
             continue
         except RecruProjectNotOpen as closed:
             raise ActionRefused(

@@ -29,9 +29,22 @@ def _email_address(value: str) -> str:
     spaces, bidirectional marks, controls) are refused: they would make another address that looks the same."""
     if not EMAIL_ADDRESS.fullmatch(value):
         raise ValueError("not an e-mail address (name@domain.tld)")
-    if any(unicodedata.category(char) in ("Cc", "Cf") for char in value):
+    if any(_invisible(char) for char in value):
         raise ValueError("an e-mail address cannot hold invisible or control characters")
     return unicodedata.normalize("NFC", value)
+
+
+# Unicode's Default_Ignorable_Code_Point characters outside the format category (Hangul fillers, the combining
+# grapheme joiner, variation selectors, ...) and the blank Braille pattern: each renders as nothing, or as a space.
+_BLANK_RANGES = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+
+
+def _invisible(char: str) -> bool:
+    point = ord(char)
+    return unicodedata.category(char) in ("Cc", "Cf") or any(low <= point <= high for low, high in _BLANK_RANGES)
 
 
 def _country_code(value: str) -> str:

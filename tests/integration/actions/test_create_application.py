@@ -315,7 +315,7 @@ def test_an_address_written_decomposed_is_the_same_candidate_and_invisible_chara
     )
     assert second.data.candidate.remote_id == first.data.candidate.remote_id  # reused, not a second candidate
     before = world.recru_totals()
-    for invisible in (f"{local}\u200b@example.com", f"{local}@exam\u202eple.com"):
+    for invisible in (f"{local}\u200b@example.com", f"{local}@exam\u202eple.com", f"{local}\u3164@example.com"):
         status, code, message = refusal(
             lambda address=invisible: world.kombo().ats.create_application(
                 job_id=f"remote:{first_job['id']}", candidate=candidate(email_address=address)
@@ -323,6 +323,16 @@ def test_an_address_written_decomposed_is_the_same_candidate_and_invisible_chara
         )
         assert (status, code) == (400, "PLATFORM.INPUT_INVALID") and "invisible" in message
     assert world.recru_totals() == before
+
+
+def test_a_candidate_recru_holds_with_its_address_decomposed_is_reused(world: ActionWorld) -> None:
+    decomposed = unicodedata.normalize("NFD", f"mörike.{uuid.uuid4().hex[:8]}@example.com")
+    existing = world.recru.create("jobseekers", emails=[{"value": decomposed}])  # stored by another way in
+    for given in (decomposed, unicodedata.normalize("NFC", decomposed)):
+        answer = world.kombo().ats.create_application(
+            job_id=f"remote:{world.new_project()['id']}", candidate=candidate(email_address=given)
+        )
+        assert answer.data.candidate.remote_id == str(existing["id"])
 
 
 def test_additional_addresses_differing_only_in_case_are_written_once(world: ActionWorld) -> None:

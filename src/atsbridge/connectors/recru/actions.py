@@ -247,9 +247,15 @@ def attachment_params(files: list[PreparedFile]) -> list[dict[str, Any]]:
 
 
 async def find_jobseeker(client: RecruClient, email: str) -> int | None:
-    """The jobseeker RECRU has for this e-mail (the lowest id if several), or ``None``."""
-    result = await client.call("JobseekerService.list", {"email": email, "perPage": 200})
-    ids = [item["id"] for item in result["items"]]
+    """The jobseeker RECRU has for this e-mail (the lowest id if several), or ``None``. RECRU matches exactly (case
+    aside): the address is looked for composed (NFC, as we write it), then decomposed (NFD), as one stored by
+    another way in may be written."""
+    ids: list[int] = []
+    for form in dict.fromkeys(unicodedata.normalize(f, email) for f in ("NFC", "NFD")):
+        result = await client.call("JobseekerService.list", {"email": form, "perPage": 200})
+        ids = [item["id"] for item in result["items"]]
+        if ids:
+            break
     return min(ids) if ids else None
 
 

@@ -188,6 +188,7 @@ def webhook_set(
     settings = get_settings()
     try:
         with _store(settings).begin() as conn:
+            check_key_opens_store(conn, settings.encryption_key)  # else only this key could read the secret
             environment_id = ensure_environment(conn, environment)
             secret = set_webhook(conn, settings.encryption_key, environment_id, url, rotate_secret=rotate_secret)
     except InvalidWebhookUrl as error:

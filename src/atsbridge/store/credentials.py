@@ -38,11 +38,10 @@ def encrypt_credentials(key: bytes, integration_id: str, credentials: RecruCrede
 class CredentialsUnreadable(Exception):
     """Stored credentials this process's key does not decrypt: it is not the key they were saved with."""
 
-    def __init__(self) -> None:
+    def __init__(self, what: str = "the integration's stored RECRU credentials") -> None:
         super().__init__(
-            "the integration's stored RECRU credentials cannot be decrypted: this process's secret key "
-            "(ATSBRIDGE_SECRET_KEY, or secret.key in its data dir) is not the one they were saved with; every API "
-            "process and worker must use the same one"
+            f"{what} cannot be decrypted: this process's secret key (ATSBRIDGE_SECRET_KEY, or secret.key in its "
+            "data dir) is not the one they were saved with; every API process and worker must use the same one"
         )
 
 

@@ -9,11 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import ColumnElement, Connection, Row, Select, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
-from atsbridge.store.credentials import RecruCredentials, decrypt_credentials, encrypt_credentials
+from atsbridge.store.credentials import (
+    CredentialsUnreadable,
+    RecruCredentials,
+    decrypt_credentials,
+    encrypt_credentials,
+    unseal,
+)
 from atsbridge.store.tables import (
     applications,
     candidates,
@@ -195,11 +202,23 @@ def replace_credentials(conn: Connection, key: bytes, integration_id: str, crede
 
 
 def check_key_opens_store(conn: Connection, key: bytes) -> None:
-    """Raise ``CredentialsUnreadable`` if ``key`` cannot open the credentials already stored (another secret key
-    than the store's): what a process with it stored, no other could read. A store without any passes."""
+    """Raise ``CredentialsUnreadable`` if ``key`` cannot open what is stored sealed (another secret key than the
+    store's): what a process with it stored, no other could read. An integration's credentials are looked at, or
+    in a store without integrations an environment's webhook secret; a store without either passes."""
     stored = conn.execute(select(integrations.c.id, integrations.c.credentials_encrypted).limit(1)).first()
     if stored is not None:
         decrypt_credentials(key, stored.id, stored.credentials_encrypted)
+        return
+    secret = conn.execute(
+        select(environments.c.id, environments.c.webhook_secret_encrypted)
+        .where(environments.c.webhook_secret_encrypted.is_not(None))
+        .limit(1)
+    ).first()
+    if secret is not None:
+        try:
+            unseal(key, secret.id, secret.webhook_secret_encrypted)
+        except InvalidTag:
+            raise CredentialsUnreadable("an environment's stored webhook secret") from None
 
 
 def set_integration_fields(conn: Connection, integration_id: str, **values: object) -> None:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from atsbridge.cli import app
 from atsbridge.store.api_keys import create_api_key
+from atsbridge.store.credentials import CredentialsUnreadable
 from atsbridge.store.integrations import ensure_environment
 from atsbridge.store.tables import environments
 from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_webhook, webhook_of
@@ -131,6 +132,25 @@ def test_cli_sets_and_shows_the_webhook(engine: Engine, tmp_path: Path) -> None:
     with engine.connect() as conn:
         environment_id = conn.execute(select(environments.c.id).where(environments.c.name == "acme")).scalar_one()
         assert webhook_of(conn, KEY, environment_id) == WebhookEndpoint("https://hooks.example.com/k", rotated)
+
+
+def test_cli_refuses_a_secret_key_that_cannot_open_the_stored_secrets(engine: Engine, tmp_path: Path) -> None:
+    """A secret sealed under another key than the store's would be one no other process could open (events never
+    signed, the API's webhook answers failing): nothing is stored."""
+    with engine.begin() as conn:
+        set_webhook(conn, KEY, ensure_environment(conn, "acme"), "https://hooks.example.com/a")
+    env = {
+        "ATSBRIDGE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "ATSBRIDGE_SECRET_KEY": "cd" * 32,
+        "ATSBRIDGE_DATA_DIR": str(tmp_path),
+    }
+    result = CliRunner().invoke(
+        app, ["webhook", "set", "--environment", "beta", "--url", "https://x.example/h"], env=env
+    )
+    assert isinstance(result.exception, CredentialsUnreadable)
+    assert "webhook secret cannot be decrypted" in str(result.exception)
+    with engine.connect() as conn:
+        assert conn.execute(select(environments.c.id).where(environments.c.name == "beta")).first() is None
 
 
 def test_api_sets_and_shows_the_webhook_of_the_keys_environment(engine: Engine, tmp_path: Path) -> None:

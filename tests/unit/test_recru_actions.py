@@ -34,9 +34,9 @@ def page(items: list[dict[str, Any]]) -> httpx.Response:
 
 async def create_against(script: Script, max_attempts: int = 1, *, alone: bool = True) -> CreatedApplication:
     """Create an application for jana@firma.cz on project 3 against RECRU answering as ``script`` says; ``alone``:
-    no other create of the pair is on its way through us (what ``before_sending`` answers)."""
+    no other create of the pair is on its way through us."""
 
-    async def before_sending() -> bool:
+    async def no_other_create() -> bool:
         return alone
 
     async def recru(request: httpx.Request) -> httpx.Response:
@@ -55,7 +55,7 @@ async def create_against(script: Script, max_attempts: int = 1, *, alone: bool =
         "http://recru.test", "api@x.cz", "pw", retry=RetryPolicy(max_attempts=max_attempts), sleep=no_sleep,
         transport=httpx.MockTransport(recru),
     ) as client:  # fmt: skip
-        return await create_application(client, new, None, before_sending)
+        return await create_application(client, new, None, alone=no_other_create)
 
 
 async def test_a_look_up_failing_after_a_lost_answer_leaves_the_outcome_unknown() -> None:
@@ -150,7 +150,7 @@ async def test_after_a_lost_answer_an_application_another_create_may_have_made_i
 
     with pytest.raises(ActionRefused) as refused:
         await create_against(script, alone=False)
-    assert refused.value.kind == "application_exists"
+    assert refused.value.kind == "application_unclaimed"
     created = False
     result = await create_against(script)  # alone: the application is this create's
     assert (result.application_id, result.jobseeker_id) == (77, 5)

@@ -31,6 +31,7 @@ RefusalKind = Literal[
     "job_not_found",
     "job_closed",
     "application_exists",
+    "application_unclaimed",
     "stage_not_allowed",
     "input_invalid",
     "remote_input_invalid",

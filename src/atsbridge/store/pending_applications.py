@@ -11,7 +11,9 @@ application, once RECRU has it, is tracked like any created through us (it would
   a sync found it first or not; the create is then settled (``forget``).
 
 A create still being sent is not pending: a sync or another request finding an application for the pair meanwhile
-cannot tell whether it is this create's.
+cannot tell whether it is this create's. Identical creates sent at once share the pair's row (``sending``): it
+stays remembered as being sent until the last of their actions ends, unless one of them settles it; only the first
+takes an application found after its own answer was lost for its own, and only while it is ``alone``.
 """
 
 from __future__ import annotations
@@ -54,15 +56,40 @@ def sending(
     conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime, until: datetime
 ) -> bool:
     """A create of an application for ``email`` on the project is about to be sent by an action that ends by
-    ``until``. True if this remembered it; False if it was remembered already (pending from an earlier create, or
-    being sent by a request racing this one): it is then left as it is."""
+    ``until``. True if this remembered it, as the first of the pair on its way (a row older than ``PENDING_FOR``,
+    not yet cleared, is taken over); False if another create of the pair is pending or on its way: this one joins
+    it, keeping the pair remembered as being sent until its own action's end too (``alone`` then says no to the
+    first)."""
     values = {"integration_id": integration_id, "project_remote_id": project_remote_id, "email": _email_key(email)}
     try:
         with conn.begin_nested():
             conn.execute(insert(_table).values(**values, created_at=now, sending_until=until))
     except IntegrityError:
+        this = _this(integration_id, project_remote_id, email)
+        stale = update(_table).where(*this, _table.c.created_at <= now - PENDING_FOR)
+        if conn.execute(stale.values(created_at=now, sending_until=until, application_remote_id=None)).rowcount:
+            return True
+        joined = update(_table).where(*this, _table.c.sending_until.is_not(None), _table.c.sending_until < until)
+        conn.execute(joined.values(sending_until=until))
         return False
     return True
+
+
+def alone(conn: Connection, integration_id: str, project_remote_id: str, email: str, until: datetime) -> bool:
+    """Whether the first create of the pair on its way (its action ending by ``until``) is still the only one: no
+    identical create joined it (``sending``), none settled the pair (stored it) and none left its outcome unknown."""
+    query = select(_table.c.sending_until).where(*_this(integration_id, project_remote_id, email))
+    row = conn.execute(query).first()
+    return row is not None and row.sending_until is not None and row.sending_until <= until
+
+
+def settle_if_alone(conn: Connection, integration_id: str, project_remote_id: str, email: str, until: datetime) -> None:
+    """RECRU refused the first create of the pair on its way (its action ending by ``until``): the pair is settled,
+    unless identical creates joined it meanwhile (one of them may have made the application: it settles the pair
+    itself, or the pair becomes pending once their actions are over)."""
+    conn.execute(
+        delete(_table).where(*_this(integration_id, project_remote_id, email), _table.c.sending_until <= until)
+    )
 
 
 def unknown(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> None:

@@ -14,7 +14,13 @@ from atsbridge.config import Settings
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
 from atsbridge.store.credentials import CredentialsUnreadable, RecruCredentials
-from atsbridge.store.integrations import Integration, load_credentials, load_integration, set_integration_fields
+from atsbridge.store.integrations import (
+    Integration,
+    claim_integration,
+    load_credentials,
+    load_integration,
+    set_integration_fields,
+)
 from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED, claim_sync
 from atsbridge.store.tables import syncs
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
@@ -115,11 +121,16 @@ def record_login_verdict(engine: Engine, integration: Integration, accepted: boo
     """RECRU accepted (``True``) or refused (``False``) the integration's login just now (``None``: it could not
     be told): the integration becomes ACTIVE or INVALID accordingly, with ``integration-state-changed``, unless its
     credentials were replaced since ``integration`` was read (the verdict is on the older ones)."""
-    status = integration.status if accepted is None else ACTIVE if accepted else INVALID
-    if status == integration.status:
+    if accepted is None:
+        return
+    status = ACTIVE if accepted else INVALID
+    with engine.connect() as conn:  # most verdicts change nothing: told without taking the write lock
+        seen = load_integration(conn, integration.id)
+    if seen is None or seen.status == status:
         return
     with engine.begin() as conn:
-        current = load_integration(conn, integration.id)
+        # the row locked first, so concurrent verdicts (and a reconnection) take turns and each sees the last one
+        current = load_integration(conn, integration.id) if claim_integration(conn, integration.id) else None
         # judged on credentials since replaced (reconnected meanwhile), or told already: nothing to change
         if current is None or current.credentials_digest != integration.credentials_digest or current.status == status:
             return

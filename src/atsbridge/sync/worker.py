@@ -51,12 +51,18 @@ def conninfo(database_url: str) -> str:
     return " ".join(f"{key}='{value}'" for key, value in parts.items() if value is not None)
 
 
+RUN_SYNC_TASK = "atsbridge.run_sync"
+
+
 class _NoTracebackForStoppedJobs(logging.Filter):
-    """procrastinate logs a job cancelled by the worker's stop ("Aborted") with the ``CancelledError``'s traceback;
-    the run has recorded and logged its cancellation itself, so the line stays and the traceback goes."""
+    """procrastinate logs a sync job cancelled ("Aborted": the worker stopping) with the ``CancelledError``'s
+    traceback; the run has recorded and logged its cancellation itself, so the line stays and the traceback goes.
+    Other jobs' lines (the tick, housekeeping) keep theirs: nothing else tells of their cancellation."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
+        job = getattr(record, "job", None)
+        sync_job = isinstance(job, dict) and job.get("task_name") == RUN_SYNC_TASK
+        if sync_job and record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
             record.exc_info, record.exc_text = None, None
         return True
 
@@ -72,7 +78,7 @@ class SyncQueue:
         self.settings = settings
         connector = procrastinate.PsycopgConnector(conninfo=conninfo(settings.resolved_database_url))
         self.app = procrastinate.App(connector=connector)
-        self.run_sync = self.app.task(name="atsbridge.run_sync", queue="syncs")(self._run_sync)
+        self.run_sync = self.app.task(name=RUN_SYNC_TASK, queue="syncs")(self._run_sync)
         self.app.periodic(cron="* * * * *", periodic_id="atsbridge.tick")(
             self.app.task(name="atsbridge.tick", queue="syncs")(self._tick)
         )

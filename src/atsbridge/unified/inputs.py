@@ -44,7 +44,8 @@ _BLANK_RANGES = (
 
 def _invisible(char: str) -> bool:
     point = ord(char)
-    return unicodedata.category(char) in ("Cc", "Cf") or any(low <= point <= high for low, high in _BLANK_RANGES)
+    # Cn: unassigned code points (among them default-ignorable ones reserved for later)
+    return unicodedata.category(char) in ("Cc", "Cf", "Cn") or any(low <= point <= high for low, high in _BLANK_RANGES)
 
 
 def _country_code(value: str) -> str:

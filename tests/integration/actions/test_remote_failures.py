@@ -314,6 +314,40 @@ def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: A
     assert len(waiting) == 1
 
 
+def test_identical_creates_on_their_way_together_keep_the_pair_until_the_last_ends(world: ActionWorld) -> None:
+    """The first create is alone until an identical one joins it; then RECRU refusing the first does not settle the
+    pair (the other may have made the application), and once both actions are over the pair is pending."""
+    integration_id, project, email = world.tracked.id, "7", unique_email("together")
+    now = datetime.now(UTC)
+    first_until, second_until = now + timedelta(minutes=4), now + timedelta(minutes=4, seconds=1)
+    with world.engine.begin() as conn:
+        assert pending_applications.sending(conn, integration_id, project, email, now, first_until)
+        assert pending_applications.alone(conn, integration_id, project, email, first_until)
+        pending_applications.settle_if_alone(conn, integration_id, project, email, first_until)  # refused alone
+        assert not pending_applications.is_pending(conn, integration_id, project, email, now)
+        assert pending_applications.adoptable_from(conn, integration_id, project, email, now) is None  # settled
+
+        assert pending_applications.sending(conn, integration_id, project, email, now, first_until)
+        assert not pending_applications.sending(conn, integration_id, project, email, now, second_until)  # joins
+        assert not pending_applications.alone(conn, integration_id, project, email, first_until)
+        pending_applications.settle_if_alone(conn, integration_id, project, email, first_until)  # refused: kept
+        assert pending_applications.adoptable_from(conn, integration_id, project, email, now) == second_until
+        later = second_until + timedelta(seconds=1)
+        assert pending_applications.is_pending(conn, integration_id, project, email, later)
+        pending_applications.forget(conn, integration_id, project, email)
+
+
+def test_a_create_remembered_longer_ago_than_a_day_is_taken_over_by_a_new_one(world: ActionWorld) -> None:
+    integration_id, project, email = world.tracked.id, "8", unique_email("stale")
+    long_ago = datetime.now(UTC) - pending_applications.PENDING_FOR - timedelta(minutes=1)
+    now = datetime.now(UTC)
+    with world.engine.begin() as conn:
+        assert pending_applications.sending(conn, integration_id, project, email, long_ago, long_ago)
+        assert pending_applications.sending(conn, integration_id, project, email, now, now + timedelta(minutes=4))
+        assert pending_applications.alone(conn, integration_id, project, email, now + timedelta(minutes=4))
+        pending_applications.forget(conn, integration_id, project, email)
+
+
 @pytest.mark.parametrize("keyed", [True, False], ids=["keyed", "without a key"])
 def test_a_create_recru_stores_after_its_action_was_cut_off_is_adopted_and_tracked(
     world: ActionWorld, monkeypatch: pytest.MonkeyPatch, keyed: bool

@@ -161,3 +161,20 @@ def test_a_run_that_failed_on_the_credentials_replaced_meanwhile_leaves_the_inte
     (integration,) = site.integrations()
     assert integration["status"] == "ACTIVE"
     assert len(site.events()) == events_before
+
+
+def test_a_verdict_is_judged_against_the_integrations_status_now(
+    site: ConnectSite, connect_page: OpenPage, own_recru: EmulatorProcess, tmp_path: Path
+) -> None:
+    """A sync read the integration while ACTIVE; an action meanwhile found the login refused (INVALID); then the sync
+    logged in fine: the integration is ACTIVE again (its view was ACTIVE, but the store's is INVALID)."""
+    integration_id = connected(site, connect_page, own_recru, tmp_path)
+    with site.engine.connect() as conn:
+        seen_by_the_sync = load_integration(conn, integration_id)
+    assert seen_by_the_sync is not None and seen_by_the_sync.status == "ACTIVE"
+    record_login_verdict(site.engine, seen_by_the_sync, False)  # the action's refusal
+    assert site.integrations()[0]["status"] == "INVALID"
+    record_login_verdict(site.engine, seen_by_the_sync, True)  # the sync's success
+    assert site.integrations()[0]["status"] == "ACTIVE"
+    told = [e["payload"]["state"] for e in site.events() if e["type"] == "integration-state-changed"]
+    assert told[-2:] == ["INVALID", "ACTIVE"]

@@ -55,6 +55,7 @@ REFUSALS: dict[str, tuple[models.ErrorCode, int]] = {
     "candidate_not_found": ("PLATFORM.INPUT_INVALID", 404),
     "job_closed": ("ATS.JOB_CLOSED", 409),
     "application_exists": ("ATS.APPLICATION_ALREADY_EXISTS", 409),
+    "application_unclaimed": ("ATS.APPLICATION_ALREADY_EXISTS", 409),
     "stage_not_allowed": ("PLATFORM.INPUT_INVALID", 400),
     "input_invalid": ("PLATFORM.INPUT_INVALID", 400),
     "remote_input_invalid": ("REMOTE.INPUT_INVALID", 422),
@@ -231,28 +232,36 @@ async def _create_or_adopt(
     """Create the application, remembered as being sent (``store.pending_applications``) from just before it goes
     to RECRU until ``_create`` has stored it. If an earlier create of it through us ended with its outcome unknown
     and RECRU refuses this one (already applied; or the job closed since), the application RECRU has for the pair is
-    this create's. A refusal after sending settles the create, except "already applied": the application is then
-    that of an identical create sent at the same moment, which settles the pair itself once it has stored it (or
-    leaves it pending if its outcome stays unknown), so the pair stays remembered as being sent until then (at most
-    until this action's end): meanwhile a retry is told to come back (``_refuse_as_sent_at_once``), never given the
-    application while that create may still answer it. The outcome stays unknown as well when RECRU did not answer
-    (``_create`` remembers it) or this action was cut off (its deadline; a killed process leaves it remembered until
-    the action's end)."""
+    this create's. The first create of the pair on its way remembers it; a refusal (RECRU answered: nothing made)
+    settles it, unless identical creates joined it meanwhile: one of them may have made the application, and
+    settles the pair itself once it has stored it (or leaves it pending if its outcome stays unknown), so the pair
+    stays remembered until then (at most until their actions' ends). Meanwhile a retry is told to come back
+    (``_refuse_as_sent_at_once``), never given the application while another create may still answer it; so is a
+    create that found an application after its own answer was lost while others were on their way
+    (``application_unclaimed``: which one made it is unknown). The outcome stays unknown as well when RECRU did not
+    answer (``_create`` remembers it) or this action was cut off (its deadline; a killed process leaves it
+    remembered until the action's end)."""
     client = await _client(request, integration_)
     engine = store(request)
     email, project = new.candidate.email_address, str(new.project_id)
     pending = await asyncio.to_thread(_is_pending, engine, integration_.id, project, email)
-    remembered: bool | None = None  # None: not sent yet; then whether this create remembered it before sending
+    sent = False
+    first_until: datetime | None = None  # this create's deadline, if it was the first of the pair on its way
 
-    async def before_sending() -> bool:
-        nonlocal remembered
-        if remembered is None:
-            remembered = await asyncio.to_thread(_remember_sending, engine, integration_.id, project, email)
-        return remembered
+    async def before_sending() -> None:
+        nonlocal sent, first_until
+        if not sent:
+            sent = True
+            first_until = await asyncio.to_thread(_remember_sending, engine, integration_.id, project, email)
+
+    async def alone() -> bool:
+        if first_until is None:  # another create of the pair was on its way (or pending) before this one
+            return False
+        return await asyncio.to_thread(_still_alone, engine, integration_.id, project, email, first_until)
 
     try:
         try:
-            return await recru.create_application(client, new, consent, before_sending)
+            return await recru.create_application(client, new, consent, before_sending, alone)
         except ActionRefused:
             adopted = await recru.adopt_application(client, new) if pending else None
             if adopted is None:
@@ -261,26 +270,38 @@ async def _create_or_adopt(
     except RecruOutcomeUnknown:
         raise
     except ActionRefused as refusal:
-        if remembered and refusal.kind != "application_exists":
-            await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
-        if refusal.kind == "application_exists" and not remembered:
+        if first_until is not None and refusal.kind != "application_unclaimed":
+            await asyncio.to_thread(_settle_if_alone, engine, integration_.id, project, email, first_until)
+        if refusal.kind in ("application_exists", "application_unclaimed"):
             await _refuse_as_sent_at_once(refusal, engine, integration_.id, project, email)
         raise
     except RecruError:
-        if remembered:
-            await asyncio.to_thread(_forget_pending, engine, integration_.id, project, email)
+        if first_until is not None:
+            await asyncio.to_thread(_settle_if_alone, engine, integration_.id, project, email, first_until)
         raise
     except BaseException:
-        if remembered is not None:
+        if sent:
             await asyncio.to_thread(_outcome_unknown, engine, integration_.id, new.project_id, email)
         raise
 
 
-def _remember_sending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:
+def _remember_sending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> datetime | None:
+    """This create's deadline if it is the first of the pair on its way (it remembered the pair), else None."""
     now = datetime.now(UTC)
     until = now + action_guard.ACTION_DEADLINE
     with engine.begin() as conn:
-        return pending_applications.sending(conn, integration_id, project_remote_id, email, now, until)
+        first = pending_applications.sending(conn, integration_id, project_remote_id, email, now, until)
+    return until if first else None
+
+
+def _still_alone(engine: Engine, integration_id: str, project_remote_id: str, email: str, until: datetime) -> bool:
+    with engine.connect() as conn:
+        return pending_applications.alone(conn, integration_id, project_remote_id, email, until)
+
+
+def _settle_if_alone(engine: Engine, integration_id: str, project_remote_id: str, email: str, until: datetime) -> None:
+    with engine.begin() as conn:
+        pending_applications.settle_if_alone(conn, integration_id, project_remote_id, email, until)
 
 
 def _outcome_unknown(engine: Engine, integration_id: str, project_id: int, email: str) -> None:

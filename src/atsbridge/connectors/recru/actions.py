@@ -247,9 +247,9 @@ def attachment_params(files: list[PreparedFile]) -> list[dict[str, Any]]:
 
 
 async def find_jobseeker(client: RecruClient, email: str) -> int | None:
-    """The jobseeker RECRU has for this e-mail (the lowest id if several), or ``None``. RECRU matches exactly (case
-    aside): the address is looked for composed (NFC, as we write it), then decomposed (NFD), as one stored by
-    another way in may be written."""
+    """The jobseeker RECRU has for this e-mail, or ``None``. RECRU matches exactly (case aside): the address is
+    looked for composed (NFC, as we write it), then, if none has it so, decomposed (NFD), as one stored by another
+    way in may be written; of several with the address written one way, the lowest id."""
     ids: list[int] = []
     for form in dict.fromkeys(unicodedata.normalize(f, email) for f in ("NFC", "NFD")):
         result = await client.call("JobseekerService.list", {"email": form, "perPage": 200})
@@ -295,24 +295,24 @@ async def create_application(
     client: RecruClient,
     new: NewApplication,
     consent: dict[str, Any] | None,
-    before_sending: Callable[[], Awaitable[bool]] | None = None,
+    before_sending: Callable[[], Awaitable[None]] | None = None,
+    alone: Callable[[], Awaitable[bool]] | None = None,
 ) -> CreatedApplication:
     """Create ``new`` in RECRU (attached to the jobseeker with its e-mail, if there is one); ``before_sending`` is
-    awaited before each time the create is sent, once every check that may refuse it first has passed, and says
-    whether this create is the only one of the pair on its way through us. After a lost answer, the application
-    RECRU then holds for the pair is taken for this create's only if so: otherwise it may be the other one's, and
-    this create is refused as "already applied" (the caller tells when to ask again)."""
+    awaited before each time the create is sent, once every check that may refuse it first has passed. After a lost
+    answer, the application RECRU then holds for the pair is taken for this create's only if ``alone`` says no other
+    create of the pair was on its way through us meanwhile: otherwise it may be the other one's, and this create is
+    refused as ``application_unclaimed`` (the caller tells when to ask again)."""
     warnings = unstorable_warnings(new.candidate, new.extras)
     explicit_source = new.extras.source is not None
     jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
     await _refuse_if_applied(client, jobseeker_id, new.project_id)
     unknown: RecruOutcomeUnknown | None = None
     lost_params: dict[str, Any] | None = None  # what the first attempt whose answer was lost sent
-    alone = True
 
-    def as_this_creates(application_id: int, sent: dict[str, Any]) -> CreatedApplication:
-        if not alone:
-            raise ActionRefused("application_exists", APPLIED_ALREADY)
+    async def as_this_creates(application_id: int, sent: dict[str, Any]) -> CreatedApplication:
+        if alone is not None and not await alone():
+            raise ActionRefused("application_unclaimed", APPLIED_ALREADY)
         assert jobseeker_id is not None
         return _created(application_id, jobseeker_id, sent, warnings, explicit_source)
 
@@ -327,7 +327,7 @@ async def create_application(
         if consent is not None:
             params["gdprConsent"] = consent  # an existing jobseeker's consent is replaced by the one given now
         if before_sending is not None:
-            alone = await before_sending()
+            await before_sending()
         try:
             result = await client.call("ApplicationService.create", params, idempotent=False)
         except RecruConflict as conflict:
@@ -336,14 +336,14 @@ async def create_application(
                 if lost_params is not None:  # an earlier attempt whose answer was lost may have made both
                     earlier = await _existing_application(client, jobseeker_id, new.project_id)
                     if earlier is not None:
-                        return as_this_creates(earlier, lost_params)
+                        return await as_this_creates(earlier, lost_params)
                 await _refuse_if_applied(client, jobseeker_id, new.project_id)
                 if await find_jobseeker(client, new.candidate.email_address) != jobseeker_id:
                     warnings = [*warnings, _matched_by_another_address(jobseeker_id)]
                 continue
             if lost_params is not None and conflict.existing_id is not None and jobseeker_id is not None:
                 # an earlier attempt's answer was lost: the application RECRU now holds for the pair is that one's
-                return as_this_creates(conflict.existing_id, lost_params)
+                return await as_this_creates(conflict.existing_id, lost_params)
             raise ActionRefused("application_exists", APPLIED_ALREADY) from conflict
         except RecruOutcomeUnknown as lost:
             unknown, lost_params = lost, lost_params or params
@@ -355,7 +355,7 @@ async def create_application(
             except RecruError as lookup_failed:  # the outcome stays unknown, not merely "RECRU unavailable"
                 raise lost from lookup_failed
             if stored is not None:
-                return as_this_creates(stored, params)
+                return await as_this_creates(stored, params)
             continue
         except RecruProjectNotOpen as closed:
             raise ActionRefused(

@@ -328,6 +328,22 @@ def tracked_application_ids(conn: Connection, integration_id: str) -> list[str]:
     return [str(remote_id) for remote_id in conn.execute(query).scalars()]
 
 
+def undeleted_tracked_application_ids(conn: Connection, integration_id: str) -> list[str]:
+    """RECRU ids of the tracked applications not known deleted: RECRU's deletions are for good and its ids never
+    reused, so one tombstoned is not asked for again."""
+    deleted = select(applications.c.remote_id).where(
+        applications.c.integration_id == integration_id, applications.c.remote_deleted_at.is_not(None)
+    )
+    query = (
+        select(tracked_applications.c.remote_id)
+        .where(
+            tracked_applications.c.integration_id == integration_id, tracked_applications.c.remote_id.not_in(deleted)
+        )
+        .order_by(tracked_applications.c.remote_id)
+    )
+    return [str(remote_id) for remote_id in conn.execute(query).scalars()]
+
+
 def unstored_tracked_application_ids(conn: Connection, integration_id: str) -> list[str]:
     """RECRU ids of tracked applications the store holds no record of (live or deleted)."""
     stored = select(applications.c.remote_id).where(applications.c.integration_id == integration_id)

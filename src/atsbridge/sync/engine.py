@@ -70,6 +70,7 @@ from atsbridge.store.integrations import (
     set_integration_fields,
     tracked_application_ids,
     tracked_candidate_ids,
+    undeleted_tracked_application_ids,
     unstored_tracked_application_ids,
     unstored_tracked_candidate_ids,
 )
@@ -580,13 +581,13 @@ class SyncRun:
             self.watermark_cap = min(self.watermark_cap or paged_by_offset, paged_by_offset)
 
     async def _sync_tracked(self, stream: Stream, ctx: MappingContext) -> None:
-        """Read the tracked applications (or their candidates) one by one; one not found is gone (``self.gone``).
-        A DELTA with a watermark lists what changed instead (``_sync_tracked_since``)."""
+        """Read the tracked applications not known deleted (or their candidates) one by one; one not found is gone
+        (``self.gone``). A DELTA with a watermark lists what changed instead (``_sync_tracked_since``)."""
         if self.since is not None:
             await self._sync_tracked_since(stream, ctx, self.since)
             return
         if stream.model is ModelName.APPLICATIONS:
-            tracked = await self.store.call(lambda conn: tracked_application_ids(conn, self.integration.id))
+            tracked = await self.store.call(lambda conn: undeleted_tracked_application_ids(conn, self.integration.id))
             remote_ids = [int(r) for r in tracked]
         else:  # also those stored before, whose application (and maybe themselves) RECRU no longer has
             stored = await self.store.call(lambda conn: tracked_candidate_ids(conn, self.integration.id))

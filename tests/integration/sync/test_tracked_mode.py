@@ -114,6 +114,9 @@ def test_a_tracked_candidate_deleted_in_recru_is_tombstoned_with_its_application
     assert live(engine, tables.applications, integration.id) == []
     assert live(engine, tables.candidates, integration.id) == []
     assert (result.counts["ats_applications"]["deleted"], result.counts["ats_candidates"]["deleted"]) == (1, 1)
+    asked_before = recru.control("GET", "/counters")["calls"].get("ApplicationService.get", 0)
+    assert sync("FULL", integration=integration).state == "SUCCEEDED"  # deleted for good: not asked for again
+    assert recru.control("GET", "/counters")["calls"].get("ApplicationService.get", 0) == asked_before
 
 
 def test_a_delta_stores_a_tracked_application_recru_did_not_change_since(

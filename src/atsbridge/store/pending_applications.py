@@ -129,6 +129,19 @@ def is_pending(conn: Connection, integration_id: str, project_remote_id: str, em
     return conn.execute(query).first() is not None
 
 
+def claim(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> bool:
+    """Settle a pending create for a retry that adopts its application; True for the one retry that did (of several
+    at once, the others answer "already applied": one application is answered once)."""
+    claimed = conn.execute(
+        delete(_table).where(
+            *_this(integration_id, project_remote_id, email),
+            _table.c.created_at > now - PENDING_FOR,
+            _not_being_sent(now),
+        )
+    )
+    return claimed.rowcount == 1
+
+
 def pending(conn: Connection, integration_id: str, now: datetime) -> list[PendingApplication]:
     """The integration's creates whose outcome was unknown, not settled yet (nor being sent)."""
     columns = (_table.c.project_remote_id, _table.c.email, _table.c.created_at, _table.c.application_remote_id)

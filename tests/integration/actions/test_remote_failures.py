@@ -563,3 +563,20 @@ def test_identical_creates_sent_at_once_answer_one_application_once(world: Actio
         assert (answer.status_code, answer.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
     (jobseeker,) = world.jobseekers_with(email)
     assert len(world.applications_of(jobseeker["id"])) == 1
+
+
+def test_retries_at_once_of_a_create_whose_outcome_was_unknown_answer_its_application_once(
+    world: ActionWorld,
+) -> None:
+    email, job = unique_email("retried-at-once"), world.open_job()
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+    world.fault("error_500", "ApplicationService.get", count=100)
+    first = world.send("POST", path, body, integration=world.tracked)  # created, but not read back: pending
+    world.recru.control("DELETE", "/faults")
+    assert first.status_code == 502, first.text
+    world.fault("slow", "ApplicationService.list", count=2, delaySeconds=1)  # both retries find it pending first
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: world.send("POST", path, body, integration=world.tracked), range(2)))
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    (jobseeker,) = world.jobseekers_with(email)
+    assert len(world.applications_of(jobseeker["id"])) == 1

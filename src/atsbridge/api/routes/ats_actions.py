@@ -264,8 +264,8 @@ async def _create_or_adopt(
             return await recru.create_application(client, new, consent, before_sending, alone)
         except ActionRefused:
             adopted = await recru.adopt_application(client, new) if pending else None
-            if adopted is None:
-                raise
+            if adopted is None or not await asyncio.to_thread(_claim_pending, engine, integration_.id, project, email):
+                raise  # none left, or another retry adopted it at the same moment: answered once
             return adopted
     except RecruOutcomeUnknown:
         raise
@@ -292,6 +292,11 @@ def _remember_sending(engine: Engine, integration_id: str, project_remote_id: st
     with engine.begin() as conn:
         first = pending_applications.sending(conn, integration_id, project_remote_id, email, now, until)
     return until if first else None
+
+
+def _claim_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:
+    with engine.begin() as conn:
+        return pending_applications.claim(conn, integration_id, project_remote_id, email, datetime.now(UTC))
 
 
 def _still_alone(engine: Engine, integration_id: str, project_remote_id: str, email: str, until: datetime) -> bool:

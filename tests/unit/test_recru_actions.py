@@ -154,3 +154,26 @@ async def test_after_a_lost_answer_an_application_another_create_may_have_made_i
     created = False
     result = await create_against(script)  # alone: the application is this create's
     assert (result.application_id, result.jobseeker_id) == (77, 5)
+
+
+async def test_an_attempt_failing_after_one_whose_answer_was_lost_leaves_the_outcome_unknown() -> None:
+    """The first attempt's answer is lost and the look-up finds nothing yet; the next attempt is refused before
+    processing (maintenance): RECRU may still store the first, so the outcome is unknown, not merely "unavailable"."""
+    sent = 0
+
+    def script(method: str, params: dict[str, Any], request: httpx.Request) -> httpx.Response:
+        nonlocal sent
+        if method in ("JobseekerService.list", "ApplicationService.list"):
+            return page([])
+        if method == "ApplicationService.create":
+            sent += 1
+            if sent == 1:
+                raise httpx.ReadTimeout("lost", request=request)
+            maintenance = {"code": -32050, "message": "maintenance", "data": {"retryAfter": 3}}
+            body = {"jsonrpc": "2.0", "id": 1, "error": maintenance}
+            return httpx.Response(503, headers={"Retry-After": "3"}, json=body)
+        raise AssertionError(method)
+
+    with pytest.raises(RecruOutcomeUnknown):
+        await create_against(script)
+    assert sent == 2

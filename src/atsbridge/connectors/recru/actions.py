@@ -365,6 +365,10 @@ async def create_application(
             raise _not_found(missing) from missing
         except RecruInvalidParams as invalid:
             raise _invalid(invalid, new.candidate, stage_given=new.stage_id is not None) from invalid
+        except RecruError as failed:
+            if unknown is not None:  # an earlier attempt's answer was lost: RECRU may still store it
+                raise unknown from failed
+            raise
         return _created(int(result["id"]), int(result["jobseekerId"]), params, warnings, explicit_source)
     # Only lost answers repeat the loop (a second conflict is final), and each was followed by a look-up that
     # found nothing stored: RECRU is failing, and nothing was created.

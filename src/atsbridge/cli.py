@@ -212,6 +212,27 @@ def webhook_show(
     _print_webhook(environment, endpoint, json_output)
 
 
+def _credentials(login: str, password: str | None, json_output: bool) -> RecruCredentials:
+    """The login with ``--password``, or the password typed at the prompt (or piped in)."""
+    if password is None:
+        password = _read_password()
+    if password is None:
+        _fail("no password: give --password, type it at the prompt or pipe it in", json_output, "INPUT_INVALID")
+    return RecruCredentials(login, password)
+
+
+def _checked_login(tenant_url: str, credentials: RecruCredentials, json_output: bool, *, normalise: bool) -> str:
+    """The tenant's URL (``normalise``: taken as typed, any address), once RECRU accepted a real login there; else
+    one error line, what RECRU or the address refused."""
+    try:
+        if normalise:
+            tenant_url = recru_credentials.tenant_url(tenant_url, allow_custom=True)
+        asyncio.run(recru_credentials.check_credentials(tenant_url, credentials))
+    except recru_credentials.CredentialsRefused as refused:
+        _fail(problem_message(refused.problem, tenant_url, on_page=False), json_output, refused.problem.value)
+    return tenant_url
+
+
 def _read_password() -> str | None:
     """The password typed at a prompt on stderr (stdout carries only the ``--json`` answer), or, without a terminal,
     the first line piped in (without getpass's echo warning); None if there is none."""
@@ -411,16 +432,8 @@ def integration_create(
     environment = _environment_name(environment, json_output)
     if tool != "recruhr":
         _fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
-    if password is None:
-        password = _read_password()
-    if password is None:
-        _fail("no password: give --password, type it at the prompt or pipe it in", json_output, "INPUT_INVALID")
-    credentials = RecruCredentials(login, password)
-    try:
-        tenant_url = recru_credentials.tenant_url(tenant_url, allow_custom=True)
-        asyncio.run(recru_credentials.check_credentials(tenant_url, credentials))
-    except recru_credentials.CredentialsRefused as refused:
-        _fail(problem_message(refused.problem, tenant_url, on_page=False), json_output, refused.problem.value)
+    credentials = _credentials(login, password, json_output)
+    tenant_url = _checked_login(tenant_url, credentials, json_output, normalise=True)
     settings = get_settings()
     with _store(settings).begin() as conn:
         check_key_opens_store(conn, settings.encryption_key)  # else only this key could read what it stores
@@ -457,15 +470,8 @@ def integration_relink(
         found = load_integration(conn, integration_id)
     if found is None:
         _fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
-    if password is None:
-        password = _read_password()
-    if password is None:
-        _fail("no password: give --password, type it at the prompt or pipe it in", json_output, "INPUT_INVALID")
-    credentials = RecruCredentials(login, password)
-    try:
-        asyncio.run(recru_credentials.check_credentials(found.tenant_url, credentials))
-    except recru_credentials.CredentialsRefused as refused:
-        _fail(problem_message(refused.problem, found.tenant_url, on_page=False), json_output, refused.problem.value)
+    credentials = _credentials(login, password, json_output)
+    _checked_login(found.tenant_url, credentials, json_output, normalise=False)
     try:
         with engine.begin() as conn:
             check_key_opens_store(conn, settings.encryption_key)  # else only this key could read what it stores

@@ -58,12 +58,15 @@ def test_the_index_holds_the_stored_addresses_through_every_write(engine: Engine
                 conn,
                 integration_id,
                 0,
-                jobseeker(1, emails=emails("Z1@Private.example", "z1@private.EXAMPLE", "work@acme.example")),
+                jobseeker(
+                    1, emails=emails("Z1@Private.example", "z1@private.EXAMPLE", "work@acme.example", "Ünï@Ex.example")
+                ),
                 jobseeker(2, emails=emails("work@acme.example")),
             )
         assert {pair for pair in indexed(conn) if pair[1] in (first, second)} == {
             ("z1@private.example", first),
             ("work@acme.example", first),
+            ("ünï@ex.example", first),  # every letter lower-cased, not only ASCII ones
             ("work@acme.example", second),
         }
         assert indexed(conn) == held(conn)
@@ -95,7 +98,7 @@ def test_the_index_holds_the_stored_addresses_through_every_write(engine: Engine
 def test_migrating_a_store_indexes_the_candidates_it_holds(engine: Engine) -> None:
     with engine.begin() as conn:
         add_integration(conn, INTEGRATION)
-        write(conn, INTEGRATION, 0, jobseeker(1, emails=emails("A@x.example", "b@X.example")), jobseeker(2))
+        write(conn, INTEGRATION, 0, jobseeker(1, emails=emails("A@x.example", "Čb@X.example")), jobseeker(2))
     with engine.begin() as conn:  # a store from before the index, holding those candidates
         command.downgrade(alembic_config(conn), "0004")
         assert not inspect(conn).has_table("candidate_emails")

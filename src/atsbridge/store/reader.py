@@ -220,8 +220,8 @@ def _contains_lowered(column: Any, value: str) -> ColumnElement[bool]:
 def _email_matches(email: str) -> ColumnElement[bool]:
     """Candidates with ``email`` among their addresses, case-insensitively (by ``tables.candidate_emails``)."""
     lookup = tables.candidate_emails
-    # lower-cased by the database's lower(), as the triggers that fill the table do (on SQLite: ASCII letters only)
-    matching = select(lookup.c.candidate_id).where(lookup.c.email == func.lower(literal(email.strip(), String)))
+    # lower-cased by the function the triggers that fill the table use (``store.email_index_sql``)
+    matching = select(lookup.c.candidate_id).where(lookup.c.email == _lowered(email.strip()))
     return tables.candidates.c.id.in_(matching)
 
 

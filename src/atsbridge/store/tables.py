@@ -386,8 +386,9 @@ candidates = _model_table(
 )
 
 # Every address of every candidate, lower-cased, for the API's `email` filter. Kept by database triggers on
-# ``ats_candidates`` (migration 0005), never written by the application. A SQLite migration that rebuilds
-# ``ats_candidates`` (batch mode) drops those triggers: it must create them again.
+# ``ats_candidates`` (``store.email_index_sql``; on SQLite they call our ``atsbridge_lower``), never written by the
+# application. A SQLite migration that rebuilds ``ats_candidates`` (batch mode) drops those triggers: it must
+# create them again.
 candidate_emails = Table(
     "candidate_emails",
     metadata,

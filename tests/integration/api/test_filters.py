@@ -248,6 +248,16 @@ def test_job_names_contain_words_whatever_the_case_of_their_letters(scratch: Wor
             assert remote_ids(sdk.ats.get_jobs, name_contains=word) == {str(project["id"])}
 
 
+def test_the_email_filter_ignores_the_case_of_every_letter(scratch: World) -> None:
+    jobseeker = scratch.recru.all("jobseekers")[0]
+    emails = [{"value": "Ünï.Řezáč@Exämple.DE", "type": "private", "primary": True}, *jobseeker["emails"][1:]]
+    scratch.recru.patch("jobseekers", jobseeker["id"], emails=emails)
+    scratch.sync("DELTA")
+    with scratch.sdk() as sdk:
+        for given in ("Ünï.Řezáč@Exämple.DE", "ünï.řezáč@exämple.de", "ÜNÏ.ŘEZÁČ@EXÄMPLE.DE"):
+            assert remote_ids(sdk.ats.get_candidates, email=given) == {str(jobseeker["id"])}
+
+
 def test_users_emails(world: World, sdk: Kombo) -> None:
     users = world.recru.all("users")
     picked = [users[1]["email"].upper(), users[2]["email"].title(), "nobody@example.org"]

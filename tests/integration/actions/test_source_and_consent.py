@@ -44,12 +44,23 @@ def test_by_default_the_source_is_the_integrations_label(world: ActionWorld) -> 
     assert data.candidate.source == label
 
 
-@pytest.mark.parametrize("blank", [{"name": ""}, {"name": "   "}, {"unified_key": " "}], ids=["empty", "spaces", "key"])
-def test_a_blank_source_name_writes_the_label_with_a_warning(world: ActionWorld, blank: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("blank", "named"),
+    [
+        ({"name": ""}, "source.name was"),
+        ({"name": "   "}, "source.name was"),
+        ({"unified_key": " "}, "source.unified_key was"),
+        ({"name": "", "unified_key": "\t"}, "source.name and source.unified_key were"),
+    ],
+    ids=["empty", "spaces", "key", "both"],
+)
+def test_a_blank_source_name_writes_the_label_with_a_warning(
+    world: ActionWorld, blank: dict[str, str], named: str
+) -> None:
     label = world.integration.environment_name
     answered = answer(world, source=blank)
     assert jobseeker_of(world, answered.data)["source"]["name"] == label
-    assert "source.name was blank: the integration's source label was written instead." in warnings_of(answered)
+    assert f"{named} blank: the integration's source label was written instead." in warnings_of(answered)
 
 
 def test_a_default_label_longer_than_recru_takes_is_cut_to_its_limit(world: ActionWorld) -> None:

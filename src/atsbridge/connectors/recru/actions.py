@@ -97,10 +97,11 @@ def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras) -> list
     if source is not None and source.id:
         warnings += [f"source.{name} was not written: source.id was given and wins." for name in ("name", "unified_key")
                      if getattr(source, name)]  # fmt: skip
-    elif (
-        source is not None and (source.name is not None or source.unified_key is not None) and not _source_name(source)
-    ):
-        warnings.append("source.name was blank: the integration's source label was written instead.")
+    elif source is not None and not _source_name(source):
+        blank = [f"source.{name}" for name in ("name", "unified_key") if getattr(source, name) is not None]
+        if blank:
+            were = "was" if len(blank) == 1 else "were"
+            warnings.append(f"{' and '.join(blank)} {were} blank: the integration's source label was written instead.")
     if consent is not None and consent.given is False and consent.expires_at is not None:
         warnings.append("gdpr_consent.expires_at was not written: consent was not given.")
     return warnings

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from atsbridge import __version__
 from atsbridge.api.action_guard import ActionSlots, Idempotency
@@ -90,7 +91,10 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"{request.method} is not allowed on {request.url.path}."
         else:
             message = str(error.detail)
-        return _error(None, message, error.status_code, dict(error.headers or {}))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return _error(None, message, error.status_code, headers)
 
     @app.middleware("http")
     async def contain_unexpected_errors(
@@ -104,6 +108,16 @@ def install_error_handlers(app: FastAPI) -> None:
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.url.path)
             return _error("PLATFORM.UNKNOWN_ERROR", "An unexpected error occurred; it has been logged.", 500)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on the request's path (Starlette's 405 names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
 
 
 def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -> FastAPI:

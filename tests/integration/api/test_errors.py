@@ -174,6 +174,20 @@ def test_unknown_paths_and_wrong_methods(world: World, method: str, path: str, s
     assert_error(world.request(method, path), status, None)
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/ats/candidates/remote:1/tags", "DELETE, POST"),
+        ("PATCH", "/ats/users", "GET"),
+        ("PUT", "/integrations/recruhr:x", "DELETE, GET"),
+    ],
+)
+def test_a_wrong_method_is_told_every_method_the_path_takes(world: World, method: str, path: str, allowed: str) -> None:
+    answer = world.request(method, path)
+    assert_error(answer, 405, None)
+    assert answer.headers["Allow"] == allowed
+
+
 def test_outside_v1_too(world: World) -> None:
     assert_error(httpx.get(f"{world.server.url}/anything"), 404, None)
 

@@ -50,6 +50,11 @@ def _is_str(value: Any) -> bool:
     return isinstance(value, str)
 
 
+def _is_name(value: Any) -> bool:
+    """A name RECRU's UI would take: a text that is not blank."""
+    return isinstance(value, str) and bool(value.strip())
+
+
 def _opt(check: Check) -> Check:
     return lambda value: value is None or check(value)
 
@@ -108,7 +113,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     },
     "projects": {
         "code": _opt(_is_str),
-        "name": _is_str,
+        "name": _is_name,
         "description": _opt(_is_str),
         "status": _one_of(*PROJECT_STATUSES),
         "closeReasonId": _opt(_is_int),
@@ -128,12 +133,12 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "updatedAt": _is_ts,
     },
     "stages": {
-        "name": _is_str,
+        "name": _is_name,
         "position": _is_int,
         "kind": _one_of("regular", "hired", "rejected"),
         "active": lambda v: isinstance(v, bool),
     },
-    "tags": {"name": _is_str, "color": _opt(_is_str)},
+    "tags": {"name": _is_name, "color": _opt(_is_str)},
     "applications": {
         "jobseekerId": _is_int,
         "projectId": _is_int,
@@ -144,7 +149,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "createdAt": _is_ts,
         "updatedAt": _is_ts,
     },
-    "sources": {"name": _is_str, "active": lambda v: isinstance(v, bool)},
+    "sources": {"name": _is_name, "active": lambda v: isinstance(v, bool)},
 }
 JOBSEEKER_FIELDS = tuple(k for k in JOBSEEKER_KEYS if k != "id")
 JOBSEEKER_EXTRA: dict[str, Check] = {
@@ -362,7 +367,7 @@ def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
             "status": status, "closeReasonId": None, "visibility": "public", "employmentType": None,
             "experienceLevel": None, "salary": None, "weeklyHours": None, "remote": None, "departmentId": None,
             "locationIds": [], "hiringTeam": [], "stageIds": [s["id"] for s in stages if s["active"]],
-            "openedAt": now if status != "draft" else None, "closedAt": now if status == "closed" else None,
+            "openedAt": now if status != "draft" else None, "closedAt": now if status in FINISHED_PROJECT_STATUSES else None,
             "createdAt": now, "updatedAt": now,
         }  # fmt: skip
     if entity == "stages":

@@ -162,6 +162,14 @@ def test_closing_a_project_stamps_closed_at_and_opening_it_again_clears_it(api: 
     assert api.patch("projects", project["id"], status="on_hold")["closedAt"] is None
 
 
+def test_a_project_created_closed_or_archived_carries_closed_at(api: Api) -> None:
+    api.freeze(FROZEN)
+    for status in ("closed", "archived"):
+        assert api.create("projects", status=status)["closedAt"] == FROZEN
+    for status in ("open", "on_hold", "draft"):
+        assert api.create("projects", status=status)["closedAt"] is None
+
+
 def test_tag_links_set_by_a_control_are_a_set(api: Api) -> None:
     tag_ids = sorted(api.create("tags")["id"] for _ in range(2))
     jobseeker = api.create("jobseekers")
@@ -268,6 +276,10 @@ def test_a_conflict_refused_by_a_control_is_not_called_a_missing_reference(api: 
         ("POST", "/faults", {}),
         ("POST", "/faults", {"kind": "error_500", "share": 2}),
         ("POST", "/faults", {"kind": "error_500", "count": "many"}),
+        ("POST", "/records/tags", {"name": "  "}),
+        ("POST", "/records/sources", {"name": ""}),
+        ("PATCH", "/records/stages/1", {"name": "\t"}),
+        ("PATCH", "/records/projects/1", {"name": ""}),
     ],
 )
 def test_bad_bodies_are_422(api: Api, verb: str, path: str, body: Any) -> None:

@@ -367,8 +367,8 @@ def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
             "status": status, "closeReasonId": None, "visibility": "public", "employmentType": None,
             "experienceLevel": None, "salary": None, "weeklyHours": None, "remote": None, "departmentId": None,
             "locationIds": [], "hiringTeam": [], "stageIds": [s["id"] for s in stages if s["active"]],
-            "openedAt": now if status != "draft" else None, "closedAt": now if status in FINISHED_PROJECT_STATUSES else None,
-            "createdAt": now, "updatedAt": now,
+            "openedAt": now if status != "draft" else None,
+            "closedAt": now if status in FINISHED_PROJECT_STATUSES else None, "createdAt": now, "updatedAt": now,
         }  # fmt: skip
     if entity == "stages":
         position = max((s["position"] for s in tenant.stages.records.values()), default=0) + 1

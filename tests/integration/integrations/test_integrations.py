@@ -62,6 +62,26 @@ def test_details_validate_with_the_sdk_and_list_recru_coverage(live: Live) -> No
     }
 
 
+def test_the_tools_list_offers_recru_for_ats_with_the_integrations_coverage(live: Live) -> None:
+    sdk = live.sdk()
+    tools = sdk.general.get_tools(category="ats").data.tools
+    assert [(tool.id, tool.label) for tool in tools] == [("recruhr", "RECRU")]
+    details = sdk.general.get_integration_details(integration_id=live.integration.id).data
+    coverage = tools[0].coverage
+    for listed, integration in (
+        (coverage.read_models, details.read_models),
+        (coverage.write_actions, details.write_actions),
+    ):
+        assert [(e.id, e.coverage_status, [(f.id, f.coverage_status) for f in e.fields]) for e in listed] == [
+            (e.id, e.coverage_status, [(f.id, f.coverage_status) for f in e.fields]) for e in integration
+        ]
+    for category in ("hris", "assessment", "lms"):
+        assert sdk.general.get_tools(category=category).data.tools == []
+    refused = httpx.get(f"{live.server.v1}/tools/crm", headers={"Authorization": live.headers["Authorization"]})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "PLATFORM.INPUT_INVALID")
+    assert httpx.get(f"{live.server.v1}/tools/ats").status_code == 401
+
+
 def test_disabling_stops_reads_and_shows_inactive(live: Live, engine: Engine) -> None:
     sdk = live.sdk()
     sdk.general.set_integration_enabled(integration_id=live.integration.id, value=False)

@@ -38,14 +38,6 @@ from atsbridge.webhooks import notify
 router = APIRouter(tags=["General"])
 log = logging.getLogger("atsbridge.api")
 
-TOOL = {
-    "id": "recruhr",
-    "label": "RECRU",
-    "internal_label": None,
-    "logo_url": "https://recruhr.com/favicon.ico",
-    "icon_url": "https://recruhr.com/favicon.ico",
-}
-
 
 class EnabledBody(BaseModel):
     value: StrictBool  # "no" or 0 is a mistake to report, not a value to guess
@@ -93,7 +85,7 @@ def _own(request: Request, who: Caller, integration_id: str) -> Integration:
 def integration_details(found: Integration) -> dict[str, Any]:
     return {
         "id": found.id,
-        "tool": TOOL,
+        "tool": coverage.TOOL,
         "category": "ATS",
         "status": found.status if found.enabled else "INACTIVE",
         "setup_status": found.setup_status,

@@ -1,9 +1,18 @@
 """What the RECRU connector covers, model by model and field by field (recru-mapping.md), in the shape of
-``GET /v1/integrations/{id}`` (``read_models`` and ``write_actions``)."""
+``GET /v1/integrations/{id}`` (``read_models`` and ``write_actions``), and how the tool is named and shown
+(``TOOL``, also in ``GET /v1/tools/ats``)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+TOOL = {
+    "id": "recruhr",
+    "label": "RECRU",
+    "internal_label": None,
+    "logo_url": "https://recruhr.com/favicon.ico",
+    "icon_url": "https://recruhr.com/favicon.ico",
+}
 
 COMMON = ("id", "remote_id", "changed_at", "remote_deleted_at", "remote_data")
 

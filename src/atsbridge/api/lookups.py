@@ -84,10 +84,12 @@ MAX_REMOTE_ID = 2**63 - 1
 
 
 def _is_remote_id(value: str) -> bool:
-    """RECRU ids are positive integers (of 64 bits: a longer number is no id, and is never parsed whole)."""
+    """RECRU ids are positive integers (of 64 bits: a longer number is no id, and is never parsed whole), written
+    as RECRU writes them, as a ``remote_id`` is served: ``016`` is not RECRU's 16."""
     return (
         value.isascii()
         and value.isdigit()
+        and not value.startswith("0")
         and len(value) <= len(str(MAX_REMOTE_ID))
         and 0 < int(value) <= MAX_REMOTE_ID
     )

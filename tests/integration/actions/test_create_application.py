@@ -162,7 +162,9 @@ def test_a_stored_open_job_whose_pipeline_recru_extended_is_stored_with_the_appl
     assert [s["remote_id"] for s in job["stages"]] == [str(s) for s in pipeline]
 
 
-@pytest.mark.parametrize("job_ref", ["ours", "remote:987654", "remote:0", "remote:abc", "remote:²", "no-such-job"])
+@pytest.mark.parametrize(
+    "job_ref", ["ours", "remote:987654", "remote:0", "remote:01", "remote:abc", "remote:²", "no-such-job"]
+)
 def test_an_unknown_job_is_404_input_invalid(world: ActionWorld, job_ref: str) -> None:
     if job_ref == "ours":
         job_ref = world.id_of(ModelName.JOBS, 987654)

@@ -51,8 +51,9 @@ def test_by_default_the_source_is_the_integrations_label(world: ActionWorld) -> 
         ({"name": "   "}, "source.name was"),
         ({"unified_key": " "}, "source.unified_key was"),
         ({"name": "", "unified_key": "\t"}, "source.name and source.unified_key were"),
+        ({"id": " "}, "source.id was"),
     ],
-    ids=["empty", "spaces", "key", "both"],
+    ids=["empty", "spaces", "key", "both", "id"],
 )
 def test_a_blank_source_name_writes_the_label_with_a_warning(
     world: ActionWorld, blank: dict[str, str], named: str
@@ -144,7 +145,10 @@ def test_an_existing_candidate_without_a_source_keeps_none(world: ActionWorld, e
     existing = world.existing_jobseeker(source=None)
     sources = world.recru.codebook("jobseekerSources")
     extra = {"source": {"name": "Nový zdroj, nezapsaný"}} if explicit else {}
-    data = create(world, candidate=candidate(email_address=existing["emails"][0]["value"]), **extra)
+    answered = answer(world, candidate=candidate(email_address=existing["emails"][0]["value"]), **extra)
+    told = "source was not written: the candidate already existed in RECRU, and an existing candidate's source is "
+    assert any(w.startswith(told) for w in warnings_of(answered)) == explicit
+    data = answered.data
     assert data.candidate.remote_id == str(existing["id"])
     assert jobseeker_of(world, data)["source"] is None
     assert data.candidate.source is None

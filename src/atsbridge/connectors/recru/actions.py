@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeGuard
 
 from atsbridge.connectors.base import ActionRefused, PreparedFile, UploadLimits
 from atsbridge.connectors.recru.client import RecruClient
@@ -94,11 +94,11 @@ def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras) -> list
     dropped += [name for name in UNSTORABLE_EXTRAS if getattr(extras, name)]
     warnings = [f"{name} was not written: RECRU cannot store it." for name in dropped]
     source, consent = extras.source, extras.gdpr_consent
-    if source is not None and source.id:
+    if source is not None and _given(source.id):
         warnings += [f"source.{name} was not written: source.id was given and wins." for name in ("name", "unified_key")
                      if getattr(source, name)]  # fmt: skip
     elif source is not None and not _source_name(source):
-        blank = [f"source.{name}" for name in ("name", "unified_key") if getattr(source, name) is not None]
+        blank = [f"source.{name}" for name in ("id", "name", "unified_key") if getattr(source, name) is not None]
         if blank:
             were = "was" if len(blank) == 1 else "were"
             warnings.append(f"{' and '.join(blank)} {were} blank: the integration's source label was written instead.")
@@ -202,11 +202,16 @@ def unified_field(path: str, candidate: CandidateInput) -> str:
 def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
     """RECRU's source input: the request's ``id``, ``name`` or ``unified_key`` (matched as a name), else the
     integration's source label (at most RECRU's limit: the store cuts the default, the environment's name)."""
-    if source is not None and source.id:
+    if source is not None and _given(source.id):
         if not (source.id.strip().isascii() and source.id.strip().isdigit()):  # "١" is a digit to Python
             raise ActionRefused("input_invalid", "source.id: a RECRU source id is a number.")
         return {"id": int(source.id)}
     return {"name": _source_name(source) or label}
+
+
+def _given(value: str | None) -> TypeGuard[str]:
+    """Whether a text input says something: given, and not blank."""
+    return value is not None and bool(value.strip())
 
 
 def _source_name(source: SourceInput | None) -> str | None:
@@ -386,7 +391,11 @@ def _created(
 ) -> CreatedApplication:
     existing = "jobseekerId" in params
     if existing and explicit_source:
-        warnings = [*warnings, "source was not written: the candidate already existed in RECRU and keeps its own."]
+        warnings = [
+            *warnings,
+            "source was not written: the candidate already existed in RECRU, and an existing candidate's source is "
+            "never written.",
+        ]
     return CreatedApplication(application_id, jobseeker_id, existing, warnings)
 
 

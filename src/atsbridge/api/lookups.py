@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, select
 
 from atsbridge.api.errors import ApiError, echoed
-from atsbridge.store import tables
+from atsbridge.store import tables, writer
 from atsbridge.store.integrations import Integration
 from atsbridge.store.reader import INTEGRATION_ID, tracked_conditions
 from atsbridge.unified.ids import ModelName, is_model_id, model_id
@@ -63,21 +63,8 @@ def unstored_remote_ids(
     engine: Engine, integration: Integration, remote_ids: dict[ModelName, set[int]]
 ) -> dict[ModelName, set[int]]:
     """Of ``remote_ids`` per model, those the store holds no live record of (RECRU made them since the last sync)."""
-    unstored: dict[ModelName, set[int]] = {}
     with engine.connect() as conn:
-        for model, wanted in remote_ids.items():
-            table = tables.MODEL_TABLES[model]
-            stored = conn.execute(
-                select(table.c.remote_id).where(
-                    table.c.integration_id == integration.id,
-                    table.c.remote_id.in_([str(remote_id) for remote_id in wanted]),
-                    table.c.remote_deleted_at.is_(None),
-                )
-            ).scalars()
-            missing = wanted - {int(remote_id) for remote_id in stored}
-            if missing:
-                unstored[model] = missing
-    return unstored
+        return writer.unstored_remote_ids(conn, integration.id, remote_ids)
 
 
 MAX_REMOTE_ID = 2**63 - 1

@@ -345,6 +345,28 @@ def has_live_records(conn: Connection, model: ModelName, integration_id: str) ->
     return conn.execute(query.limit(1)).first() is not None
 
 
+def unstored_remote_ids(
+    conn: Connection, integration_id: str, remote_ids: Mapping[ModelName, Collection[int]]
+) -> dict[ModelName, set[int]]:
+    """Of ``remote_ids`` per model, those the store holds no live record of (RECRU made them since they were
+    listed); models with none are left out."""
+    unstored: dict[ModelName, set[int]] = {}
+    for model, wanted in remote_ids.items():
+        table = MODEL_TABLES[model]
+        stored: set[str] = set()
+        for chunk in _chunks(str(remote_id) for remote_id in wanted):
+            query = select(table.c.remote_id).where(
+                table.c.integration_id == integration_id,
+                table.c.remote_id.in_(chunk),
+                table.c.remote_deleted_at.is_(None),
+            )
+            stored.update(conn.execute(query).scalars())
+        missing = {remote_id for remote_id in wanted if str(remote_id) not in stored}
+        if missing:
+            unstored[model] = missing
+    return unstored
+
+
 def deletion_candidates(
     conn: Connection,
     model: ModelName,

@@ -32,6 +32,10 @@
   batch on its own thread and connection while the next one is fetched, mapped and prepared (content hashes,
   values serialised: ``writer.prepare_records``), and commits every ``COMMIT_EVERY`` records or so, whole batches
   only. Two batches (and the pages ahead) at most are in memory.
+- **Late references**: users, stages, tags and jobs are listed before the records referring to them; one RECRU
+  made after its own listing and referred to by a record listed later (a project, and an application to it) is
+  read with ``get`` (stages and tags: their list) once every stream is listed (``MappingContext.referenced``), so a
+  run does not end serving a reference to a record it does not serve.
 - **Killed runs**: every commit holds whole batches keyed by our deterministic ids, so a killed run leaves a
   consistent store; it never deletes (deletion needs a complete listing) and never moves the watermark, so the
   next run redoes what is missing.
@@ -83,6 +87,7 @@ from atsbridge.store.writer import (
     models_changed_since,
     prepare_joins,
     prepare_records,
+    unstored_remote_ids,
     write_batch,
 )
 from atsbridge.sync import refresh
@@ -99,6 +104,7 @@ COMMIT_EVERY = 25_000
 WRITE_BATCH = 1_000
 MAP_SLICE = 25
 PAGES_AHEAD = 2
+LATE_REFERENCE_ROUNDS = 2  # the references of the records read, then those of the jobs among them
 WATCH_EVERY = 5.0  # seconds
 
 INTEGRATION_DELETED = "the integration was deleted"
@@ -368,6 +374,9 @@ class SyncRun:
                 listed_before.append(stream)
             await self.store.drain()
             self.timings[stream.model.value] = round(time.perf_counter() - stream_started, 3)
+        late_started = time.perf_counter()
+        await self._store_late_references()
+        self.timings["late_references"] = round(time.perf_counter() - late_started, 3)
         deletions_started = time.perf_counter()
         for stream in listed_before:
             await self._detect_deletions(stream, self.ctx)
@@ -684,6 +693,27 @@ class SyncRun:
                 await self._write(stream, [stream.mapper(item, ctx) for item in found], asked_at)
                 gone_ids = [by_remote[remote_id] for remote_id in missing]
             self.gone[stream.model] += gone_ids
+
+    async def _store_late_references(self) -> None:
+        """Read the users, jobs, stages and tags that records of this run refer to but the store lacks: RECRU made
+        them after their own stream was listed (a project, and an application to it, while the run listed the
+        applications), so the run does not end serving a record that refers to one it does not serve. A job read
+        so may refer to users and stages made as late: looked for once more. One RECRU no longer has is left out
+        (its referrers went with it: the next FULL finds them gone)."""
+        for _ in range(LATE_REFERENCE_ROUNDS):
+            referenced, self.ctx.referenced = self.ctx.referenced, defaultdict(set)
+            unstored = await self.store.call(
+                partial(unstored_remote_ids, integration_id=self.integration.id, remote_ids=referenced)
+            )
+            if not unstored:
+                return
+            log.info("sync %s: reading records made while the run listed: %s", self.sync_id, unstored)
+            asked_at = _now()
+            for model, payloads in (await refresh.fetch_referenced(self.client, unstored)).items():
+                stream = refresh.STREAM_OF[model]
+                mapped = [stream.mapper(payload, self.ctx) for payload in payloads.values() if payload is not None]
+                await self._write(stream, mapped, asked_at)
+            await self.store.drain()
 
     # --- store ----------------------------------------------------------------------------------------------
 

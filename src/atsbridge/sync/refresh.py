@@ -4,7 +4,6 @@ them at once and a later sync finds nothing to change."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -35,21 +34,15 @@ async def fetch(client: RecruClient, model: ModelName, remote_ids: Iterable[int]
 
 
 def references(fetched: dict[ModelName, dict[int, dict[str, Any] | None]]) -> dict[ModelName, set[int]]:
-    """The records the fetched payloads refer to, which their nested objects show: an application's stage, a job's
-    pipeline stages and hiring team, a candidate's tags."""
-    wanted: dict[ModelName, set[int]] = defaultdict(set)
+    """The users, jobs, stages and tags the fetched payloads refer to, as their mapping notes them
+    (``MappingContext.referenced``): an application's job and stage, a job's pipeline stages and hiring team, a
+    candidate's tags."""
+    ctx = MappingContext(integration_id="")
     for model, payloads in fetched.items():
         for payload in payloads.values():
-            if payload is None:
-                continue
-            if model is ModelName.APPLICATIONS and payload.get("stageId") is not None:
-                wanted[ModelName.APPLICATION_STAGES].add(payload["stageId"])
-            elif model is ModelName.JOBS:
-                wanted[ModelName.APPLICATION_STAGES].update(payload.get("stageIds") or [])
-                wanted[ModelName.USERS].update(member["userId"] for member in payload.get("hiringTeam") or [])
-            elif model is ModelName.CANDIDATES:
-                wanted[ModelName.TAGS].update(payload.get("tagIds") or [])
-    return dict(wanted)
+            if payload is not None:
+                STREAM_OF[model].mapper(payload, ctx)
+    return dict(ctx.referenced)
 
 
 async def fetch_referenced(

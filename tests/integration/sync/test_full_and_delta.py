@@ -303,14 +303,15 @@ def test_nul_characters_recru_holds_are_removed_so_the_sync_goes_on(
     assert row.remote_data["JobseekerService.list"]["currentPosition"] == "DevOps"
 
 
-def test_a_tag_stored_after_the_candidates_linking_to_it_moves_them(
+def test_a_tag_made_while_the_candidates_are_listed_is_stored_by_the_same_run(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
-    """RECRU creates a tag and gives it to a jobseeker while a run lists jobseekers (after the tags): the candidate
-    is stored linking to a tag not stored yet, served without it. The next run stores the tag, and the candidate,
-    which now nests it, is among ``updated_after`` (a user on a job's hiring team alike)."""
+    """RECRU creates a tag and gives it to a jobseeker while a run lists jobseekers (after the tags): the run reads
+    the tag at its end, so the candidate it stores is served with it; storing the tag moves the candidate's
+    ``updated_at`` past the candidate's own write (it now nests it), not its ``changed_at``."""
     sync("FULL")
     jobseeker = recru.all("jobseekers")[0]
+    before = stamps(engine, tables.candidates, integration.id)[str(jobseeker["id"])]
     made: list[int] = []
 
     def tag_it_once_the_tags_are_listed(model: ModelName, done: int, total: int | None) -> None:
@@ -318,13 +319,49 @@ def test_a_tag_stored_after_the_candidates_linking_to_it_moves_them(
             made.append(recru.create("tags", name="Nový štítek")["id"])
             recru.patch("jobseekers", jobseeker["id"], tagIds=[*jobseeker["tagIds"], made[0]])
 
-    assert sync("DELTA", progress=tag_it_once_the_tags_are_listed).state == "SUCCEEDED"
-    before = stamps(engine, tables.candidates, integration.id)[str(jobseeker["id"])]
-    result = sync("DELTA")
-    after = stamps(engine, tables.candidates, integration.id)[str(jobseeker["id"])]
+    result = sync("DELTA", progress=tag_it_once_the_tags_are_listed)
+    assert result.state == "SUCCEEDED"
     assert result.counts[ModelName.TAGS]["created"] == 1
-    assert after[0] == before[0] and after[1] > before[1]  # nested data: updated_at moves, changed_at does not
     assert_parity(engine, integration.id, recru)
+    after = stamps(engine, tables.candidates, integration.id)[str(jobseeker["id"])]
+    assert after[0] == before[0] and after[1] > before[1]  # nested data: updated_at moves, changed_at does not
+    assert sync("DELTA").counts[ModelName.TAGS]["created"] == 0
+
+
+def test_a_job_made_while_the_applications_are_listed_is_stored_by_the_same_run(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """RECRU creates a user, a stage and a project with them, and an application to it, after the run listed the
+    users, stages and jobs but before it lists that application (a FULL lists by id: while it lists the
+    applications; a DELTA, listing what changed, once it listed the jobs): the run reads the job at its end, and
+    then the user and the stage it refers to, so it serves no application of a job it does not serve."""
+    sync("FULL")
+    jobseeker = recru.all("jobseekers")[0]
+    made: dict[str, int] = {}
+    listed_before = {"FULL": ModelName.APPLICATIONS, "DELTA": ModelName.JOBS}
+
+    def apply_once_listed(model: ModelName, done: int, total: int | None) -> None:
+        if model is listed_before[run] and not made:
+            made["user"] = recru.create("users", email=f"late.{run.lower()}@example.org")["id"]
+            made["stage"] = recru.create("stages", name="Pozdní fáze")["id"]
+            project = recru.create(
+                "projects",
+                status="open",
+                stageIds=[made["stage"]],
+                hiringTeam=[{"userId": made["user"], "role": "recruiter"}],
+            )
+            made["project"] = project["id"]
+            application = recru.create("applications", jobseekerId=jobseeker["id"], projectId=project["id"])
+            made["application"] = application["id"]
+
+    for run in ("DELTA", "FULL"):
+        made.clear()
+        result = sync(run, progress=apply_once_listed)
+        assert result.state == "SUCCEEDED"
+        assert (result.counts[ModelName.JOBS]["created"], result.counts[ModelName.USERS]["created"]) == (1, 1)
+        assert result.counts[ModelName.APPLICATION_STAGES]["created"] == 1
+        assert str(made["application"]) in stamps(engine, tables.applications, integration.id)
+        assert_parity(engine, integration.id, recru)
 
 
 def test_a_stage_moved_in_a_pipeline_moves_the_jobs_applications_in_it(

@@ -132,7 +132,9 @@ async def _write_through(
     jobs = {} if job_agrees else await refresh.fetch(client, ModelName.JOBS, [project_id])
     codebooks = await refresh.fetch_codebooks(client) if jobs else None
     fetched = {ModelName.APPLICATIONS: applications, ModelName.CANDIDATES: candidates, ModelName.JOBS: jobs}
-    unstored = await asyncio.to_thread(unstored_remote_ids, store(request), integration_, refresh.references(fetched))
+    referring = refresh.references(fetched)
+    referring.pop(ModelName.JOBS, None)  # the job is read above where needed, with the codebooks its mapping needs
+    unstored = await asyncio.to_thread(unstored_remote_ids, store(request), integration_, referring)
     referenced = await refresh.fetch_referenced(client, unstored)
 
     def write() -> None:

@@ -18,7 +18,7 @@ timestamp becomes ``null``. Each case adds a message (without record ids, so rep
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -89,14 +89,22 @@ class Codebooks:
 
 @dataclass
 class MappingContext:
-    """What every mapping of one sync run shares; ``warnings`` counts each distinct message."""
+    """What every mapping of one sync run shares; ``warnings`` counts each distinct message; ``referenced``: the
+    RECRU ids of the users, jobs, stages and tags the mapped records refer to (a sync lists those before the
+    records referring to them, so one RECRU created meanwhile is read at the run's end: ``sync.engine``)."""
 
     integration_id: str
     codebooks: Codebooks = field(default_factory=Codebooks)
     warnings: Counter[str] = field(default_factory=Counter)
+    referenced: defaultdict[ModelName, set[Any]] = field(default_factory=lambda: defaultdict(set))
 
     def warn(self, message: str) -> None:
         self.warnings[message] += 1
+
+    def refer(self, model: ModelName, remote_id: Any) -> str:
+        """Our id of the ``model`` record ``remote_id`` a mapped record refers to, noted in ``referenced``."""
+        self.referenced[model].add(remote_id)
+        return model_id(self.integration_id, model, remote_id)
 
 
 class Mapped(NamedTuple):
@@ -229,7 +237,7 @@ def map_candidate(raw: Payload, ctx: MappingContext) -> Mapped:
         {
             "id": join_id(ctx.integration_id, ModelName.CANDIDATES_TAGS, raw["id"], tag_id),
             "candidate_id": candidate["id"],
-            "tag_id": model_id(ctx.integration_id, ModelName.TAGS, tag_id),
+            "tag_id": ctx.refer(ModelName.TAGS, tag_id),
         }
         for tag_id in dict.fromkeys(raw.get("tagIds") or [])
     ]
@@ -243,7 +251,7 @@ def map_application(raw: Payload, ctx: MappingContext) -> Mapped:
         {
             **_identity(ModelName.APPLICATIONS, raw, ctx),
             "job_id": _reference(ModelName.JOBS, raw.get("projectId"), ctx),
-            "candidate_id": _reference(ModelName.CANDIDATES, raw.get("jobseekerId"), ctx),
+            "candidate_id": _reference(ModelName.CANDIDATES, raw.get("jobseekerId"), ctx, noted=False),
             "current_stage_id": _reference(ModelName.APPLICATION_STAGES, raw.get("stageId"), ctx),
             "outcome": None
             if status is None
@@ -270,8 +278,12 @@ def _identity(model: ModelName, raw: Payload, ctx: MappingContext) -> Record:
     return {"id": model_id(ctx.integration_id, model, raw["id"]), "remote_id": str(raw["id"])}
 
 
-def _reference(model: ModelName, remote_id: Any, ctx: MappingContext) -> str | None:
-    return None if remote_id is None else model_id(ctx.integration_id, model, remote_id)
+def _reference(model: ModelName, remote_id: Any, ctx: MappingContext, *, noted: bool = True) -> str | None:
+    """``ctx.refer``, for a reference that may be missing; an application's candidate is not noted (a sync lists
+    or reads the candidates after the applications)."""
+    if remote_id is None:
+        return None
+    return ctx.refer(model, remote_id) if noted else model_id(ctx.integration_id, model, remote_id)
 
 
 def _upper(value: str | None) -> str | None:
@@ -401,7 +413,7 @@ def _job_stages(raw: Payload, job_id: str, ctx: MappingContext) -> list[Record]:
         {
             "id": join_id(ctx.integration_id, ModelName.JOBS_APPLICATION_STAGES, raw["id"], stage_id),
             "job_id": job_id,
-            "stage_id": model_id(ctx.integration_id, ModelName.APPLICATION_STAGES, stage_id),
+            "stage_id": ctx.refer(ModelName.APPLICATION_STAGES, stage_id),
             "index": index,
         }
         for stage_id, index in _first_positions(raw.get("stageIds") or []).items()
@@ -440,7 +452,7 @@ def _hiring_team(raw: Payload, job_id: str, ctx: MappingContext) -> list[Record]
             {
                 "id": join_id(ctx.integration_id, ModelName.JOBS_USERS, raw["id"], user_id),
                 "job_id": job_id,
-                "user_id": model_id(ctx.integration_id, ModelName.USERS, user_id),
+                "user_id": ctx.refer(ModelName.USERS, user_id),
                 "hiring_team_roles": [
                     role["unified_type"] for role in job_roles if role["unified_type"] in HIRING_TEAM_ROLE_TYPES
                 ],

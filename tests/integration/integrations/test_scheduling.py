@@ -127,6 +127,45 @@ def test_a_sync_is_queued_once_per_integration_and_type(engine: Engine, integrat
         assert conn.execute(select(func.count()).select_from(tables.syncs)).scalar_one() == 2
 
 
+def queued_of(engine: Engine, integration_id: str) -> list[tuple[str, bool]]:
+    """(type, whether it is a run not started yet) of the integration's queued syncs."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(tables.syncs.c.type, tables.syncs.c.started_at).where(
+                tables.syncs.c.integration_id == integration_id, tables.syncs.c.state == "QUEUED"
+            )
+        )
+        return [(row.type, row.started_at is None) for row in rows]
+
+
+def test_a_sync_stopped_with_the_embedded_scheduler_is_queued_again(
+    engine: Engine, integration: Integration, recru: Recru, tmp_path: Path
+) -> None:
+    """``serve`` stopped (a deploy, Ctrl-C) while it runs an integration's first FULL: the run ends CANCELLED and a
+    FULL is queued again, which the next ``serve`` runs at once (the integration is not left unreadable until its
+    next scheduled sync)."""
+    recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 60})
+    settings = Settings(data_dir=tmp_path, secret_key=KEY.hex(), database_url=engine.url.render_as_string(False))
+    sync_id, _ = queue(engine, integration.id, "FULL")
+
+    async def stopped_while_it_syncs() -> None:
+        service = SyncService(engine, settings, run_syncs=True)
+        await service.start()
+        try:
+            for _ in range(300):
+                if getattr(load_sync_now(engine, sync_id), "state", None) == "RUNNING":
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)  # waiting on RECRU's slow answer
+        finally:
+            await service.stop()
+
+    asyncio.run(stopped_while_it_syncs())
+    run = load_sync_now(engine, sync_id)
+    assert run is not None and (run.state, run.errors) == ("CANCELLED", [{"message": PROCESS_STOPPING}])
+    assert queued_of(engine, integration.id) == [("FULL", True)]
+
+
 def test_a_run_a_dead_process_left_running_does_not_block_the_next_one(
     engine: Engine, integration: Integration
 ) -> None:
@@ -393,10 +432,12 @@ def test_a_worker_asked_to_stop_cancels_its_sync_after_a_grace_period(
                 )
             ).scalars()
             told = list(finished)
+        queued = queued_of(engine, integration.id)
     assert took < 30
     assert run is not None and run.state == "CANCELLED"
     assert run.errors == [{"message": PROCESS_STOPPING}]
     assert told == ["CANCELLED"]
+    assert queued == [("FULL", True)]  # queued again: the next worker's tick runs it
     assert any(f"sync {sync_id}" in r.getMessage() and "CANCELLED" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], asyncio.CancelledError)]
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine, RowMapping, delete, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, RowMapping, delete, event, func, insert, select, text, update
 from sqlalchemy.exc import StatementError
 
 from atsbridge.connectors.recru.mapping import (
@@ -27,6 +27,7 @@ from atsbridge.connectors.recru.mapping import (
 )
 from atsbridge.store import writer
 from atsbridge.store.db import bulk_writes, create_engine, default_database_url, normalise_url
+from atsbridge.store.integrations import track_application
 from atsbridge.store.tables import environments, integrations, metadata, table_of
 from atsbridge.store.writer import Counts
 from atsbridge.unified.ids import ModelName, model_id
@@ -426,6 +427,31 @@ def test_related_records_mark_each_other(store: Engine) -> None:
             == {ModelName.APPLICATIONS: 1}  # no join links applications
         )
     assert times(ModelName.CANDIDATES, 1) == (at(2), at(5)), "a removed application moves its candidate"
+
+
+def test_changed_models_are_those_served_when_only_created_applications_are(store: Engine) -> None:
+    """An integration that serves only the tracked applications and their candidates may hold others, from a time
+    it served everything: their changes are no news to a client (``data-changed`` does not name them)."""
+    with store.begin() as conn:
+        writer.upsert(
+            conn, ModelName.CANDIDATES, INTEGRATION, records(mapped(map_candidate, [jobseeker(1)])), now=at(0)
+        )
+        writer.upsert(
+            conn,
+            ModelName.APPLICATIONS,
+            INTEGRATION,
+            records(mapped(map_application, [application(100, 1, 10)])),
+            now=at(0),
+        )
+        conn.execute(
+            update(integrations).where(integrations.c.id == INTEGRATION).values(sync_only_created_applications=True)
+        )
+    changed_application = records(mapped(map_application, [application(100, 1, 10, status="hired")]))
+    with store.begin() as conn:
+        writer.upsert(conn, ModelName.APPLICATIONS, INTEGRATION, changed_application, now=at(1))
+        assert writer.models_changed_since(conn, INTEGRATION, at(1)) == []  # neither is served
+        track_application(conn, INTEGRATION, "100")
+        assert writer.models_changed_since(conn, INTEGRATION, at(1)) == [ModelName.CANDIDATES, ModelName.APPLICATIONS]
 
 
 @pytest.mark.parametrize("owner", [ModelName.CANDIDATES, ModelName.JOBS])

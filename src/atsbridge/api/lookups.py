@@ -8,8 +8,7 @@ from sqlalchemy import ColumnElement, Engine, select
 
 from atsbridge.api.errors import ApiError, echoed
 from atsbridge.store import tables, writer
-from atsbridge.store.integrations import Integration
-from atsbridge.store.reader import INTEGRATION_ID, tracked_conditions
+from atsbridge.store.integrations import INTEGRATION_ID, Integration, tracked_conditions
 from atsbridge.unified.ids import ModelName, is_model_id, model_id
 
 REMOTE_PREFIX = "remote:"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import ColumnElement, Connection, Row, Select, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
@@ -32,6 +32,9 @@ from atsbridge.store.tables import (
 from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH, ModelName, new_integration_id
 
 DEFAULT_ENVIRONMENT = "default"
+INTEGRATION_ID = "integration_id"
+"""The bound parameter that holds the integration's id in ``tracked_conditions`` and the API reader's statements
+(see ``reader.Reader.execute``)."""
 
 
 @dataclass(frozen=True)
@@ -391,3 +394,19 @@ def delete_integration(conn: Connection, integration_id: str) -> None:
     enqueued without a link to it, so it stays to be delivered."""
     conn.execute(delete(webhook_outbox).where(webhook_outbox.c.integration_id == integration_id))
     conn.execute(delete(integrations).where(integrations.c.id == integration_id))
+
+
+def tracked_conditions(model: ModelName) -> list[ColumnElement[bool]]:
+    """What limits ``model`` to the tracked applications and their candidates ("sync only created applications");
+    nothing for other models."""
+    tracked = select(tracked_applications.c.remote_id).where(
+        tracked_applications.c.integration_id == bindparam(INTEGRATION_ID)
+    )
+    if model is ModelName.APPLICATIONS:
+        return [applications.c.remote_id.in_(tracked)]
+    if model is ModelName.CANDIDATES:
+        of_tracked = select(applications.c.candidate_id).where(
+            applications.c.integration_id == bindparam(INTEGRATION_ID), applications.c.remote_id.in_(tracked)
+        )
+        return [candidates.c.id.in_(of_tracked)]
+    return []

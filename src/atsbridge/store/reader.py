@@ -63,7 +63,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 from atsbridge.store import tables
-from atsbridge.store.integrations import Integration
+from atsbridge.store.integrations import INTEGRATION_ID, Integration, tracked_conditions
 from atsbridge.store.shapes import JOB_REF, SHAPES
 from atsbridge.store.text_match import text_position, unicode_lower
 from atsbridge.unified.ids import ModelName, is_model_id
@@ -72,9 +72,6 @@ from atsbridge.unified.models import format_datetime
 AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"
 """A row of the reader's statements, whose columns vary: unpacked and indexed, never read by name."""
 AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
-
-INTEGRATION_ID = "integration_id"
-"""The bound parameter of the reader's statements that holds the integration's id (see ``Reader.execute``)."""
 
 
 class BadQuery(ValueError):
@@ -180,23 +177,6 @@ def decode_cursor(cursor: str, digest: str) -> str:
     if cursor_digest != digest:
         raise BadQuery("The cursor belongs to another query; keep the filters of the first page.")
     return last_id
-
-
-def tracked_conditions(model: ModelName) -> list[ColumnElement[bool]]:
-    """What limits ``model`` to the tracked applications and their candidates ("sync only created applications");
-    nothing for other models."""
-    apps = tables.applications
-    tracked = select(tables.tracked_applications.c.remote_id).where(
-        tables.tracked_applications.c.integration_id == bindparam(INTEGRATION_ID)
-    )
-    if model is ModelName.APPLICATIONS:
-        return [apps.c.remote_id.in_(tracked)]
-    if model is ModelName.CANDIDATES:
-        of_tracked = select(apps.c.candidate_id).where(
-            apps.c.integration_id == bindparam(INTEGRATION_ID), apps.c.remote_id.in_(tracked)
-        )
-        return [tables.candidates.c.id.in_(of_tracked)]
-    return []
 
 
 # --- filters ------------------------------------------------------------------------------------------------

@@ -85,7 +85,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from atsbridge.store.bulk import BulkStatement, compile_insert
-from atsbridge.store.tables import ANONYMISE_TO, JOINS, MODEL_TABLES, JoinSpec, record_columns, table_of
+from atsbridge.store.integrations import INTEGRATION_ID, tracked_conditions
+from atsbridge.store.tables import (
+    ANONYMISE_TO,
+    JOINS,
+    MODEL_TABLES,
+    JoinSpec,
+    integrations,
+    record_columns,
+    table_of,
+)
 from atsbridge.unified.ids import ModelName
 from atsbridge.unified.models import at_api_precision
 
@@ -325,15 +334,21 @@ def write_joins(
 def models_changed_since(conn: Connection, integration_id: str, since: datetime) -> list[ModelName]:
     """The models and joins of the integration with a row whose ``updated_at`` moved at or after ``since``: what a
     ``data-changed`` event names (a record ``updated_after`` now returns, nested changes and cascades included). A
-    join's rows are looked at only when its parent model changed: a join row that changes moves its parent."""
+    join's rows are looked at only when its parent model changed: a join row that changes moves its parent. Where
+    the integration serves only the tracked applications and their candidates, only those are looked at (the
+    store may hold others, from a time it served everything)."""
     since = at_api_precision(since)
+    tracked_only = conn.execute(
+        select(integrations.c.sync_only_created_applications).where(integrations.c.id == integration_id)
+    ).scalar()
     changed: list[ModelName] = []
     for model in ModelName:
         if model in JOINS and JOINS[model].parent not in changed:
             continue
         table = table_of(model)
-        moved = select(table.c.id).where(table.c.integration_id == integration_id, table.c.updated_at >= since)
-        if conn.execute(moved.limit(1)).first() is not None:
+        served = tracked_conditions(model) if tracked_only else []
+        moved = select(table.c.id).where(table.c.integration_id == integration_id, table.c.updated_at >= since, *served)
+        if conn.execute(moved.limit(1), {INTEGRATION_ID: integration_id}).first() is not None:
             changed.append(model)
     return changed
 

@@ -41,7 +41,8 @@
   next run redoes what is missing.
 - **Disabled or deleted meanwhile**: every ``WATCH_EVERY`` the run looks at its integration; once it is disabled or
   deleted the run stops, recorded CANCELLED with the reason (a deleted integration's runs went with it: nothing is
-  recorded, and no event is sent).
+  recorded, and no event is sent). So does a run whose "sync only created applications" setting was changed (it
+  reads what the setting said when it started): a sync is queued again, a FULL when everything is to be served.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ from atsbridge.store.writer import (
 from atsbridge.sync import refresh
 from atsbridge.sync.pending import adopt_pending
 from atsbridge.sync.run_tuning import tuned_for_a_run
+from atsbridge.sync.scheduler import queue_again
 from atsbridge.sync.store_worker import StoreWorker
 from atsbridge.unified.ids import ModelName, model_id
 from atsbridge.webhooks import notify
@@ -110,6 +112,7 @@ WATCH_EVERY = 5.0  # seconds
 INTEGRATION_DELETED = "the integration was deleted"
 EVER = datetime(1970, 1, 1, tzinfo=UTC)
 RUN_ABANDONED = "the run was given up for dead meanwhile (its process stopped stamping it)"
+SETTINGS_CHANGED = 'the integration\'s setting "sync only created applications" changed: a sync is queued again'
 PROCESS_STOPPING = "the process running it was asked to stop (SIGTERM, Ctrl-C, a worker's stop timeout)"
 SESSION_ENDED_LOOKS, SESSION_ENDED_LOOK_EVERY = 20, 0.5  # how long a run whose session was ended looks for why
 
@@ -276,7 +279,11 @@ class SyncRun:
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if self.stopped_because is not None and current is not None and not current.cancelling():
-                return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": self.stopped_because}])
+                result = self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": self.stopped_because}])
+                if self.stopped_because == SETTINGS_CHANGED:  # a FULL brings in all RECRU holds once it is served
+                    opened = self.integration.sync_only_created_applications
+                    queue_again(self.engine, integration.id, sync_rows.FULL if opened else sync_type, SETTINGS_CHANGED)
+                return result
             self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": PROCESS_STOPPING}])
             log.info("%s sync %s of %s: CANCELLED: %s", sync_type, self.sync_id, integration.id, PROCESS_STOPPING)
             raise
@@ -330,8 +337,10 @@ class SyncRun:
         return None
 
     def _why_stop(self) -> str | None:
-        """Why the run must stop now: its integration was disabled or deleted, or the run was given up for dead
-        (its process was stopped for minutes, then went on: another run may be under way) (``None``: it goes on)."""
+        """Why the run must stop now: its integration was disabled or deleted, or its "sync only created
+        applications" setting changed (what the run reads; another run is queued, see ``run``), or the run was
+        given up for dead (its process was stopped for minutes, then went on: another run may be under way)
+        (``None``: it goes on)."""
         with self.engine.connect() as conn:
             found = load_integration(conn, self.integration.id)
             running = sync_rows.is_running(conn, self.sync_id)
@@ -339,7 +348,11 @@ class SyncRun:
             return INTEGRATION_DELETED
         if not running:
             return RUN_ABANDONED
-        return None if found.enabled else "the integration was disabled"
+        if not found.enabled:
+            return "the integration was disabled"
+        if found.sync_only_created_applications != self.integration.sync_only_created_applications:
+            return SETTINGS_CHANGED
+        return None
 
     async def _heartbeat(self) -> None:
         """Stamp the run as alive every ``HEARTBEAT_EVERY`` (on its own connection, in a thread: a write may wait

@@ -10,7 +10,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from atsbridge.config import Settings
 from atsbridge.connectors.recru.client import RecruClient
@@ -26,7 +25,7 @@ from atsbridge.store.integrations import (
 from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED, claim_sync
 from atsbridge.store.tables import syncs
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
-from atsbridge.sync.scheduler import fail_stale_runs, queue_sync
+from atsbridge.sync.scheduler import fail_stale_runs, queue_again
 from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.sync")
@@ -93,25 +92,9 @@ async def execute_sync(
         return await sync_integration(
             engine, settings, integration, credentials, sync_type, claimed_sync_id=sync_id, progress=progress
         )
-    except asyncio.CancelledError:
-        _queue_again(engine, integration_id, sync_type)
+    except asyncio.CancelledError:  # the process stops: the run goes back to the queue for the next one
+        queue_again(engine, integration_id, sync_type, "its run stopped with its process")
         raise
-
-
-def _queue_again(engine: Engine, integration_id: str, sync_type: str) -> None:
-    """The process running a queued sync was asked to stop (a deploy, Ctrl-C): the run ends CANCELLED, and a sync
-    of its type is queued again, so the next process to look at the queue runs it. Otherwise a new integration
-    would wait for its next scheduled sync to become readable (its first sync cancelled), and a forced FULL would
-    be dropped."""
-    try:
-        with engine.begin() as conn:
-            if load_integration(conn, integration_id) is None:  # deleted meanwhile: nothing to sync
-                return
-            sync_id, _already = queue_sync(conn, integration_id, sync_type)
-    except SQLAlchemyError:  # the process stops all the same; the schedule brings the sync later
-        log.warning("%s sync of %s could not be queued again", sync_type, integration_id, exc_info=True)
-        return
-    log.info("%s sync of %s queued again (%s): its run stopped with its process", sync_type, integration_id, sync_id)
 
 
 async def sync_integration(

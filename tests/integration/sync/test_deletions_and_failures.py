@@ -15,10 +15,10 @@ from sqlalchemy import Connection, Engine, select, text, update
 
 from atsbridge.config import Settings
 from atsbridge.store import tables
-from atsbridge.store.integrations import Integration, delete_integration, set_integration_fields
+from atsbridge.store.integrations import Integration, apply_settings, delete_integration, set_integration_fields
 from atsbridge.store.syncs import STALE_AFTER
 from atsbridge.sync import engine as engine_module
-from atsbridge.sync.engine import RUN_ABANDONED, SyncResult, SyncRun
+from atsbridge.sync.engine import RUN_ABANDONED, SETTINGS_CHANGED, SyncResult, SyncRun
 from atsbridge.sync.runner import execute_sync
 from atsbridge.sync.scheduler import fail_stale_runs, queue_sync
 from atsbridge.unified.ids import ModelName
@@ -348,6 +348,41 @@ def test_a_run_stops_once_its_integration_is_disabled_or_deleted(
         ).scalars()
         assert list(runs) == ([] if stop == "deleted" else ["CANCELLED"])
         assert [event["sync_state"] for event in finished] == ([] if stop == "deleted" else ["CANCELLED"])
+
+
+@pytest.mark.parametrize("tracked_before", [True, False], ids=["everything served now", "only created ones now"])
+def test_a_run_stops_when_its_setting_changes_and_a_sync_is_queued_again(
+    engine: Engine, integration: Integration, recru: Recru, monkeypatch: pytest.MonkeyPatch, tracked_before: bool
+) -> None:
+    """A run reads what "sync only created applications" said when it started: switched meanwhile, it stops
+    (CANCELLED, saying why) and a sync is queued again, a FULL where everything RECRU holds is now served (the
+    settings route's FULL was that very run: a client got ``already_queued``, and nothing would have come)."""
+    monkeypatch.setattr(engine_module, "WATCH_EVERY", 0.2)
+    with engine.begin() as conn:
+        set_integration_fields(conn, integration.id, sync_only_created_applications=tracked_before)
+    recru.control("POST", "/faults", {"kind": "slow", "method": "ProjectService.list", "delaySeconds": 3})
+    users_listed = asyncio.Event()
+
+    def on_progress(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.USERS:
+            users_listed.set()
+
+    async def switched_while_it_runs() -> SyncResult:
+        run = asyncio.create_task(run_async(engine, integration, "DELTA", on_progress))
+        await users_listed.wait()
+        with engine.begin() as conn:
+            apply_settings(conn, integration.id, sync_only_created_applications=not tracked_before)
+        return await asyncio.wait_for(run, 2.5)  # before RECRU's slow answer
+
+    result = asyncio.run(switched_while_it_runs())
+    assert (result.state, result.errors) == ("CANCELLED", [{"message": SETTINGS_CHANGED}])
+    with engine.connect() as conn:
+        queued = conn.execute(
+            select(tables.syncs.c.type).where(
+                tables.syncs.c.integration_id == integration.id, tables.syncs.c.state == "QUEUED"
+            )
+        ).scalars()
+        assert list(queued) == ["FULL" if tracked_before else "DELTA"]
 
 
 @pytest.mark.parametrize("noticed", [True, False], ids=["noticed by its watch", "ending before its watch looks"])

@@ -21,6 +21,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from atsbridge.config import Settings, get_settings
@@ -73,12 +74,22 @@ def _check_key(engine: Engine, settings: Settings) -> None:
         check_key_opens_store(conn, settings.encryption_key)
 
 
-def _fail(message: str, json_output: bool, code: str) -> NoReturn:
+def _tell_error(message: str, json_output: bool, code: str) -> None:
+    """One line on stderr; with ``--json``, also the error object on stdout."""
     if json_output:
         print(json.dumps({"error": {"code": code, "message": message}}))
-    else:
-        err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+
+
+def _fail(message: str, json_output: bool, code: str) -> NoReturn:
+    _tell_error(message, json_output, code)
     raise typer.Exit(1)
+
+
+def _log_to_stderr() -> None:
+    """Log lines (each sync run's, warnings) on stderr, without a line per RECRU call or webhook POST."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _run_emulator(args: list[str]) -> None:
@@ -272,6 +283,7 @@ def serve(
     # The objects of the loaded modules live as long as the process: kept out of the garbage collector's full
     # passes, which otherwise walk them all again every few list pages (tens of ms each, the pages' p99).
     gc.freeze()
+    _log_to_stderr()
     uvicorn.run(app_, host=host, port=port, log_level="info")
 
 
@@ -295,8 +307,7 @@ def worker() -> None:
     if engine.dialect.name != "postgresql":
         _fail("workers need ATSBRIDGE_DATABASE_URL=postgresql://...; SQLite runs syncs in `atsbridge serve`", False, "")
     _check_key(engine, settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per RECRU call and webhook POST, URLs included
+    _log_to_stderr()
     logging.getLogger("atsbridge.worker").info("worker started: syncs of %s", engine.url.render_as_string())
     asyncio.run(SyncQueue(engine, settings).work())
 
@@ -380,7 +391,7 @@ def integration_list(
             "id": found.id,
             "environment": found.environment_name,
             "tenant_url": found.tenant_url,
-            "state": found.status if found.enabled else "INACTIVE",
+            "state": found.state,
             "setup_status": found.setup_status,
             "sync_only_created_applications": found.sync_only_created_applications,
             "latest_sync": None
@@ -482,10 +493,10 @@ def integration_relink(
     assert now is not None
     sync_id = None if queued is None else queued[0]  # run by `serve`'s scheduler or a worker at its next look
     if json_output:
-        print(json.dumps({"id": integration_id, "status": now.status, "sync_id": sync_id}))
+        print(json.dumps({"id": integration_id, "status": now.state, "sync_id": sync_id}))
     else:
         queued_text = "" if queued is None else f"; {queued[1]} sync {sync_id} queued"
-        err.print(f"integration [bold]{integration_id}[/bold] reconnected: {now.status}{queued_text}")
+        err.print(f"integration [bold]{integration_id}[/bold] reconnected: {now.state}{queued_text}")
 
 
 class SyncRefused(Exception):
@@ -548,15 +559,25 @@ def sync(
         for error in result.errors:
             err.print(f"  {error.get('level', 'error')}: {error['message']}")
     if result.state != "SUCCEEDED":
+        if json_output:  # the report on stdout says why; stderr says that it did not succeed, as every failure
+            reasons = "; ".join(e["message"] for e in result.errors if e.get("level", "error") == "error")
+            err.print(f"[red]error:[/red] sync {result.sync_id} {result.state}: {escape(reasons)}", highlight=False)
         raise typer.Exit(1)
 
 
 def _fail_at_top(message: str, code: str) -> NoReturn:
-    """One line on stderr; with ``--json`` on the command line, also the error object on stdout, as ``_fail``."""
-    if "--json" in sys.argv[1:]:
-        print(json.dumps({"error": {"code": code, "message": message}}))
-    err.print(f"[red]error:[/red] {message}")
+    """``_fail`` outside a command: ``--json`` is looked for on the command line."""
+    _tell_error(message, "--json" in sys.argv[1:], code)
     raise SystemExit(1)
+
+
+def _undecodable_argument() -> str | None:
+    """The first command-line argument that is not UTF-8 text (Python keeps its bytes as lone surrogates, which
+    no store, log or RECRU call can take), shown with those bytes escaped."""
+    for argument in sys.argv[1:]:
+        if any("\udc80" <= char <= "\udcff" for char in argument):
+            return argument.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
 
 
 def main() -> None:
@@ -565,8 +586,12 @@ def main() -> None:
     from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
+    from atsbridge.config import SecretKeyUnreadable
     from atsbridge.store.credentials import CredentialsUnreadable
 
+    undecodable = _undecodable_argument()
+    if undecodable is not None:
+        _fail_at_top(f"the argument '{undecodable}' is not UTF-8 text", "INPUT_INVALID")
     try:
         app()
     except (ArgumentError, DBAPIError) as unusable:
@@ -579,6 +604,8 @@ def main() -> None:
         _fail_at_top(f"configuration: {problems}", "CONFIGURATION_INVALID")
     except (CredentialsUnreadable, StoreTooNew) as unusable_store:
         _fail_at_top(str(unusable_store), "STORE_UNUSABLE")
+    except SecretKeyUnreadable as unreadable:
+        _fail_at_top(str(unreadable), "SECRET_UNREADABLE")
     except InvalidTag:  # another stored secret (an environment's webhook secret)
         _fail_at_top(
             "a stored secret cannot be decrypted: the secret key (ATSBRIDGE_SECRET_KEY, or secret.key in the data "

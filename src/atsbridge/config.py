@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
 import re
 import secrets
 from functools import cached_property
@@ -12,6 +14,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 SECRET_KEY_FILE = "secret.key"
 _HOST_NAME = re.compile(
@@ -92,6 +96,26 @@ class Settings(BaseSettings):
             raise ValueError("must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_names_a_store(cls, value: str | None) -> str | None:
+        """A URL SQLAlchemy can read (a port that is no number is refused here, not in the first command that
+        connects), and no in-memory SQLite database: each command would get its own, which keeps nothing."""
+        value = (value or "").strip() or None
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+            url.port  # noqa: B018 - parsed only when asked for: ``:abc`` fails here
+        except (ArgumentError, ValueError) as unreadable:
+            raise ValueError(f"not a URL of the store's database ({unreadable})") from None
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            raise ValueError(
+                "an in-memory SQLite database keeps nothing between commands: name a file "
+                "(sqlite:////path/to/atsbridge.sqlite3), or leave it unset for the data dir's"
+            )
+        return value
+
     @field_validator("sync_runner")
     @classmethod
     def _queue_needs_postgresql(cls, value: str, info: ValidationInfo) -> str:
@@ -119,10 +143,38 @@ class Settings(BaseSettings):
             return bytes.fromhex(self.secret_key)
         key_file = self.data_dir / SECRET_KEY_FILE
         if not key_file.exists():
-            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            key_file.touch(mode=0o600)
-            key_file.write_text(secrets.token_hex(32))
-        return bytes.fromhex(key_file.read_text().strip())
+            _make_key_file(key_file)
+        try:
+            text = key_file.read_text(encoding="ascii", errors="replace").strip()
+        except OSError as unreadable:
+            raise SecretKeyUnreadable(f"the secret key file {key_file} cannot be read: {unreadable.strerror}") from None
+        if len(text) != 64 or any(c not in "0123456789abcdefABCDEF" for c in text):
+            raise SecretKeyUnreadable(
+                f"the secret key file {key_file} is damaged (it must hold 64 hex characters): put back the key the "
+                "store was made with (a backup, or ATSBRIDGE_SECRET_KEY); only a store without integrations or "
+                "webhook secrets may start over with a new one (delete the file)"
+            )
+        return bytes.fromhex(text)
+
+
+class SecretKeyUnreadable(Exception):
+    """The data dir's ``secret.key`` cannot be read, or holds no key."""
+
+
+def _make_key_file(key_file: Path) -> None:
+    """Write a new key to ``key_file`` whole or not at all: written aside, then linked into place, so a process
+    killed meanwhile leaves no empty key file, and of processes making it at once one wins and all read its key."""
+    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    aside = key_file.with_name(f".{SECRET_KEY_FILE}.{secrets.token_hex(8)}")
+    try:
+        with open(os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as written:
+            written.write(secrets.token_hex(32))
+            written.flush()
+            os.fsync(written.fileno())
+        with contextlib.suppress(FileExistsError):  # another process made it first: its key is the one
+            os.link(aside, key_file)
+    finally:
+        aside.unlink(missing_ok=True)
 
 
 def get_settings() -> Settings:

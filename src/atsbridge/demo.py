@@ -9,7 +9,9 @@ scheduler and webhook delivery, and prints what to try.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 import re
 import socket
 import subprocess
@@ -17,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 import uvicorn
@@ -60,10 +63,12 @@ def ensure_free(port: int, option: str) -> None:
             raise DemoError(f"port {port} is in use; {option} chooses another") from None
 
 
-def clear_store(data_dir: Path) -> None:
+def clear_store(data_dir: Path) -> TextIO:
     """Remove the demo store of an earlier run from ``data_dir`` and mark the directory as the demo's
     (``DEMO_MARKER``). Refuse a directory that holds anything but a marked demo store: ``--data-dir`` pointed at a
-    real store (the same files, unmarked) or at another directory must never be emptied."""
+    real store (the same files, unmarked) or at another directory must never be emptied; and one a running demo
+    uses (it holds a lock on the marker while it runs: the store is emptied only once that lock is ours). Returns
+    the open marker: the lock lasts as long as it stays open (the process's life)."""
     if data_dir.exists():
         entries = list(data_dir.iterdir()) if data_dir.is_dir() else None
         if entries is None or (entries and not (data_dir / DEMO_MARKER).is_file()):
@@ -72,10 +77,24 @@ def clear_store(data_dir: Path) -> None:
             )
         if any(entry.name not in DEMO_STORE_FILES | {DEMO_MARKER} for entry in entries):
             raise DemoError(f"{data_dir} holds more than a demo store; give --data-dir an empty or new directory")
-        for entry in entries:
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)  # the store holds candidates' personal data (an earlier version made it 0755)
+    # kept open, not closed at the end of a block: the lock on it lasts while it is open
+    marker = open(os.open(data_dir / DEMO_MARKER, os.O_RDWR | os.O_CREAT, 0o600), "r+", encoding="utf-8")  # noqa: SIM115
+    try:
+        fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        marker.close()
+        raise DemoError(
+            f"another `atsbridge demo` runs on {data_dir}; stop it first, or give --data-dir another directory"
+        ) from None
+    for entry in data_dir.iterdir():
+        if entry.name != DEMO_MARKER:
             entry.unlink()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / DEMO_MARKER).write_text("atsbridge demo store: `atsbridge demo` empties this directory on each run\n")
+    marker.truncate(0)
+    marker.write("atsbridge demo store: `atsbridge demo` empties this directory on each run\n")
+    marker.flush()
+    return marker
 
 
 def start_emulator(port: int, size: int) -> tuple[subprocess.Popen[str], Tenant]:
@@ -151,6 +170,8 @@ class Demo:
     key: str
     emulator: subprocess.Popen[str]
     tenant: Tenant
+    lock: TextIO
+    """The store's marker, locked while this demo runs (``clear_store``)."""
 
 
 def demo_settings(data_dir: Path) -> Settings:
@@ -162,7 +183,7 @@ def demo_settings(data_dir: Path) -> Settings:
 def prepare(data_dir: Path, emulator_port: int, size: int, console: Console) -> Demo:
     """A fresh store with the demo environment and its API key, and a running emulator."""
     ensure_free(emulator_port, "--emulator-port")
-    clear_store(data_dir)
+    lock = clear_store(data_dir)
     settings = demo_settings(data_dir)
     engine = create_engine(settings.resolved_database_url)
     migrate(engine)
@@ -171,7 +192,7 @@ def prepare(data_dir: Path, emulator_port: int, size: int, console: Console) -> 
     console.print(f"store: {settings.resolved_database_url}")
     console.print(f"starting the RECRU emulator with a seeded tenant ({size:,} jobseekers)…")
     emulator, tenant = start_emulator(emulator_port, size)
-    return Demo(settings, engine, key, emulator, tenant)
+    return Demo(settings, engine, key, emulator, tenant, lock)
 
 
 async def run_demo(demo: Demo, host: str, port: int, console: Console) -> None:

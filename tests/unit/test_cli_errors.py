@@ -58,6 +58,10 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
             ("ATSBRIDGE_DATA_URL_ALLOWLIST", "300.1.1.1/99"),
         ),
         ({"ATSBRIDGE_DATA_URL_ALLOWLIST": "files.internal,10.0.0"}, ("ATSBRIDGE_DATA_URL_ALLOWLIST", "'10.0.0'")),
+        ({"ATSBRIDGE_DATABASE_URL": "postgresql+psycopg://u@127.0.0.1:abc/x"}, ("ATSBRIDGE_DATABASE_URL", "URL")),
+        ({"ATSBRIDGE_DATABASE_URL": "postgresql://u@[::1/x"}, ("ATSBRIDGE_DATABASE_URL",)),
+        ({"ATSBRIDGE_DATABASE_URL": "sqlite://"}, ("ATSBRIDGE_DATABASE_URL", "in-memory")),
+        ({"ATSBRIDGE_DATABASE_URL": "sqlite:///:memory:"}, ("ATSBRIDGE_DATABASE_URL", "in-memory")),
     ],
     ids=[
         "port",
@@ -76,6 +80,10 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         "allowlist entry no host has",
         "allowlist network out of range",
         "allowlist address mistyped",
+        "port no number",
+        "host unclosed",
+        "in-memory SQLite",
+        "in-memory SQLite named",
     ],
 )
 def test_a_setting_the_store_cannot_work_with_is_one_line(
@@ -202,3 +210,58 @@ def test_migrate_tells_what_it_did(tmp_path: Path) -> None:
     migrate(create_engine(older_url), "0011")
     older = atsbridge(tmp_path, "migrate", ATSBRIDGE_DATABASE_URL=older_url)
     assert older.stderr.strip() == f"the store was upgraded from revision 0011 to {newest}"
+
+
+def test_a_postgresql_url_naming_another_driver_uses_psycopg(tmp_path: Path) -> None:
+    """``postgresql+psycopg2://`` or ``+asyncpg``: the same database, reached with the driver atsbridge ships (they
+    were a ModuleNotFoundError traceback)."""
+    for driver in ("psycopg2", "asyncpg"):
+        url = f"postgresql+{driver}://postgres@127.0.0.1:1/x"  # nothing listens there: refused, in one line
+        assert_one_line_error(atsbridge(tmp_path, "migrate", ATSBRIDGE_DATABASE_URL=url), "store", "refused")
+
+
+@pytest.mark.parametrize("content", ["", "not hex at all", "ab" * 31], ids=["empty", "not hex", "too short"])
+def test_a_damaged_secret_key_file_is_one_line_and_names_the_file(tmp_path: Path, content: str) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "secret.key").write_text(content)
+    told = atsbridge(tmp_path, "webhook", "set", "--url", "https://x.example", "--json")
+    assert_one_line_error(told, "secret.key", "damaged")
+    assert json.loads(told.stdout)["error"]["code"] == "SECRET_UNREADABLE"
+    assert_one_line_error(atsbridge(tmp_path, "serve", "--port", "1"), "secret.key", "damaged")
+    assert (tmp_path / "data" / "secret.key").read_text() == content  # never replaced by another key
+
+
+def test_the_secret_key_file_is_made_whole_once(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path / "data").encryption_key
+    assert Settings(data_dir=tmp_path / "data").encryption_key == first
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["secret.key"]  # nothing left aside
+    assert oct((tmp_path / "data" / "secret.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_an_argument_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    undecodable = b"env\xff".decode("utf-8", "surrogateescape")
+    result = atsbridge(tmp_path, "api-key", "create", "--environment", undecodable, "--json")
+    assert_one_line_error(result, "not UTF-8", "env\\xff")
+    assert json.loads(result.stdout)["error"]["code"] == "INPUT_INVALID"
+    assert not (tmp_path / "data").exists()  # nothing made
+
+
+def test_every_error_with_json_is_one_line_on_stderr_too(tmp_path: Path) -> None:
+    refused = atsbridge(tmp_path, "sync", "recruhr:nothing-of-that-name", "--json")
+    assert_one_line_error(refused, "recruhr:nothing-of-that-name")
+    assert json.loads(refused.stdout)["error"]["code"] == "INTEGRATION_NOT_FOUND"
+
+
+def test_a_second_demo_on_a_running_demos_store_is_refused(tmp_path: Path) -> None:
+    store = tmp_path / "demo"
+    running = clear_store(store)  # as a demo running meanwhile holds it
+    (store / "atsbridge.sqlite3").write_text("the running demo's data")
+    try:
+        with pytest.raises(DemoError, match="another `atsbridge demo`"):
+            clear_store(store)
+        assert (store / "atsbridge.sqlite3").read_text() == "the running demo's data"
+    finally:
+        running.close()
+    clear_store(store).close()  # once it has stopped, the next demo starts over
+    assert [p.name for p in store.iterdir()] == [DEMO_MARKER]
+    assert oct(store.stat().st_mode & 0o777) == "0o700"

@@ -73,10 +73,15 @@ def default_database_url() -> str:
 
 
 def normalise_url(url: str) -> URL:
-    """Parse ``url``; a PostgreSQL URL without a driver gets psycopg 3."""
+    """Parse ``url``; a PostgreSQL URL gets psycopg 3, whatever driver it names (``postgresql+psycopg2://``,
+    ``+asyncpg``: the drivers atsbridge ships are psycopg 3 and Python's sqlite3, and the URL means the same
+    database), a SQLite URL Python's sqlite3."""
     parsed = make_url(url)
-    if parsed.drivername in {"postgresql", "postgres"}:
+    backend = "postgresql" if parsed.get_backend_name() in {"postgresql", "postgres"} else parsed.get_backend_name()
+    if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite")
     return parsed
 
 

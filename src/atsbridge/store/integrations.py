@@ -58,6 +58,11 @@ class Integration:
     credentials_digest: str
     """Changes whenever the credentials are replaced: a RECRU client made with the older ones is stale."""
 
+    @property
+    def state(self) -> str:
+        """What the API, its events and the CLI show: INACTIVE while disabled, else ACTIVE or INVALID."""
+        return self.status if self.enabled else "INACTIVE"
+
 
 def new_id() -> str:
     return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(ID_LENGTH))

@@ -64,7 +64,7 @@ def integration_state_changed(conn: Connection, integration_id: str) -> None:
     data = events.integration_state_changed(
         integration_id=integration_id,
         end_user=end_user_of(conn, integration_id),
-        state=found.status if found.enabled else "INACTIVE",
+        state=found.state,
         setup_status=found.setup_status,
         updated_at=datetime.now(UTC),
     )

@@ -25,7 +25,7 @@ from atsbridge.store.integrations import load_credentials, load_integration, set
 from atsbridge.store.run_owner import this_process
 from atsbridge.store.syncs import load_sync, start_sync
 from integration.sync.parity import assert_parity
-from support.emulator_process import EmulatorProcess
+from support.emulator_process import EmulatorProcess, free_port
 from support.recru import Recru
 
 
@@ -215,6 +215,14 @@ def test_integration_relink_replaces_the_credentials_after_a_real_login(
     gone = atsbridge(engine, tmp_path, "integration", "relink", "recruhr:nothing", "--login", "a@b.cz", "--json")
     assert gone.returncode == 1 and json.loads(gone.stdout)["error"]["code"] == "INTEGRATION_NOT_FOUND"
 
+    with engine.begin() as conn:
+        set_integration_fields(conn, integration_id, enabled=False)
+    disabled = atsbridge(
+        engine, tmp_path, "integration", "relink", integration_id, "--login", new_user["email"], "--json",
+        stdin=f"{new_user['password']}\n",
+    )  # fmt: skip
+    assert json.loads(disabled.stdout) == {"id": integration_id, "status": "INACTIVE", "sync_id": None}  # as the API
+
 
 def test_serve_and_worker_refuse_to_start_with_a_key_that_cannot_open_the_stored_credentials(
     engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
@@ -403,3 +411,30 @@ def test_settings_refuse_a_source_label_recru_cannot_take_and_sync_all_queues_a_
             )
         ).all()
     assert [tuple(row) for row in queued] == [("FULL", "QUEUED")]  # for `serve` or a worker to run
+
+
+def test_serve_logs_each_sync_it_runs(engine: Engine, tmp_path: Path, recru_process: EmulatorProcess) -> None:
+    """Each run of the embedded scheduler is a log line on stderr, as a worker's is."""
+    integration_id = connected(engine, tmp_path, recru_process)  # its first FULL is queued
+    command = [sys.executable, "-m", "atsbridge.cli", "serve", "--port", str(free_port())]
+    serving = subprocess.Popen(command, env=environment(engine, tmp_path), stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and latest_state(engine, integration_id) != "SUCCEEDED":
+            time.sleep(0.2)
+    finally:
+        serving.send_signal(signal.SIGINT)
+        _, logged = serving.communicate(timeout=30)
+    assert latest_state(engine, integration_id) == "SUCCEEDED"
+    assert f"of {integration_id}: SUCCEEDED" in logged, logged
+
+
+def latest_state(engine: Engine, integration_id: str) -> str | None:
+    with engine.connect() as conn:
+        state: str | None = conn.execute(
+            select(tables.syncs.c.state)
+            .where(tables.syncs.c.integration_id == integration_id)
+            .order_by(tables.syncs.c.queued_at.desc())
+            .limit(1)
+        ).scalar()
+    return state

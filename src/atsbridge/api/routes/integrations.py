@@ -87,7 +87,7 @@ def integration_details(found: Integration) -> dict[str, Any]:
         "id": found.id,
         "tool": coverage.TOOL,
         "category": "ATS",
-        "status": found.status if found.enabled else "INACTIVE",
+        "status": found.state,
         "setup_status": found.setup_status,
         "end_user": {
             "organization_name": found.end_user_organization_name,

@@ -271,6 +271,7 @@ def serve(
     import uvicorn
 
     from atsbridge.api.app import create_app
+    from atsbridge.api.http_protocol import EnvelopedH11Protocol
 
     if host is not None and not host.strip():
         _fail("--host is empty: name the interface to bind (127.0.0.1, or 0.0.0.0 for all)", False, "INPUT_INVALID")
@@ -284,7 +285,7 @@ def serve(
     # passes, which otherwise walk them all again every few list pages (tens of ms each, the pages' p99).
     gc.freeze()
     _log_to_stderr()
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    uvicorn.run(app_, host=host, port=port, log_level="info", http=EnvelopedH11Protocol)
 
 
 def _ensure_bindable(host: str, port: int) -> None:

@@ -27,6 +27,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from atsbridge.api.app import create_app
+from atsbridge.api.http_protocol import EnvelopedH11Protocol
 from atsbridge.config import SECRET_KEY_FILE, Settings
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
@@ -197,7 +198,8 @@ def prepare(data_dir: Path, emulator_port: int, size: int, console: Console) -> 
 
 async def run_demo(demo: Demo, host: str, port: int, console: Console) -> None:
     app = create_app(demo.engine, demo.settings)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", http=EnvelopedH11Protocol)
+    server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     try:
         for _ in range(600):

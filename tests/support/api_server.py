@@ -14,6 +14,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from atsbridge.api.app import create_app
+from atsbridge.api.http_protocol import EnvelopedH11Protocol
 from atsbridge.config import Settings
 from support.emulator_process import free_port
 
@@ -55,7 +56,7 @@ def serve_api(
 def serve(app: Any) -> Iterator[ApiServer]:
     """The ASGI ``app`` served by uvicorn on a free port until the block ends."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=EnvelopedH11Protocol)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"api-{port}", daemon=True)
     thread.start()

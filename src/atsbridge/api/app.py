@@ -85,10 +85,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return _error("PLATFORM.INPUT_INVALID", "The request body could not be read as JSON.", 400)
         if isinstance(error, BodyTooLarge):
             return _error("PLATFORM.INPUT_INVALID", str(error.detail), error.status_code)
+        path = request.url.path if len(request.url.path) <= 200 else f"{request.url.path[:200]}…"  # never kilobytes
         if error.status_code == 404:
-            message = f"No endpoint {request.method} {request.url.path}."
+            message = f"No endpoint {request.method} {path}."
         elif error.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}."
+            message = f"{request.method} is not allowed on {path}."
         else:
             message = str(error.detail)
         headers = dict(error.headers or {})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import socket
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -186,6 +187,35 @@ def test_a_wrong_method_is_told_every_method_the_path_takes(world: World, method
     answer = world.request(method, path)
     assert_error(answer, 405, None)
     assert answer.headers["Allow"] == allowed
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /v1/check-api-key HTTP/1.1\r\nHost: x\r\nNot a header line\r\n\r\n",
+        b"GET /v1/check-api-key HTTP/1.1\r\nHost: x\r\nX-Bad: \x00\r\n\r\n",
+    ],
+    ids=["malformed header", "NUL in a header"],
+)
+def test_a_request_that_is_not_valid_http_gets_the_envelope_too(world: World, request_bytes: bytes) -> None:
+    address = urlsplit(world.server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(request_bytes)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), head
+    assert b"content-type: application/json" in head.lower()
+    error = json.loads(body)["error"]
+    assert set(error) == {"code", "title", "message", "log_url"}
+    assert error["code"] == "PLATFORM.INPUT_INVALID" and "not valid HTTP" in error["message"]
+
+
+def test_an_unknown_paths_message_does_not_echo_it_whole(world: World) -> None:
+    answer = world.request("GET", "/" + "a" * 30_000)
+    assert_error(answer, 404, None)
+    assert len(answer.json()["error"]["message"]) < 300
 
 
 def test_outside_v1_too(world: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import os
 import re
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SECRET_KEY_FILE = "secret.key"
+KEY_FILE_ASIDE = f".{SECRET_KEY_FILE}."  # a new key file's name while it is written (then linked into place)
 _HOST_NAME = re.compile(
     r"[\w-]+(\.[\w-]+)*"
 )  # letters of any script, digits, "_" and "-": what DNS and hosts files hold
@@ -99,14 +101,13 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_names_a_store(cls, value: str | None) -> str | None:
-        """A URL SQLAlchemy can read (a port that is no number is refused here, not in the first command that
-        connects), and no in-memory SQLite database: each command would get its own, which keeps nothing."""
+        """A URL SQLAlchemy can read (a port that is no number is refused here, in one line), and no in-memory
+        SQLite database: each command would get its own, which keeps nothing."""
         value = (value or "").strip() or None
         if value is None:
             return None
         try:
             url = make_url(value)
-            url.port  # noqa: B018 - parsed only when asked for: ``:abc`` fails here
         except (ArgumentError, ValueError) as unreadable:
             raise ValueError(f"not a URL of the store's database ({unreadable})") from None
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
@@ -119,8 +120,8 @@ class Settings(BaseSettings):
     @field_validator("sync_runner")
     @classmethod
     def _queue_needs_postgresql(cls, value: str, info: ValidationInfo) -> str:
-        url = info.data.get("database_url") or ""
-        if value == "queue" and not url.startswith(("postgresql", "postgres:")):
+        url = info.data.get("database_url")
+        if value == "queue" and (url is None or make_url(url).get_backend_name() not in {"postgresql", "postgres"}):
             raise ValueError(
                 "`queue` runs syncs on PostgreSQL's job queue: set ATSBRIDGE_DATABASE_URL=postgresql://..."
             )
@@ -162,19 +163,38 @@ class SecretKeyUnreadable(Exception):
 
 
 def _make_key_file(key_file: Path) -> None:
-    """Write a new key to ``key_file`` whole or not at all: written aside, then linked into place, so a process
-    killed meanwhile leaves no empty key file, and of processes making it at once one wins and all read its key."""
+    """Write a new key to ``key_file`` whole or not at all: written aside (``KEY_FILE_ASIDE``), then linked into
+    place, so a process killed meanwhile leaves no empty key file, and of processes making it at once one wins and
+    all read its key. On a file system without hard links (vfat, some network mounts) it is created in place."""
     key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    aside = key_file.with_name(f".{SECRET_KEY_FILE}.{secrets.token_hex(8)}")
+    key = secrets.token_hex(32)
+    aside = key_file.with_name(f"{KEY_FILE_ASIDE}{secrets.token_hex(8)}")
     try:
-        with open(os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as written:
-            written.write(secrets.token_hex(32))
-            written.flush()
-            os.fsync(written.fileno())
-        with contextlib.suppress(FileExistsError):  # another process made it first: its key is the one
+        _write_new(aside, key)
+        try:
             os.link(aside, key_file)
+        except FileExistsError:  # another process made it first: its key is the one
+            pass
+        except OSError as refused:
+            if refused.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise
+            with contextlib.suppress(FileExistsError):
+                _write_new(key_file, key)
     finally:
         aside.unlink(missing_ok=True)
+    directory = os.open(key_file.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the key's name is on disk before anything is sealed with it
+    finally:
+        os.close(directory)
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create ``path`` (refused if it exists), readable by its owner only, holding ``text``, flushed to disk."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as written:
+        written.write(text)
+        written.flush()
+        os.fsync(written.fileno())
 
 
 def get_settings() -> Settings:

@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 
 from atsbridge.api.app import create_app
 from atsbridge.api.http_protocol import EnvelopedH11Protocol
-from atsbridge.config import SECRET_KEY_FILE, Settings
+from atsbridge.config import KEY_FILE_ASIDE, SECRET_KEY_FILE, Settings
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.db import SQLITE_FILE_NAME, create_engine, migrate
@@ -76,7 +76,7 @@ def clear_store(data_dir: Path) -> TextIO:
             raise DemoError(
                 f"{data_dir} is not a demo store of an earlier run; give --data-dir an empty or new directory"
             )
-        if any(entry.name not in DEMO_STORE_FILES | {DEMO_MARKER} for entry in entries):
+        if any(not _demo_file(entry.name) for entry in entries):
             raise DemoError(f"{data_dir} holds more than a demo store; give --data-dir an empty or new directory")
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     data_dir.chmod(0o700)  # the store holds candidates' personal data (an earlier version made it 0755)
@@ -96,6 +96,12 @@ def clear_store(data_dir: Path) -> TextIO:
     marker.write("atsbridge demo store: `atsbridge demo` empties this directory on each run\n")
     marker.flush()
     return marker
+
+
+def _demo_file(name: str) -> bool:
+    """Whether a file of that name is one a demo store holds (a key file being written when its demo was killed
+    included)."""
+    return name in DEMO_STORE_FILES | {DEMO_MARKER} or name.startswith(KEY_FILE_ASIDE)
 
 
 def start_emulator(port: int, size: int) -> tuple[subprocess.Popen[str], Tenant]:

@@ -447,10 +447,15 @@ def test_changed_models_are_those_served_when_only_created_applications_are(stor
             update(integrations).where(integrations.c.id == INTEGRATION).values(sync_only_created_applications=True)
         )
     changed_application = records(mapped(map_application, [application(100, 1, 10, status="hired")]))
+    hidden = mapped(map_candidate, [jobseeker(2, tags=[5])])  # a candidate without a tracked application
     with store.begin() as conn:
         writer.upsert(conn, ModelName.APPLICATIONS, INTEGRATION, changed_application, now=at(1))
-        assert writer.models_changed_since(conn, INTEGRATION, at(1)) == []  # neither is served
+        writer.upsert(conn, ModelName.CANDIDATES, INTEGRATION, records(hidden), now=at(1))
+        links = joins_of(hidden, ModelName.CANDIDATES_TAGS)
+        writer.replace_joins(conn, ModelName.CANDIDATES_TAGS, INTEGRATION, links, now=at(1))
+        assert writer.models_changed_since(conn, INTEGRATION, at(1)) == []  # none is served
         track_application(conn, INTEGRATION, "100")
+        # candidate 1 is served now, and changed (its application did); candidate 2's new tag link is not served
         assert writer.models_changed_since(conn, INTEGRATION, at(1)) == [ModelName.CANDIDATES, ModelName.APPLICATIONS]
 
 

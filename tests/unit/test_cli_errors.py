@@ -3,6 +3,7 @@ traceback and nothing written."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -140,7 +141,7 @@ def test_an_environment_name_is_taken_trimmed(tmp_path: Path) -> None:
 def test_the_demo_empties_only_a_demo_store(tmp_path: Path) -> None:
     store = tmp_path / "demo"
     clear_store(store)  # a new directory becomes the demo's
-    for name in ("atsbridge.sqlite3", "atsbridge.sqlite3-wal", "secret.key"):
+    for name in ("atsbridge.sqlite3", "atsbridge.sqlite3-wal", "secret.key", ".secret.key.0a1b"):  # a key aside
         (store / name).write_text("old run")
     clear_store(store)
     assert [p.name for p in store.iterdir()] == [DEMO_MARKER]
@@ -236,6 +237,18 @@ def test_the_secret_key_file_is_made_whole_once(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path / "data").encryption_key == first
     assert [p.name for p in (tmp_path / "data").iterdir()] == ["secret.key"]  # nothing left aside
     assert oct((tmp_path / "data" / "secret.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_secret_key_file_is_made_on_a_file_system_without_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_hard_links(source: object, target: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    first = Settings(data_dir=tmp_path / "data").encryption_key
+    assert len(first) == 32 and Settings(data_dir=tmp_path / "data").encryption_key == first
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["secret.key"]
 
 
 def test_an_argument_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ def _is_remote_id(value: str) -> bool:
         and value.isdigit()
         and not value.startswith("0")
         and len(value) <= len(str(MAX_REMOTE_ID))
-        and 0 < int(value) <= MAX_REMOTE_ID
+        and int(value) <= MAX_REMOTE_ID
     )
 
 

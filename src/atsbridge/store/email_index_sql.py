@@ -11,6 +11,9 @@ set to another value, so a sync's stamps and nested-change marks cost nothing. O
 
 ``lower`` names the SQL function that lower-cases the addresses: the API lower-cases the address asked for with the
 same one (``store.text_match.unicode_lower``).
+
+Migrations run this SQL, so what they make is what it says: a later change of the triggers is a new function
+here and a new migration, never an edit of what 0005 and 0015 call.
 """
 
 from __future__ import annotations

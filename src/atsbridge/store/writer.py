@@ -346,11 +346,24 @@ def models_changed_since(conn: Connection, integration_id: str, since: datetime)
         if model in JOINS and JOINS[model].parent not in changed:
             continue
         table = table_of(model)
-        served = tracked_conditions(model) if tracked_only else []
+        served = _served(model, table) if tracked_only else []
         moved = select(table.c.id).where(table.c.integration_id == integration_id, table.c.updated_at >= since, *served)
         if conn.execute(moved.limit(1), {INTEGRATION_ID: integration_id}).first() is not None:
             changed.append(model)
     return changed
+
+
+def _served(model: ModelName, table: Table) -> list[ColumnElement[bool]]:
+    """What limits ``model``'s rows to those served with only the tracked applications and their candidates: a
+    join's rows, to those of served parents."""
+    if model not in JOINS:
+        return tracked_conditions(model)
+    spec = JOINS[model]
+    parents = tracked_conditions(spec.parent)
+    if not parents:
+        return []
+    parent = table_of(spec.parent)
+    return [table.c[spec.parent_column].in_(select(parent.c.id).where(*parents))]
 
 
 def has_live_records(conn: Connection, model: ModelName, integration_id: str) -> bool:

@@ -71,6 +71,7 @@ from atsbridge.store.db import session_ended
 from atsbridge.store.first_load import build_missing_indexes, defer_indexes
 from atsbridge.store.integrations import (
     Integration,
+    claim_integration,
     load_integration,
     set_integration_fields,
     tracked_application_ids,
@@ -94,7 +95,7 @@ from atsbridge.store.writer import (
 from atsbridge.sync import refresh
 from atsbridge.sync.pending import adopt_pending
 from atsbridge.sync.run_tuning import tuned_for_a_run
-from atsbridge.sync.scheduler import queue_again
+from atsbridge.sync.scheduler import queue_sync
 from atsbridge.sync.store_worker import StoreWorker
 from atsbridge.unified.ids import ModelName, model_id
 from atsbridge.webhooks import notify
@@ -112,7 +113,7 @@ WATCH_EVERY = 5.0  # seconds
 INTEGRATION_DELETED = "the integration was deleted"
 EVER = datetime(1970, 1, 1, tzinfo=UTC)
 RUN_ABANDONED = "the run was given up for dead meanwhile (its process stopped stamping it)"
-SETTINGS_CHANGED = 'the integration\'s setting "sync only created applications" changed: a sync is queued again'
+SETTINGS_CHANGED = 'the integration\'s setting "sync only created applications" changed'
 PROCESS_STOPPING = "the process running it was asked to stop (SIGTERM, Ctrl-C, a worker's stop timeout)"
 SESSION_ENDED_LOOKS, SESSION_ENDED_LOOK_EVERY = 20, 0.5  # how long a run whose session was ended looks for why
 
@@ -279,11 +280,7 @@ class SyncRun:
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if self.stopped_because is not None and current is not None and not current.cancelling():
-                result = self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": self.stopped_because}])
-                if self.stopped_because == SETTINGS_CHANGED:  # a FULL brings in all RECRU holds once it is served
-                    opened = self.integration.sync_only_created_applications
-                    queue_again(self.engine, integration.id, sync_rows.FULL if opened else sync_type, SETTINGS_CHANGED)
-                return result
+                return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": self.stopped_because}])
             self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": PROCESS_STOPPING}])
             log.info("%s sync %s of %s: CANCELLED: %s", sync_type, self.sync_id, integration.id, PROCESS_STOPPING)
             raise
@@ -387,12 +384,12 @@ class SyncRun:
                 listed_before.append(stream)
             await self.store.drain()
             self.timings[stream.model.value] = round(time.perf_counter() - stream_started, 3)
-        late_started = time.perf_counter()
-        await self._store_late_references()
-        self.timings["late_references"] = round(time.perf_counter() - late_started, 3)
         deletions_started = time.perf_counter()
         for stream in listed_before:
             await self._detect_deletions(stream, self.ctx)
+        # after the deletions' re-reads too (a record a listing missed refers to others), before any tombstone:
+        # what is stored here was listed by no stream, so it is no deletion candidate
+        await self._store_late_references()
         await self._tombstone_gone()
         self.timings["deletions"] = round(time.perf_counter() - deletions_started, 3)
 
@@ -408,7 +405,10 @@ class SyncRun:
         warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(self.ctx.warnings.items())]
         ended_at = _now()
         with self.engine.begin() as conn:
-            if load_integration(conn, self.integration.id) is None:  # deleted, with its runs: nothing to record
+            # the row locked first: a settings change commits wholly before this reads it, or after this run ended
+            claimed = claim_integration(conn, self.integration.id)
+            now_is = load_integration(conn, self.integration.id) if claimed else None
+            if now_is is None:  # deleted, with its runs: nothing to record
                 gone = [{"message": INTEGRATION_DELETED}]
                 return SyncResult(self.sync_id, sync_type, sync_rows.CANCELLED, counts, gone, self.timings)
             started_at = sync_rows.finish_sync(
@@ -425,12 +425,16 @@ class SyncRun:
                 self.abandoned = True
                 abandoned = [{"message": RUN_ABANDONED}]
                 return SyncResult(self.sync_id, sync_type, sync_rows.FAILED, counts, abandoned, self.timings)
+            opened = self.integration.sync_only_created_applications and not now_is.sync_only_created_applications
             if state == sync_rows.SUCCEEDED:
-                set_integration_fields(
-                    conn, self.integration.id, delta_watermark=self._next_watermark(), setup_status="COMPLETED"
-                )
+                # a run that read only the tracked records leaves no watermark once everything is to be served: the
+                # next sync of either type lists everything (``apply_settings``)
+                watermark = {} if opened else {"delta_watermark": self._next_watermark()}
+                set_integration_fields(conn, self.integration.id, setup_status="COMPLETED", **watermark)
                 if self.integration.setup_status != "COMPLETED":
                     notify.integration_state_changed(conn, self.integration.id)
+            if now_is.sync_only_created_applications != self.integration.sync_only_created_applications:
+                self._follow_settings_change(conn, sync_type, state, opened)
             if not self.first_sync:
                 changed = models_changed_since(conn, self.integration.id, self.started_at)
             elif state == sync_rows.SUCCEEDED:  # everything becomes readable now, what killed runs wrote too
@@ -440,6 +444,18 @@ class SyncRun:
             notify.data_changed(conn, self.integration.id, changed)
             notify.sync_finished(conn, self.integration.id, self.sync_id, state, started_at, ended_at)
         return SyncResult(self.sync_id, sync_type, state, counts, [*errors, *warnings], self.timings)
+
+    def _follow_settings_change(self, conn: Connection, sync_type: str, state: str, opened: bool) -> None:
+        """ "Sync only created applications" was switched while this run ran (it read what the setting said at its
+        start). The setting's route asked for a FULL meanwhile and was given this run (``already_queued``): once
+        everything RECRU holds is to be served, a FULL is queued now; the other way, a run that did not succeed
+        (stopped for the switch) is queued again."""
+        if opened or state != sync_rows.SUCCEEDED:
+            follow = sync_rows.FULL if opened else sync_type
+            queue_sync(conn, self.integration.id, follow)
+            log.info(
+                "sync %s of %s: a %s sync is queued: %s", self.sync_id, self.integration.id, follow, SETTINGS_CHANGED
+            )
 
     def _next_watermark(self) -> datetime | None:
         """RECRU's time at this run's start, or the second a listing may have lost a record in (``_listing_since``)."""
@@ -720,7 +736,8 @@ class SyncRun:
             )
             if not unstored:
                 return
-            log.info("sync %s: reading records made while the run listed: %s", self.sync_id, unstored)
+            made = {model.value: sorted(ids) for model, ids in unstored.items()}
+            log.info("sync %s: reading records RECRU made while the run listed: %s", self.sync_id, made)
             asked_at = _now()
             for model, payloads in (await refresh.fetch_referenced(self.client, unstored)).items():
                 stream = refresh.STREAM_OF[model]

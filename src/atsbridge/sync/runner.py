@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from atsbridge.config import Settings
 from atsbridge.connectors.recru.client import RecruClient
@@ -22,10 +23,10 @@ from atsbridge.store.integrations import (
     load_integration,
     set_integration_fields,
 )
-from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED, claim_sync
+from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED, claim_sync, load_sync
 from atsbridge.store.tables import syncs
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
-from atsbridge.sync.scheduler import fail_stale_runs, queue_again
+from atsbridge.sync.scheduler import fail_stale_runs, queue_sync
 from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.sync")
@@ -92,9 +93,29 @@ async def execute_sync(
         return await sync_integration(
             engine, settings, integration, credentials, sync_type, claimed_sync_id=sync_id, progress=progress
         )
-    except asyncio.CancelledError:  # the process stops: the run goes back to the queue for the next one
-        queue_again(engine, integration_id, sync_type, "its run stopped with its process")
+    except asyncio.CancelledError:
+        _queue_again(engine, integration_id, sync_id, sync_type)
         raise
+
+
+def _queue_again(engine: Engine, integration_id: str, sync_id: str, sync_type: str) -> None:
+    """The queued run ``sync_id`` ended CANCELLED because its process was asked to stop (a deploy, Ctrl-C): a sync
+    of its type is queued again, which the next process to look at the queue runs (a new integration would
+    otherwise wait for its next scheduled sync to become readable, and a forced FULL would be dropped). Nothing if
+    the run did not end so (it had ended already, or was stopped before it could record its end: a run left
+    RUNNING is failed by the usual rule, and its sync tried again), or if the integration was disabled or deleted
+    meanwhile. A store failing now is logged: the process stops all the same, and the schedule brings the sync."""
+    try:
+        with engine.begin() as conn:
+            run, found = load_sync(conn, sync_id), load_integration(conn, integration_id)
+            if run is None or run.state != CANCELLED or found is None or not found.enabled:
+                return
+            queued, already = queue_sync(conn, integration_id, sync_type)
+    except SQLAlchemyError:
+        log.warning("%s sync of %s could not be queued again", sync_type, integration_id, exc_info=True)
+        return
+    told = "was queued already" if already else "is queued again"
+    log.info("%s sync of %s %s (%s): its run stopped with its process", sync_type, integration_id, told, queued)
 
 
 async def sync_integration(

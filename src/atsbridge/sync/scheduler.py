@@ -20,9 +20,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, case, func, insert, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-from atsbridge.store.integrations import load_integration
 from atsbridge.store.syncs import (
     ACTIVE_STATES,
     DELTA,
@@ -96,23 +95,6 @@ def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[s
             raise
         return raced, True
     return sync_id, False
-
-
-def queue_again(engine: Engine, integration_id: str, sync_type: str, why: str) -> None:
-    """Queue a sync of the integration again after its run stopped before its end: its process was asked to stop
-    (a deploy, Ctrl-C: the next process to look at the queue runs it; a new integration would otherwise wait for
-    its next scheduled sync to become readable, and a forced FULL would be dropped), or its settings changed what
-    a run reads. Nothing for an integration deleted meanwhile; a store failing now is logged (the schedule brings
-    the sync later)."""
-    try:
-        with engine.begin() as conn:
-            if load_integration(conn, integration_id) is None:
-                return
-            sync_id, _already = queue_sync(conn, integration_id, sync_type)
-    except SQLAlchemyError:
-        log.warning("%s sync of %s could not be queued again", sync_type, integration_id, exc_info=True)
-        return
-    log.info("%s sync of %s queued again (%s): %s", sync_type, integration_id, sync_id, why)
 
 
 def due_syncs(

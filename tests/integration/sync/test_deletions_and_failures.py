@@ -385,6 +385,39 @@ def test_a_run_stops_when_its_setting_changes_and_a_sync_is_queued_again(
         assert list(queued) == ["FULL" if tracked_before else "DELTA"]
 
 
+def test_a_run_ending_before_it_sees_everything_is_now_served_leaves_a_full_queued(
+    engine: Engine, integration: Integration, sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of the "only created applications" mode that succeeds before its watch looks, though the setting was
+    switched meanwhile (the route's FULL was that run): a FULL is queued, and the run leaves no watermark (a DELTA
+    would otherwise list only what changed since, and the rest wait for the scheduled FULL)."""
+    with engine.begin() as conn:
+        set_integration_fields(conn, integration.id, sync_only_created_applications=True)
+    assert sync("FULL").state == "SUCCEEDED"
+    monkeypatch.setattr(engine_module, "WATCH_EVERY", 3600)
+    switched: list[bool] = []
+
+    def switch_once(model: ModelName, done: int, total: int | None) -> None:
+        if not switched:
+            with engine.begin() as conn:
+                apply_settings(conn, integration.id, sync_only_created_applications=False)
+            switched.append(True)
+
+    result = sync("FULL", progress=switch_once)
+    assert result.state == "SUCCEEDED"
+    with engine.connect() as conn:
+        queued = conn.execute(
+            select(tables.syncs.c.type).where(
+                tables.syncs.c.integration_id == integration.id, tables.syncs.c.state == "QUEUED"
+            )
+        ).scalars()
+        assert list(queued) == ["FULL"]
+        now = conn.execute(
+            select(tables.integrations.c.delta_watermark).where(tables.integrations.c.id == integration.id)
+        ).scalar_one()
+        assert now is None
+
+
 @pytest.mark.parametrize("noticed", [True, False], ids=["noticed by its watch", "ending before its watch looks"])
 def test_a_run_given_up_for_dead_that_goes_on_stops_and_records_nothing(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync, monkeypatch: pytest.MonkeyPatch, noticed: bool

@@ -87,14 +87,20 @@ class CreatedApplication:
     warnings: list[str] = field(default_factory=list)
 
 
-def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras) -> list[str]:
+def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras, *, existing: bool) -> list[str]:
     """A warning for each given field that is not written: RECRU has no place for it, or another field given
-    with it wins (a source's ``id`` over its name; a consent not given has no expiry)."""
+    with it wins (a source's ``id`` over its name; a consent not given has no expiry), or the candidate existed
+    (``existing``: its source is never written)."""
     dropped = [f"candidate.{name}" for name in UNSTORABLE if getattr(candidate, name)]
     dropped += [name for name in UNSTORABLE_EXTRAS if getattr(extras, name)]
     warnings = [f"{name} was not written: RECRU cannot store it." for name in dropped]
     source, consent = extras.source, extras.gdpr_consent
-    if source is not None and _given(source.id):
+    if source is not None and existing:
+        warnings.append(
+            "source was not written: the candidate already existed in RECRU, and an existing candidate's source is "
+            "never written."
+        )
+    elif source is not None and _given(source.id):
         warnings += [f"source.{name} was not written: source.id was given and wins." for name in ("name", "unified_key")
                      if getattr(source, name)]  # fmt: skip
     elif source is not None and not _source_name(source):
@@ -294,7 +300,8 @@ async def adopt_application(client: RecruClient, new: NewApplication) -> Created
     if found is None:
         return None
     application_id, jobseeker_id = found
-    return CreatedApplication(application_id, jobseeker_id, False, unstorable_warnings(new.candidate, new.extras))
+    warnings = unstorable_warnings(new.candidate, new.extras, existing=False)
+    return CreatedApplication(application_id, jobseeker_id, False, warnings)
 
 
 async def create_application(
@@ -309,18 +316,17 @@ async def create_application(
     answer, the application RECRU then holds for the pair is taken for this create's only if ``alone`` says no other
     create of the pair was on its way through us meanwhile: otherwise it may be the other one's, and this create is
     refused as ``application_unclaimed`` (the caller tells when to ask again)."""
-    warnings = unstorable_warnings(new.candidate, new.extras)
-    explicit_source = new.extras.source is not None
     jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
     await _refuse_if_applied(client, jobseeker_id, new.project_id)
     unknown: RecruOutcomeUnknown | None = None
     lost_params: dict[str, Any] | None = None  # what the first attempt whose answer was lost sent
+    matched: list[str] = []  # the warning that another address given found the candidate
 
     async def as_this_creates(application_id: int, sent: dict[str, Any]) -> CreatedApplication:
         if alone is not None and not await alone():
             raise ActionRefused("application_unclaimed", APPLIED_ALREADY)
         assert jobseeker_id is not None
-        return _created(application_id, jobseeker_id, sent, warnings, explicit_source)
+        return _created(application_id, jobseeker_id, sent, new, matched)
 
     for _ in range(CREATE_ATTEMPTS):
         params: dict[str, Any] = {"projectId": new.project_id, "attachments": attachment_params(new.files)}
@@ -345,7 +351,7 @@ async def create_application(
                         return await as_this_creates(earlier, lost_params)
                 await _refuse_if_applied(client, jobseeker_id, new.project_id)
                 if await find_jobseeker(client, new.candidate.email_address) != jobseeker_id:
-                    warnings = [*warnings, _matched_by_another_address(jobseeker_id)]
+                    matched = [_matched_by_another_address(jobseeker_id)]
                 continue
             if lost_params is not None and conflict.existing_id is not None and jobseeker_id is not None:
                 # an earlier attempt's answer was lost: the application RECRU now holds for the pair is that one's
@@ -375,7 +381,7 @@ async def create_application(
             if unknown is not None:  # an earlier attempt's answer was lost: RECRU may still store it
                 raise unknown from failed
             raise
-        return _created(int(result["id"]), int(result["jobseekerId"]), params, warnings, explicit_source)
+        return _created(int(result["id"]), int(result["jobseekerId"]), params, new, matched)
     # Only lost answers repeat the loop (a second conflict is final), and each was followed by a look-up that
     # found nothing stored: RECRU is failing, and nothing was created.
     assert unknown is not None
@@ -383,19 +389,10 @@ async def create_application(
 
 
 def _created(
-    application_id: int,
-    jobseeker_id: int,
-    params: dict[str, Any],
-    warnings: list[str],
-    explicit_source: bool,
+    application_id: int, jobseeker_id: int, params: dict[str, Any], new: NewApplication, matched: list[str]
 ) -> CreatedApplication:
     existing = "jobseekerId" in params
-    if existing and explicit_source:
-        warnings = [
-            *warnings,
-            "source was not written: the candidate already existed in RECRU, and an existing candidate's source is "
-            "never written.",
-        ]
+    warnings = [*unstorable_warnings(new.candidate, new.extras, existing=existing), *matched]
     return CreatedApplication(application_id, jobseeker_id, existing, warnings)
 
 

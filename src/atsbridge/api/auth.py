@@ -37,15 +37,15 @@ def caller(
 ) -> Caller:
     key = credentials.credentials if credentials else ""
     if not key.strip():
-        raise _refused("Send your API key as `Authorization: Bearer <key>`.")
+        raise refused("Send your API key as `Authorization: Bearer <key>`.")
     with store(request).connect() as conn:
         environment_id = environment_of_key(conn, key.strip())
     if environment_id is None:
-        raise _refused("The API key is not valid.")
+        raise refused("The API key is not valid.")
     return Caller(environment_id)
 
 
-def _refused(message: str) -> ApiError:
+def refused(message: str) -> ApiError:
     """401 naming the scheme the API takes (RFC 9110: a 401 carries its challenge)."""
     challenge = {"WWW-Authenticate": 'Bearer realm="atsbridge"'}
     return ApiError("PLATFORM.AUTHENTICATION_INVALID", message, headers=challenge)

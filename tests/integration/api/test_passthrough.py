@@ -121,13 +121,39 @@ def test_a_call_whose_answer_was_cut_off_is_502_saying_its_effect_is_unknown(wor
     assert "bytes" not in error["message"]  # not the HTTP client's internals
 
 
-def test_a_login_that_keeps_failing_is_502_saying_so_without_the_clients_internals(scratch: World) -> None:
+@pytest.mark.parametrize(
+    ("fault", "status", "said", "wait"),
+    [
+        ({"kind": "error_500"}, 502, "RECRU failed internally", None),
+        ({"kind": "rate_limit", "retryAfter": 20}, 503, "rate limit", "20"),
+        ({"kind": "unavailable_503", "retryAfter": 7}, 503, "not reachable right now", "7"),
+    ],
+    ids=["internal error", "rate limited", "maintenance"],
+)
+def test_a_login_that_keeps_failing_says_what_recru_answered_without_the_clients_internals(
+    scratch: World, fault: dict[str, Any], status: int, said: str, wait: str | None
+) -> None:
     scratch.recru.control("POST", "/tokens/expire")
-    scratch.recru.control("POST", "/faults", {"kind": "error_500", "method": "AuthService.login", "count": 20})
+    scratch.recru.control("POST", "/faults", {**fault, "method": "AuthService.login", "count": 20})
     try:
         response = scratch.request("POST", PATH, json={"method": "POST", "path": "/", "data": rpc("TagService.list")})
     finally:
         scratch.recru.control("DELETE", "/faults")
-    error = assert_error(response, 502, None)
-    assert error["message"].startswith("RECRU could not be reached: logging in failed"), error["message"]
+    error = assert_error(response, status, None)
+    assert error["message"].startswith("Logging in to RECRU failed, so the call was not sent:"), error["message"]
+    assert said in error["message"]
+    assert response.headers.get("Retry-After") == wait
     assert "Error(" not in error["message"] and "AuthService" not in error["message"]
+
+
+def test_a_call_refused_for_want_of_api_access_makes_the_integration_invalid(scratch: World) -> None:
+    body = {"method": "POST", "path": "/", "data": rpc("SystemService.ping")}
+    details = f"/integrations/{scratch.integration_id}"
+    assert scratch.request("POST", PATH, json=body).json()["data"]["status"] == 200  # a token is held now
+    scratch.recru.patch("users", 1, apiAccess=False)
+    try:
+        answered = scratch.request("POST", PATH, json=body)
+        assert (answered.status_code, answered.json()["data"]["status"]) == (200, 403)  # RECRU's answer, as it is
+        assert scratch.request("GET", details).json()["data"]["status"] == "INVALID"
+    finally:
+        scratch.recru.patch("users", 1, apiAccess=True)

@@ -205,6 +205,27 @@ def test_attachments_of_a_candidate_and_an_application_download_recrus_bytes(wor
     assert {a["application_id"] for a in raw} == {application.id}  # a key the SDK's model of this list lacks
 
 
+def test_a_download_keeps_recrus_content_type_and_file_name_and_answers_head(scratch: World) -> None:
+    name = 'CV 2024/25 "finál".txt'
+    text = "Žluťoučký kůň".encode("cp1250")  # not UTF-8: a charset added to its type would garble it
+    jobseeker = {"firstName": "Jana", "lastName": "Dlouhá", "emails": [{"value": "jana.dlouha@example.cz"}]}
+    attachment = {"type": "cv", "fileName": name, "contentType": "text/plain", "data": base64.b64encode(text).decode()}
+    created = scratch.recru.call("JobseekerService.create", {"jobseeker": jobseeker, "attachments": [attachment]})
+    scratch.sync("DELTA")
+    listed = scratch.get(f"/ats/candidates/remote:{created['id']}/attachments").json()["data"]["results"]
+    link = listed[0]["data_url"]
+    download = httpx.get(link)
+    assert (download.status_code, download.content) == (200, text)
+    assert download.headers["content-type"] == "text/plain"
+    assert download.headers["content-disposition"] == (
+        "attachment; filename=\"CV 2024/25 _fin_l_.txt\"; filename*=UTF-8''CV%202024%2F25%20%22fin%C3%A1l%22.txt"
+    )
+    head = httpx.head(link)
+    assert (head.status_code, head.content, head.headers["content-type"]) == (200, b"", "text/plain")
+    tampered = httpx.get(link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB"))
+    assert tampered.status_code == 401 and tampered.headers["www-authenticate"].startswith("Bearer")
+
+
 def test_timestamps_are_utc_iso_8601_to_the_millisecond_as_stored(world: World) -> None:
     table = tables.candidates
     with world.engine.connect() as conn:

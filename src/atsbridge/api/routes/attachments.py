@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine, select
 
-from atsbridge.api.auth import readable_integration, store
+from atsbridge.api.auth import readable_integration, refused, store
 from atsbridge.api.errors import ApiError
 from atsbridge.api.lookups import remote_id_of
 from atsbridge.api.public_base import public_base
@@ -132,11 +132,13 @@ async def application_attachments(
     return await _attachments(request, integration_, {"jobseekerId": int(candidate), "applicationId": int(remote)})
 
 
-@downloads.get("/attachment-downloads/{token}", summary="Download an attachment through its signed link.")
+@downloads.api_route(
+    "/attachment-downloads/{token}", methods=["GET", "HEAD"], summary="Download an attachment through its signed link."
+)
 async def download(request: Request, token: str) -> Response:
     target = verify(request.app.state.settings.encryption_key, token)
     if target is None:
-        raise ApiError("PLATFORM.AUTHENTICATION_INVALID", "This download link is invalid or has expired.")
+        raise refused("This download link is invalid or has expired.")
     with store(request).connect() as conn:
         found = load_integration(conn, target.integration_id)
     if found is None:
@@ -152,9 +154,15 @@ async def download(request: Request, token: str) -> Response:
         await _judge_login(request, found, error)
         raise remote_error(error) from error
     await _judge_login(request, found, None)
-    name = str(file.get("fileName") or "attachment").replace('"', "")
-    return Response(
-        base64.b64decode(file["data"]),
-        media_type=file.get("contentType") or "application/octet-stream",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
-    )
+    headers = {  # the content type as RECRU gave it, no charset added (a text file's bytes are RECRU's)
+        "Content-Type": file.get("contentType") or "application/octet-stream",
+        "Content-Disposition": _disposition(str(file.get("fileName") or "attachment")),
+    }
+    return Response(base64.b64decode(file["data"]), headers=headers)
+
+
+def _disposition(name: str) -> str:
+    """``attachment`` with the file's name as RECRU holds it (RFC 6266: ``filename*`` in UTF-8, every byte outside
+    the unreserved set escaped), and a plain ``filename`` of its printable ASCII for clients that know no other."""
+    plain = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError
+from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import action_success
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruAuthError, RecruError, RecruUnavailable
@@ -101,8 +102,6 @@ def _described(failure: Exception) -> str:
         return "the connection was refused or the host is unknown"
     if isinstance(failure, httpx.TransportError):
         return "the connection closed before the answer was complete"
-    if isinstance(failure, RecruUnavailable) and isinstance(failure.cause, Exception):  # logging in failed
-        return f"logging in failed {failure.attempts} time(s): {_described(failure.cause)}"
     return str(failure) or type(failure).__name__
 
 
@@ -125,6 +124,10 @@ async def passthrough(
     except RecruAuthError as refused:
         await asyncio.to_thread(record_login_verdict, store(request), integration_, False)
         raise ApiError(None, f"RECRU refused the integration's credentials: {refused}", status=424) from refused
+    except RecruUnavailable as failure:  # logging in first failed: RECRU's limit or outage, or it was not reached
+        told = remote_error(failure)
+        message = f"Logging in to RECRU failed, so the call was not sent: {told.message}"
+        raise ApiError(None, message, status=told.status, headers=told.headers) from failure
     except (RecruError, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as failure:  # nothing sent
         raise ApiError(None, f"RECRU could not be reached: {_described(failure)}", status=502) from failure
     except httpx.TransportError as failure:  # the call went out: RECRU may have carried it out
@@ -133,6 +136,16 @@ async def passthrough(
             "before sending a call that changes data again."
         )
         raise ApiError(None, message, status=502) from failure
-    # RECRU answered with the integration's login: its credentials work (as after an action or a sync)
-    await asyncio.to_thread(record_login_verdict, store(request), integration_, True)
+    await asyncio.to_thread(record_login_verdict, store(request), integration_, _login_verdict(response))
     return action_success(_answer(client, response, bool(body.response_as_base64)), [])
+
+
+def _login_verdict(response: httpx.Response) -> bool | None:
+    """What RECRU's answer to a call sent with the integration's login says of that login (``record_login_verdict``):
+    refused for want of API access (403, -32003) makes the integration INVALID, as an action does; a token refused
+    even after a fresh login (401) tells nothing certain; any other answer means it works (as after a sync)."""
+    if response.status_code == 403:
+        return False
+    if response.status_code == 401:
+        return None
+    return True

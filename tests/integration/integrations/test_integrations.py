@@ -110,6 +110,21 @@ def test_disabling_stops_reads_and_shows_inactive(live: Live, engine: Engine) ->
         ]
 
 
+def test_switched_to_everything_while_disabled_a_full_comes_once_enabled(live: Live, engine: Engine) -> None:
+    """The switch drops the watermark but queues nothing while disabled; enabling queues the FULL that brings in
+    everything RECRU holds (not the next scheduled DELTA, up to 15 minutes later)."""
+    settings = f"{live.server.v1}/integrations/{live.integration.id}/settings"
+    enabled = f"{live.server.v1}/integrations/{live.integration.id}/enabled"
+    assert httpx.patch(settings, json={"sync_only_created_applications": True}, headers=live.headers).is_success
+    assert httpx.put(enabled, json={"value": False}, headers=live.headers).is_success
+    assert httpx.patch(settings, json={"sync_only_created_applications": False}, headers=live.headers).is_success
+    before = {run["id"] for run in syncs_of(live)}
+    assert httpx.put(enabled, json={"value": True}, headers=live.headers).is_success
+    assert [run["type"] for run in syncs_of(live) if run["id"] not in before] == ["FULL"]
+    assert httpx.put(enabled, json={"value": True}, headers=live.headers).is_success  # no change: nothing more
+    assert len([run for run in syncs_of(live) if run["id"] not in before]) == 1
+
+
 def test_one_change_of_enabled_sent_many_times_at_once_is_told_once(live: Live, engine: Engine) -> None:
     url = f"{live.server.v1}/integrations/{live.integration.id}/enabled"
     for value in (False, True):

@@ -166,14 +166,25 @@ def create_relink(
 
 
 @router.put("/integrations/{integration_id}/enabled", summary="Enable or disable an integration.")
-def set_enabled(
+async def set_enabled(
     request: Request, integration_id: str, body: EnabledBody, who: Annotated[Caller, Depends(caller)]
 ) -> Response:
-    found = _own(request, who, integration_id)
-    with store(request).begin() as conn:
-        if change_enabled(conn, found.id, body.value):
-            notify.integration_state_changed(conn, found.id)
+    found = await asyncio.to_thread(_own, request, who, integration_id)
+    if await asyncio.to_thread(_set_enabled, store(request), found.id, body.value):
+        await request.app.state.syncs.request(found.id, FULL)
     return success({})
+
+
+def _set_enabled(engine: Engine, integration_id: str, value: bool) -> bool:
+    """Enable or disable the integration; whether it was enabled now without a watermark (switched to syncing
+    everything while disabled, say): its next sync of either type lists everything, and a FULL brings it now
+    rather than at the next scheduled run."""
+    with engine.begin() as conn:
+        changed = change_enabled(conn, integration_id, value)
+        if changed:
+            notify.integration_state_changed(conn, integration_id)
+        now = load_integration(conn, integration_id)
+    return changed and value and now is not None and now.delta_watermark is None
 
 
 @router.patch("/integrations/{integration_id}/settings", summary="Change an integration's settings (atsbridge).")

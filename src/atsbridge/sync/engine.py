@@ -435,6 +435,12 @@ class SyncRun:
                     notify.integration_state_changed(conn, self.integration.id)
             if now_is.sync_only_created_applications != self.integration.sync_only_created_applications:
                 self._follow_settings_change(conn, sync_type, state, opened)
+            elif state != sync_rows.SUCCEEDED and now_is.credentials_digest != self.integration.credentials_digest:
+                # reconnected while it ran on the older login (the relink was handed this run): one on the new
+                queue_sync(conn, self.integration.id, sync_type)
+                log.info(
+                    "sync %s of %s: the credentials were replaced meanwhile; queued again", self.sync_id, now_is.id
+                )
             if not self.first_sync:
                 changed = models_changed_since(conn, self.integration.id, self.started_at)
             elif state == sync_rows.SUCCEEDED:  # everything becomes readable now, what killed runs wrote too

@@ -23,10 +23,10 @@ from atsbridge.store.integrations import (
     load_integration,
     set_integration_fields,
 )
-from atsbridge.store.syncs import CANCELLED, FAILED, QUEUED, claim_sync, load_sync
+from atsbridge.store.syncs import CANCELLED, DELTA, FAILED, FULL, QUEUED, claim_sync, load_sync
 from atsbridge.store.tables import syncs
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
-from atsbridge.sync.scheduler import fail_stale_runs, queue_sync
+from atsbridge.sync.scheduler import active_sync, fail_stale_runs, queue_sync
 from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.sync")
@@ -103,12 +103,15 @@ def _queue_again(engine: Engine, integration_id: str, sync_id: str, sync_type: s
     of its type is queued again, which the next process to look at the queue runs (a new integration would
     otherwise wait for its next scheduled sync to become readable, and a forced FULL would be dropped). Nothing if
     the run did not end so (it had ended already, or was stopped before it could record its end: a run left
-    RUNNING is failed by the usual rule, and its sync tried again), or if the integration was disabled or deleted
-    meanwhile. A store failing now is logged: the process stops all the same, and the schedule brings the sync."""
+    RUNNING is failed by the usual rule, and its sync tried again), if the integration was disabled or deleted
+    meanwhile, or if it was a DELTA and a FULL is queued (its run ending saw a settings change that asks for one).
+    A store failing now is logged: the process stops all the same, and the schedule brings the sync."""
     try:
         with engine.begin() as conn:
             run, found = load_sync(conn, sync_id), load_integration(conn, integration_id)
             if run is None or run.state != CANCELLED or found is None or not found.enabled:
+                return
+            if sync_type == DELTA and active_sync(conn, integration_id, FULL) is not None:  # it covers a DELTA's work
                 return
             queued, already = queue_sync(conn, integration_id, sync_type)
     except SQLAlchemyError:

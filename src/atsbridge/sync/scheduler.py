@@ -45,7 +45,8 @@ FULL_RETRY_AFTER = timedelta(hours=1)
 HOUSEKEEPING_EVERY = timedelta(minutes=1)
 
 
-def _active_sync(conn: Connection, integration_id: str, sync_type: str) -> str | None:
+def active_sync(conn: Connection, integration_id: str, sync_type: str) -> str | None:
+    """The integration's queued or running sync of ``sync_type``, if there is one."""
     found = conn.execute(
         select(syncs.c.id).where(
             syncs.c.integration_id == integration_id, syncs.c.type == sync_type, syncs.c.state.in_(ACTIVE_STATES)
@@ -74,7 +75,7 @@ def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[s
     """(sync id, already_queued): the queued or running sync of this integration and type, or a new queued one (a
     RUNNING run whose process stopped stamping it is FAILED first, so it cannot hold the place)."""
     fail_stale_runs(conn, integration_id, datetime.now(UTC))
-    existing = _active_sync(conn, integration_id, sync_type)
+    existing = active_sync(conn, integration_id, sync_type)
     if existing is not None:
         return existing, True
     sync_id = new_sync_id()
@@ -90,7 +91,7 @@ def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[s
                 )
             )
     except IntegrityError:
-        raced = _active_sync(conn, integration_id, sync_type)
+        raced = active_sync(conn, integration_id, sync_type)
         if raced is None:
             raise
         return raced, True

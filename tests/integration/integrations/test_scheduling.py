@@ -18,6 +18,7 @@ from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, set_integration_fields
 from atsbridge.store.syncs import STALE_AFTER, claim_sync, load_sync
 from atsbridge.sync import engine as engine_module
+from atsbridge.sync import runner as runner_module
 from atsbridge.sync import worker as worker_module
 from atsbridge.sync.engine import PROCESS_STOPPING
 from atsbridge.sync.scheduler import FULL_RETRY_AFTER, EmbeddedScheduler, due_syncs, queue_sync
@@ -164,6 +165,24 @@ def test_a_sync_stopped_with_the_embedded_scheduler_is_queued_again(
     run = load_sync_now(engine, sync_id)
     assert run is not None and (run.state, run.errors) == ("CANCELLED", [{"message": PROCESS_STOPPING}])
     assert queued_of(engine, integration.id) == [("FULL", True)]
+
+
+def test_a_delta_stopped_with_its_process_is_not_queued_again_beside_a_queued_full(
+    engine: Engine, integration: Integration
+) -> None:
+    """Its run ending saw the setting switched to serving everything and queued a FULL: that FULL does the DELTA's
+    work, so the stop queues no DELTA beside it (it would run a needless listing after the FULL)."""
+    stopped, _ = queue(engine, integration.id, "DELTA")
+    with engine.begin() as conn:
+        assert claim_sync(conn, integration.id, stopped, datetime.now(UTC))
+        conn.execute(update(tables.syncs).where(tables.syncs.c.id == stopped).values(state="CANCELLED"))
+    queue(engine, integration.id, "FULL")
+    runner_module._queue_again(engine, integration.id, stopped, "DELTA")
+    assert queued_of(engine, integration.id) == [("FULL", True)]
+    with engine.begin() as conn:
+        conn.execute(update(tables.syncs).where(tables.syncs.c.state == "QUEUED").values(state="CANCELLED"))
+    runner_module._queue_again(engine, integration.id, stopped, "DELTA")  # without a FULL: queued again
+    assert queued_of(engine, integration.id) == [("DELTA", True)]
 
 
 def test_a_run_a_dead_process_left_running_does_not_block_the_next_one(

@@ -15,15 +15,18 @@ from sqlalchemy import Connection, Engine, select, text, update
 
 from atsbridge.config import Settings
 from atsbridge.store import tables
+from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.integrations import Integration, apply_settings, delete_integration, set_integration_fields
 from atsbridge.store.syncs import STALE_AFTER
 from atsbridge.sync import engine as engine_module
 from atsbridge.sync.engine import RUN_ABANDONED, SETTINGS_CHANGED, SyncResult, SyncRun
+from atsbridge.sync.reconnect import reconnect
 from atsbridge.sync.runner import execute_sync
 from atsbridge.sync.scheduler import fail_stale_runs, queue_sync
 from atsbridge.unified.ids import ModelName
-from integration.sync.conftest import Sync, kill_full_run_once_listing, run_async
+from integration.sync.conftest import KEY, Sync, kill_full_run_once_listing, run_async
 from integration.sync.parity import assert_parity, live
+from support.emulator_process import EmulatorProcess
 from support.recru import Recru
 
 
@@ -416,6 +419,42 @@ def test_a_run_ending_before_it_sees_everything_is_now_served_leaves_a_full_queu
             select(tables.integrations.c.delta_watermark).where(tables.integrations.c.id == integration.id)
         ).scalar_one()
         assert now is None
+
+
+def test_a_run_failing_on_credentials_replaced_while_it_ran_is_queued_again(
+    engine: Engine, integration: Integration, recru: Recru, recru_process: EmulatorProcess, sync: Sync
+) -> None:
+    """A relink while a run of the integration runs is handed that run (``already_queued``); once the API user's
+    password changed, that run fails on the older login: a run of its type is queued again, on the new one."""
+    assert sync("FULL").state == "SUCCEEDED"
+    api_user = next(u for u in recru.all("users") if u["email"] == recru_process.login)
+    users_listed = asyncio.Event()
+
+    def on_progress(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.USERS:
+            users_listed.set()
+
+    async def relinked_while_it_runs() -> SyncResult:
+        run = asyncio.create_task(run_async(engine, integration, "DELTA", on_progress))
+        await users_listed.wait()
+        recru.patch("users", api_user["id"], password="a-new-password-1")
+        recru.control("POST", "/tokens/expire")  # the run must log in again: with the older password
+        with engine.begin() as conn:
+            reconnect(conn, KEY, integration.id, RecruCredentials(recru_process.login, "a-new-password-1"))
+        return await run
+
+    try:
+        result = asyncio.run(relinked_while_it_runs())
+    finally:
+        recru.patch("users", api_user["id"], password=recru_process.password)
+    assert result.state == "FAILED"
+    with engine.connect() as conn:
+        queued = conn.execute(
+            select(tables.syncs.c.type).where(
+                tables.syncs.c.integration_id == integration.id, tables.syncs.c.state == "QUEUED"
+            )
+        ).scalars()
+        assert list(queued) == ["DELTA"]
 
 
 @pytest.mark.parametrize("noticed", [True, False], ids=["noticed by its watch", "ending before its watch looks"])

@@ -132,9 +132,8 @@ async def application_attachments(
     return await _attachments(request, integration_, {"jobseekerId": int(candidate), "applicationId": int(remote)})
 
 
-@downloads.api_route(
-    "/attachment-downloads/{token}", methods=["GET", "HEAD"], summary="Download an attachment through its signed link."
-)
+@downloads.head("/attachment-downloads/{token}", include_in_schema=False)  # the same answer without its body
+@downloads.get("/attachment-downloads/{token}", summary="Download an attachment through its signed link.")
 async def download(request: Request, token: str) -> Response:
     target = verify(request.app.state.settings.encryption_key, token)
     if target is None:

@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     @classmethod
     def _secret_key_is_32_hex_bytes(cls, value: str | None) -> str | None:
         value = (value or "").strip() or None
-        if value is not None and (len(value) != 64 or any(c not in "0123456789abcdefABCDEF" for c in value)):
+        if value is not None and not _is_key_text(value):
             raise ValueError("must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`")
         return value
 
@@ -149,13 +149,18 @@ class Settings(BaseSettings):
             text = key_file.read_text(encoding="ascii", errors="replace").strip()
         except OSError as unreadable:
             raise SecretKeyUnreadable(f"the secret key file {key_file} cannot be read: {unreadable.strerror}") from None
-        if len(text) != 64 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        if not _is_key_text(text):
             raise SecretKeyUnreadable(
                 f"the secret key file {key_file} is damaged (it must hold 64 hex characters): put back the key the "
                 "store was made with (a backup, or ATSBRIDGE_SECRET_KEY); only a store without integrations or "
                 "webhook secrets may start over with a new one (delete the file)"
             )
         return bytes.fromhex(text)
+
+
+def _is_key_text(text: str) -> bool:
+    """Whether ``text`` writes a secret key: 32 bytes in 64 hex characters."""
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 class SecretKeyUnreadable(Exception):

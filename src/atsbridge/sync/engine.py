@@ -433,14 +433,10 @@ class SyncRun:
                 set_integration_fields(conn, self.integration.id, setup_status="COMPLETED", **watermark)
                 if self.integration.setup_status != "COMPLETED":
                     notify.integration_state_changed(conn, self.integration.id)
-            if now_is.sync_only_created_applications != self.integration.sync_only_created_applications:
-                self._follow_settings_change(conn, sync_type, state, opened)
-            elif state != sync_rows.SUCCEEDED and now_is.credentials_digest != self.integration.credentials_digest:
-                # reconnected while it ran on the older login (the relink was handed this run): one on the new
-                queue_sync(conn, self.integration.id, sync_type)
-                log.info(
-                    "sync %s of %s: the credentials were replaced meanwhile; queued again", self.sync_id, now_is.id
-                )
+            follow_up = self._follow_up(now_is, sync_type, state, opened)
+            if follow_up is not None:
+                queue_sync(conn, self.integration.id, follow_up[0])
+                log.info("sync %s of %s: %s; a %s sync is queued", self.sync_id, now_is.id, follow_up[1], follow_up[0])
             if not self.first_sync:
                 changed = models_changed_since(conn, self.integration.id, self.started_at)
             elif state == sync_rows.SUCCEEDED:  # everything becomes readable now, what killed runs wrote too
@@ -451,17 +447,19 @@ class SyncRun:
             notify.sync_finished(conn, self.integration.id, self.sync_id, state, started_at, ended_at)
         return SyncResult(self.sync_id, sync_type, state, counts, [*errors, *warnings], self.timings)
 
-    def _follow_settings_change(self, conn: Connection, sync_type: str, state: str, opened: bool) -> None:
-        """ "Sync only created applications" was switched while this run ran (it read what the setting said at its
-        start). The setting's route asked for a FULL meanwhile and was given this run (``already_queued``): once
-        everything RECRU holds is to be served, a FULL is queued now; the other way, a run that did not succeed
-        (stopped for the switch) is queued again."""
-        if opened or state != sync_rows.SUCCEEDED:
-            follow = sync_rows.FULL if opened else sync_type
-            queue_sync(conn, self.integration.id, follow)
-            log.info(
-                "sync %s of %s: a %s sync is queued: %s", self.sync_id, self.integration.id, follow, SETTINGS_CHANGED
-            )
+    def _follow_up(self, now_is: Integration, sync_type: str, state: str, opened: bool) -> tuple[str, str] | None:
+        """The sync to queue after this one, and why, when the integration changed while it ran (this run read
+        it as it was at its start, and was handed to whoever asked for a sync meanwhile: ``already_queued``):
+        "sync only created applications" switched (a FULL once everything RECRU holds is to be served; the other
+        way, a run that did not succeed, stopped for the switch, again), or credentials replaced (a relink) and
+        this run, on the older login, did not succeed (again, on the new one)."""
+        if now_is.sync_only_created_applications != self.integration.sync_only_created_applications:
+            if opened:
+                return sync_rows.FULL, SETTINGS_CHANGED
+            return (sync_type, SETTINGS_CHANGED) if state != sync_rows.SUCCEEDED else None
+        if state != sync_rows.SUCCEEDED and now_is.credentials_digest != self.integration.credentials_digest:
+            return sync_type, "the integration's credentials were replaced"
+        return None
 
     def _next_watermark(self) -> datetime | None:
         """RECRU's time at this run's start, or the second a listing may have lost a record in (``_listing_since``)."""

@@ -312,17 +312,24 @@ def test_a_queued_run_whose_credentials_cannot_be_decrypted_fails_told(
     assert (finished["sync_id"], finished["sync_state"]) == (sync_id, "FAILED")
 
 
-async def full_run_meanwhile(
-    engine: Engine, integration: Integration, meanwhile: Callable[[], None], within: float
+async def run_meanwhile(
+    engine: Engine,
+    integration: Integration,
+    meanwhile: Callable[[], None],
+    within: float | None,
+    *,
+    kind: str = "FULL",
+    once_listed: ModelName = ModelName.JOBS,
 ) -> SyncResult:
-    """A FULL run with ``meanwhile`` done once it lists the jobs; its result within ``within`` seconds."""
+    """A run (FULL unless ``kind`` says) with ``meanwhile`` done once it reports progress on ``once_listed``; its
+    result within ``within`` seconds (``None``: however long it takes)."""
     listing = asyncio.Event()
 
     def on_progress(model: ModelName, done: int, total: int | None) -> None:
-        if model is ModelName.JOBS:
+        if model is once_listed:
             listing.set()
 
-    run = asyncio.create_task(run_async(engine, integration, "FULL", on_progress))
+    run = asyncio.create_task(run_async(engine, integration, kind, on_progress))
     await listing.wait()
     meanwhile()
     return await asyncio.wait_for(run, within)
@@ -342,7 +349,7 @@ def test_a_run_stops_once_its_integration_is_disabled_or_deleted(
             else:
                 delete_integration(conn, integration.id)
 
-    result = asyncio.run(full_run_meanwhile(engine, integration, stop_it, 2.5))  # before RECRU's slow answer
+    result = asyncio.run(run_meanwhile(engine, integration, stop_it, 2.5))  # before RECRU's slow answer
     assert (result.state, result.errors[0]["message"]) == ("CANCELLED", f"the integration was {stop}")
     with engine.connect() as conn:
         runs = conn.execute(select(tables.syncs.c.state).where(tables.syncs.c.id == result.sync_id)).scalars()
@@ -364,28 +371,17 @@ def test_a_run_stops_when_its_setting_changes_and_a_sync_is_queued_again(
     with engine.begin() as conn:
         set_integration_fields(conn, integration.id, sync_only_created_applications=tracked_before)
     recru.control("POST", "/faults", {"kind": "slow", "method": "ProjectService.list", "delaySeconds": 3})
-    users_listed = asyncio.Event()
 
-    def on_progress(model: ModelName, done: int, total: int | None) -> None:
-        if model is ModelName.USERS:
-            users_listed.set()
-
-    async def switched_while_it_runs() -> SyncResult:
-        run = asyncio.create_task(run_async(engine, integration, "DELTA", on_progress))
-        await users_listed.wait()
+    def switch() -> None:
         with engine.begin() as conn:
             apply_settings(conn, integration.id, sync_only_created_applications=not tracked_before)
-        return await asyncio.wait_for(run, 2.5)  # before RECRU's slow answer
 
-    result = asyncio.run(switched_while_it_runs())
+    switched_while_it_runs = run_meanwhile(
+        engine, integration, switch, 2.5, kind="DELTA", once_listed=ModelName.USERS
+    )  # within 2.5 s: before RECRU's slow answer
+    result = asyncio.run(switched_while_it_runs)
     assert (result.state, result.errors) == ("CANCELLED", [{"message": SETTINGS_CHANGED}])
-    with engine.connect() as conn:
-        queued = conn.execute(
-            select(tables.syncs.c.type).where(
-                tables.syncs.c.integration_id == integration.id, tables.syncs.c.state == "QUEUED"
-            )
-        ).scalars()
-        assert list(queued) == ["FULL" if tracked_before else "DELTA"]
+    assert queued_types(engine, integration.id) == ["FULL" if tracked_before else "DELTA"]
 
 
 def test_a_run_ending_before_it_sees_everything_is_now_served_leaves_a_full_queued(
@@ -408,13 +404,8 @@ def test_a_run_ending_before_it_sees_everything_is_now_served_leaves_a_full_queu
 
     result = sync("FULL", progress=switch_once)
     assert result.state == "SUCCEEDED"
+    assert queued_types(engine, integration.id) == ["FULL"]
     with engine.connect() as conn:
-        queued = conn.execute(
-            select(tables.syncs.c.type).where(
-                tables.syncs.c.integration_id == integration.id, tables.syncs.c.state == "QUEUED"
-            )
-        ).scalars()
-        assert list(queued) == ["FULL"]
         now = conn.execute(
             select(tables.integrations.c.delta_watermark).where(tables.integrations.c.id == integration.id)
         ).scalar_one()
@@ -428,33 +419,31 @@ def test_a_run_failing_on_credentials_replaced_while_it_ran_is_queued_again(
     password changed, that run fails on the older login: a run of its type is queued again, on the new one."""
     assert sync("FULL").state == "SUCCEEDED"
     api_user = next(u for u in recru.all("users") if u["email"] == recru_process.login)
-    users_listed = asyncio.Event()
 
-    def on_progress(model: ModelName, done: int, total: int | None) -> None:
-        if model is ModelName.USERS:
-            users_listed.set()
-
-    async def relinked_while_it_runs() -> SyncResult:
-        run = asyncio.create_task(run_async(engine, integration, "DELTA", on_progress))
-        await users_listed.wait()
+    def relink() -> None:
         recru.patch("users", api_user["id"], password="a-new-password-1")
         recru.control("POST", "/tokens/expire")  # the run must log in again: with the older password
         with engine.begin() as conn:
             reconnect(conn, KEY, integration.id, RecruCredentials(recru_process.login, "a-new-password-1"))
-        return await run
 
     try:
-        result = asyncio.run(relinked_while_it_runs())
+        relinked_while_it_runs = run_meanwhile(
+            engine, integration, relink, None, kind="DELTA", once_listed=ModelName.USERS
+        )
+        result = asyncio.run(relinked_while_it_runs)
     finally:
         recru.patch("users", api_user["id"], password=recru_process.password)
     assert result.state == "FAILED"
+    assert queued_types(engine, integration.id) == ["DELTA"]
+
+
+def queued_types(engine: Engine, integration_id: str) -> list[str]:
+    """The types of the integration's queued syncs."""
     with engine.connect() as conn:
-        queued = conn.execute(
-            select(tables.syncs.c.type).where(
-                tables.syncs.c.integration_id == integration.id, tables.syncs.c.state == "QUEUED"
-            )
-        ).scalars()
-        assert list(queued) == ["DELTA"]
+        query = select(tables.syncs.c.type).where(
+            tables.syncs.c.integration_id == integration_id, tables.syncs.c.state == "QUEUED"
+        )
+        return list(conn.execute(query).scalars())
 
 
 @pytest.mark.parametrize("noticed", [True, False], ids=["noticed by its watch", "ending before its watch looks"])
@@ -479,7 +468,7 @@ def test_a_run_given_up_for_dead_that_goes_on_stops_and_records_nothing(
             )
 
     # noticed: before RECRU's slow answer comes
-    result = asyncio.run(full_run_meanwhile(engine, integration, give_it_up, 1.5 if noticed else 60))
+    result = asyncio.run(run_meanwhile(engine, integration, give_it_up, 1.5 if noticed else 60))
     assert (result.state, result.errors[0]["message"]) == ("FAILED", RUN_ABANDONED)
     with engine.connect() as conn:
         run = conn.execute(select(tables.syncs).where(tables.syncs.c.id == result.sync_id)).one()

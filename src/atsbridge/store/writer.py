@@ -338,9 +338,7 @@ def models_changed_since(conn: Connection, integration_id: str, since: datetime)
     the integration serves only the tracked applications and their candidates, only those are looked at (the
     store may hold others, from a time it served everything)."""
     since = at_api_precision(since)
-    tracked_only = conn.execute(
-        select(integrations.c.sync_only_created_applications).where(integrations.c.id == integration_id)
-    ).scalar()
+    tracked_only = _serves_only_tracked(conn, integration_id)
     changed: list[ModelName] = []
     for model in ModelName:
         if model in JOINS and JOINS[model].parent not in changed:
@@ -364,6 +362,28 @@ def _served(model: ModelName, table: Table) -> list[ColumnElement[bool]]:
         return []
     parent = table_of(spec.parent)
     return [table.c[spec.parent_column].in_(select(parent.c.id).where(*parents))]
+
+
+def _served_rows(
+    conn: Connection, model: ModelName, integration_id: str, rows: Sequence[Mapping[Any, Any]]
+) -> Sequence[Mapping[Any, Any]]:
+    """The ``rows`` of ``model`` the integration serves: all of them, unless it serves only the tracked applications
+    and their candidates; then an application kept from a time it served everything is nested by no record (its
+    tombstone moves none)."""
+    if model is not ModelName.APPLICATIONS or not rows or not _serves_only_tracked(conn, integration_id):
+        return rows
+    table = MODEL_TABLES[model]
+    served: set[str] = set()
+    for chunk in _chunks([row["id"] for row in rows]):
+        query = select(table.c.id).where(table.c.id.in_(chunk), *tracked_conditions(model))
+        served.update(conn.execute(query, {INTEGRATION_ID: integration_id}).scalars())
+    return [row for row in rows if row["id"] in served]
+
+
+def _serves_only_tracked(conn: Connection, integration_id: str) -> bool:
+    """Whether the integration syncs and serves only the applications created through the API."""
+    query = select(integrations.c.sync_only_created_applications).where(integrations.c.id == integration_id)
+    return bool(conn.execute(query).scalar())
 
 
 def has_live_records(conn: Connection, model: ModelName, integration_id: str) -> bool:
@@ -442,7 +462,7 @@ def mark_deleted(
             .returning(*(table.c[name] for name in sorted(returned)))
         )
         deleted.extend(conn.execute(statement).mappings())
-    _mark_nested_changes(conn, model, deleted, now)
+    _mark_nested_changes(conn, model, _served_rows(conn, model, integration_id, deleted), now)
     deleted_ids = [row["id"] for row in deleted]
     tombstoned = {model: len(deleted)}
     for join, spec in JOINS.items():

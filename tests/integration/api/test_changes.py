@@ -246,6 +246,45 @@ def test_switching_to_tracked_mode_hides_untracked_records_already_stored(scratc
     assert_only_tracked_served(scratch, tracked, shared)
 
 
+def test_a_hidden_application_deleted_with_its_job_is_no_news_of_its_served_candidate(scratch: World) -> None:
+    """In tracked mode a candidate nests only its tracked applications: another of its applications (stored from
+    a time everything was served) tombstoned with its deleted job changes nothing the candidate shows."""
+    tracked, shared = tracked_expectations(scratch.recru)
+    hidden = next(
+        a
+        for a in scratch.recru.all("applications")
+        if a["jobseekerId"] == shared["jobseekerId"] and a["projectId"] != shared["projectId"]
+    )
+    with scratch.engine.begin() as conn:
+        set_integration_fields(conn, scratch.integration_id, sync_only_created_applications=True)
+        for application in tracked:
+            track_application(conn, scratch.integration_id, str(application["id"]))
+    served = by_remote_id(scratch.walk("/ats/candidates"))[str(shared["jobseekerId"])]
+    since = a_moment()
+    scratch.recru.delete("projects", hidden["projectId"])
+    scratch.sync("FULL")
+
+    assert [j["remote_id"] for j in scratch.walk("/ats/jobs", updated_after=since.isoformat(), include_deleted="true")]
+    assert [
+        c["remote_id"] for c in scratch.walk("/ats/candidates", updated_after=since.isoformat(), include_deleted="true")
+    ] == []
+    assert by_remote_id(scratch.walk("/ats/candidates"))[str(shared["jobseekerId"])] == served
+    with scratch.engine.connect() as conn:
+        stored = conn.execute(
+            select(tables.applications.c.remote_deleted_at).where(tables.applications.c.remote_id == str(hidden["id"]))
+        ).scalar_one()
+        told = conn.execute(
+            select(tables.webhook_outbox.c.payload)
+            .where(tables.webhook_outbox.c.type == "data-changed")
+            .order_by(tables.webhook_outbox.c.created_at.desc())
+        ).first()
+    assert stored is not None  # the hidden application was tombstoned with its job
+    assert told is not None
+    named = {m["name"] for m in told.payload["changed_models"]}
+    assert "ats_jobs" in named
+    assert not {"ats_candidates", "ats_applications"} & named
+
+
 def test_records_served_again_when_tracked_mode_is_turned_off_are_news_to_updated_after(scratch: World) -> None:
     """A client that loaded everything while only created applications were served (nothing tracked: nothing), then
     follows ``updated_after``, learns of every candidate and application the store serves again, at once."""

@@ -1,7 +1,8 @@
 """Guards around write actions: at most 30 in flight per integration, and ``Idempotency-Key`` replays.
 
 - **Concurrency.** A 31st action of one integration while 30 are running is refused at once with 429
-  ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED`` (counted per API process).
+  ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED``, counted in the store across every API process
+  (``store.action_slots``).
 - **Idempotency.** The first request with a key claims it (a row inserted under the primary key
   ``(integration, key)``, so two simultaneous requests cannot both claim it); its final answer is stored and
   replayed to every retry with the same key and body for 24 hours. A retry that arrives while the first is still
@@ -28,36 +29,51 @@ from fastapi.responses import Response
 from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from atsbridge.api.errors import ApiError, error_response
+from atsbridge.api.errors import ApiError, error_response, integration_not_found
 from atsbridge.api.responses import json_response
+from atsbridge.store.action_slots import NoSlot, give_back, take_slot
 from atsbridge.store.tables import idempotency_keys
 
 MAX_ACTIONS_IN_FLIGHT = 30
 KEY_LIFETIME = timedelta(hours=24)
 ACTION_DEADLINE = timedelta(minutes=4)
 PENDING_LEASE = timedelta(minutes=5)  # longer than ACTION_DEADLINE: a claim this old has no live request behind it
+SLOT_LEASE = ACTION_DEADLINE + timedelta(minutes=2)  # a slot is held for an action and the writes around it
 WAIT_FOR_FIRST = 60.0
 POLL_SECONDS = 0.05
 
 
 class ActionSlots:
-    def __init__(self, limit: int = MAX_ACTIONS_IN_FLIGHT) -> None:
+    """Slots of the actions in flight, ``limit`` per integration, shared through the store."""
+
+    def __init__(self, engine: Engine, limit: int = MAX_ACTIONS_IN_FLIGHT) -> None:
+        self.engine = engine
         self.limit = limit
-        self.in_flight: dict[str, int] = {}
 
     @asynccontextmanager
     async def slot(self, integration_id: str) -> AsyncIterator[None]:
-        if self.in_flight.get(integration_id, 0) >= self.limit:
+        taken = await asyncio.to_thread(self._take, integration_id)
+        if taken is NoSlot.INTEGRATION_GONE:
+            raise integration_not_found(integration_id)
+        if taken is NoSlot.FULL:
             raise ApiError(
                 "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
                 f"At most {self.limit} actions per integration may run at once; retry when one has finished.",
                 headers={"Retry-After": "1"},
             )
-        self.in_flight[integration_id] = self.in_flight.get(integration_id, 0) + 1
         try:
             yield
         finally:
-            self.in_flight[integration_id] -= 1
+            # shielded: a request cancelled on its way out still frees its slot
+            await asyncio.shield(asyncio.to_thread(self._give_back, integration_id, taken))
+
+    def _take(self, integration_id: str) -> str | NoSlot:
+        with self.engine.begin() as conn:
+            return take_slot(conn, integration_id, limit=self.limit, now=datetime.now(UTC), lease=SLOT_LEASE)
+
+    def _give_back(self, integration_id: str, slot_id: str) -> None:
+        with self.engine.begin() as conn:
+            give_back(conn, integration_id, slot_id)
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:

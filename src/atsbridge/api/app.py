@@ -147,7 +147,7 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
     app.state.settings = settings
     app.state.clients = clients
     app.state.syncs = syncs
-    app.state.action_slots = ActionSlots()
+    app.state.action_slots = ActionSlots(engine)
     app.state.idempotency = Idempotency(engine)
     # inside the error handlers' middleware: its task group would wrap BodyTooLarge, raised while a route reads
     app.add_middleware(BodyLimit)

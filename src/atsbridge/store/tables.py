@@ -302,6 +302,15 @@ idempotency_keys = Table(
     PrimaryKeyConstraint("integration_id", "key"),
 )
 
+action_slots = Table(
+    "action_slots",
+    metadata,
+    _integration_column(),
+    Column("id", String(32), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("integration_id", "id"),
+)
+
 webhook_outbox = Table(
     "webhook_outbox",
     metadata,

@@ -8,17 +8,19 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from atsbridge.api import action_guard
 from atsbridge.api.action_guard import PENDING_LEASE, Idempotency, request_hash
 from atsbridge.store.integrations import set_integration_fields
-from atsbridge.store.tables import idempotency_keys
-from integration.actions.conftest import CREATE, ActionWorld, candidate, refusal
+from atsbridge.store.tables import action_slots, idempotency_keys
+from integration.actions.conftest import ALLOWLIST, CREATE, KEY, ActionWorld, candidate, refusal
+from support.api_server import serve_api
 
 
 def body() -> dict[str, Any]:
@@ -145,22 +147,51 @@ def test_a_keyed_action_past_its_deadline_is_504_and_releases_its_key(
     assert "Idempotent-Replayed" not in retried.headers
 
 
-def test_the_31st_action_in_flight_is_429_concurrency_limit(world: ActionWorld) -> None:
+def burst(world: ActionWorld, servers: list[str]) -> list[httpx.Response]:
+    """31 creates at once, spread over the API ``servers`` in turn, each held a while by a slow RECRU."""
     url = path(world)
     world.fault("slow", "JobseekerService.list", count=31, delaySeconds=2)
 
-    async def burst() -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=world.server.v1, timeout=60) as client:
-            sends = (client.post(url, json=body(), headers=world.auth()) for _ in range(31))
+    async def send_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=60) as client:
+            sends = (
+                client.post(f"{servers[n % len(servers)]}{url}", json=body(), headers=world.auth()) for n in range(31)
+            )
             return await asyncio.gather(*sends)
 
-    answers = asyncio.run(burst())
+    return asyncio.run(send_all())
+
+
+def test_the_31st_action_in_flight_is_429_concurrency_limit(world: ActionWorld) -> None:
+    url = path(world)
+    answers = burst(world, [world.server.v1])
     refused = [a for a in answers if a.status_code != 200]
     assert len(refused) == 1, [a.text for a in refused]
     assert refused[0].status_code == 429
     assert refused[0].json()["error"]["code"] == "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED"
     assert int(refused[0].headers["Retry-After"]) >= 1
     assert world.send("POST", url, body()).status_code == 200  # the slots are free again
+
+
+def test_the_limit_of_actions_in_flight_holds_across_api_processes(world: ActionWorld, tmp_path: Path) -> None:
+    with serve_api(world.engine, KEY, tmp_path, data_url_allowlist=ALLOWLIST) as other:
+        answers = burst(world, [world.server.v1, other.v1])
+    assert sorted(a.status_code for a in answers) == [200] * 30 + [429], [a.text for a in answers]
+    assert world.send("POST", path(world), body()).status_code == 200
+
+
+def test_slots_of_an_api_process_that_died_lapse(world: ActionWorld) -> None:
+    with world.engine.begin() as conn:
+        conn.execute(
+            insert(action_slots),
+            [
+                {"integration_id": world.integration.id, "id": f"dead-{n}", "expires_at": datetime.now(UTC)}
+                for n in range(action_guard.MAX_ACTIONS_IN_FLIGHT)
+            ],
+        )
+    assert world.send("POST", path(world), body()).status_code == 200
+    with world.engine.connect() as conn:
+        assert conn.execute(select(action_slots)).all() == []
 
 
 def test_a_disabled_integration_acts_on_nothing(world: ActionWorld) -> None:

@@ -37,7 +37,9 @@ def create_app(emulator: Emulator) -> Starlette:
         yield
         emulator.save()
 
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    app.router.redirect_slashes = False  # `/api/json-rpc/` is no endpoint of RECRU's: 404, not a redirect to one
+    return app
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

@@ -19,22 +19,21 @@ class RateLimiter:
         self._calls: OrderedDict[str, deque[float]] = OrderedDict()
 
     def admit(self, key: str) -> tuple[bool, int, int]:
-        """(admitted, remaining, retry_after seconds); an admitted call is counted."""
-        if self.per_minute is None:
-            return True, 0, 0
+        """(admitted, remaining, retry_after seconds); an admitted call is counted, also while the limit is off,
+        so a limit switched on counts the calls of the window it starts in."""
         now = self._now()
         self._forget_idle(now)
         calls = self._calls.get(key, deque())
         while calls and calls[0] <= now - WINDOW_SECONDS:
             calls.popleft()
-        if len(calls) >= self.per_minute:
+        if self.per_minute is not None and len(calls) >= self.per_minute:
             # one more is admitted once all but per_minute - 1 of them have left the window
             wait = calls[len(calls) - self.per_minute] + WINDOW_SECONDS - now
             return False, 0, min(60, max(1, math.ceil(wait)))
         calls.append(now)
         self._calls[key] = calls
         self._calls.move_to_end(key)
-        return True, self.per_minute - len(calls), 0
+        return True, 0 if self.per_minute is None else max(0, self.per_minute - len(calls)), 0
 
     def _forget_idle(self, now: float) -> None:
         """Drop the keys with no call left in the window: failed logins key by any login name a client tries."""

@@ -211,8 +211,8 @@ def _read_attachments(params: Params, ch: p.Checker) -> list[AttachmentInput]:
     entries = p.array(params, "attachments", ch) or []
     if len(entries) > MAX_FILES:
         ch.fail("attachments", "too_many")
-        return []
     result: list[AttachmentInput] = []
+    total_bytes = 0
     for index, entry in enumerate(entries):
         path = f"attachments[{index}]"
         if not isinstance(entry, dict):
@@ -225,12 +225,13 @@ def _read_attachments(params: Params, ch: p.Checker) -> list[AttachmentInput]:
             ch.fail(f"{path}.contentType", "unsupported_content_type")
             content_type = None
         data = p.base64_bytes(entry, "data", ch, path)
+        total_bytes += len(data or b"")
         if data is not None and len(data) > MAX_FILE_BYTES:
             ch.fail(f"{path}.data", "file_too_large")
             data = None
         if kind and file_name and content_type and data is not None:
             result.append(AttachmentInput(kind, file_name, content_type.lower(), data))
-    if sum(len(a.data) for a in result) > MAX_CALL_BYTES:
+    if total_bytes > MAX_CALL_BYTES:
         ch.fail("attachments", "file_too_large")
     return result
 

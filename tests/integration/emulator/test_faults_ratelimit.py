@@ -245,6 +245,17 @@ def test_rate_limit_switched_off(api: Api) -> None:
         api.call("SystemService.ping", token=token)
 
 
+def test_calls_made_while_the_limit_was_off_count_once_it_is_on(api: Api) -> None:
+    _, _, token = limited_user(api, 5)
+    api.ctl("PUT", "/rate-limit", {"perMinute": None})
+    for _ in range(3):
+        api.call("SystemService.ping", token=token)
+    api.ctl("PUT", "/rate-limit", {"perMinute": 5})
+    resp = api.rpc("SystemService.ping", token=token)  # the login, three calls while off, and this one
+    assert resp.headers["X-RateLimit-Remaining"] == "0"
+    check_error(api.rpc("SystemService.ping", token=token), -32029)
+
+
 def test_rate_limit_runs_on_real_time_not_the_tenant_clock(api: Api) -> None:
     _, _, token = limited_user(api, 2)
     api.call("SystemService.ping", token=token)

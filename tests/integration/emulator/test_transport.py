@@ -95,6 +95,12 @@ def test_other_http_methods_are_405(api: Api, verb: str) -> None:
     assert api.client.request(verb, RPC).status_code == 405
 
 
+def test_another_path_is_404_not_a_redirect(api: Api) -> None:
+    answer = api.client.post(f"{RPC}/", json={"jsonrpc": "2.0", "id": 1, "method": "SystemService.ping"})
+    assert answer.status_code == 404
+    assert "error" in answer.json()
+
+
 # --- order of checks (§9) ------------------------------------------------------------------------------------
 
 

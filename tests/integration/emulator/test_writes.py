@@ -345,7 +345,11 @@ def test_attachment_of_exactly_10_mib_is_accepted(api: Api) -> None:
     [
         ([attachment(), attachment(b"\x01" * (10 * MiB + 1))], {"attachments[1].data": "file_too_large"}),
         ([attachment(b"x" * (9 * MiB)) for _ in range(3)], {"attachments": "file_too_large"}),
+        ([attachment(b"\x01" * (10 * MiB + 1)), attachment(b"x" * (10 * MiB)), attachment(b"x" * (10 * MiB))],
+         {"attachments[0].data": "file_too_large", "attachments": "file_too_large"}),
         ([attachment() for _ in range(11)], {"attachments": "too_many"}),
+        ([attachment() for _ in range(10)] + [{**attachment(), "data": "not base64!!"}],
+         {"attachments": "too_many", "attachments[10].data": "invalid_base64"}),
         ([{**attachment(), "data": "not base64!!"}], {"attachments[0].data": "invalid_base64"}),
         ([attachment(), {**attachment(), "data": "QUJD="}], {"attachments[1].data": "invalid_base64"}),
         ([attachment(ct="application/zip")], {"attachments[0].contentType": "unsupported_content_type"}),
@@ -356,8 +360,8 @@ def test_attachment_of_exactly_10_mib_is_accepted(api: Api) -> None:
         ([{k: v for k, v in attachment().items() if k != "data"}], {"attachments[0].data": "required"}),
         ("cv.pdf", {"attachments": "invalid_type"}),
     ],
-    ids=["too-large", "total-too-large", "too-many", "bad-base64", "bad-padding", "zip", "exe", "type", "no-name",
-         "no-data", "not-a-list"],
+    ids=["too-large", "total-too-large", "too-large-in-too-large-total", "too-many", "too-many-and-bad-base64",
+         "bad-base64", "bad-padding", "zip", "exe", "type", "no-name", "no-data", "not-a-list"],
 )  # fmt: skip
 def test_attachment_limits(api: Api, unchanged: None, files: Any, fields: dict[str, str]) -> None:
     params = {"jobseeker": jobseeker_input(), "attachments": files}

@@ -15,7 +15,8 @@ receivers may get one environment's events out of order (they de-duplicate on th
 answer delivers the event; anything else (another status, a redirect, a timeout, a refused connection, a stored URL
 that cannot be sent to) is a failed attempt, retried after ``RetryPolicy.delay_after`` (30 s, 1 min, 2 min, …
 capped at 4 h: 15 attempts span about a day) and given up after the last one, with ``last_error`` saying so. Each
-attempt is a ``webhook_attempts`` row with its status code or error and duration.
+attempt is a ``webhook_attempts`` row with its status code or error and duration; an event deleted with its
+integration while it was being sent leaves no attempt behind.
 
 ``now`` drives the scheduling (which events are due, ``attempted_at``, the next attempt), so tests can move it
 freely; the ``webhook-timestamp`` header is the wall clock at sending, as receivers check it against theirs.
@@ -38,6 +39,7 @@ from typing import Any
 import httpx
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from atsbridge import __version__
 from atsbridge.store.tables import environments, webhook_attempts, webhook_outbox
@@ -135,21 +137,31 @@ def _record(engine: Engine, event: _Claimed, attempt: _Attempt, now: datetime, p
         outcome = {"next_attempt_at": None, "last_error": f"gave up after {attempts} attempts; last: {attempt.error}"}
     else:
         outcome = {"next_attempt_at": now + policy.delay_after(attempts), "last_error": attempt.error}
-    with engine.begin() as conn:
-        conn.execute(
-            insert(webhook_attempts).values(
-                event_id=event.id,
-                attempted_at=now,
-                status_code=attempt.status_code,
-                error=attempt.error,
-                duration_ms=attempt.duration_ms,
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(webhook_attempts).values(
+                    event_id=event.id,
+                    attempted_at=now,
+                    status_code=attempt.status_code,
+                    error=attempt.error,
+                    duration_ms=attempt.duration_ms,
+                )
             )
-        )
-        conn.execute(
-            update(webhook_outbox)
-            .where(webhook_outbox.c.id == event.id, webhook_outbox.c.delivered_at.is_(None))
-            .values(attempts=attempts, **outcome)
-        )
+            conn.execute(
+                update(webhook_outbox)
+                .where(webhook_outbox.c.id == event.id, webhook_outbox.c.delivered_at.is_(None))
+                .values(attempts=attempts, **outcome)
+            )
+    except IntegrityError:
+        if _exists(engine, event.id):
+            raise
+        # its integration was deleted while it was on its way (with its events): nothing is left to record
+
+
+def _exists(engine: Engine, event_id: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(webhook_outbox.c.id).where(webhook_outbox.c.id == event_id)).first() is not None
 
 
 def _put_back(engine: Engine, events: list[_Claimed], when: datetime, reason: str) -> None:

@@ -6,12 +6,13 @@ Time is the injected ``now``: backoff needs no sleeping.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from atsbridge.store.db import create_engine
 from atsbridge.store.integrations import ensure_environment
@@ -91,6 +92,28 @@ async def test_a_receiver_that_is_down_loses_nothing(engine: Engine, down_receiv
         )
         assert [attempt.status_code for attempt in attempts_of(engine, event_id)] == [None, 200]
     assert await deliver(engine, T0 + timedelta(days=30)) == 0, "delivered events are never sent again"
+
+
+async def test_an_event_deleted_while_it_is_sent_is_let_go_quietly(
+    engine: Engine, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its integration deleted while the receiver had it (only ``integration-deleted`` stays): no attempt to
+    record, and nothing gone wrong to log."""
+    environment = make_environment(engine, receiver.url)
+    (event_id,) = emit(engine, environment)
+    answer = receiver._answer
+
+    def deleting_first(headers: dict[str, str], body: bytes) -> int:
+        with engine.begin() as conn:
+            conn.execute(delete(webhook_outbox).where(webhook_outbox.c.id == event_id))
+        return answer(headers, body)
+
+    monkeypatch.setattr(receiver, "_answer", deleting_first)
+    with caplog.at_level(logging.WARNING, logger="atsbridge.webhooks"):
+        assert await deliver(engine, T0) == 1
+    assert receiver.ids == [event_id]
+    assert attempts_of(engine, event_id) == []
+    assert caplog.records == []
 
 
 async def test_a_round_claims_one_batch_oldest_first(engine: Engine, down_receiver: Receiver) -> None:

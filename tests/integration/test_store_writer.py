@@ -150,6 +150,7 @@ def add_integration(conn: Connection, integration_id: str) -> None:
             credentials_encrypted=b"\x00secret",
             status="ACTIVE",
             setup_status="COMPLETED",
+            sync_only_created_applications=False,  # everything served, unless a test says otherwise
             end_user_email="hr@acme.example",
             end_user_organization_name="ACME",
             created_at=T0,

@@ -27,9 +27,10 @@ One generic path serves every model and join, driven by the table metadata in ``
   in it (what the application nests of them), a stage added to, moved in or removed from a job's pipeline moves
   the job's applications in that stage (the ``index`` they nest); a tag, stage or user that appears (new, or back
   from deleted) moves the records already linking to it (stored before it: they now nest it). ``updated_at`` only
-  ever moves forward. The one exception is ``nested_marks=False``, for an integration's first sync: nothing of it
-  is readable yet, so the marks would have no reader and only cost (every application rewritten when its candidate
-  arrives).
+  ever moves forward, and only on live records: a tombstoned one's stays where its deletion put it (what it nests
+  may still change: its job deleted later, say) until it is revived. The one exception is ``nested_marks=False``,
+  for an integration's first sync: nothing of it is readable yet, so the marks would have no reader and only cost
+  (every application rewritten when its candidate arrives).
 - **Never older over newer.** Each record stores when it was asked of RECRU (``read_at``, the batch's
   ``fetched_at``). A batch does not overwrite a record stored from a later read: an action's write-through that
   re-read the record while a sync's page was on its way, say, or the other way round. The upsert itself decides
@@ -263,6 +264,7 @@ def _write_records(
         return Counts(), set()
     now = at_api_precision(now)
     plan = _plan(prepared, _stored_state(conn, table, "id", prepared.rows))
+    left = _nesting_left(conn, ModelName(table.name), plan.updated) if nested_marks else []
     _write(conn, table, integration_id, plan, now=now, sync_id=sync_id, fetched_at=fetched_at)
     kept: set[str] = set()
     if fetched_at is not None and "read_at" in table.c and (plan.updated or plan.refreshed):
@@ -274,7 +276,8 @@ def _write_records(
         for chunk in _chunks(plan.unchanged):
             conn.execute(_seen_stamp(table, conn.dialect.name), {"ids": _key_list(conn, chunk), "sync_id": sync_id})
     if nested_marks:
-        _mark_nested_changes(conn, ModelName(table.name), [*plan.created, *plan.updated], now, plan.refreshed)
+        changed = [*plan.created, *plan.updated, *(row for row in left if row["id"] not in kept)]
+        _mark_nested_changes(conn, ModelName(table.name), changed, now, plan.refreshed)
         _mark_linking_parents(conn, ModelName(table.name), plan.appeared(), now)
     updated = len(plan.updated) + len(plan.refreshed)
     return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged)), kept
@@ -569,6 +572,24 @@ def _stored_state(conn: Connection, table: Table, column: str, keys: Iterable[st
     }
 
 
+def _nesting_left(conn: Connection, model: ModelName, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Of ``rows`` (stored records about to be rewritten), the stored values of the columns naming the records that
+    nest them (``NESTED_MARKS``: an application's candidate), where the new values name others: the record leaves
+    the one nesting it so far (an application given to another candidate), which changes too."""
+    columns = sorted({mark.source_column for mark in NESTED_MARKS if mark.source == model} - {"id"})
+    if not columns or not rows:
+        return []
+    table = table_of(model)
+    new = {row["id"]: row for row in rows}
+    query = _nesting_query(table, tuple(columns), conn.dialect.name)
+    left: list[dict[str, Any]] = []
+    for chunk in _chunks(list(new)):
+        for stored in conn.execute(query, {"keys": _key_list(conn, chunk)}).mappings():
+            if any(stored[column] != new[stored["id"]][column] for column in columns):
+                left.append(dict(stored))
+    return left
+
+
 def _read_later(conn: Connection, table: Table, ids: Sequence[str], fetched_at: datetime) -> set[str]:
     """Of ``ids``, the rows stored from a read later than ``fetched_at`` (in the write's transaction: after it)."""
     query = _read_later_query(table, conn.dialect.name)
@@ -604,6 +625,11 @@ def _stored_state_query(table: Table, column: str, dialect: str) -> Select[str, 
 
 
 @functools.cache
+def _nesting_query(table: Table, columns: tuple[str, ...], dialect: str) -> Select[Any]:
+    return select(table.c.id, *(table.c[column] for column in columns)).where(_in_keys(table.c.id, "keys", dialect))
+
+
+@functools.cache
 def _read_later_query(table: Table, dialect: str) -> Select[str]:
     fetched_at = bindparam("fetched_at", type_=table.c.read_at.type)
     return select(table.c.id).where(_in_keys(table.c.id, "keys", dialect), table.c.read_at > fetched_at)
@@ -634,7 +660,7 @@ def _linking_parents_mark(spec: JoinSpec, dialect: str) -> Update:
     )
     return (
         update(parent)
-        .where(parent.c.id.in_(linking), parent.c.updated_at < bindparam("now"))
+        .where(parent.c.id.in_(linking), parent.c.updated_at < bindparam("now"), parent.c.remote_deleted_at.is_(None))
         .values(updated_at=bindparam("now"))
     )
 
@@ -644,7 +670,11 @@ def _nested_mark(mark: NestedMark, dialect: str) -> Update:
     target = table_of(mark.target)
     return (
         update(target)
-        .where(_in_keys(target.c[mark.target_column], "keys", dialect), target.c.updated_at < bindparam("now"))
+        .where(
+            _in_keys(target.c[mark.target_column], "keys", dialect),
+            target.c.updated_at < bindparam("now"),
+            target.c.remote_deleted_at.is_(None),
+        )
         .values(updated_at=bindparam("now"))
     )
 
@@ -750,7 +780,8 @@ def _mark_moved_stages(conn: Connection, join: ModelName, rows: Sequence[Mapping
     pairs = sorted({(row["job_id"], row["stage_id"]) for row in rows})
     for start in range(0, len(pairs), MAX_IN_VALUES):
         in_stage = tuple_(apps.c.job_id, apps.c.current_stage_id).in_(pairs[start : start + MAX_IN_VALUES])
-        conn.execute(update(apps).where(in_stage, apps.c.updated_at < now).values(updated_at=now))
+        live = apps.c.remote_deleted_at.is_(None)
+        conn.execute(update(apps).where(in_stage, apps.c.updated_at < now, live).values(updated_at=now))
 
 
 def _mark_nested_changes(

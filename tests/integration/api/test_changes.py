@@ -86,6 +86,38 @@ def test_updated_after_follows_nested_changes_while_changed_at_stays(scratch: Wo
     assert scratch.walk("/ats/tags", updated_after=since.isoformat()) == []
 
 
+def test_an_application_given_to_another_candidate_is_news_of_both(scratch: World) -> None:
+    applications = scratch.recru.all("applications")
+    jobs_of: dict[int, set[int]] = {}
+    for application in applications:
+        jobs_of.setdefault(application["jobseekerId"], set()).add(application["projectId"])
+    moved = next(a for a in applications if len(jobs_of[a["jobseekerId"]]) > 1)
+    taker = next(j for j, jobs in jobs_of.items() if moved["projectId"] not in jobs)
+    since = a_moment()
+    scratch.recru.patch("applications", moved["id"], jobseekerId=taker)
+    scratch.sync("DELTA")
+
+    changed = by_remote_id(scratch.walk("/ats/candidates", updated_after=since.isoformat()))
+    assert set(changed) == {str(moved["jobseekerId"]), str(taker)}
+    assert str(moved["id"]) not in {a["remote_id"] for a in changed[str(moved["jobseekerId"])]["applications"]}
+    assert str(moved["id"]) in {a["remote_id"] for a in changed[str(taker)]["applications"]}
+
+
+def test_a_deleted_application_stays_still_when_its_job_is_deleted_later(scratch: World) -> None:
+    applications = scratch.recru.all("applications")
+    gone = next(a for a in applications if sum(b["projectId"] == a["projectId"] for b in applications) > 1)
+    scratch.recru.delete("applications", gone["id"])
+    scratch.sync("FULL")
+    since = a_moment()
+    scratch.recru.delete("projects", gone["projectId"])
+    scratch.sync("FULL")
+
+    news = scratch.walk("/ats/applications", updated_after=since.isoformat(), include_deleted="true", page_size=250)
+    cascaded = {str(a["id"]) for a in applications if a["projectId"] == gone["projectId"]} - {str(gone["id"])}
+    assert {a["remote_id"] for a in news} == cascaded
+    assert all(instant(a["remote_deleted_at"]) > since for a in news)
+
+
 def test_updated_after_the_latest_changed_at_served_returns_only_what_changed_since(scratch: World) -> None:
     before = scratch.walk("/ats/candidates", page_size=250)
     latest = max(c["changed_at"] for c in before)

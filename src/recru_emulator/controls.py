@@ -421,14 +421,15 @@ def _insert(tenant: Tenant, entity: str, record: Record, password: str | None) -
         tenant.passwords[record["id"]] = password
 
 
-def _project_dates(before: Record, after: Record, now: str) -> None:
+def _project_dates(before: Record, after: Record, given: Record, now: str) -> None:
     """Opening a project stamps ``openedAt`` (if it has none); closing or archiving it stamps ``closedAt`` (if it
-    was open or a draft); opening it again or making it a draft clears ``closedAt``: unless the change sets them."""
+    was open or a draft); opening it again or making it a draft clears ``closedAt``: unless the change (``given``)
+    sets them, ``null`` included."""
     if before["status"] == after["status"]:
         return
-    if after["status"] == "open" and after["openedAt"] is None:
+    if after["status"] == "open" and after["openedAt"] is None and "openedAt" not in given:
         after["openedAt"] = now
-    if after["closedAt"] == before["closedAt"]:
+    if "closedAt" not in given:
         if after["status"] in FINISHED_PROJECT_STATUSES and before["status"] not in FINISHED_PROJECT_STATUSES:
             after["closedAt"] = now
         elif after["status"] not in FINISHED_PROJECT_STATUSES:
@@ -548,7 +549,7 @@ class Controls:
         changed = _checked(tenant, entity, record, body)
         _normalise_timestamps(changed)
         if entity == "projects":
-            _project_dates(record, changed, tenant.now_ts())
+            _project_dates(record, changed, body, tenant.now_ts())
         if entity == "users" and password is not None:
             tenant.passwords[record["id"]] = password
         if changed == record:

@@ -579,6 +579,12 @@ def test_candidate_phone_types_are_upper_cased() -> None:
     ]
 
 
+def test_candidate_country_is_an_upper_case_iso_code_whatever_the_case_recru_sends() -> None:
+    address = {"street": None, "postalCode": None, "city": "Graz", "region": None, "countryCode": "at"}
+    record = map_candidate(with_changes(JOBSEEKER, address=address), context()).record
+    assert record["location"]["country"] == "AT"
+
+
 def test_candidate_keeps_every_address_recru_accepts_and_drops_empty_ones() -> None:
     emails = [
         {"value": "", "type": "work", "primary": True},

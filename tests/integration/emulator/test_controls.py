@@ -160,6 +160,11 @@ def test_closing_a_project_stamps_closed_at_and_opening_it_again_clears_it(api: 
     assert api.patch("projects", project["id"], status="archived")["closedAt"] == FROZEN
     assert api.patch("projects", project["id"], status="closed")["closedAt"] == FROZEN  # still ended: kept
     assert api.patch("projects", project["id"], status="on_hold")["closedAt"] is None
+    # unless the change sets them, null included
+    assert api.patch("projects", project["id"], status="closed", closedAt=None)["closedAt"] is None
+    assert api.patch("projects", project["id"], status="open", closedAt="2026-01-02T03:04:05Z")["closedAt"] == (
+        "2026-01-02T03:04:05Z"
+    )
 
 
 def test_a_project_created_closed_or_archived_carries_closed_at(api: Api) -> None:

@@ -372,7 +372,7 @@ def _location(
 ) -> Record:
     return {
         "city": city,
-        "country": country,
+        "country": country.upper() if isinstance(country, str) else country,  # ISO 3166-1 alpha-2 is upper case
         "raw": raw,
         "state": state,
         "street_1": street_1,

@@ -140,6 +140,16 @@ def test_removing_a_name_two_tags_match_only_by_case_removes_the_one_the_candida
     assert first["id"] < second["id"]
 
 
+def test_adding_a_name_two_tags_match_only_by_case_keeps_the_one_the_candidate_holds(world: ActionWorld) -> None:
+    suffix = secrets.token_hex(3)
+    first, second = (world.recru.create("tags", name=f"{name}-{suffix}") for name in ("Kotlin", "KOTLIN"))
+    person = new_candidate(world)
+    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": second["name"]})
+    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": f"kotlin-{suffix}"})
+    assert recru_tags(world, person.remote_id) == [second["id"]]  # already tagged so: not "Kotlin" as well
+    assert first["id"] < second["id"]
+
+
 def queued_syncs(world: ActionWorld) -> list[str]:
     with world.engine.connect() as conn:
         query = select(tables.syncs.c.type).where(

@@ -444,8 +444,9 @@ async def _tags_named(client: RecruClient, name: str) -> list[dict[str, Any]]:
 
 
 async def add_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any]:
-    """Give the jobseeker RECRU's tag of that name; of tags differing only in case, the one named exactly so."""
-    tags = await _tags_named(client, name)
+    """Give the jobseeker RECRU's tag of that name: the one named exactly so, else, of tags differing only in case,
+    one the jobseeker holds already (nothing changes), else the first."""
+    tags = await _tag_to_act_on(client, jobseeker_id, name)
     if not tags:
         raise ActionRefused(
             "remote_input_invalid",
@@ -459,16 +460,23 @@ async def add_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str
 async def remove_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any] | None:
     """Take RECRU's tag of that name from the jobseeker: the one named exactly so, else, of tags differing only in
     case, the one the jobseeker holds."""
+    tags = await _tag_to_act_on(client, jobseeker_id, name)
+    if tags:
+        await _tag_call(client, "JobseekerService.removeTag", jobseeker_id, tags[0])
+    return tags[0] if tags else None
+
+
+async def _tag_to_act_on(client: RecruClient, jobseeker_id: int, name: str) -> list[dict[str, Any]]:
+    """RECRU's tags of that name, the one to act on first: the one named exactly so, else (of tags differing only
+    in case) one the jobseeker holds."""
     tags = await _tags_named(client, name)
     if len(tags) > 1 and not _named_exactly(tags[0], name):
         try:
             held = set((await client.call("JobseekerService.get", {"id": jobseeker_id}))["tagIds"])
         except RecruNotFound as missing:
             raise ActionRefused("candidate_not_found", "RECRU no longer has this candidate.") from missing
-        tags = [tag for tag in tags if tag["id"] in held] or tags
-    if tags:
-        await _tag_call(client, "JobseekerService.removeTag", jobseeker_id, tags[0])
-    return tags[0] if tags else None
+        tags = sorted(tags, key=lambda tag: tag["id"] not in held)
+    return tags
 
 
 TAG_CALLS = frozenset({"JobseekerService.addTag", "JobseekerService.removeTag"})

@@ -4,6 +4,7 @@ rate limit, clock, faults and counters. They act like the RECRU UI: ``updatedAt`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,8 +60,18 @@ def _opt(check: Check) -> Check:
     return lambda value: value is None or check(value)
 
 
-def _one_of(*allowed: str) -> Check:
-    return lambda value: value in allowed
+# An enum value RECRU may add later (recru-api §1: enum values are lowercase snake_case): a control takes it, so
+# that a client's handling of values it does not know can be tried (recru-mapping: passed through, never a failure).
+ADDED_ENUM_VALUE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+
+
+def _is_added_enum_value(value: Any) -> bool:
+    return isinstance(value, str) and ADDED_ENUM_VALUE.fullmatch(value) is not None
+
+
+def _enum(*known: str) -> Check:
+    """One of the ``known`` values of §4, or a value RECRU may add (``ADDED_ENUM_VALUE``)."""
+    return lambda value: value in known or _is_added_enum_value(value)
 
 
 def _is_ts(value: Any) -> bool:
@@ -80,7 +91,7 @@ def _is_member(value: Any) -> bool:
         isinstance(value, dict)
         and set(value) == {"userId", "role"}
         and _is_int(value["userId"])
-        and value["role"] in TEAM_ROLES
+        and _enum(*TEAM_ROLES)(value["role"])
     )
 
 
@@ -96,7 +107,13 @@ def _read_as_is(read: Reader) -> Check:
 
 
 _is_email = _read_as_is(lambda raw, ch: p.email(raw, "value", ch, ""))
-_is_salary = _read_as_is(lambda raw, ch: read_salary(raw, ch, "", "value", PAY_PERIODS))
+_is_salary_of_known_period = _read_as_is(lambda raw, ch: read_salary(raw, ch, "", "value", PAY_PERIODS))
+
+
+def _is_salary(value: Any) -> bool:
+    if isinstance(value, dict) and _is_added_enum_value(value.get("period")):
+        return _is_salary_of_known_period({**value, "period": PAY_PERIODS[0]})
+    return _is_salary_of_known_period(value)
 
 
 SCHEMAS: dict[str, dict[str, Check]] = {
@@ -104,7 +121,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "firstName": _is_str,
         "lastName": _is_str,
         "email": _is_email,
-        "role": _one_of("admin", "recruiter", "hiring_manager"),
+        "role": _enum("admin", "recruiter", "hiring_manager"),
         "active": lambda v: isinstance(v, bool),
         "apiAccess": lambda v: isinstance(v, bool),
         "password": _opt(_is_str),
@@ -115,14 +132,14 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "code": _opt(_is_str),
         "name": _is_name,
         "description": _opt(_is_str),
-        "status": _one_of(*PROJECT_STATUSES),
+        "status": _enum(*PROJECT_STATUSES),
         "closeReasonId": _opt(_is_int),
-        "visibility": _one_of(*VISIBILITIES),
-        "employmentType": _opt(_one_of(*EMPLOYMENT_TYPES)),
-        "experienceLevel": _opt(_one_of(*EXPERIENCE_LEVELS)),
+        "visibility": _enum(*VISIBILITIES),
+        "employmentType": _opt(_enum(*EMPLOYMENT_TYPES)),
+        "experienceLevel": _opt(_enum(*EXPERIENCE_LEVELS)),
         "salary": _opt(_is_salary),
         "weeklyHours": _opt(lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
-        "remote": _opt(_one_of(*REMOTE_MODES)),
+        "remote": _opt(_enum(*REMOTE_MODES)),
         "departmentId": _opt(_is_int),
         "locationIds": _list_of(_is_int),
         "hiringTeam": _list_of(_is_member),
@@ -135,7 +152,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "stages": {
         "name": _is_name,
         "position": _is_int,
-        "kind": _one_of("regular", "hired", "rejected"),
+        "kind": _enum("regular", "hired", "rejected"),
         "active": lambda v: isinstance(v, bool),
     },
     "tags": {"name": _is_name, "color": _opt(_is_str)},
@@ -143,7 +160,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "jobseekerId": _is_int,
         "projectId": _is_int,
         "stageId": _is_int,
-        "status": _one_of(*APPLICATION_STATUSES),
+        "status": _enum(*APPLICATION_STATUSES),
         "rejectionReasonId": _opt(_is_int),
         "appliedAt": _is_ts,
         "createdAt": _is_ts,

@@ -119,21 +119,35 @@ SALARY = {"amount": 4_000, "currency": "EUR", "period": "month"}
 @pytest.mark.parametrize(
     "body",
     [
-        {"visibility": "secret"},
-        {"employmentType": "gig"},
-        {"experienceLevel": "guru"},
-        {"remote": "moon"},
-        {"salary": {**SALARY, "period": "week"}},
+        {"visibility": "Secret"},
+        {"employmentType": "gig work"},
+        {"experienceLevel": "GURU"},
+        {"remote": "on-the-moon"},
+        {"salary": {**SALARY, "period": "Week"}},
         {"salary": {**SALARY, "amount": "4000"}},
         {"salary": {**SALARY, "currency": "EURO"}},
         {"salary": {**SALARY, "currency": "eur"}},
         {"salary": {"amount": 4_000, "period": "month"}},
         {"salary": {**SALARY, "bonus": 500}},
         {"hiringTeam": [{"userId": 2, "role": "recruiter", "since": "2024-01-01"}]},
+        {"hiringTeam": [{"userId": 2, "role": "Recruiter"}]},
     ],
 )
 def test_project_fields_must_have_the_read_shape(api: Api, verb: str, body: dict[str, Any]) -> None:
     assert refused(api, verb, PROJECTS, body) == dict.fromkeys(body, "invalid")
+
+
+@by_verb
+def test_enum_values_recru_may_add_are_taken_as_given(api: Api, verb: str) -> None:
+    """Any lowercase snake_case value (recru-api §1): what a client does with a value it does not know can be tried."""
+    body = {
+        "status": "paused", "visibility": "partners_only", "employmentType": "seasonal_work",
+        "experienceLevel": "principal", "remote": "flexible", "salary": {**SALARY, "period": "week"},
+        "hiringTeam": [{"userId": api.walk(USERS)[0]["id"], "role": "sourcer"}],
+    }  # fmt: skip
+    record = send(api, verb, PROJECTS, body, 201 if verb == "POST" else 200).json()
+    assert api.get(PROJECTS, record["id"]) == record
+    assert {key: record[key] for key in body} == body
 
 
 @by_verb

@@ -303,6 +303,33 @@ def test_nul_characters_recru_holds_are_removed_so_the_sync_goes_on(
     assert row.remote_data["JobseekerService.list"]["currentPosition"] == "DevOps"
 
 
+def test_enum_values_recru_added_pass_through_or_become_null_with_a_warning_and_never_fail_a_sync(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    project = recru.all("projects")[0]
+    application = recru.all("applications")[0]
+    recru.patch("projects", project["id"], employmentType="seasonal_work", remote="flexible")
+    recru.patch("applications", application["id"], status="on_hold")
+    result = sync("FULL")
+    assert result.state == "SUCCEEDED", result.errors
+    with engine.connect() as conn:
+        job = conn.execute(
+            select(tables.jobs.c.employment_type, tables.jobs.c.remote_work_status).where(
+                tables.jobs.c.integration_id == integration.id, tables.jobs.c.remote_id == str(project["id"])
+            )
+        ).one()
+        outcome = conn.execute(
+            select(tables.applications.c.outcome).where(
+                tables.applications.c.integration_id == integration.id,
+                tables.applications.c.remote_id == str(application["id"]),
+            )
+        ).scalar_one()
+    assert (job.employment_type, job.remote_work_status) == ("SEASONAL_WORK", "FLEXIBLE")  # open enums
+    assert outcome is None  # closed: PENDING, HIRED, DECLINED only
+    warned = " ".join(str(error) for error in result.errors)
+    assert all(value in warned for value in ("seasonal_work", "flexible", "on_hold")), result.errors
+
+
 def test_a_tag_made_while_the_candidates_are_listed_is_stored_by_the_same_run(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:

@@ -83,7 +83,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from atsbridge.store.bulk import BulkStatement, compile_insert
 from atsbridge.store.integrations import INTEGRATION_ID, tracked_conditions
@@ -258,7 +259,8 @@ def _write_records(
     nested_marks: bool,
     fetched_at: datetime | None,
 ) -> tuple[Counts, set[str]]:
-    """``write_records``, and the ids left as stored because the store holds a newer read of them."""
+    """``write_records``, and the ids left as stored: the store holds a newer read of them, or this run stored
+    them as they are already (a listing read again; they are not counted twice, nor are their join rows)."""
     table = prepared.table
     if not prepared.rows:
         return Counts(), set()
@@ -272,15 +274,21 @@ def _write_records(
         # between keeps its record (the upsert refused it) but gets this batch's join rows, until the next read.
         kept = _read_later(conn, table, [row["id"] for row in (*plan.updated, *plan.refreshed)], fetched_at)
         plan.keep_stored(kept)
+    unchanged = len(plan.unchanged)
     if sync_id is not None:
+        stamped: set[str] = set()
         for chunk in _chunks(plan.unchanged):
-            conn.execute(_seen_stamp(table, conn.dialect.name), {"ids": _key_list(conn, chunk), "sync_id": sync_id})
+            stamp = {"ids": _key_list(conn, chunk), "sync_id": sync_id}
+            stamped.update(conn.execute(_seen_stamp(table, conn.dialect.name), stamp).scalars())
+        # a record this run had seen already (a listing read again) is not counted twice
+        unchanged = len(stamped)
+        kept |= set(plan.unchanged) - stamped
     if nested_marks:
         changed = [*plan.created, *plan.updated, *(row for row in left if row["id"] not in kept)]
         _mark_nested_changes(conn, ModelName(table.name), changed, now, plan.refreshed)
         _mark_linking_parents(conn, ModelName(table.name), plan.appeared(), now)
     updated = len(plan.updated) + len(plan.refreshed)
-    return Counts(created=len(plan.created), updated=updated, unchanged=len(plan.unchanged)), kept
+    return Counts(created=len(plan.created), updated=updated, unchanged=unchanged), kept
 
 
 def write_batch(
@@ -636,8 +644,15 @@ def _read_later_query(table: Table, dialect: str) -> Select[str]:
 
 
 @functools.cache
-def _seen_stamp(table: Table, dialect: str) -> Update:
-    return update(table).where(_in_keys(table.c.id, "ids", dialect)).values(last_seen_sync_id=bindparam("sync_id"))
+def _seen_stamp(table: Table, dialect: str) -> ReturningUpdate[str]:
+    """Stamp the rows as seen by the run; returns the ids it had not seen yet."""
+    sync_id: BindParameter[str] = bindparam("sync_id")
+    return (
+        update(table)
+        .where(_in_keys(table.c.id, "ids", dialect), table.c.last_seen_sync_id.is_distinct_from(sync_id))
+        .values(last_seen_sync_id=sync_id)
+        .returning(table.c.id)
+    )
 
 
 def _mark_linking_parents(conn: Connection, model: ModelName, appeared: Sequence[str], now: datetime) -> None:

@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from atsbridge.private_dirs import make_private_dir
+
 SECRET_KEY_FILE = "secret.key"
 KEY_FILE_ASIDE = f".{SECRET_KEY_FILE}."  # a new key file's name while it is written (then linked into place)
 _HOST_NAME = re.compile(
@@ -171,7 +173,7 @@ def _make_key_file(key_file: Path) -> None:
     """Write a new key to ``key_file`` whole or not at all: written aside (``KEY_FILE_ASIDE``), then linked into
     place, so a process killed meanwhile leaves no empty key file, and of processes making it at once one wins and
     all read its key. On a file system without hard links (vfat, some network mounts) it is created in place."""
-    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dir(key_file.parent)
     key = secrets.token_hex(32)
     aside = key_file.with_name(f"{KEY_FILE_ASIDE}{secrets.token_hex(8)}")
     try:

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from atsbridge.api.app import create_app
 from atsbridge.api.http_protocol import EnvelopedH11Protocol
 from atsbridge.config import KEY_FILE_ASIDE, SECRET_KEY_FILE, Settings
+from atsbridge.private_dirs import make_private_dir
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key
 from atsbridge.store.db import SQLITE_FILE_NAME, create_engine, migrate
@@ -78,7 +79,7 @@ def clear_store(data_dir: Path) -> TextIO:
             )
         if any(not _demo_file(entry.name) for entry in entries):
             raise DemoError(f"{data_dir} holds more than a demo store; give --data-dir an empty or new directory")
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     data_dir.chmod(0o700)  # the store holds candidates' personal data (an earlier version made it 0755)
     # kept open, not closed at the end of a block: the lock on it lasts while it is open
     marker = open(os.open(data_dir / DEMO_MARKER, os.O_RDWR | os.O_CREAT, 0o600), "r+", encoding="utf-8")  # noqa: SIM115

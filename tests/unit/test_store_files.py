@@ -15,7 +15,7 @@ def mode(path: Path) -> int:
 
 
 def test_a_new_data_dir_and_its_sqlite_files_are_private(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+    data_dir = tmp_path / "made" / "data"  # its parent is made too: private as well
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")}
     created = subprocess.run(
         [sys.executable, "-c", "import os, sys; os.umask(0o022); from atsbridge.cli import main; sys.argv[0] = 'x'; "
@@ -27,7 +27,7 @@ def test_a_new_data_dir_and_its_sqlite_files_are_private(tmp_path: Path) -> None
         check=False,
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
-    assert mode(data_dir) == 0o700
+    assert mode(data_dir) == mode(data_dir.parent) == 0o700
     files = {path.name: mode(path) for path in data_dir.iterdir()}
     assert "atsbridge.sqlite3" in files and "secret.key" in files
     assert set(files.values()) == {0o600}, files

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from atsbridge.private_dirs import make_private_dir
 from atsbridge.store.first_load import build_missing_indexes
 from atsbridge.store.text_match import register_sqlite_functions
 
@@ -109,7 +110,7 @@ def _make_private_file(database: Path) -> None:
     """Create the SQLite file (and its directory) readable by their owner only, before SQLite opens it: it holds
     candidates' personal data, and SQLite gives its journal files the database file's permissions."""
     try:
-        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dir(database.parent)
     except OSError as failed:
         reason = "a file is there, not a directory" if isinstance(failed, FileExistsError) else failed.strerror
         raise OSError(f"the store's directory {database.parent} (ATSBRIDGE_DATA_DIR): {reason}") from failed

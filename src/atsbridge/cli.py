@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -29,7 +30,7 @@ from atsbridge.connectors.recru import credentials as recru_credentials
 from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
 from atsbridge.connectors.recru.guide import problem_message
 from atsbridge.progress import sync_progress
-from atsbridge.store.api_keys import create_api_key
+from atsbridge.store.api_keys import create_api_key, list_api_keys, revoke_api_key
 from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.db import StoreTooNew, create_engine, migrate, stored_revision
 from atsbridge.store.integrations import (
@@ -53,7 +54,7 @@ from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_
 app = typer.Typer(help="atsbridge: a self-hostable unified ATS API with a RECRU connector.", no_args_is_help=True)
 integration_app = typer.Typer(help="Connect and inspect integrations.", no_args_is_help=True)
 app.add_typer(integration_app, name="integration")
-api_key_app = typer.Typer(help="Create API keys.", no_args_is_help=True)
+api_key_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(api_key_app, name="api-key")
 webhook_app = typer.Typer(help="Configure where events are sent.", no_args_is_help=True)
 app.add_typer(webhook_app, name="webhook")
@@ -167,6 +168,47 @@ def api_key_create(
     else:
         print(key)
         err.print(f"API key for environment {environment!r} ({environment_id}); it is not shown again.")
+
+
+@api_key_app.command("list")
+def api_key_list(
+    environment: Annotated[str | None, typer.Option(help="only this environment's keys")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print {api_keys: [...]} as one JSON object")] = False,
+) -> None:
+    """List the API keys: id, environment, first characters and creation time (the keys themselves are not kept)."""
+    with _store(get_settings()).connect() as conn:
+        environment_id = None
+        if environment is not None:
+            environment_id = find_environment(conn, environment)
+            if environment_id is None:
+                _fail(f"no environment {environment!r}", json_output, "ENVIRONMENT_NOT_FOUND")
+        keys = list_api_keys(conn, environment_id)
+    shown = [
+        {"id": k.id, "environment": k.environment, "prefix": k.prefix, "created_at": ts(k.created_at)} for k in keys
+    ]
+    if json_output:
+        print(json.dumps({"api_keys": shown}))
+    elif not shown:
+        err.print("no API keys yet: `atsbridge api-key create` makes one")
+    else:
+        heading = ("id", "environment", "starts with", "created")
+        _print_table([heading, *((k.id, k.environment, f"{k.prefix}…", str(ts(k.created_at))) for k in keys)])
+
+
+@api_key_app.command("revoke")
+def api_key_revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id, as `atsbridge api-key list` shows it")],
+    json_output: Annotated[bool, typer.Option("--json", help="print {id, revoked: true} as one JSON object")] = False,
+) -> None:
+    """Revoke an API key: requests made with it are refused (401) from now on."""
+    with _store(get_settings()).begin() as conn:
+        if not revoke_api_key(conn, key_id.strip()):
+            _fail(f"no API key {key_id.strip()!r} (`atsbridge api-key list` shows their ids)", json_output,
+                  "API_KEY_NOT_FOUND")  # fmt: skip
+    if json_output:
+        print(json.dumps({"id": key_id.strip(), "revoked": True}))
+    else:
+        err.print(f"API key {key_id.strip()} revoked")
 
 
 def _environment_name(given: str, json_output: bool) -> str:
@@ -421,8 +463,13 @@ def integration_list(
                 f"{latest['type']} {latest['state']} {latest['ended_at'] or ''}".strip() if latest else "none",
             )
         )
+    _print_table(table)
+
+
+def _print_table(table: Sequence[Sequence[str]]) -> None:
+    """Plain aligned columns, never wrapped: ids and URLs stay whole for copying and grep."""
     widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
-    for line in table:  # plain aligned columns, never wrapped: ids and URLs stay whole for copying and grep
+    for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
 
 

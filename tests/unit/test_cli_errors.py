@@ -16,6 +16,7 @@ import pytest
 
 from atsbridge.config import Settings
 from atsbridge.demo import DEMO_MARKER, DemoError, clear_store, demo_settings, ensure_free
+from atsbridge.store.api_keys import environment_of_key
 from atsbridge.store.db import create_engine, head_revision, migrate
 
 
@@ -278,3 +279,24 @@ def test_a_second_demo_on_a_running_demos_store_is_refused(tmp_path: Path) -> No
     clear_store(store).close()  # once it has stopped, the next demo starts over
     assert [p.name for p in store.iterdir()] == [DEMO_MARKER]
     assert oct(store.stat().st_mode & 0o777) == "0o700"
+
+
+def test_api_keys_are_listed_without_the_key_and_revoked_by_id(tmp_path: Path) -> None:
+    acme = json.loads(atsbridge(tmp_path, "api-key", "create", "--environment", "acme", "--json").stdout)["key"]
+    atsbridge(tmp_path, "api-key", "create", "--environment", "beta", "--json")
+    listed = json.loads(atsbridge(tmp_path, "api-key", "list", "--json").stdout)["api_keys"]
+    assert [(k["environment"], acme.startswith(k["prefix"])) for k in listed] == [("acme", True), ("beta", False)]
+    assert all(acme not in json.dumps(k) and len(k["prefix"]) < 15 for k in listed)
+    only_acme = json.loads(atsbridge(tmp_path, "api-key", "list", "--environment", "acme", "--json").stdout)
+    assert [k["id"] for k in only_acme["api_keys"]] == [listed[0]["id"]]
+
+    revoked = atsbridge(tmp_path, "api-key", "revoke", listed[0]["id"], "--json")
+    assert json.loads(revoked.stdout) == {"id": listed[0]["id"], "revoked": True}
+    with create_engine(f"sqlite:///{tmp_path / 'data' / 'atsbridge.sqlite3'}").connect() as conn:
+        assert environment_of_key(conn, acme) is None  # the API refuses it (401)
+    again = atsbridge(tmp_path, "api-key", "revoke", listed[0]["id"], "--json")
+    assert_one_line_error(again, listed[0]["id"])
+    assert json.loads(again.stdout)["error"]["code"] == "API_KEY_NOT_FOUND"
+    assert [
+        k["environment"] for k in json.loads(atsbridge(tmp_path, "api-key", "list", "--json").stdout)["api_keys"]
+    ] == ["beta"]

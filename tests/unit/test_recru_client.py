@@ -657,3 +657,21 @@ async def test_an_answer_with_a_lone_surrogate_and_nan_is_still_garbage(
     await recru.ping()
 
     assert recru.stats.retries == 2
+
+
+@pytest.mark.parametrize(
+    ("cause", "said"),
+    [
+        (httpx.ConnectError("All connection attempts failed"),
+         "RECRU could not be reached (ConnectError: All connection attempts failed)"),
+        (httpx.ReadTimeout(""), "RECRU did not answer in time (ReadTimeout)"),
+        (httpx.RemoteProtocolError("Server disconnected"),
+         "the connection to RECRU was lost (RemoteProtocolError: Server disconnected)"),
+        (RecruError("RECRU answered HTTP 502 with a body that is not JSON"),
+         "RECRU answered HTTP 502 with a body that is not JSON (RecruError)"),
+    ],
+)  # fmt: skip
+def test_giving_up_says_in_words_what_failed_last(cause: BaseException, said: str) -> None:
+    assert (
+        str(RecruUnavailable("AuthService.login", 6, cause)) == f"AuthService.login failed after 6 attempt(s): {said}"
+    )

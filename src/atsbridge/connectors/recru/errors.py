@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import httpx
+
 _T = TypeVar("_T")
 
 
@@ -106,12 +108,28 @@ class RecruUnavailable(RecruError):
         *,
         reached: bool = True,
     ) -> None:
-        super().__init__(f"{method} failed after {attempts} attempt(s): {cause!r}")
+        super().__init__(f"{method} failed after {attempts} attempt(s): {_what_failed(cause)}")
         self.method = method
         self.attempts = attempts
         self.cause = cause
         self.retry_after = retry_after  # seconds RECRU last asked to wait (Retry-After), if it said
         self.reached = reached  # whether any attempt may have been processed (not refused before processing)
+
+
+def _what_failed(cause: BaseException) -> str:
+    """The last failure in words, its kind in brackets: httpx's own messages say little ("All connection attempts
+    failed") and some none at all (a timeout)."""
+    kind = type(cause).__name__
+    detail = str(cause).strip()
+    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
+        said = "RECRU could not be reached"
+    elif isinstance(cause, httpx.TimeoutException):
+        said = "RECRU did not answer in time"
+    elif isinstance(cause, httpx.TransportError):
+        said = "the connection to RECRU was lost"
+    else:
+        return f"{detail} ({kind})" if detail else kind
+    return f"{said} ({kind}: {detail})" if detail else f"{said} ({kind})"
 
 
 class RecruRateLimited(RecruUnavailable):

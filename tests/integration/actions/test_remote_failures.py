@@ -246,6 +246,31 @@ def test_a_create_recru_made_but_failed_to_read_back_is_told_tracked_and_stored_
     assert (again.status_code, again.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
 
 
+@pytest.mark.parametrize("deleted", ["jobseekers", "projects"])
+def test_a_create_whose_records_recru_deletes_before_they_are_read_back_is_a_404_saying_so(
+    world: ActionWorld, deleted: str
+) -> None:
+    email, job = unique_email("gone"), world.new_project(status="open")
+    world.fault("slow", "ApplicationService.get", count=1, delaySeconds=1)
+
+    def delete_once_created() -> None:
+        deadline = time.monotonic() + 10
+        while not world.jobseekers_with(email) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (jobseeker,) = world.jobseekers_with(email)
+        world.recru.delete(deleted, jobseeker["id"] if deleted == "jobseekers" else job["id"])
+
+    with ThreadPoolExecutor(1) as pool:
+        deleting = pool.submit(delete_once_created)
+        answer = world.send(
+            "POST", f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+        )
+        deleting.result()
+    error = answer.json()["error"]
+    assert (answer.status_code, error["code"]) == (404, "PLATFORM.INPUT_INVALID"), answer.text
+    assert "deleted in RECRU before it could be read back" in error["message"]
+
+
 def lose_every_answer_then_let_recru_store_it(world: ActionWorld, email: str, job: dict[str, Any]) -> dict[str, Any]:
     """A create whose every answer is lost (503 after the look-ups found nothing); then RECRU stores it after all,
     as a slow tenant finishing the first request does. Returns the answer and RECRU's application."""

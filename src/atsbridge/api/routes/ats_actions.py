@@ -378,14 +378,27 @@ async def _refresh_job(request: Request, integration_: Integration, project_id: 
     await asyncio.to_thread(write)
 
 
-async def _read_one(request: Request, integration_: Integration, model: ModelName, record_id: str) -> dict[str, Any]:
+async def _read_created(
+    request: Request, integration_: Integration, created: recru.CreatedApplication, model: ModelName
+) -> dict[str, Any]:
+    """The record the create made, as GET serves it; one RECRU deleted before it was read back (its job or its
+    candidate deleted in RECRU meanwhile) is a 404 saying so."""
+    application_id, candidate_id = _ids(integration_, created)
+    record_id = application_id if model is ModelName.APPLICATIONS else candidate_id
+
     def read() -> list[dict[str, Any]]:
         with store(request).connect() as conn:
             return Reader(conn, integration_).page(model, ListQuery(page_size=1, ids=(record_id,)))[0]
 
     results = await asyncio.to_thread(read)
     if not results:
-        raise ApiError("PLATFORM.UNKNOWN_ERROR", "The created record could not be read back from the store.")
+        raise ApiError(
+            "PLATFORM.INPUT_INVALID",
+            f"RECRU created the application (RECRU id {created.application_id}, its candidate RECRU id "
+            f"{created.jobseeker_id}), but it was deleted in RECRU before it could be read back: its job or its "
+            "candidate was deleted meanwhile.",
+            status=404,
+        )
     return results[0]
 
 
@@ -410,9 +423,8 @@ async def create_application(
 ) -> Response:
     async def act() -> Response:
         created = await _create(request, integration_, job_id, body.stage_id, body.candidate, body)
-        application_id, candidate_id = _ids(integration_, created)
-        application = await _read_one(request, integration_, ModelName.APPLICATIONS, application_id)
-        candidate = await _read_one(request, integration_, ModelName.CANDIDATES, candidate_id)
+        application = await _read_created(request, integration_, created, ModelName.APPLICATIONS)
+        candidate = await _read_created(request, integration_, created, ModelName.CANDIDATES)
         candidate.pop("applications")
         for key in ("interviews", "offers"):
             application.pop(key)
@@ -435,8 +447,7 @@ async def create_candidate(
     async def act() -> Response:
         application = body.application
         created = await _create(request, integration_, application.job_id, application.stage_id, body.candidate, body)
-        _, candidate_id = _ids(integration_, created)
-        candidate = await _read_one(request, integration_, ModelName.CANDIDATES, candidate_id)
+        candidate = await _read_created(request, integration_, created, ModelName.CANDIDATES)
         return action_success(candidate, created.warnings)
 
     return await guarded(request, integration_, idempotency_key, act)

@@ -546,6 +546,35 @@ def test_the_later_read_wins_against_a_transaction_not_committed_yet(store: Engi
     assert served_candidate(store) == ("Nová", sorted([our_id(ModelName.TAGS, 1), our_id(ModelName.TAGS, 2)]))
 
 
+def test_a_later_read_committed_after_a_batch_was_planned_keeps_its_tag_links(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL lets another writer commit between a batch's plan and its write (SQLite's write lock does not):
+    a record planned unchanged (the sync's page is what was stored) whose later read an action committed meanwhile
+    keeps the action's tag links, not the page's."""
+    if store.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock holds other writers off from a batch's plan to its commit")
+    tags_1_2 = sorted([our_id(ModelName.TAGS, 1), our_id(ModelName.TAGS, 2)])
+    with store.begin() as conn:
+        write_candidate(conn, jobseeker(1, [1], lastName="Nová"), at(0), at(0))
+    planned, committed = writer._stored_state, []
+
+    def then_an_action_commits(conn: Connection, table: Any, column: str, keys: Any) -> Any:
+        state = planned(conn, table, column, keys)
+        if table.name == ModelName.CANDIDATES.value and not committed:
+            committed.append(True)  # the action's write-through of its later read (a tag added)
+            with store.begin() as action:
+                write_candidate(action, jobseeker(1, [1, 2], lastName="Nová"), at(3), at(3))
+        return state
+
+    monkeypatch.setattr(writer, "_stored_state", then_an_action_commits)
+    with store.begin() as conn:  # the sync's page, read at minute 1: what was stored then
+        counts = write_candidate(conn, jobseeker(1, [1], lastName="Nová"), at(4), at(1))
+    assert committed
+    assert (counts[ModelName.CANDIDATES], counts[ModelName.CANDIDATES_TAGS]) == (Counts(unchanged=1), Counts())
+    assert served_candidate(store) == ("Nová", tags_1_2)
+
+
 def test_a_refresh_moves_only_the_records_that_nest_remote_updated_at(store: Engine) -> None:
     """Only RECRU's ``updatedAt`` (and payload) moved: a candidate nests its applications' ``remote_updated_at``,
     so it moves with them; an application nests its candidate without it, so it stays."""

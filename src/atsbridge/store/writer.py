@@ -269,10 +269,15 @@ def _write_records(
     left = _nesting_left(conn, ModelName(table.name), plan.updated) if nested_marks else []
     _write(conn, table, integration_id, plan, now=now, sync_id=sync_id, fetched_at=fetched_at)
     kept: set[str] = set()
-    if fetched_at is not None and "read_at" in table.c and (plan.updated or plan.refreshed):
+    rewritten = [row["id"] for row in (*plan.updated, *plan.refreshed)]
+    # On PostgreSQL another writer (an action's write-through) may have committed a later read of a record planned
+    # unchanged since the plan read it; its join rows must not be replaced by this batch's. Looked at again too,
+    # under a row lock that holds such writers off until this transaction ends (SQLite's write lock already does).
+    looked_at = [*rewritten, *plan.unchanged] if conn.dialect.name == "postgresql" else rewritten
+    if fetched_at is not None and "read_at" in table.c and looked_at:
         # Rows planned as new are not looked at (a first sync writes only such): one another writer inserted in
         # between keeps its record (the upsert refused it) but gets this batch's join rows, until the next read.
-        kept = _read_later(conn, table, [row["id"] for row in (*plan.updated, *plan.refreshed)], fetched_at)
+        kept = _read_later(conn, table, looked_at, fetched_at)
         plan.keep_stored(kept)
     unchanged = len(plan.unchanged)
     if sync_id is not None:
@@ -534,11 +539,11 @@ class _Plan:
     revived: list[str] = field(default_factory=list)  # ids among ``updated`` stored as deleted until now
 
     def keep_stored(self, ids: set[str]) -> None:
-        """The written rows ``ids`` were left as stored (a later read of them is stored): they count unchanged."""
+        """The rows ``ids`` were left as stored (a later read of them is stored): they count unchanged."""
         for rows in (self.created, self.updated, self.refreshed):
+            self.unchanged.extend(row["id"] for row in rows if row["id"] in ids)
             rows[:] = [row for row in rows if row["id"] not in ids]
         self.revived[:] = [id_ for id_ in self.revived if id_ not in ids]
-        self.unchanged.extend(ids)
 
     def appeared(self) -> list[str]:
         """Ids of the records the store now serves and did not before: new, or back from deleted."""
@@ -604,7 +609,8 @@ def _read_later(conn: Connection, table: Table, ids: Sequence[str], fetched_at: 
     return {
         id_
         for chunk in _chunks(ids)
-        for id_ in conn.execute(query, {"keys": _key_list(conn, chunk), "fetched_at": fetched_at}).scalars()
+        for id_, read_at in conn.execute(query, {"keys": _key_list(conn, chunk)}).all()
+        if read_at is not None and read_at > fetched_at
     }
 
 
@@ -638,9 +644,9 @@ def _nesting_query(table: Table, columns: tuple[str, ...], dialect: str) -> Sele
 
 
 @functools.cache
-def _read_later_query(table: Table, dialect: str) -> Select[str]:
-    fetched_at = bindparam("fetched_at", type_=table.c.read_at.type)
-    return select(table.c.id).where(_in_keys(table.c.id, "keys", dialect), table.c.read_at > fetched_at)
+def _read_later_query(table: Table, dialect: str) -> Select[str, datetime | None]:
+    """Each row's ``read_at``, the rows locked (PostgreSQL: so it is their latest, and stays so)."""
+    return select(table.c.id, table.c.read_at).where(_in_keys(table.c.id, "keys", dialect)).with_for_update(of=table)
 
 
 @functools.cache

@@ -797,6 +797,7 @@ class SyncRun:
         if not sync_rows.is_running(conn, self.sync_id, lock=True):  # given up for dead: another run may list now
             return
         now = _now()
-        for model, ids in gone.items():
-            for tombstoned, count in mark_deleted(conn, model, self.integration.id, ids, now=now).items():
-                self.counts[tombstoned] += Counts(deleted=count)
+        tombstoned = [mark_deleted(conn, model, self.integration.id, ids, now=now) for model, ids in gone.items()]
+        for counts in tombstoned:  # counted once all is written: a job ended for a conflict is done again
+            for model, count in counts.items():
+                self.counts[model] += Counts(deleted=count)

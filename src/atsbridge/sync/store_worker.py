@@ -10,6 +10,8 @@
   store's other writers (the run's heartbeat, the API's actions and settings) wait for the write lock only while
   the run is busy writing, never while it waits for RECRU. A commit never holds half a batch (a record without its
   join rows), and fewer commits write each index page to the WAL fewer times.
+- **Conflicts.** A writing job runs in a savepoint: one PostgreSQL ends for a deadlock with another writer (an
+  action's write-through) is done again (``store.conflicts``), not a failed run.
 - **Failures.** The failure of a job is raised by the next ``submit``, ``call`` or ``drain``; the worker then writes
   nothing more, and ``close`` rolls its transaction back. Otherwise ``close`` commits what was written: like a run
   killed between two commits, a failed or cancelled run leaves a consistent store, and deletes nothing.
@@ -34,6 +36,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from atsbridge.store.conflicts import in_savepoint
 from atsbridge.store.db import bulk_writes, named_session
 
 T = TypeVar("T")
@@ -90,7 +93,7 @@ class StoreWorker:
             conn = self._resources.enter_context(named_session(conn, self._session_name))
             self._conn = self._resources.enter_context(bulk_writes(conn))
         try:
-            result = job(self._conn)
+            result = in_savepoint(self._conn, job) if records else job(self._conn)
             if not records and not self._uncommitted:
                 self._conn.commit()  # a read ends its transaction: none idles while the run waits for RECRU
                 self._last_commit = time.monotonic()

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from atsbridge.api import action_guard
 from atsbridge.api.action_guard import request_hash
@@ -33,7 +33,9 @@ from atsbridge.connectors.base import ActionRefused
 from atsbridge.connectors.recru import actions as recru
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruError, RecruOutcomeUnknown, RecruUnavailable
+from atsbridge.connectors.recru.mapping import Codebooks
 from atsbridge.store import pending_applications
+from atsbridge.store.conflicts import in_transaction
 from atsbridge.store.integrations import Integration, load_integration, track_application
 from atsbridge.store.reader import ListQuery, Reader
 from atsbridge.store.syncs import DELTA
@@ -117,6 +119,24 @@ async def _client(request: Request, integration_: Integration) -> RecruClient:
     return client
 
 
+ReadBack = tuple[ModelName, dict[int, dict[str, Any] | None], Codebooks | None]
+"""What an action read back from RECRU: payloads of one model by RECRU id (``None``: not found), the codebooks a
+job's mapping needs."""
+
+
+def _store_read_back(engine: Engine, integration_id: str, read_back: list[ReadBack], asked_at: datetime) -> None:
+    """Store what the action read back (in the order given: what records refer to first) and tell clients what
+    changed, in one transaction (done again if PostgreSQL ends it for a conflict with a sync's)."""
+
+    def write(conn: Connection) -> None:
+        started = datetime.now(UTC)
+        for model, payloads, codebooks in read_back:
+            refresh.store(conn, integration_id, model, payloads, codebooks, fetched_at=asked_at)
+        notify.data_changed(conn, integration_id, models_changed_since(conn, integration_id, started))
+
+    in_transaction(engine, write)
+
+
 async def _write_through(
     request: Request, integration_: Integration, project_id: int, created: recru.CreatedApplication
 ) -> None:
@@ -137,18 +157,11 @@ async def _write_through(
     unstored = await asyncio.to_thread(unstored_remote_ids, store(request), integration_, referring)
     referenced = await refresh.fetch_referenced(client, unstored)
 
-    def write() -> None:
-        with store(request).begin() as conn:
-            started = datetime.now(UTC)
-            for model, payloads in referenced.items():
-                refresh.store(conn, integration_.id, model, payloads, fetched_at=asked_at)
-            if jobs:
-                refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks, fetched_at=asked_at)
-            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates, fetched_at=asked_at)
-            refresh.store(conn, integration_.id, ModelName.APPLICATIONS, applications, fetched_at=asked_at)
-            notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
-
-    await asyncio.to_thread(write)
+    read_back: list[ReadBack] = [(model, payloads, None) for model, payloads in referenced.items()]
+    if jobs:
+        read_back.append((ModelName.JOBS, jobs, codebooks))
+    read_back += [(ModelName.CANDIDATES, candidates, None), (ModelName.APPLICATIONS, applications, None)]
+    await asyncio.to_thread(_store_read_back, store(request), integration_.id, read_back, asked_at)
 
 
 def _track(engine: Engine, integration_id: str, created: recru.CreatedApplication) -> None:
@@ -369,13 +382,8 @@ async def _refresh_job(request: Request, integration_: Integration, project_id: 
         log.warning("job %s of %s could not be re-read after a refusal", project_id, integration_.id, exc_info=True)
         return
 
-    def write() -> None:
-        with store(request).begin() as conn:
-            started = datetime.now(UTC)
-            refresh.store(conn, integration_.id, ModelName.JOBS, jobs, codebooks, fetched_at=asked_at)
-            notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
-
-    await asyncio.to_thread(write)
+    read_back: list[ReadBack] = [(ModelName.JOBS, jobs, codebooks)]
+    await asyncio.to_thread(_store_read_back, store(request), integration_.id, read_back, asked_at)
 
 
 async def _read_created(
@@ -466,12 +474,9 @@ async def _tag_action(
     asked_at = datetime.now(UTC)  # when RECRU was asked what ``write`` stores; set again once the change is made
 
     def write(candidates: dict[int, dict[str, Any] | None], tag: dict[str, Any] | None = None) -> None:
-        with store(request).begin() as conn:
-            started = datetime.now(UTC)
-            if tag:
-                refresh.store(conn, integration_.id, ModelName.TAGS, {int(tag["id"]): tag}, fetched_at=asked_at)
-            refresh.store(conn, integration_.id, ModelName.CANDIDATES, candidates, fetched_at=asked_at)
-            notify.data_changed(conn, integration_.id, models_changed_since(conn, integration_.id, started))
+        read_back: list[ReadBack] = [(ModelName.TAGS, {int(tag["id"]): tag}, None)] if tag else []
+        read_back.append((ModelName.CANDIDATES, candidates, None))
+        _store_read_back(store(request), integration_.id, read_back, asked_at)
 
     changed = False
     try:

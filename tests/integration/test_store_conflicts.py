@@ -4,6 +4,7 @@ that lock the same two rows in opposite orders both end done, in a transaction o
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -57,19 +58,41 @@ def test_transactions_ended_for_a_deadlock_are_done_again(rows: Engine) -> None:
     assert names in ({"a first", "a second"}, {"b first", "b second"})  # the one done again came last
 
 
-def test_a_savepoint_ended_for_a_deadlock_is_done_again_keeping_the_work_before_it(rows: Engine) -> None:
-    runs: list[str] = []
-    first, second = crossing_writes(runs)
+def test_a_savepoint_ended_for_a_deadlock_is_done_again_once_the_work_before_it_is_committed(rows: Engine) -> None:
+    """As a sync's batch meets an action's write-through: the sync's transaction locked a row in an earlier batch,
+    which the action waits for, while the batch waits for a row the action locked. PostgreSQL ends the batch (it
+    waited first); done again at once it would wait again; the batches before it are committed first."""
+    first, second = NAMES
+    sync_has_first, action_has_second = threading.Event(), threading.Event()
+    batches: list[str] = []
 
-    def longer_transaction(work: Callable[[Connection], None], before: str) -> None:
-        with rows.begin() as conn:  # written before the savepoint: kept when the savepoint is done again
-            conn.execute(insert(environments).values(id=before, name=before, created_at=datetime.now(UTC)))
-            in_savepoint(conn, work)
+    def sync() -> None:
+        with rows.connect() as conn:  # as the store worker holds it: committed by hand, batches apart
+            conn.execute(update(environments).where(environments.c.id == first).values(name="sync first"))
+            sync_has_first.set()
+            action_has_second.wait(10)
+
+            def batch(conn: Connection) -> None:
+                batches.append("tried")
+                conn.execute(update(environments).where(environments.c.id == second).values(name="sync second"))
+
+            in_savepoint(conn, batch, conn.commit)
+            conn.commit()
+
+    def action(conn: Connection) -> None:
+        conn.execute(update(environments).where(environments.c.id == second).values(name="action second"))
+        action_has_second.set()
+        time.sleep(0.3)  # the sync's batch waits for that row first
+        conn.execute(update(environments).where(environments.c.id == first).values(name="action first"))
 
     with ThreadPoolExecutor(2) as pool:
-        for future in [pool.submit(longer_transaction, work, f"before {n}") for n, work in enumerate((first, second))]:
-            future.result(timeout=60)
-    assert len(runs) == 3
+        syncing = pool.submit(sync)
+        sync_has_first.wait(10)
+        acting = pool.submit(in_transaction, rows, action)
+        syncing.result(timeout=60)
+        acting.result(timeout=60)
     with rows.connect() as conn:
-        kept = conn.execute(select(environments.c.id).where(environments.c.id.like("before %"))).scalars()
-        assert sorted(kept) == ["before 0", "before 1"]
+        query = select(environments.c.id, environments.c.name).where(environments.c.id.in_(NAMES))
+        names = {row.id: row.name for row in conn.execute(query)}
+    assert batches == ["tried", "tried"]
+    assert names == {first: "action first", second: "sync second"}  # each done once the other had committed

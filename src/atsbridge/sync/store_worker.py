@@ -11,7 +11,8 @@
   the run is busy writing, never while it waits for RECRU. A commit never holds half a batch (a record without its
   join rows), and fewer commits write each index page to the WAL fewer times.
 - **Conflicts.** A writing job runs in a savepoint: one PostgreSQL ends for a deadlock with another writer (an
-  action's write-through) is done again (``store.conflicts``), not a failed run.
+  action's write-through) is rolled back to it, the jobs before it are committed (releasing the rows the other
+  writer waits for) and it is done again (``store.conflicts``), not a failed run.
 - **Failures.** The failure of a job is raised by the next ``submit``, ``call`` or ``drain``; the worker then writes
   nothing more, and ``close`` rolls its transaction back. Otherwise ``close`` commits what was written: like a run
   killed between two commits, a failed or cancelled run leaves a consistent store, and deletes nothing.
@@ -93,7 +94,7 @@ class StoreWorker:
             conn = self._resources.enter_context(named_session(conn, self._session_name))
             self._conn = self._resources.enter_context(bulk_writes(conn))
         try:
-            result = in_savepoint(self._conn, job) if records else job(self._conn)
+            result = in_savepoint(self._conn, job, self._commit) if records else job(self._conn)
             if not records and not self._uncommitted:
                 self._conn.commit()  # a read ends its transaction: none idles while the run waits for RECRU
                 self._last_commit = time.monotonic()

@@ -3,6 +3,7 @@ only, every missing parent included (``Path.mkdir(mode, parents=True)`` gives th
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 
@@ -10,14 +11,12 @@ def make_private_dir(path: Path) -> None:
     """Make ``path`` and each missing directory above it with mode 0700; nothing if it exists. A file in the way
     raises ``FileExistsError``."""
     missing: list[Path] = []
-    while not path.exists() and path != path.parent:
-        missing.append(path)
-        path = path.parent
+    directory = path
+    while not directory.exists() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
     for directory in reversed(missing):
-        try:
+        with contextlib.suppress(FileExistsError):  # made meanwhile (another process), or a file: told below
             directory.mkdir(mode=0o700)
-        except FileExistsError:
-            if not directory.is_dir():
-                raise
-    if not (missing[0] if missing else path).is_dir():
-        raise FileExistsError(f"{missing[0] if missing else path} is a file, not a directory")
+    if not path.is_dir():
+        raise FileExistsError(f"{path} is a file, not a directory")

@@ -6,8 +6,7 @@ on each other; PostgreSQL ends one of them with a deadlock error (SQLSTATE 40P01
 likewise). Nothing it did remains, so doing the same work again is safe and, the other one having gone on,
 succeeds: ``in_transaction`` does so for a transaction of its own, ``in_savepoint`` for part of a longer one (a
 sync's transaction spans several batches: only the batch ended is done again, once the ones before it are
-committed). SQLite serialises writers with its
-write lock, so it never ends one.
+committed). SQLite serialises writers with its write lock, so it never ends one.
 """
 
 from __future__ import annotations

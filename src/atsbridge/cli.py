@@ -23,7 +23,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from atsbridge.config import Settings, get_settings
 from atsbridge.connectors.recru import credentials as recru_credentials
@@ -177,11 +177,7 @@ def api_key_list(
 ) -> None:
     """List the API keys: id, environment, first characters and creation time (the keys themselves are not kept)."""
     with _store(get_settings()).connect() as conn:
-        environment_id = None
-        if environment is not None:
-            environment_id = find_environment(conn, environment)
-            if environment_id is None:
-                _fail(f"no environment {environment!r}", json_output, "ENVIRONMENT_NOT_FOUND")
+        environment_id = None if environment is None else _existing_environment(conn, environment, json_output)
         keys = list_api_keys(conn, environment_id)
     shown = [
         {"id": k.id, "environment": k.environment, "prefix": k.prefix, "created_at": ts(k.created_at)} for k in keys
@@ -209,6 +205,14 @@ def api_key_revoke(
         print(json.dumps({"id": key_id.strip(), "revoked": True}))
     else:
         err.print(f"API key {key_id.strip()} revoked")
+
+
+def _existing_environment(conn: Connection, name: str, json_output: bool) -> str:
+    """The id of the environment called ``name``; an unknown one ends the command (``ENVIRONMENT_NOT_FOUND``)."""
+    environment_id = find_environment(conn, name)
+    if environment_id is None:
+        _fail(f"no environment {name!r}", json_output, "ENVIRONMENT_NOT_FOUND")
+    return environment_id
 
 
 def _environment_name(given: str, json_output: bool) -> str:
@@ -258,9 +262,7 @@ def webhook_show(
     environment = _environment_name(environment, json_output)
     settings = get_settings()
     with _store(settings).connect() as conn:
-        environment_id = find_environment(conn, environment)
-        if environment_id is None:
-            _fail(f"no environment {environment!r}", json_output, "ENVIRONMENT_NOT_FOUND")
+        environment_id = _existing_environment(conn, environment, json_output)
         endpoint = webhook_of(conn, settings.encryption_key, environment_id)
     _print_webhook(environment, endpoint, json_output)
 
@@ -422,11 +424,7 @@ def integration_list(
 ) -> None:
     """List the integrations: state, setup status, what they sync and their latest sync."""
     with _store(get_settings()).connect() as conn:
-        environment_id = None
-        if environment is not None:
-            environment_id = find_environment(conn, environment)
-            if environment_id is None:
-                _fail(f"no environment {environment!r}", json_output, "ENVIRONMENT_NOT_FOUND")
+        environment_id = None if environment is None else _existing_environment(conn, environment, json_output)
         latest_by_integration = latest_syncs(conn)
         listed = [(found, latest_by_integration.get(found.id)) for found in list_integrations(conn, environment_id)]
     shown: list[dict[str, Any]] = [

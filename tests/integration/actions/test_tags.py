@@ -130,24 +130,27 @@ def test_of_tags_differing_only_in_case_the_exact_name_is_taken(world: ActionWor
     assert recru_tags(world, person.remote_id) == [lower["id"]]
 
 
-def test_removing_a_name_two_tags_match_only_by_case_removes_the_one_the_candidate_holds(world: ActionWorld) -> None:
+def holding_the_later_of_two_tags_differing_in_case(world: ActionWorld) -> tuple[Any, str, int]:
+    """(a new candidate, a name matching both tags by case only, the later tag's id, which the candidate holds):
+    the earlier tag would be the first match, so a test sees which one an action took."""
     suffix = secrets.token_hex(3)
     first, second = (world.recru.create("tags", name=f"{name}-{suffix}") for name in ("Kotlin", "KOTLIN"))
+    assert first["id"] < second["id"]
     person = new_candidate(world)
     world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": second["name"]})
-    world.kombo().ats.remove_candidate_tag(candidate_id=person.id, tag={"name": f"kotlin-{suffix}"})
+    return person, f"kotlin-{suffix}", second["id"]
+
+
+def test_removing_a_name_two_tags_match_only_by_case_removes_the_one_the_candidate_holds(world: ActionWorld) -> None:
+    person, name, _ = holding_the_later_of_two_tags_differing_in_case(world)
+    world.kombo().ats.remove_candidate_tag(candidate_id=person.id, tag={"name": name})
     assert recru_tags(world, person.remote_id) == []  # not "Kotlin", which it does not hold
-    assert first["id"] < second["id"]
 
 
 def test_adding_a_name_two_tags_match_only_by_case_keeps_the_one_the_candidate_holds(world: ActionWorld) -> None:
-    suffix = secrets.token_hex(3)
-    first, second = (world.recru.create("tags", name=f"{name}-{suffix}") for name in ("Kotlin", "KOTLIN"))
-    person = new_candidate(world)
-    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": second["name"]})
-    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": f"kotlin-{suffix}"})
-    assert recru_tags(world, person.remote_id) == [second["id"]]  # already tagged so: not "Kotlin" as well
-    assert first["id"] < second["id"]
+    person, name, held = holding_the_later_of_two_tags_differing_in_case(world)
+    world.kombo().ats.add_candidate_tag(candidate_id=person.id, tag={"name": name})
+    assert recru_tags(world, person.remote_id) == [held]  # already tagged so: not "Kotlin" as well
 
 
 def queued_syncs(world: ActionWorld) -> list[str]:

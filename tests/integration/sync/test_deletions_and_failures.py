@@ -130,6 +130,21 @@ def test_a_record_shifted_across_a_page_by_a_deletion_meanwhile_is_stored_by_a_l
     assert {str(j["id"]) for j in recru.all("jobseekers")} <= stored
 
 
+class MaskedDeletions:
+    """A run's progress callback that deletes the first three jobseekers once the first page of 200 is read and
+    creates three others: the listing's total does not fall, yet three records shift into the page already read."""
+
+    def __init__(self, recru: Recru) -> None:
+        self.recru = recru
+        self.doomed = [j["id"] for j in recru.all("jobseekers")[:3]]
+
+    def after_first_page(self, model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.CANDIDATES and done == 200 and self.doomed:
+            while self.doomed:
+                self.recru.delete("jobseekers", self.doomed.pop())
+                self.recru.create("jobseekers")
+
+
 def test_deletions_masked_by_creations_between_the_same_two_pages_hide_no_record(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
@@ -137,16 +152,9 @@ def test_deletions_masked_by_creations_between_the_same_two_pages_hide_no_record
     total does not fall, yet three records shift into the page already read."""
     for _ in range(600):
         recru.create("jobseekers")
-    doomed = [j["id"] for j in recru.all("jobseekers")[:3]]
-
-    def delete_and_create_after_first_page(model: ModelName, done: int, total: int | None) -> None:
-        if model is ModelName.CANDIDATES and done == 200 and doomed:
-            while doomed:
-                recru.delete("jobseekers", doomed.pop())
-                recru.create("jobseekers")
-
-    assert sync("FULL", progress=delete_and_create_after_first_page).state == "SUCCEEDED"
-    assert not doomed
+    masking = MaskedDeletions(recru)
+    assert sync("FULL", progress=masking.after_first_page).state == "SUCCEEDED"
+    assert not masking.doomed
     stored = {r.remote_id for r in live(engine, tables.candidates, integration.id)}
     assert {str(j["id"]) for j in recru.all("jobseekers")} <= stored
     assert_parity_except_deleted(engine, integration, recru, sync)
@@ -159,15 +167,7 @@ def test_a_listing_read_again_counts_each_record_once(
         recru.create("jobseekers")
     sync("FULL")
     before = len(recru.all("jobseekers"))
-    doomed = [j["id"] for j in recru.all("jobseekers")[:3]]
-
-    def delete_and_create_after_first_page(model: ModelName, done: int, total: int | None) -> None:
-        if model is ModelName.CANDIDATES and done == 200 and doomed:
-            while doomed:
-                recru.delete("jobseekers", doomed.pop())
-                recru.create("jobseekers")
-
-    result = sync("FULL", progress=delete_and_create_after_first_page)  # masked deletions: listed twice
+    result = sync("FULL", progress=MaskedDeletions(recru).after_first_page)  # listed twice
     counts = result.counts[ModelName.CANDIDATES]
     assert (counts["created"], counts["deleted"]) == (3, 0)  # the deleted three were listed before they went
     assert counts["created"] + counts["updated"] + counts["unchanged"] == before + 3

@@ -20,8 +20,10 @@ browser:
 demo: install
 	$(BIN)/atsbridge demo
 
+# Three test processes on two cores: many tests wait on an emulator or API subprocess, and a third process fills
+# that idle time (every test makes its own store, ports and directories, so they run side by side).
 test: install browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 3

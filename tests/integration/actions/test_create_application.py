@@ -284,6 +284,48 @@ def test_an_existing_candidate_gets_the_application_and_the_consent_and_keeps_th
     assert answer.data.candidate.source == source["name"]
     warned = " ".join(w.message for w in answer.warnings)
     assert "source" in warned and "gdpr_consent" not in warned
+    (kept,) = [w.message for w in answer.warnings if "keeps what RECRU holds" in w.message]
+    assert kept.startswith(
+        "candidate.first_name, candidate.last_name, candidate.company, candidate.phone_number were not written: "
+        f"the candidate already existed in RECRU (RECRU id {existing['id']})"
+    )
+
+
+def test_an_existing_candidate_given_as_recru_holds_it_warns_of_nothing_and_of_each_field_held_otherwise(
+    world: ActionWorld,
+) -> None:
+    given = candidate(
+        company="Firma",
+        phone_number="+420 601 000 000",
+        location={"country": "cz", "city": "Brno"},
+        salary_expectations={"period": "MONTH", "amount": 50000},
+        additional_email_addresses=[{"email_address": unique_email("work"), "type": "WORK"}],
+    )
+    first = world.kombo().ats.create_application(job_id=f"remote:{world.open_job()['id']}", candidate=given)
+    assert first.warnings == []
+
+    again = world.kombo().ats.create_application(
+        job_id=f"remote:{world.new_project()['id']}",
+        candidate={**given, "phone_number": "+420601000000", "location": {"country": "CZ"}},
+    )
+    assert again.data.candidate.id == first.data.candidate.id
+    assert again.warnings == []  # the same number without spaces, a part of the location held
+
+    changed = {
+        **given,
+        "title": "Ředitelka",
+        "location": {"country": "CZ", "city": "Ostrava"},
+        "salary_expectations": {"period": "YEAR", "amount": 50000},
+        "additional_email_addresses": [{"email_address": unique_email("other"), "type": "WORK"}],
+        "additional_phone_numbers": [{"phone_number": "+420 602 000 000", "type": "WORK"}],
+    }
+    third = world.kombo().ats.create_application(job_id=f"remote:{world.new_project()['id']}", candidate=changed)
+    (kept,) = [w.message for w in third.warnings]
+    assert kept.startswith(
+        "candidate.title, candidate.location, candidate.salary_expectations, candidate.additional_email_addresses, "
+        "candidate.additional_phone_numbers were not written: the candidate already existed in RECRU"
+    )
+    assert (third.data.candidate.title, third.data.candidate.location.city) == (None, "Brno")
 
 
 def test_a_candidate_matched_by_an_additional_address_gets_the_application_with_a_warning(world: ActionWorld) -> None:

@@ -1,8 +1,9 @@
 """Write actions against RECRU: create an application (and its candidate), add and remove a tag.
 
 - **Existing candidates.** The candidate is looked up by e-mail first (``JobseekerService.list {email}``); if RECRU
-  knows the address, the application is attached to that jobseeker and none of its fields is written: not its
-  source either (unified-api §5: never overwritten; a warning says so if the request gave one). Only a consent
+  knows the address, the application is attached to that jobseeker and none of its fields is written (a warning
+  names the fields given with a value it holds otherwise): not its source either (unified-api §5: never
+  overwritten; a warning says so if the request gave one). Only a consent
   the request gives replaces the jobseeker's (RECRU keeps an existing consent only when none is given), and the
   attachments are added to it. A jobseeker that appears between the look-up and the create
   (RECRU answers -32009 with ``existingId``) is handled the same way.
@@ -258,17 +259,20 @@ def attachment_params(files: list[PreparedFile]) -> list[dict[str, Any]]:
     ]
 
 
-async def find_jobseeker(client: RecruClient, email: str) -> int | None:
+async def find_jobseeker(client: RecruClient, email: str) -> dict[str, Any] | None:
     """The jobseeker RECRU has for this e-mail, or ``None``. RECRU matches exactly (case aside): the address is
     looked for composed (NFC, as we write it), then, if none has it so, decomposed (NFD), as one stored by another
     way in may be written; of several with the address written one way, the lowest id."""
-    ids: list[int] = []
     for form in dict.fromkeys(unicodedata.normalize(f, email) for f in ("NFC", "NFD")):
         result = await client.call("JobseekerService.list", {"email": form, "perPage": 200})
-        ids = [item["id"] for item in result["items"]]
-        if ids:
-            break
-    return min(ids) if ids else None
+        items: list[dict[str, Any]] = result["items"]
+        if items:
+            return min(items, key=lambda item: int(item["id"]))
+    return None
+
+
+def _id(jobseeker: dict[str, Any] | None) -> int | None:
+    return None if jobseeker is None else int(jobseeker["id"])
 
 
 async def _existing_application(client: RecruClient, jobseeker_id: int, project_id: int) -> int | None:
@@ -286,7 +290,7 @@ async def _refuse_if_applied(client: RecruClient, jobseeker_id: int | None, proj
 async def application_of(client: RecruClient, email: str, project_id: int) -> tuple[int, int] | None:
     """RECRU's application of the jobseeker with this e-mail to the project, as (application id, jobseeker id);
     ``None`` if there is none."""
-    jobseeker_id = await find_jobseeker(client, email)
+    jobseeker_id = _id(await find_jobseeker(client, email))
     if jobseeker_id is None:
         return None
     application_id = await _existing_application(client, jobseeker_id, project_id)
@@ -316,7 +320,8 @@ async def create_application(
     answer, the application RECRU then holds for the pair is taken for this create's only if ``alone`` says no other
     create of the pair was on its way through us meanwhile: otherwise it may be the other one's, and this create is
     refused as ``application_unclaimed`` (the caller tells when to ask again)."""
-    jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
+    found = await find_jobseeker(client, new.candidate.email_address)  # the jobseeker attached to, if any
+    jobseeker_id = _id(found)
     await _refuse_if_applied(client, jobseeker_id, new.project_id)
     unknown: RecruOutcomeUnknown | None = None
     lost_params: dict[str, Any] | None = None  # what the first attempt whose answer was lost sent
@@ -326,7 +331,7 @@ async def create_application(
         if alone is not None and not await alone():
             raise ActionRefused("application_unclaimed", APPLIED_ALREADY)
         assert jobseeker_id is not None
-        return _created(application_id, jobseeker_id, sent, new, matched)
+        return _created(application_id, jobseeker_id, sent, new, matched or _kept(found, new.candidate))
 
     for _ in range(CREATE_ATTEMPTS):
         params: dict[str, Any] = {"projectId": new.project_id, "attachments": attachment_params(new.files)}
@@ -350,7 +355,8 @@ async def create_application(
                     if earlier is not None:
                         return await as_this_creates(earlier, lost_params)
                 await _refuse_if_applied(client, jobseeker_id, new.project_id)
-                if await find_jobseeker(client, new.candidate.email_address) != jobseeker_id:
+                found = await find_jobseeker(client, new.candidate.email_address)
+                if _id(found) != jobseeker_id:
                     matched = [_matched_by_another_address(jobseeker_id)]
                 continue
             if lost_params is not None and conflict.existing_id is not None and jobseeker_id is not None:
@@ -360,7 +366,8 @@ async def create_application(
         except RecruOutcomeUnknown as lost:
             unknown, lost_params = lost, lost_params or params
             try:
-                jobseeker_id = await find_jobseeker(client, new.candidate.email_address)
+                found = await find_jobseeker(client, new.candidate.email_address)
+                jobseeker_id = _id(found)
                 stored = (
                     None if jobseeker_id is None else await _existing_application(client, jobseeker_id, new.project_id)
                 )
@@ -381,7 +388,8 @@ async def create_application(
             if unknown is not None:  # an earlier attempt's answer was lost: RECRU may still store it
                 raise unknown from failed
             raise
-        return _created(int(result["id"]), int(result["jobseekerId"]), params, new, matched)
+        told = matched or _kept(found, new.candidate)
+        return _created(int(result["id"]), int(result["jobseekerId"]), params, new, told)
     # Only lost answers repeat the loop (a second conflict is final), and each was followed by a look-up that
     # found nothing stored: RECRU is failing, and nothing was created.
     assert unknown is not None
@@ -389,11 +397,58 @@ async def create_application(
 
 
 def _created(
-    application_id: int, jobseeker_id: int, params: dict[str, Any], new: NewApplication, matched: list[str]
+    application_id: int, jobseeker_id: int, params: dict[str, Any], new: NewApplication, existing_told: list[str]
 ) -> CreatedApplication:
+    """The create's outcome; ``existing_told``: what to say of the existing jobseeker attached to, if it was."""
     existing = "jobseekerId" in params
-    warnings = [*unstorable_warnings(new.candidate, new.extras, existing=existing), *matched]
-    return CreatedApplication(application_id, jobseeker_id, existing, warnings)
+    warnings = unstorable_warnings(new.candidate, new.extras, existing=existing)
+    return CreatedApplication(application_id, jobseeker_id, existing, warnings + (existing_told if existing else []))
+
+
+def _kept(jobseeker: dict[str, Any] | None, candidate: CandidateInput) -> list[str]:
+    """A warning naming the candidate fields given that the existing ``jobseeker`` holds otherwise: none of them
+    was written (unified-api §5: the application is attached to it). Fields given as RECRU holds them are not named,
+    so sending the same candidate again to another job warns of nothing."""
+    if jobseeker is None:
+        return []
+    kept = differing_fields(candidate, jobseeker)
+    if not kept:
+        return []
+    were = "was" if len(kept) == 1 else "were"
+    return [
+        f"{', '.join(kept)} {were} not written: the candidate already existed in RECRU (RECRU id {jobseeker['id']}) "
+        "and keeps what RECRU holds; the application was attached to it."
+    ]
+
+
+def differing_fields(candidate: CandidateInput, jobseeker: dict[str, Any]) -> list[str]:
+    """The request fields of ``candidate`` given with a value the RECRU ``jobseeker`` does not hold: a name, company,
+    title, availability or salary that differs, a location part given otherwise (parts not given are not compared),
+    an address or phone number it lacks (compared without case, or without spaces)."""
+    given = jobseeker_params(candidate)
+    fields = [
+        UNIFIED_FIELDS[f"jobseeker.{key}"]
+        for key in ("firstName", "lastName", "currentCompany", "currentPosition", "availableFrom")
+        if given[key] is not None and given[key] != jobseeker.get(key)
+    ]
+    held_address = jobseeker.get("address") or {}
+    if given["address"] is not None and any(
+        value is not None and str(value).casefold() != str(held_address.get(key) or "").casefold()
+        for key, value in given["address"].items()
+    ):
+        fields.append("candidate.location")
+    held_salary = jobseeker.get("salaryExpectation") or {}
+    if given["salaryExpectation"] is not None and any(
+        given["salaryExpectation"][key] != held_salary.get(key) for key in ("amount", "period")
+    ):
+        fields.append("candidate.salary_expectations")
+    held_emails = {str(e["value"]).casefold() for e in jobseeker.get("emails") or []}
+    if any(entry["value"].casefold() not in held_emails for _, entry in _emails(candidate)[1:]):
+        fields.append("candidate.additional_email_addresses")
+    held_phones = {"".join(str(p["value"]).split()) for p in jobseeker.get("phones") or []}
+    missing = (name for name, entry in _phones(candidate) if "".join(entry["value"].split()) not in held_phones)
+    fields += dict.fromkeys(re.sub(r"\[\d+\].*", "", name) for name in missing)
+    return fields
 
 
 def _matched_by_another_address(jobseeker_id: int) -> str:

@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import Connection, Engine
 
+from atsbridge import __version__
 from atsbridge.config import Settings, get_settings
 from atsbridge.connectors.recru import credentials as recru_credentials
 from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
@@ -59,6 +60,21 @@ app.add_typer(api_key_app, name="api-key")
 webhook_app = typer.Typer(help="Configure where events are sent.", no_args_is_help=True)
 app.add_typer(webhook_app, name="webhook")
 err = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"atsbridge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """The options of ``atsbridge`` itself, before a command."""
 
 
 def _store(settings: Settings) -> Engine:

@@ -35,6 +35,12 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
     assert all(word in lines[0] for word in words), lines[0]
 
 
+def test_version_is_printed_without_touching_the_store(tmp_path: Path) -> None:
+    result = atsbridge(tmp_path, "--version")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "atsbridge 0.1.0\n", "")
+    assert not (tmp_path / "data").exists()
+
+
 @pytest.mark.parametrize(
     ("env", "words"),
     [

@@ -21,6 +21,7 @@ import uvicorn
 
 from recru_emulator.app import create_app
 from recru_emulator.emulator import MAX_SIZE, Emulator
+from recru_emulator.http_protocol import TransportH11Protocol
 from recru_emulator.ratelimit import DEFAULT_PER_MINUTE
 
 
@@ -114,7 +115,14 @@ def main(argv: list[str] | None = None) -> None:
         announcement = json.dumps({"url": url, "login": emulator.login, "password": emulator.password})
     else:
         announcement = f"RECRU tenant: {url}\nlogin:        {emulator.login}\npassword:     {emulator.password}"
-    config = uvicorn.Config(create_app(emulator), host=args.host, port=args.port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(emulator),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        http=TransportH11Protocol,
+    )
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C (SIGINT) stops it as SIGTERM does: quietly
         _AnnouncingServer(config, announcement).run()
     sys.exit(0)

@@ -25,6 +25,7 @@ from recru_emulator.errors import (
     retry_later,
 )
 from recru_emulator.faults import Fault
+from recru_emulator.http_protocol import TRANSPORT
 from recru_emulator.state import Tenant
 
 log = logging.getLogger("recru_emulator")
@@ -57,11 +58,18 @@ KNOWN_METHODS = {*METHODS, LOGIN, LOGOUT}
 
 
 class ConnectionDropped(Exception):
-    """Raised after a response has started, so the server closes the connection mid-answer."""
+    """Raised to end a ``drop`` fault's answer: the server then gives up the connection."""
 
 
 class DroppedResponse(Response):
+    """No answer: the connection is closed before any byte of one is sent. Served other than by the emulator's
+    command (no transport in the scope, e.g. in-process), the closest an app can do: an answer cut off early."""
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        transport = scope.get(TRANSPORT)
+        if transport is not None:
+            transport.abort()
+            raise ConnectionDropped
         headers = [(b"content-type", b"application/json"), (b"content-length", b"4096")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b'{"jsonrpc": "2.0", "id', "more_body": True})

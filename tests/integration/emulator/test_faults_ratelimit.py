@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import socket
 import time
 import tracemalloc
 
@@ -14,6 +15,7 @@ import pytest
 from recru_emulator.app import create_app
 from recru_emulator.emulator import Emulator
 from recru_emulator.ratelimit import RateLimiter
+from support.emulator_process import EmulatorProcess
 
 from .conftest import Api, check_error
 
@@ -77,7 +79,21 @@ def test_slow_fault(api: Api, delay: int | None) -> None:
     assert time.monotonic() - start < 0.9
 
 
-def test_drop_fault(api: Api) -> None:
+def test_drop_fault_closes_the_connection_before_any_byte_of_an_answer(api: Api, emulator: EmulatorProcess) -> None:
+    api.fault("drop")
+    url = httpx.URL(emulator.url)
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "SystemService.ping"}).encode()
+    request = (
+        f"POST /api/json-rpc HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    with socket.create_connection((url.host, url.port), timeout=10) as connection:
+        connection.sendall(request)
+        try:
+            received = connection.recv(65536)
+        except ConnectionResetError:
+            received = b""
+    assert received == b""
     api.fault("drop")
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         api.rpc("SystemService.ping")

@@ -28,8 +28,8 @@ from sqlalchemy import Connection, Engine
 from atsbridge import __version__
 from atsbridge.config import Settings, get_settings
 from atsbridge.connectors.recru import credentials as recru_credentials
-from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
 from atsbridge.connectors.recru.guide import problem_message
+from atsbridge.connectors.recru.write_params import SOURCE_NAME_MAX
 from atsbridge.progress import sync_progress
 from atsbridge.store.api_keys import create_api_key, list_api_keys, revoke_api_key
 from atsbridge.store.credentials import RecruCredentials

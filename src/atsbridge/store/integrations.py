@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
+from atsbridge.connectors.recru.write_params import SOURCE_NAME_MAX
 from atsbridge.store.credentials import (
     CredentialsUnreadable,
     RecruCredentials,

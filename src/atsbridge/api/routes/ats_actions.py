@@ -31,6 +31,7 @@ from atsbridge.api.responses import action_success
 from atsbridge.api.uploads import AllowList, prepare
 from atsbridge.connectors.base import ActionRefused
 from atsbridge.connectors.recru import actions as recru
+from atsbridge.connectors.recru import tags, write_params
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruError, RecruOutcomeUnknown, RecruUnavailable
 from atsbridge.connectors.recru.mapping import Codebooks
@@ -217,8 +218,8 @@ async def _create(
     settings = request.app.state.settings
     files = await prepare(extras.attachments or [], recru.UPLOAD_LIMITS, AllowList.parse(settings.data_url_allowlist))
     try:
-        consent = recru.consent_params(extras, datetime.now(UTC).date())
-        source = recru.source_params(extras.source, integration_.source_label)
+        consent = write_params.consent_params(extras, datetime.now(UTC).date())
+        source = write_params.source_params(extras.source, integration_.source_label)
         new = recru.NewApplication(project_id, candidate, extras, files, source, stage_id)
         created = await _create_or_adopt(request, integration_, new, consent)
         await _store_created(request, integration_, new, created)
@@ -491,7 +492,7 @@ async def _tag_action(
         raise refused(refusal) from refusal
     except RecruError as error:
         # the tag call may have been carried out, its answer lost (not one RECRU refused before processing it)
-        lost = isinstance(error, RecruUnavailable) and error.reached and error.method in recru.TAG_CALLS
+        lost = isinstance(error, RecruUnavailable) and error.reached and error.method in tags.TAG_CALLS
         if not (changed or lost):  # failed before anything was sent: nothing to tell or to sync
             raise remote_error(error) from error
         raise await _tag_failure(request, integration_, error, changed) from error
@@ -532,7 +533,7 @@ async def add_tag(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def act() -> Response:
-        return await _tag_action(request, integration_, candidate_id, body.tag.name, recru.add_tag)
+        return await _tag_action(request, integration_, candidate_id, body.tag.name, tags.add_tag)
 
     return await guarded(request, integration_, idempotency_key, act)
 
@@ -550,6 +551,6 @@ async def remove_tag(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def act() -> Response:
-        return await _tag_action(request, integration_, candidate_id, body.tag.name, recru.remove_tag)
+        return await _tag_action(request, integration_, candidate_id, body.tag.name, tags.remove_tag)
 
     return await guarded(request, integration_, idempotency_key, act)

@@ -18,7 +18,7 @@ from atsbridge.api.params import MAX_PAGE_SIZE, refuse_repeated
 from atsbridge.api.responses import success
 from atsbridge.api.routes.connect import ConnectLinkData, new_link
 from atsbridge.connectors.recru import coverage
-from atsbridge.connectors.recru.actions import SOURCE_NAME_MAX
+from atsbridge.connectors.recru.write_params import SOURCE_NAME_MAX
 from atsbridge.store.db import drop_wal_history, erasing
 from atsbridge.store.integrations import (
     Integration,

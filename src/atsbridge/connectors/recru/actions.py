@@ -1,4 +1,5 @@
-"""Write actions against RECRU: create an application (and its candidate), add and remove a tag.
+"""Creating an application in RECRU (and its candidate); the params it sends are made by ``write_params``, tags
+are ``tags``' job.
 
 - **Existing candidates.** The candidate is looked up by e-mail first (``JobseekerService.list {email}``); if RECRU
   knows the address, the application is attached to that jobseeker and none of its fields is written (a warning
@@ -10,22 +11,17 @@
 - **Never a duplicate.** A create whose outcome is unknown (timeout, dropped connection, 500) is not repeated
   blindly: RECRU is asked what it stored (the jobseeker by e-mail, then its application for the project) and the
   create is repeated only if nothing is there — at most ``CREATE_ATTEMPTS`` times, then RECRU counts as unavailable.
-- **RECRU's refusals name our fields.** Its -32602 paths (``jobseeker.emails[1].value``) are translated back to the
-  request's (``candidate.additional_email_addresses[0].email_address``).
+- **RECRU's refusals name our fields** (``write_params.unified_field``).
 - **What RECRU cannot store** (gender, social links, sourced_by, screening answers, other tools' remote_fields)
   is dropped with a warning naming the field.
-- **Tags.** RECRU cannot create tags: a name is matched (trimmed, case-insensitive) against ``TagService.list``.
 """
 
 from __future__ import annotations
 
-import base64
-import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, TypeGuard
+from typing import Any
 
 from atsbridge.connectors.base import ActionRefused, PreparedFile, UploadLimits
 from atsbridge.connectors.recru.client import RecruClient
@@ -37,7 +33,15 @@ from atsbridge.connectors.recru.errors import (
     RecruOutcomeUnknown,
     RecruProjectNotOpen,
 )
-from atsbridge.unified.inputs import ActionExtras, CandidateInput, SourceInput
+from atsbridge.connectors.recru.write_params import (
+    attachment_params,
+    differing_fields,
+    given_text,
+    jobseeker_params,
+    source_name,
+    unified_field,
+)
+from atsbridge.unified.inputs import ActionExtras, CandidateInput
 
 MiB = 1024 * 1024
 UPLOAD_LIMITS = UploadLimits(
@@ -57,15 +61,10 @@ UPLOAD_LIMITS = UploadLimits(
         }
     ),
 )
-ATTACHMENT_TYPES = {"CV": "cv", "COVER_LETTER": "cover_letter", "OTHER": "other"}
-EMAIL_TYPES = {"PERSONAL": "private", "WORK": "work", "OTHER": "private"}
-PHONE_TYPES = {"PERSONAL": "private", "WORK": "work", "OTHER": "mobile"}
 UNSTORABLE = ("gender", "social_links")
 UNSTORABLE_EXTRAS = ("sourced_by", "screening_question_answers", "remote_fields")
 CREATE_ATTEMPTS = 3
 APPLIED_ALREADY = "This candidate has already applied to this job."
-SOURCE_NAME_MAX = 100
-"""RECRU's limit of a source name (its `too_long`)."""
 
 
 @dataclass
@@ -101,10 +100,10 @@ def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras, *, exis
             "source was not written: the candidate already existed in RECRU, and an existing candidate's source is "
             "never written."
         )
-    elif source is not None and _given(source.id):
+    elif source is not None and given_text(source.id):
         warnings += [f"source.{name} was not written: source.id was given and wins." for name in ("name", "unified_key")
                      if getattr(source, name)]  # fmt: skip
-    elif source is not None and not _source_name(source):
+    elif source is not None and not source_name(source):
         blank = [f"source.{name}" for name in ("id", "name", "unified_key") if getattr(source, name) is not None]
         if blank:
             were = "was" if len(blank) == 1 else "were"
@@ -112,151 +111,6 @@ def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras, *, exis
     if consent is not None and consent.given is False and consent.expires_at is not None:
         warnings.append("gdpr_consent.expires_at was not written: consent was not given.")
     return warnings
-
-
-def _emails(candidate: CandidateInput) -> list[tuple[str, dict[str, Any]]]:
-    """RECRU's ``emails`` (the primary first, each address once, whatever its case), each with its unified field."""
-    emails = [("candidate.email_address", {"value": candidate.email_address, "type": "private", "primary": True})]
-    seen = {candidate.email_address.lower()}
-    for i, e in enumerate(candidate.additional_email_addresses or []):
-        if e.email_address.lower() not in seen:
-            seen.add(e.email_address.lower())
-            field = f"candidate.additional_email_addresses[{i}].email_address"
-            emails.append((field, {"value": e.email_address, "type": EMAIL_TYPES[e.type], "primary": False}))
-    return emails
-
-
-def _phones(candidate: CandidateInput) -> list[tuple[str, dict[str, Any]]]:
-    """RECRU's ``phones`` (``phone_number`` first and primary), each with its unified field."""
-    phones = []
-    if candidate.phone_number:
-        phones.append(("candidate.phone_number", {"value": candidate.phone_number, "type": "mobile", "primary": True}))
-    phones += [
-        (
-            f"candidate.additional_phone_numbers[{i}].phone_number",
-            {"value": p.phone_number, "type": PHONE_TYPES[p.type], "primary": not candidate.phone_number and i == 0},
-        )
-        for i, p in enumerate(candidate.additional_phone_numbers or [])
-    ]
-    return phones
-
-
-def jobseeker_params(candidate: CandidateInput) -> dict[str, Any]:
-    """RECRU's jobseeker input for a unified candidate (recru-mapping.md, writes)."""
-    location = candidate.location
-    salary = candidate.salary_expectations
-    return {
-        "firstName": candidate.first_name,
-        "lastName": candidate.last_name,
-        "emails": [entry for _, entry in _emails(candidate)],
-        "phones": [entry for _, entry in _phones(candidate)],
-        "address": None
-        if location is None
-        else {
-            "street": location.street_1,
-            "postalCode": location.zip_code,
-            "city": location.city,
-            "region": location.state,
-            "countryCode": location.country.upper(),
-        },
-        "currentCompany": candidate.company,
-        "currentPosition": candidate.title,
-        "availableFrom": candidate.availability_date.date().isoformat() if candidate.availability_date else None,
-        "salaryExpectation": None
-        if salary is None
-        else {"amount": salary.amount, "currency": None, "period": salary.period.lower()},
-    }
-
-
-# RECRU param paths (prefixes) → the unified request fields they were made from.
-UNIFIED_FIELDS = {
-    "jobseeker.firstName": "candidate.first_name",
-    "jobseeker.lastName": "candidate.last_name",
-    "jobseeker.currentCompany": "candidate.company",
-    "jobseeker.currentPosition": "candidate.title",
-    "jobseeker.availableFrom": "candidate.availability_date",
-    "jobseeker.salaryExpectation": "candidate.salary_expectations",
-    "jobseeker.address.street": "candidate.location.street_1",
-    "jobseeker.address.postalCode": "candidate.location.zip_code",
-    "jobseeker.address.city": "candidate.location.city",
-    "jobseeker.address.region": "candidate.location.state",
-    "jobseeker.address.countryCode": "candidate.location.country",
-    "jobseeker.address": "candidate.location",
-    "gdprConsent.expiresAt": "gdpr_consent.expires_at",
-    "gdprConsent": "gdpr_consent",
-    "stageId": "stage_id",
-    "projectId": "job_id",
-    "source": "source",
-}
-ATTACHMENT_FIELDS = {"fileName": "name", "contentType": "content_type", "data": "data", "type": "type"}
-_CONTACT_PATH = re.compile(r"jobseeker\.(emails|phones)\[(\d+)\]")
-_ATTACHMENT_PATH = re.compile(r"attachments\[(\d+)\]\.(\w+)")
-
-
-def unified_field(path: str, candidate: CandidateInput) -> str:
-    """The request field a RECRU param path stands for (``jobseeker.emails[1].value`` →
-    ``candidate.additional_email_addresses[0].email_address``); RECRU's own path if none is known."""
-    if contact := _CONTACT_PATH.match(path):
-        entries = _emails(candidate) if contact[1] == "emails" else _phones(candidate)
-        index = int(contact[2])
-        return entries[index][0] if index < len(entries) else path
-    if attachment := _ATTACHMENT_PATH.fullmatch(path):
-        return f"attachments[{attachment[1]}].{ATTACHMENT_FIELDS.get(attachment[2], attachment[2])}"
-    prefix = next((p for p in UNIFIED_FIELDS if path == p or path.startswith(p + ".")), None)
-    return path if prefix is None else UNIFIED_FIELDS[prefix] + path.removeprefix(prefix)
-
-
-def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
-    """RECRU's source input: the request's ``id``, ``name`` or ``unified_key`` (matched as a name), else the
-    integration's source label (at most RECRU's limit: the store cuts the default, the environment's name)."""
-    if source is not None and _given(source.id):
-        if not (source.id.strip().isascii() and source.id.strip().isdigit()):  # "١" is a digit to Python
-            raise ActionRefused("input_invalid", "source.id: a RECRU source id is a number.")
-        return {"id": int(source.id)}
-    return {"name": _source_name(source) or label}
-
-
-def _given(value: str | None) -> TypeGuard[str]:
-    """Whether a text input says something: given, and not blank."""
-    return value is not None and bool(value.strip())
-
-
-def _source_name(source: SourceInput | None) -> str | None:
-    """The source's ``name``, else its ``unified_key`` (matched as a name), trimmed; None if both are blank."""
-    if source is None:
-        return None
-    return (source.name or "").strip() or (source.unified_key or "").strip() or None
-
-
-def consent_params(extras: ActionExtras, today: date) -> dict[str, Any] | None:
-    """RECRU's consent input, or ``None`` when the request gives none; refuses a given consent without a future
-    expiry (RECRU would refuse it too, but only after we had uploaded everything), and an expiry without saying
-    whether consent was given: consent is never assumed."""
-    consent = extras.gdpr_consent
-    if consent is None or (consent.given is None and consent.expires_at is None):
-        return None
-    if consent.given is None:
-        raise ActionRefused(
-            "input_invalid", "gdpr_consent.given must be true or false when gdpr_consent.expires_at is given."
-        )
-    given = consent.given
-    if not given:
-        return {"given": False, "expiresAt": None}
-    if consent.expires_at is None or consent.expires_at.date() <= today:
-        raise ActionRefused("input_invalid", "gdpr_consent.expires_at must be a future date when consent is given.")
-    return {"given": True, "expiresAt": consent.expires_at.date().isoformat()}
-
-
-def attachment_params(files: list[PreparedFile]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": ATTACHMENT_TYPES[f.type],
-            "fileName": f.name,
-            "contentType": f.content_type,
-            "data": base64.b64encode(f.data).decode(),
-        }
-        for f in files
-    ]
 
 
 async def find_jobseeker(client: RecruClient, email: str) -> dict[str, Any] | None:
@@ -421,36 +275,6 @@ def _kept(jobseeker: dict[str, Any] | None, candidate: CandidateInput) -> list[s
     ]
 
 
-def differing_fields(candidate: CandidateInput, jobseeker: dict[str, Any]) -> list[str]:
-    """The request fields of ``candidate`` given with a value the RECRU ``jobseeker`` does not hold: a name, company,
-    title, availability or salary that differs, a location part given otherwise (parts not given are not compared),
-    an address or phone number it lacks (compared without case, or without spaces)."""
-    given = jobseeker_params(candidate)
-    fields = [
-        UNIFIED_FIELDS[f"jobseeker.{key}"]
-        for key in ("firstName", "lastName", "currentCompany", "currentPosition", "availableFrom")
-        if given[key] is not None and given[key] != jobseeker.get(key)
-    ]
-    held_address = jobseeker.get("address") or {}
-    if given["address"] is not None and any(
-        value is not None and str(value).casefold() != str(held_address.get(key) or "").casefold()
-        for key, value in given["address"].items()
-    ):
-        fields.append("candidate.location")
-    held_salary = jobseeker.get("salaryExpectation") or {}
-    if given["salaryExpectation"] is not None and any(
-        given["salaryExpectation"][key] != held_salary.get(key) for key in ("amount", "period")
-    ):
-        fields.append("candidate.salary_expectations")
-    held_emails = {str(e["value"]).casefold() for e in jobseeker.get("emails") or []}
-    if any(entry["value"].casefold() not in held_emails for _, entry in _emails(candidate)[1:]):
-        fields.append("candidate.additional_email_addresses")
-    held_phones = {"".join(str(p["value"]).split()) for p in jobseeker.get("phones") or []}
-    missing = (name for name, entry in _phones(candidate) if "".join(entry["value"].split()) not in held_phones)
-    fields += dict.fromkeys(re.sub(r"\[\d+\].*", "", name) for name in missing)
-    return fields
-
-
 def _matched_by_another_address(jobseeker_id: int) -> str:
     return (
         f"candidate.additional_email_addresses: RECRU already has a candidate (RECRU id {jobseeker_id}) with one of "
@@ -479,69 +303,3 @@ def _invalid(invalid: RecruInvalidParams, candidate: CandidateInput, *, stage_gi
         name = unified_field(path, candidate)
         fields.append(f"{name}: {reason}" if name == path else f"{name} (RECRU {path}): {reason}")
     return ActionRefused("remote_input_invalid", f"RECRU rejected the input ({', '.join(fields)}).")
-
-
-def _tag_key(name: str) -> str:
-    """A tag name as compared: trimmed, case-folded, and composed (NFC), so "kandidát" typed with a combining
-    accent (NFD, as some keyboards and macOS file names give it) is the tag RECRU holds composed."""
-    return unicodedata.normalize("NFC", name.strip()).casefold()
-
-
-def _named_exactly(tag: dict[str, Any], name: str) -> bool:
-    return unicodedata.normalize("NFC", str(tag["name"]).strip()) == unicodedata.normalize("NFC", name.strip())
-
-
-async def _tags_named(client: RecruClient, name: str) -> list[dict[str, Any]]:
-    """RECRU's tags of that name (``_tag_key``), the one named exactly so (if any) first."""
-    wanted = _tag_key(name)
-    matching = [tag for tag in await client.list_all("TagService.list") if _tag_key(str(tag["name"])) == wanted]
-    return sorted(matching, key=lambda tag: not _named_exactly(tag, name))
-
-
-async def add_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any]:
-    """Give the jobseeker RECRU's tag of that name: the one named exactly so, else, of tags differing only in case,
-    one the jobseeker holds already (nothing changes), else the first."""
-    tags = await _tag_to_act_on(client, jobseeker_id, name)
-    if not tags:
-        raise ActionRefused(
-            "remote_input_invalid",
-            f"RECRU has no tag named {name.strip()!r}, and RECRU cannot create tags through its API: "
-            "create the tag in RECRU first, then add it again.",
-        )
-    await _tag_call(client, "JobseekerService.addTag", jobseeker_id, tags[0])
-    return tags[0]
-
-
-async def remove_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[str, Any] | None:
-    """Take RECRU's tag of that name from the jobseeker: the one named exactly so, else, of tags differing only in
-    case, the one the jobseeker holds."""
-    tags = await _tag_to_act_on(client, jobseeker_id, name)
-    if tags:
-        await _tag_call(client, "JobseekerService.removeTag", jobseeker_id, tags[0])
-    return tags[0] if tags else None
-
-
-async def _tag_to_act_on(client: RecruClient, jobseeker_id: int, name: str) -> list[dict[str, Any]]:
-    """RECRU's tags of that name, the one to act on first: the one named exactly so, else (of tags differing only
-    in case) one the jobseeker holds."""
-    tags = await _tags_named(client, name)
-    if len(tags) > 1 and not _named_exactly(tags[0], name):
-        try:
-            held = set((await client.call("JobseekerService.get", {"id": jobseeker_id}))["tagIds"])
-        except RecruNotFound as missing:
-            raise ActionRefused("candidate_not_found", "RECRU no longer has this candidate.") from missing
-        tags = sorted(tags, key=lambda tag: tag["id"] not in held)
-    return tags
-
-
-TAG_CALLS = frozenset({"JobseekerService.addTag", "JobseekerService.removeTag"})
-"""The calls of a tag action that change RECRU (``add_tag``, ``remove_tag``)."""
-
-
-async def _tag_call(client: RecruClient, method: str, jobseeker_id: int, tag: dict[str, Any]) -> None:
-    try:
-        await client.call(method, {"jobseekerId": jobseeker_id, "tagId": tag["id"]})
-    except RecruNotFound as missing:
-        if missing.entity == "jobseeker":
-            raise ActionRefused("candidate_not_found", "RECRU no longer has this candidate.") from missing
-        raise _not_found(missing) from missing

@@ -101,20 +101,23 @@ def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[s
 def due_syncs(
     conn: Connection, now: datetime, full_every: timedelta, delta_every: timedelta, tick: timedelta = timedelta(0)
 ) -> list[tuple[str, str]]:
-    """(integration id, type) of every sync that is due. FULL: when the last FULL that succeeded was queued
+    """(integration id, type) of every sync that is due. FULL: when the last FULL that succeeded began
     ``full_every`` ago (or there is none), and the last FULL of any outcome ``FULL_RETRY_AFTER`` ago (at most
     ``full_every``, at least ``delta_every``): a FULL that failed (RECRU down, its process killed) is tried again
     within the hour, not 10 hours later, and one that keeps failing costs one try an hour. Else DELTA: when the
-    last run of any type was queued ``delta_every`` ago. A run queued just after a tick (by that tick) counts as
-    queued at it: with ``tick`` (how often the caller looks), half of it is allowed, so the cadence does not slip a
-    tick each period. Disabled and INVALID integrations are not synced on schedule."""
+    last run of any type began ``delta_every`` ago. A run began when it started, or, not started yet, when it was
+    queued: one that waited in the queue (behind a stalled run) is not followed by another a tick after it started.
+    A run queued just after a tick (by that tick) counts as queued at it: with ``tick`` (how often the caller
+    looks), half of it is allowed, so the cadence does not slip a tick each period. Disabled and INVALID
+    integrations are not synced on schedule."""
     slack = tick / 2
-    succeeded = case((syncs.c.state == SUCCEEDED, syncs.c.queued_at))
+    began = func.coalesce(syncs.c.started_at, syncs.c.queued_at)
+    succeeded = case((syncs.c.state == SUCCEEDED, began))
     last = (
         select(
             syncs.c.integration_id,
             syncs.c.type,
-            func.max(syncs.c.queued_at).label("last"),
+            func.max(began).label("last"),
             func.max(succeeded).label("last_succeeded"),
         )
         .group_by(syncs.c.integration_id, syncs.c.type)

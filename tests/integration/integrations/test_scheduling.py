@@ -108,6 +108,26 @@ def test_a_run_queued_just_after_a_tick_counts_as_queued_at_it(engine: Engine, i
         assert due_syncs(conn, NOW - timedelta(minutes=1), FULL_EVERY, DELTA_EVERY, timedelta(minutes=1)) == []
 
 
+def test_the_cadence_counts_from_when_a_run_started_not_from_when_it_waited_in_the_queue(
+    engine: Engine, integration: Integration
+) -> None:
+    """A DELTA forced while a stalled run held the integration started minutes after it was queued: the next one
+    is due ``DELTA_EVERY`` after it started, not a tick later."""
+    full, _ = queue(engine, integration.id, "FULL")
+    backdate(engine, full, NOW - timedelta(hours=1))
+    delta, _ = queue(engine, integration.id, "DELTA")
+    with engine.begin() as conn:
+        conn.execute(
+            update(tables.syncs)
+            .where(tables.syncs.c.id == delta)
+            .values(queued_at=NOW - DELTA_EVERY - timedelta(minutes=5), started_at=NOW - timedelta(minutes=2))
+        )
+    assert due(engine) == []
+    with engine.begin() as conn:
+        conn.execute(update(tables.syncs).where(tables.syncs.c.id == delta).values(started_at=NOW - DELTA_EVERY))
+    assert due(engine) == [(integration.id, "DELTA")]
+
+
 def test_disabled_and_invalid_integrations_are_not_synced_on_schedule(engine: Engine, integration: Integration) -> None:
     with engine.begin() as conn:
         set_integration_fields(conn, integration.id, enabled=False)

@@ -21,6 +21,7 @@ from typing import Any
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate import jobs as procrastinate_jobs
+from procrastinate import manager as procrastinate_manager
 from sqlalchemy import Engine, inspect, text
 
 from atsbridge.config import Settings
@@ -68,6 +69,28 @@ class _NoTracebackForStoppedJobs(logging.Filter):
 
 
 _QUIET_STOPS = _NoTracebackForStoppedJobs()
+ENDED_ELSEWHERE = "Job was not found or not in"  # procrastinate's finish_job: another process ended the job
+
+
+class _JobManager(procrastinate_manager.JobManager):
+    """procrastinate's, except for a job that another worker ended meanwhile: this worker was paused (SIGSTOP, a
+    frozen machine) until the tick of another released its job (``SyncQueue._release_stalled_jobs``, its run
+    recorded FAILED there). procrastinate would raise that in a task nobody awaits, an error with a traceback
+    ("Task exception was never retrieved"); it is one warning saying what happened."""
+
+    async def finish_job(
+        self, job: procrastinate_jobs.Job, status: procrastinate_jobs.Status, delete_job: bool
+    ) -> None:
+        try:
+            await super().finish_job(job, status, delete_job)
+        except procrastinate_errors.ConnectorException as failed:
+            if ENDED_ELSEWHERE not in str(failed.__cause__):
+                raise
+            log.warning(
+                "job %s (%s) was ended by another process while this one was paused; its run was recorded there",
+                job.id,
+                job.task_kwargs,
+            )
 
 
 class SyncQueue:
@@ -78,6 +101,7 @@ class SyncQueue:
         self.settings = settings
         connector = procrastinate.PsycopgConnector(conninfo=conninfo(settings.resolved_database_url))
         self.app = procrastinate.App(connector=connector)
+        self.app.job_manager = _JobManager(connector)  # before the tasks: each keeps the manager it was made with
         self.run_sync = self.app.task(name=RUN_SYNC_TASK, queue="syncs")(self._run_sync)
         self.app.periodic(cron="* * * * *", periodic_id="atsbridge.tick")(
             self.app.task(name="atsbridge.tick", queue="syncs")(self._tick)

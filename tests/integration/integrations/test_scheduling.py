@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from procrastinate.exceptions import ConnectorException
+from procrastinate.jobs import Status
 from sqlalchemy import Engine, func, insert, inspect, select, text, update
 
 from atsbridge.config import Settings
@@ -389,6 +391,39 @@ def test_a_worker_killed_in_a_run_does_not_block_its_integration(
             )
     assert states == {dead: "FAILED", waiting: "SUCCEEDED"}
     assert {(p["sync_id"], p["sync_state"]) for p in finished} >= {(dead, "FAILED"), (waiting, "SUCCEEDED")}
+
+
+@pytest.mark.postgres
+def test_a_worker_resuming_after_its_job_was_released_elsewhere_lets_it_go_with_a_warning(
+    recru_process: EmulatorProcess, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker paused past its run's staleness finds, when it resumes and ends the job, that another worker's tick
+    released it: one warning, not an error raised in a task nobody awaits. Other queue failures still raise."""
+    with fresh_store("postgres", tmp_path) as engine:
+        integration = make_integration(engine, recru_process)
+        sync_queue = SyncQueue(engine, queue_settings(engine, tmp_path))
+        sync_id, _ = queue(engine, integration.id, "FULL")
+
+        async def released_while_paused() -> None:
+            async with sync_queue.app.open_async():
+                await sync_queue.ensure_schema()
+                await sync_queue.defer(sync_id, integration.id, "FULL")
+                job = await sync_queue.app.job_manager.fetch_job(queues=["syncs"], worker_id=None)
+                assert job is not None
+                with engine.begin() as conn:  # the other worker's tick: ended as failed
+                    conn.execute(text("UPDATE procrastinate_jobs SET status = 'failed' WHERE id = :id"), {"id": job.id})
+                with caplog.at_level(logging.WARNING, logger="atsbridge.worker"):
+                    await sync_queue.app.job_manager.finish_job(job, Status.SUCCEEDED, delete_job=False)
+                with engine.begin() as conn:  # any other failure of the queue's
+                    conn.execute(
+                        text("DROP FUNCTION procrastinate_finish_job_v1(bigint, procrastinate_job_status, boolean)")
+                    )
+                with pytest.raises(ConnectorException):
+                    await sync_queue.app.job_manager.finish_job(job, Status.SUCCEEDED, delete_job=False)
+
+        asyncio.run(released_while_paused())
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "atsbridge.worker"]
+    assert "was ended by another process while this one was paused" in warning
 
 
 @pytest.mark.postgres

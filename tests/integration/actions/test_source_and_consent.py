@@ -109,6 +109,15 @@ def test_a_source_id_is_used_as_it_is(world: ActionWorld) -> None:
     assert warnings_of(answered) == ["source.name was not written: source.id was given and wins."]
 
 
+def test_a_source_name_wins_over_a_differing_unified_key_with_a_warning(world: ActionWorld) -> None:
+    entry = list(world.recru.codebook("jobseekerSources").values())[3]
+    answered = answer(world, source={"name": entry["name"], "unified_key": "LinkedIn Jobs"})
+    assert jobseeker_of(world, answered.data)["source"] == {"id": entry["id"], "name": entry["name"]}
+    assert warnings_of(answered) == ["source.unified_key was not written: source.name was given and wins."]
+    same = answer(world, source={"name": entry["name"], "unified_key": f" {entry['name'].upper()}"})
+    assert warnings_of(same) == []
+
+
 @pytest.mark.parametrize("source_id", ["987654", "not-a-number"])
 def test_an_unknown_source_id_is_400_and_creates_nothing(world: ActionWorld, source_id: str) -> None:
     before = world.recru_totals()

@@ -89,7 +89,8 @@ class CreatedApplication:
 
 def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras, *, existing: bool) -> list[str]:
     """A warning for each given field that is not written: RECRU has no place for it, or another field given
-    with it wins (a source's ``id`` over its name; a consent not given has no expiry), or the candidate existed
+    with it wins (a source's ``id`` over its name and key, its name over a differing key; a consent not given has
+    no expiry), or the candidate existed
     (``existing``: its source is never written)."""
     dropped = [f"candidate.{name}" for name in UNSTORABLE if getattr(candidate, name)]
     dropped += [name for name in UNSTORABLE_EXTRAS if getattr(extras, name)]
@@ -103,6 +104,9 @@ def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras, *, exis
     elif source is not None and given_text(source.id):
         warnings += [f"source.{name} was not written: source.id was given and wins." for name in ("name", "unified_key")
                      if getattr(source, name)]  # fmt: skip
+    elif source is not None and given_text(source.name) and given_text(source.unified_key):
+        if source.name.strip().casefold() != source.unified_key.strip().casefold():
+            warnings.append("source.unified_key was not written: source.name was given and wins.")
     elif source is not None and not source_name(source):
         blank = [f"source.{name}" for name in ("id", "name", "unified_key") if getattr(source, name) is not None]
         if blank:

@@ -104,6 +104,10 @@ class _AnnouncingServer(uvicorn.Server):
             print(self.announcement, flush=True)
 
 
+STOP_GRACE_SECONDS = 3
+"""How long a stopping emulator lets calls in progress finish: a ``slow`` fault may hold one for minutes."""
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if not 0 <= args.size <= MAX_SIZE:
@@ -122,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         log_level="warning",
         access_log=False,
         http=TransportH11Protocol,
+        timeout_graceful_shutdown=STOP_GRACE_SECONDS,
     )
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C (SIGINT) stops it as SIGTERM does: quietly
         _AnnouncingServer(config, announcement).run()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,6 +69,28 @@ def test_a_client_can_connect_as_soon_as_it_read_the_first_line() -> None:
             assert httpx.get(f"{url}/__emulator__/counters", timeout=10).status_code == 200  # no retry
         finally:
             process.terminate()
+
+
+def test_sigterm_stops_it_within_seconds_though_a_slow_fault_holds_a_call() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "recru_emulator", "--size", "0", "--json", "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        assert process.stdout is not None
+        url = json.loads(process.stdout.readline())["url"]
+        httpx.post(f"{url}/__emulator__/faults", json={"kind": "slow", "delaySeconds": 300}, timeout=10)
+
+        def ping() -> None:  # held by the fault until the emulator stops
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(f"{url}/api/json-rpc", json={"jsonrpc": "2.0", "id": 1, "method": "SystemService.ping"})
+
+        held = threading.Thread(target=ping)
+        held.start()
+        time.sleep(0.5)
+        stopping = time.monotonic()
+        process.terminate()
+        process.wait(15)  # uvicorn ends by raising the SIGTERM it caught again: -15
+        assert time.monotonic() - stopping < 8
+    held.join(10)
 
 
 def test_an_ipv6_host_is_bracketed_in_the_url(started: list[EmulatorProcess]) -> None:

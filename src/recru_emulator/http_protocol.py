@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
+from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 TRANSPORT = "recru_emulator.transport"
@@ -17,7 +17,7 @@ class TransportH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         app = self.app
 
-        async def with_transport(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        async def with_transport(scope: Scope, receive: Receive, send: Send) -> None:
             await app({**scope, TRANSPORT: self.transport}, receive, send)
 
         self.app = with_transport

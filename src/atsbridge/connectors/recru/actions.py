@@ -1,13 +1,13 @@
-"""Creating an application in RECRU (and its candidate); the params it sends are made by ``write_params``, tags
-are ``tags``' job.
+"""Creating an application in RECRU (and its candidate). Its params are made by ``write_params``; tag actions are
+in ``tags``.
 
 - **Existing candidates.** The candidate is looked up by e-mail first (``JobseekerService.list {email}``); if RECRU
   knows the address, the application is attached to that jobseeker and none of its fields is written (a warning
   names the fields given with a value it holds otherwise): not its source either (unified-api §5: never
-  overwritten; a warning says so if the request gave one). Only a consent
-  the request gives replaces the jobseeker's (RECRU keeps an existing consent only when none is given), and the
-  attachments are added to it. A jobseeker that appears between the look-up and the create
-  (RECRU answers -32009 with ``existingId``) is handled the same way.
+  overwritten; a warning says so if the request gave one). Only a consent the request gives replaces the
+  jobseeker's (RECRU keeps an existing consent only when none is given), and the attachments are added to it. A
+  jobseeker that appears between the look-up and the create (RECRU answers -32009 with ``existingId``) is handled
+  the same way.
 - **Never a duplicate.** A create whose outcome is unknown (timeout, dropped connection, 500) is not repeated
   blindly: RECRU is asked what it stored (the jobseeker by e-mail, then its application for the project) and the
   create is repeated only if nothing is there — at most ``CREATE_ATTEMPTS`` times, then RECRU counts as unavailable.
@@ -90,8 +90,7 @@ class CreatedApplication:
 def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras, *, existing: bool) -> list[str]:
     """A warning for each given field that is not written: RECRU has no place for it, or another field given
     with it wins (a source's ``id`` over its name and key, its name over a differing key; a consent not given has
-    no expiry), or the candidate existed
-    (``existing``: its source is never written)."""
+    no expiry), or the candidate existed (``existing``: its source is never written)."""
     dropped = [f"candidate.{name}" for name in UNSTORABLE if getattr(candidate, name)]
     dropped += [name for name in UNSTORABLE_EXTRAS if getattr(extras, name)]
     warnings = [f"{name} was not written: RECRU cannot store it." for name in dropped]

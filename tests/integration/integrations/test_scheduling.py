@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,6 +49,24 @@ def queue_settings(engine: Engine, tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path, secret_key=KEY.hex(), database_url=engine.url.render_as_string(False), sync_runner="queue"
     )
+
+
+@contextmanager
+def queue_on_postgres(
+    recru_process: EmulatorProcess, tmp_path: Path
+) -> Iterator[tuple[Engine, Integration, SyncQueue]]:
+    """A PostgreSQL store with an integration of the emulator's tenant, and the scale-out mode's job queue on it."""
+    with fresh_store("postgres", tmp_path) as engine:
+        integration = make_integration(engine, recru_process)
+        yield engine, integration, SyncQueue(engine, queue_settings(engine, tmp_path))
+
+
+@asynccontextmanager
+async def opened(sync_queue: SyncQueue) -> AsyncIterator[None]:
+    """The queue opened, its tables made, as a worker starts."""
+    async with sync_queue.app.open_async():
+        await sync_queue.ensure_schema()
+        yield
 
 
 def backdate(engine: Engine, sync_id: str, when: datetime) -> None:
@@ -308,15 +328,11 @@ def test_workers_starting_together_on_a_new_database_make_the_queue_tables_once(
 
 @pytest.mark.postgres
 def test_procrastinate_worker_runs_queued_syncs(recru: Recru, recru_process: EmulatorProcess, tmp_path: Path) -> None:
-    with fresh_store("postgres", tmp_path) as engine:
-        integration = make_integration(engine, recru_process)
-        settings = queue_settings(engine, tmp_path)
-        sync_queue = SyncQueue(engine, settings)
+    with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
         sync_id, _ = queue(engine, integration.id, "FULL")
 
         async def work() -> None:
-            async with sync_queue.app.open_async():
-                await sync_queue.ensure_schema()
+            async with opened(sync_queue):
                 await sync_queue.defer(sync_id, integration.id, "FULL")
                 await sync_queue.defer(sync_id, integration.id, "FULL")  # queueing lock: the second is a no-op
             await sync_queue.work(wait=False, install_signal_handlers=False)
@@ -336,15 +352,11 @@ def test_the_procrastinate_tick_defers_a_job_for_every_queued_sync(
 ) -> None:
     """A queued sync with no job waiting (its job found another run of the integration alive and left it queued)
     is run after the next tick."""
-    with fresh_store("postgres", tmp_path) as engine:
-        integration = make_integration(engine, recru_process)
-        settings = queue_settings(engine, tmp_path)
-        sync_queue = SyncQueue(engine, settings)
+    with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
         sync_id, _ = queue(engine, integration.id, "DELTA")  # queued, never deferred
 
         async def tick_then_work() -> None:
-            async with sync_queue.app.open_async():
-                await sync_queue.ensure_schema()
+            async with opened(sync_queue):
                 await sync_queue._tick(0)
             await sync_queue.work(wait=False, install_signal_handlers=False)
 
@@ -360,18 +372,14 @@ def test_a_worker_killed_in_a_run_does_not_block_its_integration(
 ) -> None:
     """SIGKILL (or a second SIGTERM) leaves the worker's job ``doing`` with the integration's lock: the next tick
     ends it and fails the dead run (with its ``sync-finished``), and the syncs queued behind it run."""
-    with fresh_store("postgres", tmp_path) as engine:
-        integration = make_integration(engine, recru_process)
-        settings = queue_settings(engine, tmp_path)
-        sync_queue = SyncQueue(engine, settings)
+    with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
         dead, _ = queue(engine, integration.id, "FULL")
         with engine.begin() as conn:  # its worker claimed it, stamped it, and was killed long ago
             assert claim_sync(conn, integration.id, dead, datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1))
         waiting, _ = queue(engine, integration.id, "DELTA")
 
         async def killed_then_tick_then_work() -> None:
-            async with sync_queue.app.open_async():
-                await sync_queue.ensure_schema()
+            async with opened(sync_queue):
                 await sync_queue.defer(dead, integration.id, "FULL")
                 with engine.begin() as conn:  # the job the killed worker was running: doing, no live worker
                     conn.execute(KILLED_WORKERS_JOB, {"id": dead})
@@ -399,14 +407,11 @@ def test_a_worker_resuming_after_its_job_was_released_elsewhere_lets_it_go_with_
 ) -> None:
     """A worker paused past its run's staleness finds, when it resumes and ends the job, that another worker's tick
     released it: one warning, not an error raised in a task nobody awaits. Other queue failures still raise."""
-    with fresh_store("postgres", tmp_path) as engine:
-        integration = make_integration(engine, recru_process)
-        sync_queue = SyncQueue(engine, queue_settings(engine, tmp_path))
+    with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
         sync_id, _ = queue(engine, integration.id, "FULL")
 
         async def released_while_paused() -> None:
-            async with sync_queue.app.open_async():
-                await sync_queue.ensure_schema()
+            async with opened(sync_queue):
                 await sync_queue.defer(sync_id, integration.id, "FULL")
                 job = await sync_queue.app.job_manager.fetch_job(queues=["syncs"], worker_id=None)
                 assert job is not None
@@ -430,23 +435,19 @@ def test_a_worker_resuming_after_its_job_was_released_elsewhere_lets_it_go_with_
 def test_a_paused_workers_job_is_kept_while_its_run_is_alive(recru_process: EmulatorProcess, tmp_path: Path) -> None:
     """A worker stopped (SIGSTOP) sends no heartbeat, but its run was stamped within 3 minutes: the tick leaves its
     job (it goes on with it when it resumes), and releases it only once the run is given up for dead."""
-    with fresh_store("postgres", tmp_path) as engine:
-        integration = make_integration(engine, recru_process)
-        sync_queue = SyncQueue(engine, queue_settings(engine, tmp_path))
+    with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
         paused, _ = queue(engine, integration.id, "FULL")
         with engine.begin() as conn:
             assert claim_sync(conn, integration.id, paused, datetime.now(UTC) - timedelta(seconds=60))
 
         async def tick() -> str:
-            async with sync_queue.app.open_async():
-                await sync_queue.ensure_schema()
+            async with opened(sync_queue):
                 await sync_queue._tick(0)
             with engine.connect() as conn:
                 return str(conn.execute(JOB_STATUS, {"id": paused}).scalar_one())
 
         async def paused_then_tick() -> str:
-            async with sync_queue.app.open_async():
-                await sync_queue.ensure_schema()
+            async with opened(sync_queue):
                 await sync_queue.defer(paused, integration.id, "FULL")
                 with engine.begin() as conn:  # the job its worker runs: doing, no heartbeat from that worker
                     conn.execute(KILLED_WORKERS_JOB, {"id": paused})
@@ -477,14 +478,11 @@ def test_a_worker_asked_to_stop_cancels_its_sync_after_a_grace_period(
     monkeypatch.setattr(worker_module, "STOP_GRACE_SECONDS", 0.5)
     caplog.set_level(logging.INFO)
     recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 60})
-    with fresh_store("postgres", tmp_path) as engine:
-        integration = make_integration(engine, recru_process)
-        sync_queue = SyncQueue(engine, queue_settings(engine, tmp_path))
+    with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
         sync_id, _ = queue(engine, integration.id, "FULL")
 
         async def stopped_while_it_syncs() -> float:
-            async with sync_queue.app.open_async():
-                await sync_queue.ensure_schema()
+            async with opened(sync_queue):
                 await sync_queue.defer(sync_id, integration.id, "FULL")
             working = asyncio.create_task(sync_queue.work(install_signal_handlers=False))
             for _ in range(300):
@@ -518,15 +516,12 @@ def test_a_worker_asked_to_stop_cancels_its_sync_after_a_grace_period(
 
 @pytest.mark.postgres
 def test_the_queues_finished_jobs_are_forgotten_after_a_day(recru_process: EmulatorProcess, tmp_path: Path) -> None:
-    with fresh_store("postgres", tmp_path) as engine:
-        integration = make_integration(engine, recru_process)
-        sync_queue = SyncQueue(engine, queue_settings(engine, tmp_path))
+    with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
         old, _ = queue(engine, integration.id, "FULL")
         recent, _ = queue(engine, integration.id, "DELTA")
 
         async def housekeeping_after_two_finished_jobs() -> None:
-            async with sync_queue.app.open_async():
-                await sync_queue.ensure_schema()
+            async with opened(sync_queue):
                 for sync_id, sync_type in ((old, "FULL"), (recent, "DELTA")):
                     await sync_queue.defer(sync_id, integration.id, sync_type)
                 with engine.begin() as conn:

@@ -15,7 +15,7 @@
 - **DELTA** asks for ``updatedSince = watermark − overlap``. The watermark is RECRU's ``serverTime`` taken by
   ``SystemService.ping`` when the previous successful run *started* (RECRU's clock, never ours; the start, so a
   record written during that run is read again). Its pages are asked from the last ``updatedAt`` seen, not by
-  offset, so records changed mid-listing shift nothing out of reach (``_listing_since``). The deletions of the
+  offset, so records changed mid-listing shift nothing out of reach (``listing.Listings.since``). The deletions of the
   paginated streams are left to FULL runs; stages and tags, which RECRU answers whole in one call, are listed
   completely by every run, so a DELTA run finds theirs as a FULL run does (unified API §3: absent from a complete
   listing). Without a watermark (no successful run yet), or when RECRU's clock is behind it (set back: what RECRU
@@ -26,7 +26,7 @@
   in the other mode, and keeps the tracked applications and their candidates (a candidate of a tracked application
   not stored yet is read with ``get``): its cost follows what changed in RECRU, not how many applications were
   ever created through us; deletions are left to FULL runs, as for every paginated stream.
-- **Flat memory and speed**: pages (≤ 200 records) are fetched up to ``PAGES_AHEAD`` ahead and mapped as they
+- **Flat memory and speed**: pages (≤ 200 records) are fetched up to ``listing.PAGES_AHEAD`` ahead and mapped as they
   come (the mapping lets the event loop run every ``MAP_SLICE`` records, so the requests ahead go out and their
   answers come in meanwhile), and written in batches of ``WRITE_BATCH`` records: a ``StoreWorker`` writes each
   batch on its own thread and connection while the next one is fetched, mapped and prepared (content hashes,
@@ -51,8 +51,8 @@ import asyncio
 import logging
 import re
 import time
-from collections import defaultdict, deque
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable
 from contextlib import aclosing, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,7 +63,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import StatementError
 
 from atsbridge.connectors.recru.client import RecruClient
-from atsbridge.connectors.recru.errors import RecruError, RecruNotFound
+from atsbridge.connectors.recru.errors import RecruError
 from atsbridge.connectors.recru.mapping import Mapped, MappingContext, joins_by_parent
 from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
 from atsbridge.store import syncs as sync_rows
@@ -93,6 +93,7 @@ from atsbridge.store.writer import (
     write_batch,
 )
 from atsbridge.sync import refresh
+from atsbridge.sync.listing import Listings, abandon, now, recru_time
 from atsbridge.sync.pending import adopt_pending
 from atsbridge.sync.run_tuning import tuned_for_a_run
 from atsbridge.sync.scheduler import queue_sync
@@ -102,11 +103,9 @@ from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.sync")
 DEFAULT_OVERLAP = timedelta(seconds=60)
-CONFIRM_CONCURRENCY = 4
 COMMIT_EVERY = 25_000
 WRITE_BATCH = 1_000
 MAP_SLICE = 25
-PAGES_AHEAD = 2
 LATE_REFERENCE_ROUNDS = 2  # the references of the records read, then those of the jobs among them
 WATCH_EVERY = 5.0  # seconds
 
@@ -140,24 +139,6 @@ class SyncResult:
         }
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _recru_time(moment: datetime) -> str:
-    """``moment`` (UTC) as RECRU writes times, to the second: ``2026-01-31T12:00:00Z`` (years < 1000 padded)."""
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-
-
-def _instant(value: Any) -> datetime | None:
-    """A RECRU timestamp as an aware datetime (one without an offset taken as UTC); ``None`` if unreadable."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _described(error: Exception) -> str:
     """What a run's record says of an unexpected failure. For a database error: the error's class and the first line
     of the database's own message with every quoted part masked. SQLAlchemy's message quotes the statement, and the
@@ -172,58 +153,11 @@ def _described(error: Exception) -> str:
 _QUOTED = re.compile(r"""("[^"]*"|'[^']*')""")
 
 
-async def _abandon(tasks: Iterable[asyncio.Task[Any]]) -> None:
-    """Cancel ``tasks`` and wait for them, so none is left running or with a failure nobody retrieved."""
-    tasks = list(tasks)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
-@dataclass
-class _OffsetTally:
-    """What one offset listing saw of the records RECRU deleted while it listed.
-
-    The ``total`` of its first page, plus the records created since the listing began (RECRU stamps their
-    ``createdAt`` at or after ``listed_from``; they are listed last, being the newest ids), minus the ``total`` of its
-    last page, is the number of records that existed when it began and were deleted meanwhile. Each deletion
-    shifts the later records one place back; the falls of the ``total`` from one page to the next, whose pages
-    before are read again, account for some. A deletion and a creation between the same two pages leave the
-    ``total`` as it was: such masked deletions are the rest.
-    """
-
-    listed_from: datetime
-    first_total: int | None = None
-    last_total: int | None = None
-    fallen: int = 0
-    created: set[Any] = field(default_factory=set)
-
-    def count(self, result: dict[str, Any]) -> None:
-        for item in result["items"]:
-            created_at = _instant(item.get("createdAt"))
-            # RECRU stamps whole seconds: a record of the second the listing began counts (at worst one made just
-            # before it makes the listing read again; not counting it could lose a record)
-            if created_at is not None and created_at >= self.listed_from:
-                self.created.add(item.get("id"))
-
-    def page_total(self, total: int | None) -> None:
-        if isinstance(total, int):
-            self.first_total = total if self.first_total is None else self.first_total
-            self.last_total = total
-
-    def fell_by(self, records: int) -> None:
-        self.fallen += records
-
-    def masked_deletions(self) -> int:
-        if self.first_total is None or self.last_total is None:
-            return 0
-        return self.first_total + len(self.created) - self.last_total - self.fallen
-
-
 class SyncRun:
     """One run; ``progress(model, records_done, records_total_or_None)`` is called after every page."""
 
     store: StoreWorker  # the run's store connection, from its start (it carries the run's id)
+    listings: Listings  # how it reads RECRU, from when RECRU's time at its start is known
 
     def __init__(
         self,
@@ -246,7 +180,6 @@ class SyncRun:
         self.since: str | None = None
         self.jobseeker_ids: set[int] = set()
         self.server_time: datetime | None = None
-        self.watermark_cap: str | None = None  # see _listing_since
         self.gone: dict[ModelName, list[str]] = defaultdict(list)
         self.ctx = MappingContext(integration.id)
         self.stopped_because: str | None = None  # set by ``_watch``
@@ -266,12 +199,12 @@ class SyncRun:
             self.sync_id = claimed_sync_id
         else:
             with self.engine.begin() as conn:
-                self.sync_id = sync_rows.start_sync(conn, integration.id, sync_type, _now())
+                self.sync_id = sync_rows.start_sync(conn, integration.id, sync_type, now())
         self.store = StoreWorker(
             self.engine, commit_every=COMMIT_EVERY, session_name=sync_rows.session_name(self.sync_id)
         )
         started = time.perf_counter()
-        self.started_at = _now()
+        self.started_at = now()
         heartbeat = asyncio.create_task(self._heartbeat())
         streams = asyncio.create_task(self._sync_in_store())
         watch = asyncio.create_task(self._watch(streams))
@@ -297,7 +230,7 @@ class SyncRun:
             message = f"unexpected {_described(error)}"
             return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
         finally:
-            await _abandon([heartbeat, watch, streams])
+            await abandon([heartbeat, watch, streams])
         return self._finish(sync_type, sync_rows.SUCCEEDED, started, [])
 
     async def _sync_in_store(self) -> None:
@@ -363,20 +296,21 @@ class SyncRun:
 
     def _beat(self) -> None:
         with self.engine.begin() as conn:
-            sync_rows.beat(conn, self.sync_id, _now())
+            sync_rows.beat(conn, self.sync_id, now())
 
     async def _sync_streams(self) -> None:
         await self.store.call(build_missing_indexes)
         self.server_time = await self.client.ping()
+        self.listings = Listings(self.client, self.sync_id, self.server_time)
         watermark = self.integration.delta_watermark
         if not self.full and watermark is not None and self.server_time < watermark:
             # RECRU's clock was set back: what it stamped since may lie anywhere before the watermark
             log.warning("sync %s: RECRU's clock is behind the last run's start: listing everything", self.sync_id)
             self.full = True
         if not self.full and watermark is not None:
-            self.since = _recru_time(watermark - self.overlap)
+            self.since = recru_time(watermark - self.overlap)
         self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
-        await adopt_pending(self.client, self.store, self.integration.id, _now())
+        await adopt_pending(self.client, self.store, self.integration.id, now())
         listed_before: list[Stream] = []
         for stream in STREAMS:
             stream_started = time.perf_counter()
@@ -403,7 +337,7 @@ class SyncRun:
         self.timings["total"] = round(time.perf_counter() - started, 3)
         counts = {model.value: vars(self.counts[model]) for model in ModelName}
         warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(self.ctx.warnings.items())]
-        ended_at = _now()
+        ended_at = now()
         with self.engine.begin() as conn:
             # the row locked first: a settings change commits wholly before this reads it, or after this run ended
             claimed = claim_integration(conn, self.integration.id)
@@ -462,10 +396,11 @@ class SyncRun:
         return None
 
     def _next_watermark(self) -> datetime | None:
-        """RECRU's time at this run's start, or the second a listing may have lost a record in (``_listing_since``)."""
-        if self.watermark_cap is None or self.server_time is None:
+        """RECRU's time at this run's start, or the second a listing may have lost a record in (``Listings.since``)."""
+        cap = self.listings.watermark_cap  # a run succeeded: it read RECRU
+        if cap is None or self.server_time is None:
             return self.server_time
-        return min(self.server_time, datetime.fromisoformat(self.watermark_cap).astimezone(UTC))
+        return min(self.server_time, datetime.fromisoformat(cap).astimezone(UTC))
 
     # --- streams ------------------------------------------------------------------------------------------------
 
@@ -489,7 +424,7 @@ class SyncRun:
         done = 0
         batch: list[Mapped] = []
         batch_asked_at: datetime | None = None  # when the batch's first page was asked for
-        async with aclosing(self._listing(stream)) as pages:
+        async with aclosing(self.listings.pages(stream, self.since)) as pages:
             async for items, total, asked_at in pages:
                 batch_asked_at = batch_asked_at or asked_at
                 for start in range(0, len(items), MAP_SLICE):
@@ -504,123 +439,6 @@ class SyncRun:
         if indexes_deferred:
             await self.store.call(build_missing_indexes)
         return stored_before
-
-    async def _listing(self, stream: Stream) -> AsyncGenerator[tuple[list[dict[str, Any]], int | None, datetime]]:
-        """The stream's pages (items, the listing's ``total`` and when the page was asked for), the next ones
-        fetched while the caller maps and writes the current one."""
-        if not stream.paginated:
-            asked_at = _now()
-            items = await self.client.list_all(stream.list_method)
-            yield items, len(items), asked_at
-            return
-        if self.since is not None:
-            async with aclosing(self._listing_since(stream, self.since)) as pages:
-                async for page_items, asked_at in pages:
-                    yield page_items, None, asked_at
-            return
-
-        listed_from = await self.client.ping()
-        tally = _OffsetTally(listed_from)
-        async with aclosing(self._offset_pages(stream, tally)) as pages:
-            async for page in pages:
-                yield page
-        if tally.masked_deletions() > 0:
-            # Records were deleted while the total did not fall (creations made up for them), so some may have
-            # shifted unseen into a page already read: the listing is read once more, whole.
-            log.info("sync %s: %s deleted while listed, total unchanged: listing again", self.sync_id, stream.model)
-            async with aclosing(self._offset_pages(stream, _OffsetTally(listed_from))) as pages:
-                async for page in pages:
-                    yield page
-
-    async def _offset_pages(
-        self, stream: Stream, tally: _OffsetTally
-    ) -> AsyncGenerator[tuple[list[dict[str, Any]], int | None, datetime]]:
-        """Every offset page of ``stream``'s listing, in order, and earlier ones again where the ``total`` fell."""
-
-        async def fetch(page: int) -> tuple[dict[str, Any], datetime]:
-            asked_at = _now()
-            result = await self.client.call(stream.list_method, {"perPage": PAGE_SIZE, "page": page})
-            tally.count(result)
-            return result, asked_at
-
-        # Up to PAGES_AHEAD pages are asked for before the one before them has answered, so the event loop sends
-        # their requests while this thread maps: RECRU's answering time is hidden. Pages beyond the last one the
-        # listing's ``total`` promises are not asked for before ``hasMore`` says they exist (a DELTA run's single
-        # page costs a single call).
-        # RECRU lists by id, so a record created meanwhile comes last and one updated keeps its place; but one
-        # deleted before the current offset moves every later record one place back, and the one crossing a page
-        # boundary would never be read: a first sync would miss it until the next FULL (a record the store holds
-        # is at least confirmed with a ``get`` before being taken for deleted). When the listing's ``total`` falls
-        # from one page to the next, the pages before are read again, as far back as the records moved.
-        upcoming: deque[asyncio.Task[tuple[dict[str, Any], datetime]]] = deque([asyncio.create_task(fetch(1))])
-        page, asked, previous_total = 0, 1, None
-        try:
-            while True:
-                result, asked_at = await upcoming.popleft()
-                page += 1
-                items, total = result["items"], result.get("total")
-                more = bool(result["hasMore"] and items)
-                if more:
-                    promised = -(-total // PAGE_SIZE) if isinstance(total, int) else 0
-                    while asked < max(page + 1, min(page + PAGES_AHEAD, promised)):
-                        asked += 1
-                        upcoming.append(asyncio.create_task(fetch(asked)))
-                yield items, total, asked_at
-                tally.page_total(total)
-                if isinstance(total, int) and isinstance(previous_total, int) and total < previous_total:
-                    tally.fell_by(previous_total - total)
-                    moved_back = -(-(previous_total - total) // PAGE_SIZE)
-                    for earlier in range(max(1, page - moved_back), page):
-                        again, again_asked_at = await fetch(earlier)
-                        yield again["items"], total, again_asked_at
-                previous_total = total
-                if not more:
-                    return
-        finally:
-            await _abandon(upcoming)
-
-    async def _listing_since(self, stream: Stream, since: str) -> AsyncGenerator[tuple[list[dict[str, Any]], datetime]]:
-        """The records updated since ``since``, page by page (with when each was asked for), each page asked from
-        the last ``updatedAt`` seen.
-
-        RECRU sorts such a listing by ``(updatedAt, id)``, and a record updated while it is listed moves to its end:
-        with offset pages every later record moves one place back, and the one that crosses a page boundary would
-        be skipped, for good (the next DELTA starts after it). Asking each page from the last ``updatedAt`` seen
-        (inclusive, so the records already read in that second are dropped: same id, same ``updatedAt``) skips
-        none. Only when a whole page shares one second are that second's further records asked by offset; if
-        records changed while this run listed (some carry an ``updatedAt`` from after its start) or vanished (the
-        listing's ``total`` fell from one offset page to the next: a deleted record shifts the ones after it back),
-        such a second may have lost one, so the watermark the run leaves goes no later than that second
-        (``watermark_cap``): the next DELTA reads it again.
-        """
-        assert self.server_time is not None
-        started = _recru_time(self.server_time)
-        page, seen_in_second = 1, set[Any]()
-        paged_by_offset: str | None = None
-        latest = ""
-        total, shrank = None, False
-        while True:
-            params = {"perPage": PAGE_SIZE, "updatedSince": since, "page": page}
-            asked_at = _now()
-            result = await self.client.call(stream.list_method, params)
-            if page > 1 and isinstance(total, int) and isinstance(result.get("total"), int):
-                shrank = shrank or result["total"] < total
-            total = result.get("total")
-            items = result["items"]
-            yield [item for item in items if item["updatedAt"] != since or item["id"] not in seen_in_second], asked_at
-            if not items:
-                break
-            last = latest = items[-1]["updatedAt"]
-            if not result["hasMore"]:
-                break
-            if last != since:
-                since, page, seen_in_second = last, 1, set()
-            else:
-                page += 1
-                paged_by_offset = paged_by_offset or since
-            seen_in_second.update(item["id"] for item in items if item["updatedAt"] == last)
-        if paged_by_offset is not None and (latest >= started or shrank):  # records moved or vanished meanwhile
-            self.watermark_cap = min(self.watermark_cap or paged_by_offset, paged_by_offset)
 
     async def _sync_tracked(self, stream: Stream, ctx: MappingContext) -> None:
         """Read the tracked applications not known deleted (or their candidates) one by one; one not found is gone
@@ -637,8 +455,8 @@ class SyncRun:
         assert stream.get_method is not None
         for start in range(0, len(remote_ids), PAGE_SIZE):
             chunk = remote_ids[start : start + PAGE_SIZE]
-            asked_at = _now()
-            found, missing = await self._get_many(stream.get_method, chunk)
+            asked_at = now()
+            found, missing = await self.listings.get_many(stream.get_method, chunk)
             await self._write_tracked(stream, ctx, found, asked_at)
             self.gone[stream.model] += [model_id(self.integration.id, stream.model, r) for r in missing]
             self.progress(stream.model, start + len(chunk), len(remote_ids))
@@ -662,7 +480,7 @@ class SyncRun:
             wanted = stored | self.jobseeker_ids | {int(r) for r in lacking}
             unstored = wanted - stored
         seen: set[int] = set()
-        async with aclosing(self._listing_since(stream, since)) as pages:
+        async with aclosing(self.listings.since(stream, since)) as pages:
             async for items, asked_at in pages:
                 await self._write_tracked(stream, ctx, [item for item in items if item["id"] in wanted], asked_at)
                 seen.update(item["id"] for item in items if item["id"] in wanted)
@@ -670,8 +488,10 @@ class SyncRun:
         assert stream.get_method is not None
         missing = sorted(unstored - seen)
         for start in range(0, len(missing), PAGE_SIZE):
-            asked_at = _now()
-            found, _gone = await self._get_many(stream.get_method, missing[start : start + PAGE_SIZE])  # FULL's to mark
+            asked_at = now()
+            found, _gone = await self.listings.get_many(
+                stream.get_method, missing[start : start + PAGE_SIZE]
+            )  # FULL's to mark
             await self._write_tracked(stream, ctx, found, asked_at)
 
     async def _write_tracked(
@@ -681,23 +501,6 @@ class SyncRun:
         if stream.model is ModelName.APPLICATIONS:
             self.jobseeker_ids.update(item["jobseekerId"] for item in items)
         await self._write(stream, [stream.mapper(item, ctx) for item in items], asked_at)
-
-    async def _get_many(self, method: str, remote_ids: Iterable[int]) -> tuple[list[dict[str, Any]], list[int]]:
-        """``get`` each id (a few at a time): (records found, ids RECRU no longer has)."""
-        semaphore = asyncio.Semaphore(CONFIRM_CONCURRENCY)
-
-        async def get(remote_id: int) -> dict[str, Any] | None:
-            async with semaphore:
-                try:
-                    return await self.client.call(method, {"id": remote_id})
-                except RecruNotFound:
-                    return None
-
-        ids = list(remote_ids)
-        results = await asyncio.gather(*(get(remote_id) for remote_id in ids))
-        found = [r for r in results if r is not None]
-        missing = [remote_id for remote_id, r in zip(ids, results, strict=True) if r is None]
-        return found, missing
 
     async def _detect_deletions(self, stream: Stream, ctx: MappingContext) -> None:
         """After complete listings: records this run did not see are confirmed gone (``self.gone``), or refreshed
@@ -721,8 +524,8 @@ class SyncRun:
                 gone_ids = [record_id for record_id, _ in candidates]
             else:
                 by_remote = {int(remote_id): record_id for record_id, remote_id in candidates}
-                asked_at = _now()
-                found, missing = await self._get_many(stream.get_method, by_remote)
+                asked_at = now()
+                found, missing = await self.listings.get_many(stream.get_method, by_remote)
                 await self._write(stream, [stream.mapper(item, ctx) for item in found], asked_at)
                 gone_ids = [by_remote[remote_id] for remote_id in missing]
             self.gone[stream.model] += gone_ids
@@ -742,7 +545,7 @@ class SyncRun:
                 return
             made = {model.value: sorted(ids) for model, ids in unstored.items()}
             log.info("sync %s: reading records RECRU made while the run listed: %s", self.sync_id, made)
-            asked_at = _now()
+            asked_at = now()
             for model, payloads in (await refresh.fetch_referenced(self.client, unstored)).items():
                 stream = refresh.STREAM_OF[model]
                 mapped = [stream.mapper(payload, self.ctx) for payload in payloads.values() if payload is not None]
@@ -779,7 +582,7 @@ class SyncRun:
             records,
             joins,
             self.integration.id,
-            now=_now(),
+            now=now(),
             sync_id=seen_by,
             nested_marks=not self.first_sync,
             fetched_at=asked_at,
@@ -796,8 +599,8 @@ class SyncRun:
     def _tombstone(self, conn: Connection, gone: dict[ModelName, list[str]]) -> None:
         if not sync_rows.is_running(conn, self.sync_id, lock=True):  # given up for dead: another run may list now
             return
-        now = _now()
-        tombstoned = [mark_deleted(conn, model, self.integration.id, ids, now=now) for model, ids in gone.items()]
+        at = now()
+        tombstoned = [mark_deleted(conn, model, self.integration.id, ids, now=at) for model, ids in gone.items()]
         for counts in tombstoned:  # counted once all is written: a job ended for a conflict is done again
             for model, count in counts.items():
                 self.counts[model] += Counts(deleted=count)

@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import Connection, Engine, delete, inspect, select
 
 from atsbridge.connectors.recru.mapping import map_candidate
-from atsbridge.store import writer
+from atsbridge.store import deletions, writer
 from atsbridge.store.db import alembic_config, migrate
 from atsbridge.store.tables import candidate_emails, candidates, integrations
 from atsbridge.unified.ids import ModelName
@@ -76,9 +76,9 @@ def test_the_index_holds_the_stored_addresses_through_every_write(engine: Engine
         assert ("new@acme.example", first) in indexed(conn)
         assert indexed(conn) == held(conn)
 
-        writer.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [first], now=at(2))
+        deletions.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [first], now=at(2))
         assert indexed(conn) == held(conn)  # deleted, still held (and found with include_deleted)
-        writer.anonymise_expired(conn, now=at(2) + timedelta(days=15))
+        deletions.anonymise_expired(conn, now=at(2) + timedelta(days=15))
         assert not {pair for pair in indexed(conn) if pair[1] == first}
         assert indexed(conn) == held(conn)
 

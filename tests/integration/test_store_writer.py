@@ -25,7 +25,7 @@ from atsbridge.connectors.recru.mapping import (
     map_job,
     map_tag,
 )
-from atsbridge.store import writer
+from atsbridge.store import deletions, nested_marks, writer
 from atsbridge.store.db import bulk_writes, create_engine, default_database_url, normalise_url
 from atsbridge.store.integrations import track_application
 from atsbridge.store.tables import environments, integrations, metadata, table_of
@@ -422,7 +422,7 @@ def test_related_records_mark_each_other(store: Engine) -> None:
 
     with store.begin() as conn:
         assert (
-            writer.mark_deleted(
+            deletions.mark_deleted(
                 conn, ModelName.APPLICATIONS, INTEGRATION, [our_id(ModelName.APPLICATIONS, 100)], now=at(5)
             )
             == {ModelName.APPLICATIONS: 1}  # no join links applications
@@ -454,10 +454,13 @@ def test_changed_models_are_those_served_when_only_created_applications_are(stor
         writer.upsert(conn, ModelName.CANDIDATES, INTEGRATION, records(hidden), now=at(1))
         links = joins_of(hidden, ModelName.CANDIDATES_TAGS)
         writer.replace_joins(conn, ModelName.CANDIDATES_TAGS, INTEGRATION, links, now=at(1))
-        assert writer.models_changed_since(conn, INTEGRATION, at(1)) == []  # none is served
+        assert nested_marks.models_changed_since(conn, INTEGRATION, at(1)) == []  # none is served
         track_application(conn, INTEGRATION, "100")
         # candidate 1 is served now, and changed (its application did); candidate 2's new tag link is not served
-        assert writer.models_changed_since(conn, INTEGRATION, at(1)) == [ModelName.CANDIDATES, ModelName.APPLICATIONS]
+        assert nested_marks.models_changed_since(conn, INTEGRATION, at(1)) == [
+            ModelName.CANDIDATES,
+            ModelName.APPLICATIONS,
+        ]
 
 
 @pytest.mark.parametrize("owner", [ModelName.CANDIDATES, ModelName.JOBS])
@@ -470,9 +473,11 @@ def test_applications_go_with_their_candidate_or_job(store: Engine, owner: Model
         )
         writer.upsert(conn, ModelName.JOBS, INTEGRATION, records(mapped(map_job, [project(8, [10])])), now=at(0))
         writer.upsert(conn, ModelName.APPLICATIONS, INTEGRATION, records(mapped(map_application, apps)), now=at(0))
-        writer.mark_deleted(conn, ModelName.APPLICATIONS, INTEGRATION, [our_id(ModelName.APPLICATIONS, 102)], now=at(1))
+        deletions.mark_deleted(
+            conn, ModelName.APPLICATIONS, INTEGRATION, [our_id(ModelName.APPLICATIONS, 102)], now=at(1)
+        )
         owner_id = our_id(owner, 1 if owner is ModelName.CANDIDATES else 8)
-        tombstoned = writer.mark_deleted(conn, owner, INTEGRATION, [owner_id], now=at(2))
+        tombstoned = deletions.mark_deleted(conn, owner, INTEGRATION, [owner_id], now=at(2))
         deleted_at = {n: stored(conn, ModelName.APPLICATIONS, n)["remote_deleted_at"] for n in (100, 101, 102)}
     if owner is ModelName.CANDIDATES:  # all three are the candidate's; 102 was gone already
         assert (tombstoned[owner], tombstoned[ModelName.APPLICATIONS]) == (1, 2)
@@ -636,20 +641,20 @@ def test_unseen_records_are_deleted_with_their_join_rows_and_revived_when_they_r
         writer.upsert(
             conn, ModelName.TAGS, INTEGRATION, records(mapped(map_tag, [tag(1), tag(2)])), now=at(1), sync_id="s2"
         )
-        assert writer.deletion_candidates(conn, ModelName.TAGS, INTEGRATION, "s2", limit=10) == [
+        assert deletions.deletion_candidates(conn, ModelName.TAGS, INTEGRATION, "s2", limit=10) == [
             (our_id(ModelName.TAGS, 3), "3")
         ]
         tag_3 = [our_id(ModelName.TAGS, 3)]
         # the tag and its one link (candidate 2's), then nothing: both are tombstones already
-        assert writer.mark_deleted(conn, ModelName.TAGS, INTEGRATION, tag_3, now=at(1)) == {
+        assert deletions.mark_deleted(conn, ModelName.TAGS, INTEGRATION, tag_3, now=at(1)) == {
             ModelName.TAGS: 1,
             ModelName.CANDIDATES_TAGS: 1,
         }
-        assert writer.mark_deleted(conn, ModelName.TAGS, INTEGRATION, tag_3, now=at(2)) == {
+        assert deletions.mark_deleted(conn, ModelName.TAGS, INTEGRATION, tag_3, now=at(2)) == {
             ModelName.TAGS: 0,
             ModelName.CANDIDATES_TAGS: 0,
         }
-        assert writer.deletion_candidates(conn, ModelName.TAGS, INTEGRATION, "s2", limit=10) == []
+        assert deletions.deletion_candidates(conn, ModelName.TAGS, INTEGRATION, "s2", limit=10) == []
         deleted_tag = stored(conn, ModelName.TAGS, 3)
         link = stored_join(conn, ModelName.CANDIDATES_TAGS, tag_id=our_id(ModelName.TAGS, 3))
         candidate = stored(conn, ModelName.CANDIDATES, 2)
@@ -659,7 +664,9 @@ def test_unseen_records_are_deleted_with_their_join_rows_and_revived_when_they_r
 
     with store.begin() as conn:
         assert (
-            writer.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [our_id(ModelName.CANDIDATES, 1)], now=at(2))
+            deletions.mark_deleted(
+                conn, ModelName.CANDIDATES, INTEGRATION, [our_id(ModelName.CANDIDATES, 1)], now=at(2)
+            )
             # candidate 1 and its links to tags 1 and 2; it has no application to go with it
             == {ModelName.CANDIDATES: 1, ModelName.CANDIDATES_TAGS: 2, ModelName.APPLICATIONS: 0}
         )
@@ -685,7 +692,7 @@ def test_deletion_candidates_page_by_id(store: Engine) -> None:
             conn, ModelName.TAGS, INTEGRATION, records(mapped(map_tag, [tag(n) for n in range(1, 6)])), now=at(0)
         )
         pages, after = [], None
-        while page := writer.deletion_candidates(conn, ModelName.TAGS, INTEGRATION, "s1", limit=2, after_id=after):
+        while page := deletions.deletion_candidates(conn, ModelName.TAGS, INTEGRATION, "s1", limit=2, after_id=after):
             pages.append(page)
             after = page[-1][0]
     assert [len(page) for page in pages] == [2, 2, 1]
@@ -701,12 +708,12 @@ def test_personal_data_is_anonymised_fourteen_days_after_deletion(store: Engine)
             records(mapped(map_candidate, [jobseeker(1), jobseeker(2)])),
             now=at(0),
         )
-        writer.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [our_id(ModelName.CANDIDATES, 1)], now=at(0))
-        writer.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [our_id(ModelName.CANDIDATES, 2)], now=at(1))
+        deletions.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [our_id(ModelName.CANDIDATES, 1)], now=at(0))
+        deletions.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [our_id(ModelName.CANDIDATES, 2)], now=at(1))
     fourteen_days_later = at(0) + timedelta(days=14)
     with store.begin() as conn:
-        assert writer.anonymise_expired(conn, now=fourteen_days_later) == 1
-        assert writer.anonymise_expired(conn, now=fourteen_days_later) == 0
+        assert deletions.anonymise_expired(conn, now=fourteen_days_later) == 1
+        assert deletions.anonymise_expired(conn, now=fourteen_days_later) == 0
         anonymised, kept = stored(conn, ModelName.CANDIDATES, 1), stored(conn, ModelName.CANDIDATES, 2)
     personal = ("first_name", "last_name", "company", "title", "location", "remote_data")
     assert [anonymised[key] for key in personal] == [None] * len(personal)

@@ -21,7 +21,7 @@ applications" mode); the reader joins and tolerates a missing record.
 ``candidate_emails`` holds every candidate's addresses, lower-cased, for the API's `email` filter; triggers on
 ``ats_candidates`` keep it, not the application (see its definition).
 
-Columns whose ``info`` carries ``ANONYMISE_TO`` hold personal data; ``writer.anonymise_expired`` replaces them with
+Columns whose ``info`` carries ``ANONYMISE_TO`` hold personal data; ``deletions.anonymise_expired`` replaces them with
 that value. Timestamps are ``UtcDateTime``: aware UTC in, aware UTC out, on both SQLite and PostgreSQL.
 """
 

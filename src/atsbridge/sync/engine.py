@@ -68,6 +68,7 @@ from atsbridge.connectors.recru.mapping import Mapped, MappingContext, joins_by_
 from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
 from atsbridge.store import syncs as sync_rows
 from atsbridge.store.db import session_ended
+from atsbridge.store.deletions import deletion_candidates, has_live_records, mark_deleted
 from atsbridge.store.first_load import build_missing_indexes, defer_indexes
 from atsbridge.store.integrations import (
     Integration,
@@ -80,18 +81,8 @@ from atsbridge.store.integrations import (
     unstored_tracked_application_ids,
     unstored_tracked_candidate_ids,
 )
-from atsbridge.store.writer import (
-    Counts,
-    Prepared,
-    deletion_candidates,
-    has_live_records,
-    mark_deleted,
-    models_changed_since,
-    prepare_joins,
-    prepare_records,
-    unstored_remote_ids,
-    write_batch,
-)
+from atsbridge.store.nested_marks import models_changed_since
+from atsbridge.store.writer import Counts, Prepared, prepare_joins, prepare_records, unstored_remote_ids, write_batch
 from atsbridge.sync import refresh
 from atsbridge.sync.listing import Listings, abandon, now, recru_time
 from atsbridge.sync.pending import adopt_pending

@@ -14,7 +14,8 @@ from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruNotFound
 from atsbridge.connectors.recru.mapping import Codebooks, MappingContext, joins_by_parent
 from atsbridge.connectors.recru.streams import STREAMS, Stream
-from atsbridge.store.writer import mark_deleted, prepare_joins, prepare_records, write_batch
+from atsbridge.store.deletions import mark_deleted
+from atsbridge.store.writer import prepare_joins, prepare_records, write_batch
 from atsbridge.unified.ids import ModelName, model_id
 
 STREAM_OF = {stream.model: stream for stream in STREAMS}
@@ -79,9 +80,9 @@ def store(
     fetched_at: datetime,
 ) -> None:
     """Upsert the payloads (and their join rows) and tombstone the records RECRU no longer has (what changed is
-    then told by ``writer.models_changed_since``). ``codebooks`` are needed for jobs and for rejected applications;
-    without them such names would be stored as ``null``. ``fetched_at``: when the payloads were asked for (a
-    record a sync stored meanwhile from a later read is left as it is)."""
+    then told by ``nested_marks.models_changed_since``). ``codebooks`` are needed for jobs and for rejected
+    applications; without them such names would be stored as ``null``. ``fetched_at``: when the payloads were
+    asked for (a record a sync stored meanwhile from a later read is left as it is)."""
     stream: Stream = STREAM_OF[model]
     ctx = MappingContext(integration_id, codebooks or Codebooks())
     now = datetime.now(UTC)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from atsbridge.store.deletions import anonymise_expired
 from atsbridge.store.syncs import (
     ACTIVE_STATES,
     DELTA,
@@ -34,7 +35,6 @@ from atsbridge.store.syncs import (
     new_sync_id,
 )
 from atsbridge.store.tables import integrations, syncs
-from atsbridge.store.writer import anonymise_expired
 from atsbridge.webhooks import notify
 from atsbridge.webhooks.outbox import forget_old_events
 

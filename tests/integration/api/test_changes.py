@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from atsbridge.store import tables, writer
+from atsbridge.store import deletions, tables
 from atsbridge.store.integrations import set_integration_fields, track_application
 from integration.api.conftest import World, open_world
 from support.recru import Recru
@@ -203,7 +203,7 @@ def test_the_email_filter_follows_changes_deletion_and_anonymisation(scratch: Wo
     assert matched("new@x.test") == set()
     assert matched("new@x.test", include_deleted="true") == {str(several["id"])}
     with scratch.engine.begin() as conn:
-        assert writer.anonymise_expired(conn, now=datetime.now(UTC) + timedelta(days=15)) > 0
+        assert deletions.anonymise_expired(conn, now=datetime.now(UTC) + timedelta(days=15)) > 0
     assert matched("new@x.test", include_deleted="true") == set()
     assert matched(first, include_deleted="true") == {str(other["id"])}
 

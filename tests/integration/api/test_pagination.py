@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from atsbridge.store import tables, writer
+from atsbridge.store import deletions, tables, writer
 from atsbridge.unified.ids import ModelName, model_id
 from integration.api.conftest import World
 from integration.api.test_errors import assert_error
@@ -78,7 +78,7 @@ def test_a_walk_neither_skips_nor_repeats_while_records_come_and_go(scratch: Wor
             else:  # one candidate not reached yet and one already listed are deleted
                 unseen = next(c for c in initial if c > last and c not in deleted_unseen)
                 listed = next(c for c in seen if c not in deleted_seen)
-                writer.mark_deleted(conn, ModelName.CANDIDATES, scratch.integration_id, [unseen, listed], now=now)
+                deletions.mark_deleted(conn, ModelName.CANDIDATES, scratch.integration_id, [unseen, listed], now=now)
                 deleted_unseen.add(unseen)
                 deleted_seen.add(listed)
         if pages == 3:  # and a candidate created in RECRU arrives through a sync

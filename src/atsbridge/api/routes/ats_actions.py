@@ -38,9 +38,9 @@ from atsbridge.connectors.recru.mapping import Codebooks
 from atsbridge.store import pending_applications
 from atsbridge.store.conflicts import in_transaction
 from atsbridge.store.integrations import Integration, load_integration, track_application
+from atsbridge.store.nested_marks import models_changed_since
 from atsbridge.store.reader import ListQuery, Reader
 from atsbridge.store.syncs import DELTA
-from atsbridge.store.writer import models_changed_since
 from atsbridge.sync import refresh
 from atsbridge.sync.runner import record_login_verdict
 from atsbridge.unified import models

@@ -172,7 +172,8 @@ def decode_cursor(cursor: str, digest: str) -> str:
         last_id, cursor_digest = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError, binascii.Error, RecursionError) as error:  # RecursionError: nested too deeply
         raise BadQuery("The cursor is malformed; pass `next` from the previous page unchanged.") from error
-    if not isinstance(last_id, str) or not is_model_id(last_id):
+    # a cursor is exactly what ``encode_cursor`` wrote: base64 decoding alone would overlook characters added to it
+    if not isinstance(last_id, str) or not is_model_id(last_id) or cursor != encode_cursor(last_id, cursor_digest):
         raise BadQuery("The cursor is malformed; pass `next` from the previous page unchanged.")
     if cursor_digest != digest:
         raise BadQuery("The cursor belongs to another query; keep the filters of the first page.")

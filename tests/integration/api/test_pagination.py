@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,6 +117,16 @@ def encoded(value: Any) -> str:
 )
 def test_malformed_cursor(world: World, cursor: str) -> None:
     error = assert_error(world.get("/ats/candidates", cursor=cursor), 400, "PLATFORM.INPUT_INVALID")
+    assert "malformed" in error["message"]
+
+
+@pytest.mark.parametrize("altered", [lambda c: c + "A", lambda c: c + "====", lambda c: c[:-1]])
+def test_a_real_cursor_altered_is_malformed(world: World, altered: Callable[[str], str]) -> None:
+    cursor = world.get("/ats/candidates", page_size=2).json()["data"]["next"]
+    assert world.get("/ats/candidates", page_size=2, cursor=cursor).status_code == 200
+    error = assert_error(
+        world.get("/ats/candidates", page_size=2, cursor=altered(cursor)), 400, "PLATFORM.INPUT_INVALID"
+    )
     assert "malformed" in error["message"]
 
 

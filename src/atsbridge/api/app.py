@@ -31,6 +31,7 @@ from atsbridge.api.routes import (
     unsupported,
     webhooks,
 )
+from atsbridge.api.strict_json import not_json_message
 from atsbridge.config import Settings
 from atsbridge.store.reader import BadQuery
 from atsbridge.sync.service import SyncService
@@ -57,6 +58,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _validation_message(error: RequestValidationError) -> str:
     parts = []
     for problem in error.errors():
+        if problem.get("type") == "json_invalid":
+            return not_json_message(problem, error.body)
         location = ".".join(str(part) for part in problem.get("loc", ()) if part not in ("query", "body", "header"))
         parts.append(f"{location or 'request'}: {problem.get('msg', 'invalid')}")
     return "Invalid request: " + "; ".join(parts)

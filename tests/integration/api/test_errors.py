@@ -396,6 +396,35 @@ def test_a_body_that_cannot_be_read_is_platform_input_invalid(world: World, body
     assert_error(answer, 400, "PLATFORM.INPUT_INVALID")
 
 
+@pytest.mark.parametrize(
+    ("body", "told"),
+    [
+        ('{"type": "FULL",\n "a":', "not valid JSON: Expecting value (line 2, column 6)"),
+        ('{"type": "FULL"} xx', "not valid JSON: Extra data (line 1, column 18)"),
+        ('{"type": "FULL", "a": NaN}', "not valid JSON: NaN is not a JSON value (line 1, column 23)"),
+        ('{"type": "FULL", "a": [-Infinity]}', "not valid JSON: -Infinity is not a JSON value (line 1, column 24)"),
+    ],
+    ids=["cut short", "more after it", "NaN", "-Infinity"],
+)
+def test_a_body_that_is_not_json_is_refused_saying_where(world: World, body: str, told: str) -> None:
+    """Python's parser takes NaN and Infinity, which JSON has not: a body holding one is refused like any other."""
+    syncs = f"/integrations/{world.integration_id}/syncs"
+    before = world.get(syncs).json()["data"]["results"]
+    answer = httpx.post(
+        f"{world.server.v1}/force-sync", content=body, headers={**world.headers(), "Content-Type": "application/json"}
+    )
+    assert told in assert_error(answer, 400, "PLATFORM.INPUT_INVALID")["message"]
+    assert world.get(syncs).json()["data"]["results"] == before  # nothing queued
+
+
+def test_force_sync_with_a_key_it_does_not_take_queues_nothing(world: World) -> None:
+    syncs = f"/integrations/{world.integration_id}/syncs"
+    before = world.get(syncs).json()["data"]["results"]
+    error = assert_error(world.request("POST", "/force-sync", json={"typo": "DELTA"}), 400, "PLATFORM.INPUT_INVALID")
+    assert "typo" in error["message"]
+    assert world.get(syncs).json()["data"]["results"] == before
+
+
 @pytest.mark.parametrize("sent", ["declared", "chunked"])
 @pytest.mark.parametrize(
     ("method", "path", "limit"),

@@ -28,6 +28,7 @@ from atsbridge.api.errors import ApiError, integration_not_found
 from atsbridge.api.lookups import job_takes, remote_id_of, unstored_remote_ids
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import action_success
+from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.api.uploads import AllowList, prepare
 from atsbridge.connectors.base import ActionRefused
 from atsbridge.connectors.recru import actions as recru
@@ -48,7 +49,7 @@ from atsbridge.unified.ids import ModelName, model_id
 from atsbridge.unified.inputs import ActionExtras, CandidateInput, CreateApplicationBody, CreateCandidateBody, TagBody
 from atsbridge.webhooks import notify
 
-router = APIRouter(prefix="/ats", tags=["ATS actions"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/ats", tags=["ATS actions"])
 
 log = logging.getLogger("atsbridge.api")
 LOGIN_REFUSED = ("INTEGRATION.AUTHENTICATION_INVALID", "INTEGRATION.PERMISSION_MISSING")

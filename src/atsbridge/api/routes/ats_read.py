@@ -19,12 +19,13 @@ from atsbridge.api.params import (
     refuse_repeated,
 )
 from atsbridge.api.responses import success
+from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.store.integrations import Integration
 from atsbridge.store.reader import Reader
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName
 
-router = APIRouter(prefix="/ats", tags=["ATS"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/ats", tags=["ATS"])
 
 LISTS: tuple[tuple[str, ModelName, type[ListParams], Any, str], ...] = (
     ("/users", ModelName.USERS, UsersParams, models.User, "Users (recruiters) of RECRU."),

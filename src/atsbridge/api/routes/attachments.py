@@ -20,6 +20,7 @@ from atsbridge.api.public_base import public_base
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import json_response
 from atsbridge.api.signed_links import LinkTarget, sign, verify
+from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.connectors.recru.errors import RecruAuthError, RecruError, RecruNotFound
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, load_integration, tracked_application_ids
@@ -29,8 +30,8 @@ from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, attachment_id, model_id
 from atsbridge.unified.models import action_payload
 
-router = APIRouter(tags=["ATS"])
-downloads = APIRouter(tags=["Attachments"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["ATS"])
+downloads = APIRouter(route_class=StrictJsonRoute, tags=["Attachments"])
 
 ATTACHMENT_TYPES = {"cv": "CV", "cover_letter": "COVER_LETTER"}
 

@@ -45,6 +45,7 @@ from atsbridge.api.connect_texts import TEXTS, Notice
 from atsbridge.api.errors import ApiError, echoed, invalid_input
 from atsbridge.api.public_base import public_base
 from atsbridge.api.responses import success
+from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.connectors.recru import credentials as recru_credentials
 from atsbridge.connectors.recru.credentials import CredentialProblem
 from atsbridge.connectors.recru.guide import PROBLEM_FIELDS, Language, guide, language_of, problem_message
@@ -65,8 +66,8 @@ TOOL = "recruhr"
 STATUS_REFRESH_SECONDS = 2
 FAILED_REFRESH_SECONDS = 60  # the retry comes within the hour (``FULL_RETRY_AFTER``)
 
-api = APIRouter(prefix="/connect", tags=["Connect"])
-pages = APIRouter(prefix="/connect", include_in_schema=False)
+api = APIRouter(route_class=StrictJsonRoute, prefix="/connect", tags=["Connect"])
+pages = APIRouter(route_class=StrictJsonRoute, prefix="/connect", include_in_schema=False)
 
 
 # --- the API: links and the token exchange ------------------------------------------------------------------------
@@ -556,6 +557,6 @@ def connect_status(request: Request, token: str, lang: str | None = None) -> Res
     )
 
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 router.include_router(api, prefix="/v1")
 router.include_router(pages)

@@ -10,10 +10,11 @@ from fastapi.responses import Response
 
 from atsbridge.api.auth import Caller, caller
 from atsbridge.api.responses import success
+from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.connectors.recru import coverage
 from atsbridge.unified import models
 
-router = APIRouter(tags=["General"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["General"])
 
 
 @router.get("/check-api-key", response_model=models.DataResponse[models.ApiKeyInfo], summary="Check an API key.")

@@ -17,6 +17,7 @@ from atsbridge.api.errors import integration_not_found, invalid_input
 from atsbridge.api.params import MAX_PAGE_SIZE, refuse_repeated
 from atsbridge.api.responses import success
 from atsbridge.api.routes.connect import ConnectLinkData, new_link
+from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.connectors.recru import coverage
 from atsbridge.connectors.recru.write_params import SOURCE_NAME_MAX
 from atsbridge.store.db import drop_wal_history, erasing
@@ -35,7 +36,7 @@ from atsbridge.unified.inputs import StorableText
 from atsbridge.unified.models import DataResponse
 from atsbridge.webhooks import notify
 
-router = APIRouter(tags=["General"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["General"])
 log = logging.getLogger("atsbridge.api")
 
 
@@ -71,6 +72,7 @@ def _syncs_digest(integration_id: str) -> str:
 
 
 class ForceSyncBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt ``type`` would otherwise queue a FULL
     type: Literal["FULL", "DELTA"] | None = None  # missing or null: FULL
 
 

@@ -28,12 +28,13 @@ from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import action_success
+from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruAuthError, RecruError, RecruUnavailable
 from atsbridge.store.integrations import Integration
 from atsbridge.sync.runner import record_login_verdict
 
-router = APIRouter(tags=["General"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["General"])
 
 TOOL = "recruhr"
 API = "json-rpc"

@@ -13,10 +13,11 @@ from fastapi.responses import Response
 
 from atsbridge.api.auth import integration
 from atsbridge.api.errors import ApiError
+from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.store.integrations import Integration
 from atsbridge.unified.models import ErrorCode
 
-router = APIRouter(prefix="/ats", tags=["ATS"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/ats", tags=["ATS"])
 
 MODELS = {
     "/interviews": "interviews",

@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from atsbridge.api.auth import Caller, caller, store
 from atsbridge.api.errors import ApiError, invalid_input
 from atsbridge.api.responses import success
+from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.unified import models
 from atsbridge.unified.inputs import StorableText
 from atsbridge.webhooks.endpoint import InvalidWebhookUrl, set_webhook, webhook_of
 
-router = APIRouter(tags=["Webhooks"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["Webhooks"])
 
 
 class WebhookInput(StorableText):

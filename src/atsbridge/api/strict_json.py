@@ -1,0 +1,65 @@
+"""Request bodies read as strict JSON: Python's parser also takes ``NaN``, ``Infinity`` and ``-Infinity``, which JSON
+has not (RFC 8259), so a body holding one would pass wherever the field is ignored (an unknown key, say).
+
+Every router is made with ``route_class=StrictJsonRoute``; a body that is not JSON is answered by the app's handler
+of FastAPI's ``json_invalid`` error (``not_json_message``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+_CONSTANT = re.compile(r"(?<![\w\"])(-?Infinity|NaN)(?![\w\"])")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` without the non-JSON constants: one is a ``json.JSONDecodeError`` like any other mistake."""
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        found = _CONSTANT.search(doc)
+        raise json.JSONDecodeError(f"{error} is not a JSON value", doc, found.start() if found else 0) from None
+
+
+class StrictJsonRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = strict_loads(await self.body())
+        return self._json
+
+
+class StrictJsonRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(StrictJsonRequest(request.scope, request.receive))
+
+        return strict
+
+
+def not_json_message(problem: dict[str, Any], body: Any) -> str:
+    """What a client is told of FastAPI's ``json_invalid`` ``problem``: the parser's complaint and where, as a line and
+    a column of the ``body`` (the offset FastAPI gives alone means little)."""
+    complaint = str(problem.get("ctx", {}).get("error", "not JSON"))
+    location = problem.get("loc", ())
+    where = ""
+    if isinstance(body, str) and len(location) > 1 and isinstance(location[1], int):
+        offset = location[1]
+        line = body.count("\n", 0, offset) + 1
+        column = offset - body.rfind("\n", 0, offset)
+        where = f" (line {line}, column {column})"
+    return f"The request body is not valid JSON: {complaint}{where}."

@@ -14,7 +14,16 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    field_validator,
+)
 
 ContactType = Literal["PERSONAL", "WORK", "OTHER"]
 
@@ -62,7 +71,18 @@ def _in_utc(value: datetime) -> datetime:
 
 
 EmailAddress = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email_address)]
-UtcInstant = Annotated[datetime, AfterValidator(_in_utc)]
+
+
+def _iso_text(value: object) -> object:
+    """An instant comes as ISO 8601 text: pydantic would take a number (or digits) for seconds since 1970."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z")
+    return value
+
+
+UtcInstant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
 """An instant in any offset (naive = UTC), held in UTC: a date RECRU takes from it is the UTC date."""
 CountryCode = Annotated[
     str, Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2"), AfterValidator(_country_code)

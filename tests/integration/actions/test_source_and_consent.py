@@ -134,8 +134,19 @@ def test_an_unknown_source_id_is_400_and_creates_nothing(world: ActionWorld, sou
         ({"gdpr_consent": {"given": "yes", "expires_at": "2099-01-01T00:00:00Z"}}, "given"),
         ({"gdpr_consent": {"given": 1, "expires_at": "2099-01-01T00:00:00Z"}}, "given"),
         ({"candidate": candidate(salary_expectations={"amount": "10", "period": "YEAR"})}, "amount"),
+        ({"candidate": candidate(availability_date=12345)}, "availability_date"),  # not seconds since 1970
+        ({"candidate": candidate(availability_date="12345")}, "availability_date"),
+        ({"gdpr_consent": {"given": True, "expires_at": 4102444800}}, "expires_at"),
     ],
-    ids=["non-ascii digit id", "consent yes", "consent 1", "amount as text"],
+    ids=[
+        "non-ascii digit id",
+        "consent yes",
+        "consent 1",
+        "amount as text",
+        "date a number",
+        "date digits",
+        "expiry a number",
+    ],
 )
 def test_values_of_the_wrong_kind_are_400_and_create_nothing(
     world: ActionWorld, body: dict[str, Any], named: str

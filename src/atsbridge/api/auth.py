@@ -31,10 +31,16 @@ def store(request: Request) -> Engine:
 _BEARER = HTTPBearer(auto_error=False, scheme_name="ApiKey", description="Your API key: `Authorization: Bearer <key>`")
 
 
+ONCE_ONLY_HEADERS = ("Authorization", "X-Integration-Id", "Idempotency-Key")
+
+
 def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
 ) -> Caller:
+    for name in ONCE_ONLY_HEADERS:  # which one counts would be a guess: the integration acted on, say
+        if len(request.headers.getlist(name)) > 1:
+            raise ApiError("PLATFORM.INPUT_INVALID", f"The {name} header is given more than once; send it once.")
     key = credentials.credentials if credentials else ""
     if not key.strip():
         raise refused("Send your API key as `Authorization: Bearer <key>`.")

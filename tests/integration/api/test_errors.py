@@ -112,6 +112,17 @@ def test_integration_header_missing_or_unknown(world: World) -> None:
     assert len(error["message"]) < 300
 
 
+@pytest.mark.parametrize("repeated", ["Authorization", "X-Integration-Id", "Idempotency-Key"])
+def test_a_header_that_names_who_or_what_given_twice_is_400(world: World, repeated: str) -> None:
+    """Which of two would count is a guess (the integration acted on, say): neither does, whatever their order."""
+    given = {**world.headers(), "Idempotency-Key": "k-1"}
+    others = [(name, value) for name, value in given.items() if name != repeated]
+    for values in ([given[repeated], given[repeated]], [given[repeated], "another"], ["another", given[repeated]]):
+        for path in ("/ats/tags", "/check-api-key"):
+            answer = httpx.get(f"{world.server.v1}{path}", headers=[*others, *((repeated, v) for v in values)])
+            assert repeated in assert_error(answer, 400, "PLATFORM.INPUT_INVALID")["message"]
+
+
 @pytest.mark.parametrize(
     "params",
     [

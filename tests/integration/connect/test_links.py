@@ -32,6 +32,15 @@ def test_sdk_creates_an_embedded_link_with_its_defaults(site: ConnectSite) -> No
     assert stored.used_at is None and stored.integration_id is None
 
 
+def test_an_end_user_email_is_kept_trimmed(site: ConnectSite) -> None:
+    body = {"end_user_email": " a@b.example\n", "end_user_organization_name": "B"}
+    answer = httpx.post(
+        f"{site.server.v1}/connect/create-link", json=body, headers={"Authorization": f"Bearer {site.api_key}"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert site.link(answer.json()["data"]["link"]).end_user_email == "a@b.example"
+
+
 def test_a_blank_origin_id_is_none(site: ConnectSite) -> None:
     """So the API and the events say the same (``null``)."""
     for blank in ("", "   "):
@@ -62,6 +71,11 @@ def test_every_link_is_new(site: ConnectSite) -> None:
     [
         ({"integration_tool": "personio"}, "integration_tool"),
         ({"end_user_email": "not an address"}, "end_user_email"),
+        ({"end_user_email": "a b@c.example"}, "end_user_email"),
+        ({"end_user_email": "a@b@c.example"}, "end_user_email"),
+        ({"end_user_email": "a@b"}, "end_user_email"),
+        ({"end_user_email": "a\u200b@b.example"}, "end_user_email"),
+        ({"end_user_email": "a" * 250 + "@b.example"}, "end_user_email"),
         ({"end_user_organization_name": ""}, "end_user_organization_name"),
         ({"end_user_organization_name": "   "}, "end_user_organization_name"),
         ({"link_type": "FOREVER"}, "link_type"),

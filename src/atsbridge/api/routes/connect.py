@@ -56,7 +56,7 @@ from atsbridge.store.integrations import Integration, create_integration, load_i
 from atsbridge.store.syncs import CANCELLED, FAILED, FULL, QUEUED, recent_syncs
 from atsbridge.sync.reconnect import IntegrationGone, reconnect
 from atsbridge.sync.scheduler import queue_sync
-from atsbridge.unified.inputs import StorableText
+from atsbridge.unified.inputs import EmailAddress, StorableText
 from atsbridge.unified.models import ApiModel, DataResponse, format_datetime
 from atsbridge.webhooks import notify
 
@@ -78,7 +78,7 @@ class CreateLinkBody(StorableText):
 
     model_config = ConfigDict(extra="ignore")
 
-    end_user_email: str = Field(min_length=3, max_length=320)
+    end_user_email: EmailAddress  # as a create's e-mail: the events and the integration show it
     end_user_organization_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     end_user_origin_id: str | None = Field(default=None, max_length=500)
     integration_category: Literal["HRIS", "ATS", "ASSESSMENT", "LMS"] | None = "HRIS"
@@ -97,13 +97,10 @@ class CreateLinkBody(StorableText):
         """A blank origin id is none: the API and the events then both say ``null``."""
         return value if value and value.strip() else None
 
-    @field_validator("end_user_email")
+    @field_validator("end_user_email", mode="before")
     @classmethod
-    def _email(cls, value: str) -> str:
-        local, at, domain = value.strip().rpartition("@")
-        if not (local and at and domain):
-            raise ValueError("must be an e-mail address")
-        return value.strip()
+    def _trimmed(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
 
 
 class ConnectLinkData(ApiModel):

@@ -144,6 +144,7 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
         openapi_url="/v1/openapi.json",
         redirect_slashes=False,  # a trailing slash is an unknown path (the envelope's 404), not a bodiless 307
         docs_url="/v1/docs",
+        swagger_ui_oauth2_redirect_url=None,  # bearer keys only: no OAuth2 flow to come back from
         redoc_url=None,
     )
     app.state.engine = engine

@@ -6,6 +6,8 @@ operation never get a 5xx, and every answer matches the documented status codes,
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 import schemathesis
@@ -53,6 +55,21 @@ def test_read_operations_conform_to_the_openapi_document(world: World, mode: Gen
         except Exception as error:
             failures.append(f"{operation.label}: {error}")
     assert not failures, "\n\n".join(failures)
+
+
+def test_every_path_parameter_is_declared(world: World) -> None:
+    """OpenAPI requires each ``{name}`` of a path template as a path parameter of each of its operations: a document
+    without one is invalid (schemathesis and client generators stop there)."""
+    document = httpx.get(f"{world.server.v1}/openapi.json").json()
+    undeclared = [
+        (method, path, name)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        for name in re.findall(r"\{(\w+)\}", path)
+        if {"in": "path", "name": name}
+        not in [{"in": p["in"], "name": p["name"]} for p in operation.get("parameters", [])]
+    ]
+    assert not undeclared
 
 
 def test_the_document_lists_only_error_answers_the_api_gives(world: World) -> None:

@@ -5,10 +5,12 @@ The integration's details (``GET /v1/integrations/{id}``) list what is available
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from atsbridge.api.auth import integration
@@ -40,24 +42,30 @@ ACTIONS = {
 }
 
 
-def _refusal(code: ErrorCode, message: str) -> Callable[..., Response]:
-    def endpoint(_integration: Annotated[Integration, Depends(integration)]) -> Response:
+def _refusal(code: ErrorCode, message: str, path: str) -> Callable[..., Response]:
+    """The endpoint of ``path``, declaring its path parameter (OpenAPI requires each one), refusing with ``code``."""
+
+    def endpoint(_integration: Annotated[Integration, Depends(integration)], **_path: str) -> Response:
         raise ApiError(code, message)
 
+    own = inspect.signature(endpoint).parameters["_integration"]
+    declared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path()])
+                for name in re.findall(r"\{(\w+)\}", path)]  # fmt: skip
+    endpoint.__signature__ = inspect.Signature([own, *declared], return_annotation=Response)  # type: ignore[attr-defined]
     return endpoint
 
 
 for _path, _what in MODELS.items():
     router.add_api_route(
         _path,
-        _refusal("INTEGRATION.MODEL_NOT_AVAILABLE", f"RECRU does not offer {_what}: not available here."),
+        _refusal("INTEGRATION.MODEL_NOT_AVAILABLE", f"RECRU does not offer {_what}: not available here.", _path),
         methods=["GET"],
         summary=f"Not available for RECRU ({_what}).",
     )
 for (_method, _path), _what in ACTIONS.items():
     router.add_api_route(
         _path,
-        _refusal("INTEGRATION.ACTION_NOT_AVAILABLE", f"RECRU does not offer {_what}: not available here."),
+        _refusal("INTEGRATION.ACTION_NOT_AVAILABLE", f"RECRU does not offer {_what}: not available here.", _path),
         methods=[_method],
         summary=f"Not available for RECRU ({_what}).",
     )

@@ -98,3 +98,10 @@ def test_the_api_key_is_a_bearer_security_scheme_of_every_keyed_operation(world:
     missing_key = httpx.get(f"{world.server.v1}/check-api-key")
     assert missing_key.status_code == 401
     assert missing_key.json()["error"]["code"] == "PLATFORM.AUTHENTICATION_INVALID"
+
+
+def test_the_docs_page_reads_the_document_and_links_nothing_missing(world: World) -> None:
+    page = httpx.get(f"{world.server.v1}/docs")
+    assert page.status_code == 200
+    assert "/v1/openapi.json" in page.text
+    assert "oauth2-redirect" not in page.text  # no such page: bearer keys only

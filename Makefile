@@ -17,8 +17,9 @@ install: $(BIN)/atsbridge
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# `make demo DEMO_ARGS="--port 8001 --emulator-port 8766"`: other ports (or --size, --data-dir).
 demo: install
-	$(BIN)/atsbridge demo
+	$(BIN)/atsbridge demo $(DEMO_ARGS)
 
 # Three test processes on two cores: many tests wait on an emulator or API subprocess, and a third process fills
 # that idle time (every test makes its own store, ports and directories, so they run side by side).

@@ -148,6 +148,12 @@ async def connect_integration(api: httpx.AsyncClient, key: str, tenant: Tenant) 
     return integration_id, new_link
 
 
+def _python() -> str:
+    """The running interpreter, the one with the ``kombo`` SDK (``.venv/bin/python``), as a shell would name it."""
+    relative = os.path.relpath(sys.executable)
+    return sys.executable if relative.startswith("..") else relative
+
+
 def instructions(console: Console, base: str, key: str, integration_id: str, link: str, tenant: Tenant) -> None:
     console.print(f"\n[bold green]atsbridge is running[/bold green] on {base}   (Ctrl-C stops everything)")
     print(f"""
@@ -162,7 +168,7 @@ Try it:
   curl -s -H 'Authorization: Bearer {key}' -H 'X-Integration-Id: {integration_id}' \\
        '{base}/v1/ats/candidates?page_size=2'
 
-  python -c "
+  {_python()} -c "
 from kombo import Kombo
 kombo = Kombo(api_key='{key}', integration_id='{integration_id}', server_url='{base}/v1')
 jobs = kombo.ats.get_jobs(page_size=5).result.data.results

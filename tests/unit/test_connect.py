@@ -3,6 +3,7 @@ the guide being complete in both languages."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -21,7 +22,15 @@ from atsbridge.connectors.recru.errors import (
     RecruTokenRejected,
     RecruUnavailable,
 )
-from atsbridge.connectors.recru.guide import GUIDES, LANGUAGES, PROBLEM_FIELDS
+from atsbridge.connectors.recru.guide import (
+    GUIDES,
+    LANGUAGES,
+    PROBLEM_FIELDS,
+    TENANT_STEP,
+    Language,
+    guide,
+    problem_message,
+)
 
 SECRET = bytes(range(32))
 
@@ -133,6 +142,16 @@ def test_the_guide_is_complete_and_alike_in_every_language() -> None:
         assert list(TEXTS[language].models) == list(TEXTS["en"].models)
     assert set(PROBLEM_FIELDS) == set(CredentialProblem)
     assert set(PROBLEM_FIELDS.values()) <= {f.name for f in english.fields}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_reconnections_guide_never_points_at_the_tenant_step_it_leaves_out(language: Language) -> None:
+    relinked = guide(language, relink=True)
+    assert len(relinked.steps) == TENANT_STEP - 1 + len(GUIDES[language].steps) - TENANT_STEP
+    steps_named = {int(n) for text in relinked.problems.values() for n in re.findall(r"(?:step|Schritt) (\d)", text)}
+    assert steps_named and max(steps_named) <= len(relinked.steps)
+    unreachable = problem_message(CredentialProblem.UNREACHABLE, "https://x.recru.eu", language, relink=True)
+    assert unreachable == GUIDES[language].relink_tenant_problem.format(tenant="https://x.recru.eu")
 
 
 def test_the_page_language_prefers_the_query_then_the_link() -> None:

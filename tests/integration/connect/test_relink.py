@@ -12,6 +12,7 @@ from kombo.errors import KomboGeneralError
 
 from atsbridge.api.connect_texts import TEXTS
 from atsbridge.config import Settings
+from atsbridge.connectors.recru.guide import GUIDES, TENANT_STEP
 from atsbridge.store.credentials import RecruCredentials, decrypt_credentials
 from atsbridge.store.integrations import load_integration
 from atsbridge.store.syncs import DELTA, FULL, QUEUED
@@ -90,6 +91,9 @@ def test_a_reconnection_link_replaces_the_refused_credentials_and_the_integratio
     assert form.text("p", class_="relink") == TEXTS["de"].relink_intro
     tenant = form.one("input", name="tenant")
     assert (tenant.attrs["value"], "readonly" in tenant.attrs) == (own_recru.url, True)
+    full = GUIDES["de"]  # no step to find the tenant, nor a hint to type it: the page shows the integration's
+    assert form.texts("h3") == [step.title for step in full.steps if step is not full.steps[TENANT_STEP - 1]]
+    assert form.text("p", id="tenant-hint") == full.relink_tenant_hint
 
     wrong = page.submit(tenant=own_recru.url, login=own_recru.login, password=own_recru.password)
     assert wrong.status_code == 422  # the old password: refused, nothing replaced

@@ -328,7 +328,7 @@ def _form(
         "connect.html",
         language,
         status=422 if errors else 200,
-        guide=guide(language),
+        guide=guide(language, relink=relinked is not None),
         action=path,
         switch_url=f"{path}?lang={page.other_language(language)}",
         csrf=page.csrf_token(secret, token, time.time()),
@@ -404,7 +404,7 @@ async def _attempt(
     except recru_credentials.CredentialsRefused as refused:
         locked = await asyncio.to_thread(_record_failure, store(request), link, refused.problem)
         log.info("connect link %s…: credentials refused (%s)", link.token_hash[:8], refused.detail)
-        message = problem_message(refused.problem, tenant, language)
+        message = problem_message(refused.problem, tenant, language, relink=relinked is not None)
         if locked:
             return _notice(request, token, "locked", language, 403, reason=message)
         errors = {PROBLEM_FIELDS[refused.problem]: message}

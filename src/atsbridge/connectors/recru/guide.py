@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 from atsbridge.connectors.recru.credentials import CredentialProblem
@@ -52,6 +52,10 @@ class Guide:
     submit: str
     problems: Mapping[CredentialProblem, str]
     """Why RECRU refused, by problem; ``{tenant}`` is replaced by the tenant address (or what was typed)."""
+    relink_tenant_hint: str
+    """The tenant field's hint on a reconnection's page, where it shows the integration's tenant, read-only."""
+    relink_tenant_problem: str
+    """On a reconnection's page, what replaces a problem of the tenant's (the user cannot change it there)."""
 
 
 PROBLEM_FIELDS: Mapping[CredentialProblem, str] = {
@@ -162,6 +166,11 @@ ENGLISH = Guide(
             "a few minutes."
         ),
     },
+    relink_tenant_hint="The RECRU tenant of this integration: a reconnection keeps it.",
+    relink_tenant_problem=(
+        "RECRU could not be reached at {tenant}, this integration's tenant, or did not answer as a RECRU tenant. "
+        "Please try again later; if it persists, ask whoever sent you this link."
+    ),
 )
 
 GERMAN = Guide(
@@ -268,6 +277,12 @@ GERMAN = Guide(
             "versuchen Sie es in einigen Minuten erneut."
         ),
     },
+    relink_tenant_hint="Der RECRU-Tenant dieser Integration: Eine erneute Verbindung behält ihn bei.",
+    relink_tenant_problem=(
+        "RECRU war unter {tenant}, dem Tenant dieser Integration, nicht erreichbar oder hat nicht wie ein "
+        "RECRU-Tenant geantwortet. Bitte versuchen Sie es später erneut; besteht das Problem weiter, wenden Sie "
+        "sich an die Person, die Ihnen diesen Link geschickt hat."
+    ),
 )
 
 GUIDES: Mapping[Language, Guide] = {"en": ENGLISH, "de": GERMAN}
@@ -281,16 +296,38 @@ def language_of(value: str | None) -> Language | None:
     return None
 
 
-def guide(language: Language) -> Guide:
-    return GUIDES[language]
+def guide(language: Language, *, relink: bool = False) -> Guide:
+    """The page's guide; for a reconnection (``relink``) without the step that finds the tenant (the page shows the
+    integration's, read-only), the tenant field's hint and problems saying so."""
+    full = GUIDES[language]
+    if not relink:
+        return full
+    fields = tuple(replace(f, hint=full.relink_tenant_hint) if f.name == "tenant" else f for f in full.fields)
+    problems = {
+        problem: full.relink_tenant_problem if PROBLEM_FIELDS[problem] == "tenant" and problem in TENANT_FIXES else text
+        for problem, text in full.problems.items()
+    }
+    steps = full.steps[: TENANT_STEP - 1] + full.steps[TENANT_STEP:]
+    return replace(full, steps=steps, fields=fields, problems=problems)
+
+
+TENANT_STEP = 4
+"""The step that finds the tenant (the problems the user fixes with it, ``TENANT_FIXES``, refer to it)."""
+TENANT_FIXES = frozenset({CredentialProblem.INVALID_TENANT, CredentialProblem.UNREACHABLE, CredentialProblem.NOT_RECRU})
 
 
 _STEP_REFERENCE = re.compile(r" \((?:step|Schritt) \d+\)")
 
 
 def problem_message(
-    problem: CredentialProblem, tenant: str, language: Language = DEFAULT_LANGUAGE, *, on_page: bool = True
+    problem: CredentialProblem,
+    tenant: str,
+    language: Language = DEFAULT_LANGUAGE,
+    *,
+    on_page: bool = True,
+    relink: bool = False,
 ) -> str:
-    """What to tell about ``problem``; without ``on_page`` (the CLI), without references to the page's steps."""
-    message = GUIDES[language].problems[problem].format(tenant=tenant)
+    """What to tell about ``problem`` (on a reconnection's page with ``relink``); without ``on_page`` (the CLI),
+    without references to the page's steps."""
+    message = guide(language, relink=relink).problems[problem].format(tenant=tenant)
     return message if on_page else _STEP_REFERENCE.sub("", message)

@@ -14,6 +14,7 @@ import os
 import pickle
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -92,16 +93,18 @@ def _emulator(args: argparse.Namespace) -> Emulator:
 
 
 class _AnnouncingServer(uvicorn.Server):
-    """uvicorn's server that prints ``announcement`` once its port is bound (before that a client is refused)."""
+    """uvicorn's server that prints ``announcement(port)`` once its port is bound (before that a client is refused):
+    the port bound, which ``--port 0`` leaves to the system."""
 
-    def __init__(self, config: uvicorn.Config, announcement: str) -> None:
+    def __init__(self, config: uvicorn.Config, announcement: Callable[[int], str]) -> None:
         super().__init__(config)
         self.announcement = announcement
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
-            print(self.announcement, flush=True)
+            bound = [sock.getsockname()[1] for server in self.servers for sock in server.sockets]
+            print(self.announcement(bound[0] if bound else self.config.port), flush=True)
 
 
 STOP_GRACE_SECONDS = 3
@@ -114,11 +117,13 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"--size must be 0 or more, and at most {MAX_SIZE}")
     emulator = _emulator(args)
     _ensure_free(args.host, args.port)
-    url = f"http://{f'[{args.host}]' if ':' in args.host else args.host}:{args.port}"
-    if args.json:
-        announcement = json.dumps({"url": url, "login": emulator.login, "password": emulator.password})
-    else:
-        announcement = f"RECRU tenant: {url}\nlogin:        {emulator.login}\npassword:     {emulator.password}"
+
+    def announcement(port: int) -> str:
+        url = f"http://{f'[{args.host}]' if ':' in args.host else args.host}:{port}"
+        if args.json:
+            return json.dumps({"url": url, "login": emulator.login, "password": emulator.password})
+        return f"RECRU tenant: {url}\nlogin:        {emulator.login}\npassword:     {emulator.password}"
+
     config = uvicorn.Config(
         create_app(emulator),
         host=args.host,

@@ -71,6 +71,18 @@ def test_a_client_can_connect_as_soon_as_it_read_the_first_line() -> None:
             process.terminate()
 
 
+def test_port_0_serves_on_a_free_port_and_prints_that_one() -> None:
+    command = [sys.executable, "-m", "recru_emulator", "--size", "0", "--json", "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        try:
+            assert process.stdout is not None
+            url = json.loads(process.stdout.readline())["url"]
+            assert not url.endswith(":0")
+            assert httpx.get(f"{url}/__emulator__/counters", timeout=10).status_code == 200
+        finally:
+            process.terminate()
+
+
 def test_sigterm_stops_it_within_seconds_though_a_slow_fault_holds_a_call() -> None:
     port = free_port()
     command = [sys.executable, "-m", "recru_emulator", "--size", "0", "--json", "--port", str(port)]

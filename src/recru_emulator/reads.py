@@ -103,8 +103,10 @@ def list_jobseekers(tenant: Tenant, params: Params) -> dict[str, Any]:
     email = p.text(params, "email", ch, max_length=254)
     ch.done()
     if params.get("email") is not None:
-        # An exact filter: a blank address is one no jobseeker has, not an absent filter.
-        ids = tenant.jobseekers_with_email(email) if email is not None else set()
+        # An exact filter: a blank address is one no jobseeker has, not an absent filter, nor is one given with
+        # blanks around it (RECRU stores addresses trimmed).
+        exact = email is not None and email == params["email"]
+        ids = tenant.jobseekers_with_email(email) if exact and email is not None else set()
         query.candidates = [tenant.jobseekers.records[i] for i in ids]
     return query.run(tenant.jobseekers)
 

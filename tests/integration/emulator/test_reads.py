@@ -270,6 +270,7 @@ def test_jobseeker_email_filter(api: Api) -> None:
     first = target["emails"][0]["value"]
     assert api.walk(JOBSEEKERS, email=first[1:]) == []  # exact, not a substring
     assert api.walk(JOBSEEKERS, email=first.split("@")[0]) == []
+    assert api.walk(JOBSEEKERS, email=f" {first}") == api.walk(JOBSEEKERS, email=f"{first}\t") == []  # exact
     assert api.page(JOBSEEKERS, email="nobody.at.all@example.invalid")["total"] == 0
 
 

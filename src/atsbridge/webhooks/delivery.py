@@ -13,13 +13,14 @@ concurrently, each on its own (``DeliveryLoop``: a slow receiver holds up only i
 come after newer ones, and several processes delivering (workers, API processes) claim separate batches, so
 receivers may get one environment's events out of order (they de-duplicate on the event id). A 2xx
 answer delivers the event; anything else (another status, a redirect, a timeout, a refused connection, a stored URL
-that cannot be sent to) is a failed attempt, retried after ``RetryPolicy.delay_after`` (30 s, 1 min, 2 min, …
-capped at 4 h: 15 attempts span about a day) and given up after the last one, with ``last_error`` saying so. Each
+that cannot be sent to) is a failed attempt, retried ``RetryPolicy.delay_after`` (30 s, 1 min, 2 min, …
+capped at 4 h: 15 attempts span about a day) after it ended (one that waited out a timeout, or behind others of its
+batch, is not due again at once) and given up after the last one, with ``last_error`` saying so. Each
 attempt is a ``webhook_attempts`` row with its status code or error and duration; an event deleted with its
 integration while it was being sent leaves no attempt behind.
 
-``now`` drives the scheduling (which events are due, ``attempted_at``, the next attempt), so tests can move it
-freely; the ``webhook-timestamp`` header is the wall clock at sending, as receivers check it against theirs.
+``now`` and the clock drive the scheduling (which events are due; ``attempted_at``, the next attempt), so tests can
+move them freely; the ``webhook-timestamp`` header is the wall clock at sending, as receivers check it against theirs.
 An event's ``log_url`` is stored as a path on the API's host; with a ``public_url`` it is sent as an absolute URL.
 Database work runs in worker threads so that the event loop of an API process sharing the loop is never blocked.
 """
@@ -129,20 +130,23 @@ def _endpoints(engine: Engine, environment_ids: set[str]) -> dict[str, tuple[str
         return {row.id: (row.webhook_url, row.webhook_secret_encrypted) for row in rows}
 
 
-def _record(engine: Engine, event: _Claimed, attempt: _Attempt, now: datetime, policy: RetryPolicy) -> None:
+def _record(
+    engine: Engine, event: _Claimed, attempt: _Attempt, began: datetime, ended: datetime, policy: RetryPolicy
+) -> None:
+    """Record ``attempt``, made from ``began`` to ``ended``; the next one, if any, is due its delay after ``ended``."""
     attempts = event.attempts + 1
     if attempt.delivered:
-        outcome: dict[str, Any] = {"delivered_at": now, "next_attempt_at": None, "last_error": None}
+        outcome: dict[str, Any] = {"delivered_at": ended, "next_attempt_at": None, "last_error": None}
     elif attempts >= policy.max_attempts:
         outcome = {"next_attempt_at": None, "last_error": f"gave up after {attempts} attempts; last: {attempt.error}"}
     else:
-        outcome = {"next_attempt_at": now + policy.delay_after(attempts), "last_error": attempt.error}
+        outcome = {"next_attempt_at": ended + policy.delay_after(attempts), "last_error": attempt.error}
     try:
         with engine.begin() as conn:
             conn.execute(
                 insert(webhook_attempts).values(
                     event_id=event.id,
-                    attempted_at=now,
+                    attempted_at=began,
                     status_code=attempt.status_code,
                     error=attempt.error,
                     duration_ms=attempt.duration_ms,
@@ -238,13 +242,14 @@ async def deliver_due(
     batch_size: int = BATCH_SIZE,
     policy: RetryPolicy = DEFAULT_POLICY,
     public_url: str | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> int:
     """Claim and send one batch of events due at ``now``; returns how many were claimed (``batch_size``: maybe more).
 
     ``key`` is the store's encryption key (``Settings.encryption_key``), which opens the environments' secrets;
-    ``public_url`` is ``Settings.public_url``.
+    ``public_url`` is ``Settings.public_url``; ``clock`` tells when each attempt begins and ends (default: ``now``).
     """
-    sending = _Sending(engine, http_client, key, policy, public_url)
+    sending = _Sending(engine, http_client, key, policy, public_url, clock or (lambda: now))
     batches = await sending.claim(now, batch_size)
     await asyncio.gather(*(sending.send(events, now) for events in batches.values()))
     return sum(map(len, batches.values()))
@@ -259,6 +264,7 @@ class _Sending:
     key: bytes
     policy: RetryPolicy
     public_url: str | None
+    clock: Callable[[], datetime]  # when each attempt begins and ends (``deliver_due``'s ``now``, if none is given)
 
     async def claim(self, now: datetime, batch_size: int, busy: Collection[str] = ()) -> dict[str, list[_Claimed]]:
         """Claim a batch of due events (none of the ``busy`` environments), by environment, oldest first."""
@@ -283,8 +289,9 @@ class _Sending:
             await asyncio.to_thread(_put_back, self.engine, events, now + UNREADABLE_RETRY, UNREADABLE_SECRET)
             return
         for event in events:
+            began = self.clock()
             attempt = await _post(self.http_client, url, secret, event, self.public_url)
-            await asyncio.to_thread(_record, self.engine, event, attempt, now, self.policy)
+            await asyncio.to_thread(_record, self.engine, event, attempt, began, self.clock(), self.policy)
 
 
 def _utc_now() -> datetime:
@@ -328,7 +335,7 @@ class DeliveryLoop:
 
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as http_client:
-            sending = _Sending(self.engine, http_client, self.key, self.policy, self.public_url)
+            sending = _Sending(self.engine, http_client, self.key, self.policy, self.public_url, self.clock)
             try:
                 while not self._stopping.is_set():
                     try:

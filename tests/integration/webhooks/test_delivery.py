@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,6 +143,26 @@ async def test_error_answers_are_retried(engine: Engine, receiver: Receiver) -> 
     assert [attempt.status_code for attempt in attempts_of(engine, event_id)] == [503, 500, 302, 200]
     assert receiver.ids == [event_id] * 4, "the same event id each time: receivers de-duplicate on it"
     assert now - T0 == timedelta(seconds=30 + 60 + 120)
+
+
+async def test_the_next_attempt_counts_from_the_end_of_the_failed_one(engine: Engine, receiver: Receiver) -> None:
+    """An event that waited behind a slow one of its batch, and took long itself, is not due again at once."""
+    environment = make_environment(engine, receiver.url)
+    receiver.status, receiver.delay = 500, 1.0
+    first, second = emit(engine, environment, count=2)
+    started = time.monotonic()
+
+    def clock() -> datetime:  # T0, moving on in real time
+        return T0 + timedelta(seconds=time.monotonic() - started)
+
+    assert await deliver(engine, T0 + timedelta(milliseconds=1), clock=clock) == 2
+    (first_attempt,), (second_attempt,) = attempts_of(engine, first), attempts_of(engine, second)
+    assert first_attempt.attempted_at < T0 + timedelta(seconds=0.5)
+    assert second_attempt.attempted_at >= T0 + timedelta(seconds=1)  # it began once the first had ended
+    retry_at = outbox_row(engine, second).next_attempt_at
+    assert retry_at >= T0 + timedelta(seconds=2) + DEFAULT_POLICY.delay_after(1)
+    ended = second_attempt.attempted_at + timedelta(milliseconds=second_attempt.duration_ms)
+    assert abs(retry_at - (ended + DEFAULT_POLICY.delay_after(1))) < timedelta(milliseconds=20)  # two clocks
 
 
 async def test_gives_up_after_the_last_attempt(engine: Engine, receiver: Receiver) -> None:

@@ -97,9 +97,18 @@ def integer(
     return result
 
 
+MAX_NUMBER = 2**53
+"""The largest amount taken: the largest integer a JSON reader holding numbers as doubles reads exactly (a larger
+one, stored, would be served to every listing: 10**400 is no double at all)."""
+
+
 def number(obj: dict[str, Any], key: str, ch: Checker, prefix: str = "", *, required: bool = False) -> float | None:
+    """A number from 0 to ``MAX_NUMBER`` (else ``out_of_range``)."""
     value = typed(obj, key, ch, prefix, required, _is_number)
     result: float | None = _at_least(value, 0, join(prefix, key), ch)
+    if result is not None and result > MAX_NUMBER:
+        ch.fail(join(prefix, key), "out_of_range")
+        return None
     return result
 
 

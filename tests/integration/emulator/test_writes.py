@@ -165,6 +165,10 @@ def test_create_jobseeker_required(api: Api, unchanged: None, params: dict[str, 
         ({"availableFrom": "20300201"}, {"jobseeker.availableFrom": "invalid_format"}),
         ({"salaryExpectation": {"amount": 50000, "currency": "EUR", "period": "hour"}},
          {"jobseeker.salaryExpectation.period": "invalid_enum"}),
+        ({"salaryExpectation": {"amount": 2**53 + 1, "currency": "EUR", "period": "year"}},
+         {"jobseeker.salaryExpectation.amount": "out_of_range"}),  # past what a reader of doubles reads exactly
+        ({"salaryExpectation": {"amount": 10**400, "currency": "EUR", "period": "year"}},
+         {"jobseeker.salaryExpectation.amount": "out_of_range"}),
         ({"ownerUserId": "me"}, {"jobseeker.ownerUserId": "invalid_type"}),
     ],
 )  # fmt: skip

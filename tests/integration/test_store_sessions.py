@@ -21,8 +21,10 @@ from support.store import POSTGRES_URL, fresh_store
 def test_a_session_idle_in_a_transaction_is_ended_and_frees_its_locks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db, "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS", 1_000)
     with fresh_store("postgres", tmp_path) as engine:
+        # set once the schema is made: a loaded machine may pause its migration a second between statements
+        monkeypatch.setattr(db, "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS", 1_000)
+        engine.dispose()  # the sessions from here on take it
         with engine.begin() as conn:
             ensure_environment(conn, "sessions")
         stopped = engine.connect()  # as a process stopped while its transaction holds a row

@@ -106,7 +106,9 @@ def _read_as_is(read: Reader) -> Check:
     return check
 
 
-_is_email = _read_as_is(lambda raw, ch: p.email(raw, "value", ch, ""))
+# RECRU holds e-mail addresses that are no valid address (the mapping spec: "email (null if invalid)"), so a
+# recruiter's change may store any text: only the API's writes check the format.
+_is_email_text = _read_as_is(lambda raw, ch: p.text(raw, "value", ch, "", required=True, max_length=254))
 _is_salary_of_known_period = _read_as_is(lambda raw, ch: read_salary(raw, ch, "", "value", PAY_PERIODS))
 
 
@@ -120,7 +122,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "users": {
         "firstName": _is_str,
         "lastName": _is_str,
-        "email": _is_email,
+        "email": _is_email_text,
         "role": _enum("admin", "recruiter", "hiring_manager"),
         "active": lambda v: isinstance(v, bool),
         "apiAccess": lambda v: isinstance(v, bool),
@@ -261,7 +263,7 @@ def _jobseeker_changes(record: Record, changes: Record) -> Record:
 
 
 def _read_stored_jobseeker(record: Record, ch: p.Checker) -> Record:
-    fields = read_jobseeker(record, ch, prefix="")
+    fields = read_jobseeker(record, ch, prefix="", any_email=True)
     consent = p.mapping(record, "gdprConsent", ch, required=True)
     fields["gdprConsent"] = None if consent is None else read_consent(consent, ch)
     fields["source"] = _read_source_ref(record, ch)

@@ -64,7 +64,14 @@ class ExtrasInput:
 
 
 def _contacts(
-    raw: dict[str, Any], key: str, types: tuple[str, ...], ch: p.Checker, prefix: str, *, required: bool
+    raw: dict[str, Any],
+    key: str,
+    types: tuple[str, ...],
+    ch: p.Checker,
+    prefix: str,
+    *,
+    required: bool,
+    any_email: bool = False,
 ) -> list[Record]:
     entries = p.array(raw, key, ch, prefix, required=required) or []
     contacts: list[Record] = []
@@ -73,11 +80,10 @@ def _contacts(
         if not isinstance(entry, dict):
             ch.fail(path, "invalid_type")
             continue
-        value = (
-            p.email(entry, "value", ch, path)
-            if key == "emails"
-            else p.text(entry, "value", ch, path, required=True, max_length=50)
-        )
+        if key == "emails" and not any_email:
+            value = p.email(entry, "value", ch, path)
+        else:
+            value = p.text(entry, "value", ch, path, required=True, max_length=254 if key == "emails" else 50)
         kind = p.enum(entry, "type", types, ch, path) or types[0]
         primary = p.boolean(entry, "primary", ch, path)
         if value is not None:
@@ -145,15 +151,16 @@ def read_salary(
     }
 
 
-def read_jobseeker(raw: dict[str, Any], ch: p.Checker, prefix: str = "jobseeker") -> Record:
-    """The jobseeker input of §6 as the fields of a new record (without ids, tags, source, consent, timestamps)."""
+def read_jobseeker(raw: dict[str, Any], ch: p.Checker, prefix: str = "jobseeker", *, any_email: bool = False) -> Record:
+    """The jobseeker input of §6 as the fields of a new record (without ids, tags, source, consent, timestamps);
+    ``any_email``: addresses of any text, as a recruiter's UI (the controls) may store them, not only valid ones."""
     return {
         "salutation": p.enum(raw, "salutation", SALUTATIONS, ch, prefix),
         "titleBefore": p.text(raw, "titleBefore", ch, prefix, max_length=50),
         "titleAfter": p.text(raw, "titleAfter", ch, prefix, max_length=50),
         "firstName": p.text(raw, "firstName", ch, prefix, required=True, max_length=100),
         "lastName": p.text(raw, "lastName", ch, prefix, required=True, max_length=100),
-        "emails": _contacts(raw, "emails", EMAIL_TYPES, ch, prefix, required=True),
+        "emails": _contacts(raw, "emails", EMAIL_TYPES, ch, prefix, required=True, any_email=any_email),
         "phones": _contacts(raw, "phones", PHONE_TYPES, ch, prefix, required=False),
         "address": _address(raw, ch, prefix),
         "currentCompany": p.text(raw, "currentCompany", ch, prefix),

@@ -330,6 +330,40 @@ def test_enum_values_recru_added_pass_through_or_become_null_with_a_warning_and_
     assert all(value in warned for value in ("seasonal_work", "flexible", "on_hold")), result.errors
 
 
+def test_email_addresses_recru_holds_invalid_are_left_out_with_a_warning_and_never_fail_a_sync(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """recru-mapping: a user's "email ← email (null if invalid)"; a candidate's invalid ones are left out too."""
+    user = next(u for u in recru.all("users") if not u["apiAccess"])
+    jobseeker = recru.all("jobseekers")[0]
+    recru.patch("users", user["id"], email="kontakt u recepce")
+    emails = [
+        {"value": "jana@firma.cz", "type": "work", "primary": True},
+        {"value": "jana(at)seznam", "type": "private"},
+    ]
+    recru.patch("jobseekers", jobseeker["id"], emails=emails)
+    result = sync("FULL")
+    assert result.state == "SUCCEEDED", result.errors
+    with engine.connect() as conn:
+        email = conn.execute(
+            select(tables.users.c.email).where(
+                tables.users.c.integration_id == integration.id, tables.users.c.remote_id == str(user["id"])
+            )
+        ).scalar_one()
+        addresses = conn.execute(
+            select(tables.candidates.c.email_addresses).where(
+                tables.candidates.c.integration_id == integration.id,
+                tables.candidates.c.remote_id == str(jobseeker["id"]),
+            )
+        ).scalar_one()
+    assert email is None
+    assert [a["email_address"] for a in addresses] == ["jana@firma.cz"]
+    warned = [str(error["message"]) for error in result.errors]
+    assert "ats_users.email: an invalid e-mail address was left out" in warned, warned
+    assert "ats_candidates.email_addresses: an invalid e-mail address was left out" in warned, warned
+    assert not any("kontakt" in message or "seznam" in message for message in warned)  # addresses never logged
+
+
 def test_a_tag_made_while_the_candidates_are_listed_is_stored_by_the_same_run(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:

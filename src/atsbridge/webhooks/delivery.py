@@ -57,6 +57,7 @@ URL_REMOVED = "not delivered: the environment has no webhook URL any more"
 UNREADABLE_SECRET = "cannot decrypt the webhook secret: was the store's secret key changed?"
 UNREADABLE_RETRY = timedelta(seconds=30)
 STOP_GRACE_SECONDS = 5.0  # how long a stopping process lets its sends in flight finish
+CUT_OFF = "the sending process stopped before the receiver answered: due again at once"
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,19 @@ def _put_back(engine: Engine, events: list[_Claimed], when: datetime, reason: st
         )
 
 
+def _cut_off(engine: Engine, events: list[_Claimed], began: datetime, now: datetime) -> None:
+    """The first of ``events`` was being sent when the process stopped (the receiver may have it: at least once):
+    its attempt is recorded, not counted; all are due again ``now``, for whichever process delivers next."""
+    duration_ms = round((now - began).total_seconds() * 1000)
+    try:
+        with engine.begin() as conn:
+            attempt = {"attempted_at": began, "status_code": None, "error": CUT_OFF, "duration_ms": duration_ms}
+            conn.execute(insert(webhook_attempts).values(event_id=events[0].id, **attempt))
+    except IntegrityError:  # deleted with its integration meanwhile
+        pass
+    _put_back(engine, events, now, CUT_OFF)
+
+
 def _mark_dead(engine: Engine, event_ids: list[str], reason: str) -> None:
     with engine.begin() as conn:
         conn.execute(
@@ -288,9 +302,13 @@ class _Sending:
             log.error("webhooks of environment %s: %s (left for another process)", environment_id, UNREADABLE_SECRET)
             await asyncio.to_thread(_put_back, self.engine, events, now + UNREADABLE_RETRY, UNREADABLE_SECRET)
             return
-        for event in events:
+        for index, event in enumerate(events):
             began = self.clock()
-            attempt = await _post(self.http_client, url, secret, event, self.public_url)
+            try:
+                attempt = await _post(self.http_client, url, secret, event, self.public_url)
+            except asyncio.CancelledError:  # the process stops: the rest is due at once, not when the lease ends
+                await asyncio.to_thread(_cut_off, self.engine, events[index:], began, self.clock())
+                raise
             await asyncio.to_thread(_record, self.engine, event, attempt, began, self.clock(), self.policy)
 
 
@@ -305,8 +323,8 @@ class DeliveryLoop:
 
     Start it as a task in the process's event loop (``asyncio.create_task(loop.run())``) and call ``stop()`` from that
     loop to end it after the events in flight, or ``STOP_GRACE_SECONDS`` (a slow receiver's claimed batch does not
-    hold up a process's stop; those events are sent again once their lease ends); an error in one round is logged
-    and the next round goes on.
+    hold up a process's stop; the events it did not finish are due again at once, the one cut off with its attempt
+    recorded, not counted); an error in one round is logged and the next round goes on.
     """
 
     def __init__(
@@ -346,7 +364,7 @@ class DeliveryLoop:
                     if not batch_was_full:
                         with suppress(TimeoutError):
                             await asyncio.wait_for(self._stopping.wait(), self.interval)
-            finally:  # sends still running after a grace are given up: their leases end, they are sent again
+            finally:  # sends still running after a grace are given up: what they did not send is due again at once
                 in_flight = list(self._sending.values())
                 if in_flight:
                     _, unfinished = await asyncio.wait(in_flight, timeout=STOP_GRACE_SECONDS)

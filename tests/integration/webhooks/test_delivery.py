@@ -372,7 +372,14 @@ async def test_a_stopping_loop_gives_up_a_slow_receivers_batch_after_a_grace(
     finally:
         slow.stop()
     assert took < 5, f"the stop waited {took:.1f} s"
-    assert len(undelivered(engine)) >= len(sent) - 2  # left for the next round, once their lease ends
+    left = undelivered(engine)
+    assert len(left) >= len(sent) - 2
+    stopped_at = datetime.now(UTC)
+    rows = [outbox_row(engine, event_id) for event_id in left]
+    assert all(row.next_attempt_at <= stopped_at for row in rows), "due again at once, not when the lease ends"
+    assert all(row.attempts == 0 for row in rows)  # a cut-off send uses up no attempt
+    (cut_off,) = [a for event_id in left for a in attempts_of(engine, event_id)]  # the one on its way is recorded
+    assert (cut_off.status_code, cut_off.error) == (None, delivery.CUT_OFF)
 
 
 @pytest.mark.parametrize(

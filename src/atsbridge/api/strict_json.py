@@ -18,20 +18,23 @@ from fastapi.routing import APIRoute
 _CONSTANT = re.compile(r"(?<![\w\"])(-?Infinity|NaN)(?![\w\"])")
 
 
+class _NotJsonConstant(ValueError):
+    pass
+
+
 def _no_constant(name: str) -> Any:
-    raise ValueError(name)
+    raise _NotJsonConstant(name)
 
 
 def strict_loads(text: str | bytes) -> Any:
-    """``json.loads`` without the non-JSON constants: one is a ``json.JSONDecodeError`` like any other mistake."""
+    """``json.loads`` without the non-JSON constants: one is a ``json.JSONDecodeError`` like any other mistake (bytes
+    that are not UTF-8 raise as they do in ``json.loads``)."""
     try:
         return json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError:
-        raise
-    except ValueError as error:
+    except _NotJsonConstant as constant:
         doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
         found = _CONSTANT.search(doc)
-        raise json.JSONDecodeError(f"{error} is not a JSON value", doc, found.start() if found else 0) from None
+        raise json.JSONDecodeError(f"{constant} is not a JSON value", doc, found.start() if found else 0) from None
 
 
 class StrictJsonRequest(Request):

@@ -414,10 +414,11 @@ def test_a_body_that_cannot_be_read_is_platform_input_invalid(world: World, body
         ('{"type": "FULL"} xx', "not valid JSON: Extra data (line 1, column 18)"),
         ('{"type": "FULL", "a": NaN}', "not valid JSON: NaN is not a JSON value (line 1, column 23)"),
         ('{"type": "FULL", "a": [-Infinity]}', "not valid JSON: -Infinity is not a JSON value (line 1, column 24)"),
+        (b'{"type": "FULL", "a": "\xff"}', "could not be read as JSON"),  # not UTF-8
     ],
-    ids=["cut short", "more after it", "NaN", "-Infinity"],
+    ids=["cut short", "more after it", "NaN", "-Infinity", "not UTF-8"],
 )
-def test_a_body_that_is_not_json_is_refused_saying_where(world: World, body: str, told: str) -> None:
+def test_a_body_that_is_not_json_is_refused_saying_where(world: World, body: str | bytes, told: str) -> None:
     """Python's parser takes NaN and Infinity, which JSON has not: a body holding one is refused like any other."""
     syncs = f"/integrations/{world.integration_id}/syncs"
     before = world.get(syncs).json()["data"]["results"]

@@ -49,8 +49,10 @@ def _refusal(code: ErrorCode, message: str, path: str) -> Callable[..., Response
         raise ApiError(code, message)
 
     own = inspect.signature(endpoint).parameters["_integration"]
-    declared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path()])
-                for name in re.findall(r"\{(\w+)\}", path)]  # fmt: skip
+    declared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path()])
+        for name in re.findall(r"\{(\w+)\}", path)
+    ]
     endpoint.__signature__ = inspect.Signature([own, *declared], return_annotation=Response)  # type: ignore[attr-defined]
     return endpoint
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -35,6 +36,7 @@ from atsbridge.store.api_keys import create_api_key, list_api_keys, revoke_api_k
 from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.db import StoreTooNew, create_engine, migrate, stored_revision
 from atsbridge.store.integrations import (
+    ORGANIZATION_NAME_MAX,
     apply_settings,
     check_key_opens_store,
     create_integration,
@@ -499,10 +501,16 @@ def integration_create(
     sync_only_created: Annotated[
         bool, typer.Option("--sync-only-created/--sync-all", help="sync only applications created through us")
     ] = True,
+    organization: Annotated[
+        str | None,
+        typer.Option(help="the end user's organisation, as events and the integration show it (default: the tenant)"),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print {id, environment_id} as one JSON object")] = False,
 ) -> None:
     """Connect a RECRU tenant: the credentials are checked with a real login before anything is saved."""
     environment = _environment_name(environment, json_output)
+    if organization is not None and len(organization) > ORGANIZATION_NAME_MAX:
+        _fail(f"--organization: at most {ORGANIZATION_NAME_MAX} characters", json_output, "INPUT_INVALID")
     if tool != "recruhr":
         _fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
     credentials = _credentials(login, password, json_output)
@@ -518,6 +526,7 @@ def integration_create(
             tenant_url=tenant_url,
             credentials=credentials,
             sync_only_created_applications=sync_only_created,
+            end_user_organization_name=(organization or "").strip() or urlsplit(tenant_url).netloc,
         )
         notify.integration_created(conn, integration_id)
     if json_output:

@@ -97,6 +97,10 @@ def ensure_environment(conn: Connection, name: str = DEFAULT_ENVIRONMENT) -> str
     return environment_id
 
 
+ORGANIZATION_NAME_MAX = 500
+"""The longest end user's organisation name an integration takes (the connect link's and the CLI's)."""
+
+
 def create_integration(
     conn: Connection,
     key: bytes,

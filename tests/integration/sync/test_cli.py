@@ -120,6 +120,25 @@ def test_create_checks_credentials_then_sync_reports_counts(
     assert json.loads(unknown.stdout)["error"]["code"] == "INTEGRATION_NOT_FOUND"
 
 
+def test_create_names_the_end_users_organisation_the_tenant_unless_told(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    """Events and the integration show it (Kombo's end_user.organization_name): never an empty name."""
+    default = connected(engine, tmp_path, recru_process)
+    named = connected(engine, tmp_path, recru_process, "--organization", "  Acme s.r.o. ")
+    too_long = ["--password", recru_process.password, "--organization", "x" * 501, "--json"]
+    refused = atsbridge(engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login",
+                        recru_process.login, *too_long)  # fmt: skip
+    assert (refused.returncode, json.loads(refused.stdout)["error"]["code"]) == (1, "INPUT_INVALID")
+    with engine.connect() as conn:
+        names = {i: load_integration(conn, i).end_user_organization_name for i in (default, named)}
+        outbox = tables.webhook_outbox
+        created = conn.execute(select(outbox.c.payload).where(outbox.c.type == "integration-created")).scalars().all()
+    assert names == {default: recru_process.url.removeprefix("http://"), named: "Acme s.r.o."}
+    assert sorted(p["end_user"]["organization_name"] for p in created) == sorted(names.values())
+    assert integration_count(engine) == 2
+
+
 def test_create_explains_an_unreachable_tenant(engine: Engine, tmp_path: Path) -> None:
     result = atsbridge(
         engine, tmp_path, "integration", "create", "--tenant-url", "http://127.0.0.1:9", "--login", "a@b.cz",

@@ -52,7 +52,12 @@ from atsbridge.connectors.recru.guide import PROBLEM_FIELDS, Language, guide, la
 from atsbridge.store import connect_links as links
 from atsbridge.store.connect_links import ConnectLink, LinkState
 from atsbridge.store.credentials import RecruCredentials
-from atsbridge.store.integrations import Integration, create_integration, load_integration
+from atsbridge.store.integrations import (
+    ORGANIZATION_NAME_MAX,
+    Integration,
+    create_integration,
+    load_integration,
+)
 from atsbridge.store.syncs import CANCELLED, FAILED, FULL, QUEUED, recent_syncs
 from atsbridge.sync.reconnect import IntegrationGone, reconnect
 from atsbridge.sync.scheduler import queue_sync
@@ -79,7 +84,9 @@ class CreateLinkBody(StorableText):
     model_config = ConfigDict(extra="ignore")
 
     end_user_email: EmailAddress  # as a create's e-mail: the events and the integration show it
-    end_user_organization_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    end_user_organization_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ORGANIZATION_NAME_MAX)
+    ]
     end_user_origin_id: str | None = Field(default=None, max_length=500)
     integration_category: Literal["HRIS", "ATS", "ASSESSMENT", "LMS"] | None = "HRIS"
     integration_tool: str | None = None

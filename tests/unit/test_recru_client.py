@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
+from atsbridge.connectors.recru.client import MAX_EXPIRIES_PER_CALL, RecruClient, RetryPolicy
 from atsbridge.connectors.recru.errors import (
     RecruAccessDenied,
     RecruConflict,
@@ -69,6 +69,7 @@ class FakeRecru:
         self.jobseekers = [{"id": i} for i in range(1, 6)]
         self.created = 0
         self.hold_rejections = 0
+        self.rejection_reason = "expired"
         self._held = 0
         self._release = asyncio.Event()
 
@@ -96,7 +97,7 @@ class FakeRecru:
             return self._login(params)
         if authorization is None or authorization.removeprefix("Bearer ") not in self.valid_tokens:
             await self._hold_rejection()
-            return rpc_error(-32002, {"reason": "expired"}, status=401)
+            return rpc_error(-32002, {"reason": self.rejection_reason}, status=401)
         if method == "AuthService.logout":
             self.valid_tokens.discard(authorization.removeprefix("Bearer "))
             return rpc_result({"ok": True})
@@ -238,14 +239,32 @@ async def test_concurrent_first_calls_share_one_login(fake: FakeRecru, recru: Re
     assert recru.stats.relogins == 0
 
 
-async def test_a_rejection_right_after_a_fresh_login_is_an_error(fake: FakeRecru, recru: RecruClient) -> None:
-    fake.honour_tokens = False
+async def test_a_fresh_token_called_invalid_is_an_error_after_one_relogin(fake: FakeRecru, recru: RecruClient) -> None:
+    fake.honour_tokens, fake.rejection_reason = False, "invalid"
 
     with pytest.raises(RecruTokenRejected) as raised:
         await recru.call("SystemService.ping")
 
-    assert raised.value.reason == "expired"
+    assert raised.value.reason == "invalid"
     assert fake.methods() == ["AuthService.login", "SystemService.ping"] * 2
+
+
+async def test_a_token_that_expired_again_while_the_call_was_repeated_is_renewed_a_bounded_number_of_times(
+    fake: FakeRecru, recru: RecruClient
+) -> None:
+    await recru.call("SystemService.ping")
+    fake.expire_tokens()
+    fake.script["SystemService.ping"] = [rpc_error(-32002, {"reason": "expired"}, status=401)] * 2  # twice over
+    assert (await recru.call("SystemService.ping"))["pong"] is True
+    assert recru.stats.relogins == 2
+
+    fake.expire_tokens()
+    fake.honour_tokens = False  # RECRU calls every token expired: a bounded number of logins, then the error
+    before = len(fake.requests)
+    with pytest.raises(RecruTokenRejected):
+        await recru.call("SystemService.ping")
+    sent = fake.methods()[before:]
+    assert sent == ["SystemService.ping", "AuthService.login"] * MAX_EXPIRIES_PER_CALL + ["SystemService.ping"]
 
 
 async def test_a_write_is_resent_after_relogin(fake: FakeRecru, recru: RecruClient) -> None:

@@ -13,7 +13,7 @@ Which failures are retried, and why writes are special:
 - RECRU's own answers (invalid params, not found, conflict, ...) are final and raised at once.
 - -32002 (token missing, invalid or expired) is checked before a call is processed, so the client logs in
   again (once, shared by every concurrent call that saw the same token fail) and repeats the call, writes
-  included.
+  included; again, up to ``MAX_EXPIRIES_PER_CALL`` logins, only if the new token expired meanwhile too.
 - 429 (-32029) and 503 (-32050) are answered before processing, and so is a connection that could not be
   opened (`httpx.ConnectError`, `ConnectTimeout`, `PoolTimeout`): nothing can have been stored, so even a
   write is re-sent, after `Retry-After` when RECRU gives one.
@@ -67,6 +67,8 @@ _log = logging.getLogger(__name__)
 
 _ENDPOINT_PATH = "/api/json-rpc"
 _TOKEN_REJECTED = -32002
+MAX_EXPIRIES_PER_CALL = 3
+"""Logins one call may make: one for a token rejected, more only for one that expired again while the call ran."""
 _RATE_LIMITED = -32029
 _MAINTENANCE = -32050
 _ERROR_CLASSES: dict[int, type[RecruRpcError]] = {
@@ -213,10 +215,15 @@ class RecruClient:
         """
         params = params or {}
         token = self._token or await self._fresh_token(rejected=None)
-        try:
-            return await self._rpc(method, params, token, idempotent=idempotent)
-        except RecruTokenRejected:
-            token = await self._fresh_token(rejected=token)
+        for relogin in range(MAX_EXPIRIES_PER_CALL):
+            try:
+                return await self._rpc(method, params, token, idempotent=idempotent)
+            except RecruTokenRejected as rejected:
+                # a token fresh from a login that RECRU calls invalid or missing will not do better next time; one
+                # that expired meanwhile (the call was slow, retried for minutes) may be renewed again
+                if relogin and rejected.reason != "expired":
+                    raise
+                token = await self._fresh_token(rejected=token)
         return await self._rpc(method, params, token, idempotent=idempotent)
 
     async def forward(self, request: JsonObject) -> httpx.Response:

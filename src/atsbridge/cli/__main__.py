@@ -1,0 +1,5 @@
+"""``python -m atsbridge.cli``: the ``atsbridge`` command."""
+
+from atsbridge.cli import main
+
+main()

@@ -1,0 +1,74 @@
+"""What every command of the ``atsbridge`` command shares: the store, errors told in one line (and as JSON with
+``--json``), environment names, plain tables."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy import Connection, Engine
+
+from atsbridge.config import Settings
+from atsbridge.store.db import create_engine, migrate
+from atsbridge.store.integrations import check_key_opens_store, find_environment
+
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
+
+
+def store(settings: Settings) -> Engine:
+    """The store at ``ATSBRIDGE_DATABASE_URL`` (default: SQLite under ``ATSBRIDGE_DATA_DIR``), migrated."""
+    engine = create_engine(settings.resolved_database_url)
+    migrate(engine)
+    return engine
+
+
+def check_key(engine: Engine, settings: Settings) -> None:
+    """For a long-running process: refused (``CredentialsUnreadable``) if its secret key cannot open the credentials
+    stored already, rather than failing every sync, action and connect-flow save it would take on."""
+    with engine.connect() as conn:
+        check_key_opens_store(conn, settings.encryption_key)
+
+
+def tell_error(message: str, json_output: bool, code: str) -> None:
+    """One line on stderr; with ``--json``, also the error object on stdout."""
+    if json_output:
+        print(json.dumps({"error": {"code": code, "message": message}}))
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+
+
+def fail(message: str, json_output: bool, code: str) -> NoReturn:
+    tell_error(message, json_output, code)
+    raise typer.Exit(1)
+
+
+def log_to_stderr() -> None:
+    """Log lines (each sync run's, warnings) on stderr, without a line per RECRU call or webhook POST."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def environment_name(given: str, json_output: bool) -> str:
+    """An ``--environment`` as named: trimmed (" acme " is acme, not another environment); blank is refused."""
+    if not given.strip():
+        fail("--environment must name an environment", json_output, "INPUT_INVALID")
+    return given.strip()
+
+
+def existing_environment(conn: Connection, name: str, json_output: bool) -> str:
+    """The id of the environment called ``name``; an unknown one ends the command (``ENVIRONMENT_NOT_FOUND``)."""
+    environment_id = find_environment(conn, name)
+    if environment_id is None:
+        fail(f"no environment {name!r}", json_output, "ENVIRONMENT_NOT_FOUND")
+    return environment_id
+
+
+def print_table(table: Sequence[Sequence[str]]) -> None:
+    """Plain aligned columns, never wrapped: ids and URLs stay whole for copying and grep."""
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())

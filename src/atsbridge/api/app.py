@@ -23,6 +23,7 @@ from atsbridge.api.responses import json_response
 from atsbridge.api.routes import (
     ats_actions,
     ats_read,
+    ats_tags,
     attachments,
     connect,
     general,
@@ -162,6 +163,7 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
         passthrough.router,
         ats_read.router,
         ats_actions.router,
+        ats_tags.router,
         attachments.router,
         unsupported.router,
     )

@@ -1,6 +1,7 @@
-"""Write actions (unified-api §5): create an application or a candidate, add or remove a tag.
+"""The create actions (unified-api §5): create an application, or a candidate with its application (tag actions:
+``ats_tags``; how every action runs: ``api.action_run``).
 
-Each action validates its input and its attachments before RECRU is called, then writes what RECRU stored into
+Each create validates its input and its attachments before RECRU is called, then writes what RECRU stored into
 the store in the same request (write-through), so the response and every following GET show it; created
 applications join the integration's tracked set as soon as RECRU answers the create. If RECRU fails while the
 created records are read back, the answer says that the application exists, and a DELTA sync is queued to store it.
@@ -13,18 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from atsbridge.api import action_guard
-from atsbridge.api.action_guard import request_hash
-from atsbridge.api.auth import integration, store
-from atsbridge.api.errors import ApiError, integration_not_found
+from atsbridge.api.action_run import (
+    ActiveIntegration,
+    IdempotencyKey,
+    ReadBack,
+    guarded,
+    recru_client,
+    refused,
+    store_read_back,
+)
+from atsbridge.api.auth import store
+from atsbridge.api.errors import ApiError
 from atsbridge.api.lookups import job_takes, remote_id_of, unstored_remote_ids
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import action_success
@@ -32,111 +40,21 @@ from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.api.uploads import AllowList, prepare
 from atsbridge.connectors.base import ActionRefused
 from atsbridge.connectors.recru import actions as recru
-from atsbridge.connectors.recru import tags, write_params
-from atsbridge.connectors.recru.client import RecruClient
-from atsbridge.connectors.recru.errors import RecruError, RecruOutcomeUnknown, RecruUnavailable
-from atsbridge.connectors.recru.mapping import Codebooks
+from atsbridge.connectors.recru import write_params
+from atsbridge.connectors.recru.errors import RecruError, RecruOutcomeUnknown
 from atsbridge.store import pending_applications
-from atsbridge.store.conflicts import in_transaction
-from atsbridge.store.integrations import Integration, load_integration, track_application
-from atsbridge.store.nested_marks import models_changed_since
+from atsbridge.store.integrations import Integration, track_application
 from atsbridge.store.reader import ListQuery, Reader
 from atsbridge.store.syncs import DELTA
 from atsbridge.sync import refresh
-from atsbridge.sync.runner import record_login_verdict
 from atsbridge.unified import models
 from atsbridge.unified.ids import ModelName, model_id
-from atsbridge.unified.inputs import ActionExtras, CandidateInput, CreateApplicationBody, CreateCandidateBody, TagBody
-from atsbridge.webhooks import notify
+from atsbridge.unified.inputs import ActionExtras, CandidateInput, CreateApplicationBody, CreateCandidateBody
 
 router = APIRouter(route_class=StrictJsonRoute, prefix="/ats", tags=["ATS actions"])
 
 log = logging.getLogger("atsbridge.api")
-LOGIN_REFUSED = ("INTEGRATION.AUTHENTICATION_INVALID", "INTEGRATION.PERMISSION_MISSING")
 JOB_STATE_LEARNED = ("job_closed", "job_not_found", "stage_not_allowed")  # refusals telling the job's state in RECRU
-REFUSALS: dict[str, tuple[models.ErrorCode, int]] = {
-    "job_not_found": ("PLATFORM.INPUT_INVALID", 404),
-    "candidate_not_found": ("PLATFORM.INPUT_INVALID", 404),
-    "job_closed": ("ATS.JOB_CLOSED", 409),
-    "application_exists": ("ATS.APPLICATION_ALREADY_EXISTS", 409),
-    "application_unclaimed": ("ATS.APPLICATION_ALREADY_EXISTS", 409),
-    "stage_not_allowed": ("PLATFORM.INPUT_INVALID", 400),
-    "input_invalid": ("PLATFORM.INPUT_INVALID", 400),
-    "remote_input_invalid": ("REMOTE.INPUT_INVALID", 422),
-}
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="retries with the same key and body act once (24 h)")
-]
-
-
-def active_integration(found: Annotated[Integration, Depends(integration)]) -> Integration:
-    """The caller's integration, if it is enabled: a disabled integration acts on nothing."""
-    if not found.enabled:
-        raise ApiError("INTEGRATION.INACTIVE", "The integration is disabled; enable it to act on its data.")
-    return found
-
-
-ActiveIntegration = Annotated[Integration, Depends(active_integration)]
-
-
-def refused(refusal: ActionRefused) -> ApiError:
-    code, status = REFUSALS[refusal.kind]
-    return ApiError(code, refusal.message, status=status)
-
-
-async def guarded(
-    request: Request, integration_: Integration, key: str | None, action: Callable[[], Awaitable[Response]]
-) -> Response:
-    """Run an action within the integration's concurrency limit and its idempotency key; what it shows of the
-    integration's login (refused, or accepted again) moves the integration's status, as a sync's would."""
-
-    async def judged() -> Response:
-        try:
-            response = await action()
-        except ApiError as error:
-            if error.code in LOGIN_REFUSED:
-                await asyncio.to_thread(record_login_verdict, store(request), integration_, False)
-            raise
-        except Exception:
-            # deleted meanwhile: its RECRU client was closed and its rows went from under the action's writes
-            if await asyncio.to_thread(_gone, store(request), integration_.id):
-                raise integration_not_found(integration_.id) from None
-            raise
-        await asyncio.to_thread(record_login_verdict, store(request), integration_, True)
-        return response
-
-    fingerprint = request_hash(request.method, request.url.path, await request.body())
-    async with request.app.state.action_slots.slot(integration_.id):
-        response: Response = await request.app.state.idempotency.run(integration_.id, key, fingerprint, judged)
-        return response
-
-
-def _gone(engine: Engine, integration_id: str) -> bool:
-    with engine.connect() as conn:
-        return load_integration(conn, integration_id) is None
-
-
-async def _client(request: Request, integration_: Integration) -> RecruClient:
-    client: RecruClient = await request.app.state.clients.client(integration_)
-    return client
-
-
-ReadBack = tuple[ModelName, dict[int, dict[str, Any] | None], Codebooks | None]
-"""What an action read back from RECRU: payloads of one model by RECRU id (``None``: not found), the codebooks a
-job's mapping needs."""
-
-
-def _store_read_back(engine: Engine, integration_id: str, read_back: list[ReadBack], asked_at: datetime) -> None:
-    """Store what the action read back (in the order given: what records refer to first) and tell clients what
-    changed, in one transaction (done again if PostgreSQL ends it for a conflict with a sync's)."""
-
-    def write(conn: Connection) -> None:
-        started = datetime.now(UTC)
-        for model, payloads, codebooks in read_back:
-            refresh.store(conn, integration_id, model, payloads, codebooks, fetched_at=asked_at)
-        notify.data_changed(conn, integration_id, models_changed_since(conn, integration_id, started))
-
-    in_transaction(engine, write)
 
 
 async def _write_through(
@@ -145,7 +63,7 @@ async def _write_through(
     """Store the application and its candidate, and its job too where the stored one does not agree with what RECRU
     accepted (not stored yet: a job given as ``remote:<id>`` before a sync brought it; or stored as not open, or
     without the application's stage), so the answer and every GET show the job and the stage's index."""
-    client = await _client(request, integration_)
+    client = await recru_client(request, integration_)
     asked_at = datetime.now(UTC)
     applications = await refresh.fetch(client, ModelName.APPLICATIONS, [created.application_id])
     candidates = await refresh.fetch(client, ModelName.CANDIDATES, [created.jobseeker_id])
@@ -163,7 +81,7 @@ async def _write_through(
     if jobs:
         read_back.append((ModelName.JOBS, jobs, codebooks))
     read_back += [(ModelName.CANDIDATES, candidates, None), (ModelName.APPLICATIONS, applications, None)]
-    await asyncio.to_thread(_store_read_back, store(request), integration_.id, read_back, asked_at)
+    await asyncio.to_thread(store_read_back, store(request), integration_.id, read_back, asked_at)
 
 
 def _track(engine: Engine, integration_id: str, created: recru.CreatedApplication) -> None:
@@ -258,7 +176,7 @@ async def _create_or_adopt(
     (``application_unclaimed``: which one made it is unknown). The outcome stays unknown as well when RECRU did not
     answer (``_create`` remembers it) or this action was cut off (its deadline; a killed process leaves it
     remembered until the action's end)."""
-    client = await _client(request, integration_)
+    client = await recru_client(request, integration_)
     engine = store(request)
     email, project = new.candidate.email_address, str(new.project_id)
     pending = await asyncio.to_thread(_is_pending, engine, integration_.id, project, email)
@@ -376,7 +294,7 @@ async def _refresh_job(request: Request, integration_: Integration, project_id: 
     """Re-read the job RECRU just refused an application to (closed, or gone) into the store, so reads agree with
     the refusal before the next sync; best effort: the refusal is answered whatever happens here."""
     try:
-        client = await _client(request, integration_)
+        client = await recru_client(request, integration_)
         asked_at = datetime.now(UTC)
         jobs = await refresh.fetch(client, ModelName.JOBS, [project_id])
         codebooks = await refresh.fetch_codebooks(client) if any(jobs.values()) else None
@@ -385,7 +303,7 @@ async def _refresh_job(request: Request, integration_: Integration, project_id: 
         return
 
     read_back: list[ReadBack] = [(ModelName.JOBS, jobs, codebooks)]
-    await asyncio.to_thread(_store_read_back, store(request), integration_.id, read_back, asked_at)
+    await asyncio.to_thread(store_read_back, store(request), integration_.id, read_back, asked_at)
 
 
 async def _read_created(
@@ -459,99 +377,5 @@ async def create_candidate(
         created = await _create(request, integration_, application.job_id, application.stage_id, body.candidate, body)
         candidate = await _read_created(request, integration_, created, ModelName.CANDIDATES)
         return action_success(candidate, created.warnings)
-
-    return await guarded(request, integration_, idempotency_key, act)
-
-
-async def _tag_action(
-    request: Request,
-    integration_: Integration,
-    candidate_ref: str,
-    name: str,
-    change: Callable[[RecruClient, int, str], Awaitable[dict[str, Any] | None]],
-) -> Response:
-    jobseeker_id = await asyncio.to_thread(
-        remote_id_of, store(request), integration_, ModelName.CANDIDATES, candidate_ref
-    )
-    asked_at = datetime.now(UTC)  # when RECRU was asked what ``write`` stores; set again once the change is made
-
-    def write(candidates: dict[int, dict[str, Any] | None], tag: dict[str, Any] | None = None) -> None:
-        read_back: list[ReadBack] = [(ModelName.TAGS, {int(tag["id"]): tag}, None)] if tag else []
-        read_back.append((ModelName.CANDIDATES, candidates, None))
-        _store_read_back(store(request), integration_.id, read_back, asked_at)
-
-    changed = False
-    try:
-        client = await _client(request, integration_)
-        tag = await change(client, jobseeker_id, name)
-        changed = True
-        asked_at = datetime.now(UTC)
-        candidates = await refresh.fetch(client, ModelName.CANDIDATES, [jobseeker_id])
-    except ActionRefused as refusal:
-        if refusal.kind == "candidate_not_found":  # the store agrees with the refusal before the next sync
-            await asyncio.to_thread(write, {jobseeker_id: None})
-        raise refused(refusal) from refusal
-    except RecruError as error:
-        # the tag call may have been carried out, its answer lost (not one RECRU refused before processing it)
-        lost = isinstance(error, RecruUnavailable) and error.reached and error.method in tags.TAG_CALLS
-        if not (changed or lost):  # failed before anything was sent: nothing to tell or to sync
-            raise remote_error(error) from error
-        raise await _tag_failure(request, integration_, error, changed) from error
-    await asyncio.to_thread(write, candidates, tag)
-    return action_success({}, [])
-
-
-async def _tag_failure(request: Request, integration_: Integration, error: RecruError, changed: bool) -> ApiError:
-    """The answer to a tag action RECRU failed once the tag call was sent: the change was made (then only reading the
-    candidate back failed) or may have been (the tag call's answer was lost). Either way a DELTA sync is queued,
-    which stores what RECRU holds; sending the action again is safe (adding or removing a tag twice changes
-    nothing)."""
-    await request.app.state.syncs.request(integration_.id, DELTA)
-    failure = remote_error(error)
-    why = failure.message.partition(";")[0].rstrip(".")
-    done = (
-        "RECRU made the change, but the candidate could not be read back"
-        if changed
-        else "RECRU may or may not have made the change"
-    )
-    message = (
-        f"{done} ({why}). The next sync of the integration stores what RECRU holds; sending the same request again "
-        "is safe."
-    )
-    return ApiError(failure.code, message, status=failure.status, headers=failure.headers)
-
-
-@router.post(
-    "/candidates/{candidate_id}/tags",
-    response_model=models.ActionResponse[models.EmptyData],
-    summary="Add an existing RECRU tag (matched by name) to a candidate.",
-)
-async def add_tag(
-    request: Request,
-    candidate_id: str,
-    body: TagBody,
-    integration_: ActiveIntegration,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    async def act() -> Response:
-        return await _tag_action(request, integration_, candidate_id, body.tag.name, tags.add_tag)
-
-    return await guarded(request, integration_, idempotency_key, act)
-
-
-@router.delete(
-    "/candidates/{candidate_id}/tags",
-    response_model=models.ActionResponse[models.EmptyData],
-    summary="Remove a tag (by name) from a candidate; removing a tag it does not have succeeds.",
-)
-async def remove_tag(
-    request: Request,
-    candidate_id: str,
-    body: Annotated[TagBody, Body()],
-    integration_: ActiveIntegration,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    async def act() -> Response:
-        return await _tag_action(request, integration_, candidate_id, body.tag.name, tags.remove_tag)
 
     return await guarded(request, integration_, idempotency_key, act)

@@ -26,6 +26,7 @@ from atsbridge.api.routes import (
     ats_tags,
     attachments,
     connect,
+    connect_pages,
     general,
     integrations,
     passthrough,
@@ -167,7 +168,7 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
         attachments.router,
         unsupported.router,
     )
-    for router in (*routers, attachments.downloads, webhooks.router):
+    for router in (*routers, connect.router, attachments.downloads, webhooks.router):
         app.include_router(router, prefix="/v1", responses=ERROR_RESPONSES)
-    app.include_router(connect.router, responses=ERROR_RESPONSES)
+    app.include_router(connect_pages.router, responses=ERROR_RESPONSES)
     return app

@@ -8,14 +8,11 @@ of FastAPI's ``json_invalid`` error (``not_json_message``).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-
-_CONSTANT = re.compile(r"(?<![\w\"])(-?Infinity|NaN)(?![\w\"])")
 
 
 class _NotJsonConstant(ValueError):
@@ -33,8 +30,22 @@ def strict_loads(text: str | bytes) -> Any:
         return json.loads(text, parse_constant=_no_constant)
     except _NotJsonConstant as constant:
         doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
-        found = _CONSTANT.search(doc)
-        raise json.JSONDecodeError(f"{constant} is not a JSON value", doc, found.start() if found else 0) from None
+        raise json.JSONDecodeError(
+            f"{constant} is not a JSON value", doc, _outside_strings(doc, str(constant))
+        ) from None
+
+
+def _outside_strings(doc: str, constant: str) -> int:
+    """Where the first ``constant`` outside a string stands in ``doc`` (the parser does not say)."""
+    in_string = escaped = False
+    for position, char in enumerate(doc):
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif doc.startswith(constant, position):
+            return position
+    return 0
 
 
 class StrictJsonRequest(Request):

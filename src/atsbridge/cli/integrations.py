@@ -145,7 +145,7 @@ def integration_create(
 ) -> None:
     """Connect a RECRU tenant: the credentials are checked with a real login before anything is saved."""
     environment = environment_name(environment, json_output)
-    if organization is not None and len(organization) > ORGANIZATION_NAME_MAX:
+    if organization is not None and len(organization.strip()) > ORGANIZATION_NAME_MAX:
         fail(f"--organization: at most {ORGANIZATION_NAME_MAX} characters", json_output, "INPUT_INVALID")
     if tool != "recruhr":
         fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")

@@ -31,7 +31,9 @@ def _run_emulator(args: list[str]) -> None:
 
 
 def emulator(
-    port: Annotated[int, typer.Option(help="TCP port to serve on", min=1, max=65535)] = 8765,
+    port: Annotated[
+        int, typer.Option(help="TCP port to serve on (0: a free one, named in the URL)", min=0, max=65535)
+    ] = 8765,
     seed: Annotated[int, typer.Option(help="the same seed and size give the same tenant")] = 1,
     size: Annotated[int, typer.Option(help="number of jobseekers; other counts scale from it")] = 1000,
     rate_limit: Annotated[str, typer.Option(help="calls per minute per API user, or 'off'")] = "120",

@@ -415,8 +415,9 @@ def test_a_body_that_cannot_be_read_is_platform_input_invalid(world: World, body
         ('{"type": "FULL", "a": NaN}', "not valid JSON: NaN is not a JSON value (line 1, column 23)"),
         ('{"type": "FULL", "a": [-Infinity]}', "not valid JSON: -Infinity is not a JSON value (line 1, column 24)"),
         (b'{"type": "FULL", "a": "\xff"}', "could not be read as JSON"),  # not UTF-8
+        ('{"note": "x NaN y",\n\n "x": NaN}', "NaN is not a JSON value (line 3, column 7)"),  # not the quoted one
     ],
-    ids=["cut short", "more after it", "NaN", "-Infinity", "not UTF-8"],
+    ids=["cut short", "more after it", "NaN", "-Infinity", "not UTF-8", "NaN in a string before"],
 )
 def test_a_body_that_is_not_json_is_refused_saying_where(world: World, body: str | bytes, told: str) -> None:
     """Python's parser takes NaN and Infinity, which JSON has not: a body holding one is refused like any other."""

@@ -71,8 +71,9 @@ def test_a_client_can_connect_as_soon_as_it_read_the_first_line() -> None:
             process.terminate()
 
 
-def test_port_0_serves_on_a_free_port_and_prints_that_one() -> None:
-    command = [sys.executable, "-m", "recru_emulator", "--size", "0", "--json", "--port", "0"]
+@pytest.mark.parametrize("program", [("recru_emulator",), ("atsbridge.cli", "emulator")], ids=["module", "atsbridge"])
+def test_port_0_serves_on_a_free_port_and_prints_that_one(program: tuple[str, ...]) -> None:
+    command = [sys.executable, "-m", *program, "--size", "0", "--json", "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
         try:
             assert process.stdout is not None

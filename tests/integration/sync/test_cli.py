@@ -126,17 +126,18 @@ def test_create_names_the_end_users_organisation_the_tenant_unless_told(
     """Events and the integration show it (Kombo's end_user.organization_name): never an empty name."""
     default = connected(engine, tmp_path, recru_process)
     named = connected(engine, tmp_path, recru_process, "--organization", "  Acme s.r.o. ")
+    longest = connected(engine, tmp_path, recru_process, "--organization", f" {'y' * 500} ")  # counted trimmed
     too_long = ["--password", recru_process.password, "--organization", "x" * 501, "--json"]
     refused = atsbridge(engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login",
                         recru_process.login, *too_long)  # fmt: skip
     assert (refused.returncode, json.loads(refused.stdout)["error"]["code"]) == (1, "INPUT_INVALID")
     with engine.connect() as conn:
-        names = {i: load_integration(conn, i).end_user_organization_name for i in (default, named)}
+        names = {i: load_integration(conn, i).end_user_organization_name for i in (default, named, longest)}
         outbox = tables.webhook_outbox
         created = conn.execute(select(outbox.c.payload).where(outbox.c.type == "integration-created")).scalars().all()
-    assert names == {default: recru_process.url.removeprefix("http://"), named: "Acme s.r.o."}
+    assert names == {default: recru_process.url.removeprefix("http://"), named: "Acme s.r.o.", longest: "y" * 500}
     assert sorted(p["end_user"]["organization_name"] for p in created) == sorted(names.values())
-    assert integration_count(engine) == 2
+    assert integration_count(engine) == 3
 
 
 def test_create_explains_an_unreachable_tenant(engine: Engine, tmp_path: Path) -> None:

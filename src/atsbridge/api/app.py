@@ -67,6 +67,21 @@ def _validation_message(error: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+def _not_json_body(request: Request, error: RequestValidationError) -> str | None:
+    """What to tell of a body FastAPI did not read as JSON for its ``Content-Type`` (a form, say), where an object
+    was expected: the type, rather than pydantic's "a valid dictionary"."""
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return None
+    if not any(p.get("loc") == ("body",) and p.get("type") in _NOT_AN_OBJECT for p in error.errors()):
+        return None
+    sent = f"it came as {media}" if media else "it came without a Content-Type"
+    return f"The request body must be JSON, sent with Content-Type: application/json ({sent})."
+
+
+_NOT_AN_OBJECT = ("model_attributes_type", "dict_type")
+
+
 def _error(code: ErrorCode | None, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
     return json_response(error_body(code, message, status), status, headers)
 
@@ -82,7 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        return _error("PLATFORM.INPUT_INVALID", _validation_message(error), 400)
+        return _error("PLATFORM.INPUT_INVALID", _not_json_body(request, error) or _validation_message(error), 400)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:

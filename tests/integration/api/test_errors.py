@@ -430,6 +430,22 @@ def test_a_body_that_is_not_json_is_refused_saying_where(world: World, body: str
     assert world.get(syncs).json()["data"]["results"] == before  # nothing queued
 
 
+@pytest.mark.parametrize(
+    ("content_type", "told"),
+    [
+        ("application/x-www-form-urlencoded", "it came as application/x-www-form-urlencoded"),
+        ("text/plain", "text/plain"),
+    ],
+)
+def test_a_json_body_sent_as_another_type_is_told_to_be_json(world: World, content_type: str, told: str) -> None:
+    body, headers = '{"tag": {"name": "Java"}}', {**world.headers(), "Content-Type": content_type}
+    candidate = world.get("/ats/candidates", page_size=1).json()["data"]["results"][0]["id"]
+    for method, path in (("POST", "/force-sync"), ("POST", f"/ats/candidates/{candidate}/tags")):
+        answer = httpx.request(method, f"{world.server.v1}{path}", content=body, headers=headers)
+        message = assert_error(answer, 400, "PLATFORM.INPUT_INVALID")["message"]
+        assert "must be JSON, sent with Content-Type: application/json" in message and told in message
+
+
 def test_force_sync_with_a_key_it_does_not_take_queues_nothing(world: World) -> None:
     syncs = f"/integrations/{world.integration_id}/syncs"
     before = world.get(syncs).json()["data"]["results"]

@@ -170,7 +170,7 @@ class Idempotency:
                     "This Idempotency-Key was already used with a different request; use a new key.",
                 )
             if row is not None and row.status_code is not None:
-                return json_response(row.response, row.status_code, {"Idempotent-Replayed": "true"})
+                return _replayed(row.response, row.status_code)
             if row is None:
                 raise ApiError(
                     "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
@@ -190,7 +190,7 @@ class Idempotency:
             conn.execute(
                 update(idempotency_keys)
                 .where(*_the_claim(integration_id, key, claimed_at))
-                .values(status_code=response.status_code, response=json.loads(bytes(response.body)))
+                .values(status_code=response.status_code, response=bytes(response.body).decode())
             )
 
     def _release(self, integration_id: str, key: str, claimed_at: datetime) -> None:
@@ -204,3 +204,12 @@ def _the_claim(integration_id: str, key: str, claimed_at: datetime) -> tuple[Col
         idempotency_keys.c.key == key,
         idempotency_keys.c.created_at == claimed_at,
     )
+
+
+def _replayed(kept: Any, status: int) -> Response:
+    """The first answer again, byte for byte: it is kept as its text (a JSON string; PostgreSQL's JSONB would
+    reorder an object's keys). A key kept as an object by an earlier version is answered re-encoded."""
+    headers = {"Idempotent-Replayed": "true"}
+    if isinstance(kept, str):
+        return Response(kept.encode(), status_code=status, headers=headers, media_type="application/json")
+    return json_response(kept, status, headers)

@@ -42,17 +42,38 @@ from atsbridge.unified.models import ErrorCode
 
 log = logging.getLogger("atsbridge.api")
 
+# Every error status the API answers, listed on every operation (each says where it comes from), so that no answer
+# is undocumented; the code in the envelope is what clients branch on.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": models.ErrorResponse, "description": description}
     for status, description in (
         (400, "Invalid input (PLATFORM.INPUT_INVALID)"),
         (401, "Missing or invalid API key (PLATFORM.AUTHENTICATION_INVALID)"),
-        (403, "Integration disabled (INTEGRATION.INACTIVE)"),
+        (
+            403,
+            "Integration disabled (INTEGRATION.INACTIVE), a model or action RECRU does not offer "
+            "(INTEGRATION.MODEL_NOT_AVAILABLE, ACTION_NOT_AVAILABLE), the RECRU user lacks API access "
+            "(INTEGRATION.PERMISSION_MISSING)",
+        ),
         (404, "Unknown integration (PLATFORM.INTEGRATION_NOT_FOUND) or record"),
-        (409, "The integration's first sync has not finished (INTEGRATION.SETUP_SYNC_PENDING)"),
+        (
+            409,
+            "The integration's first sync has not finished (INTEGRATION.SETUP_SYNC_PENDING); creates: the job is "
+            "not open (ATS.JOB_CLOSED), the candidate applied already (ATS.APPLICATION_ALREADY_EXISTS)",
+        ),
+        (413, "The request body is larger than the endpoint takes (PLATFORM.INPUT_INVALID)"),
         # listed so that FastAPI's request-validation 422 is not: invalid input is answered 400 above
         (422, "RECRU refused the input (REMOTE.INPUT_INVALID)"),
+        (424, "RECRU refuses the integration's credentials (INTEGRATION.AUTHENTICATION_INVALID)"),
+        (
+            429,
+            "30 actions of the integration in flight, or the first request of an Idempotency-Key still running "
+            "(PLATFORM.CONCURRENCY_LIMIT_EXCEEDED; Retry-After)",
+        ),
         (500, "Unexpected error (PLATFORM.UNKNOWN_ERROR)"),
+        (502, "RECRU failed (REMOTE.UNKNOWN_HTTP_ERROR)"),
+        (503, "RECRU unavailable or rate-limited (REMOTE.SERVICE_UNAVAILABLE, REMOTE.RATE_LIMIT_EXCEEDED)"),
+        (504, "The action ran past its 4-minute deadline (PLATFORM.TASK_TIMED_OUT)"),
     )
 }
 

@@ -72,6 +72,19 @@ def test_every_path_parameter_is_declared(world: World) -> None:
     assert not undeclared
 
 
+def test_every_error_status_the_api_answers_is_documented_with_the_envelope(world: World) -> None:
+    """The statuses of unified-api §1 and the README's (a body too large 413, an action past its deadline 504): an
+    answer a client (or schemathesis' status check) finds undocumented breaks generated clients."""
+    answered = {"400", "401", "403", "404", "409", "413", "422", "424", "429", "500", "502", "503", "504"}
+    document = httpx.get(f"{world.server.v1}/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert answered <= set(operation["responses"]), (method, path, answered - set(operation["responses"]))
+            for status in answered:
+                schema = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)
+
+
 def test_the_document_lists_only_error_answers_the_api_gives(world: World) -> None:
     # invalid input is answered 400 in the error envelope: FastAPI's request-validation 422 is never sent
     document = httpx.get(f"{world.server.v1}/openapi.json").json()

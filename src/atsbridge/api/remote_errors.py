@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from atsbridge.api.errors import ApiError
 from atsbridge.connectors.recru.errors import (
@@ -43,6 +44,14 @@ def remote_error(error: RecruError) -> ApiError:
         fields = ", ".join(f"{path}: {reason}" for path, reason in sorted(error.fields.items()))
         return ApiError("REMOTE.INPUT_INVALID", f"RECRU rejected the input ({fields}).")
     return ApiError("REMOTE.UNKNOWN_HTTP_ERROR", f"RECRU answered with an error: {error}")
+
+
+def remote_error_telling(error: RecruError, tell: Callable[[str], str]) -> ApiError:
+    """``remote_error``'s code, status and headers, with the message ``tell(why)``: ``why`` is the failure in a few
+    words, without its "try again" (what to do next is for ``tell`` to say)."""
+    failure = remote_error(error)
+    why = failure.message.partition(";")[0].rstrip(".")
+    return ApiError(failure.code, tell(why), status=failure.status, headers=failure.headers)
 
 
 def _answered_in_error(error: RecruUnavailable) -> bool:

@@ -145,7 +145,8 @@ def integration_create(
 ) -> None:
     """Connect a RECRU tenant: the credentials are checked with a real login before anything is saved."""
     environment = environment_name(environment, json_output)
-    if organization is not None and len(organization.strip()) > ORGANIZATION_NAME_MAX:
+    organization = (organization or "").strip()
+    if len(organization) > ORGANIZATION_NAME_MAX:
         fail(f"--organization: at most {ORGANIZATION_NAME_MAX} characters", json_output, "INPUT_INVALID")
     if tool != "recruhr":
         fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
@@ -162,7 +163,7 @@ def integration_create(
             tenant_url=tenant_url,
             credentials=credentials,
             sync_only_created_applications=sync_only_created,
-            end_user_organization_name=(organization or "").strip() or urlsplit(tenant_url).netloc,
+            end_user_organization_name=organization or urlsplit(tenant_url).netloc,
         )
         notify.integration_created(conn, integration_id)
     if json_output:

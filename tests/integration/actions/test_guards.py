@@ -95,19 +95,24 @@ def test_a_failed_answer_is_not_kept_so_the_retry_acts(world: ActionWorld) -> No
     assert len(world.jobseekers_with(payload["candidate"]["email_address"])) == 1
 
 
-def test_a_claim_its_process_left_unanswered_is_taken_over_after_the_lease(world: ActionWorld) -> None:
-    # an API process killed mid-action leaves its claim without an answer; the retry must act, not wait for 24 h
-    url, payload, key = path(world), body(), f"orphan-{uuid.uuid4().hex}"
-    fingerprint = request_hash("POST", f"/v1{url}", json.dumps(payload).encode())
+def claimed(world: ActionWorld, url: str, payload: dict[str, Any], key: str, created_at: datetime, **kept: Any) -> None:
+    """The key's row as a request of ``payload`` left it: claimed at ``created_at`` (``kept``: its answer)."""
     with world.engine.begin() as conn:
         conn.execute(
             insert(idempotency_keys).values(
                 integration_id=world.integration.id,
                 key=key,
-                request_hash=fingerprint,
-                created_at=datetime.now(UTC) - PENDING_LEASE - timedelta(seconds=1),
+                request_hash=request_hash("POST", f"/v1{url}", json.dumps(payload).encode()),
+                created_at=created_at,
+                **kept,
             )
         )
+
+
+def test_a_claim_its_process_left_unanswered_is_taken_over_after_the_lease(world: ActionWorld) -> None:
+    # an API process killed mid-action leaves its claim without an answer; the retry must act, not wait for 24 h
+    url, payload, key = path(world), body(), f"orphan-{uuid.uuid4().hex}"
+    claimed(world, url, payload, key, datetime.now(UTC) - PENDING_LEASE - timedelta(seconds=1))
     retried = world.send("POST", url, payload, **{"Idempotency-Key": key})
     assert retried.status_code == 200, retried.text
     assert "Idempotent-Replayed" not in retried.headers
@@ -117,17 +122,7 @@ def test_a_claim_its_process_left_unanswered_is_taken_over_after_the_lease(world
 def test_an_answer_kept_as_an_object_by_an_earlier_version_is_still_replayed(world: ActionWorld) -> None:
     url, payload, key = path(world), body(), f"older-{uuid.uuid4().hex}"
     kept = {"status": "success", "data": {"id": "kept"}, "warnings": []}
-    with world.engine.begin() as conn:
-        conn.execute(
-            insert(idempotency_keys).values(
-                integration_id=world.integration.id,
-                key=key,
-                request_hash=request_hash("POST", f"/v1{url}", json.dumps(payload).encode()),
-                status_code=200,
-                response=kept,
-                created_at=datetime.now(UTC),
-            )
-        )
+    claimed(world, url, payload, key, datetime.now(UTC), status_code=200, response=kept)
     replayed = world.send("POST", url, payload, **{"Idempotency-Key": key})
     assert (replayed.status_code, replayed.json(), replayed.headers.get("Idempotent-Replayed")) == (200, kept, "true")
 
@@ -135,15 +130,7 @@ def test_an_answer_kept_as_an_object_by_an_earlier_version_is_still_replayed(wor
 def test_a_first_request_ending_after_its_claim_was_taken_over_changes_nothing(world: ActionWorld) -> None:
     url, payload, key = path(world), body(), f"late-{uuid.uuid4().hex}"
     stale = datetime.now(UTC) - PENDING_LEASE - timedelta(seconds=1)
-    with world.engine.begin() as conn:
-        conn.execute(
-            insert(idempotency_keys).values(
-                integration_id=world.integration.id,
-                key=key,
-                request_hash=request_hash("POST", f"/v1{url}", json.dumps(payload).encode()),
-                created_at=stale,
-            )
-        )
+    claimed(world, url, payload, key, stale)
     retried = world.send("POST", url, payload, **{"Idempotency-Key": key})  # takes the claim over and acts
     assert retried.status_code == 200, retried.text
     Idempotency(world.engine)._release(world.integration.id, key, stale)  # the first request ends, with a 5xx

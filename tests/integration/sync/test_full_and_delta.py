@@ -27,6 +27,15 @@ def stamps(engine: Engine, table: Any, integration_id: str) -> dict[str, tuple[A
         return {row.remote_id: (row.changed_at, row.updated_at) for row in conn.execute(query)}
 
 
+def stored_row(engine: Engine, table: Any, integration_id: str, remote_id: Any, *columns: str) -> Any:
+    """The ``columns`` of the integration's stored record of RECRU id ``remote_id``."""
+    query = select(*(table.c[column] for column in columns)).where(
+        table.c.integration_id == integration_id, table.c.remote_id == str(remote_id)
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).one()
+
+
 def test_full_sync_mirrors_the_tenant_field_by_field(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:
@@ -292,13 +301,7 @@ def test_nul_characters_recru_holds_are_removed_so_the_sync_goes_on(
     recru.patch("jobseekers", jobseeker["id"], currentPosition="Dev\u0000Ops", lastName="Nov\u0000áková")
     result = sync("FULL")
     assert result.state == "SUCCEEDED", result.errors
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(tables.candidates.c.title, tables.candidates.c.last_name, tables.candidates.c.remote_data).where(
-                tables.candidates.c.integration_id == integration.id,
-                tables.candidates.c.remote_id == str(jobseeker["id"]),
-            )
-        ).one()
+    row = stored_row(engine, tables.candidates, integration.id, jobseeker["id"], "title", "last_name", "remote_data")
     assert (row.title, row.last_name) == ("DevOps", "Nováková")
     assert row.remote_data["JobseekerService.list"]["currentPosition"] == "DevOps"
 
@@ -312,18 +315,8 @@ def test_enum_values_recru_added_pass_through_or_become_null_with_a_warning_and_
     recru.patch("applications", application["id"], status="on_hold")
     result = sync("FULL")
     assert result.state == "SUCCEEDED", result.errors
-    with engine.connect() as conn:
-        job = conn.execute(
-            select(tables.jobs.c.employment_type, tables.jobs.c.remote_work_status).where(
-                tables.jobs.c.integration_id == integration.id, tables.jobs.c.remote_id == str(project["id"])
-            )
-        ).one()
-        outcome = conn.execute(
-            select(tables.applications.c.outcome).where(
-                tables.applications.c.integration_id == integration.id,
-                tables.applications.c.remote_id == str(application["id"]),
-            )
-        ).scalar_one()
+    job = stored_row(engine, tables.jobs, integration.id, project["id"], "employment_type", "remote_work_status")
+    (outcome,) = stored_row(engine, tables.applications, integration.id, application["id"], "outcome")
     assert (job.employment_type, job.remote_work_status) == ("SEASONAL_WORK", "FLEXIBLE")  # open enums
     assert outcome is None  # closed: PENDING, HIRED, DECLINED only
     warned = " ".join(str(error) for error in result.errors)
@@ -344,18 +337,8 @@ def test_email_addresses_recru_holds_invalid_are_left_out_with_a_warning_and_nev
     recru.patch("jobseekers", jobseeker["id"], emails=emails)
     result = sync("FULL")
     assert result.state == "SUCCEEDED", result.errors
-    with engine.connect() as conn:
-        email = conn.execute(
-            select(tables.users.c.email).where(
-                tables.users.c.integration_id == integration.id, tables.users.c.remote_id == str(user["id"])
-            )
-        ).scalar_one()
-        addresses = conn.execute(
-            select(tables.candidates.c.email_addresses).where(
-                tables.candidates.c.integration_id == integration.id,
-                tables.candidates.c.remote_id == str(jobseeker["id"]),
-            )
-        ).scalar_one()
+    (email,) = stored_row(engine, tables.users, integration.id, user["id"], "email")
+    (addresses,) = stored_row(engine, tables.candidates, integration.id, jobseeker["id"], "email_addresses")
     assert email is None
     assert [a["email_address"] for a in addresses] == ["jana@firma.cz"]
     warned = [str(error["message"]) for error in result.errors]

@@ -34,7 +34,7 @@ from atsbridge.api.action_run import (
 from atsbridge.api.auth import store
 from atsbridge.api.errors import ApiError
 from atsbridge.api.lookups import job_takes, remote_id_of, unstored_remote_ids
-from atsbridge.api.remote_errors import remote_error
+from atsbridge.api.remote_errors import remote_error, remote_error_telling
 from atsbridge.api.responses import action_success
 from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.api.uploads import AllowList, prepare
@@ -103,15 +103,15 @@ async def _store_created(
     except RecruError as error:
         await asyncio.to_thread(_outcome_unknown, engine, integration_.id, new.project_id, new.candidate.email_address)
         await request.app.state.syncs.request(integration_.id, DELTA)
-        failure = remote_error(error)
         application_id, _ = _ids(integration_, created)
-        why = failure.message.partition(";")[0].rstrip(".")  # without its "try again": here that would duplicate
-        message = (
-            f"RECRU created the application (id {application_id}, RECRU id {created.application_id}), but it could "
-            f"not be read back ({why}). The next sync of the integration stores it; the same request sent again "
-            "answers it."
-        )
-        raise ApiError(failure.code, message, status=failure.status, headers=failure.headers) from error
+        raise remote_error_telling(
+            error,
+            lambda why: (
+                f"RECRU created the application (id {application_id}, RECRU id {created.application_id}), but it "
+                f"could not be read back ({why}). The next sync of the integration stores it; the same request sent "
+                "again answers it."
+            ),
+        ) from error
     except BaseException:  # cut off (the action's deadline) before it was stored: a retry still answers it
         await asyncio.to_thread(_outcome_unknown, engine, integration_.id, new.project_id, new.candidate.email_address)
         raise
@@ -149,13 +149,14 @@ async def _create(
         raise refused(refusal) from refusal
     except RecruOutcomeUnknown as lost:
         await asyncio.to_thread(_outcome_unknown, engine, integration_.id, project_id, candidate.email_address)
-        failure = remote_error(lost)
-        message = (
-            "RECRU did not answer whether it created the application, and has not shown it yet; it may still do. "
-            "Send the same request again later: if RECRU created it, the answer is that application (syncs look "
-            "for it as well)."
-        )
-        raise ApiError(failure.code, message, status=failure.status, headers=failure.headers) from lost
+        raise remote_error_telling(
+            lost,
+            lambda _why: (
+                "RECRU did not answer whether it created the application, and has not shown it yet; it may still "
+                "do. Send the same request again later: if RECRU created it, the answer is that application (syncs "
+                "look for it as well)."
+            ),
+        ) from lost
     except RecruError as error:
         raise remote_error(error) from error
     return created

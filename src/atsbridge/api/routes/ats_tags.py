@@ -23,7 +23,7 @@ from atsbridge.api.action_run import (
 from atsbridge.api.auth import store
 from atsbridge.api.errors import ApiError
 from atsbridge.api.lookups import remote_id_of
-from atsbridge.api.remote_errors import remote_error
+from atsbridge.api.remote_errors import remote_error, remote_error_telling
 from atsbridge.api.responses import action_success
 from atsbridge.api.strict_json import StrictJsonRoute
 from atsbridge.connectors.base import ActionRefused
@@ -84,18 +84,18 @@ async def _tag_failure(request: Request, integration_: Integration, error: Recru
     which stores what RECRU holds; sending the action again is safe (adding or removing a tag twice changes
     nothing)."""
     await request.app.state.syncs.request(integration_.id, DELTA)
-    failure = remote_error(error)
-    why = failure.message.partition(";")[0].rstrip(".")
     done = (
         "RECRU made the change, but the candidate could not be read back"
         if changed
         else "RECRU may or may not have made the change"
     )
-    message = (
-        f"{done} ({why}). The next sync of the integration stores what RECRU holds; sending the same request again "
-        "is safe."
+    return remote_error_telling(
+        error,
+        lambda why: (
+            f"{done} ({why}). The next sync of the integration stores what RECRU holds; sending the same request "
+            "again is safe."
+        ),
     )
-    return ApiError(failure.code, message, status=failure.status, headers=failure.headers)
 
 
 @router.post(

@@ -18,6 +18,7 @@ from recru_emulator import params as p
 from recru_emulator.clock import TenantClock, format_ts, parse_ts
 from recru_emulator.emulator import MAX_SIZE, Emulator, LoginTaken
 from recru_emulator.faults import KINDS, Fault
+from recru_emulator.jsonrpc import KNOWN_METHODS
 from recru_emulator.reads import APPLICATION_STATUSES, FINISHED_PROJECT_STATUSES, PROJECT_STATUSES
 from recru_emulator.state import EntityTable, Tenant
 from recru_emulator.tenant_data import (
@@ -693,6 +694,8 @@ def _read_fault(body: Record) -> Fault:
     method = body.get("method")
     if method is not None and not isinstance(method, str):
         problems["method"] = "invalid_type"
+    elif method is not None and method not in KNOWN_METHODS:  # a misspelt name would never strike
+        problems["method"] = "invalid_enum"
     count = body.get("count")
     if count is not None and (not _is_int(count) or count < 1):
         problems["count"] = "invalid"

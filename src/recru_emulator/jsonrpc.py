@@ -124,6 +124,15 @@ def _check_shape(payload: Any) -> tuple[Any, str, dict[str, Any]]:
     return request_id, method, params
 
 
+def _called_method(payload: Any) -> str | None:
+    """The method a well-formed request calls (``counters.calls`` counts those only: a request refused as malformed,
+    -32600, never reached the method it names; nor does an unknown one count, or counters would grow unbounded)."""
+    try:
+        return _check_shape(payload)[1]
+    except RpcError:
+        return None
+
+
 class RpcEndpoint:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
@@ -141,8 +150,9 @@ class RpcEndpoint:
         else:
             parsed = True
         method = payload.get("method") if isinstance(payload, dict) else None
-        if isinstance(method, str) and method in KNOWN_METHODS:  # not any name sent: counters would grow unbounded
-            emulator.counters.calls[method] += 1
+        called = _called_method(payload)
+        if called is not None:
+            emulator.counters.calls[called] += 1
         fault = emulator.faults.take(method if isinstance(method, str) else None)
         if fault is not None:
             emulator.counters.faults[fault.kind] += 1

@@ -15,6 +15,7 @@ from .conftest import (
     FROZEN,
     JOBSEEKERS,
     PROJECTS,
+    RPC,
     SEED,
     SIZE,
     STAGE,
@@ -281,6 +282,7 @@ def test_a_conflict_refused_by_a_control_is_not_called_a_missing_reference(api: 
         ("POST", "/faults", {}),
         ("POST", "/faults", {"kind": "error_500", "share": 2}),
         ("POST", "/faults", {"kind": "error_500", "count": "many"}),
+        ("POST", "/faults", {"kind": "error_500", "method": "UserService.List"}),
         ("POST", "/records/tags", {"name": "  "}),
         ("POST", "/records/sources", {"name": ""}),
         ("PATCH", "/records/stages/1", {"name": "\t"}),
@@ -531,6 +533,14 @@ def test_calls_of_methods_that_do_not_exist_are_not_counted(api: Api) -> None:
         api.error(f"GuessService.method{index}", {}, -32601)
     api.error("TagService.create", {"name": "Neu"}, -32601)
     assert api.counters() == {"calls": {"AuthService.login": 1}, "errors": {"-32601": 4}, "faults": {}}
+
+
+def test_requests_refused_as_malformed_are_not_calls_of_the_method_they_name(api: Api) -> None:
+    """-32600 answers a request before its method runs: it counts under ``errors`` only."""
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "SystemService.ping", "params": {}}
+    for malformed in ({"id": None}, {"jsonrpc": "1.0"}, {"params": []}):
+        api.client.post(RPC, json={**ping, **malformed}, headers={"Authorization": f"Bearer {api.token}"})
+    assert api.counters() == {"calls": {"AuthService.login": 1}, "errors": {"-32600": 3}, "faults": {}}
 
 
 def test_years_before_1000_are_written_with_four_digits_and_filter_in_order(api: Api) -> None:

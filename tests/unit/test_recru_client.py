@@ -694,3 +694,24 @@ def test_giving_up_says_in_words_what_failed_last(cause: BaseException, said: st
     assert (
         str(RecruUnavailable("AuthService.login", 6, cause)) == f"AuthService.login failed after 6 attempt(s): {said}"
     )
+
+
+async def test_numbers_beyond_a_doubles_range_become_null(
+    fake: FakeRecru, recru: RecruClient, sleeps: list[float]
+) -> None:
+    # valid JSON (it sets no limit), but orjson refuses it: one such number must not fail every listing of a record
+    huge = "1" + "0" * 400
+    body = (
+        '{"jsonrpc":"2.0","id":1,"result":{"items":[{"id":1,"weeklyHours":' + huge + ',"b":-1e400,"c":1.5e300,'
+        '"big":18446744073709551615,"small":-9223372036854775808,"over":18446744073709551616,"x":"\\ud800"}],'
+        '"hasMore":false}}'
+    )
+    fake.script["ProjectService.list"].append(httpx.Response(200, content=body.encode()))
+
+    result = await recru.call("ProjectService.list", {"page": 1})
+
+    item = {"id": 1, "weeklyHours": None, "b": None, "c": 1.5e300, "big": 2**64 - 1, "small": -(2**63),
+            "over": 18446744073709551616.0, "x": "\ufffd"}  # fmt: skip
+    assert result["items"] == [item]
+    assert type(result["items"][0]["over"]) is float
+    assert sleeps == []

@@ -323,6 +323,21 @@ def test_enum_values_recru_added_pass_through_or_become_null_with_a_warning_and_
     assert all(value in warned for value in ("seasonal_work", "flexible", "on_hold")), result.errors
 
 
+def test_a_number_beyond_a_doubles_range_becomes_null_and_never_fails_a_sync(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """JSON sets numbers no limit: a job's weekly hours of 10^400 held by RECRU failed every listing of its jobs."""
+    project = recru.all("projects")[0]
+    recru.patch("projects", project["id"], weeklyHours=10**400)
+    result = sync("FULL")
+    assert result.state == "SUCCEEDED", result.errors
+    weekly_hours, remote_data = stored_row(
+        engine, tables.jobs, integration.id, project["id"], "weekly_hours", "remote_data"
+    )
+    assert weekly_hours is None
+    assert remote_data["ProjectService.list"]["weeklyHours"] is None
+
+
 def test_email_addresses_recru_holds_invalid_are_left_out_with_a_warning_and_never_fail_a_sync(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:

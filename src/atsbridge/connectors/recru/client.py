@@ -5,7 +5,9 @@ dict params and gets the `result` object back, or one of the errors of `atsbridg
 NUL characters (``\u0000``) RECRU may hold in its texts are removed from every result: PostgreSQL cannot store
 them (one would fail every sync of the integration there), and no text means anything by them. A lone surrogate
 (``\ud800`` escaped without its pair: valid JSON syntax, but no UTF-8 text) becomes U+FFFD, the replacement
-character: orjson refuses such an answer, so one bad character in one record would fail every listing of it.
+character: orjson refuses such an answer, so one bad character in one record would fail every listing of it. So it
+does a number beyond a double's range (``1e400``; JSON sets no limit): such a number becomes null (logged), as no
+JSON reader holding numbers as doubles, ours and our API's clients', could hold it.
 Passthrough answers (``forward``) are passed on as RECRU sent them.
 
 Which failures are retried, and why writes are special:
@@ -32,6 +34,7 @@ import contextlib
 import itertools
 import json
 import logging
+import math
 import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -349,9 +352,7 @@ def _result(response: httpx.Response) -> JsonObject:
     try:
         payload = orjson.loads(content)
     except ValueError as exc:  # orjson.JSONDecodeError, also for bytes that are not even UTF-8
-        if not _SURROGATE_ESCAPE.search(content):
-            raise _garbage(response, exc) from exc
-        payload = _loads_with_lone_surrogates(response, exc)
+        payload = _loads_leniently(response, exc)
     # a NUL or a surrogate can only come escaped in JSON: most answers are never walked
     if _NUL_ESCAPE in content or _SURROGATE_ESCAPE.search(content):
         cleaned = _plain_text(payload)
@@ -373,12 +374,34 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a pair escaped in JSON is parsed into one character
 
 
-def _loads_with_lone_surrogates(response: httpx.Response, refused: ValueError) -> Any:
-    """The answer orjson ``refused``, parsed by Python's parser, which takes lone surrogates (NaN aside)."""
+def _loads_leniently(response: httpx.Response, refused: ValueError) -> Any:
+    """The answer orjson ``refused``, parsed by Python's parser, which takes lone surrogates and numbers beyond a
+    double's range (those become ``None``) but, as orjson, no NaN; garbage when it is not JSON either."""
+    beyond: list[str] = []
+
+    def double(text: str) -> float | None:
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        beyond.append(text)
+        return None
+
+    def integer(text: str) -> int | float | None:  # as orjson reads one: beyond 64 bits, as a double
+        if len(text) <= _LONGEST_64_BIT_INTEGER and _INT_RANGE[0] <= (value := int(text)) <= _INT_RANGE[1]:
+            return value
+        return double(text)
+
     try:
-        return json.loads(response.content, parse_constant=_not_a_number)
+        payload = json.loads(response.content, parse_constant=_not_a_number, parse_float=double, parse_int=integer)
     except (ValueError, RecursionError):
         raise _garbage(response, refused) from refused
+    if beyond:
+        _log.warning("RECRU answered %d number(s) beyond a double's range; each became null", len(beyond))
+    return payload
+
+
+_INT_RANGE = (-(2**63), 2**64 - 1)
+_LONGEST_64_BIT_INTEGER = len(str(_INT_RANGE[0]))  # characters: a longer one is out of range (not even parsed)
 
 
 def _not_a_number(name: str) -> Any:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from atsbridge.store.reader import BadQuery, ListQuery
 
@@ -21,6 +21,20 @@ Instant = Annotated[
     WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}),
 ]
 """A query parameter holding an instant: parsed by ``parse_instant``, documented as a date-time or a date."""
+
+
+def _true_or_false(value: Any) -> Any:
+    """``true`` or ``false`` (any case), what the SDK sends; pydantic's other spellings (``yes``, ``on``, ``1``, ``t``)
+    are refused, so a flag means one thing only."""
+    if isinstance(value, str):
+        if value.strip().lower() not in ("true", "false"):
+            raise ValueError("must be true or false")
+        return value.strip().lower() == "true"
+    return value
+
+
+Flag = Annotated[bool, BeforeValidator(_true_or_false)]
+"""A query flag: ``true`` or ``false``."""
 
 
 def parse_instant(name: str, value: str) -> datetime:
@@ -54,8 +68,8 @@ class ListParams(BaseModel):
     updated_after: Instant = Field(
         None, description="only records whose own fields or tracked nested data changed after this instant"
     )
-    include_deleted: bool = Field(False, description="also return records deleted in the ATS")
-    ignore_unsupported_filters: bool = Field(
+    include_deleted: Flag = Field(False, description="also return records deleted in the ATS")
+    ignore_unsupported_filters: Flag = Field(
         False, description="ignore filters on fields RECRU does not provide instead of matching nothing"
     )
     ids: str | None = Field(None, description="comma-separated ids")

@@ -137,7 +137,10 @@ def test_a_header_that_names_who_or_what_given_twice_is_400(world: World, repeat
         {"page_size": -1},
         {"page_size": "x"},
         {"include_deleted": "maybe"},
+        {"include_deleted": "yes"},
+        {"include_deleted": "1"},
         {"ignore_unsupported_filters": "2"},
+        {"ignore_unsupported_filters": "on"},
         {"cursor": "%%%"},
         {"cursor": base64.urlsafe_b64encode(b"[" * 5000).decode()},
         {"cursor": base64.urlsafe_b64encode(b'{"a":' * 5000).decode()},
@@ -145,6 +148,14 @@ def test_a_header_that_names_who_or_what_given_twice_is_400(world: World, repeat
 )
 def test_bad_list_parameters(world: World, params: dict[str, Any]) -> None:
     assert_error(world.get("/ats/candidates", **params), 400, "PLATFORM.INPUT_INVALID")
+
+
+def test_flags_are_true_or_false_in_any_case(world: World) -> None:
+    every = world.walk("/ats/candidates", page_size=250, include_deleted="false")
+    assert world.walk("/ats/candidates", page_size=250, include_deleted="False") == every
+    assert world.get("/ats/candidates", include_deleted="TRUE", ignore_unsupported_filters="true").status_code == 200
+    error = assert_error(world.get("/ats/candidates", include_deleted="yes"), 400, "PLATFORM.INPUT_INVALID")
+    assert "include_deleted" in error["message"] and "true or false" in error["message"]
 
 
 def test_an_offset_sent_with_an_unescaped_plus_is_explained(world: World) -> None:

@@ -1,13 +1,13 @@
 """One sync run (FULL or DELTA) of one integration: streams → mapping → store, then deletion detection.
 
-- **FULL** lists every stream completely and stamps each record it sees with the run's id (see DELTA for the
-  streams every run lists completely). Only after *every*
-  stream was listed completely and without error are a stream's unstamped records deletion candidates, and each is
-  confirmed with a ``get`` (offset pages drift when records vanish mid-listing): found → refreshed; not found →
-  gone. Jobs and candidates are looked at first: an application whose job or candidate is gone went with it in
-  RECRU (``deletions.OWNED_BY``), so it is gone without a ``get``. The gone records of all streams are tombstoned together, in one store job at the very end, so a run that
-  fails or is killed at any point before deletes nothing. A stream whose table held no live record of the
-  integration before the listing (a first sync) has none to look for.
+- **FULL** lists every stream completely and stamps each record it sees with the run's id (see DELTA for the streams
+  every run lists completely). Only after *every* stream was listed completely and without error are a stream's
+  unstamped records deletion candidates, and each is confirmed with a ``get`` (offset pages drift when records
+  vanish mid-listing): found → refreshed; not found → gone. Jobs and candidates are looked at first: an application
+  whose job or candidate is gone went with it in RECRU (``deletions.OWNED_BY``), so it is gone without a ``get``.
+  The gone records of all streams are tombstoned together, in one store job at the very end, so a run that fails or
+  is killed at any point before deletes nothing. A stream whose table held no live record of the integration before
+  the listing (a first sync) has none to look for.
 - **First sync.** Until an integration's first sync succeeds its data cannot be read (the API answers
   ``INTEGRATION.SETUP_SYNC_PENDING``), so no reader can have seen an older ``updated_at``: the run writes without
   the writer's nested-change marks, which would otherwise rewrite every application once its candidate arrives.

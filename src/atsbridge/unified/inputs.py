@@ -25,6 +25,8 @@ from pydantic import (
     field_validator,
 )
 
+from atsbridge.unified.countries import ISO_3166_ALPHA_2
+
 ContactType = Literal["PERSONAL", "WORK", "OTHER"]
 
 # What an e-mail address is here: RECRU's own rule (recru-api.md), so an address we accept RECRU stores, and one
@@ -58,8 +60,8 @@ def _invisible(char: str) -> bool:
 
 
 def _country_code(value: str) -> str:
-    if not (value.isascii() and value.isalpha()):
-        raise ValueError("not an ISO 3166-1 alpha-2 country code (two letters, e.g. DE)")
+    if value.upper() not in ISO_3166_ALPHA_2:
+        raise ValueError("not a country's ISO 3166-1 alpha-2 code (e.g. DE; the United Kingdom's is GB)")
     return value.upper()
 
 

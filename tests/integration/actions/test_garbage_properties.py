@@ -48,7 +48,9 @@ candidates = objects(
     title=texts,
     phone_number=texts,
     additional_phone_numbers=st.lists(objects({"phone_number": texts}, type=contacts), max_size=2),
-    location=objects({"country": st.sampled_from(["CZ", "cz", "C1", "ÄÖ", "XXX", ""])}, city=texts, zip_code=texts),
+    location=objects(
+        {"country": st.sampled_from(["CZ", "cz", "C1", "ÄÖ", "XXX", "", "XX", "UK"])}, city=texts, zip_code=texts
+    ),
     gender=st.sampled_from(["MALE", "FEMALE", "OTHER", "X"]),
     availability_date=dates,
     salary_expectations=objects({"amount": st.floats() | st.integers(), "period": st.sampled_from(["YEAR", "HOUR"])}),

@@ -59,8 +59,10 @@ def test_input_recru_refuses_is_422_remote_input_invalid_naming_the_field(
         ({"email_address": "kein-at-zeichen"}, "candidate.email_address"),
         ({"email_address": "zwei@@zeichen.example"}, "candidate.email_address"),
         ({"location": {"country": "C1"}}, "candidate.location.country"),
+        ({"location": {"country": "XX"}}, "candidate.location.country"),
+        ({"location": {"country": "uk"}}, "candidate.location.country"),
     ],
-    ids=["additional e-mail", "e-mail", "two at signs", "country"],
+    ids=["additional e-mail", "e-mail", "two at signs", "country", "unassigned country", "reserved country"],
 )
 def test_input_that_is_no_e_mail_or_country_code_is_400_before_recru_is_asked(
     world: ActionWorld, fields: dict[str, object], named: str

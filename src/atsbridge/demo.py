@@ -109,7 +109,12 @@ def start_emulator(port: int, size: int) -> tuple[subprocess.Popen[str], Tenant]
     command = [sys.executable, "-m", "recru_emulator", "--port", str(port), "--seed", "1", "--size", str(size)]
     process = subprocess.Popen([*command, "--json"], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
-    first = json.loads(process.stdout.readline())
+    try:
+        first = json.loads(process.stdout.readline())
+    except ValueError:  # it refused its arguments (a --size too large, say) and said why on stderr
+        process.terminate()
+        process.wait()
+        raise DemoError("the RECRU emulator did not start (its error is above)") from None
     tenant = Tenant(first["url"], first["login"], first["password"])
     for _ in range(600):
         try:

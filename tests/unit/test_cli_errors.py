@@ -18,6 +18,7 @@ from atsbridge.config import Settings
 from atsbridge.demo import DEMO_MARKER, DemoError, clear_store, demo_settings, ensure_free
 from atsbridge.store.api_keys import environment_of_key
 from atsbridge.store.db import create_engine, head_revision, migrate
+from support.emulator_process import free_port
 
 
 def atsbridge(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -145,6 +146,24 @@ def test_an_environment_name_is_taken_trimmed(tmp_path: Path) -> None:
     assert json.loads(shown.stdout)["environment_id"] == "old-beta"  # found, not a second "beta"
 
 
+def test_an_error_told_to_a_closed_stdout_is_still_one_line_on_stderr(tmp_path: Path) -> None:
+    """`atsbridge … --json | head -c 0`: the reader of stdout went away before the error object was written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")}
+    command = [sys.executable, "-m", "atsbridge.cli", "api-key", "list", "--json"]
+    environment = {**inherited, "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"), "ATSBRIDGE_PORT": "0"}
+    try:
+        result = subprocess.run(
+            command, env=environment, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr.strip().splitlines()) == (
+        1, ["error: configuration: ATSBRIDGE_PORT: Input should be greater than or equal to 1"]
+    )  # fmt: skip
+
+
 def test_the_demo_empties_only_a_demo_store(tmp_path: Path) -> None:
     store = tmp_path / "demo"
     clear_store(store)  # a new directory becomes the demo's
@@ -185,6 +204,19 @@ def test_the_demo_refuses_one_port_for_the_api_and_the_emulator(tmp_path: Path) 
     )
     assert_one_line_error(result, "--port", "--emulator-port")
     assert not (tmp_path / "d").exists()  # refused before anything was made
+
+
+def test_the_demo_says_why_its_emulator_did_not_start_without_a_traceback(tmp_path: Path) -> None:
+    ports = [str(port) for port in (free_port(), free_port())]
+    result = atsbridge(
+        tmp_path, "demo", "--port", ports[0], "--emulator-port", ports[1], "--size", "250001", "--data-dir",
+        str(tmp_path / "d"),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error:") and "--size" in lines[0] and "250000" in lines[0], result.stderr  # its own
+    assert lines[-1] == "error: the RECRU emulator did not start (its error is above)", result.stderr
 
 
 def test_the_demo_refuses_a_port_something_listens_on() -> None:

@@ -40,6 +40,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Request body too large",
     422: "Rejected by the ATS",
     424: "Integration credentials invalid",
     429: "Too many requests",

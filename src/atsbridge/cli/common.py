@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -37,7 +39,10 @@ def check_key(engine: Engine, settings: Settings) -> None:
 def tell_error(message: str, json_output: bool, code: str) -> None:
     """One line on stderr; with ``--json``, also the error object on stdout."""
     if json_output:
-        print(json.dumps({"error": {"code": code, "message": message}}))
+        try:
+            print(json.dumps({"error": {"code": code, "message": message}}), flush=True)
+        except BrokenPipeError:  # whoever read stdout is gone (`| head`): the line on stderr still tells it
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exiting flushes nothing more there
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
 
 

@@ -168,8 +168,9 @@ def integration_create(
         notify.integration_created(conn, integration_id)
     if json_output:
         print(json.dumps({"id": integration_id, "environment_id": environment_id}))
-    else:
-        err.print(f"integration [bold]{integration_id}[/bold] created in environment {environment!r}")
+    else:  # the id alone on stdout, as `api-key create` prints its key: `ID=$(atsbridge integration create …)`
+        print(integration_id)
+        err.print(f"integration created in environment {environment!r}")
 
 
 @integration_app.command("relink")

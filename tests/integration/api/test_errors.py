@@ -498,6 +498,7 @@ def test_a_body_larger_than_its_endpoint_takes_is_413(
     connection.close()
     assert response.status == 413, body
     assert (body["status"], body["error"]["code"]) == ("error", "PLATFORM.INPUT_INVALID")
+    assert body["error"]["title"] == "Request body too large"  # was the bare "Error" no other status had
     assert f"{limit // (1024 * 1024)} MiB" in body["error"]["message"]
 
 

@@ -152,6 +152,21 @@ def test_create_explains_an_unreachable_tenant(engine: Engine, tmp_path: Path) -
     assert integration_count(engine) == 0
 
 
+def test_create_without_json_prints_the_id_alone_on_stdout(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    """As `api-key create` prints its key: `ID=$(atsbridge integration create …)` takes the id."""
+    created = atsbridge(
+        engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login", recru_process.login,
+        "--password", recru_process.password, "--environment", "acme",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    with engine.connect() as conn:
+        stored = conn.execute(select(tables.integrations.c.id)).scalar_one()
+    assert created.stdout == f"{stored}\n"
+    assert "created in environment 'acme'" in created.stderr
+
+
 def test_a_piped_password_leaves_stdout_to_the_json_answer(
     engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
 ) -> None:

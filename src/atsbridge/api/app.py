@@ -42,39 +42,74 @@ from atsbridge.unified.models import ErrorCode
 
 log = logging.getLogger("atsbridge.api")
 
-# Every error status the API answers, listed on every operation (each says where it comes from), so that no answer
-# is undocumented; the code in the envelope is what clients branch on.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": models.ErrorResponse, "description": description}
-    for status, description in (
-        (400, "Invalid input (PLATFORM.INPUT_INVALID)"),
-        (401, "Missing or invalid API key (PLATFORM.AUTHENTICATION_INVALID)"),
-        (
-            403,
-            "Integration disabled (INTEGRATION.INACTIVE), a model or action RECRU does not offer "
-            "(INTEGRATION.MODEL_NOT_AVAILABLE, ACTION_NOT_AVAILABLE), the RECRU user lacks API access "
-            "(INTEGRATION.PERMISSION_MISSING)",
-        ),
-        (404, "Unknown integration (PLATFORM.INTEGRATION_NOT_FOUND) or record"),
-        (
-            409,
-            "The integration's first sync has not finished (INTEGRATION.SETUP_SYNC_PENDING); creates: the job is "
-            "not open (ATS.JOB_CLOSED), the candidate applied already (ATS.APPLICATION_ALREADY_EXISTS)",
-        ),
-        (413, "The request body is larger than the endpoint takes (PLATFORM.INPUT_INVALID)"),
-        # listed so that FastAPI's request-validation 422 is not: invalid input is answered 400 above
-        (422, "RECRU refused the input (REMOTE.INPUT_INVALID)"),
-        (424, "RECRU refuses the integration's credentials (INTEGRATION.AUTHENTICATION_INVALID)"),
-        (
-            429,
-            "30 actions of the integration in flight, or the first request of an Idempotency-Key still running "
-            "(PLATFORM.CONCURRENCY_LIMIT_EXCEEDED; Retry-After)",
-        ),
-        (500, "Unexpected error (PLATFORM.UNKNOWN_ERROR)"),
-        (502, "RECRU failed (REMOTE.UNKNOWN_HTTP_ERROR)"),
-        (503, "RECRU unavailable or rate-limited (REMOTE.SERVICE_UNAVAILABLE, REMOTE.RATE_LIMIT_EXCEEDED)"),
-        (504, "The action ran past its 4-minute deadline (PLATFORM.TASK_TIMED_OUT)"),
-    )
+# Every error status the API answers, listed on every operation (so that no answer is undocumented), each said
+# where it comes from: on the /ats endpoints (``ATS_ERRORS``) and on the general ones (``GENERAL_ERRORS``), whose
+# errors carry PLATFORM.* codes only, or none (unified-api §7). The code in the envelope is what clients branch on.
+_ERRORS: tuple[tuple[int, str, str], ...] = (
+    (400, "Invalid input (PLATFORM.INPUT_INVALID)", "Invalid input (PLATFORM.INPUT_INVALID)"),
+    (
+        401,
+        "Missing or invalid API key (PLATFORM.AUTHENTICATION_INVALID)",
+        "Missing or invalid API key (PLATFORM.AUTHENTICATION_INVALID)",
+    ),
+    (
+        403,
+        "Integration disabled (INTEGRATION.INACTIVE), a model or action RECRU does not offer "
+        "(INTEGRATION.MODEL_NOT_AVAILABLE, ACTION_NOT_AVAILABLE), the RECRU user lacks API access "
+        "(INTEGRATION.PERMISSION_MISSING)",
+        "Passthrough: the integration is disabled (no code); connect page: a link locked after refused logins",
+    ),
+    (
+        404,
+        "Unknown integration (PLATFORM.INTEGRATION_NOT_FOUND) or record",
+        "Unknown integration (PLATFORM.INTEGRATION_NOT_FOUND), connection link or page (no code)",
+    ),
+    (
+        409,
+        "The integration's first sync has not finished (INTEGRATION.SETUP_SYNC_PENDING); creates: the job is "
+        "not open (ATS.JOB_CLOSED), the candidate applied already (ATS.APPLICATION_ALREADY_EXISTS)",
+        "Not answered by the general endpoints (listed, as every status, on every operation)",
+    ),
+    (
+        413,
+        "The request body is larger than the endpoint takes (PLATFORM.INPUT_INVALID)",
+        "The request body is larger than the endpoint takes (PLATFORM.INPUT_INVALID)",
+    ),
+    # listed so that FastAPI's request-validation 422 is not: invalid input is answered 400 above
+    (
+        422,
+        "RECRU refused the input (REMOTE.INPUT_INVALID)",
+        "Connect page: RECRU refused the login, or the tenant address is not RECRU's (the page, telling why)",
+    ),
+    (
+        424,
+        "RECRU refuses the integration's credentials (INTEGRATION.AUTHENTICATION_INVALID)",
+        "Passthrough: RECRU refuses the integration's credentials (no code)",
+    ),
+    (
+        429,
+        "30 actions of the integration in flight, or the first request of an Idempotency-Key still running "
+        "(PLATFORM.CONCURRENCY_LIMIT_EXCEEDED; Retry-After)",
+        "Passthrough: RECRU's rate limit (no code; Retry-After); connect page: the link's check still running",
+    ),
+    (500, "Unexpected error (PLATFORM.UNKNOWN_ERROR)", "Unexpected error (PLATFORM.UNKNOWN_ERROR)"),
+    (502, "RECRU failed (REMOTE.UNKNOWN_HTTP_ERROR)", "Passthrough: RECRU failed or was not reached (no code)"),
+    (
+        503,
+        "RECRU unavailable or rate-limited (REMOTE.SERVICE_UNAVAILABLE, REMOTE.RATE_LIMIT_EXCEEDED)",
+        "Passthrough: RECRU unavailable or rate-limited (no code; Retry-After)",
+    ),
+    (
+        504,
+        "The action ran past its 4-minute deadline (PLATFORM.TASK_TIMED_OUT)",
+        "Not answered by the general endpoints (listed, as every status, on every operation)",
+    ),
+)
+ATS_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": models.ErrorResponse, "description": ats} for status, ats, _ in _ERRORS
+}
+GENERAL_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": models.ErrorResponse, "description": general} for status, _, general in _ERRORS
 }
 
 
@@ -194,17 +229,9 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
     # inside the error handlers' middleware: its task group would wrap BodyTooLarge, raised while a route reads
     app.add_middleware(BodyLimit)
     install_error_handlers(app)
-    routers = (
-        general.router,
-        integrations.router,
-        passthrough.router,
-        ats_read.router,
-        ats_actions.router,
-        ats_tags.router,
-        attachments.router,
-        unsupported.router,
-    )
-    for router in (*routers, connect.router, attachments.downloads, webhooks.router):
-        app.include_router(router, prefix="/v1", responses=ERROR_RESPONSES)
-    app.include_router(connect_pages.router, responses=ERROR_RESPONSES)
+    ats = (ats_read.router, ats_actions.router, ats_tags.router, attachments.router, unsupported.router)
+    routers = (general.router, integrations.router, passthrough.router, *ats, connect.router, attachments.downloads)
+    for router in (*routers, webhooks.router):
+        app.include_router(router, prefix="/v1", responses=ATS_ERRORS if router in ats else GENERAL_ERRORS)
+    app.include_router(connect_pages.router, responses=GENERAL_ERRORS)
     return app

@@ -85,6 +85,22 @@ def test_every_error_status_the_api_answers_is_documented_with_the_envelope(worl
                 assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)
 
 
+def test_the_general_endpoints_document_platform_codes_only(world: World) -> None:
+    """unified-api §7: errors of the general endpoints carry PLATFORM.* codes or none; the /ats ones name theirs."""
+    document = httpx.get(f"{world.server.v1}/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            named = {
+                code
+                for answer in operation["responses"].values()
+                for code in re.findall(r"\b([A-Z]+)\.[A-Z_]+\b", answer["description"])
+            }
+            if path.startswith("/v1/ats/"):
+                assert {"INTEGRATION", "REMOTE", "ATS"} <= named, (method, path, named)
+            else:
+                assert named <= {"PLATFORM"}, (method, path, named)
+
+
 def test_the_document_lists_only_error_answers_the_api_gives(world: World) -> None:
     # invalid input is answered 400 in the error envelope: FastAPI's request-validation 422 is never sent
     document = httpx.get(f"{world.server.v1}/openapi.json").json()

@@ -90,14 +90,14 @@ _ERRORS: tuple[tuple[int, str, str], ...] = (
         429,
         "30 actions of the integration in flight, or the first request of an Idempotency-Key still running "
         "(PLATFORM.CONCURRENCY_LIMIT_EXCEEDED; Retry-After)",
-        "Passthrough: RECRU's rate limit (no code; Retry-After); connect page: the link's check still running",
+        "Connect page: the link's check of a login still running (the page, which reloads)",
     ),
     (500, "Unexpected error (PLATFORM.UNKNOWN_ERROR)", "Unexpected error (PLATFORM.UNKNOWN_ERROR)"),
     (502, "RECRU failed (REMOTE.UNKNOWN_HTTP_ERROR)", "Passthrough: RECRU failed or was not reached (no code)"),
     (
         503,
         "RECRU unavailable or rate-limited (REMOTE.SERVICE_UNAVAILABLE, REMOTE.RATE_LIMIT_EXCEEDED)",
-        "Passthrough: RECRU unavailable or rate-limited (no code; Retry-After)",
+        "Passthrough: RECRU unavailable or rate-limited while logging in (no code; Retry-After)",
     ),
     (
         504,

@@ -15,7 +15,7 @@ Like the writer's, every function takes a ``Connection`` inside the caller's tra
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,27 +69,6 @@ def deletion_candidates(
     if after_id is not None:
         query = query.where(table.c.id > after_id)
     return [(row.id, row.remote_id) for row in conn.execute(query)]
-
-
-def owned_by_gone(
-    conn: Connection, model: ModelName, ids: Sequence[str], gone: Mapping[ModelName, Collection[str]]
-) -> set[str]:
-    """Of the records ``ids`` of ``model``, those a record in ``gone`` owns (``OWNED_BY``: RECRU deleted them with
-    it, so ``mark_deleted`` of their owner takes them too)."""
-    table = MODEL_TABLES[model]
-    owners = [
-        (table.c[column], set(gone[owner]))
-        for owner, owned in OWNED_BY.items()
-        for owned_model, column in owned
-        if owned_model is model and gone.get(owner)
-    ]
-    if not owners:
-        return set()
-    found: set[str] = set()
-    for chunk in chunks(ids):
-        rows = conn.execute(select(table.c.id, *(column for column, _ in owners)).where(table.c.id.in_(chunk)))
-        found.update(row[0] for row in rows if any(row[i + 1] in ids_ for i, (_, ids_) in enumerate(owners)))
-    return found
 
 
 def mark_deleted(

@@ -1,13 +1,12 @@
 """One sync run (FULL or DELTA) of one integration: streams → mapping → store, then deletion detection.
 
-- **FULL** lists every stream completely and stamps each record it sees with the run's id (see DELTA for the streams
-  every run lists completely). Only after *every* stream was listed completely and without error are a stream's
-  unstamped records deletion candidates, and each is confirmed with a ``get`` (offset pages drift when records
-  vanish mid-listing): found → refreshed; not found → gone. Jobs and candidates are looked at first: an application
-  whose job or candidate is gone went with it in RECRU (``deletions.OWNED_BY``), so it is gone without a ``get``.
-  The gone records of all streams are tombstoned together, in one store job at the very end, so a run that fails or
-  is killed at any point before deletes nothing. A stream whose table held no live record of the integration before
-  the listing (a first sync) has none to look for.
+- **FULL** lists every stream completely and stamps each record it sees with the run's id (see DELTA for the
+  streams every run lists completely). Only after *every*
+  stream was listed completely and without error are a stream's unstamped records deletion candidates, and each is
+  confirmed with a ``get`` (offset pages drift when records vanish mid-listing): found → refreshed; not found →
+  gone. The gone records of all streams are tombstoned together, in one store job at the very end, so a run that
+  fails or is killed at any point before deletes nothing. A stream whose table held no live record of the
+  integration before the listing (a first sync) has none to look for.
 - **First sync.** Until an integration's first sync succeeds its data cannot be read (the API answers
   ``INTEGRATION.SETUP_SYNC_PENDING``), so no reader can have seen an older ``updated_at``: the run writes without
   the writer's nested-change marks, which would otherwise rewrite every application once its candidate arrives.
@@ -69,7 +68,7 @@ from atsbridge.connectors.recru.mapping import Mapped, MappingContext, joins_by_
 from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
 from atsbridge.store import syncs as sync_rows
 from atsbridge.store.db import session_ended
-from atsbridge.store.deletions import OWNED_BY, deletion_candidates, has_live_records, mark_deleted, owned_by_gone
+from atsbridge.store.deletions import deletion_candidates, has_live_records, mark_deleted
 from atsbridge.store.first_load import build_missing_indexes, defer_indexes
 from atsbridge.store.integrations import (
     Integration,
@@ -311,7 +310,7 @@ class SyncRun:
             await self.store.drain()
             self.timings[stream.model.value] = round(time.perf_counter() - stream_started, 3)
         deletions_started = time.perf_counter()
-        for stream in sorted(listed_before, key=lambda listed: listed.model not in OWNED_BY):  # owners first
+        for stream in listed_before:
             await self._detect_deletions(stream, self.ctx)
         # after the deletions' re-reads too (a record a listing missed refers to others), before any tombstone:
         # what is stored here was listed by no stream, so it is no deletion candidate
@@ -512,22 +511,14 @@ class SyncRun:
             if not candidates:
                 return
             after = candidates[-1][0]
-            cascaded = await self.store.call(
-                partial(
-                    owned_by_gone, model=stream.model, ids=[record_id for record_id, _ in candidates], gone=self.gone
-                )
-            )
             if stream.get_method is None:
                 gone_ids = [record_id for record_id, _ in candidates]
             else:
-                gone_ids = sorted(cascaded)
-                by_remote = {
-                    int(remote_id): record_id for record_id, remote_id in candidates if record_id not in cascaded
-                }
+                by_remote = {int(remote_id): record_id for record_id, remote_id in candidates}
                 asked_at = now()
                 found, missing = await self.listings.get_many(stream.get_method, by_remote)
                 await self._write(stream, [stream.mapper(item, ctx) for item in found], asked_at)
-                gone_ids += [by_remote[remote_id] for remote_id in missing]
+                gone_ids = [by_remote[remote_id] for remote_id in missing]
             self.gone[stream.model] += gone_ids
 
     async def _store_late_references(self) -> None:

@@ -70,33 +70,6 @@ def test_deletions_are_detected_and_cascade(engine: Engine, integration: Integra
     assert_parity(engine, integration.id, recru)  # tag links of the deleted tag and jobseeker are gone too
 
 
-def test_applications_deleted_with_their_job_or_candidate_are_not_asked_for_one_by_one(
-    engine: Engine, integration: Integration, recru: Recru, sync: Sync
-) -> None:
-    """RECRU deletes a project's and a jobseeker's applications with them (spec §3): once the run confirmed the
-    owner gone, its applications are gone without a ``get`` each (a deleted job's hundreds of applications took
-    minutes of a rate-limited tenant's calls)."""
-    sync("FULL")
-    applications = recru.all("applications")
-    project = max(recru.all("projects"), key=lambda p: sum(a["projectId"] == p["id"] for a in applications))
-    jobseeker = next(j for j in recru.all("jobseekers") if any(a["jobseekerId"] == j["id"] for a in applications))
-    owned = {
-        str(a["id"]) for a in applications if project["id"] == a["projectId"] or jobseeker["id"] == a["jobseekerId"]
-    }
-    assert len(owned) > 2
-    recru.delete("projects", project["id"])
-    recru.delete("jobseekers", jobseeker["id"])
-    gets_before = recru.control("GET", "/counters")["calls"].get("ApplicationService.get", 0)
-
-    result = sync("FULL")
-
-    assert result.state == "SUCCEEDED", result.errors
-    assert recru.control("GET", "/counters")["calls"].get("ApplicationService.get", 0) == gets_before
-    assert tombstones(engine, tables.applications, integration.id) == owned
-    assert result.counts[ModelName.APPLICATIONS]["deleted"] == len(owned)
-    assert_parity(engine, integration.id, recru)
-
-
 def test_a_record_that_reappears_is_revived(engine: Engine, integration: Integration, recru: Recru, sync: Sync) -> None:
     sync("FULL")
     remote_id = str(recru.all("jobseekers")[3]["id"])

@@ -42,6 +42,17 @@ def test_recru_errors_come_back_as_its_answer(world: World) -> None:
     assert data["headers"]["content-type"].startswith("application/json")
 
 
+def test_recrus_answer_comes_back_byte_for_byte_with_numbers_no_double_holds(scratch: World) -> None:
+    """JSON sets numbers no limit: one beyond 64 bits (or a double's range) was a 500 (orjson could not write it)."""
+    huge = 10**400
+    project = scratch.recru.create("projects", name="Huge hours", weeklyHours=huge, code="X-2")
+    call = {"method": "POST", "path": "/", "data": rpc("ProjectService.get", {"id": project["id"]})}
+    response = scratch.request("POST", PATH, json=call)
+    assert response.status_code == 200, response.text
+    assert json.loads(response.text)["data"]["data"]["result"]["weeklyHours"] == huge  # as RECRU sent it
+    assert json.loads(response.text)["data"]["data"]["result"]["code"] == "X-2"
+
+
 def test_the_answer_as_base64(world: World) -> None:
     body = {"method": "POST", "path": "/", "data": rpc("SystemService.ping"), "response_as_base64": True}
     data = world.request("POST", PATH, json=body).json()["data"]

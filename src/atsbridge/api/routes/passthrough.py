@@ -2,10 +2,10 @@
 
 ``POST /v1/passthrough/recruhr/json-rpc`` takes Kombo's body: ``method`` ``POST`` and ``path`` ``/`` (RECRU has one
 endpoint), ``data`` the JSON-RPC request object (``{"jsonrpc": "2.0", "id": 1, "method": ..., "params": {...}}``).
-RECRU's answer comes back as it is, as ``data: {url, status, headers, data}`` — its JSON-RPC errors too: they are
-RECRU's answer, not a failure of ours. The token is ours to manage: a rejected one is renewed and the call repeated
-once; nothing else is repeated, as the call may be a write. What passes through is not written to the store (a
-record created this way appears after the next sync).
+RECRU's answer comes back as it is (its JSON byte for byte), as ``data: {url, status, headers, data}`` — its
+JSON-RPC errors too: they are RECRU's answer, not a failure of ours. The token is ours to manage: a rejected one is
+renewed and the call repeated once; nothing else is repeated, as the call may be a write. What passes through is not
+written to the store (a record created this way appears after the next sync).
 
 Our own failures carry no code beyond ``PLATFORM.*`` (a general endpoint, unified-api §7): a body that cannot be
 forwarded (not RECRU's request shape, or text that is not Unicode) is ``PLATFORM.INPUT_INVALID`` 400; a disabled
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from typing import Annotated, Any, Literal
 
 import httpx
+import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
@@ -84,15 +86,23 @@ def _answer(client: RecruClient, response: httpx.Response, as_base64: bool) -> d
     for name, value in response.headers.multi_items():
         previous = headers.get(name)
         headers[name] = value if previous is None else [*([previous] if isinstance(previous, str) else previous), value]
-    data: Any
-    if as_base64:
-        data = base64.b64encode(response.content).decode()
-    else:
-        try:
-            data = response.json()
-        except ValueError:
-            data = response.text
+    data = base64.b64encode(response.content).decode() if as_base64 else _as_sent(response)
     return {"url": client.endpoint, "status": response.status_code, "headers": headers, "data": data}
+
+
+def _as_sent(response: httpx.Response) -> Any:
+    """RECRU's answer as JSON, byte for byte (numbers beyond 64 bits or a double's range included, which no parse
+    and serialise could keep), if it is UTF-8 JSON; its text otherwise."""
+    try:
+        text = response.content.decode()
+        json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        return response.text
+    return orjson.Fragment(response.content)
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _described(failure: Exception) -> str:

@@ -49,7 +49,8 @@ _ERRORS: tuple[tuple[int, str, str], ...] = (
     (400, "Invalid input (PLATFORM.INPUT_INVALID)", "Invalid input (PLATFORM.INPUT_INVALID)"),
     (
         401,
-        "Missing or invalid API key (PLATFORM.AUTHENTICATION_INVALID)",
+        "Missing or invalid API key, or an attachment's download link invalid or expired "
+        "(PLATFORM.AUTHENTICATION_INVALID)",
         "Missing or invalid API key (PLATFORM.AUTHENTICATION_INVALID)",
     ),
     (
@@ -229,8 +230,10 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
     # inside the error handlers' middleware: its task group would wrap BodyTooLarge, raised while a route reads
     app.add_middleware(BodyLimit)
     install_error_handlers(app)
+    # an attachment's signed download link reads /ats data: its errors are those of the /ats reads
     ats = (ats_read.router, ats_actions.router, ats_tags.router, attachments.router, unsupported.router)
-    routers = (general.router, integrations.router, passthrough.router, *ats, connect.router, attachments.downloads)
+    ats += (attachments.downloads,)
+    routers = (general.router, integrations.router, passthrough.router, *ats, connect.router)
     for router in (*routers, webhooks.router):
         app.include_router(router, prefix="/v1", responses=ATS_ERRORS if router in ats else GENERAL_ERRORS)
     app.include_router(connect_pages.router, responses=GENERAL_ERRORS)

@@ -231,8 +231,14 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
     app.add_middleware(BodyLimit)
     install_error_handlers(app)
     # an attachment's signed download link reads /ats data: its errors are those of the /ats reads
-    ats = (ats_read.router, ats_actions.router, ats_tags.router, attachments.router, unsupported.router)
-    ats += (attachments.downloads,)
+    ats = (
+        ats_read.router,
+        ats_actions.router,
+        ats_tags.router,
+        attachments.router,
+        unsupported.router,
+        attachments.downloads,
+    )
     routers = (general.router, integrations.router, passthrough.router, *ats, connect.router)
     for router in (*routers, webhooks.router):
         app.include_router(router, prefix="/v1", responses=ATS_ERRORS if router in ats else GENERAL_ERRORS)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -36,13 +37,29 @@ def check_key(engine: Engine, settings: Settings) -> None:
         check_key_opens_store(conn, settings.encryption_key)
 
 
+def emit(text: str) -> None:
+    """``text`` on stdout, now; ``BrokenPipeError`` when stdout is closed or whoever read it has gone (`| head`).
+    A command whose output is shown once (a new key, a new id) writes it before its transaction commits, so that
+    what could not be shown is not made either."""
+    if sys.stdout is None:  # started with stdout closed: print would drop the text without a word
+        raise BrokenPipeError("stdout is closed")
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exiting flushes nothing more there
+        raise
+
+
+def fail_unshown(what: str) -> NoReturn:
+    """End a command whose output could not be written (``emit``), inside the transaction it rolls back."""
+    fail(f"stdout is closed, so {what} could not be shown: nothing was made", False, "OUTPUT_CLOSED")
+
+
 def tell_error(message: str, json_output: bool, code: str) -> None:
     """One line on stderr; with ``--json``, also the error object on stdout."""
     if json_output:
-        try:
-            print(json.dumps({"error": {"code": code, "message": message}}), flush=True)
-        except BrokenPipeError:  # whoever read stdout is gone (`| head`): the line on stderr still tells it
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exiting flushes nothing more there
+        with contextlib.suppress(BrokenPipeError):  # whoever read stdout is gone: the line on stderr still tells it
+            emit(json.dumps({"error": {"code": code, "message": message}}))
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
 
 

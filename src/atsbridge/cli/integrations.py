@@ -10,7 +10,16 @@ from urllib.parse import urlsplit
 
 import typer
 
-from atsbridge.cli.common import environment_name, err, existing_environment, fail, print_table, store
+from atsbridge.cli.common import (
+    emit,
+    environment_name,
+    err,
+    existing_environment,
+    fail,
+    fail_unshown,
+    print_table,
+    store,
+)
 from atsbridge.config import get_settings
 from atsbridge.connectors.recru import credentials as recru_credentials
 from atsbridge.connectors.recru.guide import problem_message
@@ -166,10 +175,13 @@ def integration_create(
             end_user_organization_name=organization or urlsplit(tenant_url).netloc,
         )
         notify.integration_created(conn, integration_id)
-    if json_output:
-        print(json.dumps({"id": integration_id, "environment_id": environment_id}))
-    else:  # the id alone on stdout, as `api-key create` prints its key: `ID=$(atsbridge integration create …)`
-        print(integration_id)
+        # the id alone on stdout, as `api-key create` prints its key: `ID=$(atsbridge integration create …)`
+        shown = {"id": integration_id, "environment_id": environment_id}
+        try:
+            emit(json.dumps(shown) if json_output else integration_id)
+        except BrokenPipeError:
+            fail_unshown("the new integration's id")
+    if not json_output:
         err.print(f"integration created in environment {environment!r}")
 
 

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from atsbridge.cli.common import environment_name, err, existing_environment, fail, print_table, store
+from atsbridge.cli.common import (
+    emit,
+    environment_name,
+    err,
+    existing_environment,
+    fail,
+    fail_unshown,
+    print_table,
+    store,
+)
 from atsbridge.config import get_settings
 from atsbridge.store.api_keys import create_api_key, list_api_keys, revoke_api_key
 from atsbridge.store.integrations import (
@@ -28,10 +37,11 @@ def api_key_create(
     with store(get_settings()).begin() as conn:
         environment_id = ensure_environment(conn, environment)
         key = create_api_key(conn, environment_id)
-    if json_output:
-        print(json.dumps({"key": key, "environment_id": environment_id}))
-    else:
-        print(key)
+        try:
+            emit(json.dumps({"key": key, "environment_id": environment_id}) if json_output else key)
+        except BrokenPipeError:
+            fail_unshown("the new key")
+    if not json_output:
         err.print(f"API key for environment {environment!r} ({environment_id}); it is not shown again.")
 
 

@@ -167,6 +167,28 @@ def test_create_without_json_prints_the_id_alone_on_stdout(
     assert "created in environment 'acme'" in created.stderr
 
 
+def test_an_integration_whose_id_cannot_be_shown_is_not_made(
+    engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    """`atsbridge integration create … | head -c 0`: made but unseen, a script retrying on exit 1 made another."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    command = [
+        sys.executable, "-m", "atsbridge.cli", "integration", "create", "--tenant-url", recru_process.url,
+        "--login", recru_process.login, "--password", recru_process.password,
+    ]  # fmt: skip
+    try:
+        result = subprocess.run(
+            command, env=environment(engine, tmp_path), stdout=write_end, stderr=subprocess.PIPE, text=True,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert "stdout is closed, so the new integration's id could not be shown: nothing was made" in result.stderr
+    assert integration_count(engine) == 0
+
+
 def test_a_piped_password_leaves_stdout_to_the_json_answer(
     engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
 ) -> None:

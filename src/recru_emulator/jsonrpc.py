@@ -149,11 +149,10 @@ class RpcEndpoint:
             parsed = False
         else:
             parsed = True
-        method = payload.get("method") if isinstance(payload, dict) else None
         called = _called_method(payload)
         if called is not None:
             emulator.counters.calls[called] += 1
-        fault = emulator.faults.take(method if isinstance(method, str) else None)
+        fault = emulator.faults.take(called)  # a fault limited to a method strikes only the calls of it
         if fault is not None:
             emulator.counters.faults[fault.kind] += 1
             faulted = await self._fault(fault, payload, request.headers.get("authorization"))

@@ -17,7 +17,7 @@ from recru_emulator.emulator import Emulator
 from recru_emulator.ratelimit import RateLimiter
 from support.emulator_process import EmulatorProcess
 
-from .conftest import Api, check_error
+from .conftest import RPC, Api, check_error
 
 
 def ok(api: Api, method: str = "SystemService.ping", **kw: object) -> bool:
@@ -144,6 +144,15 @@ def test_method_restricts_the_fault(api: Api) -> None:
     assert ok(api, "SystemService.ping")
     assert not ok(api, "JobseekerService.list")
     assert ok(api, "JobseekerService.list")
+
+
+def test_a_fault_limited_to_a_method_leaves_a_malformed_request_naming_it(api: Api) -> None:
+    """A request refused as malformed (-32600: no ``id``) never calls the method it names: the fault waits."""
+    api.fault("error_500", method="TagService.list", count=1)
+    no_id = {"jsonrpc": "2.0", "method": "TagService.list", "params": {}}
+    check_error(api.client.post(RPC, json=no_id, headers={"Authorization": f"Bearer {api.token}"}), -32600)
+    assert not ok(api, "TagService.list")
+    assert ok(api, "TagService.list")
 
 
 def test_share_one_hits_every_call_until_cleared(api: Api) -> None:

@@ -43,12 +43,6 @@ def _instant(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _after(stamp: Any, moment: datetime) -> bool:
-    """Whether the RECRU timestamp ``stamp`` is a later second than ``moment`` (an unreadable one is not)."""
-    instant = _instant(stamp)
-    return instant is not None and instant.replace(microsecond=0) > moment.replace(microsecond=0)
-
-
 async def abandon(tasks: Iterable[asyncio.Task[Any]]) -> None:
     """Cancel ``tasks`` and wait for them, so none is left running or with a failure nobody retrieved."""
     tasks = list(tasks)
@@ -191,10 +185,6 @@ class Listings:
         listing's ``total`` fell from one offset page to the next: a deleted record shifts the ones after it back),
         such a second may have lost one, so the watermark the run leaves goes no later than that second
         (``watermark_cap``): the next DELTA reads it again.
-
-        The listing ends at the first page reaching past the run's start (RECRU's time): every record stamped until
-        then is read by then, and what RECRU stamped since is the next DELTA's (its window starts at this run's
-        start). Following those too, a run never ended while recruiters changed records faster than it paged.
         """
         started = recru_time(self.server_time)
         page, seen_in_second = 1, set[Any]()
@@ -213,7 +203,7 @@ class Listings:
             if not items:
                 break
             last = latest = items[-1]["updatedAt"]
-            if not result["hasMore"] or _after(last, self.server_time):
+            if not result["hasMore"]:
                 break
             if last != since:
                 since, page, seen_in_second = last, 1, set()

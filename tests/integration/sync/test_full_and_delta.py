@@ -7,11 +7,13 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, load_integration
 from atsbridge.store.syncs import load_sync
+from atsbridge.sync import listing
 from atsbridge.unified.ids import ModelName
 from integration.sync.conftest import Sync, reload
 from integration.sync.parity import assert_parity
@@ -175,6 +177,29 @@ def test_a_delta_after_recrus_clock_was_set_back_reads_from_recrus_now(
     recru.token = None
     result = sync("DELTA")
     assert result.counts[ModelName.CANDIDATES]["updated"] == 1
+    assert_parity(engine, integration.id, recru)
+
+
+def test_a_delta_reads_changes_recru_stamped_while_its_clock_was_ahead(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RECRU's clock ahead by an hour, then put right: what it stamped meanwhile sorts after every later change, so
+    a DELTA that ended its listing at the first page past its start never read it (until a FULL)."""
+    monkeypatch.setattr(listing, "PAGE_SIZE", 5)
+    sync("FULL")
+    jobseekers = recru.all("jobseekers")
+    advance(recru, 3600)
+    for jobseeker in jobseekers[:12]:
+        recru.patch("jobseekers", jobseeker["id"], currentCompany="Napřed")
+    recru.control("POST", "/clock", {"release": True})
+    recru.token = None
+    for jobseeker in jobseekers[12:24]:
+        recru.patch("jobseekers", jobseeker["id"], currentCompany="Teď")
+
+    result = sync("DELTA")
+
+    assert result.state == "SUCCEEDED", result.errors
+    assert result.counts[ModelName.CANDIDATES]["updated"] == 24
     assert_parity(engine, integration.id, recru)
 
 

@@ -146,18 +146,21 @@ def test_an_environment_name_is_taken_trimmed(tmp_path: Path) -> None:
     assert json.loads(shown.stdout)["environment_id"] == "old-beta"  # found, not a second "beta"
 
 
-def to_closed_stdout(tmp_path: Path, *args: str, closed: bool = False, **env: str) -> subprocess.CompletedProcess[str]:
-    """`atsbridge ARGS | head -c 0`: whoever read stdout went away before anything was written (``closed``: started
-    with stdout closed, `>&-`)."""
+def to_closed_stdout(tmp_path: Path, *args: str, closed: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    """`atsbridge ARGS | head -c 0`: whoever read stdout went away before anything was written (``closed``: "start",
+    started with stdout closed, `>&-`; "full", stdout a full disk, `> /dev/full`)."""
     read_end, write_end = os.pipe()
     os.close(read_end)
+    if closed == "full":
+        os.close(write_end)
+        write_end = os.open("/dev/full", os.O_WRONLY)
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")}
     command = [sys.executable, "-m", "atsbridge.cli", *args]
     environment = {**inherited, "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"), "ATSBRIDGE_DATABASE_URL": "", **env}
     try:
         return subprocess.run(
             command, env=environment, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
-            preexec_fn=(lambda: os.close(1)) if closed else None,
+            preexec_fn=(lambda: os.close(1)) if closed == "start" else None,
         )  # fmt: skip
     finally:
         os.close(write_end)
@@ -170,13 +173,13 @@ def test_an_error_told_to_a_closed_stdout_is_still_one_line_on_stderr(tmp_path: 
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("closed", [False, True], ids=["reader gone", "closed at start"])
+@pytest.mark.parametrize("closed", ["", "start", "full"], ids=["reader gone", "closed at start", "disk full"])
 @pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["plain", "json"])
-def test_a_key_that_cannot_be_shown_is_not_made(tmp_path: Path, closed: bool, json_flag: list[str]) -> None:
+def test_a_key_that_cannot_be_shown_is_not_made(tmp_path: Path, closed: str, json_flag: list[str]) -> None:
     """It is shown once: made but unseen, it would be a key nobody holds (and a script retrying makes another)."""
     result = to_closed_stdout(tmp_path, "api-key", "create", "--environment", "acme", *json_flag, closed=closed)
     assert (result.returncode, result.stderr.strip().splitlines()) == (
-        1, ["error: stdout is closed, so the new key could not be shown: nothing was made"]
+        1, ["error: stdout cannot be written (closed or full), so the new key could not be shown: nothing was made"]
     )  # fmt: skip
     listed = atsbridge(tmp_path, "api-key", "list", "--json")
     assert json.loads(listed.stdout)["api_keys"] == []

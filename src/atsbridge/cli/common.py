@@ -38,9 +38,9 @@ def check_key(engine: Engine, settings: Settings) -> None:
 
 
 def emit(text: str) -> None:
-    """``text`` on stdout, now; ``BrokenPipeError`` when stdout is closed or whoever read it has gone (`| head`).
-    A command whose output is shown once (a new key, a new id) writes it before its transaction commits, so that
-    what could not be shown is not made either."""
+    """``text`` on stdout, now; ``OSError`` when it cannot be written: stdout closed, whoever read it gone (`| head`,
+    ``BrokenPipeError``), a full disk. A command whose output is shown once (a new key, a new id) writes it before
+    its transaction commits, so that what could not be shown is not made either."""
     if sys.stdout is None:  # started with stdout closed: print would drop the text without a word
         raise BrokenPipeError("stdout is closed")
     try:
@@ -52,13 +52,17 @@ def emit(text: str) -> None:
 
 def fail_unshown(what: str) -> NoReturn:
     """End a command whose output could not be written (``emit``), inside the transaction it rolls back."""
-    fail(f"stdout is closed, so {what} could not be shown: nothing was made", False, "OUTPUT_CLOSED")
+    fail(
+        f"stdout cannot be written (closed or full), so {what} could not be shown: nothing was made",
+        False,
+        "OUTPUT_CLOSED",
+    )
 
 
 def tell_error(message: str, json_output: bool, code: str) -> None:
     """One line on stderr; with ``--json``, also the error object on stdout."""
     if json_output:
-        with contextlib.suppress(BrokenPipeError):  # whoever read stdout is gone: the line on stderr still tells it
+        with contextlib.suppress(OSError):  # stdout closed, its reader gone, a full disk: stderr still tells it
             emit(json.dumps({"error": {"code": code, "message": message}}))
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
 

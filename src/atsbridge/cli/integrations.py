@@ -179,7 +179,7 @@ def integration_create(
         shown = {"id": integration_id, "environment_id": environment_id}
         try:
             emit(json.dumps(shown) if json_output else integration_id)
-        except BrokenPipeError:
+        except OSError:
             fail_unshown("the new integration's id")
     if not json_output:
         err.print(f"integration created in environment {environment!r}")

@@ -39,7 +39,7 @@ def api_key_create(
         key = create_api_key(conn, environment_id)
         try:
             emit(json.dumps({"key": key, "environment_id": environment_id}) if json_output else key)
-        except BrokenPipeError:
+        except OSError:
             fail_unshown("the new key")
     if not json_output:
         err.print(f"API key for environment {environment!r} ({environment_id}); it is not shown again.")

@@ -185,7 +185,10 @@ def test_an_integration_whose_id_cannot_be_shown_is_not_made(
     finally:
         os.close(write_end)
     assert result.returncode == 1
-    assert "stdout is closed, so the new integration's id could not be shown: nothing was made" in result.stderr
+    assert (
+        "stdout cannot be written (closed or full), so the new integration's id could not be shown: nothing was made"
+        in result.stderr
+    )
     assert integration_count(engine) == 0
 
 

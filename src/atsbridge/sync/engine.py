@@ -300,6 +300,7 @@ class SyncRun:
             self.full = True
         if not self.full and watermark is not None:
             self.since = recru_time(watermark - self.overlap)
+            await self.listings.look_ahead(STREAMS)
         self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
         await adopt_pending(self.client, self.store, self.integration.id, now())
         listed_before: list[Stream] = []

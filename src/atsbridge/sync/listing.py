@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from atsbridge.connectors.recru.client import RecruClient
@@ -41,6 +41,12 @@ def _instant(value: Any) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _after(stamp: Any, moment: datetime) -> bool:
+    """Whether the RECRU timestamp ``stamp`` is of a later second than ``moment`` (an unreadable one is not)."""
+    instant = _instant(stamp)
+    return instant is not None and instant.replace(microsecond=0) > moment.replace(microsecond=0)
 
 
 async def abandon(tasks: Iterable[asyncio.Task[Any]]) -> None:
@@ -99,6 +105,17 @@ class Listings:
         self.run = run
         self.server_time = server_time
         self.watermark_cap: str | None = None  # see ``since``
+        self.none_ahead: set[str] = set()  # list methods RECRU had no record stamped after the run's start for
+
+    async def look_ahead(self, streams: Iterable[Stream]) -> None:
+        """Ask RECRU, as the run begins, which paginated ``streams`` hold no record stamped after its start (one
+        call each, of one record: ``total`` is what counts); their ``since`` listings end there (see ``since``)."""
+        ahead = recru_time(self.server_time.replace(microsecond=0) + timedelta(seconds=1))
+        for stream in streams:
+            if stream.paginated:
+                result = await self.client.call(stream.list_method, {"perPage": 1, "page": 1, "updatedSince": ahead})
+                if result.get("total") == 0:
+                    self.none_ahead.add(stream.list_method)
 
     async def pages(self, stream: Stream, since: str | None) -> AsyncGenerator[Page]:
         """The stream's pages, the next ones fetched while the caller maps and writes the current one: all its
@@ -185,7 +202,14 @@ class Listings:
         listing's ``total`` fell from one offset page to the next: a deleted record shifts the ones after it back),
         such a second may have lost one, so the watermark the run leaves goes no later than that second
         (``watermark_cap``): the next DELTA reads it again.
+
+        Where RECRU held no record stamped after the run's start when it began (``look_ahead``), the listing ends at
+        the first page reaching past that start: every record stamped until then is read by then, and what RECRU
+        stamped since is the next DELTA's (its window starts at this run's start). Following those too, a run never
+        ended while recruiters changed records faster than it paged. Records stamped ahead (RECRU's clock ahead,
+        then put right) sort after every later change: where there are such, the listing is read to its end.
         """
+        ends_at_start = stream.list_method in self.none_ahead
         started = recru_time(self.server_time)
         page, seen_in_second = 1, set[Any]()
         paged_by_offset: str | None = None
@@ -203,7 +227,7 @@ class Listings:
             if not items:
                 break
             last = latest = items[-1]["updatedAt"]
-            if not result["hasMore"]:
+            if not result["hasMore"] or (ends_at_start and _after(last, self.server_time)):
                 break
             if last != since:
                 since, page, seen_in_second = last, 1, set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from datetime import datetime
@@ -180,6 +181,37 @@ def test_a_delta_after_recrus_clock_was_set_back_reads_from_recrus_now(
     assert_parity(engine, integration.id, recru)
 
 
+def test_a_delta_ends_at_what_recru_stamped_after_its_start(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recruiters changing records faster than a DELTA pages (each page, six more): the run ends once its
+    listing reaches what RECRU stamped after the run began, which the next DELTA reads (it followed them for as
+    long as they came: a run of minutes, holding back every other sync of the integration)."""
+    monkeypatch.setattr(listing, "PAGE_SIZE", 5)
+    full_sync_at(recru, sync, "2030-03-01T08:00:00Z")  # after every stamp of the generated tenant
+    jobseekers = recru.all("jobseekers")
+    for jobseeker in jobseekers[:12]:
+        recru.patch("jobseekers", jobseeker["id"], currentCompany="Před během")
+    advance(recru, 5)
+    later = iter(jobseekers[12:240])
+
+    def more_changes_each_page_than_a_page_holds(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.CANDIDATES:
+            advance(recru, 2)
+            for jobseeker in itertools.islice(later, 6):
+                recru.patch("jobseekers", jobseeker["id"], currentCompany="Během")
+
+    before = list_calls(recru)["JobseekerService.list"]
+    result = sync("DELTA", progress=more_changes_each_page_than_a_page_holds)
+    assert result.state == "SUCCEEDED", result.errors
+    # a look ahead (nothing stamped after its start), the 12 (3 pages of 5), then one page past its start
+    assert list_calls(recru)["JobseekerService.list"] - before <= 5
+    assert result.counts[ModelName.CANDIDATES]["updated"] >= 12
+    result = sync("DELTA")  # what was stamped after the first one's start
+    assert result.state == "SUCCEEDED", result.errors
+    assert_parity(engine, integration.id, recru)
+
+
 def test_a_delta_reads_changes_recru_stamped_while_its_clock_was_ahead(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -221,7 +253,8 @@ def test_pages_are_asked_for_ahead_but_not_past_the_last(
     recru.patch("jobseekers", recru.all("jobseekers")[0]["id"], currentCompany="Kofola a.s.")
     before = list_calls(recru)
     assert sync("DELTA").state == "SUCCEEDED"
-    assert {method: (list_calls(recru) - before)[method] for method in sizes} == dict.fromkeys(sizes, 1)
+    # one page each, and one call of one record as the run begins: is anything stamped after its start?
+    assert {method: (list_calls(recru) - before)[method] for method in sizes} == dict.fromkeys(sizes, 2)
 
 
 def test_records_changed_while_a_delta_lists_shift_none_out_of_reach(

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.store.deletions import anonymise_expired
+from atsbridge.store.nested_marks import models_changed_since
 from atsbridge.store.syncs import (
     ACTIVE_STATES,
     DELTA,
@@ -57,9 +58,17 @@ def active_sync(conn: Connection, integration_id: str, sync_type: str) -> str | 
 
 def fail_stale_runs(conn: Connection, integration_id: str | None, now: datetime) -> None:
     """Runs a dead process left RUNNING (not stamped for ``STALE_AFTER``), of the integration or (``None``) of every
-    one, become FAILED, each with its ``sync-finished``: whoever waits for the run learns how it ended."""
+    one, become FAILED, each with its ``sync-finished``: whoever waits for the run learns how it ended. Before it, the
+    ``data-changed`` its run would have sent for what it committed (a worker killed mid-run: its batches stay, and
+    ``updated_after`` serves them), once the integration's data is readable (its first sync succeeded)."""
     for run in abandon_stale(conn, integration_id, now):
-        notify.sync_finished(conn, run.integration_id, run.id, FAILED, run.started_at or run.queued_at, now)
+        started_at = run.started_at or run.queued_at
+        readable = conn.execute(
+            select(integrations.c.setup_status).where(integrations.c.id == run.integration_id)
+        ).scalar_one_or_none()
+        if readable == "COMPLETED":
+            notify.data_changed(conn, run.integration_id, models_changed_since(conn, run.integration_id, started_at))
+        notify.sync_finished(conn, run.integration_id, run.id, FAILED, started_at, now)
 
 
 def keep_house(conn: Connection, now: datetime) -> None:

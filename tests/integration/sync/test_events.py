@@ -3,9 +3,10 @@ integration's state change when its first sync completes; each valid for the kom
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from kombo.models import (
     DataChangedWebhookPayloadData,
     IntegrationStateChangedWebhookPayloadData,
@@ -15,6 +16,9 @@ from sqlalchemy import Engine, select
 
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
+from atsbridge.store.syncs import STALE_AFTER
+from atsbridge.sync.engine import SyncRun
+from atsbridge.sync.scheduler import fail_stale_runs
 from atsbridge.unified.ids import ModelName
 from atsbridge.unified.models import at_api_precision
 from integration.sync.conftest import Sync, kill_full_run_once_listing
@@ -90,3 +94,32 @@ def test_a_first_sync_tells_of_data_only_once_it_succeeds_and_then_of_all_of_it(
     assert {m["name"] for m in changed["changed_models"]} >= {
         "ats_users", "ats_jobs", "ats_application_stages", "ats_tags", "ats_candidates", "ats_applications",
     }  # fmt: skip
+
+
+class _Killed(BaseException):
+    """The process running a sync dies (SIGKILL) once its writes are committed, before it records its end."""
+
+
+def test_a_run_whose_process_died_tells_what_it_committed_when_it_is_failed(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its batches stay, and ``updated_after`` serves them: the ``data-changed`` it never sent comes with the
+    ``sync-finished`` FAILED of whoever gives it up for dead (a webhook client heard nothing of the change)."""
+    sync("FULL")
+    jobseeker = recru.all("jobseekers")[0]
+    recru.patch("jobseekers", jobseeker["id"], lastName="Zabitý")
+
+    def killed(self: SyncRun, *args: Any) -> None:
+        raise _Killed
+
+    monkeypatch.setattr(SyncRun, "_finish", killed)
+    with pytest.raises(_Killed):
+        sync("DELTA")
+    monkeypatch.undo()
+    told_before = len(events(engine))
+    with engine.begin() as conn:
+        fail_stale_runs(conn, integration.id, datetime.now(UTC) + STALE_AFTER + timedelta(seconds=1))
+    told = events(engine)[told_before:]
+    assert [kind for kind, _ in told] == ["data-changed", "sync-finished"]
+    assert {m["name"] for m in told[0][1]["changed_models"]} >= {"ats_candidates"}
+    assert told[1][1]["sync_state"] == "FAILED"

@@ -235,12 +235,17 @@ async def _post(
     started = time.monotonic()
     status: int | None = None
     try:
-        response = await http_client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        # the whole attempt: httpx's timeout is per read, and a receiver trickling a byte at a time held one open
+        # past its batch's lease, when another process claimed the event again and sent it a second time
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            response = await http_client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
+    except TimeoutError:
+        failure: str | None = f"no complete answer within {TIMEOUT_SECONDS:g} s"
     # Not only httpx's errors: a URL stored by an older version may fail otherwise (a port out of range is an
     # OverflowError, a host IDNA refuses a UnicodeError), and a failure escaping would leave the event to its lease,
     # retried for ever without an attempt recorded. Cancellation is no Exception: it still stops the send.
     except Exception as error:
-        failure: str | None = _describe(error)
+        failure = _describe(error)
     else:
         status = response.status_code
         failure = None if 200 <= status < 300 else f"HTTP {status} {response.reason_phrase}".strip()

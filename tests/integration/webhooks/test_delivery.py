@@ -6,7 +6,9 @@ Time is the injected ``now``: backoff needs no sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -404,3 +406,39 @@ async def test_a_public_url_makes_the_log_url_absolute(
     (delivery,) = receiver.received
     assert delivery.json()["data"]["log_url"] == sent_log_url
     assert outbox_row(engine, event_id).payload["log_url"] == "/v1/connect/links/0f1e", "stored as a path"
+
+
+async def test_an_attempt_ends_after_its_timeout_though_the_receiver_trickles_bytes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx's timeout is per read: a receiver sending a byte now and then held an attempt open past its batch's lease,
+    when another process sent the event again. The whole attempt ends after ``TIMEOUT_SECONDS``, recorded failed."""
+    monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 1.0)
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Pad: ")
+            while not stop.wait(0.2):
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"a")
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    try:
+        environment = make_environment(engine, f"http://127.0.0.1:{listener.getsockname()[1]}/hooks")
+        (event_id,) = emit(engine, environment, 1, start=datetime.now(UTC))
+        started = time.monotonic()
+        await asyncio.wait_for(deliver(engine, datetime.now(UTC) + timedelta(seconds=1)), 10)  # not for ever
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+        server.join(5)
+    assert took < 3, f"the attempt took {took:.1f} s"
+    (attempt,) = attempts_of(engine, event_id)
+    assert attempt.error == "no complete answer within 1 s"
+    assert outbox_row(engine, event_id).delivered_at is None

@@ -109,13 +109,16 @@ class Listings:
 
     async def look_ahead(self, streams: Iterable[Stream]) -> None:
         """Ask RECRU, as the run begins, which paginated ``streams`` hold no record stamped after its start (one
-        call each, of one record: ``total`` is what counts); their ``since`` listings end there (see ``since``)."""
+        call each, of one record, all at once: ``total`` is what counts); their ``since`` listings end there (see
+        ``since``)."""
         ahead = recru_time(self.server_time.replace(microsecond=0) + timedelta(seconds=1))
-        for stream in streams:
-            if stream.paginated:
-                result = await self.client.call(stream.list_method, {"perPage": 1, "page": 1, "updatedSince": ahead})
-                if result.get("total") == 0:
-                    self.none_ahead.add(stream.list_method)
+        methods = [stream.list_method for stream in streams if stream.paginated]
+        results = await asyncio.gather(
+            *(self.client.call(method, {"perPage": 1, "page": 1, "updatedSince": ahead}) for method in methods)
+        )
+        self.none_ahead.update(
+            method for method, result in zip(methods, results, strict=True) if result.get("total") == 0
+        )
 
     async def pages(self, stream: Stream, since: str | None) -> AsyncGenerator[Page]:
         """The stream's pages, the next ones fetched while the caller maps and writes the current one: all its

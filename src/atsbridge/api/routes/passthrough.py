@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -30,7 +29,7 @@ from atsbridge.api.auth import integration, store
 from atsbridge.api.errors import ApiError
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import action_success
-from atsbridge.api.strict_json import StrictJsonRoute
+from atsbridge.api.strict_json import StrictJsonRoute, strict_loads
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruAuthError, RecruError, RecruUnavailable
 from atsbridge.store.integrations import Integration
@@ -94,15 +93,10 @@ def _as_sent(response: httpx.Response) -> Any:
     """RECRU's answer as JSON, byte for byte (numbers beyond 64 bits or a double's range included, which no parse
     and serialise could keep), if it is UTF-8 JSON; its text otherwise."""
     try:
-        text = response.content.decode()
-        json.loads(text, parse_constant=_not_json)
+        strict_loads(response.content.decode())
     except (ValueError, RecursionError):
         return response.text
     return orjson.Fragment(response.content)
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _described(failure: Exception) -> str:

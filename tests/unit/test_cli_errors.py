@@ -18,6 +18,7 @@ from atsbridge.config import Settings
 from atsbridge.demo import DEMO_MARKER, DemoError, clear_store, demo_settings, ensure_free
 from atsbridge.store.api_keys import environment_of_key
 from atsbridge.store.db import create_engine, head_revision, migrate
+from support.closed_stdout import run_with_unwritable_stdout
 from support.emulator_process import free_port
 
 
@@ -147,23 +148,9 @@ def test_an_environment_name_is_taken_trimmed(tmp_path: Path) -> None:
 
 
 def to_closed_stdout(tmp_path: Path, *args: str, closed: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    """`atsbridge ARGS | head -c 0`: whoever read stdout went away before anything was written (``closed``: "start",
-    started with stdout closed, `>&-`; "full", stdout a full disk, `> /dev/full`)."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    if closed == "full":
-        os.close(write_end)
-        write_end = os.open("/dev/full", os.O_WRONLY)
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")}
-    command = [sys.executable, "-m", "atsbridge.cli", *args]
     environment = {**inherited, "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"), "ATSBRIDGE_DATABASE_URL": "", **env}
-    try:
-        return subprocess.run(
-            command, env=environment, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
-            preexec_fn=(lambda: os.close(1)) if closed == "start" else None,
-        )  # fmt: skip
-    finally:
-        os.close(write_end)
+    return run_with_unwritable_stdout(list(args), environment, closed)
 
 
 def test_an_error_told_to_a_closed_stdout_is_still_one_line_on_stderr(tmp_path: Path) -> None:

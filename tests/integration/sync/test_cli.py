@@ -25,6 +25,7 @@ from atsbridge.store.integrations import load_credentials, load_integration, set
 from atsbridge.store.run_owner import this_process
 from atsbridge.store.syncs import load_sync, start_sync
 from integration.sync.parity import assert_parity
+from support.closed_stdout import run_with_unwritable_stdout
 from support.emulator_process import EmulatorProcess, free_port
 from support.recru import Recru
 
@@ -171,19 +172,8 @@ def test_an_integration_whose_id_cannot_be_shown_is_not_made(
     engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
 ) -> None:
     """`atsbridge integration create … | head -c 0`: made but unseen, a script retrying on exit 1 made another."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    command = [
-        sys.executable, "-m", "atsbridge.cli", "integration", "create", "--tenant-url", recru_process.url,
-        "--login", recru_process.login, "--password", recru_process.password,
-    ]  # fmt: skip
-    try:
-        result = subprocess.run(
-            command, env=environment(engine, tmp_path), stdout=write_end, stderr=subprocess.PIPE, text=True,
-            timeout=120,
-        )  # fmt: skip
-    finally:
-        os.close(write_end)
+    args = ["integration", "create", "--tenant-url", recru_process.url, "--login", recru_process.login]
+    result = run_with_unwritable_stdout([*args, "--password", recru_process.password], environment(engine, tmp_path))
     assert result.returncode == 1
     assert (
         "stdout cannot be written (closed or full), so the new integration's id could not be shown: nothing was made"

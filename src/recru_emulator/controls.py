@@ -39,6 +39,8 @@ PAY_PERIODS = ("year", "month", "hour")
 TEAM_ROLES = ("recruiter", "hiring_manager", "interviewer")
 MAX_ADVANCE = 100 * 366 * 86_400  # seconds a clock control may move the clock forward at once: a century
 MAX_DELAY = 3_600  # seconds a "slow" fault may hold a call
+MAX_RETRY_AFTER = {"rate_limit": 60}  # a 429's Retry-After is 1..60 (§3); a maintenance's (503) up to a day
+MAX_MAINTENANCE = 86_400
 
 Check = Callable[[Any], bool]
 Reader = Callable[[Record, p.Checker], Any]
@@ -703,7 +705,7 @@ def _read_fault(body: Record) -> Fault:
     if share is not None and (isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1):
         problems["share"] = "invalid"
     retry_after = body.get("retryAfter", 1)
-    if not _is_int(retry_after) or not 1 <= retry_after <= 60:
+    if not _is_int(retry_after) or not 1 <= retry_after <= MAX_RETRY_AFTER.get(str(kind), MAX_MAINTENANCE):
         problems["retryAfter"] = "invalid"
     delay = body.get("delaySeconds", 2)
     if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY:

@@ -67,6 +67,16 @@ def test_unavailable_503_fault(api: Api) -> None:
     assert int(resp.headers["Retry-After"]) >= 1
 
 
+def test_a_maintenance_may_last_longer_than_a_rate_limits_minute(api: Api) -> None:
+    api.fault("unavailable_503", retryAfter=7200)
+    resp = api.rpc("SystemService.ping")
+    assert resp.status_code == 503
+    assert resp.headers["Retry-After"] == "7200"
+    assert check_error(resp, -32050)["data"] == {"retryAfter": 7200}
+    api.ctl("POST", "/faults", {"kind": "rate_limit", "retryAfter": 61}, expect=422)
+    api.ctl("POST", "/faults", {"kind": "unavailable_503", "retryAfter": 86_401}, expect=422)
+
+
 @pytest.mark.parametrize("delay", [None, 1])
 def test_slow_fault(api: Api, delay: int | None) -> None:
     api.fault("slow", **({} if delay is None else {"delaySeconds": delay}))

@@ -51,6 +51,8 @@ class Integration:
     source_label: str
     remote_data_enabled: bool
     delta_watermark: datetime | None
+    delta_clock_offset: float | None
+    """RECRU's clock minus ours (seconds) when the run whose start is ``delta_watermark`` began."""
     end_user_email: str
     end_user_organization_name: str
     end_user_origin_id: str | None
@@ -177,6 +179,7 @@ def _integration(row: Row[Any]) -> Integration:
         source_label=row.source_label or row.environment_name.strip()[:SOURCE_NAME_MAX],  # RECRU's limit
         remote_data_enabled=row.remote_data_enabled,
         delta_watermark=row.delta_watermark,
+        delta_clock_offset=row.delta_clock_offset,
         end_user_email=row.end_user_email,
         end_user_organization_name=row.end_user_organization_name,
         end_user_origin_id=row.end_user_origin_id,

@@ -229,6 +229,8 @@ integrations = Table(
     Column("end_user_organization_name", Text, nullable=False),
     Column("end_user_origin_id", Text),
     Column("delta_watermark", UtcDateTime()),
+    # RECRU's clock minus ours, in seconds, when the run whose start is the watermark began (``sync.engine``)
+    Column("delta_clock_offset", Float),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )

@@ -19,7 +19,8 @@
   paginated streams are left to FULL runs; stages and tags, which RECRU answers whole in one call, are listed
   completely by every run, so a DELTA run finds theirs as a FULL run does (unified API §3: absent from a complete
   listing). Without a watermark (no successful run yet), or when RECRU's clock is behind it (set back: what RECRU
-  stamped since may lie anywhere before it), a DELTA run lists everything, as a FULL run.
+  stamped since may lie anywhere before it) or has gone on since by more than the overlap less than ours (it was
+  ahead when the watermark was taken, then put right), a DELTA run lists everything, as a FULL run.
 - **Sync only created applications**: jobs, users, stages and tags are always read in full. A FULL run (or a DELTA
   without a watermark) reads the tracked applications one by one with ``get`` (not found → gone, tombstoned at the
   end like the deletions of a FULL run), then their candidates. A DELTA lists what changed since the watermark, as
@@ -94,6 +95,7 @@ from atsbridge.webhooks import notify
 
 log = logging.getLogger("atsbridge.sync")
 DEFAULT_OVERLAP = timedelta(seconds=60)
+CLOCK_READING_ERROR = timedelta(seconds=2)  # RECRU's time is to the second, read a round trip before ours
 COMMIT_EVERY = 25_000
 WRITE_BATCH = 1_000
 MAP_SLICE = 25
@@ -171,6 +173,7 @@ class SyncRun:
         self.since: str | None = None
         self.jobseeker_ids: set[int] = set()
         self.server_time: datetime | None = None
+        self.clock_offset: float | None = None  # RECRU's clock minus ours at the start, in seconds
         self.gone: dict[ModelName, list[str]] = defaultdict(list)
         self.ctx = MappingContext(integration.id)
         self.stopped_because: str | None = None  # set by ``_watch``
@@ -292,11 +295,10 @@ class SyncRun:
     async def _sync_streams(self) -> None:
         await self.store.call(build_missing_indexes)
         self.server_time = await self.client.ping()
+        self.clock_offset = (self.server_time - now()).total_seconds()
         self.listings = Listings(self.client, self.sync_id, self.server_time)
         watermark = self.integration.delta_watermark
-        if not self.full and watermark is not None and self.server_time < watermark:
-            # RECRU's clock was set back: what it stamped since may lie anywhere before the watermark
-            log.warning("sync %s: RECRU's clock is behind the last run's start: listing everything", self.sync_id)
+        if not self.full and watermark is not None and self._recru_clock_went_back(self.server_time, watermark):
             self.full = True
         if not self.full and watermark is not None:
             self.since = recru_time(watermark - self.overlap)
@@ -355,7 +357,11 @@ class SyncRun:
             if state == sync_rows.SUCCEEDED:
                 # a run that read only the tracked records leaves no watermark once everything is to be served: the
                 # next sync of either type lists everything (``apply_settings``)
-                watermark = {} if opened else {"delta_watermark": self._next_watermark()}
+                watermark = (
+                    {}
+                    if opened
+                    else {"delta_watermark": self._next_watermark(), "delta_clock_offset": self.clock_offset}
+                )
                 set_integration_fields(conn, self.integration.id, setup_status="COMPLETED", **watermark)
                 if self.integration.setup_status != "COMPLETED":
                     notify.integration_state_changed(conn, self.integration.id)
@@ -386,6 +392,29 @@ class SyncRun:
         if state != sync_rows.SUCCEEDED and now_is.credentials_digest != self.integration.credentials_digest:
             return sync_type, "the integration's credentials were replaced"
         return None
+
+    def _recru_clock_went_back(self, server_time: datetime, watermark: datetime) -> bool:
+        """Whether RECRU may have stamped records since the watermark's run began with times before the watermark,
+        less the overlap, which a DELTA would not read: its clock now says an earlier time (it was set back), or it
+        went on since by more than the overlap less than ours did (it was ahead as that run began and was put right,
+        or was set back by less than the time between the runs). A clock set back and put right again between two
+        runs leaves no trace in either; the next FULL reads what it stamped."""
+        if server_time < watermark:
+            reason = "RECRU's clock is behind the last run's start"
+        elif (
+            self.integration.delta_clock_offset is not None
+            and self.clock_offset is not None
+            and (
+                self.integration.delta_clock_offset - self.clock_offset
+                > max(self.overlap, CLOCK_READING_ERROR).total_seconds()
+            )
+        ):
+            lag = round(self.integration.delta_clock_offset - self.clock_offset)
+            reason = f"RECRU's clock went on {lag} s less than ours since the last run's start"
+        else:
+            return False
+        log.warning("sync %s: %s: listing everything", self.sync_id, reason)
+        return True
 
     def _next_watermark(self) -> datetime | None:
         """RECRU's time at this run's start, or the second a listing may have lost a record in (``Listings.since``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from atsbridge.store import tables
 from atsbridge.store.integrations import Integration, load_integration
 from atsbridge.store.syncs import load_sync
+from atsbridge.sync import engine as engine_module
 from atsbridge.sync import listing
 from atsbridge.unified.ids import ModelName
 from integration.sync.conftest import Sync, reload
@@ -177,6 +178,28 @@ def test_a_delta_after_recrus_clock_was_set_back_reads_from_recrus_now(
     advance(recru, 15 * 60)  # the next DELTA comes a quarter of an hour later: still before the watermark
     recru.token = None
     result = sync("DELTA")
+    assert result.counts[ModelName.CANDIDATES]["updated"] == 1
+    assert_parity(engine, integration.id, recru)
+
+
+def test_a_delta_after_recrus_clock_ran_ahead_at_the_last_start_reads_what_it_stamped_since(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RECRU's clock was 10 minutes ahead when the last run began (its start, 08:00, is the watermark) and was put
+    right: a change stamped 07:55 lies before the watermark less the overlap, though made after that run. By the
+    next DELTA RECRU's clock says 08:20, after the watermark, but it went on 20 minutes where ours went 30."""
+    full_sync_at(recru, sync, "2030-03-01T08:00:00Z")  # after every stamp of the generated tenant
+    recru.control("POST", "/clock", {"freeze": "2030-03-01T07:55:00Z"})
+    recru.token = None
+    jobseeker = recru.all("jobseekers")[5]
+    recru.patch("jobseekers", jobseeker["id"], lastName="Opravená")
+    recru.control("POST", "/clock", {"freeze": "2030-03-01T08:20:00Z"})
+    recru.token = None
+    monkeypatch.setattr(engine_module, "now", lambda: datetime.now(UTC) + timedelta(minutes=30))
+
+    result = sync("DELTA")
+
+    assert result.state == "SUCCEEDED", result.errors
     assert result.counts[ModelName.CANDIDATES]["updated"] == 1
     assert_parity(engine, integration.id, recru)
 

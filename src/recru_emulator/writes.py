@@ -201,8 +201,8 @@ def _read_consent(tenant: Tenant, params: Params, ch: p.Checker) -> Record | Non
         return None
     consent = read_consent(raw, ch)
     given, given_at, expires_at = consent["given"], consent["givenAt"], consent["expiresAt"]
-    if given and raw.get("expiresAt") is None:
-        ch.fail("gdprConsent.expiresAt", "required")
+    if given and raw.get("expiresAt") is None:  # §6: given needs an expiry after today, "else must_be_future_date"
+        ch.fail("gdprConsent.expiresAt", "must_be_future_date")
     if given is False and raw.get("expiresAt") is not None:
         ch.fail("gdprConsent.expiresAt", "not_allowed")
     if given and expires_at is not None and expires_at <= tenant.clock.now().date().isoformat():

@@ -712,8 +712,8 @@ def test_personal_data_is_anonymised_fourteen_days_after_deletion(store: Engine)
         deletions.mark_deleted(conn, ModelName.CANDIDATES, INTEGRATION, [our_id(ModelName.CANDIDATES, 2)], now=at(1))
     fourteen_days_later = at(0) + timedelta(days=14)
     with store.begin() as conn:
-        assert deletions.anonymise_expired(conn, now=fourteen_days_later) == 1
-        assert deletions.anonymise_expired(conn, now=fourteen_days_later) == 0
+        assert deletions.anonymise_expired(conn, now=fourteen_days_later) == {INTEGRATION: {ModelName.CANDIDATES: 1}}
+        assert deletions.anonymise_expired(conn, now=fourteen_days_later) == {}
         anonymised, kept = stored(conn, ModelName.CANDIDATES, 1), stored(conn, ModelName.CANDIDATES, 2)
     personal = ("first_name", "last_name", "company", "title", "location", "remote_data")
     assert [anonymised[key] for key in personal] == [None] * len(personal)

@@ -15,6 +15,7 @@ Like the writer's, every function takes a ``Connection`` inside the caller's tra
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -120,19 +121,24 @@ def mark_deleted(
     return tombstoned
 
 
-def anonymise_expired(conn: Connection, *, now: datetime, after: timedelta = ANONYMISE_AFTER) -> int:
-    """Clear the personal fields of every record deleted more than ``after`` ago; returns how many records."""
-    anonymised = 0
+def anonymise_expired(
+    conn: Connection, *, now: datetime, after: timedelta = ANONYMISE_AFTER
+) -> dict[str, Counter[ModelName]]:
+    """Clear the personal fields of every record deleted more than ``after`` ago; returns how many records of each
+    model, per integration (their ``changed_at`` and ``updated_at`` moved: news for ``data-changed``)."""
+    anonymised: dict[str, Counter[ModelName]] = defaultdict(Counter)
     now = at_api_precision(now)
-    for table in MODEL_TABLES.values():
+    for model, table in MODEL_TABLES.items():
         cleared = {column.name: column.info[ANONYMISE_TO] for column in table.columns if ANONYMISE_TO in column.info}
         statement = (
             update(table)
             .where(table.c.remote_deleted_at <= now - after, table.c.anonymised_at.is_(None))
             .values({**cleared, "anonymised_at": now, "changed_at": now, "updated_at": now})
+            .returning(table.c.integration_id)
         )
-        anonymised += conn.execute(statement).rowcount
-    return anonymised
+        for integration_id in conn.execute(statement).scalars():
+            anonymised[integration_id][model] += 1
+    return dict(anonymised)
 
 
 def tombstone_joins(conn: Connection, spec: JoinSpec, condition: ColumnElement[bool], now: datetime) -> int:

@@ -73,9 +73,12 @@ def fail_stale_runs(conn: Connection, integration_id: str | None, now: datetime)
 
 def keep_house(conn: Connection, now: datetime) -> None:
     """What keeps the store from growing without end and personal data from outstaying its purpose: records deleted
-    in RECRU over 14 days ago anonymised, webhook events finished over 30 days ago and runs ended over 90 days ago
-    forgotten (the embedded scheduler's housekeeping, and the workers' hourly one)."""
-    anonymise_expired(conn, now=now)
+    in RECRU over 14 days ago anonymised (a ``data-changed`` tells each integration's: they move under
+    ``updated_after``, and a client holding their personal data learns to clear it), webhook events finished over
+    30 days ago and runs ended over 90 days ago forgotten (the embedded scheduler's housekeeping, and the workers'
+    hourly one)."""
+    for integration_id, models in anonymise_expired(conn, now=now).items():
+        notify.data_changed(conn, integration_id, models)
     forget_old_events(conn, now)
     forget_old_runs(conn, now)
 

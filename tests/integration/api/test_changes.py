@@ -203,7 +203,7 @@ def test_the_email_filter_follows_changes_deletion_and_anonymisation(scratch: Wo
     assert matched("new@x.test") == set()
     assert matched("new@x.test", include_deleted="true") == {str(several["id"])}
     with scratch.engine.begin() as conn:
-        assert deletions.anonymise_expired(conn, now=datetime.now(UTC) + timedelta(days=15)) > 0
+        assert deletions.anonymise_expired(conn, now=datetime.now(UTC) + timedelta(days=15))
     assert matched("new@x.test", include_deleted="true") == set()
     assert matched(first, include_deleted="true") == {str(other["id"])}
 

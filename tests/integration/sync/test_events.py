@@ -18,7 +18,7 @@ from atsbridge.store import tables
 from atsbridge.store.integrations import Integration
 from atsbridge.store.syncs import STALE_AFTER
 from atsbridge.sync.engine import SyncRun
-from atsbridge.sync.scheduler import fail_stale_runs
+from atsbridge.sync.scheduler import fail_stale_runs, keep_house
 from atsbridge.unified.ids import ModelName
 from atsbridge.unified.models import at_api_precision
 from integration.sync.conftest import Sync, kill_full_run_once_listing
@@ -79,6 +79,26 @@ def test_a_deletion_names_every_model_it_cascades_to(
         "ats_applications",
         "ats_join_candidates_tags",
     }
+
+
+def test_personal_data_cleared_fourteen_days_after_a_deletion_is_told(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """Anonymising moves the records under ``updated_after``: a client that keeps their names learns to clear them."""
+    sync("FULL")
+    jobseeker_id = recru.all("applications")[0]["jobseekerId"]
+    recru.delete("jobseekers", jobseeker_id)
+    sync("FULL")
+    told = len(events(engine))
+    with engine.begin() as conn:
+        keep_house(conn, datetime.now(UTC) + timedelta(days=13))
+    assert events(engine)[told:] == []
+    with engine.begin() as conn:
+        keep_house(conn, datetime.now(UTC) + timedelta(days=15))
+    emitted = events(engine)[told:]
+    assert [kind for kind, _ in emitted] == ["data-changed"]
+    assert {m["name"] for m in emitted[0][1]["changed_models"]} == {"ats_candidates", "ats_applications"}
+    assert emitted[0][1]["integration_id"] == integration.id
 
 
 def test_a_first_sync_tells_of_data_only_once_it_succeeds_and_then_of_all_of_it(

@@ -16,6 +16,7 @@ from starlette.routing import Match
 
 from atsbridge import __version__
 from atsbridge.api.action_guard import ActionSlots, Idempotency
+from atsbridge.api.auth import refusal_before_the_body
 from atsbridge.api.body_limit import BodyLimit, BodyTooLarge
 from atsbridge.api.clients import ClientPool
 from atsbridge.api.errors import ApiError, error_body, error_response
@@ -154,11 +155,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        unread = any(problem.get("type") == "json_invalid" for problem in error.errors())  # before dependencies
+        if unread and (refusal := await refusal_before_the_body(request)) is not None:
+            return error_response(refusal)
         return _error("PLATFORM.INPUT_INVALID", _not_json_body(request, error) or _validation_message(error), 400)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 400:  # FastAPI's own: a body its JSON parser gave up on (nested too deeply, say)
+            if (refusal := await refusal_before_the_body(request)) is not None:
+                return error_response(refusal)
             return _error("PLATFORM.INPUT_INVALID", "The request body could not be read as JSON.", 400)
         if isinstance(error, BodyTooLarge):
             return _error("PLATFORM.INPUT_INVALID", str(error.detail), error.status_code)

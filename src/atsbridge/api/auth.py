@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from atsbridge.api.errors import ApiError, integration_not_found
 from atsbridge.store.api_keys import environment_of_key
@@ -49,6 +52,24 @@ def caller(
     if environment_id is None:
         raise refused("The API key is not valid.")
     return Caller(environment_id)
+
+
+async def refusal_before_the_body(request: Request) -> ApiError | None:
+    """The refusal of an API key the request's route takes (``caller``), if it has no valid one. FastAPI reads a
+    JSON body before it runs the route's dependencies, so a body it cannot read would otherwise be answered first:
+    a caller without a valid key is told that, never what is wrong with its body."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not _takes_a_key(route.dependant):
+        return None
+    try:
+        await run_in_threadpool(caller, request, await _BEARER(request))
+    except ApiError as refusal:
+        return refusal
+    return None
+
+
+def _takes_a_key(dependant: Dependant) -> bool:
+    return dependant.call is caller or any(_takes_a_key(sub) for sub in dependant.dependencies)
 
 
 def refused(message: str) -> ApiError:

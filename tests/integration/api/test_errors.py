@@ -418,6 +418,26 @@ def test_a_body_that_cannot_be_read_is_platform_input_invalid(world: World, body
     assert_error(answer, 400, "PLATFORM.INPUT_INVALID")
 
 
+@pytest.mark.parametrize("auth", [None, "Bearer atsb_not_a_key"], ids=["no key", "a wrong key"])
+@pytest.mark.parametrize(
+    "body",
+    ["{not json", '{"end_user_email": ' + "[" * 5000 + "]" * 5000 + "}"],
+    ids=["malformed", "nested too deeply to parse"],
+)
+@pytest.mark.parametrize("path", ["/connect/create-link", "/force-sync", "/ats/candidates"])
+def test_a_caller_without_a_valid_key_is_told_so_whatever_its_body(
+    world: World, auth: str | None, body: str, path: str
+) -> None:
+    """FastAPI reads a JSON body before it runs the route's checks: the key is judged first all the same, so a caller
+    without one learns nothing of how its body is read."""
+    headers = {"X-Integration-Id": world.integration_id, "Content-Type": "application/json"}
+    answer = httpx.post(
+        f"{world.server.v1}{path}", content=body, headers=headers | ({"Authorization": auth} if auth else {})
+    )
+    assert_error(answer, 401, "PLATFORM.AUTHENTICATION_INVALID")
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
 @pytest.mark.parametrize(
     ("body", "told"),
     [

@@ -445,7 +445,7 @@ async def test_gives_up_after_max_attempts(
     cause: type[BaseException],
 ) -> None:
     await recru.login()
-    fake.script["SystemService.ping"] += [failure] * 6
+    fake.script["SystemService.ping"] += [failure] * 12
 
     with pytest.raises(error) as raised:
         await recru.ping()
@@ -453,10 +453,25 @@ async def test_gives_up_after_max_attempts(
     assert type(raised.value) is error
     assert isinstance(raised.value.cause, cause)
     assert raised.value.__cause__ is raised.value.cause
-    assert raised.value.attempts == 6
+    assert raised.value.attempts == 12
     assert raised.value.method == "SystemService.ping"
-    assert fake.methods().count("SystemService.ping") == 6
-    assert len(sleeps) == 5
+    assert fake.methods().count("SystemService.ping") == 12
+    assert len(sleeps) == 11
+
+
+async def test_a_sync_rides_out_eleven_failures_of_a_call_waiting_at_most_32_s(
+    fake: FakeRecru, recru: RecruClient, sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One call given up fails a whole sync: RECRU failing a call eleven times in a row (faults on half its calls
+    do so once in 2,000 calls) still lets it through, after waits of 0.25 s doubling up to 4 s."""
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
+    await recru.login()
+    fake.script["SystemService.ping"] += [rpc_error(-32603, status=500), request_error(httpx.ReadError)] * 5
+    fake.script["SystemService.ping"] += [httpx.Response(200, text="truncated {")]
+
+    await recru.ping()
+
+    assert sleeps == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]
 
 
 async def test_rate_limit_answers_have_their_own_budget(fake: FakeRecru, sleeps: list[float]) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from atsbridge import __version__
-from atsbridge.cli import integrations, keys, processes, webhooks
+from atsbridge.cli import environments, integrations, keys, processes, webhooks
 from atsbridge.cli import sync as sync_command
 from atsbridge.cli.common import tell_error
 from atsbridge.store.db import StoreTooNew
@@ -20,6 +20,7 @@ for _command in (processes.demo, processes.serve, processes.worker, sync_command
     app.command()(_command)
 app.command("migrate")(processes.migrate_command)
 app.add_typer(integrations.integration_app, name="integration")
+app.add_typer(environments.env_app, name="env")
 app.add_typer(keys.api_key_app, name="api-key")
 app.add_typer(webhooks.webhook_app, name="webhook")
 

@@ -22,6 +22,7 @@ from atsbridge.store.credentials import (
     unseal,
 )
 from atsbridge.store.tables import (
+    api_keys,
     applications,
     candidates,
     environments,
@@ -97,6 +98,25 @@ def ensure_environment(conn: Connection, name: str = DEFAULT_ENVIRONMENT) -> str
         assert made is not None
         return made
     return environment_id
+
+
+@dataclass(frozen=True)
+class ListedEnvironment:
+    id: str
+    name: str
+    created_at: datetime
+    api_keys: int
+    integrations: int
+
+
+def list_environments(conn: Connection) -> list[ListedEnvironment]:
+    """Every environment, by name: its id, when it was made, and how many API keys and integrations it holds."""
+    keys = select(func.count()).where(api_keys.c.environment_id == environments.c.id).scalar_subquery()
+    held = select(func.count()).where(integrations.c.environment_id == environments.c.id).scalar_subquery()
+    query = select(environments.c.id, environments.c.name, environments.c.created_at, keys, held).order_by(
+        environments.c.name, environments.c.id
+    )
+    return [ListedEnvironment(*row) for row in conn.execute(query)]
 
 
 ORGANIZATION_NAME_MAX = 500

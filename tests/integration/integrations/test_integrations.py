@@ -154,6 +154,7 @@ def test_settings_change_what_is_served(live: Live) -> None:
         "source_label": "Jobportal",
         "remote_data": False,
     }
+    assert httpx.get(url, headers=live.headers).json()["data"] == changed.json()["data"]
     assert httpx.get(candidates, headers=live.headers).json()["data"]["results"] == []  # nothing created through us
     jobs = f"{live.server.v1}/ats/jobs"
     assert httpx.get(jobs, headers=live.headers).json()["data"]["results"][0]["remote_data"] is None

@@ -189,6 +189,11 @@ def _set_enabled(engine: Engine, integration_id: str, value: bool) -> bool:
     return changed and value and now is not None and now.delta_watermark is None
 
 
+@router.get("/integrations/{integration_id}/settings", summary="An integration's settings (atsbridge).")
+def show_settings(request: Request, integration_id: str, who: Annotated[Caller, Depends(caller)]) -> Response:
+    return success(_settings(_own(request, who, integration_id)))
+
+
 @router.patch("/integrations/{integration_id}/settings", summary="Change an integration's settings (atsbridge).")
 async def change_settings(
     request: Request, integration_id: str, body: SettingsBody, who: Annotated[Caller, Depends(caller)]

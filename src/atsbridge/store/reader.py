@@ -212,7 +212,7 @@ FilterBuilder = Callable[[Any, "Reader"], ColumnElement[bool]]
 def _jobs_filters() -> dict[str, FilterBuilder]:
     t = tables.jobs
     return {
-        "job_codes": lambda v, r: t.c.job_code.in_(v),
+        "job_codes": lambda v, r: func.trim(t.c.job_code).in_(v),  # RECRU keeps a code as typed; values come trimmed
         "statuses": lambda v, r: t.c.status.in_(v),
         "employment_types": lambda v, r: t.c.employment_type.in_(v),
         "visibilities": lambda v, r: t.c.visibility.in_(v),

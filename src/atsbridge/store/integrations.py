@@ -422,9 +422,13 @@ def tracked_candidate_ids(conn: Connection, integration_id: str) -> list[str]:
 
 def delete_integration(conn: Connection, integration_id: str) -> None:
     """The integration, its credentials, records, joins, syncs, tracked set and keys (ON DELETE CASCADE), and its
-    webhook events, delivered or not, with their attempts (they name its end user); ``integration-deleted`` is
-    enqueued without a link to it, so it stays to be delivered."""
-    conn.execute(delete(webhook_outbox).where(webhook_outbox.c.integration_id == integration_id))
+    webhook events that are over (delivered or given up), with their attempts (they name its end user). Those still
+    to be sent are kept, unlinked from it, as ``integration-deleted`` is enqueued: each event is delivered at least
+    once, and they come before it (oldest first)."""
+    of_it = webhook_outbox.c.integration_id == integration_id
+    pending = webhook_outbox.c.delivered_at.is_(None) & webhook_outbox.c.next_attempt_at.is_not(None)
+    conn.execute(update(webhook_outbox).where(of_it, pending).values(integration_id=None))
+    conn.execute(delete(webhook_outbox).where(of_it))
     conn.execute(delete(integrations).where(integrations.c.id == integration_id))
 
 

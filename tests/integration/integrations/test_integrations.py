@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, inspect, select, text, update
 from atsbridge.store import tables
 from atsbridge.store.integrations import load_integration
 from atsbridge.store.reader import encode_cursor
+from atsbridge.webhooks import notify
 from integration.integrations.conftest import Live
 from support.api_server import serve_api
 from support.recru import Recru
@@ -313,6 +314,35 @@ def test_deleting_an_integration_at_once_several_times_deletes_it_once(live: Liv
         database = Path(str(engine.url.database))
         on_disk = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
         assert [email for email in emails if email.encode() in on_disk] == []
+
+
+def test_events_still_to_be_sent_outlive_their_deleted_integration(live: Live, engine: Engine) -> None:
+    """At least once: an event told before the deletion is still delivered (before ``integration-deleted``); those
+    already sent go with the integration."""
+    outbox = tables.webhook_outbox
+    with engine.begin() as conn:
+        conn.execute(update(outbox).values(delivered_at=datetime.now(UTC), next_attempt_at=None))  # sent: history
+        conn.execute(
+            update(tables.environments)
+            .where(tables.environments.c.id == live.integration.environment_id)
+            .values(webhook_url="http://127.0.0.1:9/never-answers")
+        )
+        notify.integration_state_changed(conn, live.integration.id)
+    answer = httpx.request(
+        "DELETE", f"{live.server.v1}/integrations/{live.integration.id}", json={}, headers=live.headers
+    )
+    assert answer.status_code == 200, answer.text
+    with engine.connect() as conn:
+        left = conn.execute(
+            select(outbox.c.type, outbox.c.integration_id, outbox.c.delivered_at, outbox.c.payload).order_by(
+                outbox.c.created_at
+            )
+        ).all()
+    assert [(row.type, row.integration_id, row.delivered_at) for row in left] == [
+        ("integration-state-changed", None, None),
+        ("integration-deleted", None, None),
+    ]
+    assert (left[0].payload["integration_id"], left[1].payload["id"]) == (live.integration.id, live.integration.id)
 
 
 def test_a_nul_character_in_an_id_or_a_text_is_refused_alike_on_both_stores(live: Live) -> None:

@@ -424,7 +424,7 @@ def delete_integration(conn: Connection, integration_id: str) -> None:
     """The integration, its credentials, records, joins, syncs, tracked set and keys (ON DELETE CASCADE), and its
     webhook events that are over (delivered or given up), with their attempts (they name its end user). Those still
     to be sent are kept, unlinked from it, as ``integration-deleted`` is enqueued: each event is delivered at least
-    once, and they come before it (oldest first)."""
+    once."""
     of_it = webhook_outbox.c.integration_id == integration_id
     pending = webhook_outbox.c.delivered_at.is_(None) & webhook_outbox.c.next_attempt_at.is_not(None)
     conn.execute(update(webhook_outbox).where(of_it, pending).values(integration_id=None))

@@ -104,6 +104,10 @@ WATCH_EVERY = 5.0  # seconds
 
 INTEGRATION_DELETED = "the integration was deleted"
 EVER = datetime(1970, 1, 1, tzinfo=UTC)
+ALTERED_ANSWERS = (
+    "RECRU's answers held text with NUL characters (removed) or lone surrogates (replaced with U+FFFD), or numbers "
+    "beyond a double's range (made null): the records are stored so; count: answers"
+)
 RUN_ABANDONED = "the run was given up for dead meanwhile (its process stopped stamping it)"
 SETTINGS_CHANGED = 'the integration\'s setting "sync only created applications" changed'
 PROCESS_STOPPING = "the process running it was asked to stop (SIGTERM, Ctrl-C, a worker's stop timeout)"
@@ -330,6 +334,8 @@ class SyncRun:
     ) -> SyncResult:
         self.timings["total"] = round(time.perf_counter() - started, 3)
         counts = {model.value: vars(self.counts[model]) for model in ModelName}
+        if self.client.stats.altered_answers:
+            self.ctx.warnings[ALTERED_ANSWERS] = self.client.stats.altered_answers
         warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(self.ctx.warnings.items())]
         ended_at = now()
         with self.engine.begin() as conn:

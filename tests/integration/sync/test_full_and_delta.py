@@ -16,6 +16,7 @@ from atsbridge.store.integrations import Integration, load_integration
 from atsbridge.store.syncs import load_sync
 from atsbridge.sync import engine as engine_module
 from atsbridge.sync import listing
+from atsbridge.sync.engine import ALTERED_ANSWERS
 from atsbridge.unified.ids import ModelName
 from integration.sync.conftest import Sync, reload
 from integration.sync.parity import assert_parity
@@ -385,6 +386,7 @@ def test_nul_characters_recru_holds_are_removed_so_the_sync_goes_on(
     row = stored_row(engine, tables.candidates, integration.id, jobseeker["id"], "title", "last_name", "remote_data")
     assert (row.title, row.last_name) == ("DevOps", "Nováková")
     assert row.remote_data["JobseekerService.list"]["currentPosition"] == "DevOps"
+    assert [e["message"] for e in result.errors if "NUL characters" in e["message"]] == [ALTERED_ANSWERS]
 
 
 def test_enum_values_recru_added_pass_through_or_become_null_with_a_warning_and_never_fail_a_sync(
@@ -417,6 +419,7 @@ def test_a_number_beyond_a_doubles_range_becomes_null_and_never_fails_a_sync(
     )
     assert weekly_hours is None
     assert remote_data["ProjectService.list"]["weeklyHours"] is None
+    assert ALTERED_ANSWERS in [e["message"] for e in result.errors]  # told in the run's record, not only the log
 
 
 def test_email_addresses_recru_holds_invalid_are_left_out_with_a_warning_and_never_fail_a_sync(

@@ -114,11 +114,14 @@ class RetryPolicy:
 
 @dataclass
 class RecruStats:
-    """Counters a sync reports: HTTP requests sent (logins and retries included), retries, re-logins."""
+    """Counters a sync reports: HTTP requests sent (logins and retries included), retries, re-logins, and answers
+    read altered: text holding NUL characters or lone surrogates (``_plain_text``: removed, replaced) or numbers
+    beyond a double's range (``_loads_leniently``: null)."""
 
     calls: int = 0
     retries: int = 0
     relogins: int = 0
+    altered_answers: int = 0
 
 
 class _Transient(Exception):
@@ -340,7 +343,7 @@ class RecruClient:
             raise _Transient(exc, reached=False) from exc
         except httpx.TransportError as exc:
             raise _Transient(exc, reached=True) from exc
-        return _result(response)
+        return _result(response, self.stats)
 
 
 def _endpoint(base_url: str) -> httpx.URL:
@@ -350,19 +353,20 @@ def _endpoint(base_url: str) -> httpx.URL:
     return url
 
 
-def _result(response: httpx.Response) -> JsonObject:
+def _result(response: httpx.Response, stats: RecruStats) -> JsonObject:
     """The `result` of a JSON-RPC response (without NUL characters), or the exception its error (or its garbage)
     stands for."""
     content = response.content
     try:
         payload = orjson.loads(content)
     except ValueError as exc:  # orjson.JSONDecodeError, also for bytes that are not even UTF-8
-        payload = _loads_leniently(response, exc)
+        payload = _loads_leniently(response, exc, stats)
     # a NUL or a surrogate can only come escaped in JSON: most answers are never walked
     if _NUL_ESCAPE in content or _SURROGATE_ESCAPE.search(content):
         cleaned = _plain_text(payload)
         if cleaned != payload:  # not only an escaped backslash before "u0000" or a surrogate pair
             _log.warning("RECRU answered text with NUL characters or lone surrogates; they were removed or replaced")
+            stats.altered_answers += 1
             payload = cleaned
     if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
         raise _garbage(response, ValueError("body is not a JSON-RPC 2.0 response"))
@@ -379,7 +383,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a pair escaped in JSON is parsed into one character
 
 
-def _loads_leniently(response: httpx.Response, refused: ValueError) -> Any:
+def _loads_leniently(response: httpx.Response, refused: ValueError, stats: RecruStats) -> Any:
     """The answer orjson ``refused``, parsed by Python's parser, which takes lone surrogates and numbers beyond a
     double's range (those become ``None``) but, as orjson, no NaN; garbage when it is not JSON either."""
     beyond: list[str] = []
@@ -402,6 +406,7 @@ def _loads_leniently(response: httpx.Response, refused: ValueError) -> Any:
         raise _garbage(response, refused) from refused
     if beyond:
         _log.warning("RECRU answered %d number(s) beyond a double's range; each became null", len(beyond))
+        stats.altered_answers += 1
     return payload
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, select
 
 from atsbridge.api.errors import ApiError, echoed
+from atsbridge.connectors.recru.tags import same_name
 from atsbridge.store import tables, writer
 from atsbridge.store.integrations import INTEGRATION_ID, Integration, tracked_conditions
 from atsbridge.unified.ids import ModelName, is_model_id, model_id
@@ -36,6 +37,15 @@ def _live_remote_id(
         conditions += _served_only(integration, model)
     with engine.connect() as conn:
         return conn.execute(select(table.c.remote_id).where(*conditions), {INTEGRATION_ID: integration.id}).scalar()
+
+
+def holds_live_tag(engine: Engine, integration: Integration, name: str) -> bool:
+    """Whether the store serves a tag of that name (as the tag actions match names): one RECRU said it lacks is
+    stale (deleted or renamed in RECRU since the last sync)."""
+    table = tables.tags
+    query = select(table.c.name).where(table.c.integration_id == integration.id, table.c.remote_deleted_at.is_(None))
+    with engine.connect() as conn:
+        return any(same_name(str(stored), name) for stored in conn.execute(query).scalars())
 
 
 def job_takes(engine: Engine, integration: Integration, project_id: int, stage_id: int | None) -> bool:

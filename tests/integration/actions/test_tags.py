@@ -199,6 +199,29 @@ def test_a_tag_action_failing_once_sent_is_told_and_stored_by_the_next_sync(
     )
 
 
+def test_adding_a_tag_the_store_serves_but_recru_deleted_is_refused_and_the_store_put_right(
+    world: ActionWorld,
+) -> None:
+    """The store served the tag (and on the candidate) until the next sync: the refusal queues one, which puts it
+    right; a name the store does not serve either queues nothing."""
+    name = f"Zrušený {secrets.token_hex(3)}"
+    tag = world.recru.create("tags", name=name)
+    person = new_candidate(world, world.tracked)
+    world.kombo(world.tracked).ats.add_candidate_tag(candidate_id=person.id, tag={"name": name})
+    assert served_tags(world, person.id, world.tracked) == [name]
+    world.recru.delete("tags", tag["id"])  # RECRU takes it from every jobseeker too
+    cancel_queued_syncs(world)
+
+    for given, queued in (("Tag, který neexistuje", []), (name, ["DELTA"])):
+        path = f"/ats/candidates/{person.id}/tags"
+        answer = world.send("POST", path, {"tag": {"name": given}}, integration=world.tracked)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (422, "REMOTE.INPUT_INVALID")
+        assert queued_syncs(world) == queued, given
+    world.sync_tracked("DELTA")
+    assert served_tags(world, person.id, world.tracked) == []
+    assert name not in {t.name for t in world.kombo(world.tracked).ats.get_tags().result.data.results}
+
+
 @pytest.mark.parametrize(
     ("kind", "failing", "code"),
     [

@@ -22,7 +22,7 @@ from atsbridge.api.action_run import (
 )
 from atsbridge.api.auth import store
 from atsbridge.api.errors import ApiError
-from atsbridge.api.lookups import remote_id_of
+from atsbridge.api.lookups import holds_live_tag, remote_id_of
 from atsbridge.api.remote_errors import remote_error, remote_error_telling
 from atsbridge.api.responses import action_success
 from atsbridge.api.strict_json import StrictJsonRoute
@@ -67,6 +67,10 @@ async def _tag_action(
     except ActionRefused as refusal:
         if refusal.kind == "candidate_not_found":  # the store agrees with the refusal before the next sync
             await asyncio.to_thread(write, {jobseeker_id: None})
+        elif refusal.kind == "remote_input_invalid" and await asyncio.to_thread(
+            holds_live_tag, store(request), integration_, name
+        ):  # the tag the store serves is gone from RECRU (and from its candidates): a sync brings the store up to date
+            await request.app.state.syncs.request(integration_.id, DELTA)
         raise refused(refusal) from refusal
     except RecruError as error:
         # the tag call may have been carried out, its answer lost (not one RECRU refused before processing it)

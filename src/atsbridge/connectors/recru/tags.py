@@ -11,6 +11,11 @@ from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import RecruNotFound
 
 
+def same_name(stored: str, given: str) -> bool:
+    """Whether a tag named ``stored`` is the one ``given`` names, as the tag actions match names (``_tag_key``)."""
+    return _tag_key(stored) == _tag_key(given)
+
+
 def _tag_key(name: str) -> str:
     """A tag name as compared: trimmed, case-folded, and composed (NFC), so "kandidát" typed with a combining
     accent (NFD, as some keyboards and macOS file names give it) is the tag RECRU holds composed."""

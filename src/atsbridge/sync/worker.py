@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,6 +71,33 @@ class _NoTracebackForStoppedJobs(logging.Filter):
 
 
 _QUIET_STOPS = _NoTracebackForStoppedJobs()
+
+
+@contextlib.contextmanager
+def _first_stop_signal(stop: Callable[[], None]) -> Iterator[Callable[[], bool]]:
+    """Call ``stop`` on the first SIGTERM or SIGINT the process gets; a second one has its default effect (the
+    process ends, as a deploy's second signal means). Yields whether one came."""
+    loop = asyncio.get_running_loop()
+    came = False
+
+    def on_signal() -> None:
+        nonlocal came
+        came = True
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+        stop()
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, on_signal)
+    try:
+        yield lambda: came
+    finally:
+        if not came:
+            for signum in STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 ENDED_ELSEWHERE = "Job was not found or not in"  # procrastinate's finish_job: another process ended the job
 
 
@@ -175,17 +204,33 @@ class SyncQueue:
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
 
-    async def work(self, **options: Any) -> None:
-        """Run a worker, and webhook delivery beside it, until stopped (``wait=False``: until the queue is empty)."""
+    async def work(self, *, install_signal_handlers: bool = True, **options: Any) -> None:
+        """Run a worker, and webhook delivery beside it, until stopped (``wait=False``: until the queue is empty).
+
+        The first SIGTERM or SIGINT stops both at once: the sync in flight gets ``STOP_GRACE_SECONDS``, the sends in
+        flight theirs (``webhooks.delivery.STOP_GRACE_SECONDS``) in the same seconds, and no event is taken after it
+        (one taken while the sync had its grace would have had its own after, past a deploy's 10 s); a second one
+        ends the process at once. Cancelling this coroutine stops the worker so too (the sends after it)."""
         logging.getLogger("procrastinate.worker").addFilter(_QUIET_STOPS)
         delivery = DeliveryLoop(self.engine, self.settings.encryption_key, public_url=self.settings.public_url)
         delivering = asyncio.create_task(delivery.run())
         try:
             async with self.app.open_async():
                 await self.ensure_schema()
-                await self.app.run_worker_async(
-                    queues=["syncs"], **{"shutdown_graceful_timeout": STOP_GRACE_SECONDS, **options}
-                )
+                options = {"shutdown_graceful_timeout": STOP_GRACE_SECONDS, **options, "install_signal_handlers": False}
+                working = asyncio.create_task(self.app.run_worker_async(queues=["syncs"], **options))
+
+                def stop() -> None:
+                    delivery.stop()
+                    working.cancel()  # procrastinate's graceful stop, as on its own signal handlers
+
+                signals = _first_stop_signal(stop) if install_signal_handlers else contextlib.nullcontext(lambda: False)
+                with signals as stopped:
+                    try:
+                        await working
+                    except asyncio.CancelledError:
+                        if not stopped():  # this coroutine was cancelled, not the worker stopped by a signal
+                            raise
         finally:
             delivery.stop()
             await asyncio.gather(delivering, return_exceptions=True)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,9 +33,11 @@ from atsbridge.sync.scheduler import FULL_RETRY_AFTER, EmbeddedScheduler, due_sy
 from atsbridge.sync.service import SyncService
 from atsbridge.sync.worker import SyncQueue
 from atsbridge.unified.ids import ModelName
+from atsbridge.webhooks.endpoint import set_webhook
 from atsbridge.webhooks.events import EventType
 from atsbridge.webhooks.outbox import enqueue
 from integration.sync.conftest import KEY, Sync, make_integration
+from integration.webhooks.conftest import Receiver
 from support.emulator_process import EmulatorProcess
 from support.recru import Recru
 from support.store import fresh_store
@@ -512,6 +518,71 @@ def test_a_worker_asked_to_stop_cancels_its_sync_after_a_grace_period(
     assert queued == [("FULL", True)]  # queued again: the next worker's tick runs it
     assert any(f"sync {sync_id}" in r.getMessage() and "CANCELLED" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], asyncio.CancelledError)]
+
+
+@pytest.mark.postgres
+def test_a_worker_stopped_by_sigterm_takes_no_event_after_it_and_exits_within_a_deploys_timeout(
+    recru: Recru, recru_process: EmulatorProcess, tmp_path: Path
+) -> None:
+    """The sync in flight gets its grace; an event told during it is left for the next process (one taken then
+    would have had a grace of its own after the sync's: past Docker's 10 s, a kill mid-send)."""
+    receiver = Receiver(delay=20).start()  # a slow receiver: a send it got would use up the whole grace
+    recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 60})
+    try:
+        with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
+            with engine.begin() as conn:
+                set_webhook(conn, KEY, integration.environment_id, receiver.url)
+            sync_id, _ = queue(engine, integration.id, "FULL")
+
+            async def deferred() -> None:
+                async with opened(sync_queue):
+                    await sync_queue.defer(sync_id, integration.id, "FULL")
+
+            asyncio.run(deferred())
+            settings = queue_settings(engine, tmp_path)
+            env = {
+                **{name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")},
+                "ATSBRIDGE_DATABASE_URL": str(settings.database_url),
+                "ATSBRIDGE_SECRET_KEY": KEY.hex(),
+                "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"),
+            }
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "atsbridge.cli", "worker"], env=env, stderr=subprocess.PIPE
+            )
+            try:
+                for _ in range(600):
+                    if getattr(load_sync_now(engine, sync_id), "state", None) == "RUNNING":
+                        break
+                    time.sleep(0.1)
+                time.sleep(1)  # waiting on RECRU's slow answer
+                asked = time.monotonic()
+                worker.send_signal(signal.SIGTERM)
+                time.sleep(1)
+                with engine.begin() as conn:  # told while the sync has its grace
+                    told = enqueue(
+                        conn,
+                        environment_id=integration.environment_id,
+                        integration_id=integration.id,
+                        type=EventType.DATA_CHANGED,
+                        data={"note": "told after the worker was asked to stop"},
+                    )
+                worker.wait(30)
+                took = time.monotonic() - asked
+            finally:
+                worker.kill()
+                stderr = worker.stderr.read().decode() if worker.stderr else ""
+            with engine.connect() as conn:  # a send cut off is recorded as an attempt (not counted)
+                attempts = conn.execute(
+                    select(func.count()).where(tables.webhook_attempts.c.event_id == told)
+                ).scalar_one()
+            run = load_sync_now(engine, sync_id)
+    finally:
+        recru.control("DELETE", "/faults")
+        receiver.stop()
+    assert worker.returncode == 0, stderr
+    assert took < 9.5, stderr
+    assert run is not None and run.state == "CANCELLED"
+    assert attempts == 0  # left whole for the next process
 
 
 @pytest.mark.postgres

@@ -1,6 +1,7 @@
-"""PostgreSQL sessions of the store: one left idle inside a transaction (its process stopped mid-transaction) is
+"""Sessions of the store. PostgreSQL: one left idle inside a transaction (its process stopped mid-transaction) is
 ended by the server, so the rows it locked are free again for the writers that come after it; a sync run's session
-is named after the run while it runs (so the process that gives the run up for dead can end it)."""
+is named after the run while it runs (so the process that gives the run up for dead can end it). Both stores: a
+savepoint is part of its transaction."""
 
 from __future__ import annotations
 
@@ -8,13 +9,47 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from atsbridge.store import db, tables
-from atsbridge.store.integrations import ensure_environment
+from atsbridge.store.credentials import RecruCredentials
+from atsbridge.store.integrations import create_integration, ensure_environment, find_environment
+from atsbridge.sync.scheduler import queue_sync
 from atsbridge.sync.store_worker import StoreWorker
+from integration.sync.conftest import KEY
 from support.store import POSTGRES_URL, fresh_store
+
+
+def test_what_a_savepoint_held_goes_when_its_transaction_is_rolled_back(engine: Engine) -> None:
+    """On SQLite, Python's sqlite3 begins a transaction only before a write: a savepoint taken first (making an
+    environment, queueing a sync) was committed as it was released, whatever failed after it."""
+    with engine.begin() as conn:
+        integration_id = create_integration(
+            conn,
+            KEY,
+            environment_id=ensure_environment(conn, "acme"),
+            tenant_url="https://acme.recru.eu",
+            credentials=RecruCredentials("api@acme.example", "secret"),
+        )
+
+    def failing_after_its_savepoints() -> None:
+        with engine.begin() as conn:
+            ensure_environment(conn, "rolled back")
+            queue_sync(conn, integration_id, "DELTA")
+            raise RuntimeError("the command failed after")
+
+    with pytest.raises(RuntimeError):
+        failing_after_its_savepoints()
+    with engine.connect() as conn:
+        assert find_environment(conn, "rolled back") is None
+        assert (
+            conn.execute(select(tables.syncs.c.id).where(tables.syncs.c.integration_id == integration_id)).all() == []
+        )
+    with engine.begin() as conn:  # and kept with a transaction that commits
+        ensure_environment(conn, "kept")
+    with engine.connect() as conn:
+        assert find_environment(conn, "kept") is not None
 
 
 @pytest.mark.postgres

@@ -170,6 +170,7 @@ def test_a_key_that_cannot_be_shown_is_not_made(tmp_path: Path, closed: str, jso
     )  # fmt: skip
     listed = atsbridge(tmp_path, "api-key", "list", "--json")
     assert json.loads(listed.stdout)["api_keys"] == []
+    assert json.loads(atsbridge(tmp_path, "env", "list", "--json").stdout) == {"environments": []}  # not its either
 
 
 def test_the_demo_empties_only_a_demo_store(tmp_path: Path) -> None:

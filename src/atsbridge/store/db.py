@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy
-from sqlalchemy import Connection, Engine, event, make_url, text
+from sqlalchemy import Connection, Engine, NestedTransaction, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
@@ -143,6 +143,16 @@ def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
     else:
         event.listen(engine, "connect", _prepare_postgresql_connection)
     return engine
+
+
+def savepoint(conn: Connection) -> NestedTransaction:
+    """``conn.begin_nested()``, part of the connection's transaction on SQLite too. Python's sqlite3 begins a
+    transaction only before a write, so a savepoint taken before any would be a transaction of its own, committed
+    as it is released, whatever the transaction around it does after (rolled back: what the savepoint held stayed).
+    """
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN")
+    return conn.begin_nested()
 
 
 @contextmanager

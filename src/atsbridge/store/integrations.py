@@ -21,6 +21,7 @@ from atsbridge.store.credentials import (
     encrypt_credentials,
     unseal,
 )
+from atsbridge.store.db import savepoint
 from atsbridge.store.tables import (
     api_keys,
     applications,
@@ -91,7 +92,7 @@ def ensure_environment(conn: Connection, name: str = DEFAULT_ENVIRONMENT) -> str
         return found
     environment_id = new_id()
     try:
-        with conn.begin_nested():
+        with savepoint(conn):
             conn.execute(insert(environments).values(id=environment_id, name=name, created_at=datetime.now(UTC)))
     except IntegrityError:  # made meanwhile (names are unique)
         made = find_environment(conn, name)

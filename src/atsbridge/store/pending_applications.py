@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from atsbridge.store.db import savepoint
 from atsbridge.store.tables import pending_applications
 
 PENDING_FOR = timedelta(days=1)
@@ -62,7 +63,7 @@ def sending(
     first)."""
     values = {"integration_id": integration_id, "project_remote_id": project_remote_id, "email": _email_key(email)}
     try:
-        with conn.begin_nested():
+        with savepoint(conn):
             conn.execute(insert(_table).values(**values, created_at=now, sending_until=until))
     except IntegrityError:
         this = _this(integration_id, project_remote_id, email)
@@ -96,7 +97,7 @@ def unknown(conn: Connection, integration_id: str, project_remote_id: str, email
     """The create's outcome is unknown: pending from now on (remembered now if it was not)."""
     values = {"integration_id": integration_id, "project_remote_id": project_remote_id, "email": _email_key(email)}
     try:
-        with conn.begin_nested():
+        with savepoint(conn):
             conn.execute(insert(_table).values(**values, created_at=now))
     except IntegrityError:
         conn.execute(update(_table).where(*_this(integration_id, project_remote_id, email)).values(sending_until=None))

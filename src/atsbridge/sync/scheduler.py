@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from atsbridge.store.db import savepoint
 from atsbridge.store.deletions import anonymise_expired
 from atsbridge.store.nested_marks import models_changed_since
 from atsbridge.store.syncs import (
@@ -92,7 +93,7 @@ def queue_sync(conn: Connection, integration_id: str, sync_type: str) -> tuple[s
         return existing, True
     sync_id = new_sync_id()
     try:
-        with conn.begin_nested():
+        with savepoint(conn):
             conn.execute(
                 insert(syncs).values(
                     id=sync_id,

@@ -206,13 +206,20 @@ def _email_matches(email: str) -> ColumnElement[bool]:
     return tables.candidates.c.id.in_(matching)
 
 
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+"""What ``str.strip()`` removes (every character ``str.isspace``), for SQL's ``trim`` (which removes spaces alone)."""
+
 FilterBuilder = Callable[[Any, "Reader"], ColumnElement[bool]]
 
 
 def _jobs_filters() -> dict[str, FilterBuilder]:
     t = tables.jobs
     return {
-        "job_codes": lambda v, r: func.trim(t.c.job_code).in_(v),  # RECRU keeps a code as typed; values come trimmed
+        # RECRU keeps a code as typed; the values given come trimmed (``str.split`` of the list, then ``str.strip``)
+        "job_codes": lambda v, r: func.trim(t.c.job_code, WHITESPACE).in_(v),
         "statuses": lambda v, r: t.c.status.in_(v),
         "employment_types": lambda v, r: t.c.employment_type.in_(v),
         "visibilities": lambda v, r: t.c.visibility.in_(v),

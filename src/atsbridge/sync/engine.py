@@ -302,12 +302,15 @@ class SyncRun:
         self.clock_offset = (self.server_time - now()).total_seconds()
         self.listings = Listings(self.client, self.sync_id, self.server_time)
         watermark = self.integration.delta_watermark
-        if not self.full and watermark is not None and self._recru_clock_went_back(self.server_time, watermark):
+        went_back = None if self.full or watermark is None else self._recru_clock_went_back(self.server_time, watermark)
+        if went_back is not None:
             self.full = True
         if not self.full and watermark is not None:
             self.since = recru_time(watermark - self.overlap)
             await self.listings.look_ahead(STREAMS)
         self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
+        if went_back is not None:  # in the run's record too, not only the log: its counts are a FULL's
+            self.ctx.warn(f"{went_back}: this DELTA listed everything, as a FULL does")
         await adopt_pending(self.client, self.store, self.integration.id, now())
         listed_before: list[Stream] = []
         for stream in STREAMS:
@@ -399,12 +402,12 @@ class SyncRun:
             return sync_type, "the integration's credentials were replaced"
         return None
 
-    def _recru_clock_went_back(self, server_time: datetime, watermark: datetime) -> bool:
+    def _recru_clock_went_back(self, server_time: datetime, watermark: datetime) -> str | None:
         """Whether RECRU may have stamped records since the watermark's run began with times before the watermark,
         less the overlap, which a DELTA would not read: its clock now says an earlier time (it was set back), or it
         went on since by more than the overlap less than ours did (it was ahead as that run began and was put right,
         or was set back by less than the time between the runs). A clock set back and put right again between two
-        runs leaves no trace in either; the next FULL reads what it stamped."""
+        runs leaves no trace in either; the next FULL reads what it stamped. Returns why, if so."""
         if server_time < watermark:
             reason = "RECRU's clock is behind the last run's start"
         elif (
@@ -418,9 +421,9 @@ class SyncRun:
             lag = round(self.integration.delta_clock_offset - self.clock_offset)
             reason = f"RECRU's clock went on {lag} s less than ours since the last run's start"
         else:
-            return False
+            return None
         log.warning("sync %s: %s: listing everything", self.sync_id, reason)
-        return True
+        return reason
 
     def _next_watermark(self) -> datetime | None:
         """RECRU's time at this run's start, or the second a listing may have lost a record in (``Listings.since``)."""

@@ -203,6 +203,8 @@ def test_a_delta_after_recrus_clock_ran_ahead_at_the_last_start_reads_what_it_st
     assert result.state == "SUCCEEDED", result.errors
     assert result.counts[ModelName.CANDIDATES]["updated"] == 1
     assert_parity(engine, integration.id, recru)
+    told = [error["message"] for error in result.errors]  # in the run's record: its counts are a FULL's
+    assert any("s less than ours since the last run" in m and "this DELTA listed everything" in m for m in told), told
 
 
 def test_a_delta_ends_at_what_recru_stamped_after_its_start(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from unit.test_cli_errors import atsbridge
 
 
@@ -31,8 +33,20 @@ def test_an_environment_is_made_once_and_listed_with_its_keys_and_integrations(t
     assert table[1].split()[:4] == [acme["id"], "acme", "1", "0"]
 
 
-def test_a_blank_environment_name_makes_nothing(tmp_path: Path) -> None:
-    refused = atsbridge(tmp_path, "env", "create", "   ", "--json")
+@pytest.mark.parametrize(
+    ("name", "told"),
+    [("   ", "NAME must name an environment"), ("a\tb", "control characters"), ("a\x1b[31mb", "control characters")],
+    ids=["blank", "a tab", "an escape sequence"],
+)
+def test_a_blank_or_garbling_environment_name_makes_nothing(tmp_path: Path, name: str, told: str) -> None:
+    refused = atsbridge(tmp_path, "env", "create", name, "--json")
     assert refused.returncode == 1
     assert json.loads(refused.stdout)["error"]["code"] == "INPUT_INVALID"
+    assert told in refused.stderr
     assert json.loads(atsbridge(tmp_path, "env", "list", "--json").stdout) == {"environments": []}
+
+
+def test_a_name_typed_composed_or_decomposed_is_one_environment(tmp_path: Path) -> None:
+    composed = json.loads(atsbridge(tmp_path, "env", "create", "Caf\u00e9", "--json").stdout)
+    decomposed = json.loads(atsbridge(tmp_path, "api-key", "create", "--environment", "Cafe\u0301", "--json").stdout)
+    assert decomposed["environment_id"] == composed["id"]

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -78,11 +79,16 @@ def log_to_stderr() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def environment_name(given: str, json_output: bool) -> str:
-    """An ``--environment`` as named: trimmed (" acme " is acme, not another environment); blank is refused."""
-    if not given.strip():
-        fail("--environment must name an environment", json_output, "INPUT_INVALID")
-    return given.strip()
+def environment_name(given: str, json_output: bool, option: str = "--environment") -> str:
+    """An environment's name as given in ``option``: trimmed (" acme " is acme, not another environment) and
+    composed (NFC: "Café" typed either way is one name); blank, or holding control characters (a tab, an escape
+    sequence: they would garble every listing of it), is refused."""
+    name = unicodedata.normalize("NFC", given.strip())
+    if not name:
+        fail(f"{option} must name an environment", json_output, "INPUT_INVALID")
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        fail(f"{option} must not hold control characters (tabs, line breaks, escapes)", json_output, "INPUT_INVALID")
+    return name
 
 
 def existing_environment(conn: Connection, name: str, json_output: bool) -> str:

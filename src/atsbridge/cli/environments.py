@@ -22,7 +22,7 @@ def env_create(
 ) -> None:
     """Create an environment (`api-key create --environment NAME` also creates one it does not find); one that
     exists already is left as it is and its id printed."""
-    name = environment_name(name, json_output)
+    name = environment_name(name, json_output, "NAME")
     with store(get_settings()).begin() as conn:
         existed = find_environment(conn, name) is not None
         environment_id = ensure_environment(conn, name)

@@ -102,7 +102,7 @@ class RetryPolicy:
     The defaults are a sync's: patient, since one call given up fails the whole run and a FULL's deletions wait for
     the next one that gets through. Twelve tries with waits of at most 0.25, 0.5, 1, 2, then 4 s ride out a RECRU
     failing most calls for half a minute (a call failing every other try gets through in all but 1 of 4,000 cases),
-    and a RECRU that is down fails the run after about 32 s of waiting.
+    and a RECRU that is down fails the run after at most 32 s of waiting (16 s on average: the waits are random).
     """
 
     max_attempts: int = 12

@@ -173,6 +173,36 @@ def test_a_key_that_cannot_be_shown_is_not_made(tmp_path: Path, closed: str, jso
     assert json.loads(atsbridge(tmp_path, "env", "list", "--json").stdout) == {"environments": []}  # not its either
 
 
+@pytest.mark.parametrize("closed", ["", "start", "full"], ids=["reader gone", "closed at start", "disk full"])
+def test_a_webhook_secret_that_cannot_be_shown_is_not_set(tmp_path: Path, closed: str) -> None:
+    """Its secret is shown by `webhook set`: a rotated one nobody saw would leave every receiver failing to verify."""
+    unseen = to_closed_stdout(
+        tmp_path, "webhook", "set", "--url", "https://a.example/h", "--environment", "acme", closed=closed
+    )
+    assert unseen.returncode == 1
+    assert "so the signing secret could not be shown: nothing was made" in unseen.stderr
+    shown = atsbridge(tmp_path, "webhook", "show", "--environment", "acme", "--json")
+    assert json.loads(shown.stdout)["error"]["code"] == "ENVIRONMENT_NOT_FOUND"  # not even the environment
+
+    first = json.loads(
+        atsbridge(tmp_path, "webhook", "set", "--url", "https://a.example/h", "--environment", "acme", "--json").stdout
+    )
+    rotated = to_closed_stdout(
+        tmp_path,
+        "webhook",
+        "set",
+        "--url",
+        "https://b.example/h",
+        "--environment",
+        "acme",
+        "--rotate-secret",
+        closed=closed,
+    )
+    assert rotated.returncode == 1
+    kept = json.loads(atsbridge(tmp_path, "webhook", "show", "--environment", "acme", "--json").stdout)
+    assert (kept["url"], kept["secret"]) == ("https://a.example/h", first["secret"])
+
+
 def test_the_demo_empties_only_a_demo_store(tmp_path: Path) -> None:
     store = tmp_path / "demo"
     clear_store(store)  # a new directory becomes the demo's

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from atsbridge.cli.common import environment_name, err, existing_environment, fail, store
+from atsbridge.cli.common import emit, environment_name, err, existing_environment, fail, fail_unshown, store
 from atsbridge.config import get_settings
 from atsbridge.store.integrations import (
     check_key_opens_store,
@@ -18,14 +18,22 @@ from atsbridge.webhooks.endpoint import InvalidWebhookUrl, WebhookEndpoint, set_
 webhook_app = typer.Typer(help="Configure where events are sent.", no_args_is_help=True)
 
 
-def _print_webhook(environment: str, endpoint: WebhookEndpoint | None, json_output: bool) -> None:
+def _shown(environment: str, endpoint: WebhookEndpoint | None, json_output: bool) -> str | None:
+    """What stdout shows of the environment's webhook: ``{environment, url, secret}`` with ``--json`` (``null``s
+    without a webhook), else the secret alone (nothing without a webhook)."""
     if json_output:
         url, secret = (endpoint.url, endpoint.secret) if endpoint else (None, None)
-        print(json.dumps({"environment": environment, "url": url, "secret": secret}))
-    elif endpoint is None:
+        return json.dumps({"environment": environment, "url": url, "secret": secret})
+    return None if endpoint is None else endpoint.secret
+
+
+def _tell(environment: str, endpoint: WebhookEndpoint | None, json_output: bool) -> None:
+    """What stderr says of it, without ``--json``."""
+    if json_output:
+        return
+    if endpoint is None:
         err.print(f"no webhook URL is set for environment {environment!r}")
     else:
-        print(endpoint.secret)
         err.print(f"events of environment {environment!r} go to {endpoint.url}, signed with the secret above")
 
 
@@ -44,9 +52,14 @@ def webhook_set(
             check_key_opens_store(conn, settings.encryption_key)  # else only this key could read the secret
             environment_id = ensure_environment(conn, environment)
             secret = set_webhook(conn, settings.encryption_key, environment_id, url, rotate_secret=rotate_secret)
+            endpoint = WebhookEndpoint(url, secret)
+            try:  # before the commit: a secret (a rotated one above all) nobody was shown is not made
+                emit(_shown(environment, endpoint, json_output) or secret)
+            except OSError:
+                fail_unshown("the signing secret")
     except InvalidWebhookUrl as error:
         fail(str(error), json_output, "INPUT_INVALID")
-    _print_webhook(environment, WebhookEndpoint(url, secret), json_output)
+    _tell(environment, endpoint, json_output)
 
 
 @webhook_app.command("show")
@@ -60,4 +73,7 @@ def webhook_show(
     with store(settings).connect() as conn:
         environment_id = existing_environment(conn, environment, json_output)
         endpoint = webhook_of(conn, settings.encryption_key, environment_id)
-    _print_webhook(environment, endpoint, json_output)
+    shown = _shown(environment, endpoint, json_output)
+    if shown is not None:
+        print(shown)
+    _tell(environment, endpoint, json_output)

@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 
 from atsbridge.api.app import create_app
 from atsbridge.api.http_protocol import EnvelopedH11Protocol
+from atsbridge.api.server import Server
 from atsbridge.config import KEY_FILE_ASIDE, SECRET_KEY_FILE, Settings
 from atsbridge.private_dirs import make_private_dir
 from atsbridge.progress import sync_progress
@@ -217,7 +218,7 @@ def prepare(data_dir: Path, emulator_port: int, size: int, console: Console) -> 
 async def run_demo(demo: Demo, host: str, port: int, console: Console) -> None:
     app = create_app(demo.engine, demo.settings)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", http=EnvelopedH11Protocol)
-    server = uvicorn.Server(config)
+    server = Server(config, app.state.syncs)
     serving = asyncio.create_task(server.serve())
     try:
         for _ in range(600):

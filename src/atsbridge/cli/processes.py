@@ -101,6 +101,7 @@ def serve(
 
     from atsbridge.api.app import create_app
     from atsbridge.api.http_protocol import EnvelopedH11Protocol
+    from atsbridge.api.server import Server
 
     if host is not None and not host.strip():
         fail("--host is empty: name the interface to bind (127.0.0.1, or 0.0.0.0 for all)", False, "INPUT_INVALID")
@@ -114,7 +115,8 @@ def serve(
     # passes, which otherwise walk them all again every few list pages (tens of ms each, the pages' p99).
     gc.freeze()
     log_to_stderr()
-    uvicorn.run(app_, host=host, port=port, log_level="info", http=EnvelopedH11Protocol)
+    config = uvicorn.Config(app_, host=host, port=port, log_level="info", http=EnvelopedH11Protocol)
+    Server(config, app_.state.syncs).run()
 
 
 def _ensure_bindable(host: str, port: int) -> None:

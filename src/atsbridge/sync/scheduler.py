@@ -209,7 +209,7 @@ class EmbeddedScheduler:
             try:
                 await asyncio.to_thread(self._queue_due)
                 for sync_id, integration_id, sync_type in await asyncio.to_thread(self._queued):
-                    if integration_id not in self._running:
+                    if integration_id not in self._running and not self._stopped:  # stopped while it looked
                         self._running[integration_id] = asyncio.create_task(
                             self._run_one(sync_id, integration_id, sync_type)
                         )

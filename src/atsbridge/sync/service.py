@@ -34,6 +34,7 @@ class SyncService:
         self.delivery = DeliveryLoop(engine, settings.encryption_key, public_url=settings.public_url)
         self._delivery_task: asyncio.Task[None] | None = None
         self._queue_context: contextlib.AbstractAsyncContextManager[object] | None = None
+        self._stopping: asyncio.Task[None] | None = None
 
     async def _run(self, sync_id: str, integration_id: str, sync_type: str) -> None:
         await execute_sync(self.engine, self.settings, sync_id, integration_id, sync_type)
@@ -63,16 +64,31 @@ class SyncService:
             self.run_syncs = True
             await self.start()
 
+    def begin_stopping(self) -> asyncio.Task[None]:
+        """Stop taking syncs and events now (the process was asked to stop); ``stop`` waits for it to end."""
+        if self._stopping is None:
+            self._stopping = asyncio.create_task(self._stop())
+        return self._stopping
+
     async def stop(self) -> None:
+        await self.begin_stopping()
+
+    async def _stop(self) -> None:
+        """The runs in flight cancelled (recorded CANCELLED) and the sends in flight given their grace, at once."""
+        await asyncio.gather(self._stop_delivery(), self._stop_scheduler())
+        if self._queue_context is not None:
+            await self._queue_context.__aexit__(None, None, None)
+
+    async def _stop_delivery(self) -> None:
         if self._delivery_task is not None:
             self.delivery.stop()
             await asyncio.gather(self._delivery_task, return_exceptions=True)
+
+    async def _stop_scheduler(self) -> None:
         if self.scheduler is not None and self._task is not None:
             await self.scheduler.stop()
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if self._queue_context is not None:
-            await self._queue_context.__aexit__(None, None, None)
 
     async def request(self, integration_id: str, sync_type: str) -> tuple[str, bool]:
         """Queue a sync (``queue_sync``, on a worker thread: a sync's open transaction may hold SQLite's write lock

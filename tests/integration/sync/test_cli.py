@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,12 +11,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import ANY
 
+import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -358,6 +361,46 @@ def test_sigterm_stops_a_sync_and_records_its_run_cancelled(
         stopped = load_sync(conn, run)
     assert stopped is not None and stopped.state == "CANCELLED"
     assert atsbridge(engine, tmp_path, "sync", integration_id, "--json").returncode == 0  # nothing left RUNNING
+
+
+def test_serve_stops_within_a_deploys_timeout_whatever_a_request_waits_for(
+    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess
+) -> None:
+    """An action waiting on a slow RECRU held `serve` until it ended (minutes), its scheduler still starting syncs:
+    requests in flight get 5 s, and the background work stops at the signal."""
+    integration_id = connected(engine, tmp_path, recru_process, "--sync-all")
+    key = json.loads(atsbridge(engine, tmp_path, "api-key", "create", "--json").stdout)["key"]
+    port = free_port()
+    command = [sys.executable, "-m", "atsbridge.cli", "serve", "--port", str(port)]
+    serving = subprocess.Popen(command, env=environment(engine, tmp_path), stderr=subprocess.PIPE, text=True)
+    base, headers = (
+        f"http://127.0.0.1:{port}/v1",
+        {"Authorization": f"Bearer {key}", "X-Integration-Id": integration_id},
+    )
+    job = next(p for p in recru.all("projects") if p["status"] == "open")
+    recru.control("POST", "/faults", {"kind": "slow", "method": "ApplicationService.create", "delaySeconds": 50})
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/check-api-key", headers=headers).status_code == 200:
+                    break
+            time.sleep(0.1)
+        body = {"candidate": {"first_name": "Eva", "last_name": "Pomalá", "email_address": "eva.pomala@example.cz"}}
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(
+                httpx.post, f"{base}/ats/jobs/remote:{job['id']}/applications", json=body, headers=headers, timeout=90
+            )
+            time.sleep(2)  # the create is waiting on RECRU
+            asked = time.monotonic()
+            serving.send_signal(signal.SIGTERM)
+            serving.wait(30)
+            took = time.monotonic() - asked
+            with contextlib.suppress(httpx.TransportError):
+                waiting.result()
+    finally:
+        serving.kill()
+        recru.control("DELETE", "/faults")
+    assert took < 9, serving.stderr.read() if serving.stderr else ""
 
 
 @pytest.mark.skipif(this_process() is None, reason="no /proc to tell a dead process by")

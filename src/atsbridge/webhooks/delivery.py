@@ -169,19 +169,22 @@ def _exists(engine: Engine, event_id: str) -> bool:
         return conn.execute(select(webhook_outbox.c.id).where(webhook_outbox.c.id == event_id)).first() is not None
 
 
-def _put_back(engine: Engine, events: list[_Claimed], when: datetime, reason: str) -> None:
-    """Leave the claimed ``events`` due again at ``when``, without counting an attempt."""
+def _put_back(engine: Engine, events: list[_Claimed], when: datetime, reason: str | None) -> None:
+    """Leave the claimed ``events`` due again at ``when``, without counting an attempt; ``reason`` (if any) is
+    their ``last_error`` (none: the one they had stays, as none of them was tried)."""
+    why = {} if reason is None else {"last_error": reason}
     with engine.begin() as conn:
         conn.execute(
             update(webhook_outbox)
             .where(webhook_outbox.c.id.in_([event.id for event in events]), webhook_outbox.c.delivered_at.is_(None))
-            .values(next_attempt_at=when, last_error=reason)
+            .values(next_attempt_at=when, **why)
         )
 
 
 def _cut_off(engine: Engine, events: list[_Claimed], began: datetime, now: datetime) -> None:
     """The first of ``events`` was being sent when the process stopped (the receiver may have it: at least once):
-    its attempt is recorded, not counted; all are due again ``now``, for whichever process delivers next."""
+    its attempt is recorded, not counted; all are due again ``now``, for whichever process delivers next (those
+    after it, never tried, keep their ``last_error``)."""
     duration_ms = round((now - began).total_seconds() * 1000)
     try:
         with engine.begin() as conn:
@@ -189,7 +192,9 @@ def _cut_off(engine: Engine, events: list[_Claimed], began: datetime, now: datet
             conn.execute(insert(webhook_attempts).values(event_id=events[0].id, **attempt))
     except IntegrityError:  # deleted with its integration meanwhile
         pass
-    _put_back(engine, events, now, CUT_OFF)
+    _put_back(engine, events[:1], now, CUT_OFF)
+    if events[1:]:
+        _put_back(engine, events[1:], now, None)
 
 
 def _mark_dead(engine: Engine, event_ids: list[str], reason: str) -> None:
@@ -284,6 +289,7 @@ class _Sending:
     policy: RetryPolicy
     public_url: str | None
     clock: Callable[[], datetime]  # when each attempt begins and ends (``deliver_due``'s ``now``, if none is given)
+    stopping: Callable[[], bool] = lambda: False  # the process stops: no further event of a claimed batch is begun
 
     async def claim(self, now: datetime, batch_size: int, busy: Collection[str] = ()) -> dict[str, list[_Claimed]]:
         """Claim a batch of due events (none of the ``busy`` environments), by environment, oldest first."""
@@ -308,6 +314,9 @@ class _Sending:
             await asyncio.to_thread(_put_back, self.engine, events, now + UNREADABLE_RETRY, UNREADABLE_SECRET)
             return
         for index, event in enumerate(events):
+            if self.stopping():  # the rest is due at once, for the next process (a send begun now may be cut off)
+                await asyncio.to_thread(_put_back, self.engine, events[index:], self.clock(), None)
+                return
             began = self.clock()
             try:
                 attempt = await _post(self.http_client, url, secret, event, self.public_url)
@@ -358,7 +367,9 @@ class DeliveryLoop:
 
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as http_client:
-            sending = _Sending(self.engine, http_client, self.key, self.policy, self.public_url, self.clock)
+            sending = _Sending(
+                self.engine, http_client, self.key, self.policy, self.public_url, self.clock, self._stopping.is_set
+            )
             try:
                 while not self._stopping.is_set():
                     try:

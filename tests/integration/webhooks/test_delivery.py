@@ -382,6 +382,25 @@ async def test_a_stopping_loop_gives_up_a_slow_receivers_batch_after_a_grace(
     assert all(row.attempts == 0 for row in rows)  # a cut-off send uses up no attempt
     (cut_off,) = [a for event_id in left for a in attempts_of(engine, event_id)]  # the one on its way is recorded
     assert (cut_off.status_code, cut_off.error) == (None, delivery.CUT_OFF)
+    # the one on its way says so; the others, never tried, do not
+    assert sorted(row.last_error or "" for row in rows) == [""] * (len(rows) - 1) + [delivery.CUT_OFF]
+
+
+async def test_a_stopping_loop_begins_no_further_event_of_a_batch(engine: Engine) -> None:
+    """The sends in flight get their grace; one begun during it would be cut off (sent twice) or outlast it."""
+    slow = Receiver(delay=1.0).start()
+    try:
+        environment = make_environment(engine, slow.url, name="slow")
+        sent = emit(engine, environment, 6, start=datetime.now(UTC))
+        loop = DeliveryLoop(engine, KEY, interval=0.05, batch_size=20)
+        task = asyncio.create_task(loop.run())
+        await asyncio.sleep(0.5)  # the first is on its way
+        loop.stop()
+        await asyncio.wait_for(task, 30)
+    finally:
+        slow.stop()
+    assert len(slow.received) == 1  # the one on its way ended (well within the grace), and no other began
+    assert len(undelivered(engine)) == len(sent) - 1
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -42,6 +43,10 @@ from atsbridge.unified import models
 from atsbridge.unified.models import ErrorCode
 
 log = logging.getLogger("atsbridge.api")
+CUT_OFF_BY_STOP = (
+    "The server stopped before this request ended (it was given 5 s). What it did may be partly done: send it again "
+    "(a create is looked for first, never made twice)."
+)
 
 # Every error status the API answers, listed on every operation (so that no answer is undocumented), each said
 # where it comes from: on the /ats endpoints (``ATS_ERRORS``) and on the general ones (``GENERAL_ERRORS``), whose
@@ -189,6 +194,12 @@ def install_error_handlers(app: FastAPI) -> None:
         connection (its next request on it fails)."""
         try:
             return await call_next(request)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is None or not request.app.state.syncs.stopping:
+                raise
+            task.uncancel()  # the server cut it off as it stops (its grace for requests ended): answered, not dropped
+            return _error("PLATFORM.TASK_TIMED_OUT", CUT_OFF_BY_STOP, 504)
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.url.path)
             return _error("PLATFORM.UNKNOWN_ERROR", "An unexpected error occurred; it has been logged.", 500)

@@ -64,6 +64,11 @@ class SyncService:
             self.run_syncs = True
             await self.start()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether the process was asked to stop (``begin_stopping``)."""
+        return self._stopping is not None
+
     def begin_stopping(self) -> asyncio.Task[None]:
         """Stop taking syncs and events now (the process was asked to stop); ``stop`` waits for it to end."""
         if self._stopping is None:

@@ -51,13 +51,18 @@ def emit(text: str) -> None:
         raise
 
 
-def fail_unshown(what: str) -> NoReturn:
-    """End a command whose output could not be written (``emit``), inside the transaction it rolls back."""
-    fail(
-        f"stdout cannot be written (closed or full), so {what} could not be shown: nothing was made",
-        False,
-        "OUTPUT_CLOSED",
-    )
+def show_before_commit(text: str, what: str) -> None:
+    """``text`` on stdout (``emit``), written inside the transaction that makes ``what`` it shows (a new key, an id,
+    a secret): if stdout cannot be written the command ends there (``OUTPUT_CLOSED``) and the transaction rolls
+    back, so what could not be shown is not made."""
+    try:
+        emit(text)
+    except OSError:
+        fail(
+            f"stdout cannot be written (closed or full), so {what} could not be shown: nothing was made",
+            False,
+            "OUTPUT_CLOSED",
+        )
 
 
 def tell_error(message: str, json_output: bool, code: str) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from atsbridge.cli.common import emit, environment_name, err, fail_unshown, print_table, store
+from atsbridge.cli.common import environment_name, err, print_table, show_before_commit, store
 from atsbridge.config import get_settings
 from atsbridge.store.integrations import ensure_environment, find_environment, list_environments
 from atsbridge.store.reader import ts
@@ -26,14 +26,8 @@ def env_create(
     with store(get_settings()).begin() as conn:
         existed = find_environment(conn, name) is not None
         environment_id = ensure_environment(conn, name)
-        try:
-            emit(
-                json.dumps({"id": environment_id, "name": name, "created": not existed})
-                if json_output
-                else environment_id
-            )
-        except OSError:
-            fail_unshown("the environment's id")
+        shown = json.dumps({"id": environment_id, "name": name, "created": not existed})
+        show_before_commit(shown if json_output else environment_id, "the environment's id")
     if not json_output:
         err.print(f"environment {name!r} {'exists already' if existed else 'created'} ({environment_id})")
 

@@ -11,13 +11,12 @@ from urllib.parse import urlsplit
 import typer
 
 from atsbridge.cli.common import (
-    emit,
     environment_name,
     err,
     existing_environment,
     fail,
-    fail_unshown,
     print_table,
+    show_before_commit,
     store,
 )
 from atsbridge.config import get_settings
@@ -177,10 +176,7 @@ def integration_create(
         notify.integration_created(conn, integration_id)
         # the id alone on stdout, as `api-key create` prints its key: `ID=$(atsbridge integration create …)`
         shown = {"id": integration_id, "environment_id": environment_id}
-        try:
-            emit(json.dumps(shown) if json_output else integration_id)
-        except OSError:
-            fail_unshown("the new integration's id")
+        show_before_commit(json.dumps(shown) if json_output else integration_id, "the new integration's id")
     if not json_output:
         err.print(f"integration created in environment {environment!r}")
 

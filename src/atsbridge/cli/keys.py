@@ -8,13 +8,12 @@ from typing import Annotated
 import typer
 
 from atsbridge.cli.common import (
-    emit,
     environment_name,
     err,
     existing_environment,
     fail,
-    fail_unshown,
     print_table,
+    show_before_commit,
     store,
 )
 from atsbridge.config import get_settings
@@ -37,10 +36,9 @@ def api_key_create(
     with store(get_settings()).begin() as conn:
         environment_id = ensure_environment(conn, environment)
         key = create_api_key(conn, environment_id)
-        try:
-            emit(json.dumps({"key": key, "environment_id": environment_id}) if json_output else key)
-        except OSError:
-            fail_unshown("the new key")
+        show_before_commit(
+            json.dumps({"key": key, "environment_id": environment_id}) if json_output else key, "the new key"
+        )
     if not json_output:
         err.print(f"API key for environment {environment!r} ({environment_id}); it is not shown again.")
 

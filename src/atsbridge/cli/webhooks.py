@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from atsbridge.cli.common import emit, environment_name, err, existing_environment, fail, fail_unshown, store
+from atsbridge.cli.common import environment_name, err, existing_environment, fail, show_before_commit, store
 from atsbridge.config import get_settings
 from atsbridge.store.integrations import (
     check_key_opens_store,
@@ -53,10 +53,8 @@ def webhook_set(
             environment_id = ensure_environment(conn, environment)
             secret = set_webhook(conn, settings.encryption_key, environment_id, url, rotate_secret=rotate_secret)
             endpoint = WebhookEndpoint(url, secret)
-            try:  # before the commit: a secret (a rotated one above all) nobody was shown is not made
-                emit(_shown(environment, endpoint, json_output) or secret)
-            except OSError:
-                fail_unshown("the signing secret")
+            # a secret (a rotated one above all) nobody was shown is not made
+            show_before_commit(_shown(environment, endpoint, json_output) or secret, "the signing secret")
     except InvalidWebhookUrl as error:
         fail(str(error), json_output, "INPUT_INVALID")
     _tell(environment, endpoint, json_output)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,17 +34,12 @@ from atsbridge.api.routes import (
     webhooks,
 )
 from atsbridge.api.strict_json import not_json_message
+from atsbridge.api.unexpected_errors import ContainUnexpectedErrors
 from atsbridge.config import Settings
 from atsbridge.store.reader import BadQuery
 from atsbridge.sync.service import SyncService
 from atsbridge.unified import models
 from atsbridge.unified.models import ErrorCode
-
-log = logging.getLogger("atsbridge.api")
-CUT_OFF_BY_STOP = (
-    "The server stopped before this request ended (it was given 5 s). What it did may be partly done: send it again "
-    "(a create is looked for first, never made twice)."
-)
 
 # Every error status the API answers, listed on every operation (so that no answer is undocumented), each said
 # where it comes from: on the /ats endpoints (``ATS_ERRORS``) and on the general ones (``GENERAL_ERRORS``), whose
@@ -149,7 +142,11 @@ def _error(code: ErrorCode | None, message: str, status: int, headers: dict[str,
     return json_response(error_body(code, message, status), status, headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, stopping: Callable[[], bool]) -> None:
+    """Every error answered in the envelope; ``stopping()`` tells whether the server is stopping (a request it
+    cancels then is answered 504). Middleware added before is inside ``ContainUnexpectedErrors``."""
+    app.add_middleware(ContainUnexpectedErrors, stopping=stopping)
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> Response:
         return error_response(error)
@@ -184,25 +181,6 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
         return _error(None, message, error.status_code, headers)
-
-    @app.middleware("http")
-    async def contain_unexpected_errors(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """An unexpected error becomes the 500 envelope here, inside the app: an exception handler for ``Exception``
-        answers too, but Starlette then raises the error on to the server, which closes the client's keep-alive
-        connection (its next request on it fails)."""
-        try:
-            return await call_next(request)
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is None or not request.app.state.syncs.stopping:
-                raise
-            task.uncancel()  # the server cut it off as it stops (its grace for requests ended): answered, not dropped
-            return _error("PLATFORM.TASK_TIMED_OUT", CUT_OFF_BY_STOP, 504)
-        except Exception:
-            log.exception("unexpected error on %s %s", request.method, request.url.path)
-            return _error("PLATFORM.UNKNOWN_ERROR", "An unexpected error occurred; it has been logged.", 500)
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -244,9 +222,8 @@ def create_app(engine: Engine, settings: Settings, *, run_syncs: bool = False) -
     app.state.syncs = syncs
     app.state.action_slots = ActionSlots(engine)
     app.state.idempotency = Idempotency(engine)
-    # inside the error handlers' middleware: its task group would wrap BodyTooLarge, raised while a route reads
     app.add_middleware(BodyLimit)
-    install_error_handlers(app)
+    install_error_handlers(app, stopping=lambda: syncs.stopping)
     # an attachment's signed download link reads /ats data: its errors are those of the /ats reads
     ats = (
         ats_read.router,

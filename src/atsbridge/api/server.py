@@ -15,6 +15,7 @@ import uvicorn
 from atsbridge.sync.service import SyncService
 
 REQUEST_GRACE_SECONDS = 5
+CUT_OFF_ANSWER_SECONDS = 1
 
 
 class Server(uvicorn.Server):
@@ -27,6 +28,14 @@ class Server(uvicorn.Server):
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         await super().serve(sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        # uvicorn cancels the requests still running after the grace without waiting for them; after Ctrl-C,
+        # asyncio then cancels them again as the process ends, mid-answer, and logs each one's traceback.
+        cut_off = [task for task in self.server_state.tasks if not task.done()]
+        if cut_off:
+            await asyncio.wait(cut_off, timeout=CUT_OFF_ANSWER_SECONDS)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)

@@ -246,7 +246,7 @@ def test_outside_v1_too(world: World) -> None:
 
 def test_an_unexpected_error_is_the_500_envelope_and_the_connection_stays_usable() -> None:
     app = FastAPI()
-    install_error_handlers(app)
+    install_error_handlers(app, stopping=lambda: False)
 
     @app.get("/broken")
     async def broken() -> None:

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from recru_emulator.controls import Controls
 from recru_emulator.emulator import Emulator
@@ -45,4 +45,17 @@ def create_app(emulator: Emulator) -> Starlette:
 async def _http_error(request: Request, error: Exception) -> Response:
     """An unknown path or a method a control does not take: JSON like every control answer (spec §8)."""
     assert isinstance(error, HTTPException)
-    return JSONResponse({"error": error.detail, "fields": {}}, error.status_code, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:  # Starlette's names the first route's methods only, of several on one path
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return JSONResponse({"error": error.detail, "fields": {}}, error.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on the request's path."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]

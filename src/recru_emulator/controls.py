@@ -31,7 +31,15 @@ from recru_emulator.tenant_data import (
 )
 from recru_emulator.writes import ADDRESS_KEYS, SourceInput, read_consent, read_jobseeker, read_salary, resolve_source
 
-ENTITIES = ("users", "projects", "stages", "tags", "jobseekers", "applications", "sources")
+# codebooks whose entries the controls make and change (countries are fixed): entity → (codebook, a new entry's name)
+CODEBOOK_ENTITIES = {
+    "sources": ("jobseekerSources", "Source"),
+    "departments": ("departments", "Department"),
+    "locations": ("locations", "Location"),
+    "rejectionReasons": ("rejectionReasons", "Rejection reason"),
+    "projectCloseReasons": ("projectCloseReasons", "Close reason"),
+}
+ENTITIES = ("users", "projects", "stages", "tags", "jobseekers", "applications", *CODEBOOK_ENTITIES)
 READ_ONLY = ("id",)  # ids are the tenant's, never reused
 TIMESTAMPED = ("users", "projects", "jobseekers", "applications")
 NEVER_PATCHED = ("id", "createdAt", "updatedAt")
@@ -171,7 +179,14 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "createdAt": _is_ts,
         "updatedAt": _is_ts,
     },
-    "sources": {"name": _is_name, "active": lambda v: isinstance(v, bool)},
+    **{entity: {"name": _is_name, "active": lambda v: isinstance(v, bool)} for entity in CODEBOOK_ENTITIES},
+    "locations": {
+        "name": _is_name,
+        "active": lambda v: isinstance(v, bool),
+        "city": _opt(_is_str),
+        "postalCode": _opt(_is_str),
+        "countryCode": _opt(lambda v: isinstance(v, str) and len(v) == 2 and v.isascii() and v.isupper()),
+    },
 }
 JOBSEEKER_FIELDS = tuple(k for k in JOBSEEKER_KEYS if k != "id")
 JOBSEEKER_EXTRA: dict[str, Check] = {
@@ -192,8 +207,8 @@ def _bad(message: str, fields: dict[str, str] | None = None) -> JSONResponse:
 
 
 def _table(tenant: Tenant, entity: str) -> EntityTable:
-    if entity == "sources":
-        return tenant.codebooks["jobseekerSources"]
+    if entity in CODEBOOK_ENTITIES:
+        return tenant.codebooks[CODEBOOK_ENTITIES[entity][0]]
     table: EntityTable = getattr(tenant, entity)
     return table
 
@@ -403,8 +418,9 @@ def _defaults(tenant: Tenant, entity: str, new_id: int, body: Record) -> Record:
         }
     if entity == "tags":
         return {"id": new_id, "name": f"Tag {new_id}", "color": "#888888"}
-    if entity == "sources":
-        return {"id": new_id, "name": f"Source {new_id}", "active": True}
+    if entity in CODEBOOK_ENTITIES:
+        entry = {"id": new_id, "name": f"{CODEBOOK_ENTITIES[entity][1]} {new_id}", "active": True}
+        return entry | ({"city": None, "postalCode": None, "countryCode": None} if entity == "locations" else {})
     if entity == "applications":
         project_id = body.get("projectId")
         project = tenant.projects.get(project_id) if isinstance(project_id, int) else None
@@ -606,7 +622,7 @@ class Controls:
         record_id = record["id"]
         if entity == "stages" and tenant.stage_in_use(record_id):
             return JSONResponse({"error": "the stage is in a pipeline or used by an application"}, status_code=409)
-        if entity == "sources":
+        if entity in CODEBOOK_ENTITIES:  # RECRU deactivates codebook entries, never deletes them
             record["active"] = False
         else:
             deleters: dict[str, Callable[[int], Any]] = {

@@ -291,6 +291,28 @@ def test_deleting_a_source_deactivates_it(api: Api) -> None:
     assert api.get(JOBSEEKERS, holder["id"])["source"] == holder["source"]
 
 
+@pytest.mark.parametrize(
+    ("entity", "codebook", "holders"),
+    [
+        ("departments", "departments", PROJECTS),
+        ("locations", "locations", PROJECTS),
+        ("rejectionReasons", "rejectionReasons", APPLICATIONS),
+    ],
+)
+def test_a_codebook_entry_deleted_or_renamed_changes_no_record_naming_it(
+    api: Api, entity: str, codebook: str, holders: Entity
+) -> None:
+    """Records name codebook entries by id: deleting one deactivates it (§2), renaming it leaves their `updatedAt`."""
+    before = api.codebook(codebook)
+    records = api.walk(holders)
+    entry_id = before[0]["id"]
+    assert api.patch(entity, entry_id, name="Přejmenováno")["name"] == "Přejmenováno"
+    api.delete(entity, entry_id)
+    renamed = {**before[0], "name": "Přejmenováno", "active": False}
+    assert api.codebook(codebook) == [renamed, *before[1:]]
+    assert api.walk(holders) == records
+
+
 def test_renaming_a_source_renames_it_on_its_jobseekers_and_moves_them(frozen: Api) -> None:
     api = frozen
     jobseekers = api.walk(JOBSEEKERS)

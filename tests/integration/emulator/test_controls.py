@@ -10,10 +10,12 @@ import pytest
 
 from .conftest import (
     APPLICATIONS,
+    CODEBOOKS,
     CTL,
     ENTRY,
     FROZEN,
     JOBSEEKERS,
+    LOCATION,
     PROJECTS,
     RPC,
     SEED,
@@ -30,13 +32,20 @@ from .conftest import (
     unique_email,
 )
 
+CONTROLLED_CODEBOOKS = {
+    "sources": "jobseekerSources",
+    "departments": "departments",
+    "locations": "locations",
+    "rejectionReasons": "rejectionReasons",
+    "projectCloseReasons": "projectCloseReasons",
+}
 READ_BACK: dict[str, Any] = {
     "users": USERS,
     "projects": PROJECTS,
     "jobseekers": JOBSEEKERS,
     "stages": "StageService.list",
     "tags": "TagService.list",
-    "sources": "jobseekerSources",
+    **CONTROLLED_CODEBOOKS,
 }
 
 
@@ -44,12 +53,12 @@ def read_back(api: Api, entity: str, rid: int) -> dict[str, Any] | None:
     how = READ_BACK[entity]
     if isinstance(how, Entity):
         return api.get(how, rid)
-    items = api.codebook(how) if how == "jobseekerSources" else api.items(how)
+    items = api.codebook(how) if how in CODEBOOKS else api.items(how)
     return next((i for i in items if i["id"] == rid), None)
 
 
 SCHEMAS = {"users": USERS.schema, "projects": PROJECTS.schema, "jobseekers": JOBSEEKERS.schema, "stages": STAGE,
-           "tags": TAG, "sources": ENTRY}  # fmt: skip
+           "tags": TAG, **dict.fromkeys(CONTROLLED_CODEBOOKS, ENTRY), "locations": LOCATION}  # fmt: skip
 
 
 @pytest.mark.parametrize("entity", list(READ_BACK))
@@ -69,6 +78,10 @@ def test_create_with_defaults(api: Api, entity: str) -> None:
         ("stages", {"name": "Telefoninterview", "kind": "regular", "active": True}),
         ("tags", {"name": "Top-Talent", "color": "#ff8800"}),
         ("sources", {"name": "Empfehlung Mitarbeiter", "active": True}),
+        ("departments", {"name": "Vertrieb", "active": False}),
+        ("locations", {"name": "Brno – Líšeň", "city": "Brno", "postalCode": "628 00", "countryCode": "CZ"}),
+        ("rejectionReasons", {"name": "Nedostatečná praxe", "active": True}),
+        ("projectCloseReasons", {"name": "Obsazeno interně", "active": True}),
     ],
 )  # fmt: skip
 def test_create_with_fields(api: Api, entity: str, fields: dict[str, Any]) -> None:
@@ -140,6 +153,9 @@ def test_created_user_with_password_can_log_in(api: Api) -> None:
         ("stages", {"name": "Angebot"}),
         ("tags", {"color": "#000000"}),
         ("sources", {"active": False}),
+        ("departments", {"name": "Finance (nové)"}),
+        ("locations", {"city": "Ostrava", "countryCode": "CZ"}),
+        ("rejectionReasons", {"name": "Nereaguje na e-maily"}),
     ],
 )
 def test_patch_returns_the_record(api: Api, entity: str, change: dict[str, Any]) -> None:
@@ -225,6 +241,15 @@ def test_unknown_paths_and_methods_of_the_controls_answer_json(api: Api, verb: s
     assert answer.json() == {"error": answer.json()["error"], "fields": {}}
     if status == 405:
         assert answer.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/faults", "POST, DELETE"), ("/records/users/1", "GET, HEAD, PATCH, DELETE"), ("/counters", "GET, HEAD")],
+)
+def test_a_405_names_every_method_the_control_takes(api: Api, path: str, allowed: str) -> None:
+    """A path served by several routes (POST and DELETE /faults) named only the first route's method."""
+    assert api.ctl("PUT", path, None, 405).headers["allow"] == allowed
 
 
 @pytest.mark.parametrize(

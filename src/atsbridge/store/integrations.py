@@ -55,6 +55,8 @@ class Integration:
     delta_watermark: datetime | None
     delta_clock_offset: float | None
     """RECRU's clock minus ours (seconds) when the run whose start is ``delta_watermark`` began."""
+    codebook_digests: dict[str, str] | None
+    """The codebooks as that run read them (``Codebooks.digests``)."""
     end_user_email: str
     end_user_organization_name: str
     end_user_origin_id: str | None
@@ -201,6 +203,7 @@ def _integration(row: Row[Any]) -> Integration:
         remote_data_enabled=row.remote_data_enabled,
         delta_watermark=row.delta_watermark,
         delta_clock_offset=row.delta_clock_offset,
+        codebook_digests=row.codebook_digests,
         end_user_email=row.end_user_email,
         end_user_organization_name=row.end_user_organization_name,
         end_user_origin_id=row.end_user_origin_id,

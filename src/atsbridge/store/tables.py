@@ -231,6 +231,8 @@ integrations = Table(
     Column("delta_watermark", UtcDateTime()),
     # RECRU's clock minus ours, in seconds, when the run whose start is the watermark began (``sync.engine``)
     Column("delta_clock_offset", Float),
+    # a digest of each codebook the mappings read, by name, as that run read them (``sync.engine``)
+    Column("codebook_digests", json_type()),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )

@@ -20,7 +20,10 @@
   completely by every run, so a DELTA run finds theirs as a FULL run does (unified API §3: absent from a complete
   listing). Without a watermark (no successful run yet), or when RECRU's clock is behind it (set back: what RECRU
   stamped since may lie anywhere before it) or has gone on since by more than the overlap less than ours (it was
-  ahead when the watermark was taken, then put right), a DELTA run lists everything, as a FULL run.
+  ahead when the watermark was taken, then put right), a DELTA run lists everything, as a FULL run. A stream whose
+  mapping names entries of a codebook (jobs: departments, locations; applications: rejection reasons) that is not
+  as the watermark's run read it is listed whole (a renamed department changes jobs RECRU does not stamp), and so
+  also has its deletions found.
 - **Sync only created applications**: jobs, users, stages and tags are always read in full. A FULL run (or a DELTA
   without a watermark) reads the tracked applications one by one with ``get`` (not found → gone, tombstoned at the
   end like the deletions of a FULL run), then their candidates. A DELTA lists what changed since the watermark, as
@@ -178,6 +181,8 @@ class SyncRun:
         self.jobseeker_ids: set[int] = set()
         self.server_time: datetime | None = None
         self.clock_offset: float | None = None  # RECRU's clock minus ours at the start, in seconds
+        self.codebook_digests: dict[str, str] = {}  # the codebooks this run read (``Codebooks.digests``)
+        self.relisted: set[ModelName] = set()  # listed whole by a DELTA: codebooks they read changed
         self.gone: dict[ModelName, list[str]] = defaultdict(list)
         self.ctx = MappingContext(integration.id)
         self.stopped_because: str | None = None  # set by ``_watch``
@@ -309,6 +314,9 @@ class SyncRun:
             self.since = recru_time(watermark - self.overlap)
             await self.listings.look_ahead(STREAMS)
         self.ctx = MappingContext(self.integration.id, await refresh.fetch_codebooks(self.client))
+        self.codebook_digests = self.ctx.codebooks.digests()
+        if not self.full:
+            self.relisted = self._codebooks_changed()
         if went_back is not None:  # in the run's record too, not only the log: its counts are a FULL's
             self.ctx.warn(f"{went_back}: this DELTA listed everything, as a FULL does")
         await adopt_pending(self.client, self.store, self.integration.id, now())
@@ -369,7 +377,11 @@ class SyncRun:
                 watermark = (
                     {}
                     if opened
-                    else {"delta_watermark": self._next_watermark(), "delta_clock_offset": self.clock_offset}
+                    else {
+                        "delta_watermark": self._next_watermark(),
+                        "delta_clock_offset": self.clock_offset,
+                        "codebook_digests": self.codebook_digests,
+                    }
                 )
                 set_integration_fields(conn, self.integration.id, setup_status="COMPLETED", **watermark)
                 if self.integration.setup_status != "COMPLETED":
@@ -425,6 +437,21 @@ class SyncRun:
         log.warning("sync %s: %s: listing everything", self.sync_id, reason)
         return reason
 
+    def _codebooks_changed(self) -> set[ModelName]:
+        """The streams whose mappings read a codebook that is not as the watermark's run read it (or not known to
+        be: that run kept no digests): their records may have changed though RECRU did not stamp them (a renamed
+        department is every job's of it), so this DELTA lists them whole."""
+        before = self.integration.codebook_digests or {}
+        changed = {name for name, digest in self.codebook_digests.items() if before.get(name) != digest}
+        relisted = {stream.model for stream in STREAMS if changed.intersection(stream.codebooks)}
+        for model in sorted(relisted):
+            log.info("sync %s: codebooks %s changed: listing every %s", self.sync_id, sorted(changed), model.value)
+        return relisted
+
+    def _since(self, stream: Stream) -> str | None:
+        """Where this run's listing of ``stream`` begins: ``None`` to list it whole."""
+        return None if stream.model in self.relisted else self.since
+
     def _next_watermark(self) -> datetime | None:
         """RECRU's time at this run's start, or the second a listing may have lost a record in (``Listings.since``)."""
         cap = self.listings.watermark_cap  # a run succeeded: it read RECRU
@@ -437,7 +464,7 @@ class SyncRun:
     def _lists_whole(self, stream: Stream) -> bool:
         """Whether this run lists every record of ``stream`` (and so stamps them as seen): a FULL run, or a stream
         RECRU answers whole in one call (stages, tags), whatever the run."""
-        return self.full or not stream.paginated
+        return self.full or not stream.paginated or stream.model in self.relisted
 
     async def _sync_stream(self, stream: Stream, ctx: MappingContext) -> bool:
         """List ``stream`` into the store; whether its deletions are to be looked for once every stream is listed
@@ -454,7 +481,7 @@ class SyncRun:
         done = 0
         batch: list[Mapped] = []
         batch_asked_at: datetime | None = None  # when the batch's first page was asked for
-        async with aclosing(self.listings.pages(stream, self.since)) as pages:
+        async with aclosing(self.listings.pages(stream, self._since(stream))) as pages:
             async for items, total, asked_at in pages:
                 batch_asked_at = batch_asked_at or asked_at
                 for start in range(0, len(items), MAP_SLICE):
@@ -473,8 +500,9 @@ class SyncRun:
     async def _sync_tracked(self, stream: Stream, ctx: MappingContext) -> None:
         """Read the tracked applications not known deleted (or their candidates) one by one; one not found is gone
         (``self.gone``). A DELTA with a watermark lists what changed instead (``_sync_tracked_since``)."""
-        if self.since is not None:
-            await self._sync_tracked_since(stream, ctx, self.since)
+        since = self._since(stream)
+        if since is not None:
+            await self._sync_tracked_since(stream, ctx, since)
             return
         if stream.model is ModelName.APPLICATIONS:
             tracked = await self.store.call(lambda conn: undeleted_tracked_application_ids(conn, self.integration.id))

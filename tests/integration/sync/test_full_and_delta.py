@@ -125,6 +125,33 @@ def test_delta_picks_up_creates_updates_and_tag_changes(
     assert result.counts[ModelName.CANDIDATES]["unchanged"] < 10
 
 
+def test_a_renamed_codebook_entry_reaches_every_job_and_application_naming_it_on_the_next_delta(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """Records name departments, locations and rejection reasons by id: renaming one moves no record's `updatedAt`,
+    so a DELTA reading only what changed left the old name on every job and application naming it (until a FULL)."""
+    sync("FULL")
+    projects, applications = recru.all("projects"), recru.all("applications")
+    department = next(p["departmentId"] for p in projects if p["departmentId"] is not None)
+    location = next(p["locationIds"][0] for p in projects if p["locationIds"])
+    reason = next(a["rejectionReasonId"] for a in applications if a["rejectionReasonId"] is not None)
+    recru.patch("departments", department, name="Oddělení po reorganizaci")
+    recru.patch("locations", location, name="Brno – nová kancelář")
+    recru.patch("rejectionReasons", reason, name="Jiný důvod")
+
+    renamed = sync("DELTA")
+    assert renamed.state == "SUCCEEDED", renamed.errors
+    assert_parity(engine, integration.id, recru)
+    naming = [p for p in projects if p["departmentId"] == department or p["locationIds"][:1] == [location]]
+    assert renamed.counts[ModelName.JOBS]["updated"] == len(naming)
+    assert renamed.counts[ModelName.APPLICATIONS]["updated"] == sum(
+        a["rejectionReasonId"] == reason for a in applications
+    )
+    # the renames are read: the next DELTA lists only what changed again
+    again = sync("DELTA")
+    assert again.counts[ModelName.JOBS]["unchanged"] + again.counts[ModelName.APPLICATIONS]["unchanged"] < 10
+
+
 def test_an_application_change_moves_its_candidate_updated_at_only(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:

@@ -18,6 +18,8 @@ timestamp becomes ``null``. Each case adds a message (without record ids, so rep
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -85,6 +87,16 @@ class Codebooks:
             return {entry["id"]: entry for entry in items_by_name.get(name, ())}
 
         return cls(index("departments"), index("locations"), index("rejectionReasons"))
+
+    def digests(self) -> dict[str, str]:
+        """A digest of each codebook's entries, by name (``NAMES``): equal digests, equal codebooks."""
+        books = zip(self.NAMES, (self.departments, self.locations, self.rejection_reasons), strict=True)
+        return {
+            name: hashlib.sha256(
+                json.dumps(sorted(book.values(), key=lambda entry: str(entry.get("id"))), sort_keys=True).encode()
+            ).hexdigest()
+            for name, book in books
+        }
 
 
 @dataclass

@@ -35,6 +35,8 @@ class Stream:
     vanish mid-listing. Unpaginated lists (stages, tags) come whole in one answer and need no confirmation; they
     also take no ``updatedSince``, so a DELTA run reads them whole (they are small).
     ``tracked``: in "sync only created applications" mode only the tracked records of this stream are read.
+    ``codebooks``: the codebooks (``Codebooks.NAMES``) its mapping names entries from; a change to one of them
+    changes records RECRU does not stamp as changed.
     """
 
     model: ModelName
@@ -42,6 +44,7 @@ class Stream:
     mapper: Mapper
     get_method: str | None = None
     tracked: bool = False
+    codebooks: tuple[str, ...] = ()
 
     @property
     def paginated(self) -> bool:
@@ -52,7 +55,16 @@ STREAMS: tuple[Stream, ...] = (
     Stream(ModelName.USERS, "UserService.list", map_user, "UserService.get"),
     Stream(ModelName.APPLICATION_STAGES, "StageService.list", map_application_stage),
     Stream(ModelName.TAGS, "TagService.list", map_tag),
-    Stream(ModelName.JOBS, "ProjectService.list", map_job, "ProjectService.get"),
-    Stream(ModelName.APPLICATIONS, "ApplicationService.list", map_application, "ApplicationService.get", True),
+    Stream(
+        ModelName.JOBS, "ProjectService.list", map_job, "ProjectService.get", codebooks=("departments", "locations")
+    ),
+    Stream(
+        ModelName.APPLICATIONS,
+        "ApplicationService.list",
+        map_application,
+        "ApplicationService.get",
+        tracked=True,
+        codebooks=("rejectionReasons",),
+    ),
     Stream(ModelName.CANDIDATES, "JobseekerService.list", map_candidate, "JobseekerService.get", True),
 )

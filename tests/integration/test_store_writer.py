@@ -455,7 +455,7 @@ def test_changed_models_are_those_served_when_only_created_applications_are(stor
         links = joins_of(hidden, ModelName.CANDIDATES_TAGS)
         writer.replace_joins(conn, ModelName.CANDIDATES_TAGS, INTEGRATION, links, now=at(1))
         assert nested_marks.models_changed_since(conn, INTEGRATION, at(1)) == []  # none is served
-        track_application(conn, INTEGRATION, "100")
+        track_application(conn, INTEGRATION, "100", "1")
         # candidate 1 is served now, and changed (its application did); candidate 2's new tag link is not served
         assert nested_marks.models_changed_since(conn, INTEGRATION, at(1)) == [
             ModelName.CANDIDATES,

@@ -10,7 +10,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.connectors.recru.write_params import SOURCE_NAME_MAX
@@ -334,16 +347,14 @@ def _reveal_untracked(conn: Connection, integration_id: str, now: datetime) -> l
         ModelName.APPLICATIONS: update(applications).where(applications.c.integration_id == integration_id, untracked),
         ModelName.CANDIDATES: update(candidates).where(
             candidates.c.integration_id == integration_id,
-            or_(
-                candidates.c.id.not_in(candidates_of(applications.c.remote_id.in_(tracked))),
-                candidates.c.id.in_(candidates_of(untracked)),
-            ),
+            or_(~served_candidates(integration_id), candidates.c.id.in_(candidates_of(untracked))),
         ),
     }
     return [model for model, rows in hidden.items() if conn.execute(rows.values(updated_at=now)).rowcount > 0]
 
 
-def track_application(conn: Connection, integration_id: str, remote_id: str) -> None:
+def track_application(conn: Connection, integration_id: str, remote_id: str, candidate_remote_id: str) -> None:
+    """Track RECRU's application ``remote_id``, created for jobseeker ``candidate_remote_id``."""
     exists = conn.execute(
         select(tracked_applications.c.remote_id).where(
             tracked_applications.c.integration_id == integration_id,
@@ -353,7 +364,10 @@ def track_application(conn: Connection, integration_id: str, remote_id: str) -> 
     if exists is None:
         conn.execute(
             insert(tracked_applications).values(
-                integration_id=integration_id, remote_id=remote_id, created_at=datetime.now(UTC)
+                integration_id=integration_id,
+                remote_id=remote_id,
+                created_at=datetime.now(UTC),
+                candidate_remote_id=candidate_remote_id,
             )
         )
 
@@ -394,9 +408,18 @@ def unstored_tracked_application_ids(conn: Connection, integration_id: str) -> l
 
 def unstored_tracked_candidate_ids(conn: Connection, integration_id: str) -> list[str]:
     """RECRU ids of the jobseekers of stored tracked applications whose candidate the store holds no record of (a
-    run failed between storing the application and its candidate), as the applications' RECRU payloads name them."""
+    run failed between storing the application and its candidate), as the applications' RECRU payloads name them,
+    and of the jobseekers tracked applications were created for that the store lacks."""
     tracked = select(tracked_applications.c.remote_id).where(tracked_applications.c.integration_id == integration_id)
     stored = select(candidates.c.id).where(candidates.c.integration_id == integration_id)
+    created_for = conn.execute(
+        select(tracked_applications.c.candidate_remote_id).where(
+            tracked_applications.c.integration_id == integration_id,
+            tracked_applications.c.candidate_remote_id.not_in(
+                select(candidates.c.remote_id).where(candidates.c.integration_id == integration_id)
+            ),
+        )
+    ).scalars()
     payloads = conn.execute(
         select(applications.c.remote_data).where(
             applications.c.integration_id == integration_id,
@@ -405,23 +428,33 @@ def unstored_tracked_candidate_ids(conn: Connection, integration_id: str) -> lis
         )
     ).scalars()
     jobseekers = ((data or {}).get("ApplicationService.list", {}).get("jobseekerId") for data in payloads)
-    return sorted({str(jobseeker) for jobseeker in jobseekers if isinstance(jobseeker, int)})
+    return sorted({str(jobseeker) for jobseeker in jobseekers if isinstance(jobseeker, int)} | set(created_for))
 
 
 def tracked_candidate_ids(conn: Connection, integration_id: str) -> list[str]:
-    """RECRU ids of the live stored candidates of the tracked applications (those applications deleted included)."""
-    of_tracked = select(applications.c.candidate_id).where(
-        applications.c.integration_id == integration_id,
-        applications.c.remote_id.in_(
-            select(tracked_applications.c.remote_id).where(tracked_applications.c.integration_id == integration_id)
-        ),
-    )
+    """RECRU ids of the live stored candidates served with the tracked applications (``served_candidates``)."""
     query = select(candidates.c.remote_id).where(
         candidates.c.integration_id == integration_id,
-        candidates.c.id.in_(of_tracked),
+        served_candidates(integration_id),
         candidates.c.remote_deleted_at.is_(None),
     )
     return [str(remote_id) for remote_id in conn.execute(query).scalars()]
+
+
+def served_candidates(integration_id: str | BindParameter[str]) -> ColumnElement[bool]:
+    """The candidates served with the tracked applications: those the applications' stored records name (those
+    applications deleted included), and those they were created for (RECRU may since have given one to another
+    jobseeker: the one it was created for is no less served, with the applications it holds)."""
+    tracked = tracked_applications.c.integration_id == integration_id
+    of_tracked = select(applications.c.candidate_id).where(
+        applications.c.integration_id == integration_id,
+        applications.c.remote_id.in_(select(tracked_applications.c.remote_id).where(tracked)),
+        applications.c.candidate_id.is_not(None),  # NOT IN a list holding NULL would match nothing
+    )
+    created_for = select(tracked_applications.c.candidate_remote_id).where(
+        tracked, tracked_applications.c.candidate_remote_id.is_not(None)
+    )
+    return or_(candidates.c.id.in_(of_tracked), candidates.c.remote_id.in_(created_for))
 
 
 def delete_integration(conn: Connection, integration_id: str) -> None:
@@ -445,8 +478,5 @@ def tracked_conditions(model: ModelName) -> list[ColumnElement[bool]]:
     if model is ModelName.APPLICATIONS:
         return [applications.c.remote_id.in_(tracked)]
     if model is ModelName.CANDIDATES:
-        of_tracked = select(applications.c.candidate_id).where(
-            applications.c.integration_id == bindparam(INTEGRATION_ID), applications.c.remote_id.in_(tracked)
-        )
-        return [candidates.c.id.in_(of_tracked)]
+        return [served_candidates(bindparam(INTEGRATION_ID))]
     return []

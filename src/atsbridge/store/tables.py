@@ -270,6 +270,8 @@ tracked_applications = Table(
     _integration_column(primary_key=True),
     Column("remote_id", String(64), primary_key=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    # the jobseeker it was created for: served with it, also once RECRU gives the application to another
+    Column("candidate_remote_id", String(64)),
 )
 
 pending_applications = Table(

@@ -35,11 +35,22 @@ async def adopt_pending(client: RecruClient, store: StoreWorker, integration_id:
             log.warning("a pending application of %s could not be looked for in RECRU", integration_id, exc_info=True)
             continue
         if found is not None:
-            await store.call(partial(_track, integration_id=integration_id, waiting=waiting, application_id=found[0]))
+            application_id, jobseeker_id = found
+            await store.call(
+                partial(
+                    _track,
+                    integration_id=integration_id,
+                    waiting=waiting,
+                    application_id=application_id,
+                    jobseeker_id=jobseeker_id,
+                )
+            )
 
 
-def _track(conn: Connection, *, integration_id: str, waiting: PendingApplication, application_id: int) -> None:
-    track_application(conn, integration_id, str(application_id))
+def _track(
+    conn: Connection, *, integration_id: str, waiting: PendingApplication, application_id: int, jobseeker_id: int
+) -> None:
+    track_application(conn, integration_id, str(application_id), str(jobseeker_id))
     pending_applications.found(conn, integration_id, waiting, str(application_id))
 
 

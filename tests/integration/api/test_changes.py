@@ -264,7 +264,7 @@ def test_sync_only_created_applications_serves_only_the_tracked_ones(
     with open_world(engine, scratch_recru.process, tmp_path, sync_all=False, synced=False) as world:
         with engine.begin() as conn:
             for application in tracked:
-                track_application(conn, world.integration_id, str(application["id"]))
+                track_application(conn, world.integration_id, str(application["id"]), str(application["jobseekerId"]))
         world.sync("FULL")
         assert_only_tracked_served(world, tracked, shared)
 
@@ -274,7 +274,7 @@ def test_switching_to_tracked_mode_hides_untracked_records_already_stored(scratc
     with scratch.engine.begin() as conn:
         set_integration_fields(conn, scratch.integration_id, sync_only_created_applications=True)
         for application in tracked:
-            track_application(conn, scratch.integration_id, str(application["id"]))
+            track_application(conn, scratch.integration_id, str(application["id"]), str(application["jobseekerId"]))
     assert_only_tracked_served(scratch, tracked, shared)
 
 
@@ -290,7 +290,7 @@ def test_a_hidden_application_deleted_with_its_job_is_no_news_of_its_served_cand
     with scratch.engine.begin() as conn:
         set_integration_fields(conn, scratch.integration_id, sync_only_created_applications=True)
         for application in tracked:
-            track_application(conn, scratch.integration_id, str(application["id"]))
+            track_application(conn, scratch.integration_id, str(application["id"]), str(application["jobseekerId"]))
     served = by_remote_id(scratch.walk("/ats/candidates"))[str(shared["jobseekerId"])]
     since = a_moment()
     scratch.recru.delete("projects", hidden["projectId"])
@@ -368,3 +368,28 @@ def test_remote_data_is_served_only_where_the_integration_enables_it(scratch: Wo
         )
     jobs = scratch.walk("/ats/jobs")
     assert {j["remote_data"]["ProjectService.list"]["name"] for j in jobs} == {j["name"] for j in jobs}
+
+
+def test_the_candidate_a_tracked_application_was_created_for_stays_served_when_recru_moves_it(
+    engine: Engine, scratch_recru: Recru, tmp_path: Any
+) -> None:
+    """In tracked mode the candidate an application was created for through us vanished (no tombstone, no
+    `updated_after` news) once RECRU gave the application to another jobseeker; it stays served, as one whose
+    tracked application was deleted does, now holding none, and is news."""
+    project = next(p for p in scratch_recru.all("projects") if p["status"] == "open")
+    other = scratch_recru.all("jobseekers")[0]
+    with open_world(engine, scratch_recru.process, tmp_path, sync_all=False) as world:
+        body = {"candidate": {"first_name": "Vít", "last_name": "Přesunutý", "email_address": "vit.presun@example.cz"}}
+        created = world.request("POST", f"/ats/jobs/remote:{project['id']}/applications", json=body)
+        assert created.status_code == 200, created.text
+        application, candidate = created.json()["data"]["remote_id"], created.json()["data"]["candidate"]["remote_id"]
+        since = a_moment()
+        scratch_recru.patch("applications", int(application), jobseekerId=other["id"])
+
+        for kind in ("DELTA", "FULL"):
+            world.sync(kind)
+            news = by_remote_id(world.walk("/ats/candidates", updated_after=since.isoformat()))
+            assert set(news) == {candidate, str(other["id"])}, kind
+            assert news[candidate]["remote_deleted_at"] is None
+            assert news[candidate]["applications"] == []
+            assert [a["remote_id"] for a in news[str(other["id"])]["applications"]] == [application]

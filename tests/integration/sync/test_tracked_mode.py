@@ -20,7 +20,7 @@ def test_tracked_mode_reads_only_tracked_applications_and_their_candidates(
     tracked = [a for a in applications if a["status"] == "active"][:2]
     with engine.begin() as conn:
         for application in tracked:
-            track_application(conn, integration.id, str(application["id"]))
+            track_application(conn, integration.id, str(application["id"]), str(application["jobseekerId"]))
 
     result = sync("FULL", integration=integration)
     assert result.state == "SUCCEEDED", result.errors
@@ -71,7 +71,7 @@ def test_a_delta_stores_the_candidate_of_a_tracked_application_the_store_lacks(
     assert sync("FULL", integration=integration).state == "SUCCEEDED"
     application = recru.all("applications")[0]
     with engine.begin() as conn:
-        track_application(conn, integration.id, str(application["id"]))
+        track_application(conn, integration.id, str(application["id"]), str(application["jobseekerId"]))
     recru.patch("applications", application["id"], status="hired")  # listed by the DELTA; its jobseeker is not
 
     result = sync("DELTA", integration=integration)
@@ -103,7 +103,7 @@ def test_a_tracked_candidate_deleted_in_recru_is_tombstoned_with_its_application
     integration = make_integration(engine, recru_process, sync_all=False)
     application = recru.all("applications")[0]
     with engine.begin() as conn:
-        track_application(conn, integration.id, str(application["id"]))
+        track_application(conn, integration.id, str(application["id"]), str(application["jobseekerId"]))
     assert sync("FULL", integration=integration).state == "SUCCEEDED"
     assert [row.remote_id for row in live(engine, tables.candidates, integration.id)] == [
         str(application["jobseekerId"])
@@ -129,7 +129,7 @@ def test_a_delta_stores_a_tracked_application_recru_did_not_change_since(
     assert sync("DELTA", integration=integration).state == "SUCCEEDED"  # the watermark is after its last change
     application = recru.all("applications")[0]
     with engine.begin() as conn:
-        track_application(conn, integration.id, str(application["id"]))
+        track_application(conn, integration.id, str(application["id"]), str(application["jobseekerId"]))
 
     assert sync("DELTA", integration=integration).state == "SUCCEEDED"
     assert [row.remote_id for row in live(engine, tables.applications, integration.id)] == [str(application["id"])]
@@ -146,7 +146,7 @@ def test_a_delta_stores_the_candidate_a_failed_run_left_out(
     integration = make_integration(engine, recru_process, sync_all=False)
     application = recru.all("applications")[0]
     with engine.begin() as conn:
-        track_application(conn, integration.id, str(application["id"]))
+        track_application(conn, integration.id, str(application["id"]), str(application["jobseekerId"]))
     assert sync("FULL", integration=integration).state == "SUCCEEDED"
     with engine.begin() as conn:  # as the failed run left it
         conn.execute(delete(tables.candidates_tags).where(tables.candidates_tags.c.integration_id == integration.id))

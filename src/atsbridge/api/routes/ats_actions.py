@@ -86,7 +86,7 @@ async def _write_through(
 
 def _track(engine: Engine, integration_id: str, created: recru.CreatedApplication) -> None:
     with engine.begin() as conn:
-        track_application(conn, integration_id, str(created.application_id))
+        track_application(conn, integration_id, str(created.application_id), str(created.jobseeker_id))
 
 
 async def _store_created(

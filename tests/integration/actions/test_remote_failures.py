@@ -500,6 +500,24 @@ def test_a_retry_adopts_the_application_though_the_job_closed_since(world: Actio
     assert retried.json()["data"]["remote_id"] == str(application["id"])
 
 
+def test_a_retry_adopting_an_application_rejected_since_answers_its_rejection_reason(world: ActionWorld) -> None:
+    """The application a lost create left was written through without the codebooks, its reason's name null (and
+    kept so: no later DELTA lists it again)."""
+    email, job = unique_email("rejected-since"), world.open_job()
+    application = lose_every_answer_then_let_recru_store_it(world, email, job)
+    reason = next(iter(world.recru.codebook("rejectionReasons").values()))
+    world.recru.patch("applications", application["id"], status="rejected", rejectionReasonId=reason["id"])
+    retried = world.send(
+        "POST", f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)},
+        integration=world.tracked,
+    )  # fmt: skip
+    assert retried.status_code == 200, retried.text
+    answered = retried.json()["data"]
+    assert (answered["outcome"], answered["rejection_reason_name"]) == ("DECLINED", reason["name"])
+    stored = world.read("applications", answered["id"], world.tracked)
+    assert stored is not None and stored["rejection_reason_name"] == reason["name"]
+
+
 def test_a_create_lost_longer_ago_than_a_day_is_not_adopted(world: ActionWorld) -> None:
     email, job = unique_email("stale"), world.open_job()
     lose_every_answer_then_let_recru_store_it(world, email, job)

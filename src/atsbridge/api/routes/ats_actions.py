@@ -70,7 +70,9 @@ async def _write_through(
     stage_id = (applications.get(created.application_id) or {}).get("stageId")
     job_agrees = await asyncio.to_thread(job_takes, store(request), integration_, project_id, stage_id)
     jobs = {} if job_agrees else await refresh.fetch(client, ModelName.JOBS, [project_id])
-    codebooks = await refresh.fetch_codebooks(client) if jobs else None
+    # an application answered by a retry may have been rejected since its create: its reason's name is a codebook's
+    rejected = any((payload or {}).get("rejectionReasonId") is not None for payload in applications.values())
+    codebooks = await refresh.fetch_codebooks(client) if jobs or rejected else None
     fetched = {ModelName.APPLICATIONS: applications, ModelName.CANDIDATES: candidates, ModelName.JOBS: jobs}
     referring = refresh.references(fetched)
     referring.pop(ModelName.JOBS, None)  # the job is read above where needed, with the codebooks its mapping needs
@@ -80,7 +82,7 @@ async def _write_through(
     read_back: list[ReadBack] = [(model, payloads, None) for model, payloads in referenced.items()]
     if jobs:
         read_back.append((ModelName.JOBS, jobs, codebooks))
-    read_back += [(ModelName.CANDIDATES, candidates, None), (ModelName.APPLICATIONS, applications, None)]
+    read_back += [(ModelName.CANDIDATES, candidates, None), (ModelName.APPLICATIONS, applications, codebooks)]
     await asyncio.to_thread(store_read_back, store(request), integration_.id, read_back, asked_at)
 
 

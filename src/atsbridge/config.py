@@ -22,6 +22,8 @@ from atsbridge.private_dirs import make_private_dir
 
 SECRET_KEY_FILE = "secret.key"
 KEY_FILE_ASIDE = f".{SECRET_KEY_FILE}."  # a new key file's name while it is written (then linked into place)
+DEFAULT_DATA_DIR = Path(".atsbridge")
+HOURS_IN_A_YEAR = 366 * 24  # the longest cadence taken: a longer one is a typo (and 1e11 hours overflows a date)
 _HOST_NAME = re.compile(
     r"[\w-]+(\.[\w-]+)*"
 )  # letters of any script, digits, "_" and "-": what DNS and hosts files hold
@@ -30,13 +32,13 @@ _HOST_NAME = re.compile(
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ATSBRIDGE_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Path(".atsbridge")
+    data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = None
     secret_key: str | None = None
     host: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    full_sync_every_hours: float = Field(10.0, gt=0)
-    delta_sync_every_minutes: float = Field(15.0, gt=0)
+    full_sync_every_hours: float = Field(10.0, gt=0, le=HOURS_IN_A_YEAR)
+    delta_sync_every_minutes: float = Field(15.0, gt=0, le=HOURS_IN_A_YEAR * 60)
     delta_overlap_seconds: int = Field(60, ge=0)
     data_url_allowlist: str = ""
     allow_custom_tenant_urls: bool = False
@@ -48,6 +50,24 @@ class Settings(BaseSettings):
     """The origin clients reach this API at (``https://ats.example.com``, e.g. behind a proxy): connect links,
     attachment ``data_url``s and webhook ``log_url``s start with it. Unset: links start with the address of the
     request that made them, and ``log_url`` is a path on the API's host."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text_is_utf8(cls, value: object) -> object:
+        """A value that is not UTF-8 text (Python keeps an environment's undecodable bytes as lone surrogates,
+        which no URL, log or store can take) is refused here, not where it is first used."""
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("is not UTF-8 text") from None
+        return value
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _blank_data_dir_is_the_default(cls, value: object) -> object:
+        """Set but empty (``ATSBRIDGE_DATA_DIR=``), as unset: the default, not the current directory."""
+        return DEFAULT_DATA_DIR if isinstance(value, str) and not value.strip() else value
 
     @field_validator("public_url")
     @classmethod
@@ -204,5 +224,15 @@ def _write_new(path: Path, text: str) -> None:
         os.fsync(written.fileno())
 
 
+class SettingsUnreadable(Exception):
+    """The ``.env`` file cannot be read as settings."""
+
+
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except UnicodeDecodeError as undecodable:
+        raise SettingsUnreadable(
+            f"configuration: the .env file is not UTF-8 text (byte {undecodable.object[undecodable.start]:#04x} at "
+            f"offset {undecodable.start})"
+        ) from None

@@ -22,11 +22,11 @@ from support.closed_stdout import run_with_unwritable_stdout
 from support.emulator_process import free_port
 
 
-def atsbridge(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def atsbridge(tmp_path: Path, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")}
     environment = {**inherited, "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"), "ATSBRIDGE_DATABASE_URL": "", **env}
     command = [sys.executable, "-m", "atsbridge.cli", *args]
-    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(command, env=environment, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -49,6 +49,8 @@ def test_version_is_printed_without_touching_the_store(tmp_path: Path) -> None:
         ({"ATSBRIDGE_PORT": "99999"}, ("ATSBRIDGE_PORT",)),
         ({"ATSBRIDGE_FULL_SYNC_EVERY_HOURS": "-1"}, ("ATSBRIDGE_FULL_SYNC_EVERY_HOURS",)),
         ({"ATSBRIDGE_DELTA_SYNC_EVERY_MINUTES": "0"}, ("ATSBRIDGE_DELTA_SYNC_EVERY_MINUTES",)),
+        ({"ATSBRIDGE_FULL_SYNC_EVERY_HOURS": "inf"}, ("ATSBRIDGE_FULL_SYNC_EVERY_HOURS",)),
+        ({"ATSBRIDGE_DELTA_SYNC_EVERY_MINUTES": "1e11"}, ("ATSBRIDGE_DELTA_SYNC_EVERY_MINUTES",)),
         ({"ATSBRIDGE_SYNC_RUNNER": "queue"}, ("ATSBRIDGE_SYNC_RUNNER", "postgresql")),
         ({"ATSBRIDGE_DATABASE_URL": "garbage"}, ("store",)),
         ({"ATSBRIDGE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}, ("store", "refused")),
@@ -59,6 +61,7 @@ def test_version_is_printed_without_touching_the_store(tmp_path: Path) -> None:
         ({"ATSBRIDGE_PUBLIC_URL": "ats.example.com"}, ("ATSBRIDGE_PUBLIC_URL",)),
         ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com:70000"}, ("ATSBRIDGE_PUBLIC_URL",)),
         ({"ATSBRIDGE_PUBLIC_URL": "https://ats.example.com?"}, ("ATSBRIDGE_PUBLIC_URL",)),
+        ({"ATSBRIDGE_PUBLIC_URL": "https://\udcffx.example"}, ("ATSBRIDGE_PUBLIC_URL", "not UTF-8")),
         (
             {"ATSBRIDGE_DATA_URL_ALLOWLIST": "files.example.com,not a host!!"},
             ("ATSBRIDGE_DATA_URL_ALLOWLIST", "'not a host!!'"),
@@ -77,6 +80,8 @@ def test_version_is_printed_without_touching_the_store(tmp_path: Path) -> None:
         "port",
         "full cadence",
         "delta cadence",
+        "full cadence endless",
+        "delta cadence past any date",
         "queue on SQLite",
         "bad URL",
         "unreachable database",
@@ -87,6 +92,7 @@ def test_version_is_printed_without_touching_the_store(tmp_path: Path) -> None:
         "public URL without a scheme",
         "public URL with a bad port",
         "public URL with an empty query",
+        "public URL not UTF-8",
         "allowlist entry no host has",
         "allowlist network out of range",
         "allowlist address mistyped",
@@ -100,6 +106,24 @@ def test_a_setting_the_store_cannot_work_with_is_one_line(
     tmp_path: Path, env: dict[str, str], words: tuple[str, ...]
 ) -> None:
     assert_one_line_error(atsbridge(tmp_path, "migrate", **env), *words)
+
+
+@pytest.mark.parametrize("command", [["env", "list"], ["env", "list", "--json"]])
+def test_a_dotenv_file_that_is_not_utf8_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    """A .env saved by an editor in Latin-1 made every command end in a traceback (nothing on stdout with --json)."""
+    (tmp_path / ".env").write_bytes(b"ATSBRIDGE_PORT=8001\n# caf\xe9\n")
+    result = atsbridge(tmp_path, *command, cwd=tmp_path)
+    assert_one_line_error(result, ".env", "not UTF-8")
+    if "--json" in command:
+        assert json.loads(result.stdout)["error"]["code"] == "CONFIGURATION_INVALID"
+
+
+def test_a_data_dir_set_empty_is_the_default_one(tmp_path: Path) -> None:
+    """``ATSBRIDGE_DATA_DIR=`` put the store in the current directory itself."""
+    result = atsbridge(tmp_path, "env", "create", "acme", cwd=tmp_path, ATSBRIDGE_DATA_DIR="")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".atsbridge" / "atsbridge.sqlite3").exists()
+    assert not (tmp_path / "atsbridge.sqlite3").exists()
 
 
 def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:

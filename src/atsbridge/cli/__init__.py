@@ -61,7 +61,7 @@ def main() -> None:
     from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
-    from atsbridge.config import SecretKeyUnreadable
+    from atsbridge.config import SecretKeyUnreadable, SettingsUnreadable
     from atsbridge.store.credentials import CredentialsUnreadable
 
     undecodable = _undecodable_argument()
@@ -77,6 +77,8 @@ def main() -> None:
     except ValidationError as invalid:
         problems = "; ".join(f"ATSBRIDGE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in invalid.errors())
         _fail_at_top(f"configuration: {problems}", "CONFIGURATION_INVALID")
+    except SettingsUnreadable as unreadable_settings:
+        _fail_at_top(str(unreadable_settings), "CONFIGURATION_INVALID")
     except (CredentialsUnreadable, StoreTooNew) as unusable_store:
         _fail_at_top(str(unusable_store), "STORE_UNUSABLE")
     except SecretKeyUnreadable as unreadable:

@@ -26,7 +26,8 @@ def upgrade() -> None:
     op.execute(
         "UPDATE tracked_applications SET candidate_remote_id = ("
         " SELECT c.remote_id FROM ats_applications a JOIN ats_candidates c ON c.id = a.candidate_id"
-        " WHERE a.integration_id = tracked_applications.integration_id AND a.remote_id = tracked_applications.remote_id)"
+        " WHERE a.integration_id = tracked_applications.integration_id"
+        " AND a.remote_id = tracked_applications.remote_id)"
     )
 
 

@@ -35,7 +35,7 @@ from atsbridge.webhooks.delivery import DeliveryLoop
 
 TICK = timedelta(minutes=1)  # the cron of ``tick``
 JOB_HISTORY_HOURS = 24
-STOP_GRACE_SECONDS = 6.0  # then the cancellation is recorded: all within a deploy's usual 10 s stop timeout
+STOP_GRACE_SECONDS = 5.0  # then the cancellation is recorded: all within a deploy's usual 10 s stop timeout
 SCHEMA_LOCK = 0x61747362  # PostgreSQL advisory lock key of making procrastinate's tables ("atsb")
 log = logging.getLogger("atsbridge.worker")
 

@@ -39,6 +39,15 @@ def _live_remote_id(
         return conn.execute(select(table.c.remote_id).where(*conditions), {INTEGRATION_ID: integration.id}).scalar()
 
 
+def serves_candidate(engine: Engine, integration: Integration, remote_id: int) -> bool:
+    """Whether the API serves RECRU's jobseeker ``remote_id`` (stored or not: one RECRU made since the last sync is
+    read live) where it serves only some candidates ("sync only created applications"); always, otherwise."""
+    if not integration.sync_only_created_applications:
+        return True
+    served = _live_remote_id(engine, integration, ModelName.CANDIDATES, remote=True, value=str(remote_id), served=True)
+    return served is not None
+
+
 def holds_live_tag(engine: Engine, integration: Integration, name: str) -> bool:
     """Whether the store serves a tag of that name (as the tag actions match names): one RECRU said it lacks is
     stale (deleted or renamed in RECRU since the last sync)."""

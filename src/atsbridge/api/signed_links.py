@@ -1,5 +1,6 @@
 """Short-lived signed download links for attachments: the link itself is the permission (HMAC-SHA256 over the
-integration, the RECRU attachment id and the expiry), so a browser or a plain HTTP client can fetch it."""
+integration, the RECRU attachment id, its jobseeker's id and the expiry), so a browser or a plain HTTP client can
+fetch it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ LINK_LIFETIME_SECONDS = 15 * 60
 class LinkTarget:
     integration_id: str
     attachment_remote_id: int
+    candidate_remote_id: int
+    """The jobseeker RECRU holds the file under: served no longer, its files are not either."""
 
 
 def _signing_key(secret: bytes) -> bytes:
@@ -33,7 +36,8 @@ def _unb64(text: str) -> bytes:
 
 def sign(secret: bytes, target: LinkTarget, now: float | None = None) -> str:
     expires = int((now if now is not None else time.time()) + LINK_LIFETIME_SECONDS)
-    payload = _b64(json.dumps([target.integration_id, target.attachment_remote_id, expires]).encode())
+    fields = [target.integration_id, target.attachment_remote_id, target.candidate_remote_id, expires]
+    payload = _b64(json.dumps(fields).encode())
     signature = _b64(hmac.new(_signing_key(secret), payload.encode(), hashlib.sha256).digest())
     return f"{payload}.{signature}"
 
@@ -45,9 +49,9 @@ def verify(secret: bytes, token: str, now: float | None = None) -> LinkTarget | 
     if not hmac.compare_digest(signature.encode(), expected.encode()):  # bytes: any text a client sends
         return None
     try:
-        integration_id, remote_id, expires = json.loads(_unb64(payload))
+        integration_id, remote_id, candidate_remote_id, expires = json.loads(_unb64(payload))
     except (ValueError, TypeError):
         return None
     if expires < (now if now is not None else time.time()):
         return None
-    return LinkTarget(str(integration_id), int(remote_id))
+    return LinkTarget(str(integration_id), int(remote_id), int(candidate_remote_id))

@@ -39,7 +39,9 @@
 - **Late references**: users, stages, tags and jobs are listed before the records referring to them; one RECRU
   made after its own listing and referred to by a record listed later (a project, and an application to it) is
   read with ``get`` (stages and tags: their list) once every stream is listed (``MappingContext.referenced``), so a
-  run does not end serving a reference to a record it does not serve.
+  run does not end serving a reference to a record it does not serve. So is an application's candidate the store
+  lacks (a DELTA lists only the jobseekers that changed: one RECRU gave an application to, which it did not stamp
+  since the last run, say after its clock was set back).
 - **Killed runs**: every commit holds whole batches keyed by our deterministic ids, so a killed run leaves a
   consistent store; it never deletes (deletion needs a complete listing) and never moves the watermark, so the
   next run redoes what is missing.
@@ -589,7 +591,8 @@ class SyncRun:
             self.gone[stream.model] += gone_ids
 
     async def _store_late_references(self) -> None:
-        """Read the users, jobs, stages and tags that records of this run refer to but the store lacks: RECRU made
+        """Read the users, jobs, stages, tags and candidates that records of this run refer to but the store lacks
+        (for candidates, see the module's "Late references"): RECRU made
         them after their own stream was listed (a project, and an application to it, while the run listed the
         applications), so the run does not end serving a record that refers to one it does not serve. A job read
         so may refer to users and stages made as late: looked for once more. One RECRU no longer has is left out

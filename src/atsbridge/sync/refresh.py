@@ -35,9 +35,9 @@ async def fetch(client: RecruClient, model: ModelName, remote_ids: Iterable[int]
 
 
 def references(fetched: dict[ModelName, dict[int, dict[str, Any] | None]]) -> dict[ModelName, set[int]]:
-    """The users, jobs, stages and tags the fetched payloads refer to, as their mapping notes them
-    (``MappingContext.referenced``): an application's job and stage, a job's pipeline stages and hiring team, a
-    candidate's tags."""
+    """The users, jobs, stages, tags and candidates the fetched payloads refer to, as their mapping notes them
+    (``MappingContext.referenced``): an application's job, stage and candidate, a job's pipeline stages and hiring
+    team, a candidate's tags."""
     ctx = MappingContext(integration_id="")
     for model, payloads in fetched.items():
         for payload in payloads.values():

@@ -316,7 +316,7 @@ def test_attachments_of_an_application_recru_made_since_the_sync_are_read_live_b
 def test_download_links_that_are_forged_tampered_or_expired(world: World) -> None:
     jobseeker = world.recru.all("jobseekers")[0]["id"]
     attachment = world.recru.call("AttachmentService.list", {"jobseekerId": jobseeker})["items"][0]["id"]
-    target = LinkTarget(world.integration_id, int(attachment))
+    target = LinkTarget(world.integration_id, int(attachment), jobseeker)
 
     def download(token: str) -> httpx.Response:
         return httpx.get(f"{world.server.v1}/attachment-downloads/{token}")
@@ -327,7 +327,7 @@ def test_download_links_that_are_forged_tampered_or_expired(world: World) -> Non
     forged = sign(bytes(32), target)
     assert_error(download(forged), 401, "PLATFORM.AUTHENTICATION_INVALID")
     signature = sign(KEY, target).partition(".")[2]
-    other = sign(KEY, LinkTarget(world.integration_id, int(attachment) + 1)).partition(".")[0]
+    other = sign(KEY, LinkTarget(world.integration_id, int(attachment) + 1, jobseeker)).partition(".")[0]
     assert_error(download(f"{other}.{signature}"), 401, "PLATFORM.AUTHENTICATION_INVALID")
     assert_error(download("garbage"), 401, "PLATFORM.AUTHENTICATION_INVALID")
     assert_error(download(f"{other}.ünïcødé"), 401, "PLATFORM.AUTHENTICATION_INVALID")
@@ -336,11 +336,27 @@ def test_download_links_that_are_forged_tampered_or_expired(world: World) -> Non
 def test_download_links_of_a_disabled_integration_are_refused_until_it_is_enabled(scratch: World) -> None:
     jobseeker = scratch.recru.all("jobseekers")[0]["id"]
     attachment = scratch.recru.call("AttachmentService.list", {"jobseekerId": jobseeker})["items"][0]["id"]
-    link = f"{scratch.server.v1}/attachment-downloads/{sign(KEY, LinkTarget(scratch.integration_id, int(attachment)))}"
+    target = LinkTarget(scratch.integration_id, int(attachment), jobseeker)
+    link = f"{scratch.server.v1}/attachment-downloads/{sign(KEY, target)}"
     enabled = f"/integrations/{scratch.integration_id}/enabled"
     assert scratch.request("PUT", enabled, json={"value": False}).status_code == 200
     assert_error(httpx.get(link), 403, "INTEGRATION.INACTIVE")
     assert scratch.request("PUT", enabled, json={"value": True}).status_code == 200
+    assert httpx.get(link).status_code == 200
+
+
+def test_a_download_link_of_a_candidate_hidden_since_is_refused(scratch: World) -> None:
+    """Switched to "sync only created applications", a candidate no application created through us is hidden at
+    once: a link handed out before still served the file for the rest of its 15 minutes."""
+    jobseeker = scratch.recru.all("jobseekers")[0]["id"]
+    candidate = model_id(scratch.integration_id, ModelName.CANDIDATES, jobseeker)
+    listed = scratch.get(f"/ats/candidates/{candidate}/attachments").json()["data"]["results"]
+    link = listed[0]["data_url"]
+    assert httpx.get(link).status_code == 200
+    settings = f"/integrations/{scratch.integration_id}/settings"
+    assert scratch.request("PATCH", settings, json={"sync_only_created_applications": True}).status_code == 200
+    assert_error(httpx.get(link), 404, "PLATFORM.INPUT_INVALID")
+    assert scratch.request("PATCH", settings, json={"sync_only_created_applications": False}).status_code == 200
     assert httpx.get(link).status_code == 200
 
 

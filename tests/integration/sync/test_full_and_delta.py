@@ -152,6 +152,23 @@ def test_a_renamed_codebook_entry_reaches_every_job_and_application_naming_it_on
     assert again.counts[ModelName.JOBS]["unchanged"] + again.counts[ModelName.APPLICATIONS]["unchanged"] < 10
 
 
+def test_a_delta_reads_the_candidate_an_application_was_given_that_it_did_not_list(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """A jobseeker RECRU stamped before the window (its clock was behind, say), given an application since: the
+    DELTA lists the application, not the jobseeker, and served an application whose candidate it did not serve."""
+    sync("FULL")
+    stamped_long_ago = {"createdAt": "2020-01-01T00:00:00Z", "updatedAt": "2020-01-01T00:00:00Z"}
+    unlisted = recru.create("jobseekers", firstName="Zpětně", lastName="Datovaná", **stamped_long_ago)
+    application = recru.all("applications")[0]
+    recru.patch("applications", application["id"], jobseekerId=unlisted["id"])
+
+    result = sync("DELTA")
+    assert result.state == "SUCCEEDED", result.errors
+    assert_parity(engine, integration.id, recru)
+    assert result.counts[ModelName.CANDIDATES]["created"] == 1
+
+
 def test_an_application_change_moves_its_candidate_updated_at_only(
     engine: Engine, integration: Integration, recru: Recru, sync: Sync
 ) -> None:

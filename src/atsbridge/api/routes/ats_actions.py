@@ -76,6 +76,7 @@ async def _write_through(
     fetched = {ModelName.APPLICATIONS: applications, ModelName.CANDIDATES: candidates, ModelName.JOBS: jobs}
     referring = refresh.references(fetched)
     referring.pop(ModelName.JOBS, None)  # the job is read above where needed, with the codebooks its mapping needs
+    referring.pop(ModelName.CANDIDATES, None)  # and the candidate with the application
     unstored = await asyncio.to_thread(unstored_remote_ids, store(request), integration_, referring)
     referenced = await refresh.fetch_referenced(client, unstored)
 

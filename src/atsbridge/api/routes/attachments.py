@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from atsbridge.api.auth import readable_integration, refused, store
 from atsbridge.api.errors import ApiError
-from atsbridge.api.lookups import remote_id_of
+from atsbridge.api.lookups import remote_id_of, serves_candidate
 from atsbridge.api.public_base import public_base
 from atsbridge.api.remote_errors import remote_error
 from atsbridge.api.responses import json_response
@@ -80,7 +80,7 @@ def _attachment(
     integration_id: str, item: dict[str, Any], secret: bytes, base: str, served: set[str] | None
 ) -> dict[str, Any]:
     """An attachment as served; one linked to an application the API does not serve is the candidate's only."""
-    token = sign(secret, LinkTarget(integration_id, int(item["id"])))
+    token = sign(secret, LinkTarget(integration_id, int(item["id"]), int(item["jobseekerId"])))
     application = item.get("applicationId")
     if served is not None and str(application) not in served:
         application = None
@@ -145,6 +145,10 @@ async def download(request: Request, token: str) -> Response:
         raise ApiError("PLATFORM.INTEGRATION_NOT_FOUND", "The integration of this link no longer exists.")
     if not found.enabled:  # as every read of a disabled integration's data
         raise ApiError("INTEGRATION.INACTIVE", "The integration of this link is disabled; enable it to read its data.")
+    if not await asyncio.to_thread(serves_candidate, store(request), found, target.candidate_remote_id):
+        raise ApiError(  # hidden since the link was made ("sync only created applications" switched on)
+            "PLATFORM.INPUT_INVALID", "The candidate of this file is not served by the integration.", status=404
+        )
     try:
         client = await request.app.state.clients.client(found)
         file = await client.call("AttachmentService.download", {"id": target.attachment_remote_id})

@@ -102,8 +102,8 @@ class Codebooks:
 @dataclass
 class MappingContext:
     """What every mapping of one sync run shares; ``warnings`` counts each distinct message; ``referenced``: the
-    RECRU ids of the users, jobs, stages and tags the mapped records refer to (a sync lists those before the
-    records referring to them, so one RECRU created meanwhile is read at the run's end: ``sync.engine``)."""
+    RECRU ids of the users, jobs, stages, tags and candidates the mapped records refer to (one the store lacks at the
+    run's end is read then: ``sync.engine``)."""
 
     integration_id: str
     codebooks: Codebooks = field(default_factory=Codebooks)
@@ -263,7 +263,7 @@ def map_application(raw: Payload, ctx: MappingContext) -> Mapped:
         {
             **_identity(ModelName.APPLICATIONS, raw, ctx),
             "job_id": _reference(ModelName.JOBS, raw.get("projectId"), ctx),
-            "candidate_id": _reference(ModelName.CANDIDATES, raw.get("jobseekerId"), ctx, noted=False),
+            "candidate_id": _reference(ModelName.CANDIDATES, raw.get("jobseekerId"), ctx),
             "current_stage_id": _reference(ModelName.APPLICATION_STAGES, raw.get("stageId"), ctx),
             "outcome": None
             if status is None
@@ -290,12 +290,9 @@ def _identity(model: ModelName, raw: Payload, ctx: MappingContext) -> Record:
     return {"id": model_id(ctx.integration_id, model, raw["id"]), "remote_id": str(raw["id"])}
 
 
-def _reference(model: ModelName, remote_id: Any, ctx: MappingContext, *, noted: bool = True) -> str | None:
-    """``ctx.refer``, for a reference that may be missing; an application's candidate is not noted (a sync lists
-    or reads the candidates after the applications)."""
-    if remote_id is None:
-        return None
-    return ctx.refer(model, remote_id) if noted else model_id(ctx.integration_id, model, remote_id)
+def _reference(model: ModelName, remote_id: Any, ctx: MappingContext) -> str | None:
+    """``ctx.refer``, for a reference that may be missing."""
+    return None if remote_id is None else ctx.refer(model, remote_id)
 
 
 def _upper(value: str | None) -> str | None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import procrastinate
+import psycopg
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate import jobs as procrastinate_jobs
 from procrastinate import manager as procrastinate_manager
@@ -38,6 +39,20 @@ JOB_HISTORY_HOURS = 24
 STOP_GRACE_SECONDS = 5.0  # then the cancellation is recorded: all within a deploy's usual 10 s stop timeout
 SCHEMA_LOCK = 0x61747362  # PostgreSQL advisory lock key of making procrastinate's tables ("atsb")
 log = logging.getLogger("atsbridge.worker")
+
+
+WORKER_REGISTERED_AGAIN = (
+    "this worker was given up for dead while it was paused (a worker starting meanwhile removed its registration): "
+    "it registers again and goes on"
+)
+
+
+def _registration_gone(failed: procrastinate_errors.ConnectorException) -> bool:
+    """Whether procrastinate failed because this worker's row in ``procrastinate_workers`` is gone: a worker
+    starting removes those whose heartbeat is older than 30 s, a paused one's too, whose next job fetch then
+    names a worker that is no more."""
+    cause = failed.__cause__
+    return isinstance(cause, psycopg.errors.ForeignKeyViolation) and "worker_id" in str(cause)
 
 
 def conninfo(database_url: str) -> str:
@@ -218,19 +233,28 @@ class SyncQueue:
             async with self.app.open_async():
                 await self.ensure_schema()
                 options = {"shutdown_graceful_timeout": STOP_GRACE_SECONDS, **options, "install_signal_handlers": False}
-                working = asyncio.create_task(self.app.run_worker_async(queues=["syncs"], **options))
+                working: asyncio.Task[None] | None = None
 
                 def stop() -> None:
                     delivery.stop()
-                    working.cancel()  # procrastinate's graceful stop, as on its own signal handlers
+                    if working is not None:
+                        working.cancel()  # procrastinate's graceful stop, as on its own signal handlers
 
                 signals = _first_stop_signal(stop) if install_signal_handlers else contextlib.nullcontext(lambda: False)
                 with signals as stopped:
-                    try:
-                        await working
-                    except asyncio.CancelledError:
-                        if not stopped():  # this coroutine was cancelled, not the worker stopped by a signal
-                            raise
+                    while not stopped():
+                        working = asyncio.create_task(self.app.run_worker_async(queues=["syncs"], **options))
+                        try:
+                            await working
+                        except asyncio.CancelledError:
+                            if not stopped():  # this coroutine was cancelled, not the worker stopped by a signal
+                                raise
+                        except procrastinate_errors.ConnectorException as failed:
+                            if not _registration_gone(failed):
+                                raise
+                            log.warning(WORKER_REGISTERED_AGAIN)
+                            continue
+                        return
         finally:
             delivery.stop()
             await asyncio.gather(delivering, return_exceptions=True)

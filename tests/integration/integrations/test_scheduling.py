@@ -521,6 +521,50 @@ def test_a_worker_asked_to_stop_cancels_its_sync_after_a_grace_period(
 
 
 @pytest.mark.postgres
+def test_a_worker_whose_registration_was_removed_while_it_was_paused_registers_again_and_goes_on(
+    recru_process: EmulatorProcess, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker starting removes the registrations of workers silent for 30 s, a paused one's too: on resuming,
+    that one's next job fetch named a worker no longer registered, and the process ended with a traceback."""
+    caplog.set_level(logging.WARNING)
+    with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
+
+        def registered() -> int:
+            with engine.connect() as conn:
+                if not inspect(conn).has_table("procrastinate_workers"):  # the worker makes the queue's tables first
+                    return 0
+                return int(conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
+
+        async def removed_then_given_a_sync() -> str:
+            working = asyncio.create_task(sync_queue.work(install_signal_handlers=False))
+            try:
+                for _ in range(300):
+                    if registered():
+                        break
+                    await asyncio.sleep(0.1)
+                with engine.begin() as conn:  # as a worker starting removes one it finds stalled
+                    conn.execute(text("DELETE FROM procrastinate_workers"))
+                sync_id, _ = queue(engine, integration.id, "FULL")
+                deferring = SyncQueue(engine, queue_settings(engine, tmp_path))  # as an API process defers it
+                async with opened(deferring):
+                    await deferring.defer(sync_id, integration.id, "FULL")
+                for _ in range(600):
+                    if getattr(load_sync_now(engine, sync_id), "state", None) == "SUCCEEDED" or working.done():
+                        break
+                    await asyncio.sleep(0.1)
+                assert not working.done(), working.exception()
+                return sync_id
+            finally:
+                working.cancel()
+                await asyncio.gather(working, return_exceptions=True)
+
+        sync_id = asyncio.run(removed_then_given_a_sync())
+        run = load_sync_now(engine, sync_id)
+    assert run is not None and run.state == "SUCCEEDED"
+    assert worker_module.WORKER_REGISTERED_AGAIN in caplog.text
+
+
+@pytest.mark.postgres
 def test_a_worker_stopped_by_sigterm_takes_no_event_after_it_and_exits_within_a_deploys_timeout(
     recru: Recru, recru_process: EmulatorProcess, tmp_path: Path
 ) -> None:

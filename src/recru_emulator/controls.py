@@ -129,6 +129,7 @@ def _is_salary(value: Any) -> bool:
     return _is_salary_of_known_period(value)
 
 
+CODEBOOK_ENTRY: dict[str, Check] = {"name": _is_name, "active": lambda v: isinstance(v, bool)}
 SCHEMAS: dict[str, dict[str, Check]] = {
     "users": {
         "firstName": _is_str,
@@ -179,10 +180,9 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "createdAt": _is_ts,
         "updatedAt": _is_ts,
     },
-    **{entity: {"name": _is_name, "active": lambda v: isinstance(v, bool)} for entity in CODEBOOK_ENTITIES},
+    **dict.fromkeys(CODEBOOK_ENTITIES, CODEBOOK_ENTRY),
     "locations": {
-        "name": _is_name,
-        "active": lambda v: isinstance(v, bool),
+        **CODEBOOK_ENTRY,
         "city": _opt(_is_str),
         "postalCode": _opt(_is_str),
         "countryCode": _opt(lambda v: isinstance(v, str) and len(v) == 2 and v.isascii() and v.isupper()),

@@ -166,6 +166,8 @@ async def prepare(files: list[AttachmentInput], limits: UploadLimits, allow: All
         else:
             assert file.data_url is not None
             content, fetched_type = await fetch_data_url(file.data_url, allow, limits.max_file_bytes, field)
+        if not content:
+            raise invalid_input(f"{field}: the file is empty.")
         if len(content) > limits.max_file_bytes:
             raise invalid_input(f"{field}: the file is larger than {limits.max_file_bytes // (1024 * 1024)} MiB.")
         content_type = _content_type(file.content_type, fetched_type, file.name)

@@ -129,7 +129,7 @@ class AdditionalEmail(ContactInput):
 
 
 class AdditionalPhone(ContactInput):
-    phone_number: str = Field(min_length=1, max_length=50)
+    phone_number: str = Field(max_length=50)  # blank: not written, with a warning
 
 
 class CandidateLocation(InputModel):

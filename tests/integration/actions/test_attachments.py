@@ -85,6 +85,8 @@ REFUSED: dict[str, Case] = {
     "both data and data_url": lambda f: one(data=b64(PDF), data_url=f.url("cv.pdf", PDF)),
     "neither": lambda f: one(content_type="application/pdf"),
     "bad base64": lambda f: one(content_type="application/pdf", data="this is not base64!"),
+    "empty file": lambda f: one(content_type="application/pdf", data=""),
+    "empty file by url": lambda f: one(data_url=f.url("cv.pdf", b"")),
     "too large": lambda f: one(content_type="application/pdf", data=b64(b"x" * (10 * MiB + 1))),
     "too large by url": lambda f: one(data_url=f.url("cv.pdf", b"x" * (10 * MiB + 1))),
     "too much in total": lambda f: [{**one(data_url=f.url("cv.pdf", b"x" * (9 * MiB)))[0]} for _ in range(3)],

@@ -111,6 +111,26 @@ def test_a_contact_type_given_null_is_the_default_as_when_left_out(world: Action
     assert [p["type"] for p in jobseeker["phones"] if p["value"] == "+420 777 123 456"] == ["private"]
 
 
+def test_blank_phone_numbers_are_not_written_and_each_is_named_in_a_warning(world: ActionWorld) -> None:
+    given = candidate(
+        phone_number=" ",
+        additional_phone_numbers=[
+            {"type": "WORK", "phone_number": ""},
+            {"type": "WORK", "phone_number": "+420 602 111 222"},
+            {"type": "PERSONAL", "phone_number": "  "},
+        ],
+    )
+    answer = world.send("POST", f"/ats/jobs/remote:{world.open_job()['id']}/applications", {"candidate": given})
+    assert answer.status_code == 200, answer.text
+    jobseeker = world.recru.call("JobseekerService.get", {"id": int(answer.json()["data"]["candidate"]["remote_id"])})
+    assert jobseeker["phones"] == [{"value": "+420 602 111 222", "type": "work", "primary": True}]
+    assert sorted(w["message"] for w in answer.json()["warnings"]) == [
+        "candidate.additional_phone_numbers[0].phone_number was not written: it is blank.",
+        "candidate.additional_phone_numbers[2].phone_number was not written: it is blank.",
+        "candidate.phone_number was not written: it is blank.",
+    ]
+
+
 def test_the_job_can_be_named_by_our_id_or_its_remote_id(world: ActionWorld) -> None:
     job = world.open_job()
     ours = world.id_of(ModelName.JOBS, job["id"])

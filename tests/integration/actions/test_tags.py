@@ -101,7 +101,7 @@ def test_a_candidate_recru_deleted_is_404_and_no_longer_served(world: ActionWorl
         lambda: world.kombo().ats.add_candidate_tag(candidate_id=made.id, tag={"name": name})
     )
     assert (status, code) == (404, "PLATFORM.INPUT_INVALID")
-    assert "no longer has this candidate" in message
+    assert "RECRU does not have this candidate" in message
     assert world.read("candidates", made.id) is None  # the store agrees with the refusal before the next sync
     status, code, _ = refusal(lambda: world.kombo().ats.remove_candidate_tag(candidate_id=made.id, tag={"name": name}))
     assert (status, code) == (404, "PLATFORM.INPUT_INVALID")  # now from the store, without asking RECRU

@@ -35,6 +35,7 @@ from atsbridge.connectors.recru.errors import (
 )
 from atsbridge.connectors.recru.write_params import (
     attachment_params,
+    blank_phone_fields,
     differing_fields,
     given_text,
     jobseeker_params,
@@ -90,10 +91,11 @@ class CreatedApplication:
 def unstorable_warnings(candidate: CandidateInput, extras: ActionExtras, *, existing: bool) -> list[str]:
     """A warning for each given field that is not written: RECRU has no place for it, or another field given
     with it wins (a source's ``id`` over its name and key, its name over a differing key; a consent not given has
-    no expiry), or the candidate existed (``existing``: its source is never written)."""
+    no expiry), or the candidate existed (``existing``: its source is never written), or a phone number is blank."""
     dropped = [f"candidate.{name}" for name in UNSTORABLE if getattr(candidate, name)]
     dropped += [name for name in UNSTORABLE_EXTRAS if getattr(extras, name)]
     warnings = [f"{name} was not written: RECRU cannot store it." for name in dropped]
+    warnings += [f"{name} was not written: it is blank." for name in blank_phone_fields(candidate)]
     source, consent = extras.source, extras.gdpr_consent
     if source is not None and existing:
         warnings.append(

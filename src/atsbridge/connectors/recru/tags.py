@@ -56,6 +56,9 @@ async def remove_tag(client: RecruClient, jobseeker_id: int, name: str) -> dict[
     return tags[0] if tags else None
 
 
+NOT_IN_RECRU = "RECRU does not have this candidate: it was deleted, or never existed."
+
+
 async def _tag_to_act_on(client: RecruClient, jobseeker_id: int, name: str) -> list[dict[str, Any]]:
     """RECRU's tags of that name, the one to act on first: the one named exactly so, else (of tags differing only
     in case) one the jobseeker holds."""
@@ -64,7 +67,7 @@ async def _tag_to_act_on(client: RecruClient, jobseeker_id: int, name: str) -> l
         try:
             held = set((await client.call("JobseekerService.get", {"id": jobseeker_id}))["tagIds"])
         except RecruNotFound as missing:
-            raise ActionRefused("candidate_not_found", "RECRU no longer has this candidate.") from missing
+            raise ActionRefused("candidate_not_found", NOT_IN_RECRU) from missing
         tags = sorted(tags, key=lambda tag: tag["id"] not in held)
     return tags
 
@@ -78,5 +81,5 @@ async def _tag_call(client: RecruClient, method: str, jobseeker_id: int, tag: di
         await client.call(method, {"jobseekerId": jobseeker_id, "tagId": tag["id"]})
     except RecruNotFound as missing:
         if missing.entity == "jobseeker":
-            raise ActionRefused("candidate_not_found", "RECRU no longer has this candidate.") from missing
+            raise ActionRefused("candidate_not_found", NOT_IN_RECRU) from missing
         raise ActionRefused("remote_input_invalid", f"RECRU has no {missing.entity} {missing.id}.") from missing

@@ -33,18 +33,25 @@ def _emails(candidate: CandidateInput) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _phones(candidate: CandidateInput) -> list[tuple[str, dict[str, Any]]]:
-    """RECRU's ``phones`` (``phone_number`` first and primary), each with its unified field."""
-    phones = []
-    if candidate.phone_number:
-        phones.append(("candidate.phone_number", {"value": candidate.phone_number, "type": "mobile", "primary": True}))
-    phones += [
-        (
-            f"candidate.additional_phone_numbers[{i}].phone_number",
-            {"value": p.phone_number, "type": PHONE_TYPES[p.type], "primary": not candidate.phone_number and i == 0},
-        )
+    """RECRU's ``phones`` (``phone_number`` first; the first number given is primary), each with its unified field.
+    Blank numbers are left out (see ``blank_phone_fields``)."""
+    given = [("candidate.phone_number", candidate.phone_number, "mobile")] if candidate.phone_number else []
+    given += [
+        (f"candidate.additional_phone_numbers[{i}].phone_number", p.phone_number, PHONE_TYPES[p.type])
         for i, p in enumerate(candidate.additional_phone_numbers or [])
+        if p.phone_number
     ]
-    return phones
+    return [(name, {"value": value, "type": kind, "primary": i == 0}) for i, (name, value, kind) in enumerate(given)]
+
+
+def blank_phone_fields(candidate: CandidateInput) -> list[str]:
+    """The phone number fields given blank (empty or only spaces): not written, each with a warning."""
+    blank = ["candidate.phone_number"] if candidate.phone_number == "" else []
+    return blank + [
+        f"candidate.additional_phone_numbers[{i}].phone_number"
+        for i, p in enumerate(candidate.additional_phone_numbers or [])
+        if not p.phone_number
+    ]
 
 
 def jobseeker_params(candidate: CandidateInput) -> dict[str, Any]:

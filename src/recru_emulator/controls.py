@@ -16,7 +16,7 @@ from starlette.routing import Route
 from recru_emulator import json_text
 from recru_emulator import params as p
 from recru_emulator.clock import TenantClock, format_ts, parse_ts
-from recru_emulator.emulator import MAX_SIZE, Emulator, LoginTaken
+from recru_emulator.emulator import API_USER_ID, MAX_SIZE, Emulator, LoginTaken
 from recru_emulator.faults import KINDS, Fault
 from recru_emulator.jsonrpc import KNOWN_METHODS
 from recru_emulator.reads import APPLICATION_STATUSES, FINISHED_PROJECT_STATUSES, PROJECT_STATUSES
@@ -625,6 +625,8 @@ class Controls:
         if entity in CODEBOOK_ENTITIES:  # RECRU deactivates codebook entries, never deletes them
             record["active"] = False
         else:
+            if entity == "users" and record_id == API_USER_ID:
+                self.emulator.keep_api_credentials()
             deleters: dict[str, Callable[[int], Any]] = {
                 "users": tenant.delete_user,
                 "projects": tenant.delete_project,

@@ -50,9 +50,8 @@ class Emulator:
         else:
             self.tenant = Tenant(generate(seed, size))
             self.tenant.origin = (seed, size)
-        api_user = self.tenant.users.records[API_USER_ID]
-        self.login = api_user["email"]
-        self.password = self.tenant.passwords.get(API_USER_ID) or ""
+        self.login, self.password = self.tenant.api_credentials or ("", "")
+        self.keep_api_credentials()
         self.limiter = RateLimiter(rate_limit)
         self.faults = FaultPlan(seed)
         self.counters = Counters()
@@ -70,6 +69,15 @@ class Emulator:
         except OSError as error:
             print(f"error: the tenant could not be saved to {self.state_file}: {error}", file=sys.stderr, flush=True)
 
+    def keep_api_credentials(self) -> None:
+        """Take the API user's login and password as the tenant holds them now, and keep them in the tenant (so
+        in its state file): a reset restores them, also after the API user was deleted (this is called before)."""
+        current = self.tenant.users.get(API_USER_ID)
+        if current is not None:
+            self.login = current["email"]
+            self.password = self.tenant.passwords.get(API_USER_ID) or self.password
+            self.tenant.api_credentials = (self.login, self.password)
+
     def reset(self, seed: int | None = None, size: int | None = None) -> None:
         """A fresh tenant that keeps the API user's login and password, and the rate-limit setting. ``seed`` and
         ``size`` default to those the current tenant was generated from (a tenant loaded from a state file keeps
@@ -78,17 +86,12 @@ class Emulator:
         origin = self.tenant.origin or (self.seed, self.size)
         seed, size = origin[0] if seed is None else seed, origin[1] if size is None else size
         data = generate(seed, size)
-        login, password = self.login, self.password
-        current = self.tenant.users.get(API_USER_ID)
-        if current is not None:
-            login = current["email"]
-            password = self.tenant.passwords.get(API_USER_ID) or password
-        if any(user["email"].lower() == login.strip().lower() for user in data.users[1:]):
+        self.keep_api_credentials()
+        if any(user["email"].lower() == self.login.strip().lower() for user in data.users[1:]):
             raise LoginTaken(
-                f"the API user's login {login} is the e-mail of a user of the tenant of seed {seed}: "
+                f"the API user's login {self.login} is the e-mail of a user of the tenant of seed {seed}: "
                 "change the API user's e-mail first"
             )
-        self.login, self.password = login, password
         api_user = data.users[0]
         api_user["email"] = self.login
         api_user["password"] = self.password

@@ -114,6 +114,7 @@ class Tenant:
     """One RECRU tenant: entity tables, codebooks, private data, tokens and the clock."""
 
     origin: tuple[int, int] | None = None  # (seed, size) it was generated from (None: saved by an older emulator)
+    api_credentials: tuple[str, str] | None = None  # the API user's login and password, kept for a reset
 
     def __init__(self, data: TenantData, clock: TenantClock | None = None) -> None:
         self.clock = clock or TenantClock()

@@ -181,6 +181,29 @@ def test_state_file_keeps_the_tenant_across_a_restart(
         assert api.page(JOBSEEKERS, perPage=1)["total"] == 20
 
 
+def test_a_reset_after_the_api_user_was_deleted_restores_its_latest_login_also_after_a_restart(
+    started: list[EmulatorProcess], tmp_path: Path
+) -> None:
+    state = tmp_path / "tenant.pickle"
+    first = start_emulator("--seed", "3", "--size", "5", "--json", "--state-file", str(state))
+    started.append(first)
+    with httpx.Client(base_url=first.url, timeout=30) as client:
+        client.patch("/__emulator__/records/users/1", json={"email": "api-b@example.org", "password": "secret-B1"})
+        client.post("/__emulator__/reset", json={})
+        client.patch("/__emulator__/records/users/1", json={"email": "api-c@example.org", "password": "secret-C1"})
+        assert client.delete("/__emulator__/records/users/1").status_code == 204
+        client.post("/__emulator__/reset", json={})
+        Api(client, "api-c@example.org", "secret-C1").relogin()  # not B's, which the reset before kept
+        assert client.delete("/__emulator__/records/users/1").status_code == 204
+    first.stop()
+    second = start_emulator("--seed", "3", "--size", "5", "--json", "--state-file", str(state))
+    started.append(second)
+    assert (second.login, second.password) == ("api-c@example.org", "secret-C1")
+    with httpx.Client(base_url=second.url, timeout=30) as client:
+        client.post("/__emulator__/reset", json={})
+        Api(client, second.login, second.password).relogin()
+
+
 def emulator_command(*args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "recru_emulator", "--size", "5", "--json", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)

@@ -11,8 +11,8 @@ from sqlalchemy import insert, select
 from atsbridge.connectors.recru.mapping import map_application, map_candidate
 from atsbridge.store import writer
 from atsbridge.store.db import migrate
-from atsbridge.store.tables import environments, tracked_applications
-from atsbridge.unified.ids import ModelName
+from atsbridge.store.tables import environments, tracked_applications, tracked_candidates
+from atsbridge.unified.ids import ModelName, model_id
 from integration.test_store_writer import INTEGRATION, add_integration, application, at, jobseeker, mapped, records
 from support.store import BACKEND_PARAMS, fresh_store
 
@@ -50,3 +50,23 @@ def test_tracked_applications_are_given_the_candidate_their_stored_record_names(
             query = select(tracked_applications.c.remote_id, tracked_applications.c.candidate_remote_id)
             candidate_of = dict(conn.execute(query).all())
     assert candidate_of == {"100": "7", "102": None}
+
+
+@pytest.mark.parametrize("backend", BACKEND_PARAMS)
+def test_the_candidates_stored_tracked_applications_name_are_kept_served(backend: str, tmp_path: Path) -> None:
+    """Every candidate a tracked application was stored with stays served; those tracked before start with the
+    candidates their stored records name (none for an untracked application, nor one not stored yet)."""
+    with fresh_store(backend, tmp_path, revision="0019") as store:
+        with store.begin() as conn:
+            add_integration(conn, INTEGRATION)
+            candidates = records(mapped(map_candidate, [jobseeker(7), jobseeker(8)]))
+            writer.upsert(conn, ModelName.CANDIDATES, INTEGRATION, candidates, now=at(0))
+            applications = records(mapped(map_application, [application(100, 7, 10), application(101, 8, 10)]))
+            writer.upsert(conn, ModelName.APPLICATIONS, INTEGRATION, applications, now=at(0))
+            for remote_id in ("100", "102"):
+                values = {"integration_id": INTEGRATION, "remote_id": remote_id, "created_at": at(0)}
+                conn.execute(insert(tracked_applications).values(**values))
+        migrate(store)
+        with store.connect() as conn:
+            kept = conn.execute(select(tracked_candidates.c.integration_id, tracked_candidates.c.candidate_id)).all()
+    assert kept == [(INTEGRATION, model_id(INTEGRATION, ModelName.CANDIDATES, "7"))]

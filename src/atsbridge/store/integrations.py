@@ -3,8 +3,10 @@ and the tracked set of "sync only created applications"."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.connectors.recru.write_params import SOURCE_NAME_MAX
@@ -35,6 +38,7 @@ from atsbridge.store.credentials import (
     unseal,
 )
 from atsbridge.store.db import savepoint
+from atsbridge.store.key_lists import chunks, in_keys, key_list
 from atsbridge.store.tables import (
     api_keys,
     applications,
@@ -42,6 +46,7 @@ from atsbridge.store.tables import (
     environments,
     integrations,
     tracked_applications,
+    tracked_candidates,
     webhook_outbox,
 )
 from atsbridge.unified.ids import BASE58_ALPHABET, ID_LENGTH, ModelName, new_integration_id
@@ -443,8 +448,9 @@ def tracked_candidate_ids(conn: Connection, integration_id: str) -> list[str]:
 
 def served_candidates(integration_id: str | BindParameter[str]) -> ColumnElement[bool]:
     """The candidates served with the tracked applications: those the applications' stored records name (those
-    applications deleted included), and those they were created for (RECRU may since have given one to another
-    jobseeker: the one it was created for is no less served, with the applications it holds)."""
+    applications deleted included), those they were created for, and those they were stored with before
+    (``remember_holders``): RECRU may since have given one to another jobseeker, and the candidates it held are no
+    less served, with the applications they hold (none, maybe), so that a client learns of the change."""
     tracked = tracked_applications.c.integration_id == integration_id
     of_tracked = select(applications.c.candidate_id).where(
         applications.c.integration_id == integration_id,
@@ -454,7 +460,34 @@ def served_candidates(integration_id: str | BindParameter[str]) -> ColumnElement
     created_for = select(tracked_applications.c.candidate_remote_id).where(
         tracked, tracked_applications.c.candidate_remote_id.is_not(None)
     )
-    return or_(candidates.c.id.in_(of_tracked), candidates.c.remote_id.in_(created_for))
+    held = select(tracked_candidates.c.candidate_id).where(tracked_candidates.c.integration_id == integration_id)
+    return or_(candidates.c.id.in_(of_tracked), candidates.c.remote_id.in_(created_for), candidates.c.id.in_(held))
+
+
+def remember_holders(conn: Connection, integration_id: str, written: Iterable[Mapping[str, Any]]) -> None:
+    """Keep the candidates that the tracked ones of these applications, as just stored, name as served for good
+    (``tracked_candidates``): one RECRU later takes the application away from stays served."""
+    holder_of = {row["remote_id"]: row["candidate_id"] for row in written if row["candidate_id"] is not None}
+    query = _tracked_among(conn.dialect.name)
+    tracked = [
+        remote_id
+        for chunk in chunks(holder_of)
+        for remote_id in conn.execute(query, {INTEGRATION_ID: integration_id, "ids": key_list(conn, chunk)}).scalars()
+    ]
+    if tracked:
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        holders = sorted({holder_of[remote_id] for remote_id in tracked})
+        rows = [{"integration_id": integration_id, "candidate_id": candidate_id} for candidate_id in holders]
+        conn.execute(dialect_insert(tracked_candidates).on_conflict_do_nothing(), rows)
+
+
+@functools.cache
+def _tracked_among(dialect: str) -> Select[tuple[str]]:
+    """The tracked applications among the RECRU ids bound to ``ids``."""
+    return select(tracked_applications.c.remote_id).where(
+        tracked_applications.c.integration_id == bindparam(INTEGRATION_ID),
+        in_keys(tracked_applications.c.remote_id, "ids", dialect),
+    )
 
 
 def delete_integration(conn: Connection, integration_id: str) -> None:

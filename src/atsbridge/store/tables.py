@@ -274,6 +274,15 @@ tracked_applications = Table(
     Column("candidate_remote_id", String(64)),
 )
 
+tracked_candidates = Table(
+    "tracked_candidates",
+    metadata,
+    _integration_column(primary_key=True),
+    # our id of a candidate a tracked application was stored with: served for good, also once RECRU gives the
+    # application to another jobseeker
+    Column("candidate_id", String(64), primary_key=True),
+)
+
 pending_applications = Table(
     "pending_applications",
     metadata,

@@ -69,11 +69,13 @@ from sqlalchemy.sql.elements import BindParameter
 
 from atsbridge.store.bulk import BulkStatement, compile_insert
 from atsbridge.store.deletions import tombstone_joins
+from atsbridge.store.integrations import remember_holders
 from atsbridge.store.key_lists import chunks, in_keys, key_list
 from atsbridge.store.nested_marks import mark_linking_parents, mark_nested_changes, nesting_left
 from atsbridge.store.tables import (
     JOINS,
     MODEL_TABLES,
+    applications,
     record_columns,
 )
 from atsbridge.unified.ids import ModelName
@@ -236,6 +238,8 @@ def _write_records(
         # a record this run had seen already (a listing read again) is not counted twice
         unchanged = len(stamped)
         kept |= set(plan.unchanged) - stamped
+    if table is applications:
+        remember_holders(conn, integration_id, [*plan.created, *plan.updated])
     if nested_marks:
         changed = [*plan.created, *plan.updated, *(row for row in left if row["id"] not in kept)]
         mark_nested_changes(conn, ModelName(table.name), changed, now, plan.refreshed)

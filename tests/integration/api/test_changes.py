@@ -393,3 +393,32 @@ def test_the_candidate_a_tracked_application_was_created_for_stays_served_when_r
             assert news[candidate]["remote_deleted_at"] is None
             assert news[candidate]["applications"] == []
             assert [a["remote_id"] for a in news[str(other["id"])]["applications"]] == [application]
+
+
+def test_a_candidate_that_only_held_a_tracked_application_for_a_while_stays_served_when_recru_moves_it_on(
+    engine: Engine, scratch_recru: Recru, tmp_path: Any
+) -> None:
+    """A jobseeker RECRU gave a tracked application to, then took it away from again, vanished in tracked mode (no
+    tombstone, no `updated_after` news: a client kept it holding the application); it stays served, holding none."""
+    project = next(p for p in scratch_recru.all("projects") if p["status"] == "open")
+    first, second = scratch_recru.all("jobseekers")[:2]
+    with open_world(engine, scratch_recru.process, tmp_path, sync_all=False) as world:
+        body = {"candidate": {"first_name": "Eva", "last_name": "Putovní", "email_address": "eva.putovni@example.cz"}}
+        created = world.request("POST", f"/ats/jobs/remote:{project['id']}/applications", json=body)
+        assert created.status_code == 200, created.text
+        application = created.json()["data"]["remote_id"]
+        scratch_recru.patch("applications", int(application), jobseekerId=first["id"])
+        world.sync("DELTA")
+        held = by_remote_id(world.walk("/ats/candidates"))[str(first["id"])]
+        assert [a["remote_id"] for a in held["applications"]] == [application]
+        since = a_moment()
+        scratch_recru.patch("applications", int(application), jobseekerId=second["id"])
+
+        for kind in ("DELTA", "FULL"):
+            world.sync(kind)
+            news = by_remote_id(world.walk("/ats/candidates", updated_after=since.isoformat(), include_deleted="true"))
+            assert set(news) == {str(first["id"]), str(second["id"])}, kind
+            assert news[str(first["id"])]["remote_deleted_at"] is None
+            assert news[str(first["id"])]["applications"] == []
+            assert [a["remote_id"] for a in news[str(second["id"])]["applications"]] == [application]
+            assert str(first["id"]) in by_remote_id(world.walk("/ats/candidates")), kind

@@ -73,7 +73,7 @@ class _OffsetTally:
     first_total: int | None = None
     last_total: int | None = None
     fallen: int = 0
-    created: set[Any] = field(default_factory=set)
+    created: dict[Any, datetime] = field(default_factory=dict)  # createdAt by id
 
     def count(self, result: dict[str, Any]) -> None:
         for item in result["items"]:
@@ -81,7 +81,13 @@ class _OffsetTally:
             # RECRU stamps whole seconds: a record of the second the listing began counts (at worst one made just
             # before it makes the listing read again; not counting it could lose a record)
             if created_at is not None and created_at >= self.listed_from:
-                self.created.add(item.get("id"))
+                self.created[item.get("id")] = created_at
+
+    def not_created_after(self, listed_until: datetime) -> None:
+        """Forget the records stamped after ``listed_until`` (RECRU's time once the listing ended): RECRU's clock
+        was set back since they were made, so they were not made while it listed (each FULL would otherwise read
+        the listing twice for as long as its clock is behind their stamps)."""
+        self.created = {id_: at for id_, at in self.created.items() if at <= listed_until}
 
     def page_total(self, total: int | None) -> None:
         if isinstance(total, int):
@@ -139,6 +145,8 @@ class Listings:
         async with aclosing(self._offset_pages(stream, tally)) as pages:
             async for page in pages:
                 yield page
+        if tally.masked_deletions() > 0:
+            tally.not_created_after(await self.client.ping())
         if tally.masked_deletions() > 0:
             # Records were deleted while the total did not fall (creations made up for them), so some may have
             # shifted unseen into a page already read: the listing is read once more, whole.

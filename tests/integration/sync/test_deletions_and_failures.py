@@ -176,6 +176,22 @@ def test_a_listing_read_again_counts_each_record_once(
     assert links <= tags["created"] + tags["updated"] + tags["unchanged"] < links + 3 * 10
 
 
+def test_records_recru_stamped_before_its_clock_was_set_back_make_no_second_listing(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """A record created while RECRU's clock was a day ahead carries a `createdAt` after the start of every later
+    listing, as one created while it lists does: each quiet FULL read the listing twice, for as long as RECRU's
+    clock stayed behind that stamp."""
+    recru.control("POST", "/clock", {"advanceSeconds": 86_400})
+    recru.create("jobseekers")
+    recru.control("POST", "/clock", {"release": True})
+    sync("FULL")
+    pages = -(-len(recru.all("jobseekers")) // 200)
+    before = recru.control("GET", "/counters")["calls"]["JobseekerService.list"]
+    assert sync("FULL").state == "SUCCEEDED"
+    assert recru.control("GET", "/counters")["calls"]["JobseekerService.list"] - before == pages
+
+
 def assert_parity_except_deleted(engine: Engine, integration: Integration, recru: Recru, sync: Sync) -> None:
     sync("FULL")  # the deleted ones were seen on page 1; the next complete listing retires them
     assert_parity(engine, integration.id, recru)

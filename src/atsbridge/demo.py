@@ -49,6 +49,13 @@ class DemoError(Exception):
     """The demo cannot start: the message says why and what to do."""
 
 
+class DemoStopped(Exception):
+    """A stop signal (Ctrl-C, SIGTERM) came before the demo served: the message says what was left undone."""
+
+
+STOPPED_STARTING = "the demo was stopped as it started: nothing was connected nor synced"
+
+
 @dataclass(frozen=True)
 class Tenant:
     url: str
@@ -109,18 +116,26 @@ def _demo_file(name: str) -> bool:
 def start_emulator(port: int, size: int) -> tuple[subprocess.Popen[str], Tenant]:
     command = [sys.executable, "-m", "recru_emulator", "--port", str(port), "--seed", "1", "--size", str(size)]
     process = subprocess.Popen([*command, "--json"], stdout=subprocess.PIPE, text=True)
+    try:
+        return process, _serving_tenant(process)
+    except BaseException:  # it did not start, or the demo was stopped meanwhile (Ctrl-C): the emulator goes too
+        process.terminate()
+        process.wait()
+        raise
+
+
+def _serving_tenant(process: subprocess.Popen[str]) -> Tenant:
+    """The tenant the emulator announces, once it serves."""
     assert process.stdout is not None
     try:
         first = json.loads(process.stdout.readline())
     except ValueError:  # it refused its arguments (a --size too large, say) and said why on stderr
-        process.terminate()
-        process.wait()
         raise DemoError("the RECRU emulator did not start (its error is above)") from None
     tenant = Tenant(first["url"], first["login"], first["password"])
     for _ in range(600):
         try:
             httpx.get(f"{tenant.url}/__emulator__/counters").raise_for_status()
-            return process, tenant
+            return tenant
         except httpx.HTTPError:
             if process.poll() is not None:
                 raise DemoError("the RECRU emulator exited; is the port free?") from None
@@ -216,26 +231,32 @@ def prepare(data_dir: Path, emulator_port: int, size: int, console: Console) -> 
 
 
 async def run_demo(demo: Demo, host: str, port: int, console: Console) -> None:
+    """Serve, connect the integration and run its first sync; then serve until the stop signal. ``DemoStopped`` if
+    it comes before the first sync has ended (the sync is stopped, recorded CANCELLED)."""
     app = create_app(demo.engine, demo.settings)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", http=EnvelopedH11Protocol)
-    server = Server(config, app.state.syncs)
+    server = Server(config, app.state.syncs, reraise_signals=False)
     serving = asyncio.create_task(server.serve())
     try:
         for _ in range(600):
             if server.started or serving.done():
                 break
             await asyncio.sleep(0.05)
+        if serving.done() and not server.started and server.should_exit:
+            raise DemoStopped(STOPPED_STARTING)
         if not server.started:
             raise DemoError(f"could not serve on {host}:{port}; is the port in use? (--port chooses another)")
         base = f"http://{host}:{port}"
-        async with httpx.AsyncClient(base_url=base, timeout=60) as api:
-            integration_id, link = await connect_integration(api, demo.key, demo.tenant)
-        console.print(f"connected integration {integration_id} through the connect flow; first sync:")
-        with demo.engine.connect() as conn:
-            sync_id = next(s for s, owner, kind in queued_syncs(conn) if owner == integration_id and kind == FULL)
-        with sync_progress(console) as bars:
-            result = await execute_sync(demo.engine, demo.settings, sync_id, integration_id, FULL, progress=bars)
-        console.print(f"first sync: {result.state if result else 'not run'}")
+        setting_up = asyncio.create_task(_connect_and_sync(demo, base, console))
+        await asyncio.wait({setting_up, serving}, return_when=asyncio.FIRST_COMPLETED)
+        if server.should_exit:  # stopped meanwhile: connecting failed, or the first sync is to be stopped
+            setting_up.cancel()
+            await asyncio.gather(setting_up, return_exceptions=True)
+            raise DemoStopped(
+                "the demo was stopped before its first sync ended (a sync begun is recorded CANCELLED); "
+                "its store is recreated at the next start"
+            )
+        integration_id, link = setting_up.result()
         await app.state.syncs.enable()
         instructions(console, base, demo.key, integration_id, link, demo.tenant)
         await serving
@@ -244,3 +265,16 @@ async def run_demo(demo: Demo, host: str, port: int, console: Console) -> None:
         await asyncio.gather(serving, return_exceptions=True)
         demo.emulator.terminate()
         demo.emulator.wait()
+
+
+async def _connect_and_sync(demo: Demo, base: str, console: Console) -> tuple[str, str]:
+    """Connect the integration through the connect flow and run its first sync: (integration id, connect link)."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as api:
+        integration_id, link = await connect_integration(api, demo.key, demo.tenant)
+    console.print(f"connected integration {integration_id} through the connect flow; first sync:")
+    with demo.engine.connect() as conn:
+        sync_id = next(s for s, owner, kind in queued_syncs(conn) if owner == integration_id and kind == FULL)
+    with sync_progress(console) as bars:
+        result = await execute_sync(demo.engine, demo.settings, sync_id, integration_id, FULL, progress=bars)
+    console.print(f"first sync: {result.state if result else 'not run'}")
+    return integration_id, link

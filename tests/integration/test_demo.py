@@ -7,11 +7,13 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from support.emulator_process import free_port
@@ -55,3 +57,35 @@ def test_the_demo_prints_examples_that_run_as_printed(demo_output: str) -> None:
     )
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("[") and len(eval(listed.stdout)) == 5  # a list of job names
+
+
+def test_a_demo_stopped_in_its_first_sync_says_so_and_fails_leaving_no_emulator(tmp_path: Path) -> None:
+    """Ctrl-C in the first sync ended the demo with exit 0, a traceback and nothing said: a script took it for a
+    success. It fails with one line, the run recorded CANCELLED, and its emulator stopped with it."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")}
+    emulator_port, data_dir = free_port(), tmp_path / "demo"
+    command = [
+        sys.executable, "-m", "atsbridge.cli", "demo", "--port", str(free_port()),
+        "--emulator-port", str(emulator_port), "--size", "20000", "--data-dir", str(data_dir),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, env=inherited, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            if b"first sync:" in line:  # the run has begun
+                break
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    told = stderr.decode()
+    assert process.returncode == 1, told
+    assert "Traceback" not in told
+    assert told.strip() == (
+        "error: the demo was stopped before its first sync ended (a sync begun is recorded CANCELLED); its store is "
+        "recreated at the next start"
+    )
+    with sqlite3.connect(data_dir / "atsbridge.sqlite3") as store:
+        assert ("FULL", "CANCELLED") in store.execute("SELECT type, state FROM syncs").fetchall()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{emulator_port}/__emulator__/counters", timeout=5)

@@ -7,10 +7,13 @@ request has ended, and meanwhile it went on starting syncs and sending events.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import Iterator
 from types import FrameType
 
 import uvicorn
+from uvicorn.lifespan.on import LifespanOn
 
 from atsbridge.sync.service import SyncService
 
@@ -19,11 +22,24 @@ CUT_OFF_ANSWER_SECONDS = 1
 
 
 class Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, syncs: SyncService) -> None:
+    """``reraise_signals=False``: the stop signal ends ``serve`` and nothing else (uvicorn raises it again once it
+    has stopped, for the process to end by it: the demo, serving beside its own work, ends that work itself)."""
+
+    def __init__(self, config: uvicorn.Config, syncs: SyncService, *, reraise_signals: bool = True) -> None:
         config.timeout_graceful_shutdown = REQUEST_GRACE_SECONDS
         super().__init__(config)
         self._syncs = syncs
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._reraise_signals = reraise_signals
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            # uvicorn raises each signal it caught again as it returns: a second Ctrl-C raised twice ends asyncio's
+            # run mid-cleanup, with a traceback; once is the process's plain stop
+            kept = list(dict.fromkeys(self._captured_signals)) if self._reraise_signals else []
+            self._captured_signals[:] = kept
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
@@ -31,6 +47,10 @@ class Server(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets)
+        if self.force_exit and isinstance(self.lifespan, LifespanOn) and not self.lifespan.shutdown_event.is_set():
+            # A second Ctrl-C: uvicorn skips the app's shutdown, and asyncio then cut its background work off at
+            # exit, mid-step, with a traceback. It is quick (requests were not waited for): done all the same.
+            await self.lifespan.shutdown()
         # uvicorn cancels the requests still running after the grace without waiting for them; after Ctrl-C,
         # asyncio then cancels them again as the process ends, mid-answer, and logs each one's traceback.
         cut_off = [task for task in self.server_state.tasks if not task.done()]

@@ -58,7 +58,7 @@ def demo(
     ] = Path(".atsbridge/demo"),
 ) -> None:
     """Run the whole product on this machine: emulator, store, connect flow, first sync, API, scheduler."""
-    from atsbridge.demo import DemoError, ensure_free, prepare, run_demo
+    from atsbridge.demo import STOPPED_STARTING, DemoError, DemoStopped, ensure_free, prepare, run_demo
 
     console = Console()
     # SIGTERM (and SIGHUP: its terminal closed) ends the demo as Ctrl-C does, through the ``finally`` below, so the
@@ -76,11 +76,15 @@ def demo(
         prepared = prepare(data_dir, emulator_port, size, console)
     except DemoError as refused:
         fail(str(refused), False, "DEMO_NOT_STARTED")
+    except KeyboardInterrupt:
+        fail(STOPPED_STARTING, False, "DEMO_STOPPED")
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_demo(prepared, "127.0.0.1", port, console))
     except DemoError as failed:
         fail(str(failed), False, "DEMO_FAILED")
+    except DemoStopped as stopped:
+        fail(str(stopped), False, "DEMO_STOPPED")
     finally:
         prepared.emulator.terminate()
 

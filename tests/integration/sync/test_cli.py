@@ -417,6 +417,30 @@ def test_serve_stops_within_a_deploys_timeout_whatever_a_request_waits_for(
     assert [row.sending_until for row in pending] == [None]
 
 
+def test_serve_stopped_by_a_second_ctrl_c_shuts_its_app_down_without_a_traceback(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A second Ctrl-C made uvicorn skip the app's shutdown and raise both signals again: asyncio then cut the app's
+    background work off at exit, and a traceback was logged."""
+    port = free_port()
+    command = [sys.executable, "-m", "atsbridge.cli", "serve", "--port", str(port)]
+    serving = subprocess.Popen(command, env=environment(engine, tmp_path), stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                httpx.get(f"http://127.0.0.1:{port}/v1/check-api-key")
+                break
+            time.sleep(0.1)
+        serving.send_signal(signal.SIGINT)
+        time.sleep(0.02)  # while it shuts down
+        serving.send_signal(signal.SIGINT)
+        _, logged = serving.communicate(timeout=30)
+    finally:
+        serving.kill()
+    assert "Traceback" not in logged, logged
+    assert "Application shutdown complete" in logged, logged
+
+
 @pytest.mark.skipif(this_process() is None, reason="no /proc to tell a dead process by")
 def test_a_sync_killed_outright_is_no_obstacle_to_the_next_one(
     engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess

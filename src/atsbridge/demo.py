@@ -249,7 +249,7 @@ async def run_demo(demo: Demo, host: str, port: int, console: Console) -> None:
         base = f"http://{host}:{port}"
         setting_up = asyncio.create_task(_connect_and_sync(demo, base, console))
         await asyncio.wait({setting_up, serving}, return_when=asyncio.FIRST_COMPLETED)
-        if server.should_exit:  # stopped meanwhile: connecting failed, or the first sync is to be stopped
+        if server.should_exit or not setting_up.done():  # stopped meanwhile: connecting failed, or the sync stops
             setting_up.cancel()
             await asyncio.gather(setting_up, return_exceptions=True)
             raise DemoStopped(

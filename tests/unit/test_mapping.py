@@ -585,6 +585,34 @@ def test_candidate_country_is_an_upper_case_iso_code_whatever_the_case_recru_sen
     assert record["location"]["country"] == "AT"
 
 
+@pytest.mark.parametrize(
+    ("recru", "unified", "warned"),
+    [("uk", "GB", False), ("EL", "GR", False), ("XX", None, True), ("EU", None, True), ("CZE", None, True)],
+)
+def test_a_country_code_iso_does_not_assign_is_its_country_or_null_with_a_warning(
+    recru: str, unified: str | None, warned: bool
+) -> None:
+    """The unified `country` is ISO 3166-1 alpha-2: RECRU's `UK` (reserved for the United Kingdom) is GB, a code no
+    country has is null (it was served as RECRU held it), on candidates and on jobs alike."""
+    address = {"street": None, "postalCode": None, "city": "Město", "region": None, "countryCode": recru}
+    ctx = context()
+    assert map_candidate(with_changes(JOBSEEKER, address=address), ctx).record["location"]["country"] == unified
+    location = {"id": 9, "name": "Jinde", "active": True, "city": "Město", "postalCode": None, "countryCode": recru}
+    codebooks = Codebooks.from_items({"locations": [location]})
+    job_ctx = MappingContext(INTEGRATION, codebooks)
+    assert map_job(with_changes(PROJECT, locationIds=[9]), job_ctx).record["location"]["country"] == unified
+    assert [w for w in ctx.warnings if "country" in w] == (
+        [f"ats_candidates.location.country: {recru!r} is no ISO 3166-1 alpha-2 country code, mapped to null"]
+        if warned
+        else []
+    )
+    assert [w for w in job_ctx.warnings if "country" in w] == (
+        [f"ats_jobs.location.country: {recru!r} is no ISO 3166-1 alpha-2 country code, mapped to null"]
+        if warned
+        else []
+    )
+
+
 def test_candidate_keeps_every_address_recru_accepts_and_drops_empty_ones() -> None:
     emails = [
         {"value": "", "type": "work", "primary": True},

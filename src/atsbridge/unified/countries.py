@@ -11,3 +11,6 @@ _CODES = """
     TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
 """
 ISO_3166_ALPHA_2 = frozenset(_CODES.split())
+
+COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
+"""Codes ISO 3166-1 reserves for a country that has another one: the United Kingdom, Greece (as the EU writes it)."""

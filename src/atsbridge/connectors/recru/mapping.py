@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 
+from atsbridge.unified.countries import COUNTRY_ALIASES, ISO_3166_ALPHA_2
 from atsbridge.unified.ids import ModelName, join_id, model_id
 from atsbridge.unified.inputs import EMAIL_ADDRESS
 
@@ -239,7 +240,7 @@ def map_candidate(raw: Payload, ctx: MappingContext) -> Mapped:
             for phone in _primary_first(raw.get("phones") or [])
             if (phone.get("value") or "").strip()
         ],
-        "location": _address(raw.get("address")),
+        "location": _address(raw.get("address"), ctx),
         "custom_fields": None,
         "remote_created_at": _timestamp(raw.get("createdAt"), ctx, "ats_candidates.remote_created_at"),
         "remote_updated_at": _timestamp(raw.get("updatedAt"), ctx, "ats_candidates.remote_updated_at"),
@@ -370,6 +371,20 @@ def _primary_first(entries: list[Payload]) -> list[Payload]:
     return sorted(entries, key=lambda entry: not entry.get("primary"))
 
 
+def _country(value: Any, ctx: MappingContext, where: str) -> str | None:
+    """The ISO 3166-1 alpha-2 code the unified ``country`` must be: RECRU's code upper-cased, a code ISO reserves for
+    a country that has another one taken as that one (``UK`` → ``GB``, ``EL`` → ``GR``); any other is mapped to null
+    with a warning."""
+    if value is None:
+        return None
+    code = value.upper() if isinstance(value, str) else value
+    code = COUNTRY_ALIASES.get(code, code)
+    if code in ISO_3166_ALPHA_2:
+        return str(code)
+    ctx.warn(f"{where}: {value!r} is no ISO 3166-1 alpha-2 country code, mapped to null")
+    return None
+
+
 def _location(
     *,
     city: str | None = None,
@@ -381,7 +396,7 @@ def _location(
 ) -> Record:
     return {
         "city": city,
-        "country": country.upper() if isinstance(country, str) else country,  # ISO 3166-1 alpha-2 is upper case
+        "country": country,
         "raw": raw,
         "state": state,
         "street_1": street_1,
@@ -390,7 +405,7 @@ def _location(
     }
 
 
-def _address(address: Payload | None) -> Record | None:
+def _address(address: Payload | None, ctx: MappingContext) -> Record | None:
     if address is None:
         return None
     return _location(
@@ -398,7 +413,7 @@ def _address(address: Payload | None) -> Record | None:
         zip_code=address.get("postalCode"),
         city=address.get("city"),
         state=address.get("region"),
-        country=address.get("countryCode"),
+        country=_country(address.get("countryCode"), ctx, "ats_candidates.location.country"),
     )
 
 
@@ -413,7 +428,7 @@ def _job_location(location_ids: list[Any], ctx: MappingContext) -> Record | None
         raw=entry.get("name"),
         city=entry.get("city"),
         zip_code=entry.get("postalCode"),
-        country=entry.get("countryCode"),
+        country=_country(entry.get("countryCode"), ctx, "ats_jobs.location.country"),
     )
 
 

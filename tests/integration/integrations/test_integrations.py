@@ -143,6 +143,17 @@ def test_one_change_of_enabled_sent_many_times_at_once_is_told_once(live: Live, 
         assert [p["state"] for p in states] == ["ACTIVE", "INACTIVE", "ACTIVE"]
 
 
+def remote_data_coverage(live: Live) -> set[tuple[bool, str, str]]:
+    """(is_available, coverage_status, scope_config_setting) of every read model's ``remote_data`` field."""
+    details = httpx.get(f"{live.server.v1}/integrations/{live.integration.id}", headers=live.headers).json()["data"]
+    return {
+        (field["is_available"], field["coverage_status"], field["scope_config_setting"])
+        for model in details["read_models"]
+        for field in model["fields"]
+        if field["id"] == "remote_data"
+    }
+
+
 def test_settings_change_what_is_served(live: Live) -> None:
     url = f"{live.server.v1}/integrations/{live.integration.id}/settings"
     candidates = f"{live.server.v1}/ats/candidates"
@@ -159,9 +170,11 @@ def test_settings_change_what_is_served(live: Live) -> None:
     assert httpx.get(candidates, headers=live.headers).json()["data"]["results"] == []  # nothing created through us
     jobs = f"{live.server.v1}/ats/jobs"
     assert httpx.get(jobs, headers=live.headers).json()["data"]["results"][0]["remote_data"] is None
+    assert remote_data_coverage(live) == {(False, "SUPPORTED", "DISABLED")}  # a client is told it gets none
     httpx.patch(url, json={"remote_data": True}, headers=live.headers)
     job = httpx.get(jobs, headers=live.headers).json()["data"]["results"][0]
     assert job["remote_data"]["ProjectService.list"]["id"] == int(job["remote_id"])
+    assert remote_data_coverage(live) == {(True, "SUPPORTED", "ENABLED")}
     for bad_body in (
         {"source_label": ""},
         {"source_label": "   "},

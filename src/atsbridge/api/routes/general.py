@@ -39,5 +39,9 @@ def _recru() -> dict[str, Any]:
         "fast_track_details_markdown": None,
         "partner_only_details_markdown": None,
         "connection_guide_url": None,
-        "coverage": {"read_models": coverage.read_models(), "write_actions": coverage.write_actions(), "features": []},
+        "coverage": {
+            "read_models": coverage.read_models(remote_data=True),
+            "write_actions": coverage.write_actions(),
+            "features": [],
+        },
     }

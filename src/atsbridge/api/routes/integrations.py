@@ -100,7 +100,7 @@ def integration_details(found: Integration) -> dict[str, Any]:
         "data_expired_at": None,
         "created_at": ts(found.created_at),
         "beta": False,
-        "read_models": coverage.read_models(),
+        "read_models": coverage.read_models(remote_data=found.remote_data_enabled),
         "write_actions": coverage.write_actions(),
         "settings": _settings(found),
     }

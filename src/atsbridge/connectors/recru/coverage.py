@@ -135,28 +135,35 @@ WRITE_ACTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _field(field_id: str, supported: bool) -> dict[str, Any]:
+def _field(field_id: str, supported: bool, enabled: bool = True) -> dict[str, Any]:
+    """A model, action or field: ``supported`` by RECRU, ``enabled`` by the integration's settings."""
     return {
         "id": field_id,
-        "is_available": supported,
+        "is_available": supported and enabled,
         "coverage_status": "SUPPORTED" if supported else "UNSUPPORTED",
-        "scope_config_setting": "ENABLED" if supported else "DISABLED",
+        "scope_config_setting": "ENABLED" if supported and enabled else "DISABLED",
         "opted_out_by_customer": False,
     }
 
 
-def _entries(table: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]], common: tuple[str, ...]) -> list[Any]:
+def _entries(
+    table: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
+    common: tuple[str, ...],
+    disabled: frozenset[str] = frozenset(),
+) -> list[Any]:
     entries = []
     for entry_id, (label, supported, unsupported) in table.items():
         available = bool(supported)
-        fields = [_field(f, True) for f in (*common, *supported)] if available else []
+        fields = [_field(f, True, f not in disabled) for f in (*common, *supported)] if available else []
         fields += [_field(f, False) for f in unsupported]
         entries.append({**_field(entry_id, available), "label": label, "fields": fields})
     return entries
 
 
-def read_models() -> list[Any]:
-    return _entries(READ_MODELS, COMMON)
+def read_models(*, remote_data: bool) -> list[Any]:
+    """The read models; their ``remote_data`` field is available where the integration serves it (``remote_data``:
+    its setting)."""
+    return _entries(READ_MODELS, COMMON, frozenset() if remote_data else frozenset({"remote_data"}))
 
 
 def write_actions() -> list[Any]:

@@ -73,21 +73,27 @@ class _OffsetTally:
     first_total: int | None = None
     last_total: int | None = None
     fallen: int = 0
-    created: dict[Any, datetime] = field(default_factory=dict)  # createdAt by id
+    stamped_since: set[int] = field(default_factory=set)  # ids of the records created at or after ``listed_from``
+    newest_older: int = 0  # the highest id of a record created before ``listed_from``
 
     def count(self, result: dict[str, Any]) -> None:
         for item in result["items"]:
-            created_at = _instant(item.get("createdAt"))
+            id_, created_at = item.get("id"), _instant(item.get("createdAt"))
+            if not isinstance(id_, int) or created_at is None:
+                continue
             # RECRU stamps whole seconds: a record of the second the listing began counts (at worst one made just
             # before it makes the listing read again; not counting it could lose a record)
-            if created_at is not None and created_at >= self.listed_from:
-                self.created[item.get("id")] = created_at
+            if created_at >= self.listed_from:
+                self.stamped_since.add(id_)
+            else:
+                self.newest_older = max(self.newest_older, id_)
 
-    def not_created_after(self, listed_until: datetime) -> None:
-        """Forget the records stamped after ``listed_until`` (RECRU's time once the listing ended): RECRU's clock
-        was set back since they were made, so they were not made while it listed (each FULL would otherwise read
-        the listing twice for as long as its clock is behind their stamps)."""
-        self.created = {id_: at for id_, at in self.created.items() if at <= listed_until}
+    def created(self) -> int:
+        """The records created while the listing ran: stamped since it began, and newer (RECRU's ids grow, never
+        reused) than every record stamped before. One stamped since with a lower id was made while RECRU's clock
+        was ahead, set back since: counting it made each FULL read the listing twice for as long as RECRU's clock
+        stayed behind its stamp."""
+        return sum(1 for id_ in self.stamped_since if id_ > self.newest_older)
 
     def page_total(self, total: int | None) -> None:
         if isinstance(total, int):
@@ -100,7 +106,7 @@ class _OffsetTally:
     def masked_deletions(self) -> int:
         if self.first_total is None or self.last_total is None:
             return 0
-        return self.first_total + len(self.created) - self.last_total - self.fallen
+        return self.first_total + self.created() - self.last_total - self.fallen
 
 
 class Listings:
@@ -145,8 +151,6 @@ class Listings:
         async with aclosing(self._offset_pages(stream, tally)) as pages:
             async for page in pages:
                 yield page
-        if tally.masked_deletions() > 0:
-            tally.not_created_after(await self.client.ping())
         if tally.masked_deletions() > 0:
             # Records were deleted while the total did not fall (creations made up for them), so some may have
             # shifted unseen into a page already read: the listing is read once more, whole.

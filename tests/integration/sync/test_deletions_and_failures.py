@@ -132,27 +132,35 @@ def test_a_record_shifted_across_a_page_by_a_deletion_meanwhile_is_stored_by_a_l
 
 class MaskedDeletions:
     """A run's progress callback that deletes the first three jobseekers once the first page of 200 is read and
-    creates three others: the listing's total does not fall, yet three records shift into the page already read."""
+    creates three others (``clock_ahead``: while RECRU's clock is a day ahead): the listing's total does not fall,
+    yet three records shift into the page already read."""
 
-    def __init__(self, recru: Recru) -> None:
+    def __init__(self, recru: Recru, *, clock_ahead: bool = False) -> None:
         self.recru = recru
         self.doomed = [j["id"] for j in recru.all("jobseekers")[:3]]
+        self.clock_ahead = clock_ahead
 
     def after_first_page(self, model: ModelName, done: int, total: int | None) -> None:
         if model is ModelName.CANDIDATES and done == 200 and self.doomed:
+            if self.clock_ahead:
+                self.recru.control("POST", "/clock", {"advanceSeconds": 86_400})
             while self.doomed:
                 self.recru.delete("jobseekers", self.doomed.pop())
                 self.recru.create("jobseekers")
+            if self.clock_ahead:
+                self.recru.control("POST", "/clock", {"release": True})
 
 
+@pytest.mark.parametrize("clock_ahead", [False, True], ids=["", "created while RECRU's clock was ahead"])
 def test_deletions_masked_by_creations_between_the_same_two_pages_hide_no_record(
-    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, clock_ahead: bool
 ) -> None:
     """Three records deleted from the first page and three created while the next page is on its way: the listing's
-    total does not fall, yet three records shift into the page already read."""
+    total does not fall, yet three records shift into the page already read. Also where RECRU stamped the three new
+    ones a day ahead: new, whatever their stamps say."""
     for _ in range(600):
         recru.create("jobseekers")
-    masking = MaskedDeletions(recru)
+    masking = MaskedDeletions(recru, clock_ahead=clock_ahead)
     assert sync("FULL", progress=masking.after_first_page).state == "SUCCEEDED"
     assert not masking.doomed
     stored = {r.remote_id for r in live(engine, tables.candidates, integration.id)}
@@ -181,10 +189,12 @@ def test_records_recru_stamped_before_its_clock_was_set_back_make_no_second_list
 ) -> None:
     """A record created while RECRU's clock was a day ahead carries a `createdAt` after the start of every later
     listing, as one created while it lists does: each quiet FULL read the listing twice, for as long as RECRU's
-    clock stayed behind that stamp."""
+    clock stayed behind that stamp. Once a record is made after it (a lower stamp, a higher id), it is told apart."""
     recru.control("POST", "/clock", {"advanceSeconds": 86_400})
     recru.create("jobseekers")
     recru.control("POST", "/clock", {"release": True})
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    recru.create("jobseekers", createdAt=an_hour_ago, updatedAt=an_hour_ago)
     sync("FULL")
     pages = -(-len(recru.all("jobseekers")) // 200)
     before = recru.control("GET", "/counters")["calls"]["JobseekerService.list"]

@@ -47,15 +47,22 @@ class Server(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets)
-        if self.force_exit and isinstance(self.lifespan, LifespanOn) and not self.lifespan.shutdown_event.is_set():
-            # A second Ctrl-C: uvicorn skips the app's shutdown, and asyncio then cut its background work off at
-            # exit, mid-step, with a traceback. It is quick (requests were not waited for): done all the same.
-            await self.lifespan.shutdown()
         # uvicorn cancels the requests still running after the grace without waiting for them; after Ctrl-C,
         # asyncio then cancels them again as the process ends, mid-answer, and logs each one's traceback.
         cut_off = [task for task in self.server_state.tasks if not task.done()]
+        skipped_app_shutdown = (
+            self.force_exit and isinstance(self.lifespan, LifespanOn) and not self.lifespan.shutdown_event.is_set()
+        )
+        if skipped_app_shutdown:
+            # A second Ctrl-C: uvicorn neither cancelled the requests nor shut the app down, so asyncio cut both
+            # off at exit, mid-step, with a traceback. The requests are cut off as at the grace's end (answered
+            # 504) before the app's shutdown closes the clients they use; it is quick, so done all the same.
+            for task in cut_off:
+                task.cancel(msg="cut off: a second stop signal")
         if cut_off:
             await asyncio.wait(cut_off, timeout=CUT_OFF_ANSWER_SECONDS)
+        if skipped_app_shutdown:
+            await self.lifespan.shutdown()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)

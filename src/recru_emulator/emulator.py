@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recru_emulator.faults import FaultPlan
-from recru_emulator.generator import generate
+from recru_emulator.generator import api_credentials, generate
 from recru_emulator.ratelimit import DEFAULT_PER_MINUTE, RateLimiter
 from recru_emulator.state import Tenant
 
@@ -50,7 +50,8 @@ class Emulator:
         else:
             self.tenant = Tenant(generate(seed, size))
             self.tenant.origin = (seed, size)
-        self.login, self.password = self.tenant.api_credentials or ("", "")
+        # a tenant saved without its API user by an emulator that kept no credentials: its seed's
+        self.login, self.password = self.tenant.api_credentials or api_credentials((self.tenant.origin or (seed,))[0])
         self.keep_api_credentials()
         self.limiter = RateLimiter(rate_limit)
         self.faults = FaultPlan(seed)

@@ -146,11 +146,16 @@ def generate(seed: int, size: int) -> TenantData:
         return _generate(seed, size)
 
 
+def api_credentials(seed: int) -> tuple[str, str]:
+    """The login and password of the API user of the tenants of ``seed`` (whatever their size)."""
+    tenant = _rng(seed, "tenant").choice(words.TENANTS)
+    return f"api@{tenant}.example", "recru-" + _secret(_rng(seed, "api-password"), 12)
+
+
 def _generate(seed: int, size: int) -> TenantData:
     """The tenant, section by section, each section from its own random stream."""
     tenant = _rng(seed, "tenant").choice(words.TENANTS)
-    api_login = f"api@{tenant}.example"
-    api_password = "recru-" + _secret(_rng(seed, "api-password"), 12)
+    api_login, api_password = api_credentials(seed)
     codebooks = _codebooks()
     users = _users(_rng(seed, "users"), max(8, size // 200), tenant, api_login, api_password)
     projects = _projects(_rng(seed, "projects"), max(6, size // 50), users, codebooks)

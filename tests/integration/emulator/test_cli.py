@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pickle
 import signal
 import subprocess
 import sys
@@ -199,6 +200,29 @@ def test_a_reset_after_the_api_user_was_deleted_restores_its_latest_login_also_a
     second = start_emulator("--seed", "3", "--size", "5", "--json", "--state-file", str(state))
     started.append(second)
     assert (second.login, second.password) == ("api-c@example.org", "secret-C1")
+    with httpx.Client(base_url=second.url, timeout=30) as client:
+        client.post("/__emulator__/reset", json={})
+        Api(client, second.login, second.password).relogin()
+
+
+def test_a_state_file_an_older_emulator_saved_without_the_api_user_gives_the_seeds_login(
+    started: list[EmulatorProcess], tmp_path: Path
+) -> None:
+    """An emulator before the API user's login was kept in the tenant saved no login with it: started from such a
+    file whose API user was deleted, the emulator announced an empty login, and a reset made a user with it."""
+    state = tmp_path / "tenant.pickle"
+    first = start_emulator("--seed", "3", "--size", "5", "--json", "--state-file", str(state))
+    started.append(first)
+    assert httpx.delete(f"{first.url}/__emulator__/records/users/1").status_code == 204
+    first.stop()
+    with state.open("rb") as stored:
+        tenant = pickle.load(stored)
+    del tenant.api_credentials  # as an older emulator saved it
+    with state.open("wb") as out:
+        pickle.dump(tenant, out)
+    second = start_emulator("--seed", "9", "--size", "5", "--json", "--state-file", str(state))
+    started.append(second)
+    assert (second.login, second.password) == (first.login, first.password)  # seed 3's, the tenant's own
     with httpx.Client(base_url=second.url, timeout=30) as client:
         client.post("/__emulator__/reset", json={})
         Api(client, second.login, second.password).relogin()

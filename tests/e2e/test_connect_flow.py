@@ -4,17 +4,24 @@ first sync, the page shows completion, and the SDK reads the integration's jobs.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 
 from atsbridge.api.connect_texts import TEXTS
+from atsbridge.config import Settings
 from atsbridge.connectors.recru.credentials import CredentialProblem
 from atsbridge.connectors.recru.guide import GUIDES, problem_message
-from support.connect_flow import ConnectSite, connect_site, token_of
+from atsbridge.store.syncs import FULL, QUEUED, RUNNING
+from atsbridge.store.tables import syncs
+from atsbridge.sync.runner import execute_sync
+from support.connect_flow import KEY, ConnectSite, connect_site, token_of
 from support.emulator_process import EmulatorProcess, start_emulator
 from support.store import fresh_store
 
@@ -98,3 +105,36 @@ def test_connect_recru_in_a_browser(page: Page, site: ConnectSite, recru_process
     with site.sdk(integration_id=exchanged.id) as sdk:
         jobs = sdk.ats.get_jobs().result.data.results
     assert jobs, "the connected integration serves RECRU's jobs"
+
+
+def test_the_progress_page_updates_in_place_and_loads_whole_once_the_sync_is_done(
+    page: Page, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    """The progress page reloaded itself every 2 s (`<meta http-equiv="refresh">`), which moves focus and restarts
+    a screen reader: with JavaScript, its state and counts change in place (the refresh is kept for browsers without
+    it), and the page loads whole when it changes shape, the first sync done."""
+    with fresh_store("sqlite", tmp_path) as engine, connect_site(engine, tmp_path) as site:
+        page.goto(site.create_link())
+        english = GUIDES["en"]
+        credentials = (recru_process.url, recru_process.login, recru_process.password)
+        for field, value in zip(english.fields, credentials, strict=True):
+            page.get_by_label(field.label).fill(value)
+        page.get_by_role("button", name=english.submit).click()
+        state = page.get_by_role("status")
+        expect(state).to_have_text(TEXTS["en"].states[QUEUED])
+        page.evaluate("window.sameDocument = true")
+        (sync,) = site.syncs()
+        with engine.begin() as conn:
+            conn.execute(update(syncs).where(syncs.c.id == sync["id"]).values(state=RUNNING))
+        expect(state).to_have_text(TEXTS["en"].states[RUNNING])
+        assert page.evaluate("window.sameDocument === true")
+        with engine.begin() as conn:
+            conn.execute(update(syncs).where(syncs.c.id == sync["id"]).values(state=QUEUED))
+        settings = Settings(data_dir=tmp_path, secret_key=KEY.hex())
+        first_sync = threading.Thread(  # asyncio.run cannot run beside Playwright's loop on this thread
+            target=lambda: asyncio.run(execute_sync(engine, settings, sync["id"], sync["integration_id"], FULL))
+        )
+        first_sync.start()
+        first_sync.join(FIRST_SYNC_TIMEOUT_MS / 1000)
+        expect(page.get_by_role("heading", level=1)).to_have_text(TEXTS["en"].done_title)
+        assert page.evaluate("window.sameDocument === undefined")

@@ -8,7 +8,7 @@ and the headers every page goes out with.
   a third-party iframe (the EMBEDDED flow), where browsers drop cookies.
 - **Headers**: ``no-store`` (the page holds a secret link and form data), ``Referrer-Policy: no-referrer`` (the
   link's token is in the URL), and a Content-Security-Policy that allows only this response's inline style and
-  script (by nonce) and form posts to this origin.
+  script (by nonce), and fetches (the status page's updates) and form posts to this origin.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def render(template: str, language: Language, *, status: int = 200, **context: A
 
 def _headers(nonce: str) -> dict[str, str]:
     policy = (
-        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; connect-src 'self'; "
         "form-action 'self'; base-uri 'none'"
     )
     return {

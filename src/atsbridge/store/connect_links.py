@@ -60,6 +60,11 @@ class ConnectLink:
     last_failure: str | None
     relinks: str | None
     """The integration whose credentials this link replaces (a reconnection link); None: it connects a new one."""
+    check_until: datetime | None
+    """Until when an attempt's credential check holds the link (``begin_check``); None: none does."""
+
+    def being_checked(self, now: datetime) -> bool:
+        return self.check_until is not None and self.check_until > now
 
     def state(self, now: datetime) -> LinkState:
         """OPEN (the form is shown) or why not: USED, LOCKED (too many failed attempts), EXPIRED."""

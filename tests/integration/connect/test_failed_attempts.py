@@ -4,6 +4,7 @@ unaffected; after ``MAX_FAILED_ATTEMPTS`` the link is locked without RECRU being
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -182,9 +183,17 @@ def test_parallel_attempts_are_checked_one_at_a_time(
         recru.close()
     with ThreadPoolExecutor(8) as pool:
         wrong = fields(recru_process, password=WRONG_PASSWORD)
-        answers = list(pool.map(lambda _: page.submit(csrf=csrf, **wrong), range(8)))
+        sent = [pool.submit(page.submit, csrf=csrf, **wrong) for _ in range(8)]
+        time.sleep(1)  # the attempt checked waits 2 s on RECRU
+        meanwhile = page.open()
+        answers = [answer.result() for answer in sent]
 
     assert sorted(answer.status_code for answer in answers) == [422] + [429] * 7
+    # the link opened meanwhile (where the busy page below goes back to) is that notice again, not an empty form:
+    # the attempt checked may yet connect
+    assert meanwhile.status_code == 200
+    assert Html(meanwhile.text).texts("h1") == [TEXTS["en"].busy.title]
+    assert Html(meanwhile.text).all("form") == []
     busy = next(answer for answer in answers if answer.status_code == 429)
     assert Html(busy.text).texts("h1") == [TEXTS["en"].busy.title]
     assert Html(busy.text).all("form") == []

@@ -176,6 +176,8 @@ def connect_form(request: Request, token: str, lang: str | None = None) -> Respo
     if closed is not None:
         return closed
     assert link is not None  # _closed answers for an unknown link
+    if link.being_checked(datetime.now(UTC)):  # the page a second click's notice goes back to while the first runs
+        return _notice(request, token, "busy", language, 200)
     return _form(request, token, language, relinked=_relinked(store(request), link))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 from sqlalchemy import update
 
 from atsbridge.api.connect_texts import TEXTS
@@ -113,13 +113,9 @@ def test_the_progress_page_updates_in_place_and_loads_whole_once_the_sync_is_don
     """The progress page reloaded itself every 2 s (`<meta http-equiv="refresh">`), which moves focus and restarts
     a screen reader: with JavaScript, its state and counts change in place (the refresh is kept for browsers without
     it), and the page loads whole when it changes shape, the first sync done."""
+    refused = policy_errors(page)
     with fresh_store("sqlite", tmp_path) as engine, connect_site(engine, tmp_path) as site:
-        page.goto(site.create_link())
-        english = GUIDES["en"]
-        credentials = (recru_process.url, recru_process.login, recru_process.password)
-        for field, value in zip(english.fields, credentials, strict=True):
-            page.get_by_label(field.label).fill(value)
-        page.get_by_role("button", name=english.submit).click()
+        connect_in(page, site, recru_process)
         state = page.get_by_role("status")
         expect(state).to_have_text(TEXTS["en"].states[QUEUED])
         page.evaluate("window.sameDocument = true")
@@ -138,3 +134,41 @@ def test_the_progress_page_updates_in_place_and_loads_whole_once_the_sync_is_don
         first_sync.join(FIRST_SYNC_TIMEOUT_MS / 1000)
         expect(page.get_by_role("heading", level=1)).to_have_text(TEXTS["en"].done_title)
         assert page.evaluate("window.sameDocument === undefined")
+    assert refused == []  # a page fetched was parsed with its <style>, which this page's nonce does not allow
+
+
+def test_the_progress_page_of_an_integration_deleted_meanwhile_says_so(
+    page: Page, tmp_path: Path, recru_process: EmulatorProcess
+) -> None:
+    """The in-place updates took the 410 of a link whose integration was deleted for a passing failure: the page
+    said "Waiting to start" for good. It shows that notice, as the page reloading itself without JavaScript does."""
+    with fresh_store("sqlite", tmp_path) as engine, connect_site(engine, tmp_path) as site:
+        connect_in(page, site, recru_process)
+        expect(page.get_by_role("status")).to_have_text(TEXTS["en"].states[QUEUED])
+        (integration,) = site.integrations()
+        with site.sdk() as sdk:
+            sdk.general.delete_integration(integration_id=integration["id"], body={})
+        expect(page.get_by_role("heading", level=1)).to_have_text(TEXTS["en"].used.title)
+
+
+def connect_in(page: Page, site: ConnectSite, recru_process: EmulatorProcess) -> None:
+    """Connect RECRU through a new link of ``site``, in English: the page goes on to the progress page."""
+    page.goto(site.create_link())
+    english = GUIDES["en"]
+    credentials = (recru_process.url, recru_process.login, recru_process.password)
+    for field, value in zip(english.fields, credentials, strict=True):
+        page.get_by_label(field.label).fill(value)
+    page.get_by_role("button", name=english.submit).click()
+    expect(page).to_have_url(re.compile(r"/connect/[^/]+/status\?lang=en$"))
+
+
+def policy_errors(page: Page) -> list[str]:
+    """The Content-Security-Policy violations ``page`` reports on its console from now on (the list fills up)."""
+    refused: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", note)
+    return refused

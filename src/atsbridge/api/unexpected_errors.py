@@ -19,7 +19,8 @@ from atsbridge.api.errors import ApiError, error_response
 
 log = logging.getLogger("atsbridge.api")
 CUT_OFF_BY_STOP = (
-    "The server stopped before this request ended (it was given 5 s). What it did may be partly done: send it again "
+    "The server stopped before this request ended (requests in flight get up to 5 s). What it did may be partly "
+    "done: send it again "
     "(a create is looked for first, never made twice)."
 )
 UNEXPECTED = "An unexpected error occurred; it has been logged."

@@ -117,6 +117,12 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"--size must be 0 or more, and at most {MAX_SIZE}")
     emulator = _emulator(args)
     _ensure_free(args.host, args.port)
+    if not emulator.has_api_user():
+        print(
+            "note: the tenant's API user was deleted: the login below works after POST /__emulator__/reset",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def announcement(port: int) -> str:
         url = f"http://{f'[{args.host}]' if ':' in args.host else args.host}:{port}"

@@ -70,6 +70,9 @@ class Emulator:
         except OSError as error:
             print(f"error: the tenant could not be saved to {self.state_file}: {error}", file=sys.stderr, flush=True)
 
+    def has_api_user(self) -> bool:
+        return self.tenant.users.get(API_USER_ID) is not None
+
     def keep_api_credentials(self) -> None:
         """Take the API user's login and password as the tenant holds them now, and keep them in the tenant (so
         in its state file): a reset restores them, also after the API user was deleted (this is called before)."""

@@ -200,7 +200,12 @@ def test_a_reset_after_the_api_user_was_deleted_restores_its_latest_login_also_a
     second = start_emulator("--seed", "3", "--size", "5", "--json", "--state-file", str(state))
     started.append(second)
     assert (second.login, second.password) == ("api-c@example.org", "secret-C1")
+    second.stderr.seek(0)
+    assert "the login below works after POST /__emulator__/reset" in second.stderr.read().decode()
     with httpx.Client(base_url=second.url, timeout=30) as client:
+        api = Api(client, second.login, second.password)
+        credentials = {"login": second.login, "password": second.password}
+        api.error("AuthService.login", credentials, -32001, token=None)  # until the reset
         client.post("/__emulator__/reset", json={})
         Api(client, second.login, second.password).relogin()
 

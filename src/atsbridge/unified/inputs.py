@@ -75,6 +75,25 @@ def _in_utc(value: datetime) -> datetime:
 EmailAddress = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email_address)]
 
 
+def _visible_ends(value: str) -> str:
+    """``value`` without the spaces and invisible formatting characters at its ends (a number pasted with a
+    zero-width space): one of nothing else is blank. Controls stay, to be refused (``StorableText``: NUL)."""
+    start, end = 0, len(value)
+    while start < end and _blank(value[start]):
+        start += 1
+    while end > start and _blank(value[end - 1]):
+        end -= 1
+    return value[start:end]
+
+
+def _blank(char: str) -> bool:
+    return char.isspace() or (_invisible(char) and unicodedata.category(char) != "Cc")
+
+
+PhoneNumber = Annotated[str, Field(max_length=50), AfterValidator(_visible_ends)]
+"""A phone number; given blank (empty, spaces, invisible characters), it is not written (with a warning)."""
+
+
 def _iso_text(value: object) -> object:
     """An instant comes as ISO 8601 text: pydantic would take a number (or digits) for seconds since 1970."""
     if isinstance(value, datetime):
@@ -129,7 +148,7 @@ class AdditionalEmail(ContactInput):
 
 
 class AdditionalPhone(ContactInput):
-    phone_number: str = Field(max_length=50)  # blank: not written, with a warning
+    phone_number: PhoneNumber
 
 
 class CandidateLocation(InputModel):
@@ -156,7 +175,7 @@ class CandidateInput(InputModel):
     additional_email_addresses: list[AdditionalEmail] | None = None
     company: str | None = Field(None, max_length=200)
     title: str | None = Field(None, max_length=200)
-    phone_number: str | None = Field(None, max_length=50)
+    phone_number: PhoneNumber | None = None
     additional_phone_numbers: list[AdditionalPhone] | None = None
     location: CandidateLocation | None = None
     gender: Literal["MALE", "FEMALE", "OTHER"] | None = None

@@ -118,6 +118,7 @@ def test_blank_phone_numbers_are_not_written_and_each_is_named_in_a_warning(worl
             {"type": "WORK", "phone_number": ""},
             {"type": "WORK", "phone_number": "+420 602 111 222"},
             {"type": "PERSONAL", "phone_number": "  "},
+            {"type": "OTHER", "phone_number": "\u200b"},  # a zero-width space: nothing visible
         ],
     )
     answer = world.send("POST", f"/ats/jobs/remote:{world.open_job()['id']}/applications", {"candidate": given})
@@ -127,6 +128,7 @@ def test_blank_phone_numbers_are_not_written_and_each_is_named_in_a_warning(worl
     assert sorted(w["message"] for w in answer.json()["warnings"]) == [
         "candidate.additional_phone_numbers[0].phone_number was not written: it is blank.",
         "candidate.additional_phone_numbers[2].phone_number was not written: it is blank.",
+        "candidate.additional_phone_numbers[3].phone_number was not written: it is blank.",
         "candidate.phone_number was not written: it is blank.",
     ]
 

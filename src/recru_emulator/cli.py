@@ -117,9 +117,10 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"--size must be 0 or more, and at most {MAX_SIZE}")
     emulator = _emulator(args)
     _ensure_free(args.host, args.port)
-    if not emulator.has_api_user():
+    if not emulator.api_user_can_log_in():
         print(
-            "note: the tenant's API user was deleted: the login below works after POST /__emulator__/reset",
+            "note: the tenant's API user was deleted, deactivated or lost API access: the login below works after "
+            "POST /__emulator__/reset",
             file=sys.stderr,
             flush=True,
         )

@@ -70,8 +70,10 @@ class Emulator:
         except OSError as error:
             print(f"error: the tenant could not be saved to {self.state_file}: {error}", file=sys.stderr, flush=True)
 
-    def has_api_user(self) -> bool:
-        return self.tenant.users.get(API_USER_ID) is not None
+    def api_user_can_log_in(self) -> bool:
+        """Whether the API user is there, active, with API access (a reset makes it so again)."""
+        user = self.tenant.users.get(API_USER_ID)
+        return user is not None and bool(user["active"]) and bool(user["apiAccess"])
 
     def keep_api_credentials(self) -> None:
         """Take the API user's login and password as the tenant holds them now, and keep them in the tenant (so

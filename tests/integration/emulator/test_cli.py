@@ -201,11 +201,29 @@ def test_a_reset_after_the_api_user_was_deleted_restores_its_latest_login_also_a
     started.append(second)
     assert (second.login, second.password) == ("api-c@example.org", "secret-C1")
     second.stderr.seek(0)
-    assert "the login below works after POST /__emulator__/reset" in second.stderr.read().decode()
+    assert "the login below works after POST /__emulator__/reset" in second.stderr.read().decode().replace("\n", "")
     with httpx.Client(base_url=second.url, timeout=30) as client:
         api = Api(client, second.login, second.password)
         credentials = {"login": second.login, "password": second.password}
         api.error("AuthService.login", credentials, -32001, token=None)  # until the reset
+        client.post("/__emulator__/reset", json={})
+        Api(client, second.login, second.password).relogin()
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"apiAccess": False}], ids=["deactivated", "no API access"])
+def test_an_emulator_started_with_an_api_user_that_cannot_log_in_says_a_reset_brings_it_back(
+    started: list[EmulatorProcess], tmp_path: Path, change: dict[str, bool]
+) -> None:
+    state = tmp_path / "tenant.pickle"
+    first = start_emulator("--seed", "3", "--size", "5", "--json", "--state-file", str(state))
+    started.append(first)
+    assert httpx.patch(f"{first.url}/__emulator__/records/users/1", json=change).status_code == 200
+    first.stop()
+    second = start_emulator("--seed", "3", "--size", "5", "--json", "--state-file", str(state))
+    started.append(second)
+    second.stderr.seek(0)
+    assert "works after POST /__emulator__/reset" in second.stderr.read().decode()
+    with httpx.Client(base_url=second.url, timeout=30) as client:
         client.post("/__emulator__/reset", json={})
         Api(client, second.login, second.password).relogin()
 

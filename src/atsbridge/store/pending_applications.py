@@ -11,9 +11,11 @@ application, once RECRU has it, is tracked like any created through us (it would
   a sync found it first or not; the create is then settled (``forget``).
 
 A create still being sent is not pending: a sync or another request finding an application for the pair meanwhile
-cannot tell whether it is this create's. Identical creates sent at once share the pair's row (``sending``): it
-stays remembered as being sent until the last of their actions ends, unless one of them settles it; only the first
-takes an application found after its own answer was lost for its own, and only while it is ``alone``.
+cannot tell whether it is this create's. Identical creates sent at once share the pair's row (``sending``), which
+counts them (``in_flight``): it stays remembered as being sent until the last of their actions ends, unless one of
+them settles it (stored the application) or each learned RECRU's answer (``answered``: refused, nothing made; the
+pair is then settled: an application RECRU holds for it is not ours, made by another integration on the tenant, say);
+only the first takes an application found after its own answer was lost for its own, and only while it is ``alone``.
 """
 
 from __future__ import annotations
@@ -64,12 +66,14 @@ def sending(
     values = {"integration_id": integration_id, "project_remote_id": project_remote_id, "email": _email_key(email)}
     try:
         with savepoint(conn):
-            conn.execute(insert(_table).values(**values, created_at=now, sending_until=until))
+            conn.execute(insert(_table).values(**values, created_at=now, sending_until=until, in_flight=1))
     except IntegrityError:
         this = _this(integration_id, project_remote_id, email)
         stale = update(_table).where(*this, _table.c.created_at <= now - PENDING_FOR)
-        if conn.execute(stale.values(created_at=now, sending_until=until, application_remote_id=None)).rowcount:
+        taken_over = stale.values(created_at=now, sending_until=until, application_remote_id=None, in_flight=1)
+        if conn.execute(taken_over).rowcount:
             return True
+        conn.execute(update(_table).where(*this).values(in_flight=_table.c.in_flight + 1))
         joined = update(_table).where(*this, _table.c.sending_until.is_not(None), _table.c.sending_until < until)
         conn.execute(joined.values(sending_until=until))
         return False
@@ -84,13 +88,14 @@ def alone(conn: Connection, integration_id: str, project_remote_id: str, email: 
     return row is not None and row.sending_until is not None and row.sending_until <= until
 
 
-def settle_if_alone(conn: Connection, integration_id: str, project_remote_id: str, email: str, until: datetime) -> None:
-    """RECRU refused the first create of the pair on its way (its action ending by ``until``): the pair is settled,
-    unless identical creates joined it meanwhile (one of them may have made the application: it settles the pair
-    itself, or the pair becomes pending once their actions are over)."""
-    conn.execute(
-        delete(_table).where(*_this(integration_id, project_remote_id, email), _table.c.sending_until <= until)
-    )
+def answered(conn: Connection, integration_id: str, project_remote_id: str, email: str) -> None:
+    """RECRU answered a create of the pair on its way through us with a refusal (nothing made): the pair is
+    settled once every create of it on its way has been answered so, unless one left its outcome unknown
+    (``unknown``: pending). One whose action never learns the answer (its process killed) keeps it remembered until
+    its action's end, then pending."""
+    this = _this(integration_id, project_remote_id, email)
+    conn.execute(update(_table).where(*this, _table.c.in_flight > 0).values(in_flight=_table.c.in_flight - 1))
+    conn.execute(delete(_table).where(*this, _table.c.in_flight == 0, _table.c.sending_until.is_not(None)))
 
 
 def unknown(conn: Connection, integration_id: str, project_remote_id: str, email: str, now: datetime) -> None:

@@ -292,6 +292,8 @@ pending_applications = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("application_remote_id", String(64)),
     Column("sending_until", UtcDateTime()),
+    # the pair's creates on their way whose action has not learned RECRU's answer yet
+    Column("in_flight", Integer, nullable=False, server_default=text("0")),
 )
 
 webhook_attempts = Table(

@@ -343,25 +343,59 @@ def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: A
 
 def test_identical_creates_on_their_way_together_keep_the_pair_until_the_last_ends(world: ActionWorld) -> None:
     """The first create is alone until an identical one joins it; then RECRU refusing the first does not settle the
-    pair (the other may have made the application), and once both actions are over the pair is pending."""
+    pair (the other may have made the application): once both actions are over the pair is pending, unless RECRU
+    refused the other as well."""
     integration_id, project, email = world.tracked.id, "7", unique_email("together")
     now = datetime.now(UTC)
     first_until, second_until = now + timedelta(minutes=4), now + timedelta(minutes=4, seconds=1)
+    later = second_until + timedelta(seconds=1)
     with world.engine.begin() as conn:
         assert pending_applications.sending(conn, integration_id, project, email, now, first_until)
         assert pending_applications.alone(conn, integration_id, project, email, first_until)
-        pending_applications.settle_if_alone(conn, integration_id, project, email, first_until)  # refused alone
+        pending_applications.answered(conn, integration_id, project, email)  # refused alone
         assert not pending_applications.is_pending(conn, integration_id, project, email, now)
         assert pending_applications.adoptable_from(conn, integration_id, project, email, now) is None  # settled
 
-        assert pending_applications.sending(conn, integration_id, project, email, now, first_until)
-        assert not pending_applications.sending(conn, integration_id, project, email, now, second_until)  # joins
-        assert not pending_applications.alone(conn, integration_id, project, email, first_until)
-        pending_applications.settle_if_alone(conn, integration_id, project, email, first_until)  # refused: kept
-        assert pending_applications.adoptable_from(conn, integration_id, project, email, now) == second_until
-        later = second_until + timedelta(seconds=1)
-        assert pending_applications.is_pending(conn, integration_id, project, email, later)
-        pending_applications.forget(conn, integration_id, project, email)
+        for refused_too in (False, True):
+            assert pending_applications.sending(conn, integration_id, project, email, now, first_until)
+            assert not pending_applications.sending(conn, integration_id, project, email, now, second_until)  # joins
+            assert not pending_applications.alone(conn, integration_id, project, email, first_until)
+            pending_applications.answered(conn, integration_id, project, email)  # the first refused: kept
+            assert pending_applications.adoptable_from(conn, integration_id, project, email, now) == second_until
+            if refused_too:
+                pending_applications.answered(conn, integration_id, project, email)
+            assert pending_applications.is_pending(conn, integration_id, project, email, later) is not refused_too
+            pending_applications.forget(conn, integration_id, project, email)
+
+
+def test_identical_creates_refused_for_an_application_made_elsewhere_meanwhile_leave_nothing_to_adopt(
+    world: ActionWorld,
+) -> None:
+    """Two identical creates on their way while the application is made in RECRU by others (another integration on
+    the tenant): both are refused. The pair stayed remembered as on its way, then pending: a sync tracked the
+    others' application and a retry was answered it (200), in "sync only created applications" mode too."""
+    email, job = unique_email("made-elsewhere"), world.open_job()
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+    world.fault("slow", CREATE, count=2, delaySeconds=2)
+    with ThreadPoolExecutor(2) as pool:
+        sent = [pool.submit(world.send, "POST", path, body, integration=world.tracked)]
+        time.sleep(0.3)
+        sent.append(pool.submit(world.send, "POST", path, body, integration=world.tracked))
+        time.sleep(0.5)  # both are held by RECRU: the others' application is made meanwhile
+        jobseeker = world.recru.create("jobseekers", emails=[{"value": email}])
+        theirs = world.recru.create("applications", jobseekerId=jobseeker["id"], projectId=job["id"])
+        answers = [answer.result(timeout=60) for answer in sent]
+    for answer in answers:
+        assert (answer.status_code, answer.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+    with world.engine.connect() as conn:
+        after_their_actions = datetime.now(UTC) + timedelta(minutes=5)
+        assert pending_applications.pending(conn, world.tracked.id, after_their_actions) == []
+    world.sync_tracked("DELTA")
+    with world.engine.connect() as conn:
+        assert str(theirs["id"]) not in tracked_application_ids(conn, world.tracked.id)
+    retried = world.send("POST", path, body, integration=world.tracked)
+    assert (retried.status_code, retried.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+    assert "Retry-After" not in retried.headers
 
 
 def test_a_create_remembered_longer_ago_than_a_day_is_taken_over_by_a_new_one(world: ActionWorld) -> None:

@@ -171,12 +171,13 @@ async def _create_or_adopt(
     """Create the application, remembered as being sent (``store.pending_applications``) from just before it goes
     to RECRU until ``_create`` has stored it. If an earlier create of it through us ended with its outcome unknown
     and RECRU refuses this one (already applied; or the job closed since), the application RECRU has for the pair is
-    this create's. The first create of the pair on its way remembers it; a refusal (RECRU answered: nothing made)
-    settles it, unless identical creates joined it meanwhile: one of them may have made the application, and
-    settles the pair itself once it has stored it (or leaves it pending if its outcome stays unknown), so the pair
-    stays remembered until then (at most until their actions' ends). Meanwhile a retry is told to come back
-    (``_refuse_as_sent_at_once``), never given the application while another create may still answer it; so is a
-    create that found an application after its own answer was lost while others were on their way
+    this create's. The first create of the pair on its way remembers it, identical ones joining it are counted; a
+    refusal (RECRU answered: nothing made) settles it once each of them was refused so (an application RECRU holds
+    for the pair is then none of ours: another integration's on the same tenant, say); one of them may have made
+    the application, and settles the pair itself once it has stored it (or leaves it pending if its outcome stays
+    unknown), so the pair stays remembered until then (at most until their actions' ends). Meanwhile a retry is
+    told to come back (``_refuse_as_sent_at_once``), never given the application while another create may still
+    answer it; so is a create that found an application after its own answer was lost while others were on their way
     (``application_unclaimed``: which one made it is unknown). The outcome stays unknown as well when RECRU did not
     answer (``_create`` remembers it) or this action was cut off (its deadline; a killed process leaves it
     remembered until the action's end)."""
@@ -209,14 +210,14 @@ async def _create_or_adopt(
     except RecruOutcomeUnknown:
         raise
     except ActionRefused as refusal:
-        if first_until is not None and refusal.kind != "application_unclaimed":
-            await asyncio.to_thread(_settle_if_alone, engine, integration_.id, project, email, first_until)
+        if sent and refusal.kind != "application_unclaimed":
+            await asyncio.to_thread(_answered, engine, integration_.id, project, email)
         if refusal.kind in ("application_exists", "application_unclaimed"):
             await _refuse_as_sent_at_once(refusal, engine, integration_.id, project, email)
         raise
     except RecruError:
-        if first_until is not None:
-            await asyncio.to_thread(_settle_if_alone, engine, integration_.id, project, email, first_until)
+        if sent:
+            await asyncio.to_thread(_answered, engine, integration_.id, project, email)
         raise
     except BaseException:
         if sent:
@@ -243,9 +244,9 @@ def _still_alone(engine: Engine, integration_id: str, project_remote_id: str, em
         return pending_applications.alone(conn, integration_id, project_remote_id, email, until)
 
 
-def _settle_if_alone(engine: Engine, integration_id: str, project_remote_id: str, email: str, until: datetime) -> None:
+def _answered(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> None:
     with engine.begin() as conn:
-        pending_applications.settle_if_alone(conn, integration_id, project_remote_id, email, until)
+        pending_applications.answered(conn, integration_id, project_remote_id, email)
 
 
 def _outcome_unknown(engine: Engine, integration_id: str, project_id: int, email: str) -> None:

@@ -156,6 +156,21 @@ def savepoint(conn: Connection) -> NestedTransaction:
 
 
 @contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose reads all see the store as of one moment: a list page and the nested objects read for it
+    by other statements agree (read each at its own moment, an application read before its candidate's deletion
+    was committed was served live with ``candidate: null``). PostgreSQL: a REPEATABLE READ transaction; SQLite (WAL):
+    one read transaction, begun here, as Python's sqlite3 begins none before a read."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN")
+        yield conn
+
+
+@contextmanager
 def bulk_writes(conn: Connection) -> Iterator[Connection]:
     """``conn`` tuned for large write transactions (a sync) until the block ends, then as it was.
 

@@ -43,6 +43,7 @@ from atsbridge.connectors.recru import actions as recru
 from atsbridge.connectors.recru import write_params
 from atsbridge.connectors.recru.errors import RecruError, RecruOutcomeUnknown
 from atsbridge.store import pending_applications
+from atsbridge.store.db import snapshot
 from atsbridge.store.integrations import Integration, track_application
 from atsbridge.store.reader import ListQuery, Reader
 from atsbridge.store.syncs import DELTA
@@ -320,7 +321,7 @@ async def _read_created(
     record_id = application_id if model is ModelName.APPLICATIONS else candidate_id
 
     def read() -> list[dict[str, Any]]:
-        with store(request).connect() as conn:
+        with snapshot(store(request)) as conn:
             return Reader(conn, integration_).page(model, ListQuery(page_size=1, ids=(record_id,)))[0]
 
     results = await asyncio.to_thread(read)

@@ -20,6 +20,7 @@ from atsbridge.api.params import (
 )
 from atsbridge.api.responses import success
 from atsbridge.api.strict_json import StrictJsonRoute
+from atsbridge.store.db import snapshot
 from atsbridge.store.integrations import Integration
 from atsbridge.store.reader import Reader
 from atsbridge.unified import models
@@ -45,7 +46,7 @@ def _list_endpoint(model: ModelName, params_type: type[ListParams]) -> Any:
     ) -> Response:
         refuse_repeated(request)
         query = cast(ListParams, params).to_query()
-        with store(request).connect() as conn:
+        with snapshot(store(request)) as conn:
             results, next_cursor = Reader(conn, integration).page(model, query)
         return success({"next": next_cursor, "results": results})
 

@@ -299,6 +299,20 @@ def write_joins(
     return Counts(created=len(plan.created), updated=len(plan.updated), unchanged=len(plan.unchanged), deleted=deleted)
 
 
+def live_applications_of(conn: Connection, integration_id: str, candidate_ids: Collection[str]) -> dict[int, str]:
+    """The live stored applications of these candidates (our ids): RECRU id → our id."""
+    table = MODEL_TABLES[ModelName.APPLICATIONS]
+    found: dict[int, str] = {}
+    for chunk in chunks(candidate_ids):
+        query = select(table.c.remote_id, table.c.id).where(
+            table.c.integration_id == integration_id,
+            table.c.candidate_id.in_(chunk),
+            table.c.remote_deleted_at.is_(None),
+        )
+        found.update((int(remote_id), id_) for remote_id, id_ in conn.execute(query).all())
+    return found
+
+
 def unstored_remote_ids(
     conn: Connection, integration_id: str, remote_ids: Mapping[ModelName, Collection[int]]
 ) -> dict[ModelName, set[int]]:

@@ -41,7 +41,8 @@
   read with ``get`` (stages and tags: their list) once every stream is listed (``MappingContext.referenced``), so a
   run does not end serving a reference to a record it does not serve. So is an application's candidate the store
   lacks (a DELTA lists only the jobseekers that changed: one RECRU gave an application to, which it did not stamp
-  since the last run, say after its clock was set back).
+  since the last run, say after its clock was set back). A candidate RECRU no longer has then (deleted after the
+  applications were listed, with its applications) has its stored applications read again, found gone or moved.
 - **Killed runs**: every commit holds whole batches keyed by our deterministic ids, so a killed run leaves a
   consistent store; it never deletes (deletion needs a complete listing) and never moves the watermark, so the
   next run redoes what is missing.
@@ -88,7 +89,15 @@ from atsbridge.store.integrations import (
     unstored_tracked_candidate_ids,
 )
 from atsbridge.store.nested_marks import models_changed_since
-from atsbridge.store.writer import Counts, Prepared, prepare_joins, prepare_records, unstored_remote_ids, write_batch
+from atsbridge.store.writer import (
+    Counts,
+    Prepared,
+    live_applications_of,
+    prepare_joins,
+    prepare_records,
+    unstored_remote_ids,
+    write_batch,
+)
 from atsbridge.sync import refresh
 from atsbridge.sync.listing import Listings, abandon, now, recru_time
 from atsbridge.sync.pending import adopt_pending
@@ -595,8 +604,9 @@ class SyncRun:
         (for candidates, see the module's "Late references"): RECRU made
         them after their own stream was listed (a project, and an application to it, while the run listed the
         applications), so the run does not end serving a record that refers to one it does not serve. A job read
-        so may refer to users and stages made as late: looked for once more. One RECRU no longer has is left out
-        (its referrers went with it: the next FULL finds them gone)."""
+        so may refer to users and stages made as late: looked for once more. One RECRU no longer has is left out;
+        the applications referring to a candidate RECRU no longer has (deleted meanwhile, with them) are read again:
+        each is stored as RECRU holds it now, or found gone (they were served live with ``candidate: null``)."""
         for _ in range(LATE_REFERENCE_ROUNDS):
             referenced, self.ctx.referenced = self.ctx.referenced, defaultdict(set)
             unstored = await self.store.call(
@@ -607,11 +617,31 @@ class SyncRun:
             made = {model.value: sorted(ids) for model, ids in unstored.items()}
             log.info("sync %s: reading records RECRU made while the run listed: %s", self.sync_id, made)
             asked_at = now()
-            for model, payloads in (await refresh.fetch_referenced(self.client, unstored)).items():
+            fetched = await refresh.fetch_referenced(self.client, unstored)
+            for model, payloads in fetched.items():
                 stream = refresh.STREAM_OF[model]
                 mapped = [stream.mapper(payload, self.ctx) for payload in payloads.values() if payload is not None]
                 await self._write(stream, mapped, asked_at)
+            gone = unstored.get(ModelName.CANDIDATES, set()) - set(fetched.get(ModelName.CANDIDATES, {}))
             await self.store.drain()
+            if gone:
+                await self._read_applications_of_gone(gone)
+
+    async def _read_applications_of_gone(self, candidates: set[int]) -> None:
+        """Read again the stored live applications of these candidates RECRU no longer has."""
+        ours = [model_id(self.integration.id, ModelName.CANDIDATES, remote_id) for remote_id in candidates]
+        stored = await self.store.call(
+            partial(live_applications_of, integration_id=self.integration.id, candidate_ids=ours)
+        )
+        if not stored:
+            return
+        stream = refresh.STREAM_OF[ModelName.APPLICATIONS]
+        assert stream.get_method is not None  # a paginated list's records are confirmed by get
+        asked_at = now()
+        found, missing = await self.listings.get_many(stream.get_method, stored)
+        await self._write(stream, [stream.mapper(item, self.ctx) for item in found], asked_at)
+        self.gone[ModelName.APPLICATIONS] += [stored[remote_id] for remote_id in missing]
+        await self.store.drain()
 
     # --- store ----------------------------------------------------------------------------------------------
 

@@ -202,6 +202,30 @@ def test_records_recru_stamped_before_its_clock_was_set_back_make_no_second_list
     assert recru.control("GET", "/counters")["calls"]["JobseekerService.list"] - before == pages
 
 
+@pytest.mark.parametrize("kind", ["FULL", "DELTA"])
+def test_an_application_whose_new_jobseeker_is_deleted_after_the_applications_were_listed_is_not_served_live(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync, kind: str
+) -> None:
+    """The applications are listed before the jobseekers: a jobseeker made since the last run, deleted (with its
+    application) in between, is read at the run's end and not found. Its application was left served live with
+    `candidate: null` until the next FULL; it is read again and found gone."""
+    sync("FULL")
+    job = next(p for p in recru.all("projects") if p["status"] == "open")
+    jobseeker = recru.create("jobseekers", emails=[{"value": f"{kind.lower()}-gone@example.com"}])
+    made = recru.create("applications", jobseekerId=jobseeker["id"], projectId=job["id"])
+
+    def delete_once_the_applications_are_listed(model: ModelName, done: int, total: int | None) -> None:
+        if model is ModelName.APPLICATIONS and (total is None or done >= total) and not deleted:
+            deleted.append(recru.delete("jobseekers", jobseeker["id"]))
+
+    deleted: list[Any] = []
+    assert sync(kind, progress=delete_once_the_applications_are_listed).state == "SUCCEEDED"
+    assert deleted
+    stored = {r.remote_id for r in live(engine, tables.applications, integration.id)}
+    assert str(made["id"]) not in stored
+    assert str(made["id"]) in tombstones(engine, tables.applications, integration.id)
+
+
 def assert_parity_except_deleted(engine: Engine, integration: Integration, recru: Recru, sync: Sync) -> None:
     sync("FULL")  # the deleted ones were seen on page 1; the next complete listing retires them
     assert_parity(engine, integration.id, recru)

@@ -579,6 +579,17 @@ def test_candidate_phone_types_are_upper_cased() -> None:
     ]
 
 
+def test_candidate_phone_numbers_that_show_nothing_are_left_out() -> None:
+    phones = [
+        {"value": "\u200b", "type": "work", "primary": True},
+        {"value": " \u2060\ufeff ", "type": "mobile", "primary": False},
+        {"value": "\u00a0", "type": "home", "primary": False},
+        {"value": "+420 1", "type": "mobile", "primary": False},
+    ]
+    record = map_candidate(with_changes(JOBSEEKER, phones=phones), context()).record
+    assert record["phone_numbers"] == [{"phone_number": "+420 1", "type": "MOBILE"}]
+
+
 def test_candidate_country_is_an_upper_case_iso_code_whatever_the_case_recru_sends() -> None:
     address = {"street": None, "postalCode": None, "city": "Graz", "region": None, "countryCode": "at"}
     record = map_candidate(with_changes(JOBSEEKER, address=address), context()).record

@@ -90,6 +90,11 @@ def _blank(char: str) -> bool:
     return char.isspace() or (_invisible(char) and unicodedata.category(char) != "Cc")
 
 
+def is_blank(value: str) -> bool:
+    """Whether ``value`` is empty or holds nothing but spaces and invisible formatting characters."""
+    return not _visible_ends(value)
+
+
 PhoneNumber = Annotated[str, Field(max_length=50), AfterValidator(_visible_ends)]
 """A phone number; given blank (empty, spaces, invisible characters), it is not written (with a warning)."""
 

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from atsbridge.unified.countries import COUNTRY_ALIASES, ISO_3166_ALPHA_2
 from atsbridge.unified.ids import ModelName, join_id, model_id
-from atsbridge.unified.inputs import EMAIL_ADDRESS
+from atsbridge.unified.inputs import EMAIL_ADDRESS, is_blank
 
 Payload = Mapping[str, Any]
 Record = dict[str, Any]
@@ -238,7 +238,7 @@ def map_candidate(raw: Payload, ctx: MappingContext) -> Mapped:
         "phone_numbers": [
             {"phone_number": phone["value"], "type": _upper(phone.get("type"))}
             for phone in _primary_first(raw.get("phones") or [])
-            if (phone.get("value") or "").strip()
+            if not is_blank(phone.get("value") or "")
         ],
         "location": _address(raw.get("address"), ctx),
         "custom_fields": None,

@@ -127,6 +127,12 @@ def test_an_unknown_source_id_is_400_and_creates_nothing(world: ActionWorld, sou
     assert world.recru_totals() == before
 
 
+@pytest.mark.parametrize("source_id", ["987654", "99999999999999999999999"])
+def test_an_unknown_source_id_is_named_as_it_was_given(world: ActionWorld, source_id: str) -> None:
+    _, _, message = refusal(lambda: create(world, source={"id": source_id}))
+    assert message == f"source.id: RECRU has no source with id {source_id}."
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [

@@ -119,12 +119,17 @@ def unified_field(path: str, candidate: CandidateInput) -> str:
     return path if prefix is None else UNIFIED_FIELDS[prefix] + path.removeprefix(prefix)
 
 
+LARGEST_RECRU_ID = 2**63 - 1
+
+
 def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
     """RECRU's source input: the request's ``id``, ``name`` or ``unified_key`` (matched as a name), else the
     integration's source label (at most RECRU's limit: the store cuts the default, the environment's name)."""
     if source is not None and given_text(source.id):
         if not (source.id.strip().isascii() and source.id.strip().isdigit()):  # "١" is a digit to Python
             raise ActionRefused("input_invalid", "source.id: a RECRU source id is a number.")
+        if int(source.id) > LARGEST_RECRU_ID:  # RECRU would read it as a float and name it so in its refusal
+            raise ActionRefused("input_invalid", f"source.id: RECRU has no source with id {source.id.strip()}.")
         return {"id": int(source.id)}
     return {"name": source_name(source) or label}
 

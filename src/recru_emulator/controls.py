@@ -546,7 +546,7 @@ class Controls:
         record = _checked(tenant, entity, _defaults(tenant, entity, table.last_id + 1, body), body)
         _normalise_timestamps(record)
         if entity in TIMESTAMPED and "createdAt" in body and "updatedAt" not in body:
-            record["updatedAt"] = record["createdAt"]
+            record["updatedAt"] = max(record["updatedAt"], record["createdAt"])  # written now, as the UI would
         if entity in TIMESTAMPED and "updatedAt" in body and "createdAt" not in body:
             record["createdAt"] = min(record["createdAt"], record["updatedAt"])
         if entity in TIMESTAMPED and record["updatedAt"] < record["createdAt"]:

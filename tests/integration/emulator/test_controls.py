@@ -101,6 +101,15 @@ def test_create_takes_the_read_shapes_timestamps(api: Api, entity: Entity) -> No
     ]
 
 
+def test_create_with_only_a_past_created_at_is_updated_now(api: Api) -> None:
+    api.freeze(FROZEN)
+    created = api.create("jobseekers", createdAt="2025-01-01T10:00:00+01:00")
+    assert (created["createdAt"], created["updatedAt"]) == ("2025-01-01T09:00:00Z", FROZEN)
+    assert created["id"] in [r["id"] for r in api.walk(JOBSEEKERS, updatedSince=FROZEN)]
+    later = api.create("jobseekers", createdAt="2031-01-01T00:00:00Z")
+    assert (later["createdAt"], later["updatedAt"]) == ("2031-01-01T00:00:00Z", "2031-01-01T00:00:00Z")
+
+
 def test_create_with_only_an_updated_at_is_created_no_later(api: Api) -> None:
     created = api.create("jobseekers", updatedAt="2024-05-01T12:00:00Z")
     assert (created["createdAt"], created["updatedAt"]) == ("2024-05-01T12:00:00Z", "2024-05-01T12:00:00Z")

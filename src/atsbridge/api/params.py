@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -37,10 +38,17 @@ Flag = Annotated[bool, BeforeValidator(_true_or_false)]
 """A query flag: ``true`` or ``false``."""
 
 
+# RFC 3339's date and date-time (a naive one too): Python's parser also takes ISO 8601's other forms (week dates,
+# 20261207, +0200, hours alone, "12:00:00.Z"), which a client sending them most likely means something else by
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?")
+
+
 def parse_instant(name: str, value: str) -> datetime:
     """A date (midnight UTC) or an ISO 8601 date-time with or without offset (naive = UTC); RFC 3339's lower-case
     ``t`` and ``z`` too."""
     try:
+        if not INSTANT.fullmatch(value.strip().upper()):
+            raise ValueError("not a date or date-time")
         moment = datetime.fromisoformat(value.strip().upper())
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError as error:

@@ -81,9 +81,11 @@ def test_every_link_is_new(site: ConnectSite) -> None:
         ({"link_type": "FOREVER"}, "link_type"),
         ({"language": "xx"}, "language"),
         ({"integration_category": "PAYROLL"}, "integration_category"),
+        ({"enable_filtering": "yes"}, "enable_filtering"),
+        ({"enable_field_mapping": 1}, "enable_field_mapping"),
     ],
 )
-def test_invalid_bodies_are_platform_input_invalid(site: ConnectSite, body: dict[str, str], wrong: str) -> None:
+def test_invalid_bodies_are_platform_input_invalid(site: ConnectSite, body: dict[str, object], wrong: str) -> None:
     full = {"end_user_email": "a@b.example", "end_user_organization_name": "B", **body}
     answer = httpx.post(
         f"{site.server.v1}/connect/create-link", json=full, headers={"Authorization": f"Bearer {site.api_key}"}

@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from atsbridge.api.auth import Caller, caller, store
 from atsbridge.api.errors import ApiError, echoed, invalid_input
@@ -61,9 +61,9 @@ class CreateLinkBody(StorableText):
     link_type: Literal["EMBEDDED", "MAGIC_LINK"] | None = "EMBEDDED"
     remote_environment: str | None = None
     scope_config_id: str | None = None
-    enable_filtering: bool | None = False
-    enable_field_mapping: bool | None = False
-    enable_static_ips: bool | None = False
+    enable_filtering: StrictBool | None = False  # true or false, as every flag the API takes: not "yes" or 1
+    enable_field_mapping: StrictBool | None = False
+    enable_static_ips: StrictBool | None = False
 
     @field_validator("end_user_origin_id")
     @classmethod

@@ -702,7 +702,7 @@ async def test_an_answer_with_a_lone_surrogate_and_nan_is_still_garbage(
         (httpx.RemoteProtocolError("Server disconnected"),
          "the connection to RECRU was lost (RemoteProtocolError: Server disconnected)"),
         (RecruError("RECRU answered HTTP 502 with a body that is not JSON"),
-         "RECRU answered HTTP 502 with a body that is not JSON (RecruError)"),
+         "RECRU answered HTTP 502 with a body that is not JSON"),
     ],
 )  # fmt: skip
 def test_giving_up_says_in_words_what_failed_last(cause: BaseException, said: str) -> None:

@@ -33,6 +33,7 @@ DELTA = "DELTA"
 RUN_HISTORY = timedelta(days=90)
 HEARTBEAT_EVERY = timedelta(seconds=30)
 STALE_AFTER = timedelta(minutes=3)
+PROCESS_GONE = "the run's process stopped answering"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,12 @@ class SyncRow:
     counts: dict[str, Any]
     errors: list[dict[str, Any]]
     timings: dict[str, float]
+
+
+def run_note(message: str, level: str = "error") -> dict[str, Any]:
+    """An entry of a run's ``errors``, shaped as its warnings are: why it failed (``error``) or was cancelled
+    (``info``)."""
+    return {"level": level, "message": message, "count": 1}
 
 
 def new_sync_id() -> str:
@@ -110,6 +117,13 @@ def beat(conn: Connection, sync_id: str, now: datetime) -> None:
     conn.execute(update(syncs).where(syncs.c.id == sync_id, syncs.c.state == RUNNING).values(heartbeat_at=now))
 
 
+def record_progress(conn: Connection, sync_id: str, counts: dict[str, Any], timings: dict[str, float]) -> None:
+    """The running run's counts and timings so far, written in the transaction that commits what they count: a run
+    whose process dies keeps them (``abandon_stale`` leaves them), and a reader of a RUNNING run sees its progress."""
+    running = (syncs.c.id == sync_id) & (syncs.c.state == RUNNING)
+    conn.execute(update(syncs).where(running).values(counts=counts, timings=timings))
+
+
 def _last_sign_of_life() -> Any:
     return func.coalesce(syncs.c.heartbeat_at, syncs.c.started_at, syncs.c.queued_at)
 
@@ -139,7 +153,7 @@ def abandon_stale(conn: Connection, integration_id: str | None, now: datetime) -
     rows = conn.execute(
         update(syncs)
         .where(running, (_last_sign_of_life() < now - STALE_AFTER) | syncs.c.id.in_(gone))
-        .values(state=FAILED, ended_at=now, errors=[{"message": "the run's process stopped answering"}])
+        .values(state=FAILED, ended_at=now, errors=[run_note(PROCESS_GONE)])
         .returning(*syncs.c)
     )
     abandoned = [_row(row) for row in rows]

@@ -70,7 +70,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import StatementError
 
 from atsbridge.connectors.recru.client import RecruClient
-from atsbridge.connectors.recru.errors import RecruError
+from atsbridge.connectors.recru.errors import RecruAuthError, RecruError
 from atsbridge.connectors.recru.mapping import Mapped, MappingContext, joins_by_parent
 from atsbridge.connectors.recru.streams import PAGE_SIZE, STREAMS, Stream
 from atsbridge.store import syncs as sync_rows
@@ -150,6 +150,13 @@ class SyncResult:
         }
 
 
+def _failure(error: RecruError | OSError | ValueError) -> str:
+    """What a run's record says of a failure RECRU (or the machine) caused: RECRU's words, not our class names."""
+    if isinstance(error, RecruAuthError):
+        return f"RECRU refused the integration's credentials: {error}"
+    return str(error) if isinstance(error, RecruError) else f"{type(error).__name__}: {error}"
+
+
 def _described(error: Exception) -> str:
     """What a run's record says of an unexpected failure. For a database error: the error's class and the first line
     of the database's own message with every quoted part masked. SQLAlchemy's message quotes the statement, and the
@@ -215,7 +222,10 @@ class SyncRun:
             with self.engine.begin() as conn:
                 self.sync_id = sync_rows.start_sync(conn, integration.id, sync_type, now())
         self.store = StoreWorker(
-            self.engine, commit_every=COMMIT_EVERY, session_name=sync_rows.session_name(self.sync_id)
+            self.engine,
+            commit_every=COMMIT_EVERY,
+            session_name=sync_rows.session_name(self.sync_id),
+            before_commit=self._record_progress,
         )
         started = time.perf_counter()
         self.started_at = now()
@@ -227,22 +237,26 @@ class SyncRun:
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if self.stopped_because is not None and current is not None and not current.cancelling():
-                return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": self.stopped_because}])
-            self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": PROCESS_STOPPING}])
+                return self._finish(
+                    sync_type, sync_rows.CANCELLED, started, [sync_rows.run_note(self.stopped_because, "info")]
+                )
+            self._finish(sync_type, sync_rows.CANCELLED, started, [sync_rows.run_note(PROCESS_STOPPING, "info")])
             log.info("%s sync %s of %s: CANCELLED: %s", sync_type, self.sync_id, integration.id, PROCESS_STOPPING)
             raise
         except (RecruError, OSError, ValueError) as error:
-            message = f"{type(error).__name__}: {error}"
-            return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
+            return self._finish(sync_type, sync_rows.FAILED, started, [sync_rows.run_note(_failure(error))])
         except Exception as error:  # a bug or a store failure: the run still ends FAILED, with sync-finished
             stopped = await self._stopped_meanwhile(error)
             if stopped == INTEGRATION_DELETED:  # its rows went from under the run's writes: no bug
-                return self._finish(sync_type, sync_rows.CANCELLED, started, [{"message": INTEGRATION_DELETED}])
+                return self._finish(
+                    sync_type, sync_rows.CANCELLED, started, [sync_rows.run_note(INTEGRATION_DELETED, "info")]
+                )
             if stopped == RUN_ABANDONED:  # its store session was ended by the process that gave it up: no bug
-                return self._finish(sync_type, sync_rows.FAILED, started, [{"message": RUN_ABANDONED}])
+                return self._finish(sync_type, sync_rows.FAILED, started, [sync_rows.run_note(RUN_ABANDONED)])
             log.exception("sync %s of %s failed unexpectedly", self.sync_id, integration.id)
-            message = f"unexpected {_described(error)}"
-            return self._finish(sync_type, sync_rows.FAILED, started, [{"message": message}])
+            return self._finish(
+                sync_type, sync_rows.FAILED, started, [sync_rows.run_note(f"unexpected {_described(error)}")]
+            )
         finally:
             await abandon([heartbeat, watch, streams])
         return self._finish(sync_type, sync_rows.SUCCEEDED, started, [])
@@ -355,7 +369,7 @@ class SyncRun:
         errors: list[dict[str, Any]],
     ) -> SyncResult:
         self.timings["total"] = round(time.perf_counter() - started, 3)
-        counts = {model.value: vars(self.counts[model]) for model in ModelName}
+        counts = self._counts_so_far()
         if self.client.stats.altered_answers:
             self.ctx.warnings[ALTERED_ANSWERS] = self.client.stats.altered_answers
         warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(self.ctx.warnings.items())]
@@ -365,7 +379,7 @@ class SyncRun:
             claimed = claim_integration(conn, self.integration.id)
             now_is = load_integration(conn, self.integration.id) if claimed else None
             if now_is is None:  # deleted, with its runs: nothing to record
-                gone = [{"message": INTEGRATION_DELETED}]
+                gone = [sync_rows.run_note(INTEGRATION_DELETED, "info")]
                 return SyncResult(self.sync_id, sync_type, sync_rows.CANCELLED, counts, gone, self.timings)
             started_at = sync_rows.finish_sync(
                 conn,
@@ -379,7 +393,7 @@ class SyncRun:
             )
             if started_at is None:  # given up for dead meanwhile: its end is recorded and told already
                 self.abandoned = True
-                abandoned = [{"message": RUN_ABANDONED}]
+                abandoned = [sync_rows.run_note(RUN_ABANDONED)]
                 return SyncResult(self.sync_id, sync_type, sync_rows.FAILED, counts, abandoned, self.timings)
             opened = self.integration.sync_only_created_applications and not now_is.sync_only_created_applications
             if state == sync_rows.SUCCEEDED:
@@ -410,6 +424,12 @@ class SyncRun:
             notify.data_changed(conn, self.integration.id, changed)
             notify.sync_finished(conn, self.integration.id, self.sync_id, state, started_at, ended_at)
         return SyncResult(self.sync_id, sync_type, state, counts, [*errors, *warnings], self.timings)
+
+    def _counts_so_far(self) -> dict[str, dict[str, int]]:
+        return {model.value: vars(self.counts[model]).copy() for model in ModelName}
+
+    def _record_progress(self, conn: Connection) -> None:
+        sync_rows.record_progress(conn, self.sync_id, self._counts_so_far(), dict(self.timings))
 
     def _follow_up(self, now_is: Integration, sync_type: str, state: str, opened: bool) -> tuple[str, str] | None:
         """The sync to queue after this one, and why, when the integration changed while it ran (this run read

@@ -23,7 +23,7 @@ from atsbridge.store.integrations import (
     load_integration,
     set_integration_fields,
 )
-from atsbridge.store.syncs import CANCELLED, DELTA, FAILED, FULL, QUEUED, claim_sync, load_sync
+from atsbridge.store.syncs import CANCELLED, DELTA, FAILED, FULL, QUEUED, claim_sync, load_sync, run_note
 from atsbridge.store.tables import syncs
 from atsbridge.sync.engine import ProgressCallback, SyncResult, SyncRun
 from atsbridge.sync.scheduler import active_sync, fail_stale_runs, queue_sync
@@ -52,7 +52,7 @@ def _fail_queued(engine: Engine, integration_id: str, sync_id: str, message: str
         failed = conn.execute(
             update(syncs)
             .where(syncs.c.id == sync_id, syncs.c.state == QUEUED)
-            .values(state=FAILED, started_at=now, ended_at=now, errors=[{"message": message}])
+            .values(state=FAILED, started_at=now, ended_at=now, errors=[run_note(message)])
         ).rowcount
         if failed:
             notify.sync_finished(conn, integration_id, sync_id, FAILED, now, now)
@@ -83,7 +83,7 @@ async def execute_sync(
             conn.execute(
                 update(syncs)
                 .where(syncs.c.id == sync_id, syncs.c.state == QUEUED)
-                .values(state=CANCELLED, ended_at=datetime.now(UTC), errors=[{"message": "integration disabled"}])
+                .values(state=CANCELLED, ended_at=datetime.now(UTC), errors=[run_note("integration disabled", "info")])
             )
             return None
         fail_stale_runs(conn, integration_id, datetime.now(UTC))

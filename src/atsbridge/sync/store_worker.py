@@ -13,6 +13,8 @@
 - **Conflicts.** A writing job runs in a savepoint: one PostgreSQL ends for a deadlock with another writer (an
   action's write-through) is rolled back to it, the jobs before it are committed (releasing the rows the other
   writer waits for) and it is done again (``store.conflicts``), not a failed run.
+- **Progress.** ``before_commit`` runs in each commit of written jobs, on the same connection: the run records
+  there what it has written, so its record tells it whatever stops the run after that commit (its process killed).
 - **Failures.** The failure of a job is raised by the next ``submit``, ``call`` or ``drain``; the worker then writes
   nothing more, and ``close`` rolls its transaction back. Otherwise ``close`` commits what was written: like a run
   killed between two commits, a failed or cancelled run leaves a consistent store, and deletes nothing.
@@ -49,8 +51,16 @@ COMMIT_WHEN_IDLE = 0.25  # seconds; a busy run submits a job every ~0.1 s
 class StoreWorker:
     """The run's store connection on a thread of its own; ``close`` it on every way out of the run."""
 
-    def __init__(self, engine: Engine, *, commit_every: int, session_name: str = "atsbridge store worker") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        commit_every: int,
+        session_name: str = "atsbridge store worker",
+        before_commit: Callable[[Connection], None] | None = None,
+    ) -> None:
         self._engine = engine
+        self._before_commit = before_commit
         self._session_name = session_name
         self._commit_every = commit_every
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atsbridge-store")
@@ -112,6 +122,8 @@ class StoreWorker:
 
     def _commit(self) -> None:
         assert self._conn is not None
+        if self._before_commit is not None:
+            self._before_commit(self._conn)
         self._conn.commit()
         self._uncommitted = 0
         self._last_commit = time.monotonic()
@@ -145,7 +157,7 @@ class StoreWorker:
             if self._failed:
                 self._conn.rollback()
             else:
-                self._conn.commit()
+                self._commit()
         finally:
             self._conn = None
             self._resources.close()

@@ -443,8 +443,20 @@ def test_a_sync_killed_outright_is_no_obstacle_to_the_next_one(
     assert json.loads(rerun.stdout)["state"] == "SUCCEEDED"
     with engine.connect() as conn:
         abandoned = load_sync(conn, killed)
+        stored = {
+            model.value: conn.scalar(
+                select(func.count()).select_from(table).where(table.c.integration_id == integration_id)
+            )
+            for model, table in tables.MODEL_TABLES.items()
+        }
     assert abandoned is not None and abandoned.state == "FAILED"
     assert_parity(engine, integration_id, recru)
+    # what the killed run committed is counted in its record, so each stored record was created by one of the runs
+    rerun_counts = json.loads(rerun.stdout)["counts"]
+    created_by_both = {model: abandoned.counts[model]["created"] + rerun_counts[model]["created"] for model in stored}
+    assert created_by_both == stored
+    assert abandoned.counts["ats_users"]["created"] == stored["ats_users"] > 0  # written before the kill
+    assert abandoned.errors == [{"level": "error", "message": "the run's process stopped answering", "count": 1}]
 
 
 def running_syncs(engine: Engine, integration_id: str) -> list[str]:

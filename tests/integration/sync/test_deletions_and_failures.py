@@ -306,6 +306,9 @@ def test_a_full_run_that_does_not_list_everything_deletes_nothing_of_any_stream(
         recru.control("DELETE", "/faults")
         assert result.state == "FAILED"
         assert all(counts["deleted"] == 0 for counts in result.counts.values())
+        assert result.errors[0]["level"] == "error"  # RECRU's words, none of our class names
+        assert result.errors[0]["message"].startswith("JobseekerService.list failed after ")
+        assert result.errors[0]["message"].endswith(" attempt(s): RECRU error -32603: Internal error")
     else:
         kill_full_run_once_listing(engine, integration, ModelName.CANDIDATES)
     for table in (tables.jobs, tables.applications, tables.tags, tables.candidates_tags):
@@ -454,7 +457,7 @@ def test_a_run_stops_when_its_setting_changes_and_a_sync_is_queued_again(
         engine, integration, switch, 2.5, kind="DELTA", once_listed=ModelName.USERS
     )  # within 2.5 s: before RECRU's slow answer
     result = asyncio.run(switched_while_it_runs)
-    assert (result.state, result.errors) == ("CANCELLED", [{"message": SETTINGS_CHANGED}])
+    assert (result.state, result.errors) == ("CANCELLED", [{"level": "info", "message": SETTINGS_CHANGED, "count": 1}])
     assert queued_types(engine, integration.id) == ["FULL" if tracked_before else "DELTA"]
 
 

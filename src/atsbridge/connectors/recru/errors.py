@@ -127,6 +127,8 @@ def _what_failed(cause: BaseException) -> str:
         said = "RECRU did not answer in time"
     elif isinstance(cause, httpx.TransportError):
         said = "the connection to RECRU was lost"
+    elif isinstance(cause, RecruError):  # RECRU's own answer says it all; its class name is ours, not the user's
+        return detail or kind
     else:
         return f"{detail} ({kind})" if detail else kind
     return f"{said} ({kind}: {detail})" if detail else f"{said} ({kind})"

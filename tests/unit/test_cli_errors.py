@@ -261,6 +261,12 @@ def test_the_demo_runs_on_the_embedded_default_in_a_scale_out_environment(
     assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'atsbridge.sqlite3'}"
 
 
+def test_the_demo_refuses_a_size_the_emulator_cannot_seed_before_making_anything(tmp_path: Path) -> None:
+    result = atsbridge(tmp_path, "demo", "--size", "250001", "--data-dir", str(tmp_path / "demo"))
+    assert result.returncode == 2 and "--size" in result.stderr
+    assert not (tmp_path / "demo").exists()
+
+
 def test_the_demo_refuses_one_port_for_the_api_and_the_emulator(tmp_path: Path) -> None:
     result = atsbridge(
         tmp_path, "demo", "--port", "18765", "--emulator-port", "18765", "--data-dir", str(tmp_path / "d")
@@ -359,6 +365,11 @@ def test_an_argument_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(result, "not UTF-8", "env\\xff")
     assert json.loads(result.stdout)["error"]["code"] == "INPUT_INVALID"
     assert not (tmp_path / "data").exists()  # nothing made
+
+
+def test_an_argument_holding_a_line_break_is_quoted_on_the_one_line(tmp_path: Path) -> None:
+    result = atsbridge(tmp_path, "sync", "recruhr:a\nerror: fake line")
+    assert_one_line_error(result, "recruhr:a\\nerror: fake line")
 
 
 def test_every_error_with_json_is_one_line_on_stderr_too(tmp_path: Path) -> None:

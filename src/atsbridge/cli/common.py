@@ -70,7 +70,13 @@ def tell_error(message: str, json_output: bool, code: str) -> None:
     if json_output:
         with contextlib.suppress(OSError):  # stdout closed, its reader gone, a full disk: stderr still tells it
             emit(json.dumps({"error": {"code": code, "message": message}}))
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    err.print(f"[red]error:[/red] {escape(one_line(message))}", highlight=False)
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks, other controls and invisible formatting characters written as escapes: an
+    argument quoted in a message (an id given with a line break) cannot make another line that looks like ours."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode() for char in text)
 
 
 def fail(message: str, json_output: bool, code: str) -> NoReturn:
@@ -91,9 +97,14 @@ def environment_name(given: str, json_output: bool, option: str = "--environment
     name = unicodedata.normalize("NFC", given.strip())
     if not name:
         fail(f"{option} must name an environment", json_output, "INPUT_INVALID")
-    if any(unicodedata.category(char) == "Cc" for char in name):
-        fail(f"{option} must not hold control characters (tabs, line breaks, escapes)", json_output, "INPUT_INVALID")
+    refuse_control_characters(name, option, json_output)
     return name
+
+
+def refuse_control_characters(value: str, option: str, json_output: bool) -> None:
+    """End the command if ``value`` (a name shown in listings and events) holds control characters."""
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        fail(f"{option} must not hold control characters (tabs, line breaks, escapes)", json_output, "INPUT_INVALID")
 
 
 def existing_environment(conn: Connection, name: str, json_output: bool) -> str:

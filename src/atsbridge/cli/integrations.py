@@ -16,6 +16,7 @@ from atsbridge.cli.common import (
     existing_environment,
     fail,
     print_table,
+    refuse_control_characters,
     show_before_commit,
     store,
 )
@@ -156,6 +157,7 @@ def integration_create(
     organization = (organization or "").strip()
     if len(organization) > ORGANIZATION_NAME_MAX:
         fail(f"--organization: at most {ORGANIZATION_NAME_MAX} characters", json_output, "INPUT_INVALID")
+    refuse_control_characters(organization, "--organization", json_output)
     if tool != "recruhr":
         fail(f"unknown tool {tool!r}: only 'recruhr' (RECRU) is supported", json_output, "INPUT_INVALID")
     credentials = _credentials(login, password, json_output)

@@ -52,7 +52,10 @@ def emulator(
 def demo(
     port: Annotated[int, typer.Option(help="port of the API and connect page", min=1, max=65535)] = 8000,
     emulator_port: Annotated[int, typer.Option(help="port of the RECRU emulator", min=1, max=65535)] = 8765,
-    size: Annotated[int, typer.Option(help="jobseekers in the seeded tenant", min=0)] = 1000,
+    size: Annotated[
+        int,
+        typer.Option(help="jobseekers in the seeded tenant (the emulator seeds at most 250,000)", min=0, max=250_000),
+    ] = 1000,
     data_dir: Annotated[
         Path, typer.Option(help="where the demo's store lives (recreated each run; refused if it holds other files)")
     ] = Path(".atsbridge/demo"),

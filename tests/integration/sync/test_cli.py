@@ -131,10 +131,11 @@ def test_create_names_the_end_users_organisation_the_tenant_unless_told(
     default = connected(engine, tmp_path, recru_process)
     named = connected(engine, tmp_path, recru_process, "--organization", "  Acme s.r.o. ")
     longest = connected(engine, tmp_path, recru_process, "--organization", f" {'y' * 500} ")  # counted trimmed
-    too_long = ["--password", recru_process.password, "--organization", "x" * 501, "--json"]
-    refused = atsbridge(engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login",
-                        recru_process.login, *too_long)  # fmt: skip
-    assert (refused.returncode, json.loads(refused.stdout)["error"]["code"]) == (1, "INPUT_INVALID")
+    for wrong in ("x" * 501, "Acme\nerror: fake line"):
+        refused = atsbridge(engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login",
+                            recru_process.login, "--password", recru_process.password, "--organization", wrong,
+                            "--json")  # fmt: skip
+        assert (refused.returncode, json.loads(refused.stdout)["error"]["code"]) == (1, "INPUT_INVALID")
     with engine.connect() as conn:
         names = {i: load_integration(conn, i).end_user_organization_name for i in (default, named, longest)}
         outbox = tables.webhook_outbox

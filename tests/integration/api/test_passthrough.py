@@ -157,6 +157,17 @@ def test_a_login_that_keeps_failing_says_what_recru_answered_without_the_clients
     assert "Error(" not in error["message"] and "AuthService" not in error["message"]
 
 
+def test_a_login_that_never_reaches_recru_is_502_as_a_call_that_does_not(scratch: World) -> None:
+    scratch.recru.control("POST", "/tokens/expire")
+    scratch.recru.control("POST", "/faults", {"kind": "drop", "method": "AuthService.login", "count": 20})
+    try:
+        response = scratch.request("POST", PATH, json={"method": "POST", "path": "/", "data": rpc("TagService.list")})
+    finally:
+        scratch.recru.control("DELETE", "/faults")
+    error = assert_error(response, 502, None)
+    assert error["message"] == "RECRU could not be reached: the connection closed before the answer was complete"
+
+
 def test_a_call_refused_for_want_of_api_access_makes_the_integration_invalid(scratch: World) -> None:
     body = {"method": "POST", "path": "/", "data": rpc("SystemService.ping")}
     details = f"/integrations/{scratch.integration_id}"

@@ -130,6 +130,8 @@ async def passthrough(
         await asyncio.to_thread(record_login_verdict, store(request), integration_, False)
         raise ApiError(None, f"RECRU refused the integration's credentials: {refused}", status=424) from refused
     except RecruUnavailable as failure:  # logging in first failed: RECRU's limit or outage, or it was not reached
+        if isinstance(failure.cause, httpx.TransportError):  # not reached (or no answer): as a call not sent
+            raise ApiError(None, f"RECRU could not be reached: {_described(failure.cause)}", status=502) from failure
         told = remote_error(failure)
         message = f"Logging in to RECRU failed, so the call was not sent: {told.message}"
         raise ApiError(None, message, status=told.status, headers=told.headers) from failure

@@ -416,6 +416,21 @@ async def test_transient_failures_are_retried(
     assert 0 <= sleeps[1] <= 0.5
 
 
+async def test_a_policy_for_someone_waiting_gives_a_timed_out_call_up_at_once(
+    fake: FakeRecru, sleeps: list[float]
+) -> None:
+    retry = RetryPolicy(max_attempts=3, retry_timeouts=False)
+    async with make_client(fake, sleeps, retry=retry) as recru:
+        await recru.login()
+        fake.script["SystemService.ping"] += [request_error(httpx.ReadTimeout)]
+        with pytest.raises(RecruUnavailable, match="RECRU did not answer in time"):
+            await recru.ping()
+        assert fake.methods().count("SystemService.ping") == 1
+        fake.script["SystemService.ping"] += [rpc_error(-32603, status=500)]
+        await recru.ping()  # other failures are still retried
+    assert fake.methods().count("SystemService.ping") == 3
+
+
 async def test_backoff_doubles_up_to_its_cap(
     fake: FakeRecru, sleeps: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:

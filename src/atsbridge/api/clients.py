@@ -1,7 +1,8 @@
 """RECRU clients of the API process: one per integration, created on first use and kept, so that concurrent
 requests share its connection pool and its single login.
 
-They serve requests someone is waiting for (actions, live attachments), so they retry briefly: a few attempts, and
+They serve requests someone is waiting for (actions, live attachments), so they retry briefly: a few attempts, none
+after a call timed out (a RECRU that took the whole read timeout once most likely takes it again), and
 a ``Retry-After`` waited for only up to 2 s (a longer one is answered at once), then the client gets
 ``REMOTE.RATE_LIMIT_EXCEEDED`` or ``REMOTE.SERVICE_UNAVAILABLE``, with RECRU's ``Retry-After`` where it gave one, and
 may retry itself. (A sync's patient policy would hold the request, and one of
@@ -18,7 +19,9 @@ from atsbridge.connectors.recru.client import RecruClient, RetryPolicy
 from atsbridge.store.credentials import CredentialsUnreadable
 from atsbridge.store.integrations import Integration, load_credentials_and_digest
 
-INTERACTIVE_RETRIES = RetryPolicy(max_attempts=3, max_rate_limited=2, backoff_cap=1.0, max_retry_after=2.0)
+INTERACTIVE_RETRIES = RetryPolicy(
+    max_attempts=3, max_rate_limited=2, backoff_cap=1.0, max_retry_after=2.0, retry_timeouts=False
+)
 STALE_CLIENT_GRACE = 300.0
 """How long a client whose credentials were replaced stays open for the requests using it: longer than an action
 may take (its 4-minute deadline)."""

@@ -110,6 +110,7 @@ class RetryPolicy:
     backoff_base: float = 0.25
     backoff_cap: float = 4.0
     max_retry_after: float = 300.0
+    retry_timeouts: bool = True  # False: a call that timed out is given up at once (someone waits for it)
 
 
 @dataclass
@@ -313,7 +314,8 @@ class RecruClient:
                     attempt += 1
                 exhausted = attempt >= self._retry.max_attempts or rate_limited >= self._retry.max_rate_limited
                 too_long = failure.retry_after is not None and failure.retry_after > self._retry.max_retry_after
-                if exhausted or too_long or (failure.reached and not idempotent):
+                timed_out = isinstance(failure.cause, httpx.TimeoutException) and not self._retry.retry_timeouts
+                if exhausted or too_long or timed_out or (failure.reached and not idempotent):
                     attempts = attempt + rate_limited
                     raise failure.give_up(method, attempts, idempotent=idempotent, reached=reached) from failure.cause
                 delay = self._delay(failure, max(attempt, 1))

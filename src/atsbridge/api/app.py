@@ -61,7 +61,8 @@ _ERRORS: tuple[tuple[int, str, str], ...] = (
     ),
     (
         404,
-        "Unknown integration (PLATFORM.INTEGRATION_NOT_FOUND) or record",
+        "Unknown integration (PLATFORM.INTEGRATION_NOT_FOUND); an unknown record, job or stage named in the path "
+        "or body, or an attachment's file gone from RECRU (PLATFORM.INPUT_INVALID)",
         "Unknown integration (PLATFORM.INTEGRATION_NOT_FOUND), connection link or page (no code)",
     ),
     (

@@ -101,6 +101,14 @@ def test_the_general_endpoints_document_platform_codes_only(world: World) -> Non
                 assert named <= {"PLATFORM"}, (method, path, named)
 
 
+def test_a_download_is_documented_as_the_file_and_an_unknown_record_by_its_code(world: World) -> None:
+    document = httpx.get(f"{world.server.v1}/openapi.json").json()
+    download = document["paths"]["/v1/attachment-downloads/{token}"]["get"]["responses"]["200"]
+    assert list(download["content"]) == ["*/*"]  # RECRU's content type, not JSON
+    attachments = document["paths"]["/v1/ats/candidates/{candidate_id}/attachments"]["get"]["responses"]["404"]
+    assert "record" in attachments["description"] and "PLATFORM.INPUT_INVALID" in attachments["description"]
+
+
 def test_the_document_lists_only_error_answers_the_api_gives(world: World) -> None:
     # invalid input is answered 400 in the error envelope: FastAPI's request-validation 422 is never sent
     document = httpx.get(f"{world.server.v1}/openapi.json").json()

@@ -134,7 +134,12 @@ async def application_attachments(
 
 
 @downloads.head("/attachment-downloads/{token}", include_in_schema=False)  # the same answer without its body
-@downloads.get("/attachment-downloads/{token}", summary="Download an attachment through its signed link.")
+@downloads.get(
+    "/attachment-downloads/{token}",
+    summary="Download an attachment through its signed link.",
+    response_class=Response,
+    responses={200: {"description": "The file, with RECRU's content type", "content": {"*/*": {}}}},
+)
 async def download(request: Request, token: str) -> Response:
     target = verify(request.app.state.settings.encryption_key, token)
     if target is None:

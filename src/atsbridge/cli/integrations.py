@@ -66,6 +66,7 @@ def integration_settings(
                 json_output,
                 "INPUT_INVALID",
             )
+        refuse_control_characters(label, "--source-label", json_output)
         changes["source_label"] = label
     if remote_data is not None:
         changes["remote_data_enabled"] = remote_data

@@ -511,7 +511,7 @@ def test_settings_refuse_a_source_label_recru_cannot_take_and_sync_all_queues_a_
     engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
 ) -> None:
     integration_id = connected(engine, tmp_path, recru_process)  # only created applications, by default
-    for label in ("", "   ", "x" * 101):
+    for label in ("", "   ", "x" * 101, "Job\tportal"):
         refused = atsbridge(
             engine, tmp_path, "integration", "settings", integration_id, "--source-label", label, "--json"
         )

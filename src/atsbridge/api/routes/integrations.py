@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints, field_validator
 from sqlalchemy import Engine
 
 from atsbridge.api.auth import Caller, caller, integration, store
@@ -61,6 +62,14 @@ class SettingsBody(StorableText):
         str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=SOURCE_NAME_MAX)
     ] = None
     remote_data: StrictBool | None = None
+
+    @field_validator("source_label")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        """Written as the RECRU source of every candidate created through us: a tab or a bell is a mistake."""
+        if value is not None and any(unicodedata.category(char) == "Cc" for char in value):
+            raise ValueError("must not hold control characters (tabs, line breaks, escapes)")
+        return value
 
 
 SYNCS_PAGE_SIZE = 50

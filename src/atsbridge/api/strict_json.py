@@ -1,5 +1,7 @@
 """Request bodies read as strict JSON: Python's parser also takes ``NaN``, ``Infinity`` and ``-Infinity``, which JSON
-has not (RFC 8259), so a body holding one would pass wherever the field is ignored (an unknown key, say).
+has not (RFC 8259), so a body holding one would pass wherever the field is ignored (an unknown key, say); and it
+takes an object naming a key twice, keeping the last value, where a proxy or a validator before us may read the
+first (RFC 8259: such an object's meaning is unpredictable): both are refused.
 
 Every router is made with ``route_class=StrictJsonRoute``; a body that is not JSON is answered by the app's handler
 of FastAPI's ``json_invalid`` error (``not_json_message``).
@@ -23,11 +25,23 @@ def _no_constant(name: str) -> Any:
     raise _NotJsonConstant(name)
 
 
+NOWHERE = -1
+"""The position of a ``json.JSONDecodeError`` with none to tell (a key named twice: the parser does not say where)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        twice = next(key for index, (key, _) in enumerate(pairs) if key in dict(pairs[:index]))
+        raise json.JSONDecodeError(f"the key {json.dumps(twice)} is given twice in one object", "", NOWHERE)
+    return found
+
+
 def strict_loads(text: str | bytes) -> Any:
-    """``json.loads`` without the non-JSON constants: one is a ``json.JSONDecodeError`` like any other mistake (bytes
-    that are not UTF-8 raise as they do in ``json.loads``)."""
+    """``json.loads`` without the non-JSON constants and with each key once per object: a mistake of either kind is a
+    ``json.JSONDecodeError`` like any other (bytes that are not UTF-8 raise as they do in ``json.loads``)."""
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except _NotJsonConstant as constant:
         doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
         raise json.JSONDecodeError(
@@ -71,7 +85,7 @@ def not_json_message(problem: dict[str, Any], body: Any) -> str:
     complaint = str(problem.get("ctx", {}).get("error", "not JSON"))
     location = problem.get("loc", ())
     where = ""
-    if isinstance(body, str) and len(location) > 1 and isinstance(location[1], int):
+    if isinstance(body, str) and len(location) > 1 and isinstance(location[1], int) and location[1] != NOWHERE:
         offset = location[1]
         line = body.count("\n", 0, offset) + 1
         column = offset - body.rfind("\n", 0, offset)

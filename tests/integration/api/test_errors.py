@@ -463,8 +463,19 @@ def test_a_caller_without_a_valid_key_is_told_so_whatever_its_body(
         ('{"type": "FULL", "a": [-Infinity]}', "not valid JSON: -Infinity is not a JSON value (line 1, column 24)"),
         (b'{"type": "FULL", "a": "\xff"}', "could not be read as JSON"),  # not UTF-8
         ('{"note": "x NaN y",\n\n "x": NaN}', "NaN is not a JSON value (line 3, column 7)"),  # not the quoted one
+        ('{"type": "BOGUS", "type": "DELTA"}', 'not valid JSON: the key "type" is given twice in one object.'),
+        ('{"type": "FULL", "a": [{"b": 1, "b": 1}]}', 'the key "b" is given twice in one object.'),
     ],
-    ids=["cut short", "more after it", "NaN", "-Infinity", "not UTF-8", "NaN in a string before"],
+    ids=[
+        "cut short",
+        "more after it",
+        "NaN",
+        "-Infinity",
+        "not UTF-8",
+        "NaN in a string before",
+        "a key twice",
+        "a nested key twice",
+    ],
 )
 def test_a_body_that_is_not_json_is_refused_saying_where(world: World, body: str | bytes, told: str) -> None:
     """Python's parser takes NaN and Infinity, which JSON has not: a body holding one is refused like any other."""

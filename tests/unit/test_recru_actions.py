@@ -36,7 +36,7 @@ async def create_against(script: Script, max_attempts: int = 1, *, alone: bool =
     """Create an application for jana@firma.cz on project 3 against RECRU answering as ``script`` says; ``alone``:
     no other create of the pair is on its way through us."""
 
-    async def no_other_create() -> bool:
+    async def no_other_create(application_id: int) -> bool:
         return alone
 
     async def recru(request: httpx.Request) -> httpx.Response:

@@ -16,6 +16,10 @@ counts them (``in_flight``): it stays remembered as being sent until the last of
 them settles it (stored the application) or each learned RECRU's answer (``answered``: refused, nothing made; the
 pair is then settled: an application RECRU holds for it is not ours, made by another integration on the tenant, say);
 only the first takes an application found after its own answer was lost for its own, and only while it is ``alone``.
+
+Another integration connected to the same tenant may create the same application: one it tracks (``taken_elsewhere``)
+is never taken for a create through this one (RECRU holds one application per jobseeker and project, so this one's
+create did not make it): a sync settles the pending create instead of tracking it, a retry is a plain 409.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select, u
 from sqlalchemy.exc import IntegrityError
 
 from atsbridge.store.db import savepoint
-from atsbridge.store.tables import pending_applications
+from atsbridge.store.tables import integrations, pending_applications, tracked_applications
 
 PENDING_FOR = timedelta(days=1)
 _table = pending_applications
@@ -146,6 +150,22 @@ def claim(conn: Connection, integration_id: str, project_remote_id: str, email: 
         )
     )
     return claimed.rowcount == 1
+
+
+def taken_elsewhere(conn: Connection, integration_id: str, application_remote_id: str) -> bool:
+    """Whether RECRU's application is tracked by another integration connected to the same tenant (same tool and
+    tenant address): that one created it, so no create of the pair through ``integration_id`` did."""
+    this = integrations.alias("this")
+    same_tenant = (
+        select(integrations.c.id)
+        .join(this, (this.c.tool == integrations.c.tool) & (this.c.tenant_url == integrations.c.tenant_url))
+        .where(this.c.id == integration_id, integrations.c.id != integration_id)
+    )
+    query = select(tracked_applications.c.remote_id).where(
+        tracked_applications.c.integration_id.in_(same_tenant),
+        tracked_applications.c.remote_id == application_remote_id,
+    )
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def pending(conn: Connection, integration_id: str, now: datetime) -> list[PendingApplication]:

@@ -1,7 +1,8 @@
 """At the start of every sync, the applications whose create ended with its outcome unknown
 (``store.pending_applications``) are looked for in RECRU: one found joins the tracked set (the run then reads it, as
-any tracked application) and stays pending for a retry of the create to adopt; one pending for longer than
-``PENDING_FOR`` is forgotten. Best effort: a look-up RECRU fails is tried again by the next sync."""
+any tracked application) and stays pending for a retry of the create to adopt, unless another integration on the
+tenant tracks it (it made it: the create is settled); one pending for longer than ``PENDING_FOR`` is forgotten.
+Best effort: a look-up RECRU fails is tried again by the next sync."""
 
 from __future__ import annotations
 
@@ -50,6 +51,11 @@ async def adopt_pending(client: RecruClient, store: StoreWorker, integration_id:
 def _track(
     conn: Connection, *, integration_id: str, waiting: PendingApplication, application_id: int, jobseeker_id: int
 ) -> None:
+    """Track the application found for the pending create, unless another integration on the tenant made it (then
+    the create is settled: it made nothing)."""
+    if pending_applications.taken_elsewhere(conn, integration_id, str(application_id)):
+        _forget(conn, integration_id=integration_id, waiting=waiting)
+        return
     track_application(conn, integration_id, str(application_id), str(jobseeker_id))
     pending_applications.found(conn, integration_id, waiting, str(application_id))
 

@@ -328,6 +328,44 @@ def test_a_create_recru_stores_after_its_outcome_was_lost_is_tracked_by_the_next
     assert retried.json()["data"]["remote_id"] == str(application["id"])
 
 
+def lose_a_create_then_make_it_through_the_other_integration(
+    world: ActionWorld, email: str, job: dict[str, Any]
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A create through ``world.tracked`` whose every answer is lost (nothing made, pending), then the identical
+    create through ``world.integration``, on the same tenant, which makes the application: (path, body, its answer)."""
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+    world.fault("drop", CREATE, count=100)
+    lost = world.send("POST", path, body, integration=world.tracked)
+    world.recru.control("DELETE", "/faults")
+    assert (lost.status_code, lost.json()["error"]["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
+    made = world.send("POST", path, body)
+    assert made.status_code == 200, made.text
+    return path, body, made.json()["data"]
+
+
+@pytest.mark.parametrize("first", ["retry", "sync"])
+def test_an_application_another_integration_on_the_tenant_made_is_never_a_lost_creates(
+    world: ActionWorld, first: str
+) -> None:
+    """RECRU holds one application per jobseeker and job: made through the other integration after this one's create
+    was lost, it is not this create's. Neither a sync (in "sync only created applications" mode) nor a retry takes
+    it: the retry is a plain 409, and the lost create is settled."""
+    email, job = unique_email(f"theirs-{first}"), world.open_job()
+    path, body, theirs = lose_a_create_then_make_it_through_the_other_integration(world, email, job)
+    for step in (first, "sync" if first == "retry" else "retry"):
+        if step == "sync":
+            assert world.sync_tracked("DELTA").state == "SUCCEEDED"
+            with world.engine.connect() as conn:
+                assert theirs["remote_id"] not in tracked_application_ids(conn, world.tracked.id)
+                waiting = pending_applications.pending(conn, world.tracked.id, datetime.now(UTC))
+                assert [p for p in waiting if p.email == email] == []
+        else:
+            retried = world.send("POST", path, body, integration=world.tracked)
+            assert (retried.status_code, retried.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+            assert "Retry-After" not in retried.headers
+    assert theirs["remote_id"] not in {a.remote_id for a in world.served("applications", world.tracked)}
+
+
 def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: ActionWorld) -> None:
     now = datetime.now(UTC)
     with world.engine.begin() as conn:

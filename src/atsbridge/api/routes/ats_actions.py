@@ -195,18 +195,23 @@ async def _create_or_adopt(
             sent = True
             first_until = await asyncio.to_thread(_remember_sending, engine, integration_.id, project, email)
 
-    async def alone() -> bool:
+    async def alone(application_id: int) -> bool:
         if first_until is None:  # another create of the pair was on its way (or pending) before this one
             return False
-        return await asyncio.to_thread(_still_alone, engine, integration_.id, project, email, first_until)
+        return await asyncio.to_thread(
+            _still_alone, engine, integration_.id, project, email, first_until, str(application_id)
+        )
 
     try:
         try:
             return await recru.create_application(client, new, consent, before_sending, alone)
         except ActionRefused:
             adopted = await recru.adopt_application(client, new) if pending else None
-            if adopted is None or not await asyncio.to_thread(_claim_pending, engine, integration_.id, project, email):
-                raise  # none left, or another retry adopted it at the same moment: answered once
+            if adopted is None:
+                raise
+            application_id = str(adopted.application_id)
+            if not await asyncio.to_thread(_claim_pending, engine, integration_.id, project, email, application_id):
+                raise  # another retry adopted it at the same moment (answered once), or it is another integration's
             return adopted
     except RecruOutcomeUnknown:
         raise
@@ -235,13 +240,24 @@ def _remember_sending(engine: Engine, integration_id: str, project_remote_id: st
     return until if first else None
 
 
-def _claim_pending(engine: Engine, integration_id: str, project_remote_id: str, email: str) -> bool:
+def _claim_pending(
+    engine: Engine, integration_id: str, project_remote_id: str, email: str, application_remote_id: str
+) -> bool:
+    """Settle the pending create for this retry, which adopts RECRU's application; False if another retry did at the
+    same moment, or another integration on the tenant made the application (the pending create is settled then)."""
     with engine.begin() as conn:
+        if pending_applications.taken_elsewhere(conn, integration_id, application_remote_id):
+            pending_applications.forget(conn, integration_id, project_remote_id, email)
+            return False
         return pending_applications.claim(conn, integration_id, project_remote_id, email, datetime.now(UTC))
 
 
-def _still_alone(engine: Engine, integration_id: str, project_remote_id: str, email: str, until: datetime) -> bool:
+def _still_alone(
+    engine: Engine, integration_id: str, project_remote_id: str, email: str, until: datetime, application_remote_id: str
+) -> bool:
     with engine.connect() as conn:
+        if pending_applications.taken_elsewhere(conn, integration_id, application_remote_id):
+            return False
         return pending_applications.alone(conn, integration_id, project_remote_id, email, until)
 
 

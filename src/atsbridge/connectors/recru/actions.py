@@ -172,13 +172,13 @@ async def create_application(
     new: NewApplication,
     consent: dict[str, Any] | None,
     before_sending: Callable[[], Awaitable[None]] | None = None,
-    alone: Callable[[], Awaitable[bool]] | None = None,
+    alone: Callable[[int], Awaitable[bool]] | None = None,
 ) -> CreatedApplication:
     """Create ``new`` in RECRU (attached to the jobseeker with its e-mail, if there is one); ``before_sending`` is
     awaited before each time the create is sent, once every check that may refuse it first has passed. After a lost
-    answer, the application RECRU then holds for the pair is taken for this create's only if ``alone`` says no other
-    create of the pair was on its way through us meanwhile: otherwise it may be the other one's, and this create is
-    refused as ``application_unclaimed`` (the caller tells when to ask again)."""
+    answer, the application RECRU then holds for the pair is taken for this create's only if ``alone`` (given its id)
+    says no other create of the pair was on its way through us meanwhile, nor made it: otherwise it may be the other
+    one's, and this create is refused as ``application_unclaimed`` (the caller tells when to ask again)."""
     found = await find_jobseeker(client, new.candidate.email_address)  # the jobseeker attached to, if any
     jobseeker_id = _id(found)
     await _refuse_if_applied(client, jobseeker_id, new.project_id)
@@ -187,7 +187,7 @@ async def create_application(
     matched: list[str] = []  # the warning that another address given found the candidate
 
     async def as_this_creates(application_id: int, sent: dict[str, Any]) -> CreatedApplication:
-        if alone is not None and not await alone():
+        if alone is not None and not await alone(application_id):
             raise ActionRefused("application_unclaimed", APPLIED_ALREADY)
         assert jobseeker_id is not None
         return _created(application_id, jobseeker_id, sent, new, matched or _kept(found, new.candidate))

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from atsbridge.config import Settings
 from atsbridge.store.db import create_engine, migrate
 from atsbridge.store.integrations import check_key_opens_store, find_environment
+from atsbridge.unified.inputs import holds_control_characters
 
 err = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
 
@@ -103,7 +104,7 @@ def environment_name(given: str, json_output: bool, option: str = "--environment
 
 def refuse_control_characters(value: str, option: str, json_output: bool) -> None:
     """End the command if ``value`` (a name shown in listings and events) holds control characters."""
-    if any(unicodedata.category(char) == "Cc" for char in value):
+    if holds_control_characters(value):
         fail(f"{option} must not hold control characters (tabs, line breaks, escapes)", json_output, "INPUT_INVALID")
 
 

@@ -90,6 +90,11 @@ def _blank(char: str) -> bool:
     return char.isspace() or (_invisible(char) and unicodedata.category(char) != "Cc")
 
 
+def holds_control_characters(value: str) -> bool:
+    """Whether ``value`` holds a control character (a tab, a line break, an escape): a mistake in a name."""
+    return any(unicodedata.category(char) == "Cc" for char in value)
+
+
 def is_blank(value: str) -> bool:
     """Whether ``value`` is empty or holds nothing but spaces and invisible formatting characters."""
     return not _visible_ends(value)

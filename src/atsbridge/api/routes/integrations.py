@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import unicodedata
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
@@ -33,7 +32,7 @@ from atsbridge.store.integrations import (
 )
 from atsbridge.store.reader import decode_cursor, encode_cursor, ts
 from atsbridge.store.syncs import FULL, recent_syncs
-from atsbridge.unified.inputs import StorableText
+from atsbridge.unified.inputs import StorableText, holds_control_characters
 from atsbridge.unified.models import DataResponse
 from atsbridge.webhooks import notify
 
@@ -67,7 +66,7 @@ class SettingsBody(StorableText):
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         """Written as the RECRU source of every candidate created through us: a tab or a bell is a mistake."""
-        if value is not None and any(unicodedata.category(char) == "Cc" for char in value):
+        if value is not None and holds_control_characters(value):
             raise ValueError("must not hold control characters (tabs, line breaks, escapes)")
         return value
 

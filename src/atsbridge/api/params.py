@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Request
@@ -38,26 +38,46 @@ Flag = Annotated[bool, BeforeValidator(_true_or_false)]
 """A query flag: ``true`` or ``false``."""
 
 
-# RFC 3339's date and date-time (a naive one too): Python's parser also takes ISO 8601's other forms (week dates,
-# 20261207, +0200, hours alone, "12:00:00.Z"), which a client sending them most likely means something else by
-INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?")
+# RFC 3339's date and date-time (a naive one too), and an offset with seconds as Python writes a historical zone's
+# (+00:19:32): Python's parser also takes ISO 8601's other forms (week dates, 20261207, +0200, hours alone,
+# "12:00:00.Z"), which a client sending them most likely means something else by
+INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.(?P<fraction>\d+))?)?(Z|[+-]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?)?"
+)
+INSTANT_FORMS = "RFC 3339: YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS[.fraction]] with Z, ±HH:MM or no offset (UTC)"
+_UNESCAPED_PLUS = re.compile(r" \d{2}:\d{2}$")  # "…T12:00:00+02:00" sent unescaped: a query reads its "+" as a space
 
 
-def parse_instant(name: str, value: str) -> datetime:
-    """A date (midnight UTC) or an ISO 8601 date-time with or without offset (naive = UTC); RFC 3339's lower-case
-    ``t`` and ``z`` too."""
+def parse_instant(name: str, value: str, *, round_up: bool = False) -> datetime:
+    """A date (midnight UTC) or a date-time with or without offset (naive = UTC; ``INSTANT``), in UTC; RFC 3339's
+    lower-case ``t`` and ``z`` too. Digits beyond a microsecond are cut, or with ``round_up`` carried up to the next
+    microsecond (a bound that takes the instant itself: what is stamped before it stays out). An instant that falls
+    outside years 1 to 9999 in UTC (a time zone's offset beyond the calendar's ends) is the calendar's first or last
+    microsecond: nothing lies beyond either."""
+    text = value.strip().upper()
+    form = INSTANT.fullmatch(text)
     try:
-        if not INSTANT.fullmatch(value.strip().upper()):
+        if form is None:
             raise ValueError("not a date or date-time")
-        moment = datetime.fromisoformat(value.strip().upper())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = datetime.fromisoformat(text)
     except ValueError as error:
-        message = f"`{name}` must be an ISO 8601 date or date-time, e.g. 2026-01-31T12:00:00Z"
-        if " " in value.strip():  # "…T12:00:00+02:00" sent unescaped: a URL query reads its "+" as a space
+        message = f"`{name}` must be a date or date-time ({INSTANT_FORMS}), e.g. 2026-01-31T12:00:00Z"
+        if _UNESCAPED_PLUS.search(value.strip()):
             message += "; a '+' of an offset must be sent as %2B in a URL"
         raise BadQuery(message) from error
-    except OverflowError as error:  # an offset that takes the instant out of years 1..9999
-        raise BadQuery(f"`{name}` is out of the range of dates (years 1 to 9999 in UTC)") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        offset = moment.utcoffset()
+        return (
+            datetime.max.replace(tzinfo=UTC) if offset and offset < timedelta(0) else datetime.min.replace(tzinfo=UTC)
+        )
+    fraction = form["fraction"] or ""
+    if round_up and fraction[6:].strip("0") and moment < datetime.max.replace(tzinfo=UTC):
+        moment += timedelta(microseconds=1)
+    return moment
 
 
 def split(value: str) -> tuple[str, ...]:
@@ -103,7 +123,7 @@ class ListParams(BaseModel):
                 if split(value):  # only commas and blanks: not given
                     filters[name] = split(value)
             elif name in self.instant_filters:
-                filters[name] = parse_instant(name, value)
+                filters[name] = parse_instant(name, value, round_up=True)  # "on or after": the bound itself in
             else:
                 filters[name] = value
         return ListQuery(

@@ -90,6 +90,9 @@ def test_updated_after_in_every_form(world: World, model: ModelName, path: str) 
     day = cut.date()
     assert listed((day - timedelta(days=1)).isoformat()) == set(marks)
     assert listed((day + timedelta(days=1)).isoformat()) == set()
+    # instants beyond the calendar's ends in UTC (the SDK sends datetime.max / min with a time zone so)
+    assert listed("9999-12-31T23:00:00-05:00") == set()
+    assert listed("0001-01-01T00:00:00+05:00") == set(marks)
 
 
 def test_updated_after_through_the_sdk(world: World, sdk: Kombo) -> None:

@@ -33,7 +33,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) < len(pairs):
         twice = next(key for index, (key, _) in enumerate(pairs) if key in dict(pairs[:index]))
-        raise json.JSONDecodeError(f"the key {json.dumps(twice)} is given twice in one object", "", NOWHERE)
+        named = json.dumps(twice if len(twice) <= 200 else f"{twice[:200]}…", ensure_ascii=False)  # not kilobytes
+        raise json.JSONDecodeError(f"the key {named} is given twice in one object", "", NOWHERE)
     return found
 
 

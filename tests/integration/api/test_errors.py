@@ -465,6 +465,7 @@ def test_a_caller_without_a_valid_key_is_told_so_whatever_its_body(
         ('{"note": "x NaN y",\n\n "x": NaN}', "NaN is not a JSON value (line 3, column 7)"),  # not the quoted one
         ('{"type": "BOGUS", "type": "DELTA"}', 'not valid JSON: the key "type" is given twice in one object.'),
         ('{"type": "FULL", "a": [{"b": 1, "b": 1}]}', 'the key "b" is given twice in one object.'),
+        (f'{{"{"k" * 5000}": 1, "{"k" * 5000}": 2}}', f'the key "{"k" * 200}…" is given twice in one object.'),
     ],
     ids=[
         "cut short",
@@ -475,6 +476,7 @@ def test_a_caller_without_a_valid_key_is_told_so_whatever_its_body(
         "NaN in a string before",
         "a key twice",
         "a nested key twice",
+        "a long key twice",
     ],
 )
 def test_a_body_that_is_not_json_is_refused_saying_where(world: World, body: str | bytes, told: str) -> None:

@@ -78,8 +78,8 @@ def keep_house(conn: Connection, now: datetime) -> None:
     ``updated_after``, and a client holding their personal data learns to clear it), webhook events finished over
     30 days ago and runs ended over 90 days ago forgotten (the embedded scheduler's housekeeping, and the workers'
     hourly one)."""
-    for integration_id, models in anonymise_expired(conn, now=now).items():
-        notify.data_changed(conn, integration_id, models)
+    for integration_id in anonymise_expired(conn, now=now):  # named as served: maybe none, in tracked mode
+        notify.data_changed(conn, integration_id, models_changed_since(conn, integration_id, now))
     forget_old_events(conn, now)
     forget_old_runs(conn, now)
 

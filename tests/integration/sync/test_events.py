@@ -15,7 +15,7 @@ from kombo.models import (
 from sqlalchemy import Engine, select
 
 from atsbridge.store import tables
-from atsbridge.store.integrations import Integration
+from atsbridge.store.integrations import Integration, set_integration_fields
 from atsbridge.store.syncs import STALE_AFTER
 from atsbridge.sync.engine import SyncRun
 from atsbridge.sync.scheduler import fail_stale_runs, keep_house
@@ -99,6 +99,22 @@ def test_personal_data_cleared_fourteen_days_after_a_deletion_is_told(
     assert [kind for kind, _ in emitted] == ["data-changed"]
     assert {m["name"] for m in emitted[0][1]["changed_models"]} == {"ats_candidates", "ats_applications"}
     assert emitted[0][1]["integration_id"] == integration.id
+
+
+def test_personal_data_cleared_of_records_not_served_is_no_news(
+    engine: Engine, integration: Integration, recru: Recru, sync: Sync
+) -> None:
+    """With "sync only created applications" on, a candidate and applications stored from a time the integration
+    served everything are not served: clearing them changes nothing a client can read."""
+    sync("FULL")
+    recru.delete("jobseekers", recru.all("applications")[0]["jobseekerId"])
+    sync("FULL")
+    with engine.begin() as conn:
+        set_integration_fields(conn, integration.id, sync_only_created_applications=True)
+    told = len(events(engine))
+    with engine.begin() as conn:
+        keep_house(conn, datetime.now(UTC) + timedelta(days=15))
+    assert events(engine)[told:] == []
 
 
 def test_a_first_sync_tells_of_data_only_once_it_succeeds_and_then_of_all_of_it(

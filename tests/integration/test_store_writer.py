@@ -699,6 +699,28 @@ def test_deletion_candidates_page_by_id(store: Engine) -> None:
     assert sorted(remote_id for page in pages for _, remote_id in page) == ["1", "2", "3", "4", "5"]
 
 
+def test_names_and_locations_of_jobs_stages_and_tags_are_cleared_fourteen_days_after_deletion(store: Engine) -> None:
+    job = records(mapped(map_job, [project(1, [])]))[0] | {"location": {"city": "Brno", "country": "CZ"}}
+    with store.begin() as conn:
+        writer.upsert(conn, ModelName.JOBS, INTEGRATION, [job], now=at(0))
+        stages = records(mapped(map_application_stage, [stage(1)]))
+        writer.upsert(conn, ModelName.APPLICATION_STAGES, INTEGRATION, stages, now=at(0))
+        writer.upsert(conn, ModelName.TAGS, INTEGRATION, records(mapped(map_tag, [tag(1)])), now=at(0))
+        for model in (ModelName.JOBS, ModelName.APPLICATION_STAGES, ModelName.TAGS):
+            deletions.mark_deleted(conn, model, INTEGRATION, [our_id(model, 1)], now=at(0))
+    with store.begin() as conn:
+        deletions.anonymise_expired(conn, now=at(0) + timedelta(days=14))
+        cleared = {
+            model: stored(conn, model, 1) for model in (ModelName.JOBS, ModelName.APPLICATION_STAGES, ModelName.TAGS)
+        }
+    assert [row["name"] for row in cleared.values()] == [None, None, None]
+    assert (cleared[ModelName.JOBS]["location"], cleared[ModelName.JOBS]["remote_data"]) == (None, None)
+    assert [(row["id"], row["remote_id"]) for row in cleared.values()] == [
+        (our_id(model, 1), "1") for model in cleared
+    ]  # kept: ids and timestamps
+    assert cleared[ModelName.JOBS]["remote_created_at"] is not None
+
+
 def test_personal_data_is_anonymised_fourteen_days_after_deletion(store: Engine) -> None:
     with store.begin() as conn:
         writer.upsert(

@@ -21,8 +21,10 @@ applications" mode); the reader joins and tolerates a missing record.
 ``candidate_emails`` holds every candidate's addresses, lower-cased, for the API's `email` filter; triggers on
 ``ats_candidates`` keep it, not the application (see its definition).
 
-Columns whose ``info`` carries ``ANONYMISE_TO`` hold personal data; ``deletions.anonymise_expired`` replaces them with
-that value. Timestamps are ``UtcDateTime``: aware UTC in, aware UTC out, on both SQLite and PostgreSQL.
+Columns whose ``info`` carries ``ANONYMISE_TO`` hold personal data (unified-api §3: names, e-mails, phones,
+location, ``remote_data``; a job's, stage's and tag's name too, as the spec lists names whoever's);
+``deletions.anonymise_expired`` replaces them with that value. Timestamps are ``UtcDateTime``: aware UTC in, aware
+UTC out, on both SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -363,7 +365,7 @@ users = _model_table(
 
 jobs = _model_table(
     ModelName.JOBS,
-    Column("name", Text),
+    _personal(Column("name", Text)),
     Column("job_code", Text),
     Column("description", Text),
     Column("employment_type", String(64)),
@@ -376,7 +378,7 @@ jobs = _model_table(
     Column("salary_period", String(64)),
     Column("weekly_hours", Float),
     Column("remote_work_status", String(64)),
-    Column("location", json_type()),
+    _personal(Column("location", json_type())),
     Column("custom_fields", json_type()),
     Column("opened_at", UtcDateTime()),
     Column("closed_at", UtcDateTime()),
@@ -386,14 +388,14 @@ jobs = _model_table(
 
 application_stages = _model_table(
     ModelName.APPLICATION_STAGES,
-    Column("name", Text),
+    _personal(Column("name", Text)),
     Column("status", String(16)),
     Column("custom_fields", json_type()),
 )
 
 tags = _model_table(
     ModelName.TAGS,
-    Column("name", Text),
+    _personal(Column("name", Text)),
 )
 
 candidates = _model_table(

@@ -366,6 +366,34 @@ def test_an_application_another_integration_on_the_tenant_made_is_never_a_lost_c
     assert theirs["remote_id"] not in {a.remote_id for a in world.served("applications", world.tracked)}
 
 
+def test_a_lost_create_that_finds_the_other_integrations_application_settles_at_once(world: ActionWorld) -> None:
+    """This integration's create is lost (RECRU made nothing); while it looks the application up, the identical
+    create through the other integration on the tenant makes and stores it. The look-up finds that one: not this
+    create's (409), and the pair is settled, so a retry is a plain 409, not told to wait for this action's end."""
+    email, job = unique_email("found-theirs"), world.open_job()
+    path, body = f"/ats/jobs/remote:{job['id']}/applications", {"candidate": candidate(email_address=email)}
+    look_up = "JobseekerService.list"
+    world.fault("slow", look_up, count=1, delaySeconds=0.01)  # the check before the create
+    world.fault("drop", CREATE, count=1)
+    world.fault("slow", look_up, count=1, delaySeconds=3)  # the look-up after the lost answer, held
+    creates = world.calls(CREATE)
+    with ThreadPoolExecutor(1) as pool:
+        ours = pool.submit(world.send, "POST", path, body, integration=world.tracked)
+        deadline = time.monotonic() + 10
+        while world.calls(CREATE) == creates and time.monotonic() < deadline:
+            time.sleep(0.02)
+        theirs = world.send("POST", path, body)  # made while ours looks it up
+        refused = ours.result(timeout=60)
+    assert theirs.status_code == 200, theirs.text
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+    retried = world.send("POST", path, body, integration=world.tracked)
+    assert (retried.status_code, retried.json()["error"]["code"]) == (409, "ATS.APPLICATION_ALREADY_EXISTS")
+    assert "Retry-After" not in retried.headers
+    world.sync_tracked("DELTA")
+    with world.engine.connect() as conn:
+        assert theirs.json()["data"]["remote_id"] not in tracked_application_ids(conn, world.tracked.id)
+
+
 def test_a_create_remembered_by_two_requests_at_once_is_remembered_once(world: ActionWorld) -> None:
     now = datetime.now(UTC)
     with world.engine.begin() as conn:

@@ -255,8 +255,11 @@ def _claim_pending(
 def _still_alone(
     engine: Engine, integration_id: str, project_remote_id: str, email: str, until: datetime, application_remote_id: str
 ) -> bool:
-    with engine.connect() as conn:
+    with engine.begin() as conn:
         if pending_applications.taken_elsewhere(conn, integration_id, application_remote_id):
+            # another integration's: no create of the pair through this one made it, so the pair is settled (a
+            # retry is a plain 409, not told to wait for this create's action to end)
+            pending_applications.forget(conn, integration_id, project_remote_id, email)
             return False
         return pending_applications.alone(conn, integration_id, project_remote_id, email, until)
 

@@ -73,12 +73,31 @@ async def test_a_look_up_failing_after_a_lost_answer_leaves_the_outcome_unknown(
                 return page([])
             return httpx.Response(500, json={"jsonrpc": "2.0", "id": 1, "error": {"code": -32603, "message": "x"}})
         if method == "ApplicationService.create":
-            raise httpx.ReadTimeout("lost", request=request)
+            raise httpx.RemoteProtocolError("lost", request=request)
         raise AssertionError(method)
 
     with pytest.raises(RecruOutcomeUnknown):
         await create_against(script, max_attempts=2)
     assert looked_up >= 2
+
+
+async def test_a_create_that_timed_out_is_not_sent_again_while_the_client_waits() -> None:
+    """RECRU took the whole read timeout and the look-up shows nothing yet: it may still be storing the create, so
+    the outcome is unknown now (a retry later answers what RECRU stored), not after another create that slow."""
+    creates = 0
+
+    def script(method: str, params: dict[str, Any], request: httpx.Request) -> httpx.Response:
+        nonlocal creates
+        if method == "JobseekerService.list":
+            return page([])
+        if method == "ApplicationService.create":
+            creates += 1
+            raise httpx.ReadTimeout("slow", request=request)
+        raise AssertionError(method)
+
+    with pytest.raises(RecruOutcomeUnknown):
+        await create_against(script)
+    assert creates == 1
 
 
 async def test_a_conflict_after_a_lost_answer_is_that_answers_application() -> None:
@@ -95,7 +114,7 @@ async def test_a_conflict_after_a_lost_answer_is_that_answers_application() -> N
         if method == "ApplicationService.create":
             if not created:
                 created = True
-                raise httpx.ReadTimeout("lost", request=request)
+                raise httpx.RemoteProtocolError("lost", request=request)
             return answer_error({"code": -32009, "message": "conflict", "data": {"existingId": 77}})
         raise AssertionError(method)
 
@@ -117,7 +136,7 @@ async def test_a_new_candidate_made_by_a_lost_attempt_is_not_taken_for_an_earlie
         if method == "ApplicationService.create":
             creates.append(params)
             if len(creates) == 1:
-                raise httpx.ReadTimeout("lost", request=request)
+                raise httpx.RemoteProtocolError("lost", request=request)
             stored = True  # the lost attempt lands now, before this one
             return answer_error({"code": -32009, "message": "conflict", "data": {"existingId": 5}})
         raise AssertionError(method)
@@ -144,7 +163,7 @@ async def test_after_a_lost_answer_an_application_another_create_may_have_made_i
         if method == "ApplicationService.create":
             if not created:
                 created = True  # the other create's, made while this one's answer was lost
-                raise httpx.ReadTimeout("lost", request=request)
+                raise httpx.RemoteProtocolError("lost", request=request)
             return answer_error({"code": -32009, "message": "conflict", "data": {"existingId": 77}})
         raise AssertionError(method)
 
@@ -168,7 +187,7 @@ async def test_an_attempt_failing_after_one_whose_answer_was_lost_leaves_the_out
         if method == "ApplicationService.create":
             sent += 1
             if sent == 1:
-                raise httpx.ReadTimeout("lost", request=request)
+                raise httpx.RemoteProtocolError("lost", request=request)
             maintenance = {"code": -32050, "message": "maintenance", "data": {"retryAfter": 3}}
             body = {"jsonrpc": "2.0", "id": 1, "error": maintenance}
             return httpx.Response(503, headers={"Retry-After": "3"}, json=body)

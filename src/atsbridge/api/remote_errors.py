@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import httpx
+
 from atsbridge.api.errors import ApiError
 from atsbridge.connectors.recru.errors import (
     INTERNAL_ERROR,
@@ -16,6 +18,8 @@ from atsbridge.connectors.recru.errors import (
     RecruRpcError,
     RecruUnavailable,
 )
+
+_NOT_CONNECTED = (httpx.ConnectTimeout, httpx.PoolTimeout)  # timeouts before RECRU was reached
 
 
 def remote_error(error: RecruError) -> ApiError:
@@ -39,6 +43,8 @@ def remote_error(error: RecruError) -> ApiError:
             return ApiError("REMOTE.RATE_LIMIT_EXCEEDED", f"RECRU's rate limit is exceeded; {later}.", headers=headers)
         if _answered_in_error(error):
             return ApiError("REMOTE.UNKNOWN_HTTP_ERROR", f"RECRU failed internally; {later}.", headers=headers)
+        if isinstance(error.cause, httpx.TimeoutException) and not isinstance(error.cause, _NOT_CONNECTED):
+            return ApiError("REMOTE.SERVICE_UNAVAILABLE", f"RECRU did not answer in time; {later}.", headers=headers)
         return ApiError("REMOTE.SERVICE_UNAVAILABLE", f"RECRU is not reachable right now; {later}.", headers=headers)
     if isinstance(error, RecruInvalidParams):
         fields = ", ".join(f"{path}: {reason}" for path, reason in sorted(error.fields.items()))

@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from atsbridge.connectors.base import ActionRefused, PreparedFile, UploadLimits
 from atsbridge.connectors.recru.client import RecruClient
 from atsbridge.connectors.recru.errors import (
@@ -234,6 +236,8 @@ async def create_application(
                 raise lost from lookup_failed
             if stored is not None:
                 return await as_this_creates(stored, params)
+            if isinstance(lost.cause, httpx.TimeoutException):  # RECRU took the whole read timeout and may still be
+                raise  # storing it: the client waiting is told the outcome is unknown now, not after another try
             continue
         except RecruProjectNotOpen as closed:
             raise ActionRefused(

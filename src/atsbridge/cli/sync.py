@@ -20,7 +20,7 @@ from atsbridge.store.integrations import (
     load_integration,
 )
 from atsbridge.store.syncs import DELTA, FULL, live_run
-from atsbridge.sync.engine import SyncResult
+from atsbridge.sync.engine import RunStopped, SyncResult
 from atsbridge.sync.runner import sync_integration
 from atsbridge.sync.scheduler import fail_stale_runs
 
@@ -73,8 +73,11 @@ def sync(
         fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
     except SyncRefused as refused:
         fail(str(refused), json_output, refused.code)
-    except (asyncio.CancelledError, KeyboardInterrupt):
-        fail("the sync was stopped; its run is recorded as CANCELLED", json_output, "SYNC_CANCELLED")
+    except (asyncio.CancelledError, KeyboardInterrupt) as stopping:
+        stopped = stopping if isinstance(stopping, RunStopped) else stopping.__context__  # Ctrl-C: the runner's own
+        if not (json_output and isinstance(stopped, RunStopped)):
+            fail("the sync was stopped; its run is recorded as CANCELLED", json_output, "SYNC_CANCELLED")
+        result = stopped.result
     if json_output:
         print(json.dumps(result.as_json()))
     else:
@@ -85,6 +88,6 @@ def sync(
             err.print(f"  {error.get('level', 'error')}: {error['message']}")
     if result.state != "SUCCEEDED":
         if json_output:  # the report on stdout says why; stderr says that it did not succeed, as every failure
-            reasons = "; ".join(e["message"] for e in result.errors if e.get("level", "error") == "error")
+            reasons = "; ".join(e["message"] for e in result.errors if e.get("level") != "warning")
             err.print(f"[red]error:[/red] sync {result.sync_id} {result.state}: {escape(reasons)}", highlight=False)
         raise typer.Exit(1)

@@ -150,6 +150,15 @@ class SyncResult:
         }
 
 
+class RunStopped(asyncio.CancelledError):
+    """The cancellation of a run whose process is stopping, carrying what the run recorded (``atsbridge sync --json``
+    prints it)."""
+
+    def __init__(self, result: SyncResult) -> None:
+        super().__init__(PROCESS_STOPPING)
+        self.result = result
+
+
 def _failure(error: RecruError | OSError | ValueError) -> str:
     """What a run's record says of a failure RECRU (or the machine) caused: RECRU's words, not our class names."""
     if isinstance(error, RecruAuthError):
@@ -240,9 +249,11 @@ class SyncRun:
                 return self._finish(
                     sync_type, sync_rows.CANCELLED, started, [sync_rows.run_note(self.stopped_because, "info")]
                 )
-            self._finish(sync_type, sync_rows.CANCELLED, started, [sync_rows.run_note(PROCESS_STOPPING, "info")])
+            recorded = self._finish(
+                sync_type, sync_rows.CANCELLED, started, [sync_rows.run_note(PROCESS_STOPPING, "info")]
+            )
             log.info("%s sync %s of %s: CANCELLED: %s", sync_type, self.sync_id, integration.id, PROCESS_STOPPING)
-            raise
+            raise RunStopped(recorded) from None
         except (RecruError, OSError, ValueError) as error:
             return self._finish(sync_type, sync_rows.FAILED, started, [sync_rows.run_note(_failure(error))])
         except Exception as error:  # a bug or a store failure: the run still ends FAILED, with sync-finished

@@ -27,6 +27,7 @@ from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.integrations import load_credentials, load_integration, set_integration_fields
 from atsbridge.store.run_owner import this_process
 from atsbridge.store.syncs import load_sync, start_sync
+from atsbridge.sync.engine import PROCESS_STOPPING
 from integration.sync.parity import assert_parity
 from support.closed_stdout import run_with_unwritable_stdout
 from support.emulator_process import EmulatorProcess, free_port
@@ -349,18 +350,22 @@ def sync_held_in(
         recru.control("DELETE", "/faults")
 
 
-def test_sigterm_stops_a_sync_and_records_its_run_cancelled(
-    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_stopped_sync_records_its_run_cancelled_and_prints_its_report(
+    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess, stop: signal.Signals
 ) -> None:
     integration_id = connected(engine, tmp_path, recru_process)
     with sync_held_in(engine, tmp_path, recru, integration_id, "ProjectService.list") as (process, run):
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 1, output
-    assert json.loads(output)["error"]["code"] == "SYNC_CANCELLED"
+    report = json.loads(output)  # --json: as every run that did not succeed, its report
+    assert (report["sync_id"], report["state"]) == (run, "CANCELLED")
+    assert [(e["level"], e["message"]) for e in report["errors"]] == [("info", PROCESS_STOPPING)]
+    assert report["counts"]["ats_users"]["created"] > 0  # written before the stop
     with engine.connect() as conn:
         stopped = load_sync(conn, run)
-    assert stopped is not None and stopped.state == "CANCELLED"
+    assert stopped is not None and (stopped.state, stopped.errors) == ("CANCELLED", report["errors"])
     assert atsbridge(engine, tmp_path, "sync", integration_id, "--json").returncode == 0  # nothing left RUNNING
 
 

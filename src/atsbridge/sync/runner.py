@@ -164,5 +164,8 @@ def record_login_verdict(engine: Engine, integration: Integration, accepted: boo
         if current is None or current.credentials_digest != integration.credentials_digest or current.status == status:
             return
         set_integration_fields(conn, integration.id, status=status)
+        if not current.enabled:  # shown INACTIVE whatever its login: a change no client can see, and no event
+            log.warning("integration %s (disabled) has its login %s", integration.id, "back" if accepted else "refused")
+            return
         notify.integration_state_changed(conn, integration.id)
     log.warning("integration %s is now %s", integration.id, status)

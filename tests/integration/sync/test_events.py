@@ -15,9 +15,10 @@ from kombo.models import (
 from sqlalchemy import Engine, select
 
 from atsbridge.store import tables
-from atsbridge.store.integrations import Integration, set_integration_fields
+from atsbridge.store.integrations import Integration, load_integration, set_integration_fields
 from atsbridge.store.syncs import STALE_AFTER
 from atsbridge.sync.engine import SyncRun
+from atsbridge.sync.runner import record_login_verdict
 from atsbridge.sync.scheduler import fail_stale_runs, keep_house
 from atsbridge.unified.ids import ModelName
 from atsbridge.unified.models import at_api_precision
@@ -115,6 +116,20 @@ def test_personal_data_cleared_of_records_not_served_is_no_news(
     with engine.begin() as conn:
         keep_house(conn, datetime.now(UTC) + timedelta(days=15))
     assert events(engine)[told:] == []
+
+
+def test_a_disabled_integrations_login_verdict_is_kept_without_an_event(
+    engine: Engine, integration: Integration
+) -> None:
+    """Disabled, it is INACTIVE whatever its login: a run ending meanwhile (cancelled for the disabling) changes
+    nothing a client sees, so no integration-state-changed; enabled again, it shows what its login does."""
+    with engine.begin() as conn:
+        set_integration_fields(conn, integration.id, status="INVALID", enabled=False)
+    told = len(events(engine))
+    record_login_verdict(engine, integration, True)
+    assert events(engine)[told:] == []
+    with engine.connect() as conn:
+        assert load_integration(conn, integration.id).status == "ACTIVE"  # type: ignore[union-attr]
 
 
 def test_a_first_sync_tells_of_data_only_once_it_succeeds_and_then_of_all_of_it(

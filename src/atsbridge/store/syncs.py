@@ -11,7 +11,7 @@ dead has it ended, so the rows its process may still lock (stopped, not dead) ar
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -117,11 +117,18 @@ def beat(conn: Connection, sync_id: str, now: datetime) -> None:
     conn.execute(update(syncs).where(syncs.c.id == sync_id, syncs.c.state == RUNNING).values(heartbeat_at=now))
 
 
-def record_progress(conn: Connection, sync_id: str, counts: dict[str, Any], timings: dict[str, float]) -> None:
-    """The running run's counts and timings so far, written in the transaction that commits what they count: a run
-    whose process dies keeps them (``abandon_stale`` leaves them), and a reader of a RUNNING run sees its progress."""
+def record_progress(
+    conn: Connection,
+    sync_id: str,
+    counts: dict[str, Any],
+    timings: dict[str, float],
+    warnings: list[dict[str, Any]],
+) -> None:
+    """The running run's counts, timings and warnings so far, written in the transaction that commits what they
+    count: a run whose process dies keeps them (``abandon_stale`` adds why it failed), and a reader of a RUNNING run
+    sees its progress."""
     running = (syncs.c.id == sync_id) & (syncs.c.state == RUNNING)
-    conn.execute(update(syncs).where(running).values(counts=counts, timings=timings))
+    conn.execute(update(syncs).where(running).values(counts=counts, timings=timings, errors=warnings))
 
 
 def _last_sign_of_life() -> Any:
@@ -153,10 +160,14 @@ def abandon_stale(conn: Connection, integration_id: str | None, now: datetime) -
     rows = conn.execute(
         update(syncs)
         .where(running, (_last_sign_of_life() < now - STALE_AFTER) | syncs.c.id.in_(gone))
-        .values(state=FAILED, ended_at=now, errors=[run_note(PROCESS_GONE)])
+        .values(state=FAILED, ended_at=now)
         .returning(*syncs.c)
     )
-    abandoned = [_row(row) for row in rows]
+    abandoned = []
+    for row in rows.all():  # the warnings it recorded so far (``record_progress``), and why it failed
+        errors = [*(row.errors or []), run_note(PROCESS_GONE)]
+        conn.execute(update(syncs).where(syncs.c.id == row.id).values(errors=errors))
+        abandoned.append(replace(_row(row), errors=errors))
     end_named_sessions(conn, [session_name(run.id) for run in abandoned])
     return abandoned
 

@@ -383,7 +383,7 @@ class SyncRun:
         counts = self._counts_so_far()
         if self.client.stats.altered_answers:
             self.ctx.warnings[ALTERED_ANSWERS] = self.client.stats.altered_answers
-        warnings = [{"level": "warning", "message": m, "count": n} for m, n in sorted(self.ctx.warnings.items())]
+        warnings = self._warnings_so_far()
         ended_at = now()
         with self.engine.begin() as conn:
             # the row locked first: a settings change commits wholly before this reads it, or after this run ended
@@ -439,8 +439,13 @@ class SyncRun:
     def _counts_so_far(self) -> dict[str, dict[str, int]]:
         return {model.value: vars(self.counts[model]).copy() for model in ModelName}
 
+    def _warnings_so_far(self) -> list[dict[str, Any]]:
+        warned = dict(self.ctx.warnings)  # copied at once: the store's thread reads it while the run adds to it
+        return [{"level": "warning", "message": m, "count": n} for m, n in sorted(warned.items())]
+
     def _record_progress(self, conn: Connection) -> None:
-        sync_rows.record_progress(conn, self.sync_id, self._counts_so_far(), dict(self.timings))
+        counts, timings, warnings = self._counts_so_far(), dict(self.timings), self._warnings_so_far()
+        sync_rows.record_progress(conn, self.sync_id, counts, timings, warnings)
 
     def _follow_up(self, now_is: Integration, sync_type: str, state: str, opened: bool) -> tuple[str, str] | None:
         """The sync to queue after this one, and why, when the integration changed while it ran (this run read

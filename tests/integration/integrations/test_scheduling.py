@@ -211,7 +211,10 @@ def test_a_sync_stopped_with_the_embedded_scheduler_is_queued_again(
 
     asyncio.run(stopped_while_it_syncs())
     run = load_sync_now(engine, sync_id)
-    assert run is not None and (run.state, run.errors) == ("CANCELLED", [{"message": PROCESS_STOPPING}])
+    assert run is not None and (run.state, run.errors) == (
+        "CANCELLED",
+        [{"level": "info", "message": PROCESS_STOPPING, "count": 1}],
+    )
     assert queued_of(engine, integration.id) == [("FULL", True)]
 
 
@@ -513,7 +516,7 @@ def test_a_worker_asked_to_stop_cancels_its_sync_after_a_grace_period(
         queued = queued_of(engine, integration.id)
     assert took < 30
     assert run is not None and run.state == "CANCELLED"
-    assert run.errors == [{"message": PROCESS_STOPPING}]
+    assert run.errors == [{"level": "info", "message": PROCESS_STOPPING, "count": 1}]
     assert told == ["CANCELLED"]
     assert queued == [("FULL", True)]  # queued again: the next worker's tick runs it
     assert any(f"sync {sync_id}" in r.getMessage() and "CANCELLED" in r.getMessage() for r in caplog.records)

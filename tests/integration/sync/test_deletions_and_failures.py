@@ -17,7 +17,7 @@ from atsbridge.config import Settings
 from atsbridge.store import tables
 from atsbridge.store.credentials import RecruCredentials
 from atsbridge.store.integrations import Integration, apply_settings, delete_integration, set_integration_fields
-from atsbridge.store.syncs import STALE_AFTER
+from atsbridge.store.syncs import PROCESS_GONE, STALE_AFTER, run_note
 from atsbridge.sync import engine as engine_module
 from atsbridge.sync.engine import RUN_ABANDONED, SETTINGS_CHANGED, SyncResult, SyncRun
 from atsbridge.sync.reconnect import reconnect
@@ -541,7 +541,7 @@ def test_a_run_given_up_for_dead_that_goes_on_stops_and_records_nothing(
             conn.execute(
                 update(tables.syncs)
                 .where(tables.syncs.c.integration_id == integration.id, tables.syncs.c.state == "RUNNING")
-                .values(state="FAILED", errors=[{"message": "the run's process stopped answering"}])
+                .values(state="FAILED", errors=[run_note(PROCESS_GONE)])
             )
 
     # noticed: before RECRU's slow answer comes
@@ -553,7 +553,7 @@ def test_a_run_given_up_for_dead_that_goes_on_stops_and_records_nothing(
             select(tables.webhook_outbox.c.payload["sync_id"]).where(tables.webhook_outbox.c.type == "sync-finished")
         ).scalars()
         assert result.sync_id not in list(finished)  # told by whoever gave it up, not twice
-    assert (run.state, run.errors) == ("FAILED", [{"message": "the run's process stopped answering"}])
+    assert (run.state, run.errors) == ("FAILED", [run_note(PROCESS_GONE)])  # what gave it up wrote, kept
     assert {row.remote_id for row in live(engine, tables.candidates, integration.id)} == stored_before
 
 

@@ -37,6 +37,7 @@ from atsbridge.store.integrations import (
 from atsbridge.store.reader import ts
 from atsbridge.store.syncs import FULL, latest_syncs
 from atsbridge.sync.scheduler import queue_sync
+from atsbridge.unified.inputs import is_blank
 from atsbridge.webhooks import notify
 
 integration_app = typer.Typer(help="Connect and inspect integrations.", no_args_is_help=True)
@@ -60,9 +61,9 @@ def integration_settings(
         changes["sync_only_created_applications"] = sync_only_created
     if source_label is not None:
         label = source_label.strip()
-        if not 1 <= len(label) <= SOURCE_NAME_MAX:
+        if is_blank(label) or len(label) > SOURCE_NAME_MAX:
             fail(
-                f"--source-label must be 1 to {SOURCE_NAME_MAX} characters (RECRU's limit)",
+                f"--source-label must show 1 to {SOURCE_NAME_MAX} characters (RECRU's limit)",
                 json_output,
                 "INPUT_INVALID",
             )
@@ -155,7 +156,7 @@ def integration_create(
 ) -> None:
     """Connect a RECRU tenant: the credentials are checked with a real login before anything is saved."""
     environment = environment_name(environment, json_output)
-    organization = (organization or "").strip()
+    organization = "" if is_blank(organization or "") else (organization or "").strip()  # blank: the tenant
     if len(organization) > ORGANIZATION_NAME_MAX:
         fail(f"--organization: at most {ORGANIZATION_NAME_MAX} characters", json_output, "INPUT_INVALID")
     refuse_control_characters(organization, "--organization", json_output)

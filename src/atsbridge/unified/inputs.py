@@ -91,8 +91,26 @@ def _blank(char: str) -> bool:
 
 
 def holds_control_characters(value: str) -> bool:
-    """Whether ``value`` holds a control character (a tab, a line break, an escape): a mistake in a name."""
-    return any(unicodedata.category(char) == "Cc" for char in value)
+    """Whether ``value`` holds a control character or a line break (a tab, an escape, U+2028): a mistake in a name
+    or a number."""
+    return any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value)
+
+
+def printable(value: str) -> str:
+    """A validator of a name shown in listings, events or RECRU's codebooks: no control characters or line breaks."""
+    if holds_control_characters(value):
+        raise ValueError("must not hold control characters (tabs, line breaks, escapes)")
+    return value
+
+
+def visible(value: str) -> str:
+    """A validator of a name that must show something: not blank to the eye (a zero-width space alone)."""
+    if is_blank(value):
+        raise ValueError("must not be blank (it holds only spaces or invisible characters)")
+    return value
+
+
+PrintableText = Annotated[str, AfterValidator(printable)]
 
 
 def is_blank(value: str) -> bool:
@@ -100,7 +118,7 @@ def is_blank(value: str) -> bool:
     return not _visible_ends(value)
 
 
-PhoneNumber = Annotated[str, Field(max_length=50), AfterValidator(_visible_ends)]
+PhoneNumber = Annotated[str, Field(max_length=50), AfterValidator(_visible_ends), AfterValidator(printable)]
 """A phone number; given blank (empty, spaces, invisible characters), it is not written (with a warning)."""
 
 
@@ -203,8 +221,8 @@ class AttachmentInput(InputModel):
 
 
 class SourceInput(InputModel):
-    name: str | None = Field(None, max_length=100)
-    unified_key: str | None = Field(None, max_length=100)
+    name: PrintableText | None = Field(None, max_length=100)
+    unified_key: PrintableText | None = Field(None, max_length=100)
     id: str | None = None
 
 

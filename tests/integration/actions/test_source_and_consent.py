@@ -143,6 +143,9 @@ def test_an_unknown_source_id_is_named_as_it_was_given(world: ActionWorld, sourc
         ({"candidate": candidate(availability_date=12345)}, "availability_date"),  # not seconds since 1970
         ({"candidate": candidate(availability_date="12345")}, "availability_date"),
         ({"gdpr_consent": {"given": True, "expires_at": 4102444800}}, "expires_at"),
+        ({"source": {"name": "Job\nfair"}}, "source.name"),  # a RECRU codebook entry with a line break
+        ({"source": {"unified_key": "a\tb"}}, "source.unified_key"),
+        ({"candidate": candidate(phone_number="\x1b")}, "phone_number"),
     ],
     ids=[
         "non-ascii digit id",
@@ -152,6 +155,9 @@ def test_an_unknown_source_id_is_named_as_it_was_given(world: ActionWorld, sourc
         "date a number",
         "date digits",
         "expiry a number",
+        "source name with a line break",
+        "unified key with a tab",
+        "phone number an escape",
     ],
 )
 def test_values_of_the_wrong_kind_are_400_and_create_nothing(

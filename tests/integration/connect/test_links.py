@@ -78,6 +78,8 @@ def test_every_link_is_new(site: ConnectSite) -> None:
         ({"end_user_email": "a" * 250 + "@b.example"}, "end_user_email"),
         ({"end_user_organization_name": ""}, "end_user_organization_name"),
         ({"end_user_organization_name": "   "}, "end_user_organization_name"),
+        ({"end_user_organization_name": "\u200b"}, "end_user_organization_name"),
+        ({"end_user_organization_name": "Acme\nerror: fake"}, "end_user_organization_name"),
         ({"link_type": "FOREVER"}, "link_type"),
         ({"language": "xx"}, "language"),
         ({"integration_category": "PAYROLL"}, "integration_category"),

@@ -180,6 +180,8 @@ def test_settings_change_what_is_served(live: Live) -> None:
         {"source_label": "   "},
         {"source_label": "x" * 101},  # RECRU's limit of a source name
         {"source_label": "Job\u0007portal"},
+        {"source_label": "Job\u2028portal"},
+        {"source_label": "\u200b"},  # shows nothing
         {"sync_only_created_applications": "yes"},
         {"remote_data": 1},
     ):

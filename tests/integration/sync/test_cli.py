@@ -132,18 +132,20 @@ def test_create_names_the_end_users_organisation_the_tenant_unless_told(
     default = connected(engine, tmp_path, recru_process)
     named = connected(engine, tmp_path, recru_process, "--organization", "  Acme s.r.o. ")
     longest = connected(engine, tmp_path, recru_process, "--organization", f" {'y' * 500} ")  # counted trimmed
+    unseen = connected(engine, tmp_path, recru_process, "--organization", "\u200b")  # blank to the eye: the tenant
     for wrong in ("x" * 501, "Acme\nerror: fake line"):
         refused = atsbridge(engine, tmp_path, "integration", "create", "--tenant-url", recru_process.url, "--login",
                             recru_process.login, "--password", recru_process.password, "--organization", wrong,
                             "--json")  # fmt: skip
         assert (refused.returncode, json.loads(refused.stdout)["error"]["code"]) == (1, "INPUT_INVALID")
     with engine.connect() as conn:
-        names = {i: load_integration(conn, i).end_user_organization_name for i in (default, named, longest)}
+        names = {i: load_integration(conn, i).end_user_organization_name for i in (default, named, longest, unseen)}
         outbox = tables.webhook_outbox
         created = conn.execute(select(outbox.c.payload).where(outbox.c.type == "integration-created")).scalars().all()
-    assert names == {default: recru_process.url.removeprefix("http://"), named: "Acme s.r.o.", longest: "y" * 500}
+    tenant = recru_process.url.removeprefix("http://")
+    assert names == {default: tenant, named: "Acme s.r.o.", longest: "y" * 500, unseen: tenant}
     assert sorted(p["end_user"]["organization_name"] for p in created) == sorted(names.values())
-    assert integration_count(engine) == 3
+    assert integration_count(engine) == 4
 
 
 def test_create_explains_an_unreachable_tenant(engine: Engine, tmp_path: Path) -> None:
@@ -520,7 +522,7 @@ def test_settings_refuse_a_source_label_recru_cannot_take_and_sync_all_queues_a_
     engine: Engine, tmp_path: Path, recru_process: EmulatorProcess
 ) -> None:
     integration_id = connected(engine, tmp_path, recru_process)  # only created applications, by default
-    for label in ("", "   ", "x" * 101, "Job\tportal"):
+    for label in ("", "   ", "x" * 101, "Job\tportal", "\u200b"):
         refused = atsbridge(
             engine, tmp_path, "integration", "settings", integration_id, "--source-label", label, "--json"
         )

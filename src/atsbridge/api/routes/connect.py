@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from atsbridge.api.auth import Caller, caller, store
 from atsbridge.api.errors import ApiError, echoed, invalid_input
@@ -37,7 +37,7 @@ from atsbridge.store.connect_links import LinkState
 from atsbridge.store.integrations import (
     ORGANIZATION_NAME_MAX,
 )
-from atsbridge.unified.inputs import EmailAddress, StorableText
+from atsbridge.unified.inputs import EmailAddress, StorableText, printable, visible
 from atsbridge.unified.models import ApiModel, DataResponse, format_datetime
 
 TOOL = "recruhr"
@@ -52,7 +52,10 @@ class CreateLinkBody(StorableText):
 
     end_user_email: EmailAddress  # as a create's e-mail: the events and the integration show it
     end_user_organization_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ORGANIZATION_NAME_MAX)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=ORGANIZATION_NAME_MAX),
+        AfterValidator(printable),
+        AfterValidator(visible),
     ]
     end_user_origin_id: str | None = Field(default=None, max_length=500)
     integration_category: Literal["HRIS", "ATS", "ASSESSMENT", "LMS"] | None = "HRIS"

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StringConstraints
 from sqlalchemy import Engine
 
 from atsbridge.api.auth import Caller, caller, integration, store
@@ -32,7 +32,7 @@ from atsbridge.store.integrations import (
 )
 from atsbridge.store.reader import decode_cursor, encode_cursor, ts
 from atsbridge.store.syncs import FULL, recent_syncs
-from atsbridge.unified.inputs import StorableText, holds_control_characters
+from atsbridge.unified.inputs import StorableText, printable, visible
 from atsbridge.unified.models import DataResponse
 from atsbridge.webhooks import notify
 
@@ -57,18 +57,16 @@ class RelinkBody(StorableText):
 class SettingsBody(StorableText):
     model_config = ConfigDict(extra="forbid")
     sync_only_created_applications: StrictBool | None = None
-    source_label: Annotated[
-        str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=SOURCE_NAME_MAX)
-    ] = None
+    source_label: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=SOURCE_NAME_MAX),
+            AfterValidator(printable),
+            AfterValidator(visible),
+        ]
+        | None
+    ) = None  # written as the RECRU source of every candidate created through us
     remote_data: StrictBool | None = None
-
-    @field_validator("source_label")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        """Written as the RECRU source of every candidate created through us: a tab or a bell is a mistake."""
-        if value is not None and holds_control_characters(value):
-            raise ValueError("must not hold control characters (tabs, line breaks, escapes)")
-        return value
 
 
 SYNCS_PAGE_SIZE = 50

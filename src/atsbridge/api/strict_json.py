@@ -43,6 +43,10 @@ def strict_loads(text: str | bytes) -> Any:
     ``json.JSONDecodeError`` like any other (bytes that are not UTF-8 raise as they do in ``json.loads``)."""
     try:
         return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except UnicodeDecodeError as undecodable:  # told as any other mistake, with where (FastAPI says nothing)
+        raise json.JSONDecodeError(f"byte {undecodable.start + 1} is not UTF-8 text", "", NOWHERE) from None
+    except RecursionError:
+        raise json.JSONDecodeError("it is nested too deeply to be read", "", NOWHERE) from None
     except _NotJsonConstant as constant:
         doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
         raise json.JSONDecodeError(

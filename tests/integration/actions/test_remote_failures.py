@@ -282,7 +282,7 @@ def lose_every_answer_then_let_recru_store_it(world: ActionWorld, email: str, jo
     world.recru.control("DELETE", "/faults")
     error = answer.json()["error"]
     assert (answer.status_code, error["code"]) == (503, "REMOTE.SERVICE_UNAVAILABLE")
-    assert "did not answer whether it created the application" in error["message"]
+    assert "did not answer whether it created the application (RECRU is not reachable right now)" in error["message"]
     assert world.jobseekers_with(email) == []
     jobseeker = world.recru.create("jobseekers", emails=[{"value": email}])
     return world.recru.create("applications", jobseekerId=jobseeker["id"], projectId=job["id"])

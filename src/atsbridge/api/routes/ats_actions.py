@@ -155,10 +155,10 @@ async def _create(
         await asyncio.to_thread(_outcome_unknown, engine, integration_.id, project_id, candidate.email_address)
         raise remote_error_telling(
             lost,
-            lambda _why: (
-                "RECRU did not answer whether it created the application, and has not shown it yet; it may still "
-                "do. Send the same request again later: if RECRU created it, the answer is that application (syncs "
-                "look for it as well)."
+            lambda why: (
+                f"RECRU did not answer whether it created the application ({why}), and has not shown it yet; it "
+                "may still do. Send the same request again later: if RECRU created it, the answer is that "
+                "application (syncs look for it as well)."
             ),
         ) from lost
     except RecruError as error:

@@ -34,10 +34,20 @@ class SyncRefused(Exception):
 
 
 async def run_sync(engine: Engine, settings: Settings, integration_id: str, sync_type: str, show: bool) -> SyncResult:
-    """Run the sync; SIGTERM (as SIGINT) cancels it, so its run is recorded CANCELLED, not left RUNNING."""
+    """Run the sync; SIGTERM or SIGINT cancels it, so its run is recorded CANCELLED, not left RUNNING. A second one
+    while that is recorded (a double Ctrl-C) changes nothing: it would cut the recording short (asyncio's own SIGINT
+    handling raises KeyboardInterrupt into it), leaving the run RUNNING while the CLI said CANCELLED."""
     task = asyncio.current_task()
     assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda: None)  # the stop is on its way
+        task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop)
     with engine.connect() as conn:
         integration = load_integration(conn, integration_id)
         if integration is None:
@@ -73,8 +83,9 @@ def sync(
         fail(f"no integration {integration_id}", json_output, "INTEGRATION_NOT_FOUND")
     except SyncRefused as refused:
         fail(str(refused), json_output, refused.code)
-    except (asyncio.CancelledError, KeyboardInterrupt) as stopping:
-        stopped = stopping if isinstance(stopping, RunStopped) else stopping.__context__  # Ctrl-C: the runner's own
+    except (asyncio.CancelledError, KeyboardInterrupt) as stopped:  # KeyboardInterrupt: before the sync began
+        for signum in (signal.SIGTERM, signal.SIGINT):  # stopping already: another signal does not cut the report
+            signal.signal(signum, signal.SIG_IGN)
         if not (json_output and isinstance(stopped, RunStopped)):
             fail("the sync was stopped; its run is recorded as CANCELLED", json_output, "SYNC_CANCELLED")
         result = stopped.result

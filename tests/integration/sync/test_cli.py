@@ -352,13 +352,21 @@ def sync_held_in(
         recru.control("DELETE", "/faults")
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+@pytest.mark.parametrize(
+    "stops",
+    [[signal.SIGTERM], [signal.SIGINT], [signal.SIGINT, signal.SIGINT], [signal.SIGTERM, signal.SIGTERM]],
+    ids=["SIGTERM", "Ctrl-C", "double Ctrl-C", "double SIGTERM"],
+)
 def test_a_stopped_sync_records_its_run_cancelled_and_prints_its_report(
-    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess, stop: signal.Signals
+    engine: Engine, tmp_path: Path, recru: Recru, recru_process: EmulatorProcess, stops: list[signal.Signals]
 ) -> None:
+    """A second signal while the stop is recorded (10 ms after the first) changes nothing: it cut the recording
+    short, leaving the run RUNNING while the CLI said it was recorded CANCELLED."""
     integration_id = connected(engine, tmp_path, recru_process)
     with sync_held_in(engine, tmp_path, recru, integration_id, "ProjectService.list") as (process, run):
-        process.send_signal(stop)
+        for stop in stops:
+            process.send_signal(stop)
+            time.sleep(0.01)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 1, output
     report = json.loads(output)  # --json: as every run that did not succeed, its report

@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -90,8 +92,8 @@ _QUIET_STOPS = _NoTracebackForStoppedJobs()
 
 @contextlib.contextmanager
 def _first_stop_signal(stop: Callable[[], None]) -> Iterator[Callable[[], bool]]:
-    """Call ``stop`` on the first SIGTERM or SIGINT the process gets; a second one has its default effect (the
-    process ends, as a deploy's second signal means). Yields whether one came."""
+    """Call ``stop`` on the first SIGTERM or SIGINT the process gets; a second one ends the process at once, as a
+    deploy's second signal means (``_end_at_once``). Yields whether one came."""
     loop = asyncio.get_running_loop()
     came = False
 
@@ -99,7 +101,7 @@ def _first_stop_signal(stop: Callable[[], None]) -> Iterator[Callable[[], bool]]
         nonlocal came
         came = True
         for signum in STOP_SIGNALS:
-            loop.remove_signal_handler(signum)
+            loop.add_signal_handler(signum, _end_at_once, signum)
         stop()
 
     for signum in STOP_SIGNALS:
@@ -113,6 +115,20 @@ def _first_stop_signal(stop: Callable[[], None]) -> Iterator[Callable[[], bool]]
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+ENDED_AT_ONCE = (
+    "stopped at once by a second signal: the next tick of a worker releases the sync it ran (recorded FAILED if "
+    "its end was not recorded yet)"
+)
+
+
+def _end_at_once(signum: int) -> None:
+    """End the process now, with one line, not the tracebacks of a shutdown interrupted halfway (pools closed
+    under the tasks using them): what it leaves, the next tick of any worker tidies (``_release_stalled_jobs``)."""
+    sys.stderr.write(f"error: {ENDED_AT_ONCE}\n")
+    sys.stderr.flush()
+    os._exit(128 + signum)
+
+
 ENDED_ELSEWHERE = "Job was not found or not in"  # procrastinate's finish_job: another process ended the job
 
 

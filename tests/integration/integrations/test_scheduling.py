@@ -586,15 +586,10 @@ def test_a_worker_stopped_by_sigterm_takes_no_event_after_it_and_exits_within_a_
                     await sync_queue.defer(sync_id, integration.id, "FULL")
 
             asyncio.run(deferred())
-            settings = queue_settings(engine, tmp_path)
-            env = {
-                **{name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")},
-                "ATSBRIDGE_DATABASE_URL": str(settings.database_url),
-                "ATSBRIDGE_SECRET_KEY": KEY.hex(),
-                "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"),
-            }
             worker = subprocess.Popen(
-                [sys.executable, "-m", "atsbridge.cli", "worker"], env=env, stderr=subprocess.PIPE
+                [sys.executable, "-m", "atsbridge.cli", "worker"],
+                env=worker_environment(engine, tmp_path),
+                stderr=subprocess.PIPE,
             )
             try:
                 for _ in range(600):
@@ -630,6 +625,57 @@ def test_a_worker_stopped_by_sigterm_takes_no_event_after_it_and_exits_within_a_
     assert took < 9.5, stderr
     assert run is not None and run.state == "CANCELLED"
     assert attempts == 0  # left whole for the next process
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM], ids=["double Ctrl-C", "double SIGTERM"])
+def test_a_second_signal_ends_a_worker_at_once_with_one_line(
+    recru: Recru, recru_process: EmulatorProcess, tmp_path: Path, second: signal.Signals
+) -> None:
+    """During the sync's grace a second signal ended the process with the tracebacks of a shutdown cut halfway."""
+    recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 60})
+    try:
+        with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
+            sync_id, _ = queue(engine, integration.id, "FULL")
+
+            async def deferred() -> None:
+                async with opened(sync_queue):
+                    await sync_queue.defer(sync_id, integration.id, "FULL")
+
+            asyncio.run(deferred())
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "atsbridge.cli", "worker"],
+                env=worker_environment(engine, tmp_path),
+                stderr=subprocess.PIPE,
+            )
+            try:
+                for _ in range(600):
+                    if getattr(load_sync_now(engine, sync_id), "state", None) == "RUNNING":
+                        break
+                    time.sleep(0.1)
+                worker.send_signal(second)
+                time.sleep(1)  # within the sync's 5 s of grace
+                worker.send_signal(second)
+                worker.wait(5)
+            finally:
+                worker.kill()
+                stderr = worker.stderr.read().decode() if worker.stderr else ""
+    finally:
+        recru.control("DELETE", "/faults")
+    assert worker.returncode == 128 + second, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == f"error: {worker_module.ENDED_AT_ONCE}"
+
+
+def worker_environment(engine: Engine, tmp_path: Path) -> dict[str, str]:
+    """What `atsbridge worker` is started with: the test's store and key, nothing of the environment's own."""
+    settings = queue_settings(engine, tmp_path)
+    return {
+        **{name: value for name, value in os.environ.items() if not name.startswith("ATSBRIDGE_")},
+        "ATSBRIDGE_DATABASE_URL": str(settings.database_url),
+        "ATSBRIDGE_SECRET_KEY": KEY.hex(),
+        "ATSBRIDGE_DATA_DIR": str(tmp_path / "data"),
+    }
 
 
 @pytest.mark.postgres

@@ -538,6 +538,10 @@ def test_a_worker_whose_registration_was_removed_while_it_was_paused_registers_a
                     return 0
                 return int(conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
 
+        for sync_type in ("FULL", "DELTA"):  # synced just now: the worker's first tick queues no sync of its own,
+            done, _ = queue(engine, integration.id, sync_type)  # which it could take before the registration goes
+            backdate(engine, done, datetime.now(UTC))
+
         async def removed_then_given_a_sync() -> str:
             working = asyncio.create_task(sync_queue.work(install_signal_handlers=False))
             try:

@@ -159,8 +159,8 @@ async def test_the_next_attempt_counts_from_the_end_of_the_failed_one(engine: En
 
     assert await deliver(engine, T0 + timedelta(milliseconds=1), clock=clock) == 2
     (first_attempt,), (second_attempt,) = attempts_of(engine, first), attempts_of(engine, second)
-    assert first_attempt.attempted_at < T0 + timedelta(seconds=0.5)
-    assert second_attempt.attempted_at >= T0 + timedelta(seconds=1)  # it began once the first had ended
+    # it began once the first (1 s at the receiver) had ended, however late a loaded machine began the first
+    assert second_attempt.attempted_at >= first_attempt.attempted_at + timedelta(seconds=1)
     retry_at = outbox_row(engine, second).next_attempt_at
     assert retry_at >= T0 + timedelta(seconds=2) + DEFAULT_POLICY.delay_after(1)
     ended = second_attempt.attempted_at + timedelta(milliseconds=second_attempt.duration_ms)

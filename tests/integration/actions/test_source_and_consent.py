@@ -52,8 +52,9 @@ def test_by_default_the_source_is_the_integrations_label(world: ActionWorld) -> 
         ({"unified_key": " "}, "source.unified_key was"),
         ({"name": "", "unified_key": "\t"}, "source.name and source.unified_key were"),
         ({"id": " "}, "source.id was"),
+        ({"name": "\u200b \ufeff"}, "source.name was"),  # shows nothing
     ],
-    ids=["empty", "spaces", "key", "both", "id"],
+    ids=["empty", "spaces", "key", "both", "id", "invisible"],
 )
 def test_a_blank_source_name_writes_the_label_with_a_warning(
     world: ActionWorld, blank: dict[str, str], named: str

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, TypeGuard
 
 from atsbridge.connectors.base import ActionRefused, PreparedFile
-from atsbridge.unified.inputs import ActionExtras, CandidateInput, SourceInput
+from atsbridge.unified.inputs import ActionExtras, CandidateInput, SourceInput, is_blank
 
 ATTACHMENT_TYPES = {"CV": "cv", "COVER_LETTER": "cover_letter", "OTHER": "other"}
 EMAIL_TYPES = {"PERSONAL": "private", "WORK": "work", "OTHER": "private"}
@@ -135,15 +135,15 @@ def source_params(source: SourceInput | None, label: str) -> dict[str, Any]:
 
 
 def given_text(value: str | None) -> TypeGuard[str]:
-    """Whether a text input says something: given, and not blank."""
-    return value is not None and bool(value.strip())
+    """Whether a text input says something: given, and not blank (spaces or invisible characters alone)."""
+    return value is not None and not is_blank(value)
 
 
 def source_name(source: SourceInput | None) -> str | None:
     """The source's ``name``, else its ``unified_key`` (matched as a name), trimmed; None if both are blank."""
     if source is None:
         return None
-    return (source.name or "").strip() or (source.unified_key or "").strip() or None
+    return next((value.strip() for value in (source.name, source.unified_key) if given_text(value)), None)
 
 
 def consent_params(extras: ActionExtras, today: date) -> dict[str, Any] | None:

@@ -583,23 +583,7 @@ def test_a_worker_stopped_by_sigterm_takes_no_event_after_it_and_exits_within_a_
         with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
             with engine.begin() as conn:
                 set_webhook(conn, KEY, integration.environment_id, receiver.url)
-            sync_id, _ = queue(engine, integration.id, "FULL")
-
-            async def deferred() -> None:
-                async with opened(sync_queue):
-                    await sync_queue.defer(sync_id, integration.id, "FULL")
-
-            asyncio.run(deferred())
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "atsbridge.cli", "worker"],
-                env=worker_environment(engine, tmp_path),
-                stderr=subprocess.PIPE,
-            )
-            try:
-                for _ in range(600):
-                    if getattr(load_sync_now(engine, sync_id), "state", None) == "RUNNING":
-                        break
-                    time.sleep(0.1)
+            with worker_running_a_full(engine, integration, sync_queue, tmp_path) as (worker, sync_id):
                 time.sleep(1)  # waiting on RECRU's slow answer
                 asked = time.monotonic()
                 worker.send_signal(signal.SIGTERM)
@@ -614,9 +598,7 @@ def test_a_worker_stopped_by_sigterm_takes_no_event_after_it_and_exits_within_a_
                     )
                 worker.wait(30)
                 took = time.monotonic() - asked
-            finally:
-                worker.kill()
-                stderr = worker.stderr.read().decode() if worker.stderr else ""
+            stderr = worker.stderr.read().decode() if worker.stderr else ""
             with engine.connect() as conn:  # a send cut off is recorded as an attempt (not counted)
                 attempts = conn.execute(
                     select(func.count()).where(tables.webhook_attempts.c.event_id == told)
@@ -640,35 +622,45 @@ def test_a_second_signal_ends_a_worker_at_once_with_one_line(
     recru.control("POST", "/faults", {"kind": "slow", "method": "JobseekerService.list", "delaySeconds": 60})
     try:
         with queue_on_postgres(recru_process, tmp_path) as (engine, integration, sync_queue):
-            sync_id, _ = queue(engine, integration.id, "FULL")
-
-            async def deferred() -> None:
-                async with opened(sync_queue):
-                    await sync_queue.defer(sync_id, integration.id, "FULL")
-
-            asyncio.run(deferred())
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "atsbridge.cli", "worker"],
-                env=worker_environment(engine, tmp_path),
-                stderr=subprocess.PIPE,
-            )
-            try:
-                for _ in range(600):
-                    if getattr(load_sync_now(engine, sync_id), "state", None) == "RUNNING":
-                        break
-                    time.sleep(0.1)
+            with worker_running_a_full(engine, integration, sync_queue, tmp_path) as (worker, _):
                 worker.send_signal(second)
                 time.sleep(1)  # within the sync's 5 s of grace
                 worker.send_signal(second)
                 worker.wait(5)
-            finally:
-                worker.kill()
-                stderr = worker.stderr.read().decode() if worker.stderr else ""
+            stderr = worker.stderr.read().decode() if worker.stderr else ""
     finally:
         recru.control("DELETE", "/faults")
     assert worker.returncode == 128 + second, stderr
     assert "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1] == f"error: {worker_module.ENDED_AT_ONCE}"
+
+
+@contextmanager
+def worker_running_a_full(
+    engine: Engine, integration: Integration, sync_queue: SyncQueue, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`atsbridge worker` as its own process, running a FULL sync of the integration that was deferred to it (RECRU
+    held slow by the caller): the process and the run. The process is killed on the way out."""
+    sync_id, _ = queue(engine, integration.id, "FULL")
+
+    async def deferred() -> None:
+        async with opened(sync_queue):
+            await sync_queue.defer(sync_id, integration.id, "FULL")
+
+    asyncio.run(deferred())
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "atsbridge.cli", "worker"],
+        env=worker_environment(engine, tmp_path),
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(600):
+            if getattr(load_sync_now(engine, sync_id), "state", None) == "RUNNING":
+                break
+            time.sleep(0.1)
+        yield worker, sync_id
+    finally:
+        worker.kill()
 
 
 def worker_environment(engine: Engine, tmp_path: Path) -> dict[str, str]:
